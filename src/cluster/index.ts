@@ -1,0 +1,227 @@
+// The in-memory index of the cluster: slim records in, lookups by the questions DNS asks out.
+// Every mutation is synchronous, so a query never sees half of a change, and a relist
+// (`replace`) swaps a whole kind within one turn of the event loop: no moment in which
+// existing names vanish.
+import {
+  type AnyRecord,
+  type EndpointSliceRecord,
+  type Kind,
+  type PodRecord,
+  type RecordOf,
+  type ServiceRecord,
+  KINDS,
+  recordKey,
+} from './records.ts';
+
+export interface IndexCounts {
+  Namespace: number;
+  Service: number;
+  EndpointSlice: number;
+  Pod: number;
+}
+
+type Listener = () => void;
+
+/** Adds `value` to the list under `key`; lists stay tiny (one entry in the common case). */
+function addTo<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+function removeFrom<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const list = map.get(key);
+  if (!list) return;
+  const i = list.indexOf(value);
+  if (i >= 0) list.splice(i, 1);
+  if (list.length === 0) map.delete(key);
+}
+
+function sameRecord(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameRecord(a[i], b[i])) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!sameRecord((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
+export class ClusterIndex {
+  /** Bumped by every DNS-relevant change; prepared answers carry the version they were built at. */
+  version = 0;
+  /** Unix seconds of the last DNS-relevant change: the SOA serial. */
+  lastChange: number;
+
+  readonly #records: { [K in Kind]: Map<string, RecordOf[K]> } = {
+    Namespace: new Map(),
+    Service: new Map(),
+    EndpointSlice: new Map(),
+    Pod: new Map(),
+  };
+  readonly #synced = new Set<Kind>();
+  #required: ReadonlySet<Kind> = new Set(KINDS);
+  readonly #listeners: Listener[] = [];
+
+  readonly #slicesByService = new Map<string, EndpointSliceRecord[]>();
+  readonly #servicesByClusterIP = new Map<string, ServiceRecord[]>();
+  readonly #slicesByAddress = new Map<string, EndpointSliceRecord[]>();
+  readonly #podsByIP = new Map<string, PodRecord[]>();
+  readonly #podsBySubdomain = new Map<string, PodRecord[]>();
+
+  readonly #now: () => number;
+
+  constructor(options: { now?: () => number; required?: Iterable<Kind> } = {}) {
+    this.#now = options.now ?? Date.now;
+    this.lastChange = Math.floor(this.#now() / 1000);
+    if (options.required) this.#required = new Set(options.required);
+  }
+
+  // ---- mutations (from informers or the manifests loader) ----
+
+  upsert<K extends Kind>(kind: K, record: RecordOf[K]): void {
+    const key = recordKey(record);
+    const map = this.#records[kind] as Map<string, RecordOf[K]>;
+    const old = map.get(key);
+    if (old && sameRecord(old, record)) return;
+    if (old) this.#unlink(kind, old);
+    map.set(key, record);
+    this.#link(kind, record);
+    this.#changed();
+  }
+
+  remove(kind: Kind, key: string): void {
+    const map = this.#records[kind] as Map<string, AnyRecord>;
+    const old = map.get(key);
+    if (!old) return;
+    map.delete(key);
+    this.#unlink(kind, old);
+    this.#changed();
+  }
+
+  /** A relist: the kind now holds exactly `records`. Unchanged records are kept as they are. */
+  replace<K extends Kind>(kind: K, records: Iterable<RecordOf[K]>): void {
+    const seen = new Set<string>();
+    for (const record of records) {
+      seen.add(recordKey(record));
+      this.upsert(kind, record);
+    }
+    for (const key of [...this.#records[kind].keys()]) if (!seen.has(key)) this.remove(kind, key);
+  }
+
+  markSynced(kind: Kind): void {
+    if (this.#synced.has(kind)) return;
+    this.#synced.add(kind);
+    // Answers built before the sync may have been SERVFAIL: rebuild them.
+    this.#changed(false);
+  }
+
+  /** Which kinds must sync before the index counts as synced (kinds not watched are left out). */
+  require(kinds: Iterable<Kind>): void {
+    this.#required = new Set(kinds);
+  }
+
+  onChange(listener: Listener): void {
+    this.#listeners.push(listener);
+  }
+
+  // ---- lookups (the questions DNS asks) ----
+
+  get synced(): boolean {
+    for (const kind of this.#required) if (!this.#synced.has(kind)) return false;
+    return true;
+  }
+
+  unsyncedKinds(): Kind[] {
+    return [...this.#required].filter((k) => !this.#synced.has(k));
+  }
+
+  hasNamespace(name: string): boolean {
+    return this.#records.Namespace.has(name);
+  }
+
+  service(namespace: string, name: string): ServiceRecord | undefined {
+    return this.#records.Service.get(`${namespace}/${name}`);
+  }
+
+  slicesOf(namespace: string, service: string): readonly EndpointSliceRecord[] {
+    return this.#slicesByService.get(`${namespace}/${service}`) ?? [];
+  }
+
+  servicesByClusterIP(ip: string): readonly ServiceRecord[] {
+    return this.#servicesByClusterIP.get(ip) ?? [];
+  }
+
+  slicesByAddress(ip: string): readonly EndpointSliceRecord[] {
+    return this.#slicesByAddress.get(ip) ?? [];
+  }
+
+  podsByIP(ip: string): readonly PodRecord[] {
+    return this.#podsByIP.get(ip) ?? [];
+  }
+
+  podsBySubdomain(namespace: string, subdomain: string): readonly PodRecord[] {
+    return this.#podsBySubdomain.get(`${namespace}/${subdomain}`) ?? [];
+  }
+
+  counts(): IndexCounts {
+    return {
+      Namespace: this.#records.Namespace.size,
+      Service: this.#records.Service.size,
+      EndpointSlice: this.#records.EndpointSlice.size,
+      Pod: this.#records.Pod.size,
+    };
+  }
+
+  /** Every record of a kind, for snapshots and debugging; not for the query path. */
+  all<K extends Kind>(kind: K): IterableIterator<RecordOf[K]> {
+    return (this.#records[kind] as Map<string, RecordOf[K]>).values();
+  }
+
+  // ---- secondary indexes ----
+
+  #link(kind: Kind, record: AnyRecord): void {
+    this.#relink(kind, record, addTo);
+  }
+  #unlink(kind: Kind, record: AnyRecord): void {
+    this.#relink(kind, record, removeFrom);
+  }
+  #relink(kind: Kind, record: AnyRecord, op: typeof addTo): void {
+    switch (kind) {
+      case 'Service': {
+        const svc = record as ServiceRecord;
+        for (const ip of svc.clusterIPs) op(this.#servicesByClusterIP, ip, svc);
+        break;
+      }
+      case 'EndpointSlice': {
+        const slice = record as EndpointSliceRecord;
+        if (slice.service) op(this.#slicesByService, `${slice.namespace}/${slice.service}`, slice);
+        const seen = new Set<string>();
+        for (const ep of slice.endpoints)
+          for (const ip of ep.addresses)
+            if (!seen.has(ip)) {
+              seen.add(ip);
+              op(this.#slicesByAddress, ip, slice);
+            }
+        break;
+      }
+      case 'Pod': {
+        const pod = record as PodRecord;
+        for (const ip of pod.ips) op(this.#podsByIP, ip, pod);
+        if (pod.subdomain && pod.hostname) op(this.#podsBySubdomain, `${pod.namespace}/${pod.subdomain}`, pod);
+        break;
+      }
+      case 'Namespace':
+        break;
+    }
+  }
+
+  #changed(touchSerial = true): void {
+    this.version++;
+    if (touchSerial) this.lastChange = Math.floor(this.#now() / 1000);
+    for (const listener of this.#listeners) listener();
+  }
+}

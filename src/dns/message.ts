@@ -1,0 +1,65 @@
+// The two shapes every layer agrees on: what a query is once its header and question have been
+// read (`Query`), and what a handler hands back (`Reply`): the sections after the question,
+// already encoded, independent of the query's ID, flags, case and EDNS. The server adds those.
+
+export interface Edns {
+  /** The requester's UDP payload size, never below 512. */
+  readonly udpSize: number;
+  readonly version: number;
+  /** The DO bit (DNSSEC OK). */
+  readonly dnssecOk: boolean;
+}
+
+export interface Query {
+  readonly id: number;
+  /** The raw flags word of the request (opcode, RD, CD, …). */
+  readonly flags: number;
+  /**
+   * Lower-cased name, labels joined by '.', no trailing dot ('' for the root). Bytes that are not
+   * letters, digits, '-', '_' or '*' are written as \DDD (a '.' inside a label too), so such a
+   * name never matches a cluster name by accident.
+   */
+  readonly name: string;
+  readonly type: number;
+  readonly class: number;
+  /** Offset just past the question in the request: bytes 12..questionEnd are echoed verbatim. */
+  readonly questionEnd: number;
+  readonly edns: Edns | null;
+}
+
+export interface Reply {
+  /** RCODE; values above 15 travel partly in the OPT record (BADVERS). */
+  readonly rcode: number;
+  /** Set AA: the answer comes from our own zone data. */
+  readonly authoritative: boolean;
+  readonly ancount: number;
+  readonly nscount: number;
+  readonly arcount: number;
+  /**
+   * Answer, authority and additional sections, encoded as if the question's name sat at offset
+   * 12, so compression pointers into the question stay valid whatever case the client used.
+   */
+  readonly body: Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A reply with no records: REFUSED, SERVFAIL, NOTIMP, FORMERR. */
+export function emptyReply(rcode: number, authoritative = false): Reply {
+  return { rcode, authoritative, ancount: 0, nscount: 0, arcount: 0, body: EMPTY };
+}
+
+export interface RequestContext {
+  readonly protocol: 'udp' | 'tcp';
+  /** The client's address (for pod-aware features such as autopath). */
+  readonly remoteAddress: string;
+}
+
+/**
+ * One link of the handler chain. Returns the reply, or null to pass the query on (CoreDNS's
+ * fallthrough). Synchronous replies stay on the hot path; a Promise is for upstream work.
+ */
+export interface Handler {
+  readonly name: string;
+  serve(query: Query, context: RequestContext): Reply | null | Promise<Reply | null>;
+}
