@@ -1,0 +1,405 @@
+// Answers the cluster zone (and the reverse names of cluster addresses) from the index, as the
+// Kubernetes DNS-Based Service Discovery spec 1.1.0 says, with CoreDNS's `kubernetes` plugin
+// filling the gaps. Every reply is built once per index version and kept as encoded bytes, so
+// a repeated question costs one Map lookup (the prepared-answer cache).
+import type { ClusterIndex } from '../cluster/index.ts';
+import type { ServiceRecord } from '../cluster/records.ts';
+import { RCODE, TYPE } from '../dns/constants.ts';
+import { type Handler, type Query, type Reply } from '../dns/message.ts';
+import { encodeReply, type ResourceRecord, type Sections } from '../dns/writer.ts';
+import { REVERSE_V4, REVERSE_V6, dashedIP, ipFromDashed, ipFromReverse, isV6, stripUnderscore } from './names.ts';
+
+export type PodMode = 'disabled' | 'insecure' | 'verified';
+export const POD_MODES: readonly PodMode[] = ['disabled', 'insecure', 'verified'];
+
+export const SCHEMA_VERSION = '1.1.0';
+const SCHEMA_VERSION_TTL = 28800;
+
+export interface KubernetesZoneOptions {
+  readonly index: ClusterIndex;
+  /** Cluster domain, lower-case, no trailing dot. */
+  readonly zone: string;
+  readonly ttl: number;
+  readonly pods: PodMode;
+  /** Most prepared replies kept before the cache starts over (bounds memory under random names). */
+  readonly maxPrepared?: number;
+}
+
+/** What a name holds for one question type; `null` answer means the name does not exist. */
+interface Found {
+  readonly answer: ResourceRecord[];
+  readonly additional?: ResourceRecord[];
+  /** An ExternalName: the name is an alias for this target. */
+  readonly alias?: string;
+}
+type Lookup = Found | null;
+
+const NODATA: Found = { answer: [] };
+/** Marks a reverse name we hold nothing for: the next handler (upstream) may know it. */
+const FALLTHROUGH = 'fallthrough';
+const MAX_ALIAS_CHAIN = 8;
+
+interface Endpoint {
+  readonly address: string;
+  /** The endpoint's hostname, or its dashed IP. */
+  readonly label: string;
+}
+
+export class KubernetesZone implements Handler {
+  readonly name = 'kubernetes';
+  readonly #index: ClusterIndex;
+  readonly #zone: string;
+  readonly #dotZone: string;
+  readonly #ttl: number;
+  readonly #pods: PodMode;
+  readonly #maxPrepared: number;
+  readonly #prepared = new Map<string, Reply | null>();
+  #preparedVersion = -1;
+
+  constructor(options: KubernetesZoneOptions) {
+    this.#index = options.index;
+    this.#zone = options.zone;
+    this.#dotZone = `.${options.zone}`;
+    this.#ttl = options.ttl;
+    this.#pods = options.pods;
+    this.#maxPrepared = options.maxPrepared ?? 100_000;
+  }
+
+  /** True for names this handler is the authority for or may hold (reverse names). */
+  covers(name: string): boolean {
+    return (
+      name === this.#zone ||
+      name.endsWith(this.#dotZone) ||
+      name.endsWith(`.${REVERSE_V4}`) ||
+      name.endsWith(`.${REVERSE_V6}`)
+    );
+  }
+
+  serve(query: Query): Reply | null {
+    const name = query.name;
+    if (!this.covers(name)) return null;
+    if (this.#preparedVersion !== this.#index.version) {
+      this.#prepared.clear();
+      this.#preparedVersion = this.#index.version;
+    }
+    const key = `${query.type}|${name}`;
+    let reply = this.#prepared.get(key);
+    if (reply === undefined) {
+      reply = this.answer(name, query.type);
+      if (this.#prepared.size >= this.#maxPrepared) this.#prepared.clear();
+      this.#prepared.set(key, reply);
+    }
+    return reply;
+  }
+
+  /** Builds the reply for a question without the cache; null when the name is not ours to answer. */
+  answer(name: string, type: number): Reply | null {
+    const sections = this.sections(name, type);
+    return sections && encodeReply(name, sections);
+  }
+
+  sections(name: string, type: number): Sections | null {
+    const reverse = !name.endsWith(this.#dotZone) && name !== this.#zone;
+    const lookupType = type === TYPE.ANY ? TYPE.A : type;
+    const found = reverse ? this.#reverse(name, lookupType) : this.#lookup(name, lookupType);
+    if (found === FALLTHROUGH) return null;
+    const apex = reverse ? (name.endsWith(REVERSE_V4) ? REVERSE_V4 : REVERSE_V6) : this.#zone;
+    if (found === null) {
+      // Before the first full sync a miss may only mean "not seen yet" (CoreDNS does the same).
+      if (!this.#index.synced) return this.#reply(RCODE.SERVFAIL, [], [], []);
+      return this.#reply(RCODE.NXDOMAIN, [], [this.#soa(apex)], []);
+    }
+    if (type === TYPE.ANY) {
+      // RFC 8482: a minimal answer instead of everything the name has.
+      return this.#reply(RCODE.NOERROR, [{ name, type: TYPE.HINFO, ttl: this.#ttl, cpu: 'RFC8482', os: '' }], [], []);
+    }
+    if (found.alias !== undefined) return this.#alias(name, type, found.alias, apex);
+    if (found.answer.length === 0) return this.#reply(RCODE.NOERROR, [], [this.#soa(apex)], []);
+    return this.#reply(RCODE.NOERROR, found.answer, [], found.additional ?? []);
+  }
+
+  #reply(
+    rcode: number,
+    answer: ResourceRecord[],
+    authority: ResourceRecord[],
+    additional: ResourceRecord[],
+  ): Sections {
+    return { rcode, authoritative: rcode !== RCODE.SERVFAIL, answer, authority, additional };
+  }
+
+  /** A CNAME, followed through the zone as far as it stays in the zone. */
+  #alias(name: string, type: number, target: string, apex: string): Sections {
+    const answer: ResourceRecord[] = [{ name, type: TYPE.CNAME, ttl: this.#ttl, target }];
+    if (type === TYPE.CNAME) return this.#reply(RCODE.NOERROR, answer, [], []);
+    let current = target;
+    for (let hop = 0; hop < MAX_ALIAS_CHAIN; hop++) {
+      if (current !== this.#zone && !current.endsWith(this.#dotZone)) break; // upstream's to chase
+      const next = this.#lookup(current, type);
+      if (next === null) return this.#reply(RCODE.NXDOMAIN, answer, [this.#soa(apex)], []);
+      if (next.alias === undefined) {
+        answer.push(...next.answer);
+        break;
+      }
+      answer.push({ name: current, type: TYPE.CNAME, ttl: this.#ttl, target: next.alias });
+      current = next.alias;
+    }
+    return this.#reply(RCODE.NOERROR, answer, [], []);
+  }
+
+  #soa(apex: string): ResourceRecord {
+    return {
+      name: apex,
+      type: TYPE.SOA,
+      ttl: Math.min(this.#ttl, 300),
+      mname: `ns.dns.${this.#zone}`,
+      rname: `hostmaster.${this.#zone}`,
+      serial: this.#index.lastChange,
+      refresh: 7200,
+      retry: 1800,
+      expire: 86400,
+      minimum: this.#ttl,
+    };
+  }
+
+  // ---- forward names ----
+
+  #lookup(name: string, type: number): Lookup {
+    if (name === this.#zone) return this.#apex(type);
+    const labels = name.slice(0, -this.#dotZone.length).split('.');
+    const last = labels[labels.length - 1];
+    switch (last) {
+      case 'svc':
+        return this.#serviceName(name, labels, type);
+      case 'pod':
+        return this.#podName(labels, type);
+      case 'dns-version':
+        if (labels.length !== 1) return null;
+        return type === TYPE.TXT
+          ? { answer: [{ name, type: TYPE.TXT, ttl: SCHEMA_VERSION_TTL, text: [SCHEMA_VERSION] }] }
+          : NODATA;
+      case 'dns':
+        if (labels.length === 1) return NODATA; // empty non-terminal above ns.dns
+        if (labels.length === 2 && labels[0] === 'ns') return this.#addresses(name, this.#nameserverAddresses(), type);
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  #apex(type: number): Lookup {
+    if (type === TYPE.SOA) return { answer: [this.#soa(this.#zone)] };
+    if (type === TYPE.NS) {
+      const ns = `ns.dns.${this.#zone}`;
+      const glue = this.#addresses(ns, this.#nameserverAddresses(), TYPE.A)?.answer ?? [];
+      const glue6 = this.#addresses(ns, this.#nameserverAddresses(), TYPE.AAAA)?.answer ?? [];
+      return { answer: [{ name: this.#zone, type: TYPE.NS, ttl: this.#ttl, target: ns }], additional: [...glue, ...glue6] };
+    }
+    return NODATA;
+  }
+
+  /** The addresses of the Service that fronts the cluster DNS (kube-system/kube-dns), for NS glue. */
+  #nameserverAddresses(): readonly string[] {
+    return this.#index.service('kube-system', 'kube-dns')?.clusterIPs ?? [];
+  }
+
+  /** `svc.<zone>` and below: labels are the name's labels left of the zone, ending in 'svc'. */
+  #serviceName(name: string, labels: string[], type: number): Lookup {
+    const n = labels.length;
+    if (n === 1) return NODATA;
+    const namespace = labels[n - 2] ?? '';
+    if (!this.#index.hasNamespace(namespace)) return null;
+    if (n === 2) return NODATA;
+    const service = this.#index.service(namespace, labels[n - 3] ?? '');
+    if (!service) return null;
+    const fqdn = `${service.name}.${namespace}.svc.${this.#zone}`;
+    if (n === 3) return this.#service(service, fqdn, type);
+    if (n === 4) return this.#endpointName(service, fqdn, labels[0] ?? '', type);
+    if (n === 5) {
+      const port = stripUnderscore(labels[0] ?? '');
+      return this.#servicePort(name, service, fqdn, port, stripUnderscore(labels[1] ?? ''), type);
+    }
+    return null;
+  }
+
+  #service(service: ServiceRecord, fqdn: string, type: number): Lookup {
+    switch (service.kind) {
+      case 'ExternalName':
+        return { answer: [], alias: service.externalName };
+      case 'ClusterIP': {
+        if (type === TYPE.SRV) return this.#srvToService(service, fqdn, service.ports);
+        return this.#addresses(fqdn, service.clusterIPs, type);
+      }
+      case 'Headless': {
+        const endpoints = this.#readyEndpoints(service);
+        if (endpoints.length === 0) return null; // spec §2.4.1: no ready endpoints → NXDOMAIN
+        if (type === TYPE.SRV) return this.#srvToEndpoints(service, fqdn, '', '');
+        return this.#addresses(fqdn, unique(endpoints.map((e) => e.address)), type);
+      }
+    }
+  }
+
+  /** `<endpoint>.<service>.<ns>.svc.<zone>`: an endpoint's hostname or dashed IP (CoreDNS also for ClusterIP services). */
+  #endpointName(service: ServiceRecord, fqdn: string, label: string, type: number): Lookup {
+    if (service.kind === 'ExternalName') return null;
+    const addresses: string[] = [];
+    for (const ep of this.#readyEndpoints(service)) if (ep.label === label) addresses.push(ep.address);
+    if (service.kind === 'Headless') {
+      // A pod's hostname.subdomain answers whether or not the EndpointSlice carries the hostname.
+      for (const pod of this.#index.podsBySubdomain(service.namespace, service.name)) {
+        if (pod.hostname === label && (pod.ready || service.publishNotReadyAddresses)) addresses.push(...pod.ips);
+      }
+    }
+    if (addresses.length === 0) return null;
+    return this.#addresses(`${label}.${fqdn}`, unique(addresses), type);
+  }
+
+  /** `_<port>._<proto>.<service>.<ns>.svc.<zone>` SRV. */
+  #servicePort(owner: string, service: ServiceRecord, fqdn: string, port: string, protocol: string, type: number): Lookup {
+    let found: Found;
+    if (service.kind === 'ClusterIP') {
+      const ports = service.ports.filter((p) => portMatches(p, port, protocol));
+      if (ports.length === 0) return null;
+      found = this.#srvToService(service, fqdn, ports);
+    } else if (service.kind === 'Headless') {
+      found = this.#srvToEndpoints(service, fqdn, port, protocol);
+      if (found.answer.length === 0) return null;
+    } else {
+      return null;
+    }
+    if (type !== TYPE.SRV) return NODATA;
+    return { answer: found.answer.map((rr) => ({ ...rr, name: owner })), additional: found.additional ?? [] };
+  }
+
+  #srvToService(service: ServiceRecord, fqdn: string, ports: ServiceRecord['ports']): Found {
+    if (ports.length === 0) return NODATA;
+    const weight = srvWeight(ports.length);
+    const answer: ResourceRecord[] = ports.map((p) => ({
+      name: fqdn,
+      type: TYPE.SRV,
+      ttl: this.#ttl,
+      priority: 0,
+      weight,
+      port: p.port,
+      target: fqdn,
+    }));
+    const additional = service.clusterIPs.map((ip) => this.#addressRecord(fqdn, ip));
+    return { answer, additional };
+  }
+
+  /** One SRV per (ready endpoint × matching port), target `<endpoint>.<service>…`, N × M as the spec says. */
+  #srvToEndpoints(service: ServiceRecord, fqdn: string, port: string, protocol: string): Found {
+    const targets = new Map<string, string[]>(); // target name → addresses
+    const entries: { target: string; port: number }[] = [];
+    const seen = new Set<string>();
+    for (const slice of this.#index.slicesOf(service.namespace, service.name)) {
+      const ports = slice.ports.filter((p) => portMatches(p, port, protocol));
+      if (ports.length === 0) continue;
+      for (const ep of slice.endpoints) {
+        if (!ep.ready && !service.publishNotReadyAddresses) continue;
+        for (const address of ep.addresses) {
+          const target = `${ep.hostname || dashedIP(address)}.${fqdn}`;
+          const list = targets.get(target);
+          if (list) {
+            if (!list.includes(address)) list.push(address);
+          } else targets.set(target, [address]);
+          for (const p of ports) {
+            const key = `${target}|${p.port}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            entries.push({ target, port: p.port });
+          }
+        }
+      }
+    }
+    const weight = srvWeight(entries.length);
+    const answer: ResourceRecord[] = entries.map((e) => ({
+      name: fqdn,
+      type: TYPE.SRV,
+      ttl: this.#ttl,
+      priority: 0,
+      weight,
+      port: e.port,
+      target: e.target,
+    }));
+    const additional: ResourceRecord[] = [];
+    for (const [target, addresses] of targets) for (const a of addresses) additional.push(this.#addressRecord(target, a));
+    return { answer, additional };
+  }
+
+  #readyEndpoints(service: ServiceRecord): Endpoint[] {
+    const out: Endpoint[] = [];
+    for (const slice of this.#index.slicesOf(service.namespace, service.name)) {
+      for (const ep of slice.endpoints) {
+        if (!ep.ready && !service.publishNotReadyAddresses) continue;
+        for (const address of ep.addresses) out.push({ address, label: ep.hostname || dashedIP(address) });
+      }
+    }
+    return out;
+  }
+
+  /** `<dashed-ip>.<ns>.pod.<zone>` per `--pods`. */
+  #podName(labels: string[], type: number): Lookup {
+    const n = labels.length;
+    if (n === 1) return NODATA;
+    const namespace = labels[n - 2] ?? '';
+    if (!this.#index.hasNamespace(namespace)) return null;
+    if (n === 2) return NODATA;
+    if (n !== 3 || this.#pods === 'disabled') return null;
+    const label = labels[0] ?? '';
+    const ip = ipFromDashed(label);
+    if (ip === null) return null;
+    if (this.#pods === 'verified' && !this.#index.podsByIP(ip).some((p) => p.namespace === namespace)) return null;
+    return this.#addresses(`${label}.${namespace}.pod.${this.#zone}`, [ip], type);
+  }
+
+  // ---- reverse names ----
+
+  #reverse(name: string, type: number): Found | typeof FALLTHROUGH {
+    const ip = ipFromReverse(name);
+    if (ip === null) return FALLTHROUGH;
+    const targets: string[] = [];
+    // A ClusterIP match wins over endpoints (CoreDNS).
+    for (const svc of this.#index.servicesByClusterIP(ip)) targets.push(`${svc.name}.${svc.namespace}.svc.${this.#zone}`);
+    if (targets.length === 0) {
+      for (const slice of this.#index.slicesByAddress(ip)) {
+        const service = this.#index.service(slice.namespace, slice.service);
+        if (!service || service.kind === 'ExternalName') continue;
+        for (const ep of slice.endpoints) {
+          if (!ep.addresses.includes(ip) || (!ep.ready && !service.publishNotReadyAddresses)) continue;
+          targets.push(`${ep.hostname || dashedIP(ip)}.${service.name}.${service.namespace}.svc.${this.#zone}`);
+        }
+      }
+    }
+    if (targets.length === 0) return FALLTHROUGH;
+    if (type !== TYPE.PTR) return NODATA;
+    return { answer: unique(targets).map((target) => ({ name, type: TYPE.PTR, ttl: this.#ttl, target })) };
+  }
+
+  // ---- records ----
+
+  #addresses(owner: string, ips: readonly string[], type: number): Found {
+    if (type !== TYPE.A && type !== TYPE.AAAA) return NODATA;
+    const wantV6 = type === TYPE.AAAA;
+    const answer: ResourceRecord[] = [];
+    for (const ip of ips) if (isV6(ip) === wantV6) answer.push({ name: owner, type, ttl: this.#ttl, address: ip });
+    return { answer };
+  }
+
+  #addressRecord(owner: string, ip: string): ResourceRecord {
+    return { name: owner, type: isV6(ip) ? TYPE.AAAA : TYPE.A, ttl: this.#ttl, address: ip };
+  }
+}
+
+/** RFC 2782 weights as CoreDNS sets them: every record gets floor(100 / N). */
+function srvWeight(n: number): number {
+  return Math.floor(100 / Math.max(n, 1));
+}
+
+/** An empty port or protocol label (`_`) matches any, as in CoreDNS. */
+function portMatches(p: { name: string; protocol: string }, port: string, protocol: string): boolean {
+  return (port === '' || (p.name !== '' && p.name === port)) && (protocol === '' || p.protocol === protocol);
+}
+
+function unique<T>(items: T[]): T[] {
+  return items.length < 2 ? items : [...new Set(items)];
+}

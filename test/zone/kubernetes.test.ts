@@ -1,0 +1,354 @@
+// Every answer rule of the cluster zone, as table rows in zone-file syntax (spec 1.1.0 sections
+// and CoreDNS behaviour noted per row). SOA serials vary with time and are compared as SERIAL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubernetesZone, type PodMode } from '../../src/zone/kubernetes.ts';
+import { TYPE } from '../../src/dns/constants.ts';
+import { ClusterIndex } from '../../src/cluster/index.ts';
+import { toRecord } from '../../src/cluster/records.ts';
+import { decode, replyMessage, withoutSerial } from '../support/dns.ts';
+import { endpointSlice, indexOf, service, testCluster } from '../support/cluster.ts';
+import type { Query } from '../../src/dns/message.ts';
+
+const SOA = 'cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 5';
+const Z = 'cluster.local';
+
+interface Row {
+  name: string;
+  type: keyof typeof TYPE;
+  rcode?: string;
+  answer?: string[];
+  authority?: string[];
+  additional?: string[];
+  pods?: PodMode;
+  why: string;
+}
+
+const rows: Row[] = [
+  // §2.2 schema version
+  { name: `dns-version.${Z}`, type: 'TXT', answer: [`dns-version.${Z}. 28800 IN TXT "1.1.0"`], why: 'spec 2.2' },
+  { name: `dns-version.${Z}`, type: 'A', authority: [SOA], why: 'existing name, other type: NODATA' },
+  { name: `x.dns-version.${Z}`, type: 'TXT', rcode: 'NXDOMAIN', authority: [SOA], why: 'only the single label' },
+  // apex
+  { name: Z, type: 'SOA', answer: [SOA], why: 'SOA at the apex' },
+  {
+    name: Z,
+    type: 'NS',
+    answer: [`${Z}. 5 IN NS ns.dns.${Z}.`],
+    additional: [`ns.dns.${Z}. 5 IN A 10.96.0.10`],
+    why: 'NS at the apex, glue from kube-system/kube-dns',
+  },
+  { name: `ns.dns.${Z}`, type: 'A', answer: [`ns.dns.${Z}. 5 IN A 10.96.0.10`], why: 'the NS name resolves' },
+  { name: Z, type: 'A', authority: [SOA], why: 'apex A: NODATA' },
+  { name: `svc.${Z}`, type: 'A', authority: [SOA], why: 'svc.<zone> is an empty non-terminal' },
+  { name: `pod.${Z}`, type: 'A', authority: [SOA], why: 'pod.<zone> is an empty non-terminal' },
+  { name: `testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'existing namespace: NODATA' },
+  { name: `nope.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'unknown namespace: NXDOMAIN' },
+  { name: `other.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'neither svc nor pod' },
+  // §2.3 ClusterIP services
+  { name: `svc1.testns.svc.${Z}`, type: 'A', answer: [`svc1.testns.svc.${Z}. 5 IN A 10.96.1.1`], why: 'spec 2.3.1' },
+  { name: `svc1.testns.svc.${Z}`, type: 'AAAA', authority: [SOA], why: 'IPv4-only service, AAAA: NODATA' },
+  { name: `svc1.testns.svc.${Z}`, type: 'TXT', authority: [SOA], why: 'other type: NODATA' },
+  { name: `svc1.testns.svc.${Z}`, type: 'SOA', authority: [SOA], why: 'SOA below the apex: NODATA' },
+  { name: `nosuch.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'unknown service' },
+  { name: `svc1.nope.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'unknown namespace' },
+  { name: `svc1.emptyns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'service in another namespace' },
+  { name: `dual.testns.svc.${Z}`, type: 'A', answer: [`dual.testns.svc.${Z}. 5 IN A 10.96.1.2`], why: 'dual-stack, A' },
+  {
+    name: `dual.testns.svc.${Z}`,
+    type: 'AAAA',
+    answer: [`dual.testns.svc.${Z}. 5 IN AAAA fd00:10:96::2`],
+    why: 'dual-stack, AAAA',
+  },
+  {
+    name: `_http._tcp.svc1.testns.svc.${Z}`,
+    type: 'SRV',
+    answer: [`_http._tcp.svc1.testns.svc.${Z}. 5 IN SRV 0 100 80 svc1.testns.svc.${Z}.`],
+    additional: [`svc1.testns.svc.${Z}. 5 IN A 10.96.1.1`],
+    why: 'spec 2.3.2, priority 0 weight floor(100/1)',
+  },
+  {
+    name: `http.tcp.svc1.testns.svc.${Z}`,
+    type: 'SRV',
+    answer: [`http.tcp.svc1.testns.svc.${Z}. 5 IN SRV 0 100 80 svc1.testns.svc.${Z}.`],
+    additional: [`svc1.testns.svc.${Z}. 5 IN A 10.96.1.1`],
+    why: 'CoreDNS strips underscores',
+  },
+  { name: `_http._udp.svc1.testns.svc.${Z}`, type: 'SRV', rcode: 'NXDOMAIN', authority: [SOA], why: 'wrong protocol' },
+  { name: `_nope._tcp.svc1.testns.svc.${Z}`, type: 'SRV', rcode: 'NXDOMAIN', authority: [SOA], why: 'unknown port' },
+  { name: `_http._tcp.svc1.testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'SRV name, A: NODATA' },
+  {
+    name: `svc1.testns.svc.${Z}`,
+    type: 'SRV',
+    answer: [`svc1.testns.svc.${Z}. 5 IN SRV 0 50 80 svc1.testns.svc.${Z}.`, `svc1.testns.svc.${Z}. 5 IN SRV 0 50 8080 svc1.testns.svc.${Z}.`],
+    additional: [`svc1.testns.svc.${Z}. 5 IN A 10.96.1.1`],
+    why: 'SRV at the bare service name: one per port (CoreDNS)',
+  },
+  {
+    name: `ep1a.svc1.testns.svc.${Z}`,
+    type: 'A',
+    answer: [`ep1a.svc1.testns.svc.${Z}. 5 IN A 10.244.0.1`],
+    why: 'endpoint hostname under a ClusterIP service (CoreDNS)',
+  },
+  {
+    name: `10-244-0-2.svc1.testns.svc.${Z}`,
+    type: 'A',
+    answer: [`10-244-0-2.svc1.testns.svc.${Z}. 5 IN A 10.244.0.2`],
+    why: 'endpoint without hostname: dashed IP',
+  },
+  { name: `10-244-0-3.svc1.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'not-ready endpoint' },
+  {
+    name: `1.1.96.10.in-addr.arpa`,
+    type: 'PTR',
+    answer: [`1.1.96.10.in-addr.arpa. 5 IN PTR svc1.testns.svc.${Z}.`],
+    why: 'spec 2.3.3 PTR for a ClusterIP',
+  },
+  {
+    name: `2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa`,
+    type: 'PTR',
+    answer: [`2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa. 5 IN PTR dual.testns.svc.${Z}.`],
+    why: 'spec 2.3.3 PTR for an IPv6 ClusterIP (nibble form)',
+  },
+  {
+    name: `1.1.96.10.in-addr.arpa`,
+    type: 'A',
+    authority: ['in-addr.arpa. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 5'],
+    why: 'reverse name, other type: NODATA',
+  },
+  // §2.4 headless services
+  {
+    name: `hdls.testns.svc.${Z}`,
+    type: 'A',
+    answer: [`hdls.testns.svc.${Z}. 5 IN A 10.244.1.10`, `hdls.testns.svc.${Z}. 5 IN A 10.244.1.11`],
+    why: 'spec 2.4.1: ready endpoints (ready unset counts as ready), not-ready left out',
+  },
+  {
+    name: `hdls.testns.svc.${Z}`,
+    type: 'AAAA',
+    answer: [`hdls.testns.svc.${Z}. 5 IN AAAA fd00:244::10`],
+    why: 'spec 2.4.1 AAAA from the IPv6 slice',
+  },
+  {
+    name: `pet-0.hdls.testns.svc.${Z}`,
+    type: 'A',
+    answer: [`pet-0.hdls.testns.svc.${Z}. 5 IN A 10.244.1.10`],
+    why: 'spec 2.4.1 hostname record',
+  },
+  {
+    name: `pet-0.hdls.testns.svc.${Z}`,
+    type: 'AAAA',
+    answer: [`pet-0.hdls.testns.svc.${Z}. 5 IN AAAA fd00:244::10`],
+    why: 'hostname record, IPv6',
+  },
+  { name: `10-244-1-12.hdls.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'not-ready endpoint' },
+  {
+    name: `_http._tcp.hdls.testns.svc.${Z}`,
+    type: 'SRV',
+    answer: [
+      `_http._tcp.hdls.testns.svc.${Z}. 5 IN SRV 0 50 8080 pet-0.hdls.testns.svc.${Z}.`,
+      `_http._tcp.hdls.testns.svc.${Z}. 5 IN SRV 0 50 8080 10-244-1-11.hdls.testns.svc.${Z}.`,
+    ],
+    additional: [
+      `pet-0.hdls.testns.svc.${Z}. 5 IN A 10.244.1.10`,
+      `pet-0.hdls.testns.svc.${Z}. 5 IN AAAA fd00:244::10`,
+      `10-244-1-11.hdls.testns.svc.${Z}. 5 IN A 10.244.1.11`,
+    ],
+    why: 'spec 2.4.2: N ready endpoints × M named ports, endpoint ports, targets in additional',
+  },
+  {
+    name: `_metrics._udp.hdls.testns.svc.${Z}`,
+    type: 'SRV',
+    answer: [
+      `_metrics._udp.hdls.testns.svc.${Z}. 5 IN SRV 0 50 9000 pet-0.hdls.testns.svc.${Z}.`,
+      `_metrics._udp.hdls.testns.svc.${Z}. 5 IN SRV 0 50 9000 10-244-1-11.hdls.testns.svc.${Z}.`,
+    ],
+    additional: [`pet-0.hdls.testns.svc.${Z}. 5 IN A 10.244.1.10`, `10-244-1-11.hdls.testns.svc.${Z}. 5 IN A 10.244.1.11`],
+    why: 'port only in the IPv4 slice',
+  },
+  {
+    name: `10.1.244.10.in-addr.arpa`,
+    type: 'PTR',
+    answer: [`10.1.244.10.in-addr.arpa. 5 IN PTR pet-0.hdls.testns.svc.${Z}.`],
+    why: 'spec 2.4.3 PTR for an endpoint with hostname',
+  },
+  {
+    name: `11.1.244.10.in-addr.arpa`,
+    type: 'PTR',
+    answer: [`11.1.244.10.in-addr.arpa. 5 IN PTR 10-244-1-11.hdls.testns.svc.${Z}.`],
+    why: 'PTR for an endpoint without hostname: dashed IP (CoreDNS)',
+  },
+  { name: `hdls-empty.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'spec 2.4.1: no ready endpoints' },
+  { name: `hdls-empty.testns.svc.${Z}`, type: 'SRV', rcode: 'NXDOMAIN', authority: [SOA], why: 'no ready endpoints, any type' },
+  {
+    name: `hdls-pna.testns.svc.${Z}`,
+    type: 'A',
+    answer: [`hdls-pna.testns.svc.${Z}. 5 IN A 10.244.3.1`],
+    why: 'publishNotReadyAddresses publishes not-ready endpoints',
+  },
+  // hostname / subdomain pods
+  {
+    name: `busybox-1.hdls.testns.svc.${Z}`,
+    type: 'A',
+    answer: [`busybox-1.hdls.testns.svc.${Z}. 5 IN A 10.244.4.1`],
+    why: 'pod hostname.subdomain, even without the slice carrying it',
+  },
+  { name: `busybox-2.hdls.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'pod not ready' },
+  { name: `busybox-1.svc1.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'subdomain names another service' },
+  // §2.5 ExternalName
+  {
+    name: `ext.testns.svc.${Z}`,
+    type: 'A',
+    answer: [`ext.testns.svc.${Z}. 5 IN CNAME www.example.com.`],
+    why: 'spec 2.5 (chasing the external target is the upstream\'s work)',
+  },
+  {
+    name: `ext.testns.svc.${Z}`,
+    type: 'CNAME',
+    answer: [`ext.testns.svc.${Z}. 5 IN CNAME www.example.com.`],
+    why: 'CNAME query',
+  },
+  {
+    name: `ext-in.testns.svc.${Z}`,
+    type: 'A',
+    answer: [`ext-in.testns.svc.${Z}. 5 IN CNAME svc1.testns.svc.${Z}.`, `svc1.testns.svc.${Z}. 5 IN A 10.96.1.1`],
+    why: 'in-zone target chased from the index',
+  },
+  // pods
+  {
+    name: `10-244-5-5.default.pod.${Z}`,
+    type: 'A',
+    answer: [`10-244-5-5.default.pod.${Z}. 5 IN A 10.244.5.5`],
+    why: 'verified: a pod with that IP in that namespace',
+  },
+  {
+    name: `fd00-244--5.default.pod.${Z}`,
+    type: 'AAAA',
+    answer: [`fd00-244--5.default.pod.${Z}. 5 IN AAAA fd00:244::5`],
+    why: 'IPv6 pod name',
+  },
+  { name: `10-244-5-5.default.pod.${Z}`, type: 'AAAA', authority: [SOA], why: 'v4 pod name, AAAA: NODATA' },
+  { name: `10-244-5-5.testns.pod.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'verified: wrong namespace' },
+  { name: `1-2-3-4.default.pod.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'verified: no such pod' },
+  {
+    name: `1-2-3-4.default.pod.${Z}`,
+    type: 'A',
+    pods: 'insecure',
+    answer: [`1-2-3-4.default.pod.${Z}. 5 IN A 1.2.3.4`],
+    why: 'insecure: any IP',
+  },
+  { name: `1-2-3-4.nope.pod.${Z}`, type: 'A', pods: 'insecure', rcode: 'NXDOMAIN', authority: [SOA], why: 'insecure: namespace must exist' },
+  { name: `10-244-5-5.default.pod.${Z}`, type: 'A', pods: 'disabled', rcode: 'NXDOMAIN', authority: [SOA], why: 'disabled' },
+  { name: `default.pod.${Z}`, type: 'A', authority: [SOA], why: '<ns>.pod.<zone>: NODATA' },
+  { name: `nope.pod.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'unknown namespace under pod' },
+  // search-path expansions pods send with ndots:5
+  {
+    name: `svc1.testns.svc.${Z}.testns.svc.${Z}`,
+    type: 'A',
+    rcode: 'NXDOMAIN',
+    authority: [SOA],
+    why: 'search-path expansion: too many labels',
+  },
+  { name: `www.example.com.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'external name expansion' },
+];
+
+function ask(zone: KubernetesZone, name: string, type: number, asked = name) {
+  const reply = zone.serve({ name, type, class: 1, id: 1, flags: 0, questionEnd: 0, edns: null } satisfies Query);
+  return reply && decode(replyMessage(asked, type, reply));
+}
+
+const zones = new Map<PodMode, KubernetesZone>();
+const index = indexOf(testCluster());
+for (const pods of ['disabled', 'insecure', 'verified'] as const) {
+  zones.set(pods, new KubernetesZone({ index, zone: Z, ttl: 5, pods }));
+}
+
+for (const row of rows) {
+  test(`${row.name} ${row.type}${row.pods ? ` (pods ${row.pods})` : ''}: ${row.why}`, () => {
+    const got = ask(zones.get(row.pods ?? 'verified')!, row.name, TYPE[row.type]);
+    assert.ok(got, 'the zone answers');
+    assert.equal(got.rcode, row.rcode ?? 'NOERROR');
+    assert.equal(got.aa, true, 'AA on every answer from the zone');
+    assert.deepEqual(got.answer.map(withoutSerial), row.answer ?? []);
+    assert.deepEqual(got.authority.map(withoutSerial), row.authority ?? []);
+    assert.deepEqual(got.additional, row.additional ?? []);
+  });
+}
+
+test('matching is case-insensitive and the owner keeps the question\'s case', () => {
+  const zone = zones.get('verified')!;
+  const asked = `SVC1.TestNS.svc.Cluster.Local`;
+  const got = ask(zone, asked.toLowerCase(), TYPE.A, asked);
+  assert.ok(got);
+  assert.deepEqual(got.answer, [`${asked}. 5 IN A 10.96.1.1`]);
+});
+
+test('ANY is answered minimally (RFC 8482), and NXDOMAIN for a missing name', () => {
+  const zone = zones.get('verified')!;
+  const got = ask(zone, `svc1.testns.svc.${Z}`, TYPE.ANY);
+  assert.equal(got?.answer.length, 1);
+  assert.match(got!.answer[0]!, / IN HINFO /);
+  assert.equal(ask(zone, `nosuch.testns.svc.${Z}`, TYPE.ANY)?.rcode, 'NXDOMAIN');
+});
+
+test('names outside the zone and unknown reverse names pass to the next handler', () => {
+  const zone = zones.get('verified')!;
+  assert.equal(ask(zone, 'www.example.com', TYPE.A), null);
+  assert.equal(ask(zone, 'xcluster.local', TYPE.A), null);
+  assert.equal(ask(zone, '9.9.9.9.in-addr.arpa', TYPE.PTR), null);
+  assert.equal(ask(zone, '10.in-addr.arpa', TYPE.PTR), null);
+});
+
+test('SRV weight is floor(100/N) over the records of the answer', () => {
+  const objects = [
+    ...testCluster(),
+    service('testns', 'three', { headless: true }),
+    endpointSlice('testns', 'three', 'three-1', 'IPv4', [{ ip: '10.244.9.1' }, { ip: '10.244.9.2' }, { ip: '10.244.9.3' }], [
+      { name: 'p', port: 1 },
+    ]),
+  ];
+  const zone = new KubernetesZone({ index: indexOf(objects), zone: Z, ttl: 5, pods: 'verified' });
+  const got = ask(zone, `_p._tcp.three.testns.svc.${Z}`, TYPE.SRV);
+  assert.equal(got?.answer.length, 3);
+  for (const rr of got!.answer) assert.match(rr, / SRV 0 33 1 /);
+});
+
+test('before the first full sync, misses are SERVFAIL and hits still answer', () => {
+  const index = new ClusterIndex();
+  for (const obj of testCluster()) {
+    const r = toRecord(obj);
+    if (r) index.upsert(r.kind, r.record);
+  }
+  const zone = new KubernetesZone({ index, zone: Z, ttl: 5, pods: 'verified' });
+  assert.equal(ask(zone, `nosuch.testns.svc.${Z}`, TYPE.A)?.rcode, 'SERVFAIL');
+  assert.equal(ask(zone, `svc1.testns.svc.${Z}`, TYPE.A)?.rcode, 'NOERROR');
+  for (const kind of ['Namespace', 'Service', 'EndpointSlice', 'Pod'] as const) index.markSynced(kind);
+  assert.equal(ask(zone, `nosuch.testns.svc.${Z}`, TYPE.A)?.rcode, 'NXDOMAIN');
+});
+
+test('prepared answers are rebuilt when the index changes, never served stale', () => {
+  const index = indexOf(testCluster());
+  const zone = new KubernetesZone({ index, zone: Z, ttl: 5, pods: 'verified' });
+  const name = `svc1.testns.svc.${Z}`;
+  const first = zone.serve({ name, type: TYPE.A, class: 1, id: 1, flags: 0, questionEnd: 0, edns: null });
+  const again = zone.serve({ name, type: TYPE.A, class: 1, id: 2, flags: 0, questionEnd: 0, edns: null });
+  assert.equal(first, again, 'a repeated question is served from the prepared reply');
+  const changed = toRecord(service('testns', 'svc1', { clusterIPs: ['10.96.1.99'], ports: [] }))!;
+  index.upsert(changed.kind, changed.record);
+  assert.deepEqual(ask(zone, name, TYPE.A)?.answer, [`${name}. 5 IN A 10.96.1.99`]);
+  index.remove('Service', 'testns/svc1');
+  assert.equal(ask(zone, name, TYPE.A)?.rcode, 'NXDOMAIN');
+});
+
+test('the SOA serial is the time of the last DNS-relevant change', () => {
+  let now = 1_700_000_000_000;
+  const index = indexOf(testCluster(), () => now);
+  const zone = new KubernetesZone({ index, zone: Z, ttl: 5, pods: 'verified' });
+  const serial = () => ask(zone, Z, TYPE.SOA)!.answer[0]!.split(' ')[6];
+  assert.equal(serial(), '1700000000');
+  now += 60_000;
+  const same = toRecord(service('testns', 'svc1', { clusterIPs: ['10.96.1.1'], ports: [{ name: 'http', port: 80 }, { port: 8080 }] }))!;
+  index.upsert(same.kind, same.record);
+  assert.equal(serial(), '1700000000', 'an update that changes nothing DNS sees keeps the serial');
+  index.remove('Service', 'testns/svc1');
+  assert.equal(serial(), '1700000060');
+});
