@@ -1,0 +1,220 @@
+// The one Config, parsed from the command line and validated once at start-up. A bad flag or value
+// becomes a ConfigError naming the flag; main prints it as one line and exits 2 before any socket
+// is bound.
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
+import { LOG_LEVELS, type LogLevel } from './observe/log.ts';
+import { POD_MODES, type PodMode } from './zone/kubernetes.ts';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type Source =
+  | { readonly kind: 'kubernetes'; /** null: $KUBECONFIG or the in-cluster service account */ readonly kubeconfig: string | null }
+  | { readonly kind: 'manifests'; readonly path: string; /** the bundled example, chosen because nothing else was given */ readonly bundled: boolean };
+
+export interface Config {
+  readonly source: Source;
+  readonly listen: readonly HostPort[];
+  readonly zone: string;
+  readonly ttl: number;
+  readonly pods: PodMode;
+  readonly upstream: readonly HostPort[];
+  readonly metrics: HostPort | null;
+  readonly health: HostPort | null;
+  readonly ready: HostPort | null;
+  readonly logLevel: LogLevel;
+  readonly maxUdpSize: number;
+  readonly tcpIdleTimeoutMs: number;
+  readonly tcpMaxConnections: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly code = 'CDNS_ERR_CONFIG';
+  readonly flag: string;
+  constructor(flag: string, message: string) {
+    super(`${flag}: ${message}`);
+    this.flag = flag;
+  }
+}
+
+/** What the command line asked for besides running: --help or --version. */
+export type ParseResult = { readonly kind: 'run'; readonly config: Config } | { readonly kind: 'help' } | { readonly kind: 'version' };
+
+export const BUNDLED_EXAMPLE = fileURLToPath(new URL('../examples/cluster.yaml', import.meta.url));
+export const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+export const USAGE = `Usage: cluster-dns [flags]
+
+Answers the Kubernetes cluster zone from a watch-driven in-memory index.
+
+Cluster source (first that applies): --manifests, --kubeconfig, $KUBECONFIG, the in-cluster
+service account, else the bundled example cluster (examples/cluster.yaml).
+  --kubeconfig PATH       watch the cluster this kubeconfig names
+  --manifests PATH        serve Kubernetes objects from a YAML/JSON file or folder (reloaded on change)
+
+DNS:
+  --listen ADDR:PORT      UDP and TCP listen address; repeatable; IPv6 as [::1]:53 (default 0.0.0.0:53)
+  --zone NAME             cluster domain (default cluster.local)
+  --ttl SECONDS           TTL of cluster answers, 0-3600 (default 5)
+  --pods MODE             disabled | insecure | verified (default verified): a-b-c-d.<ns>.pod.<zone> records
+  --max-udp-size BYTES    cap on the EDNS UDP size a client may ask for, 512-65535 (default ${DEFAULT_MAX_UDP_SIZE})
+  --tcp-idle-timeout SEC  close idle TCP connections after this long (default 10)
+  --tcp-max-conns N       most concurrent TCP connections (default 1000)
+  --upstream IP[:PORT],.. upstream resolvers for names outside the zone (not yet used: such names get REFUSED)
+
+Operations:
+  --health ADDR:PORT      /health endpoint (default :8080; "off" disables)
+  --ready ADDR:PORT       /ready endpoint, 200 once the index has synced (default :8181; "off" disables)
+  --metrics ADDR:PORT     Prometheus endpoint (default :9153; not yet served)
+  --log-level LEVEL       ${LOG_LEVELS.join(' | ')} (default info)
+  --help, --version
+`;
+
+const OPTIONS = {
+  kubeconfig: { type: 'string' },
+  manifests: { type: 'string' },
+  listen: { type: 'string', multiple: true },
+  zone: { type: 'string' },
+  ttl: { type: 'string' },
+  pods: { type: 'string' },
+  'max-udp-size': { type: 'string' },
+  'tcp-idle-timeout': { type: 'string' },
+  'tcp-max-conns': { type: 'string' },
+  upstream: { type: 'string', multiple: true },
+  metrics: { type: 'string' },
+  health: { type: 'string' },
+  ready: { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+/** `127.0.0.1:53`, `[::1]:53`, `:53` (all IPv4 interfaces). Host names are refused: bind to addresses. */
+export function parseHostPort(flag: string, text: string, defaultPort?: number): HostPort {
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
+  if (bracketed) {
+    host = bracketed[1] ?? '';
+    portText = bracketed[2];
+  } else if (isIP(text) === 6) {
+    host = text; // a bare IPv6 address: no port
+  } else {
+    const colon = text.lastIndexOf(':');
+    host = colon < 0 ? text : text.slice(0, colon);
+    portText = colon < 0 ? undefined : text.slice(colon + 1);
+  }
+  if (host === '') host = '0.0.0.0';
+  if (isIP(host) === 0) throw new ConfigError(`--${flag}`, `"${text}" is not IP:PORT (an IP address is needed, e.g. 127.0.0.1:53 or [::1]:53)`);
+  if (portText === undefined) {
+    if (defaultPort === undefined) throw new ConfigError(`--${flag}`, `"${text}" has no port (e.g. ${host}:53)`);
+    return { host, port: defaultPort };
+  }
+  const port = integer(`--${flag}`, portText, 0, 65535, `"${text}": the port`);
+  return { host, port };
+}
+
+function integer(flag: string, text: string, min: number, max: number, subject = ''): number {
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const what = subject ? `${subject} must be` : 'must be';
+    throw new ConfigError(flag, `${what} an integer from ${min} to ${max} (got "${text}")`);
+  }
+  return value;
+}
+
+function optionalEndpoint(flag: string, text: string | undefined, fallback: string): HostPort | null {
+  const value = text ?? fallback;
+  return value === 'off' ? null : parseHostPort(flag, value);
+}
+
+function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new ConfigError(flag, `must be one of ${allowed.join(', ')} (got "${text}")`);
+}
+
+/** A cluster domain: lower-case, no trailing dot, valid labels. */
+function zoneName(text: string): string {
+  const zone = text.toLowerCase().replace(/\.$/, '');
+  const label = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+  if (zone === '' || zone.length > 253 || !zone.split('.').every((l) => label.test(l))) {
+    throw new ConfigError('--zone', `"${text}" is not a domain name (e.g. cluster.local)`);
+  }
+  return zone;
+}
+
+export interface Environment {
+  readonly KUBECONFIG?: string | undefined;
+}
+
+export function parseConfig(
+  argv: readonly string[],
+  env: Environment = process.env,
+  fileExists: (path: string) => boolean = existsSync,
+): ParseResult {
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    // node:util's messages name the flag; keep them to one line.
+    const message = (err as Error).message.split('\n')[0] ?? 'invalid arguments';
+    const flag = /'(-{1,2}[\w-]+)/.exec(message)?.[1] ?? 'arguments';
+    throw new ConfigError(flag, message.replace(/^Unknown option '[^']+'/, 'unknown flag').replace(/\. To specify.*$/, ''));
+  }
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+
+  if (values.kubeconfig !== undefined && values.manifests !== undefined) {
+    throw new ConfigError('--manifests', 'cannot be combined with --kubeconfig: choose one cluster source');
+  }
+  let source: Source;
+  if (values.manifests !== undefined) {
+    if (!fileExists(values.manifests)) throw new ConfigError('--manifests', `no such file or folder: ${values.manifests}`);
+    source = { kind: 'manifests', path: values.manifests, bundled: false };
+  } else if (values.kubeconfig !== undefined) {
+    if (!fileExists(values.kubeconfig)) throw new ConfigError('--kubeconfig', `no such file: ${values.kubeconfig}`);
+    source = { kind: 'kubernetes', kubeconfig: values.kubeconfig };
+  } else if (env.KUBECONFIG || fileExists(IN_CLUSTER_TOKEN)) {
+    source = { kind: 'kubernetes', kubeconfig: null };
+  } else {
+    source = { kind: 'manifests', path: BUNDLED_EXAMPLE, bundled: true };
+  }
+
+  const listen = (values.listen ?? ['0.0.0.0:53']).map((text) => parseHostPort('listen', text));
+  const upstream = (values.upstream ?? []).flatMap((list) =>
+    list
+      .split(',')
+      .filter((s) => s !== '')
+      .map((text) => parseHostPort('upstream', text, 53)),
+  );
+
+  return {
+    kind: 'run',
+    config: Object.freeze({
+      source,
+      listen,
+      zone: zoneName(values.zone ?? 'cluster.local'),
+      ttl: values.ttl === undefined ? 5 : integer('--ttl', values.ttl, 0, 3600),
+      pods: oneOf('--pods', values.pods, POD_MODES, 'verified'),
+      upstream,
+      metrics: optionalEndpoint('metrics', values.metrics, ':9153'),
+      health: optionalEndpoint('health', values.health, ':8080'),
+      ready: optionalEndpoint('ready', values.ready, ':8181'),
+      logLevel: oneOf('--log-level', values['log-level'], LOG_LEVELS, 'info'),
+      maxUdpSize:
+        values['max-udp-size'] === undefined ? DEFAULT_MAX_UDP_SIZE : integer('--max-udp-size', values['max-udp-size'], 512, 65535),
+      tcpIdleTimeoutMs:
+        values['tcp-idle-timeout'] === undefined ? 10_000 : integer('--tcp-idle-timeout', values['tcp-idle-timeout'], 1, 3600) * 1000,
+      tcpMaxConnections:
+        values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000),
+    }),
+  };
+}

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClusterIndex } from '../../src/cluster/index.ts';
+import { toRecord, type Kind, type RecordOf } from '../../src/cluster/records.ts';
+import { endpointSlice, pod, service, testCluster, indexOf } from '../support/cluster.ts';
+
+function record<K extends Kind>(obj: Parameters<typeof toRecord>[0]): RecordOf[K] {
+  return toRecord(obj)!.record as RecordOf[K];
+}
+
+test('lookups by the questions DNS asks', () => {
+  const index = indexOf(testCluster());
+  assert.equal(index.service('testns', 'svc1')?.clusterIPs[0], '10.96.1.1');
+  assert.deepEqual(index.servicesByClusterIP('fd00:10:96::2').map((s) => s.name), ['dual']);
+  assert.deepEqual(index.slicesOf('testns', 'hdls').map((s) => s.name).sort(), ['hdls-v4', 'hdls-v6']);
+  assert.deepEqual(index.slicesByAddress('10.244.1.11').map((s) => s.name), ['hdls-v4']);
+  assert.deepEqual(index.podsByIP('fd00:244::5').map((p) => p.name), ['dualpod']);
+  assert.deepEqual(index.podsBySubdomain('testns', 'hdls').map((p) => p.name).sort(), ['busybox1', 'busybox2']);
+  assert.ok(index.hasNamespace('emptyns'));
+  assert.deepEqual(index.counts(), { Namespace: 4, Service: 9, EndpointSlice: 5, Pod: 4 });
+});
+
+test('updates move secondary indexes with the record', () => {
+  const index = indexOf(testCluster());
+  index.upsert('Service', record<'Service'>(service('testns', 'svc1', { clusterIPs: ['10.96.9.9'] })));
+  assert.equal(index.servicesByClusterIP('10.96.1.1').length, 0);
+  assert.equal(index.servicesByClusterIP('10.96.9.9').length, 1);
+  index.upsert('Pod', record<'Pod'>(pod('default', 'dualpod', ['10.244.7.7'])));
+  assert.equal(index.podsByIP('10.244.5.5').length, 0);
+  assert.equal(index.podsByIP('10.244.7.7').length, 1);
+  index.remove('EndpointSlice', 'testns/hdls-v6');
+  assert.deepEqual(index.slicesOf('testns', 'hdls').map((s) => s.name), ['hdls-v4']);
+  assert.equal(index.slicesByAddress('fd00:244::10').length, 0);
+});
+
+test('pods sharing an IP (host network) are all kept', () => {
+  const index = indexOf([pod('a', 'p1', ['192.168.0.5']), pod('b', 'p2', ['192.168.0.5'])]);
+  assert.deepEqual(index.podsByIP('192.168.0.5').map((p) => p.namespace).sort(), ['a', 'b']);
+  index.remove('Pod', 'a/p1');
+  assert.deepEqual(index.podsByIP('192.168.0.5').map((p) => p.namespace), ['b']);
+});
+
+test('an update that changes nothing DNS reads does not bump the version', () => {
+  const index = indexOf(testCluster());
+  const before = index.version;
+  index.upsert('Pod', record<'Pod'>(pod('testns', 'web-0', ['10.244.1.10'])));
+  assert.equal(index.version, before);
+  index.upsert('Pod', record<'Pod'>(pod('testns', 'web-0', ['10.244.1.10'], { ready: false })));
+  assert.equal(index.version, before + 1);
+});
+
+test('replace is a relist: unchanged records stay, missing ones go, and no moment lacks a kept name', () => {
+  const index = indexOf(testCluster());
+  const kept = index.service('default', 'kubernetes');
+  let sawGap = false;
+  index.onChange(() => {
+    if (!index.service('default', 'kubernetes')) sawGap = true;
+  });
+  const services = testCluster()
+    .filter((o) => o.kind === 'Service' && o.metadata.name !== 'svc1')
+    .map((o) => record<'Service'>(o));
+  services.push(record<'Service'>(service('testns', 'new', { clusterIPs: ['10.96.5.5'] })));
+  index.replace('Service', services);
+  assert.equal(sawGap, false);
+  assert.equal(index.service('default', 'kubernetes'), kept, 'an unchanged record is the same object');
+  assert.equal(index.service('testns', 'svc1'), undefined);
+  assert.equal(index.service('testns', 'new')?.clusterIPs[0], '10.96.5.5');
+});
+
+test('synced only once every required kind has synced', () => {
+  const index = new ClusterIndex();
+  assert.equal(index.synced, false);
+  index.markSynced('Namespace');
+  index.markSynced('Service');
+  assert.deepEqual(index.unsyncedKinds(), ['EndpointSlice', 'Pod']);
+  index.require(['Namespace', 'Service']);
+  assert.equal(index.synced, true);
+});
+
+test('a slice without the service-name label is kept but belongs to no service', () => {
+  const obj = endpointSlice('testns', 'x', 'orphan', 'IPv4', [{ ip: '10.1.1.1' }], []);
+  delete (obj.metadata as { labels?: unknown }).labels;
+  const index = indexOf([obj]);
+  assert.equal(index.counts().EndpointSlice, 1);
+  assert.equal(index.slicesOf('testns', '').length, 0);
+});

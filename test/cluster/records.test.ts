@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InvalidObjectError, toEndpointSlice, toPod, toRecord, toService } from '../../src/cluster/records.ts';
+import { endpointSlice, pod, service } from '../support/cluster.ts';
+
+test('services: ClusterIP, dual-stack, headless, ExternalName', () => {
+  assert.deepEqual(toService(service('NS', 'Web', { clusterIPs: ['10.0.0.1', 'fd00::1'], ports: [{ name: 'HTTP', protocol: 'TCP', port: 80 }] })), {
+    namespace: 'ns',
+    name: 'web',
+    kind: 'ClusterIP',
+    clusterIPs: ['10.0.0.1', 'fd00::1'],
+    externalName: '',
+    ports: [{ name: 'http', protocol: 'tcp', port: 80 }],
+    publishNotReadyAddresses: false,
+  });
+  assert.equal(toService(service('a', 'h', { headless: true })).kind, 'Headless');
+  assert.deepEqual(toService(service('a', 'h', { headless: true })).clusterIPs, []);
+  const ext = toService(service('a', 'e', { externalName: 'WWW.Example.COM.' }));
+  assert.equal(ext.kind, 'ExternalName');
+  assert.equal(ext.externalName, 'www.example.com');
+  // Older objects carry only spec.clusterIP.
+  assert.deepEqual(toService({ metadata: { name: 's', namespace: 'a' }, spec: { clusterIP: '10.0.0.9' } }).clusterIPs, ['10.0.0.9']);
+});
+
+test('endpoint slices: ready unset counts as ready, FQDN slices hold nothing', () => {
+  const slice = toEndpointSlice(
+    endpointSlice('a', 'svc', 's1', 'IPv4', [{ ip: '10.0.0.1', ready: null }, { ip: '10.0.0.2', ready: false, hostname: 'H' }], [{ name: 'p', port: 1 }]),
+  );
+  assert.equal(slice.service, 'svc');
+  assert.deepEqual(slice.endpoints, [
+    { addresses: ['10.0.0.1'], hostname: '', ready: true },
+    { addresses: ['10.0.0.2'], hostname: 'h', ready: false },
+  ]);
+  const fqdn = endpointSlice('a', 'svc', 's2', 'IPv4', [{ ip: 'x.example.com' }], []);
+  fqdn.addressType = 'FQDN';
+  assert.deepEqual(toEndpointSlice(fqdn).endpoints, []);
+});
+
+test('pods: slim, with hostname/subdomain and readiness; finished or deleting pods are dropped', () => {
+  const p = toPod(pod('a', 'p', ['10.0.0.1', 'fd00::1'], { hostname: 'H', subdomain: 'Sub', ready: false }));
+  assert.deepEqual(p, { namespace: 'a', name: 'p', ips: ['10.0.0.1', 'fd00::1'], hostname: 'h', subdomain: 'sub', ready: false });
+  assert.equal(toPod(pod('a', 'p', ['10.0.0.1'], { phase: 'Succeeded' })), null);
+  assert.equal(toPod(pod('a', 'p', ['10.0.0.1'], { phase: 'Failed' })), null);
+  const deleting = pod('a', 'p', ['10.0.0.1']);
+  (deleting.metadata as Record<string, unknown>).deletionTimestamp = '2026-01-01T00:00:00Z';
+  assert.equal(toPod(deleting), null);
+  // No podIPs: fall back to podIP.
+  assert.deepEqual(toPod({ metadata: { name: 'p', namespace: 'a' }, status: { podIP: '10.0.0.3' } })?.ips, ['10.0.0.3']);
+});
+
+test('a slim pod is far smaller than the API object it replaces', () => {
+  const obj = pod('default', 'web-7d9f6-abcde', ['10.244.1.10']);
+  const slim = toPod(obj)!;
+  assert.ok(JSON.stringify(slim).length * 2 < JSON.stringify(obj).length);
+  assert.deepEqual(Object.keys(slim).sort(), ['hostname', 'ips', 'name', 'namespace', 'ready', 'subdomain']);
+});
+
+test('objects without a name are refused with a typed error; unknown kinds are ignored', () => {
+  assert.throws(() => toService({ metadata: {} }), InvalidObjectError);
+  assert.equal(toRecord({ kind: 'ConfigMap', metadata: { name: 'x' } }), null);
+});
