@@ -3,7 +3,10 @@
 import { ClusterIndex } from '../../src/cluster/index.ts';
 import { toRecord } from '../../src/cluster/records.ts';
 
-type Obj = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string } };
+type Obj = Record<string, unknown> & {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+};
 
 export function namespace(name: string): Obj {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
