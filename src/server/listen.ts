@@ -1,0 +1,94 @@
+// Binds UDP and TCP on every listen address. Both transports share one port per address, so with
+// port 0 the UDP socket picks it and TCP follows.
+import { startTcp } from './tcp.ts';
+import type { TcpListener, TcpOptions } from './tcp.ts';
+import { startUdp } from './udp.ts';
+import type { UdpListener } from './udp.ts';
+import type { QueryProcessor } from './processor.ts';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ListenOptions {
+  /** Default 10 000. */
+  readonly tcpIdleTimeoutMs?: number;
+  /** Default 1000. */
+  readonly tcpMaxConnections?: number;
+  /** Per connection; default 100. */
+  readonly tcpMaxInFlight?: number;
+}
+
+export interface Listeners {
+  /** What was actually bound, in the order given (port 0 resolved). */
+  addresses(): ListenAddress[];
+  close(): Promise<void>;
+}
+
+/** Attempts at finding a port free for TCP as well, when the UDP socket chose it. */
+const EPHEMERAL_ATTEMPTS = 8;
+
+interface Pair {
+  readonly address: ListenAddress;
+  readonly udp: UdpListener;
+  readonly tcp: TcpListener;
+}
+
+function isAddressInUse(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE';
+}
+
+/** '' (as in ':53') means every address; '::' also takes IPv4 where the host has dual stack. */
+async function bindPair(host: string, port: number, processor: QueryProcessor, tcp: TcpOptions): Promise<Pair> {
+  if (host === '') {
+    try {
+      return await bindPair('::', port, processor, tcp);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
+      return bindPair('0.0.0.0', port, processor, tcp);
+    }
+  }
+  const attempts = port === 0 ? EPHEMERAL_ATTEMPTS : 1;
+  let lastError: unknown = null;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const udp = await startUdp(host, port, processor);
+    try {
+      const tcpListener = await startTcp(host, udp.port, processor, tcp);
+      return { address: { host, port: udp.port }, udp, tcp: tcpListener };
+    } catch (err) {
+      await udp.close();
+      if (!isAddressInUse(err)) throw err;
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+export async function startListeners(
+  addresses: readonly ListenAddress[],
+  processor: QueryProcessor,
+  options: ListenOptions = {},
+): Promise<Listeners> {
+  const tcp: TcpOptions = {
+    idleTimeoutMs: options.tcpIdleTimeoutMs ?? 10_000,
+    maxConnections: options.tcpMaxConnections ?? 1000,
+    maxInFlight: options.tcpMaxInFlight ?? 100,
+  };
+  const pairs: Pair[] = [];
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(pairs.flatMap((p) => [p.udp.close(), p.tcp.close()]));
+  };
+  try {
+    for (const { host, port } of addresses) pairs.push(await bindPair(host, port, processor, tcp));
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  let closed: Promise<void> | null = null;
+  return {
+    addresses: () => pairs.map((p) => ({ ...p.address })),
+    close: () => (closed ??= closeAll()),
+  };
+}

@@ -1,0 +1,190 @@
+// The per-query pipeline both transports share: parse, the checks every query gets, the handler
+// chain, and the size limit. A handler that answers synchronously is answered synchronously: no
+// Promise and no closure on that path, since it is most of the traffic.
+import { CLASS, CLASSIC_UDP_SIZE, DEFAULT_MAX_UDP_SIZE, FLAG, RCODE, TYPE } from '../dns/constants.ts';
+import { emptyReply } from '../dns/message.ts';
+import type { Handler, Query, Reply, RequestContext } from '../dns/message.ts';
+import { readQuery } from '../dns/query.ts';
+import { assemble, errorReply } from './respond.ts';
+
+/** TCP messages carry a 16-bit length, so that is their only limit. */
+const TCP_LIMIT = 65535;
+
+/**
+ * Plain counters, bumped on the hot path and read by metrics at scrape time. `replies` by rcode
+ * count every reply sent, whoever chose the rcode.
+ */
+export class ServerStats {
+  received = 0;
+  udp = 0;
+  tcp = 0;
+  droppedShort = 0;
+  droppedResponse = 0;
+  noerror = 0;
+  nxdomain = 0;
+  formerr = 0;
+  servfail = 0;
+  notimp = 0;
+  refused = 0;
+  badvers = 0;
+  otherRcode = 0;
+  /** Replies cut to header + question (+ OPT) with TC set. */
+  truncated = 0;
+  /** Handler throws and rejections, answered with SERVFAIL. */
+  panics = 0;
+  udpSendErrors = 0;
+  tcpConnections = 0;
+  /** Connections refused for being over the connection limit. */
+  tcpRejected = 0;
+  /** Socket errors on connections (resets, failed writes) and failed accepts. */
+  tcpErrors = 0;
+  /** Connections closed for a zero-length or unreadable frame. */
+  tcpBadFrames = 0;
+  tcpIdleTimeouts = 0;
+
+  countRcode(rcode: number): void {
+    switch (rcode) {
+      case RCODE.NOERROR:
+        this.noerror++;
+        break;
+      case RCODE.NXDOMAIN:
+        this.nxdomain++;
+        break;
+      case RCODE.FORMERR:
+        this.formerr++;
+        break;
+      case RCODE.SERVFAIL:
+        this.servfail++;
+        break;
+      case RCODE.NOTIMP:
+        this.notimp++;
+        break;
+      case RCODE.REFUSED:
+        this.refused++;
+        break;
+      case RCODE.BADVERS:
+        this.badvers++;
+        break;
+      default:
+        this.otherRcode++;
+    }
+  }
+}
+
+export interface QueryProcessorOptions {
+  readonly handlers: readonly Handler[];
+  /** Cap on the UDP size a client may ask for; also the size our OPT advertises. */
+  readonly maxUdpSize?: number;
+  readonly onError?: (err: unknown) => void;
+}
+
+type Pending = Reply | null | Promise<Reply | null>;
+
+function isPromiseLike(value: Pending): value is Promise<Reply | null> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+export class QueryProcessor {
+  readonly stats = new ServerStats();
+  #handlers: readonly Handler[];
+  #maxUdpSize: number;
+  #onError: ((err: unknown) => void) | undefined;
+
+  constructor(options: QueryProcessorOptions) {
+    this.#handlers = [...options.handlers];
+    this.#maxUdpSize = Math.max(CLASSIC_UDP_SIZE, Math.min(65535, options.maxUdpSize ?? DEFAULT_MAX_UDP_SIZE));
+    this.#onError = options.onError;
+  }
+
+  get maxUdpSize(): number {
+    return this.#maxUdpSize;
+  }
+
+  /** The wire reply to `msg`, or null when it must go unanswered. Never throws or rejects. */
+  process(msg: Buffer, context: RequestContext): Buffer | null | Promise<Buffer | null> {
+    const stats = this.stats;
+    stats.received++;
+    if (context.protocol === 'udp') stats.udp++;
+    else stats.tcp++;
+
+    const read = readQuery(msg);
+    if (read.kind === 'drop') {
+      if (read.reason === 'short') stats.droppedShort++;
+      else stats.droppedResponse++;
+      return null;
+    }
+    if (read.kind === 'error') {
+      stats.countRcode(read.rcode);
+      return errorReply(msg, read.id, read.flags, read.rcode, read.questionEnd, read.edns, this.#maxUdpSize);
+    }
+
+    const query = read.query;
+    const edns = query.edns;
+    let limit = TCP_LIMIT;
+    if (context.protocol === 'udp') {
+      limit = edns === null ? CLASSIC_UDP_SIZE : Math.min(edns.udpSize, this.#maxUdpSize);
+    }
+    // RFC 6891 §6.1.3: an unknown EDNS version is answered BADVERS before anything else.
+    if (edns !== null && edns.version !== 0) return this.#finish(msg, query, emptyReply(RCODE.BADVERS), limit);
+    if (query.class !== CLASS.IN || query.type === TYPE.AXFR || query.type === TYPE.IXFR) {
+      return this.#finish(msg, query, emptyReply(RCODE.REFUSED), limit);
+    }
+    return this.#run(msg, query, context, limit, 0);
+  }
+
+  /** Handlers from `first` on; returns to the sync caller until a handler hands back a Promise. */
+  #run(msg: Buffer, query: Query, context: RequestContext, limit: number, first: number): Buffer | Promise<Buffer> {
+    const handlers = this.#handlers;
+    try {
+      for (let i = first; i < handlers.length; i++) {
+        const reply = (handlers[i] as Handler).serve(query, context);
+        if (reply === null || reply === undefined) continue;
+        if (isPromiseLike(reply)) return this.#await(reply, msg, query, context, limit, i + 1);
+        return this.#finish(msg, query, reply, limit);
+      }
+    } catch (err) {
+      return this.#panic(err, msg, query, limit);
+    }
+    return this.#finish(msg, query, emptyReply(RCODE.REFUSED), limit);
+  }
+
+  async #await(
+    pending: Promise<Reply | null>,
+    msg: Buffer,
+    query: Query,
+    context: RequestContext,
+    limit: number,
+    next: number,
+  ): Promise<Buffer> {
+    let reply: Reply | null;
+    try {
+      reply = await pending;
+    } catch (err) {
+      return this.#panic(err, msg, query, limit);
+    }
+    if (reply === null || reply === undefined) return this.#run(msg, query, context, limit, next);
+    try {
+      return this.#finish(msg, query, reply, limit);
+    } catch (err) {
+      return this.#panic(err, msg, query, limit);
+    }
+  }
+
+  #finish(msg: Buffer, query: Query, reply: Reply, limit: number): Buffer {
+    const out = assemble(msg, query, reply, limit, this.#maxUdpSize);
+    const stats = this.stats;
+    stats.countRcode(reply.rcode);
+    if (((out[2] as number) & (FLAG.TC >>> 8)) !== 0) stats.truncated++;
+    return out;
+  }
+
+  #panic(err: unknown, msg: Buffer, query: Query, limit: number): Buffer {
+    this.stats.panics++;
+    try {
+      this.#onError?.(err);
+    } catch {
+      // A failing error hook must not turn one bad query into a crashed server.
+    }
+    return this.#finish(msg, query, emptyReply(RCODE.SERVFAIL), limit);
+  }
+}

@@ -1,0 +1,100 @@
+// Builds reply messages around a handler's Reply: header, the request's question echoed byte for
+// byte (the client's 0x20 case survives, and pointers to offset 12 in the body stay valid), the
+// body, and our OPT record when the request had EDNS.
+import { DEFAULT_MAX_UDP_SIZE, FLAG, HEADER_SIZE, TYPE } from '../dns/constants.ts';
+import type { Edns, Query, Reply } from '../dns/message.ts';
+
+const OPT_SIZE = 11;
+/** Request bits a reply carries back (RFC 1035 §4.1.1 RD, RFC 4035 §3.2.2 CD). */
+const ECHOED = FLAG.RD | FLAG.CD;
+
+// Byte stores rather than writeUInt16BE: these run for every reply and skip its range checks.
+function writeHeader(
+  out: Buffer,
+  id: number,
+  flags: number,
+  qdcount: number,
+  ancount: number,
+  nscount: number,
+  arcount: number,
+): void {
+  out[0] = id >>> 8;
+  out[1] = id;
+  out[2] = flags >>> 8;
+  out[3] = flags;
+  out[4] = qdcount >>> 8;
+  out[5] = qdcount;
+  out[6] = ancount >>> 8;
+  out[7] = ancount;
+  out[8] = nscount >>> 8;
+  out[9] = nscount;
+  out[10] = arcount >>> 8;
+  out[11] = arcount;
+}
+
+/** Our OPT: root owner, our buffer size as class, the rcode's high bits, version 0, DO clear. */
+function writeOpt(out: Buffer, at: number, ourUdpSize: number, rcode: number): void {
+  out[at] = 0;
+  out[at + 1] = 0;
+  out[at + 2] = TYPE.OPT;
+  out[at + 3] = ourUdpSize >>> 8;
+  out[at + 4] = ourUdpSize;
+  out[at + 5] = rcode >>> 4;
+  out[at + 6] = 0; // version
+  out[at + 7] = 0; // DO and Z
+  out[at + 8] = 0;
+  out[at + 9] = 0; // RDLENGTH
+  out[at + 10] = 0;
+}
+
+/**
+ * The reply for `query`, at most `limit` octets. When the full message would not fit, the answer
+ * is header + question (+ OPT) with TC set and no records, so the client retries over TCP; the OPT
+ * stays (RFC 6891 §7) so it still learns our buffer size.
+ */
+export function assemble(request: Buffer, query: Query, reply: Reply, limit: number, ourUdpSize: number): Buffer {
+  const questionEnd = query.questionEnd;
+  const optSize = query.edns === null ? 0 : OPT_SIZE;
+  const body = reply.body;
+  let flags = FLAG.QR | (query.flags & ECHOED) | (reply.rcode & 0xf);
+  if (reply.authoritative) flags |= FLAG.AA;
+  const full = questionEnd + body.length + optSize;
+  const fits = full <= limit;
+  const out = Buffer.allocUnsafe(fits ? full : questionEnd + optSize);
+  request.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  let at = questionEnd;
+  if (fits) {
+    writeHeader(out, query.id, flags, 1, reply.ancount, reply.nscount, reply.arcount + (optSize === 0 ? 0 : 1));
+    out.set(body, at);
+    at += body.length;
+  } else {
+    writeHeader(out, query.id, flags | FLAG.TC, 1, 0, 0, optSize === 0 ? 0 : 1);
+  }
+  if (optSize !== 0) writeOpt(out, at, ourUdpSize, reply.rcode);
+  return out;
+}
+
+/**
+ * An answer with no records for a request the parser (or a pre-handler check) rejected. The
+ * question is echoed only when it was read and was the only one; the opcode is echoed too
+ * (RFC 1035 §4.1.1), so a NOTIMP names what was not implemented.
+ */
+export function errorReply(
+  request: Buffer,
+  id: number,
+  flags: number,
+  rcode: number,
+  questionEnd: number,
+  edns: Edns | null,
+  ourUdpSize: number = DEFAULT_MAX_UDP_SIZE,
+): Buffer {
+  const withQuestion = questionEnd > HEADER_SIZE && request.length >= questionEnd && request.readUInt16BE(4) === 1;
+  const end = withQuestion ? questionEnd : HEADER_SIZE;
+  const optSize = edns === null ? 0 : OPT_SIZE;
+  const out = Buffer.allocUnsafe(end + optSize);
+  const replyFlags = FLAG.QR | (flags & (0x7800 | ECHOED)) | (rcode & 0xf);
+  writeHeader(out, id, replyFlags, withQuestion ? 1 : 0, 0, 0, optSize === 0 ? 0 : 1);
+  if (withQuestion) request.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  if (optSize !== 0) writeOpt(out, end, ourUdpSize, rcode);
+  return out;
+}

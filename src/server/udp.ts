@@ -1,0 +1,86 @@
+// DNS over UDP: one datagram in, at most one datagram back to where it came from.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { RemoteInfo } from 'node:dgram';
+import type { QueryProcessor } from './processor.ts';
+
+/** Bursts arrive faster than one event-loop turn drains them; a deep kernel queue absorbs them. */
+const RECEIVE_BUFFER = 4 * 1024 * 1024;
+
+export interface UdpListener {
+  readonly socket: dgram.Socket;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Binds `host:port` (port 0: any free port) and answers every datagram through `processor`. */
+export function startUdp(host: string, port: number, processor: QueryProcessor): Promise<UdpListener> {
+  const stats = processor.stats;
+  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+
+  // One callback for every send, so the hot path allocates no closure for it.
+  const onSent = (err: Error | null): void => {
+    if (err) stats.udpSendErrors++;
+  };
+  const send = (reply: Buffer, rinfo: RemoteInfo): void => {
+    try {
+      socket.send(reply, rinfo.port, rinfo.address, onSent);
+    } catch {
+      // The socket closed while an asynchronous answer was pending.
+      stats.udpSendErrors++;
+    }
+  };
+
+  socket.on('message', (msg, rinfo) => {
+    const out = processor.process(msg, { protocol: 'udp', remoteAddress: rinfo.address });
+    if (out === null) return;
+    if (!(out instanceof Promise)) {
+      send(out, rinfo);
+      return;
+    }
+    // process() never rejects; the handler only keeps a broken promise from going unhandled.
+    out.then(
+      (reply) => {
+        if (reply !== null) send(reply, rinfo);
+      },
+      () => {
+        stats.udpSendErrors++;
+      },
+    );
+  });
+
+  return new Promise((resolve, reject) => {
+    const onBindError = (err: Error): void => {
+      try {
+        socket.close();
+      } catch {
+        // Already closed by the failed bind; nothing left to release.
+      }
+      reject(err);
+    };
+    socket.once('error', onBindError);
+    socket.bind({ address: host, port, exclusive: true }, () => {
+      socket.off('error', onBindError);
+      // After binding, errors are per-datagram (ICMP unreachable and the like): count, go on.
+      socket.on('error', () => {
+        stats.udpSendErrors++;
+      });
+      try {
+        socket.setRecvBufferSize(RECEIVE_BUFFER);
+      } catch {
+        // Capped by net.core.rmem_max or refused; the default buffer still works.
+      }
+      let closed: Promise<void> | null = null;
+      resolve({
+        socket,
+        port: socket.address().port,
+        close: () => {
+          closed ??= new Promise((done) => {
+            socket.close(() => done());
+          });
+          return closed;
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,175 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import dns2 from 'dns2';
+import { assemble, errorReply } from '../../src/server/respond.ts';
+import { readQuery } from '../../src/dns/query.ts';
+import type { Query, Reply } from '../../src/dns/message.ts';
+import { emptyReply } from '../../src/dns/message.ts';
+import { RCODE, TYPE } from '../../src/dns/constants.ts';
+
+const { Packet } = dns2;
+
+function request(name: string, o: { id?: number; flags?: number; udpSize?: number; qd?: number } = {}): Buffer {
+  const parts: Buffer[] = [];
+  const h = Buffer.alloc(12);
+  h.writeUInt16BE(o.id ?? 0x7777, 0);
+  h.writeUInt16BE(o.flags ?? 0x0100, 2);
+  h.writeUInt16BE(o.qd ?? 1, 4);
+  h.writeUInt16BE(o.udpSize === undefined ? 0 : 1, 10);
+  parts.push(h);
+  for (const l of name.split('.')) parts.push(Buffer.from([l.length]), Buffer.from(l, 'latin1'));
+  parts.push(Buffer.from([0, 0, 1, 0, 1]));
+  if (o.udpSize !== undefined) {
+    const optRr = Buffer.alloc(11);
+    optRr.writeUInt16BE(TYPE.OPT, 1);
+    optRr.writeUInt16BE(o.udpSize, 3);
+    parts.push(optRr);
+  }
+  return Buffer.concat(parts);
+}
+
+function parsed(msg: Buffer): Query {
+  const r = readQuery(msg);
+  assert.equal(r.kind, 'query');
+  return (r as Extract<typeof r, { kind: 'query' }>).query;
+}
+
+/** `count` A records owned by the question name (pointer 0xC00C), 16 octets each. */
+function aRecords(count: number): Uint8Array {
+  const body = Buffer.alloc(16 * count);
+  for (let i = 0; i < count; i++) {
+    Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 0, i >> 8, i & 255]).copy(body, i * 16);
+  }
+  return body;
+}
+
+function answer(count: number, rcode: number = RCODE.NOERROR): Reply {
+  return { rcode, authoritative: true, ancount: count, nscount: 0, arcount: 0, body: aRecords(count) };
+}
+
+type Resource = InstanceType<typeof Packet.Resource>;
+function optOf(p: InstanceType<typeof Packet>): Resource | undefined {
+  return p.additionals.find((r) => r.type === TYPE.OPT);
+}
+
+describe('assemble', () => {
+  it('builds header, verbatim question and body; dns2 decodes it', () => {
+    const req = request('MyService.Default.svc.cluster.local', { id: 0x1a2b, flags: 0x0110 /* RD, CD */ });
+    const out = assemble(req, parsed(req), answer(2), 512, 1232);
+    const p = Packet.parse(out);
+    assert.deepEqual(p.errors, []);
+    assert.equal(p.header.id, 0x1a2b);
+    assert.equal(p.header.qr, 1);
+    assert.equal(p.header.opcode, 0);
+    assert.equal(p.header.aa, 1);
+    assert.equal(p.header.rd, 1);
+    assert.equal(p.header.ra, 0);
+    assert.equal(p.header.tc, 0);
+    assert.equal(p.header.rcode, 0);
+    assert.equal(out.readUInt16BE(2) & 0x0010, 0x0010, 'CD copied');
+    assert.equal(p.questions[0]?.name, 'MyService.Default.svc.cluster.local');
+    assert.deepEqual(out.subarray(12, 12 + req.length - 12), req.subarray(12));
+    assert.deepEqual(
+      p.answers.map((a) => [a.name, a.type, a.address]),
+      [
+        ['MyService.Default.svc.cluster.local', TYPE.A, '10.0.0.0'],
+        ['MyService.Default.svc.cluster.local', TYPE.A, '10.0.0.1'],
+      ],
+    );
+    assert.equal(p.additionals.length, 0);
+  });
+
+  it('does not set AA or CD/RD unless asked', () => {
+    const req = request('a.b', { flags: 0 });
+    const out = assemble(req, parsed(req), { ...emptyReply(RCODE.NXDOMAIN), authoritative: false }, 512, 1232);
+    assert.equal(out.readUInt16BE(2), 0x8000 | RCODE.NXDOMAIN);
+  });
+
+  it('appends our OPT when the request had EDNS', () => {
+    const req = request('a.b', { udpSize: 4096 });
+    const out = assemble(req, parsed(req), answer(1), 4096, 1232);
+    const p = Packet.parse(out);
+    assert.equal(p.header.arcount, 1);
+    const o = optOf(p);
+    assert.ok(o);
+    assert.equal(o.name, '');
+    assert.equal(o.class, 1232);
+    assert.equal(o.ttl, 0, 'extended rcode 0, version 0, DO clear');
+    assert.deepEqual(out.subarray(out.length - 11), Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]));
+  });
+
+  it('carries the high rcode bits in the OPT (BADVERS)', () => {
+    const req = request('a.b', { udpSize: 1232 });
+    const out = assemble(req, parsed(req), emptyReply(RCODE.BADVERS), 1232, 1232);
+    assert.equal(out[3]! & 0xf, 0);
+    const p = Packet.parse(out);
+    assert.equal(p.header.rcode, RCODE.BADVERS);
+  });
+
+  it('truncates to header + question with TC when over the limit', () => {
+    const req = request('big.example', { id: 9 });
+    const out = assemble(req, parsed(req), answer(40), 512, 1232);
+    assert.equal(out.length, req.length);
+    const p = Packet.parse(out);
+    assert.equal(p.header.tc, 1);
+    assert.equal(p.header.id, 9);
+    assert.equal(p.header.qdcount, 1);
+    assert.equal(p.header.ancount, 0);
+    assert.equal(p.header.nscount, 0);
+    assert.equal(p.header.arcount, 0);
+    assert.equal(p.questions[0]?.name, 'big.example');
+  });
+
+  it('keeps the OPT in a truncated reply (RFC 6891 §7)', () => {
+    const req = request('big.example', { udpSize: 1232 });
+    const out = assemble(req, parsed(req), answer(100), 1232, 1232);
+    const p = Packet.parse(out);
+    assert.equal(p.header.tc, 1);
+    assert.equal(p.header.ancount, 0);
+    assert.equal(p.header.arcount, 1);
+    assert.equal(optOf(p)?.class, 1232);
+  });
+
+  it('fits exactly at the limit and truncates one octet over it', () => {
+    const req = request('a.b');
+    const q = parsed(req);
+    const size = req.length + 16 * 3;
+    assert.equal(assemble(req, q, answer(3), size, 1232).length, size);
+    assert.equal(assemble(req, q, answer(3), size - 1, 1232).length, req.length);
+  });
+});
+
+describe('errorReply', () => {
+  it('echoes the question and the opcode for NOTIMP, with OPT when asked', () => {
+    const req = request('Zone.Example', { flags: (4 << 11) | 0x0100, udpSize: 4096 });
+    const r = readQuery(req);
+    assert.equal(r.kind, 'error');
+    const e = r as Extract<typeof r, { kind: 'error' }>;
+    const out = errorReply(req, e.id, e.flags, e.rcode, e.questionEnd, e.edns);
+    const p = Packet.parse(out);
+    assert.equal(p.header.rcode, RCODE.NOTIMP);
+    assert.equal(p.header.opcode, 4);
+    assert.equal(p.header.qr, 1);
+    assert.equal(p.header.rd, 1);
+    assert.equal(p.questions[0]?.name, 'Zone.Example');
+    assert.equal(optOf(p)?.class, 1232);
+  });
+
+  it('omits the question when it was not read or was not alone', () => {
+    const req = request('a.b', { qd: 2 });
+    const out = errorReply(req, 5, 0, RCODE.FORMERR, 0, null);
+    assert.equal(out.length, 12);
+    assert.deepEqual(out, Buffer.from([0, 5, 0x80, 1, 0, 0, 0, 0, 0, 0, 0, 0]));
+    // A questionEnd with qdcount 2 is still not echoed.
+    assert.equal(errorReply(req, 5, 0, RCODE.FORMERR, req.length, null).length, 12);
+  });
+
+  it('carries BADVERS in the OPT', () => {
+    const req = request('a.b', { udpSize: 512 });
+    const out = errorReply(req, 1, 0, RCODE.BADVERS, req.length - 11, { udpSize: 512, version: 3, dnssecOk: false }, 1400);
+    const p = Packet.parse(out);
+    assert.equal(p.header.rcode, RCODE.BADVERS);
+    assert.equal(optOf(p)?.class, 1400);
+    assert.equal(p.header.qdcount, 1);
+  });
+});
