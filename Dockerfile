@@ -1,0 +1,21 @@
+# syntax=docker/dockerfile:1
+# Build with dev dependencies (TypeScript), run on a slim current-LTS Node image with production
+# dependencies only, as a non-root user.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY examples ./examples
+USER 65532:65532
+EXPOSE 53/udp 53/tcp 8080/tcp 8181/tcp 9153/tcp
+ENTRYPOINT ["node", "/app/dist/main.js"]

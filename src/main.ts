@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// cluster-dns: parse the flags, start, stop on SIGTERM/SIGINT. Everything else is in app.ts.
+import { readFileSync } from 'node:fs';
+import { startClusterDns, StartupError } from './app.ts';
+import { ManifestError } from './cluster/manifests.ts';
+import { resolve } from 'node:path';
+import { BUNDLED_EXAMPLE, ConfigError, parseConfig, USAGE, type HostPort } from './config.ts';
+import { createLogger } from './observe/log.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function fail(message: string): never {
+  process.stderr.write(`cluster-dns: ${message}\n`);
+  process.exit(2);
+}
+
+function digHost({ host, port }: HostPort): string {
+  const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `dig @${target}${port === 53 ? '' : ` -p ${port}`}`;
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseConfig(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`cluster-dns ${VERSION}\n`);
+    return;
+  }
+  const config = parsed.config;
+  const logger = createLogger(config.logLevel);
+  logger.info({ version: VERSION, node: process.version }, 'starting');
+
+  let app;
+  try {
+    app = await startClusterDns(config, logger);
+  } catch (err) {
+    if (err instanceof ManifestError) fail(`--manifests: ${err.message}`);
+    if (err instanceof StartupError) fail(err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      fail(`cannot listen: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+
+  // The bundled example: say how to try it (these names exist in examples/cluster.yaml).
+  if (config.source.kind === 'manifests' && resolve(config.source.path) === BUNDLED_EXAMPLE && config.zone === 'cluster.local') {
+    const dig = digHost(app.dns[0]!);
+    process.stderr.write(
+      `\nServing the example cluster in examples/cluster.yaml. Try:\n` +
+        `  ${dig} web.shop.svc.cluster.local A\n` +
+        `  ${dig} _postgres._tcp.db.data.svc.cluster.local SRV\n` +
+        `  ${dig} -x 10.96.10.20\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`cluster-dns: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

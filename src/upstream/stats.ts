@@ -1,0 +1,75 @@
+// Counters the forwarder and the cache keep as plain numbers (cheap on the query path); the
+// metrics module turns them into CoreDNS's Prometheus families at scrape time.
+
+/** CoreDNS's duration buckets: ExponentialBuckets(0.00025, 2, 16), 0.25 ms … 8.192 s. */
+export const DURATION_BUCKETS: readonly number[] = Array.from({ length: 16 }, (_, i) => 0.00025 * 2 ** i);
+
+export class DurationHistogram {
+  /** Non-cumulative counts per bucket; the last slot counts observations above the top bucket. */
+  readonly counts = new Float64Array(DURATION_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+
+  observe(seconds: number): void {
+    let i = 0;
+    while (i < DURATION_BUCKETS.length && seconds > (DURATION_BUCKETS[i] as number)) i++;
+    this.counts[i]!++;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
+export interface UpstreamCounters {
+  /** `ip:port` as CoreDNS's `to` label writes it. */
+  readonly to: string;
+  requests: number;
+  /** rcode name (NOERROR, NXDOMAIN, …) → replies. */
+  readonly responses: Map<string, number>;
+  /** rcode name → request duration histogram (coredns_proxy_request_duration_seconds{to,rcode}). */
+  readonly durations: Map<string, DurationHistogram>;
+  healthcheckFailures: number;
+}
+
+export class ForwardStats {
+  readonly upstreams = new Map<string, UpstreamCounters>();
+  /** Over --max-concurrent: REFUSED (coredns_forward_max_concurrent_rejects_total). */
+  maxConcurrentRejects = 0;
+  /** Replies dropped for a wrong ID, question, or source (cluster_dns_spoofed_replies_total). */
+  spoofedReplies = 0;
+  /** Times every upstream was down at once (coredns_forward_healthcheck_broken_total). */
+  healthcheckBroken = 0;
+
+  upstream(to: string): UpstreamCounters {
+    let c = this.upstreams.get(to);
+    if (!c) {
+      c = { to, requests: 0, responses: new Map(), durations: new Map(), healthcheckFailures: 0 };
+      this.upstreams.set(to, c);
+    }
+    return c;
+  }
+
+  /** One upstream exchange finished with `rcode` (a name) after `seconds`. */
+  observe(to: string, rcode: string, seconds: number): void {
+    const c = this.upstream(to);
+    c.responses.set(rcode, (c.responses.get(rcode) ?? 0) + 1);
+    let h = c.durations.get(rcode);
+    if (!h) {
+      h = new DurationHistogram();
+      c.durations.set(rcode, h);
+    }
+    h.observe(seconds);
+  }
+}
+
+export type CacheKind = 'success' | 'denial';
+
+export class CacheStats {
+  /** Current entries by kind (coredns_cache_entries{type}). */
+  readonly entries = { success: 0, denial: 0 };
+  readonly hits = { success: 0, denial: 0 };
+  misses = 0;
+  requests = 0;
+  prefetches = 0;
+  servedStale = 0;
+  readonly evictions = { success: 0, denial: 0 };
+}

@@ -1,0 +1,90 @@
+// Starts the real server (`node src/main.ts …`) as a child process on loopback ports chosen by the
+// kernel, and reads the bound addresses from its start-up log line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { HostPort } from '../../src/config.ts';
+
+export const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly dns: HostPort;
+  readonly health: HostPort | null;
+  readonly ready: HostPort | null;
+  /** Everything written so far. */
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then the exit code (bounded wait; SIGKILL after it). */
+  stop(): Promise<number | null>;
+}
+
+export interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs main to completion (for flag errors, --help, --version). */
+export async function runMain(args: string[], timeoutMs = 10_000): Promise<Exit> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [MAIN, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const serving = new Promise<{ dns: HostPort[]; health: HostPort | null; ready: HostPort | null }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no 'serving' line within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      for (const line of stdout.split('\n')) {
+        if (!line.includes('"msg":"serving"')) continue;
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+        return;
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before serving; stderr: ${stderr}`));
+    });
+  });
+  let line;
+  try {
+    line = await serving;
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    child,
+    dns: line.dns[0]!,
+    health: line.health,
+    ready: line.ready,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, 'exit') as Promise<[number | null]>;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const [code] = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
