@@ -58,7 +58,9 @@ export function readManifests(path: string): RecordsByKind {
   for (const file of files) {
     let docs: unknown[];
     try {
-      docs = loadAll(readFileSync(file, 'utf8'));
+      const text = readFileSync(file, 'utf8');
+      // JSON is YAML too, but JSON.parse is ~50× faster on a big generated cluster.
+      docs = extname(file) === '.json' ? [JSON.parse(text)] : loadAll(text);
     } catch (err) {
       throw new ManifestError(`${file}: ${(err as Error).message.split('\n')[0]}`);
     }
