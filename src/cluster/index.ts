@@ -56,12 +56,22 @@ export class ClusterIndex {
   /** Unix seconds of the last DNS-relevant change: the SOA serial. */
   lastChange: number;
 
-  readonly #records: { [K in Kind]: Map<string, RecordOf[K]> } = {
+  readonly #records: { [K in Exclude<Kind, 'Pod'>]: Map<string, RecordOf[K]> } = {
     Namespace: new Map(),
     Service: new Map(),
     EndpointSlice: new Map(),
-    Pod: new Map(),
   };
+  // Pods are most of a big cluster, and of most pods DNS asks one thing only: is there a pod
+  // with this IP in this namespace (--pods verified). Those are kept as strings in two Maps
+  // (~170 B a pod instead of ~530 B as objects). Pods with hostname and subdomain, which name
+  // themselves, are kept whole.
+  /** `ns/name` → the pod's IPs joined by ' '. */
+  readonly #plainPods = new Map<string, string>();
+  readonly #namedPods = new Map<string, PodRecord>();
+  /** IP → the namespace (or namespaces, host-network pods share IPs) of the pods that have it. */
+  readonly #podNamespacesByIP = new Map<string, string | string[]>();
+  /** One copy of each namespace name, shared by every pod entry. */
+  readonly #namespaceNames = new Map<string, string>();
   readonly #synced = new Set<Kind>();
   #required: ReadonlySet<Kind> = new Set(KINDS);
   readonly #listeners: Listener[] = [];
@@ -69,7 +79,6 @@ export class ClusterIndex {
   readonly #slicesByService = new Map<string, EndpointSliceRecord[]>();
   readonly #servicesByClusterIP = new Map<string, ServiceRecord[]>();
   readonly #slicesByAddress = new Map<string, EndpointSliceRecord[]>();
-  readonly #podsByIP = new Map<string, PodRecord[]>();
   readonly #podsBySubdomain = new Map<string, PodRecord[]>();
 
   readonly #now: () => number;
@@ -83,8 +92,12 @@ export class ClusterIndex {
   // ---- mutations (from informers or the manifests loader) ----
 
   upsert<K extends Kind>(kind: K, record: RecordOf[K]): void {
+    if (kind === 'Pod') {
+      this.#upsertPod(record as PodRecord);
+      return;
+    }
     const key = recordKey(record);
-    const map = this.#records[kind] as Map<string, RecordOf[K]>;
+    const map = this.#records[kind as Exclude<Kind, 'Pod'>] as Map<string, RecordOf[K]>;
     const old = map.get(key);
     if (old && sameRecord(old, record)) return;
     if (old) this.#unlink(kind, old);
@@ -94,6 +107,10 @@ export class ClusterIndex {
   }
 
   remove(kind: Kind, key: string): void {
+    if (kind === 'Pod') {
+      if (this.#unlinkPod(key)) this.#changed();
+      return;
+    }
     const map = this.#records[kind] as Map<string, AnyRecord>;
     const old = map.get(key);
     if (!old) return;
@@ -109,7 +126,11 @@ export class ClusterIndex {
       seen.add(recordKey(record));
       this.upsert(kind, record);
     }
-    for (const key of [...this.#records[kind].keys()]) if (!seen.has(key)) this.remove(kind, key);
+    const keys =
+      kind === 'Pod'
+        ? [...this.#plainPods.keys(), ...this.#namedPods.keys()]
+        : [...this.#records[kind as Exclude<Kind, 'Pod'>].keys()];
+    for (const key of keys) if (!seen.has(key)) this.remove(kind, key);
   }
 
   markSynced(kind: Kind): void {
@@ -159,8 +180,10 @@ export class ClusterIndex {
     return this.#slicesByAddress.get(ip) ?? [];
   }
 
-  podsByIP(ip: string): readonly PodRecord[] {
-    return this.#podsByIP.get(ip) ?? [];
+  /** Whether a pod in `namespace` has `ip` (what `--pods verified` asks). */
+  hasPodIP(namespace: string, ip: string): boolean {
+    const namespaces = this.#podNamespacesByIP.get(ip);
+    return namespaces === namespace || (Array.isArray(namespaces) && namespaces.includes(namespace));
   }
 
   podsBySubdomain(namespace: string, subdomain: string): readonly PodRecord[] {
@@ -172,13 +195,90 @@ export class ClusterIndex {
       Namespace: this.#records.Namespace.size,
       Service: this.#records.Service.size,
       EndpointSlice: this.#records.EndpointSlice.size,
-      Pod: this.#records.Pod.size,
+      Pod: this.#plainPods.size + this.#namedPods.size,
     };
   }
 
   /** Every record of a kind, for snapshots and debugging; not for the query path. */
   all<K extends Kind>(kind: K): IterableIterator<RecordOf[K]> {
-    return (this.#records[kind] as Map<string, RecordOf[K]>).values();
+    if (kind === 'Pod') return this.#allPods() as IterableIterator<RecordOf[K]>;
+    return (this.#records[kind as Exclude<Kind, 'Pod'>] as Map<string, RecordOf[K]>).values();
+  }
+
+  /** Plain pods come back with what was kept of them: readiness is not (DNS never reads it for them). */
+  *#allPods(): IterableIterator<PodRecord> {
+    yield* this.#namedPods.values();
+    for (const [key, ips] of this.#plainPods) {
+      const slash = key.indexOf('/');
+      yield { namespace: key.slice(0, slash), name: key.slice(slash + 1), ips: ips.split(' '), hostname: '', subdomain: '', ready: true };
+    }
+  }
+
+  // ---- pods ----
+
+  #upsertPod(pod: PodRecord): void {
+    const key = `${pod.namespace}/${pod.name}`;
+    const named = pod.hostname !== '' && pod.subdomain !== '';
+    const ips = pod.ips.join(' ');
+    if (named) {
+      const old = this.#namedPods.get(key);
+      if (old && sameRecord(old, pod)) return;
+    } else if (this.#plainPods.get(key) === ips) {
+      return;
+    }
+    this.#unlinkPod(key);
+    const namespace = this.#namespaceName(pod.namespace);
+    for (const ip of pod.ips) this.#addPodIP(ip, namespace);
+    if (named) {
+      this.#namedPods.set(key, pod);
+      addTo(this.#podsBySubdomain, `${pod.namespace}/${pod.subdomain}`, pod);
+    } else {
+      this.#plainPods.set(key, ips);
+    }
+    this.#changed();
+  }
+
+  /** Removes the pod under `key` from every pod index; false when there was none. */
+  #unlinkPod(key: string): boolean {
+    const namespace = key.slice(0, key.indexOf('/'));
+    const named = this.#namedPods.get(key);
+    let ips: readonly string[];
+    if (named) {
+      this.#namedPods.delete(key);
+      removeFrom(this.#podsBySubdomain, `${named.namespace}/${named.subdomain}`, named);
+      ips = named.ips;
+    } else {
+      const joined = this.#plainPods.get(key);
+      if (joined === undefined) return false;
+      this.#plainPods.delete(key);
+      ips = joined.split(' ');
+    }
+    for (const ip of ips) this.#removePodIP(ip, namespace);
+    return true;
+  }
+
+  #addPodIP(ip: string, namespace: string): void {
+    const current = this.#podNamespacesByIP.get(ip);
+    if (current === undefined) this.#podNamespacesByIP.set(ip, namespace);
+    else if (typeof current === 'string') this.#podNamespacesByIP.set(ip, [current, namespace]);
+    else current.push(namespace);
+  }
+
+  #removePodIP(ip: string, namespace: string): void {
+    const current = this.#podNamespacesByIP.get(ip);
+    if (current === namespace) this.#podNamespacesByIP.delete(ip);
+    else if (Array.isArray(current)) {
+      const i = current.indexOf(namespace);
+      if (i >= 0) current.splice(i, 1);
+      if (current.length === 1) this.#podNamespacesByIP.set(ip, current[0] as string);
+    }
+  }
+
+  #namespaceName(name: string): string {
+    const known = this.#namespaceNames.get(name);
+    if (known !== undefined) return known;
+    this.#namespaceNames.set(name, name);
+    return name;
   }
 
   // ---- secondary indexes ----
@@ -208,12 +308,7 @@ export class ClusterIndex {
             }
         break;
       }
-      case 'Pod': {
-        const pod = record as PodRecord;
-        for (const ip of pod.ips) op(this.#podsByIP, ip, pod);
-        if (pod.subdomain && pod.hostname) op(this.#podsBySubdomain, `${pod.namespace}/${pod.subdomain}`, pod);
-        break;
-      }
+      case 'Pod': // pods have their own indexes (#upsertPod)
       case 'Namespace':
         break;
     }

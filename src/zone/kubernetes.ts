@@ -348,7 +348,7 @@ export class KubernetesZone implements Handler {
     const label = labels[0] ?? '';
     const ip = ipFromDashed(label);
     if (ip === null) return null;
-    if (this.#pods === 'verified' && !this.#index.podsByIP(ip).some((p) => p.namespace === namespace)) return null;
+    if (this.#pods === 'verified' && !this.#index.hasPodIP(namespace, ip)) return null;
     return this.#addresses(`${label}.${namespace}.pod.${this.#zone}`, [ip], type);
   }
 

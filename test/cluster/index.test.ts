@@ -14,7 +14,8 @@ test('lookups by the questions DNS asks', () => {
   assert.deepEqual(index.servicesByClusterIP('fd00:10:96::2').map((s) => s.name), ['dual']);
   assert.deepEqual(index.slicesOf('testns', 'hdls').map((s) => s.name).sort(), ['hdls-v4', 'hdls-v6']);
   assert.deepEqual(index.slicesByAddress('10.244.1.11').map((s) => s.name), ['hdls-v4']);
-  assert.deepEqual(index.podsByIP('fd00:244::5').map((p) => p.name), ['dualpod']);
+  assert.ok(index.hasPodIP('default', 'fd00:244::5'));
+  assert.ok(!index.hasPodIP('testns', 'fd00:244::5'));
   assert.deepEqual(index.podsBySubdomain('testns', 'hdls').map((p) => p.name).sort(), ['busybox1', 'busybox2']);
   assert.ok(index.hasNamespace('emptyns'));
   assert.deepEqual(index.counts(), { Namespace: 4, Service: 9, EndpointSlice: 5, Pod: 4 });
@@ -26,18 +27,24 @@ test('updates move secondary indexes with the record', () => {
   assert.equal(index.servicesByClusterIP('10.96.1.1').length, 0);
   assert.equal(index.servicesByClusterIP('10.96.9.9').length, 1);
   index.upsert('Pod', record<'Pod'>(pod('default', 'dualpod', ['10.244.7.7'])));
-  assert.equal(index.podsByIP('10.244.5.5').length, 0);
-  assert.equal(index.podsByIP('10.244.7.7').length, 1);
+  assert.equal(index.hasPodIP('default', '10.244.5.5'), false);
+  assert.equal(index.hasPodIP('default', '10.244.7.7'), true);
   index.remove('EndpointSlice', 'testns/hdls-v6');
   assert.deepEqual(index.slicesOf('testns', 'hdls').map((s) => s.name), ['hdls-v4']);
   assert.equal(index.slicesByAddress('fd00:244::10').length, 0);
 });
 
-test('pods sharing an IP (host network) are all kept', () => {
+test("pods sharing an IP (host network) are all kept", () => {
   const index = indexOf([pod('a', 'p1', ['192.168.0.5']), pod('b', 'p2', ['192.168.0.5'])]);
-  assert.deepEqual(index.podsByIP('192.168.0.5').map((p) => p.namespace).sort(), ['a', 'b']);
+  const index2 = indexOf([pod('a', 'p1', ['192.168.0.5']), pod('b', 'p2', ['192.168.0.5']), pod('b', 'p3', ['192.168.0.5'])]);
+  assert.ok(index.hasPodIP('a', '192.168.0.5') && index.hasPodIP('b', '192.168.0.5'));
   index.remove('Pod', 'a/p1');
-  assert.deepEqual(index.podsByIP('192.168.0.5').map((p) => p.namespace), ['b']);
+  assert.equal(index.hasPodIP('a', '192.168.0.5'), false);
+  assert.equal(index.hasPodIP('b', '192.168.0.5'), true);
+  index2.remove('Pod', 'b/p2');
+  assert.equal(index2.hasPodIP('b', '192.168.0.5'), true, 'another pod of b still has it');
+  index2.remove('Pod', 'b/p3');
+  assert.equal(index2.hasPodIP('b', '192.168.0.5'), false);
 });
 
 test('an update that changes nothing DNS reads does not bump the version', () => {
@@ -46,7 +53,11 @@ test('an update that changes nothing DNS reads does not bump the version', () =>
   index.upsert('Pod', record<'Pod'>(pod('testns', 'web-0', ['10.244.1.10'])));
   assert.equal(index.version, before);
   index.upsert('Pod', record<'Pod'>(pod('testns', 'web-0', ['10.244.1.10'], { ready: false })));
-  assert.equal(index.version, before + 1);
+  assert.equal(index.version, before, 'readiness of a pod without hostname/subdomain answers nothing');
+  index.upsert('Pod', record<'Pod'>(pod('testns', 'busybox1', ['10.244.4.1'], { hostname: 'busybox-1', subdomain: 'hdls', ready: false })));
+  assert.equal(index.version, before + 1, 'readiness of a named pod decides its hostname record');
+  index.upsert('Pod', record<'Pod'>(pod('testns', 'web-0', ['10.244.1.99'])));
+  assert.equal(index.version, before + 2);
 });
 
 test('replace is a relist: unchanged records stay, missing ones go, and no moment lacks a kept name', () => {
@@ -83,4 +94,20 @@ test('a slice without the service-name label is kept but belongs to no service',
   const index = indexOf([obj]);
   assert.equal(index.counts().EndpointSlice, 1);
   assert.equal(index.slicesOf('testns', '').length, 0);
+});
+
+test('pods move between the plain and the named form, and all() gives them back', () => {
+  const index = indexOf([pod('a', 'p', ['10.1.1.1'])]);
+  index.upsert('Pod', record<'Pod'>(pod('a', 'p', ['10.1.1.1'], { hostname: 'h', subdomain: 'svc' })));
+  assert.equal(index.podsBySubdomain('a', 'svc').length, 1);
+  assert.ok(index.hasPodIP('a', '10.1.1.1'));
+  index.upsert('Pod', record<'Pod'>(pod('a', 'p', ['10.1.1.2'])));
+  assert.equal(index.podsBySubdomain('a', 'svc').length, 0);
+  assert.equal(index.hasPodIP('a', '10.1.1.1'), false);
+  assert.ok(index.hasPodIP('a', '10.1.1.2'));
+  assert.equal(index.counts().Pod, 1);
+  assert.deepEqual([...index.all('Pod')].map((p) => [p.namespace, p.name, p.ips]), [['a', 'p', ['10.1.1.2']]]);
+  index.replace('Pod', []);
+  assert.equal(index.counts().Pod, 0);
+  assert.equal(index.hasPodIP('a', '10.1.1.2'), false);
 });
