@@ -121,16 +121,32 @@ export class ClusterIndex {
 
   /** A relist: the kind now holds exactly `records`. Unchanged records are kept as they are. */
   replace<K extends Kind>(kind: K, records: Iterable<RecordOf[K]>): void {
+    const relist = this.beginReplace(kind);
+    for (const record of records) relist.add(record);
+    relist.commit();
+  }
+
+  /**
+   * A relist that arrives in pages. Each record is applied as it comes, so no existing name
+   * vanishes while the pages load and memory never holds the old and the new kind side by side
+   * (only the set of keys seen); `commit` then removes what the relist did not contain. An
+   * abandoned relist (the list failed half-way) leaves only fresher records behind.
+   */
+  beginReplace<K extends Kind>(kind: K): { add(record: RecordOf[K]): void; commit(): void } {
     const seen = new Set<string>();
-    for (const record of records) {
-      seen.add(recordKey(record));
-      this.upsert(kind, record);
-    }
-    const keys =
-      kind === 'Pod'
-        ? [...this.#plainPods.keys(), ...this.#namedPods.keys()]
-        : [...this.#records[kind as Exclude<Kind, 'Pod'>].keys()];
-    for (const key of keys) if (!seen.has(key)) this.remove(kind, key);
+    return {
+      add: (record) => {
+        seen.add(recordKey(record));
+        this.upsert(kind, record);
+      },
+      commit: () => {
+        const keys =
+          kind === 'Pod'
+            ? [...this.#plainPods.keys(), ...this.#namedPods.keys()]
+            : [...this.#records[kind as Exclude<Kind, 'Pod'>].keys()];
+        for (const key of keys) if (!seen.has(key)) this.remove(kind, key);
+      },
+    };
   }
 
   markSynced(kind: Kind): void {

@@ -1,0 +1,137 @@
+// The two API server calls a reflector makes, on client-node's KubeConfig (kubeconfig files,
+// in-cluster service account with token refresh, TLS, exec/OIDC auth) and its `Watch` class.
+// Lists go through the same authenticated undici dispatcher as raw JSON: the generated list
+// calls would turn every item into model classes only for us to throw them away.
+import { HttpMethod, type KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
+import { fetch } from 'undici';
+import type { RawObject } from './reflector.ts';
+
+/** A non-2xx answer from the API server, with its Status reason. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly code = 'CDNS_ERR_KUBE_API';
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export interface ListPage {
+  readonly metadata: { readonly resourceVersion?: string; readonly continue?: string };
+  readonly items: readonly RawObject[];
+}
+
+export interface WatchHandle {
+  abort(): void;
+}
+
+export interface ListParams {
+  readonly limit: number;
+  readonly continue?: string | undefined;
+  readonly fieldSelector?: string | undefined;
+}
+
+export interface WatchParams {
+  readonly resourceVersion?: string | undefined;
+  readonly allowWatchBookmarks: boolean;
+  readonly timeoutSeconds: number;
+  readonly fieldSelector?: string | undefined;
+}
+
+export interface KubernetesApi {
+  list(path: string, params: ListParams, signal: AbortSignal): Promise<ListPage>;
+  /**
+   * Opens a watch; `onEvent` gets each event, `onDone` exactly once when the watch ends (null
+   * for a clean end, an ApiError for an HTTP error, a TimeoutError after `stallTimeoutMs` of
+   * silence). Resolves once the response headers arrived.
+   */
+  watch(
+    path: string,
+    params: WatchParams,
+    onEvent: (type: string, obj: RawObject) => void,
+    onDone: (err: unknown) => void,
+    stallTimeoutMs?: number,
+  ): Promise<WatchHandle>;
+}
+
+export class ClientNodeApi implements KubernetesApi {
+  readonly #config: KubeConfig;
+  readonly #server: string;
+  readonly #listTimeoutMs: number;
+
+  constructor(config: KubeConfig, options: { listTimeoutMs?: number } = {}) {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new ApiError(0, 'the kubeconfig names no current cluster');
+    this.#config = config;
+    this.#server = cluster.server;
+    this.#listTimeoutMs = options.listTimeoutMs ?? 60_000;
+  }
+
+  get server(): string {
+    return this.#server;
+  }
+
+  async list(path: string, params: ListParams, signal: AbortSignal): Promise<ListPage> {
+    const url = new URL(this.#server + path);
+    url.searchParams.set('limit', String(params.limit));
+    if (params.continue) url.searchParams.set('continue', params.continue);
+    if (params.fieldSelector) url.searchParams.set('fieldSelector', params.fieldSelector);
+    const context = new RequestContext(url.toString(), HttpMethod.GET);
+    context.setHeaderParam('Accept', 'application/json');
+    await this.#config.applySecurityAuthentication(context);
+    const response = await fetch(url, {
+      method: 'GET',
+      headers: context.getHeaders(),
+      dispatcher: context.getDispatcher(),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(this.#listTimeoutMs)]),
+    });
+    if (response.status !== 200) throw new ApiError(response.status, await statusMessage(response));
+    const page = (await response.json()) as Partial<ListPage> | null;
+    if (!page || !Array.isArray(page.items)) throw new ApiError(response.status, `${path}: the answer is not a list`);
+    return { metadata: page.metadata ?? {}, items: page.items };
+  }
+
+  async watch(
+    path: string,
+    params: WatchParams,
+    onEvent: (type: string, obj: RawObject) => void,
+    onDone: (err: unknown) => void,
+    stallTimeoutMs?: number,
+  ): Promise<WatchHandle> {
+    const watch = new Watch(this.#config);
+    if (stallTimeoutMs !== undefined) {
+      // Watch's inactivity timeout (30 s) is private. With bookmarks asked for, silence means
+      // a dead connection; the reflector picks how long that may last.
+      (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = stallTimeoutMs;
+    }
+    const query: Record<string, string | number | boolean | undefined> = {
+      resourceVersion: params.resourceVersion,
+      allowWatchBookmarks: params.allowWatchBookmarks,
+      timeoutSeconds: params.timeoutSeconds,
+      fieldSelector: params.fieldSelector,
+    };
+    const controller = await watch.watch(
+      path,
+      query,
+      // client-node types the watched object as `any`; it is the raw JSON of one event.
+      (type: string, obj: RawObject) => onEvent(type, obj),
+      (err: unknown) => {
+        const status = (err as { statusCode?: unknown } | null)?.statusCode;
+        onDone(typeof status === 'number' ? new ApiError(status, `watch ${path}: ${(err as Error).message}`) : err);
+      },
+    );
+    return { abort: () => controller.abort() };
+  }
+}
+
+async function statusMessage(response: { status: number; text(): Promise<string> }): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const status = JSON.parse(text) as { message?: string; reason?: string };
+    if (status.message) return `${response.status} ${status.reason ?? ''}: ${status.message}`.replace(' :', ':');
+  } catch {
+    // not a Status object: fall through to the raw text
+  }
+  return `${response.status}: ${text.slice(0, 200)}`;
+}

@@ -1,0 +1,149 @@
+// A live cluster as the index's source: four reflectors (Namespaces, Services, EndpointSlices,
+// Pods) on one KubeConfig. Pods are watched without the finished ones, as CoreDNS does, so a
+// cluster full of completed Jobs costs nothing.
+import { existsSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ClientNodeApi, type KubernetesApi } from './api.ts';
+import type { ClusterIndex } from './index.ts';
+import { type Kind, toEndpointSlice, toNamespace, toPod, toService } from './records.ts';
+import { type RawObject, Reflector, type ReflectorStatus, type ResourceSpec } from './reflector.ts';
+import type { Logger } from '../observe/log.ts';
+
+export const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+/** CoreDNS's pod field selector: Succeeded, Failed and Unknown pods never answer. */
+export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown';
+
+export class KubeConfigError extends Error {
+  override name = 'KubeConfigError';
+  readonly code = 'CDNS_ERR_KUBECONFIG';
+}
+
+/**
+ * The KubeConfig for `path`, else $KUBECONFIG (a ':'-list, merged), else the pod's service
+ * account; null when there is none. Never client-node's silent fallback to localhost:8080.
+ */
+export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.env): KubeConfig | null {
+  const config = new KubeConfig();
+  let where: string;
+  try {
+    if (path) {
+      where = path;
+      config.loadFromFile(path);
+    } else if (env.KUBECONFIG) {
+      where = `$KUBECONFIG (${env.KUBECONFIG})`;
+      const missing = env.KUBECONFIG.split(':').filter((p) => p !== '' && !existsSync(p));
+      if (missing.length > 0) throw new Error(`no such file: ${missing.join(', ')}`);
+      config.loadFromDefault();
+    } else if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) {
+      where = 'the in-cluster service account';
+      config.loadFromCluster();
+    } else {
+      return null;
+    }
+  } catch (err) {
+    throw new KubeConfigError(`kubeconfig ${path ?? env.KUBECONFIG ?? ''}: ${((err as Error).message ?? String(err)).split('\n')[0]}`);
+  }
+  const cluster = config.getCurrentCluster();
+  if (!cluster?.server) throw new KubeConfigError(`kubeconfig ${where}: no current context with a cluster server`);
+  return config;
+}
+
+function key(namespaced: boolean) {
+  return (obj: RawObject): string => {
+    const name = obj.metadata?.name;
+    if (!name) throw new Error('object without metadata.name');
+    return namespaced ? `${(obj.metadata?.namespace ?? 'default').toLowerCase()}/${name.toLowerCase()}` : name.toLowerCase();
+  };
+}
+
+// The converters take the loosely typed API shape; a watch hands over exactly that JSON.
+// keyOf must agree with recordKey, or a DELETED event would miss what an ADDED stored.
+type Convert<K extends Kind> = ResourceSpec<K>['convert'];
+export const RESOURCES: { readonly [K in Kind]: ResourceSpec<K> } = {
+  Namespace: { kind: 'Namespace', path: '/api/v1/namespaces', convert: toNamespace as Convert<'Namespace'>, keyOf: key(false) },
+  Service: { kind: 'Service', path: '/api/v1/services', convert: toService as Convert<'Service'>, keyOf: key(true) },
+  EndpointSlice: {
+    kind: 'EndpointSlice',
+    path: '/apis/discovery.k8s.io/v1/endpointslices',
+    convert: toEndpointSlice as Convert<'EndpointSlice'>,
+    keyOf: key(true),
+  },
+  Pod: { kind: 'Pod', path: '/api/v1/pods', fieldSelector: POD_FIELD_SELECTOR, convert: toPod as Convert<'Pod'>, keyOf: key(true) },
+};
+
+export interface KubernetesSourceOptions {
+  readonly kubeConfig?: KubeConfig;
+  /** Instead of a KubeConfig (tests). */
+  readonly api?: KubernetesApi;
+  readonly index: ClusterIndex;
+  readonly logger: Logger;
+  readonly pageSize?: number;
+  readonly watchTimeoutSeconds?: number;
+  readonly stallTimeoutMs?: number;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** An EndpointSlice change carrying `endpoints.kubernetes.io/last-change-trigger-time` reached the index. */
+  readonly onProgramming?: (serviceKind: 'cluster_ip' | 'headless_with_selector' | 'headless_without_selector', triggerMs: number) => void;
+  /** A watch event reached the index, `seconds` after it was read off the wire. */
+  readonly onWatchToAnswer?: (seconds: number) => void;
+}
+
+export interface KubernetesSource {
+  statuses(): ReflectorStatus[];
+  stop(): Promise<void>;
+}
+
+const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
+const MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
+
+export function startKubernetesSource(options: KubernetesSourceOptions): KubernetesSource {
+  const { index, logger } = options;
+  const api = options.api ?? new ClientNodeApi(options.kubeConfig ?? failNoConfig());
+  const log = logger.child({ component: 'kubernetes' });
+  if (api instanceof ClientNodeApi) log.info({ server: api.server }, 'watching the cluster');
+
+  const programming = (type: string, obj: RawObject) => {
+    if (!options.onProgramming || type === 'DELETED') return;
+    const trigger = Date.parse(obj.metadata?.annotations?.[TRIGGER_TIME] ?? '');
+    if (Number.isNaN(trigger)) return;
+    const labels = (obj.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
+    const svc = index.service((obj.metadata?.namespace ?? '').toLowerCase(), (labels['kubernetes.io/service-name'] ?? '').toLowerCase());
+    if (!svc || svc.kind === 'ExternalName') return;
+    const kind =
+      svc.kind === 'ClusterIP'
+        ? 'cluster_ip'
+        : labels[MANAGED_BY] === 'endpointslice-controller.k8s.io'
+          ? 'headless_with_selector'
+          : 'headless_without_selector';
+    options.onProgramming(kind, trigger);
+  };
+
+  const reflectors = (Object.values(RESOURCES) as ResourceSpec<Kind>[]).map((resource) => {
+    const onApplied = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: RawObject, receivedAt: number) => {
+      options.onWatchToAnswer?.((performance.now() - receivedAt) / 1000);
+      if (resource.kind === 'EndpointSlice') programming(type, obj);
+    };
+    return new Reflector({
+      resource,
+      api,
+      index,
+      logger,
+      onApplied,
+      ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+      ...(options.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
+      ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
+      ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+    });
+  });
+  index.require(reflectors.map((r) => r.kind));
+  for (const reflector of reflectors) reflector.start();
+  return {
+    statuses: () => reflectors.map((r) => r.status()),
+    stop: async () => {
+      await Promise.all(reflectors.map((r) => r.stop()));
+    },
+  };
+}
+
+function failNoConfig(): never {
+  throw new KubeConfigError('no kubeconfig and no API client given');
+}
