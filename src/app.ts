@@ -5,10 +5,14 @@ import { ClusterIndex } from './cluster/index.ts';
 import { startKubernetesSource, loadKubeConfig } from './cluster/kubernetes.ts';
 import { startManifestSource } from './cluster/manifests.ts';
 import type { Config, HostPort } from './config.ts';
-import { healthRoutes, readyRoutes, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
-import type { Logger } from './observe/log.ts';
+import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
+import { rateLimitedLog, type Logger } from './observe/log.ts';
+import { Metrics, serverLabel, type WatchStatus } from './observe/metrics.ts';
+import { QueryCounters } from './server/counters.ts';
 import { startListeners } from './server/listen.ts';
-import { QueryProcessor } from './server/processor.ts';
+import { QueryProcessor, type QueryObserver } from './server/processor.ts';
+import type { CacheStats, ForwardStats } from './upstream/stats.ts';
+import { rcodeName, typeName } from './dns/constants.ts';
 import { KubernetesZone } from './zone/kubernetes.ts';
 
 export interface ClusterDns {
@@ -18,7 +22,19 @@ export interface ClusterDns {
   readonly dns: readonly HostPort[];
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
+  readonly metrics: HostPort | null;
+  /** The Prometheus families (also when --metrics is off, for tests and tools). */
+  readonly registry: Metrics;
+  /** SIGTERM's first step: /ready answers 503 "lameduck" while DNS keeps answering. */
+  lameduck(): void;
   close(): Promise<void>;
+}
+
+/** Counters of parts built elsewhere (the forwarder, the cache, the watches), read at scrape time. */
+export interface ObservedParts {
+  forward?: ForwardStats | null;
+  cache?: CacheStats | null;
+  watches?: (() => Iterable<WatchStatus>) | null;
 }
 
 export class StartupError extends Error {
@@ -26,8 +42,12 @@ export class StartupError extends Error {
   readonly code = 'CDNS_ERR_STARTUP';
 }
 
-export async function startClusterDns(config: Config, logger: Logger): Promise<ClusterDns> {
+export async function startClusterDns(config: Config, logger: Logger, version = '0.0.0'): Promise<ClusterDns> {
   const index = new ClusterIndex();
+  // Filled in as the parts that own these counters are started.
+  const observed: ObservedParts = {};
+  // Created once the processor exists; parts started before it report through this.
+  let metrics: Metrics | null = null;
   const stops: (() => unknown)[] = [];
   const closeAll = async () => {
     for (const stop of stops.reverse()) await stop();
@@ -40,31 +60,71 @@ export async function startClusterDns(config: Config, logger: Logger): Promise<C
     } else {
       const kubeConfig = loadKubeConfig(config.source.kubeconfig ?? undefined);
       if (!kubeConfig) throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod');
-      const source = startKubernetesSource({ kubeConfig, index, logger });
+      const source = startKubernetesSource({
+        kubeConfig,
+        index,
+        logger,
+        onProgramming: (kind, triggerMs) => metrics?.observeProgramming(kind, triggerMs),
+        onWatchToAnswer: (seconds) => metrics?.observeWatchToAnswer(seconds),
+      });
+      observed.watches = () => source.statuses();
       stops.push(() => source.stop());
     }
 
     const zone = new KubernetesZone({ index, zone: config.zone, ttl: config.ttl, pods: config.pods });
     const log = logger.child({ component: 'server' });
+    const handlers = [zone];
+    const counters = new QueryCounters({ servers: config.listen.length, zones: [config.zone], plugins: handlers.map((h) => h.name) });
+    let lameduck = false;
+    const readiness = {
+      notReadyReason: () =>
+        lameduck ? 'lameduck' : index.synced ? null : `kubernetes: not synced yet (${index.unsyncedKinds().join(', ')})`,
+    };
+    const limited = rateLimitedLog(log, { onSuppressed: (n) => metrics?.countSuppressedLog(n) });
     const processor = new QueryProcessor({
-      handlers: [zone],
+      handlers,
       maxUdpSize: config.maxUdpSize,
-      onError: (err) => log.error({ err }, 'query failed'),
+      onError: (err) => limited('error', 'query failed', { err }, 'query failed'),
+      // With --metrics off the query path skips the counting (and the clock reads) altogether.
+      ...(config.metrics ? { counters } : {}),
+      onQuery: config.logQueries ? queryLogger(logger.child({ component: 'query' }), config.logQueriesSample) : undefined,
     });
+    metrics = new Metrics({
+      stats: processor.stats,
+      counters,
+      index,
+      version,
+      get forward() {
+        return observed.forward ?? null;
+      },
+      get cache() {
+        return observed.cache ?? null;
+      },
+      watches: () => observed.watches?.() ?? [],
+      notReadyReason: () => readiness.notReadyReason(),
+    });
+    const registry = metrics;
     const listeners = await startListeners(config.listen, processor, {
       tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
       tcpMaxConnections: config.tcpMaxConnections,
     });
     stops.push(() => listeners.close());
+    registry.setServers(listeners.addresses().map((a) => serverLabel(a.host, a.port)));
 
-    const readiness = {
-      notReadyReason: () => (index.synced ? null : `kubernetes: not synced yet (${index.unsyncedKinds().join(', ')})`),
-    };
     let health: HttpEndpoint | null = null;
     let ready: HttpEndpoint | null = null;
+    let metricsEndpoint: HttpEndpoint | null = null;
     if (config.health) {
       health = await startHttpEndpoint(config.health, healthRoutes());
       stops.push(() => health?.close());
+      const stopProbe = startHealthProbe(health.address, (seconds, ok) => registry.observeHealth(seconds, ok));
+      stops.push(stopProbe);
+    }
+    if (config.metrics) {
+      metricsEndpoint = await startHttpEndpoint(config.metrics, {
+        '/metrics': async () => ({ status: 200, body: await registry.text(), contentType: registry.contentType }),
+      });
+      stops.push(() => metricsEndpoint?.close());
     }
     if (config.ready) {
       ready = await startHttpEndpoint(config.ready, readyRoutes(readiness));
@@ -79,6 +139,11 @@ export async function startClusterDns(config: Config, logger: Logger): Promise<C
         dns,
         health: health?.address ?? null,
         ready: ready?.address ?? null,
+        metrics: metricsEndpoint?.address ?? null,
+        lameduckMs: config.lameduckMs,
+        logQueries: config.logQueries ? config.logQueriesSample : false,
+        logLevel: config.logLevel,
+        maxUdpSize: config.maxUdpSize,
         zone: config.zone,
         ttl: config.ttl,
         pods: config.pods,
@@ -92,10 +157,42 @@ export async function startClusterDns(config: Config, logger: Logger): Promise<C
       dns,
       health: health?.address ?? null,
       ready: ready?.address ?? null,
+      metrics: metricsEndpoint?.address ?? null,
+      registry,
+      lameduck: () => {
+        if (lameduck) return;
+        lameduck = true;
+        registry.setLameduck(true);
+        logger.info({ lameduckMs: config.lameduckMs }, 'lameduck');
+      },
       close: closeAll,
     };
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+/**
+ * The opt-in query log: one line per answered query (CoreDNS's `log` plugin fields), for a
+ * `sample` fraction of queries. ~2.5 µs a line, hence off by default.
+ */
+function queryLogger(log: Logger, sample: number): QueryObserver {
+  return (query, context, rcode, plugin, replySize) => {
+    if (sample < 1 && Math.random() >= sample) return;
+    log.info(
+      {
+        remote: context.remoteAddress,
+        id: query.id,
+        name: query.name === '' ? '.' : `${query.name}.`,
+        type: typeName(query.type),
+        proto: context.protocol,
+        do: query.edns?.dnssecOk ?? false,
+        rcode: rcodeName(rcode),
+        plugin,
+        rsize: replySize,
+      },
+      'query',
+    );
+  };
 }

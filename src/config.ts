@@ -32,6 +32,12 @@ export interface Config {
   readonly maxUdpSize: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  /** After SIGTERM: /ready says 503 and DNS keeps answering this long, then the sockets close. */
+  readonly lameduckMs: number;
+  /** One log line per answered query (sampled by logQueriesSample). */
+  readonly logQueries: boolean;
+  /** Fraction of queries logged when logQueries is on, 0 < x <= 1. */
+  readonly logQueriesSample: number;
 }
 
 export class ConfigError extends Error {
@@ -72,8 +78,11 @@ DNS:
 Operations:
   --health ADDR:PORT      /health endpoint (default :8080; "off" disables)
   --ready ADDR:PORT       /ready endpoint, 200 once the index has synced (default :8181; "off" disables)
-  --metrics ADDR:PORT     Prometheus endpoint (default :9153; not yet served)
+  --metrics ADDR:PORT     Prometheus /metrics and /debug/resolve (default :9153; "off" disables)
   --log-level LEVEL       ${LOG_LEVELS.join(' | ')} (default info)
+  --log-queries           log every answered query (one JSON line each; off by default)
+  --log-queries-sample F  with --log-queries, log this fraction of queries, 0-1 (default 1)
+  --lameduck DURATION     after SIGTERM keep answering this long with /ready at 503, e.g. 5s (default 5s)
   --help, --version
 `;
 
@@ -92,6 +101,9 @@ const OPTIONS = {
   health: { type: 'string' },
   ready: { type: 'string' },
   'log-level': { type: 'string' },
+  'log-queries': { type: 'boolean' },
+  'log-queries-sample': { type: 'string' },
+  lameduck: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -127,6 +139,23 @@ function integer(flag: string, text: string, min: number, max: number, subject =
     const what = subject ? `${subject} must be` : 'must be';
     throw new ConfigError(flag, `${what} an integer from ${min} to ${max} (got "${text}")`);
   }
+  return value;
+}
+
+/** `5`, `5s`, `1.5s`, `500ms`, `1m`: a duration in milliseconds, 0 to 10 minutes. */
+export function parseDuration(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const unit = m?.[2] === 'ms' ? 1 : m?.[2] === 'm' ? 60_000 : 1000;
+  const ms = m ? Math.round(Number(m[1]) * unit) : Number.NaN;
+  if (!Number.isFinite(ms) || ms > 600_000) {
+    throw new ConfigError(flag, `must be a duration from 0 to 10m such as 5s, 500ms or 5 (seconds) (got "${text}")`);
+  }
+  return ms;
+}
+
+function fraction(flag: string, text: string): number {
+  const value = /^(0|1|0?\.\d+|1\.0*)$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value > 0 && value <= 1)) throw new ConfigError(flag, `must be a number above 0 and at most 1, e.g. 0.01 (got "${text}")`);
   return value;
 }
 
@@ -215,6 +244,9 @@ export function parseConfig(
         values['tcp-idle-timeout'] === undefined ? 10_000 : integer('--tcp-idle-timeout', values['tcp-idle-timeout'], 1, 3600) * 1000,
       tcpMaxConnections:
         values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000),
+      lameduckMs: values.lameduck === undefined ? 5000 : parseDuration('--lameduck', values.lameduck),
+      logQueries: values['log-queries'] ?? false,
+      logQueriesSample: values['log-queries-sample'] === undefined ? 1 : fraction('--log-queries-sample', values['log-queries-sample']),
     }),
   };
 }

@@ -2,6 +2,7 @@
 // cluster-dns: parse the flags, start, stop on SIGTERM/SIGINT. Everything else is in app.ts.
 import { readFileSync } from 'node:fs';
 import { startClusterDns, StartupError } from './app.ts';
+import { KubeConfigError } from './cluster/kubernetes.ts';
 import { ManifestError } from './cluster/manifests.ts';
 import { resolve } from 'node:path';
 import { BUNDLED_EXAMPLE, ConfigError, parseConfig, USAGE, type HostPort } from './config.ts';
@@ -37,14 +38,15 @@ async function main(): Promise<void> {
   }
   const config = parsed.config;
   const logger = createLogger(config.logLevel);
-  logger.info({ version: VERSION, node: process.version }, 'starting');
+  // The whole Config: paths, addresses and numbers only (credentials stay in the kubeconfig).
+  logger.info({ version: VERSION, node: process.version, config }, 'starting');
 
   let app;
   try {
-    app = await startClusterDns(config, logger);
+    app = await startClusterDns(config, logger, VERSION);
   } catch (err) {
     if (err instanceof ManifestError) fail(`--manifests: ${err.message}`);
-    if (err instanceof StartupError) fail(err.message);
+    if (err instanceof StartupError || err instanceof KubeConfigError) fail(err.message);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       fail(`cannot listen: ${(err as Error).message}`);
@@ -63,10 +65,15 @@ async function main(): Promise<void> {
     );
   }
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  // SIGTERM: lameduck first, as CoreDNS's `health { lameduck }` does. /ready turns 503 so the
+  // endpoint leaves the Service while DNS still answers the clients that have not noticed yet;
+  // then the sockets close. SIGINT (or a second signal) closes at once.
+  let closing = false;
+  let lameduckTimer: NodeJS.Timeout | null = null;
+  const close = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    if (lameduckTimer !== null) clearTimeout(lameduckTimer);
     logger.info({ signal }, 'shutting down');
     app.close().then(
       () => process.exit(0),
@@ -76,8 +83,15 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => {
+    if (lameduckTimer !== null || config.lameduckMs === 0) {
+      close('SIGTERM');
+      return;
+    }
+    app.lameduck();
+    lameduckTimer = setTimeout(() => close('SIGTERM'), config.lameduckMs);
+  });
+  process.on('SIGINT', () => close('SIGINT'));
 }
 
 main().catch((err: unknown) => {

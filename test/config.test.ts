@@ -93,3 +93,22 @@ for (const [argv, flag, message] of bad) {
     assert.ok(!err.message.includes('\n'));
   });
 }
+
+test('operations: --lameduck (seconds or with a unit), --log-queries and its sample', () => {
+  const d = run([]);
+  assert.equal(d.lameduckMs, 5000, 'CoreDNS kubeadm default: lameduck 5s');
+  assert.equal(d.logQueries, false);
+  assert.equal(d.logQueriesSample, 1);
+  assert.equal(run(['--lameduck', '7']).lameduckMs, 7000);
+  assert.equal(run(['--lameduck', '2.5s']).lameduckMs, 2500);
+  assert.equal(run(['--lameduck', '300ms']).lameduckMs, 300);
+  assert.equal(run(['--lameduck', '1m']).lameduckMs, 60_000);
+  assert.equal(run(['--lameduck', '0']).lameduckMs, 0);
+  const q = run(['--log-queries', '--log-queries-sample', '0.01']);
+  assert.equal(q.logQueries, true);
+  assert.equal(q.logQueriesSample, 0.01);
+  assert.equal(failure(['--lameduck', 'soon']).flag, '--lameduck');
+  assert.equal(failure(['--lameduck', '11m']).flag, '--lameduck');
+  assert.equal(failure(['--log-queries-sample', '0']).flag, '--log-queries-sample');
+  assert.equal(failure(['--log-queries-sample', '1.5']).flag, '--log-queries-sample');
+});

@@ -50,10 +50,11 @@ async function bindPair(host: string, port: number, processor: QueryProcessor, t
       return bindPair('0.0.0.0', port, processor, tcp);
     }
   }
+  const listener = tcp.listener ?? 0;
   const attempts = port === 0 ? EPHEMERAL_ATTEMPTS : 1;
   let lastError: unknown = null;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const udp = await startUdp(host, port, processor);
+    const udp = await startUdp(host, port, processor, listener);
     try {
       const tcpListener = await startTcp(host, udp.port, processor, tcp);
       return { address: { host, port: udp.port }, udp, tcp: tcpListener };
@@ -81,7 +82,9 @@ export async function startListeners(
     await Promise.all(pairs.flatMap((p) => [p.udp.close(), p.tcp.close()]));
   };
   try {
-    for (const { host, port } of addresses) pairs.push(await bindPair(host, port, processor, tcp));
+    for (const [listener, { host, port }] of addresses.entries()) {
+      pairs.push(await bindPair(host, port, processor, { ...tcp, listener }));
+    }
   } catch (err) {
     await closeAll();
     throw err;

@@ -1,8 +1,7 @@
 // DNS over TCP (RFC 1035 §4.2.2, RFC 7766): 2-byte length framing, several queries in flight per
 // connection, replies written as each completes (they carry the query ID, so order is free).
 import net from 'node:net';
-import type { RequestContext } from '../dns/message.ts';
-import type { QueryProcessor, ServerStats } from './processor.ts';
+import type { QueryProcessor, ServerContext, ServerStats } from './processor.ts';
 
 export interface TcpOptions {
   /** Close a connection with nothing read or written for this long. */
@@ -10,6 +9,8 @@ export interface TcpOptions {
   readonly maxConnections: number;
   /** Unanswered queries per connection before reading pauses. */
   readonly maxInFlight: number;
+  /** This address's index among the listen addresses (the metrics' `server` label). */
+  readonly listener?: number;
 }
 
 export interface TcpListener {
@@ -22,7 +23,7 @@ class Connection {
   #processor: QueryProcessor;
   #stats: ServerStats;
   #options: TcpOptions;
-  #context: RequestContext;
+  #context: ServerContext;
   /** Bytes of an incomplete frame, or complete frames held back at the in-flight limit. */
   #pending: Buffer | null = null;
   #inFlight = 0;
@@ -40,7 +41,7 @@ class Connection {
     this.#processor = processor;
     this.#stats = processor.stats;
     this.#options = options;
-    this.#context = { protocol: 'tcp', remoteAddress: socket.remoteAddress ?? '' };
+    this.#context = { protocol: 'tcp', remoteAddress: socket.remoteAddress ?? '', listener: options.listener ?? 0 };
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));

@@ -13,8 +13,11 @@ export interface UdpListener {
   close(): Promise<void>;
 }
 
-/** Binds `host:port` (port 0: any free port) and answers every datagram through `processor`. */
-export function startUdp(host: string, port: number, processor: QueryProcessor): Promise<UdpListener> {
+/**
+ * Binds `host:port` (port 0: any free port) and answers every datagram through `processor`.
+ * `listener` is this address's index among the listen addresses (the metrics' `server` label).
+ */
+export function startUdp(host: string, port: number, processor: QueryProcessor, listener = 0): Promise<UdpListener> {
   const stats = processor.stats;
   const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
 
@@ -32,7 +35,7 @@ export function startUdp(host: string, port: number, processor: QueryProcessor):
   };
 
   socket.on('message', (msg, rinfo) => {
-    const out = processor.process(msg, { protocol: 'udp', remoteAddress: rinfo.address });
+    const out = processor.process(msg, { protocol: 'udp', remoteAddress: rinfo.address, listener });
     if (out === null) return;
     if (!(out instanceof Promise)) {
       send(out, rinfo);

@@ -12,6 +12,7 @@ export interface ServerProcess {
   readonly dns: HostPort;
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
+  readonly metrics: HostPort | null;
   /** Everything written so far. */
   stdout(): string;
   stderr(): string;
@@ -41,13 +42,14 @@ export async function runMain(args: string[], timeoutMs = 10_000): Promise<Exit>
 export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    [MAIN, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', ...args],
+    // No lameduck unless a test asks for one (later flags win), so stop() is quick.
+    [MAIN, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--lameduck', '0', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } },
   );
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const serving = new Promise<{ dns: HostPort[]; health: HostPort | null; ready: HostPort | null }>((resolve, reject) => {
+  const serving = new Promise<{ dns: HostPort[]; health: HostPort | null; ready: HostPort | null; metrics: HostPort | null }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no 'serving' line within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -75,6 +77,7 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, t
     dns: line.dns[0]!,
     health: line.health,
     ready: line.ready,
+    metrics: line.metrics,
     stdout: () => stdout,
     stderr: () => stderr,
     stop: async () => {

@@ -1,0 +1,259 @@
+// The deployment as an operator applies it: deploy/*.yaml parse and carry what a CoreDNS
+// replacement must (RBAC, probes, security, the kube-dns Service), the image's command line is one
+// main.ts accepts, the Dockerfile's build steps work when run by hand, and the Grafana dashboard
+// queries only what /metrics exports. No Docker engine or cluster is needed.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAll } from 'js-yaml';
+import { ClusterIndex } from '../../src/cluster/index.ts';
+import { parseConfig, parseDuration } from '../../src/config.ts';
+import { Metrics } from '../../src/observe/metrics.ts';
+import { QueryCounters } from '../../src/server/counters.ts';
+import { QueryProcessor } from '../../src/server/processor.ts';
+import { CacheStats, ForwardStats } from '../../src/upstream/stats.ts';
+import { emptyReply } from '../../src/dns/message.ts';
+import { RCODE, TYPE } from '../../src/dns/constants.ts';
+import { buildQuery } from '../support/dns.ts';
+import { parseScrape, whyEmpty } from '../support/promql.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DEPLOY = join(ROOT, 'deploy');
+
+// Manifests are untyped YAML: read them through a path helper rather than casting at every step.
+type Obj = Record<string, unknown>;
+function at(o: unknown, ...path: (string | number)[]): unknown {
+  let cur: unknown = o;
+  for (const key of path) cur = cur === null || typeof cur !== 'object' ? undefined : (cur as Record<string | number, unknown>)[key];
+  return cur;
+}
+function list(o: unknown, ...path: (string | number)[]): unknown[] {
+  const v = at(o, ...path);
+  return Array.isArray(v) ? v : [];
+}
+
+const yamlFiles = readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml'));
+const objects: Obj[] = yamlFiles
+  .filter((f) => f !== 'kustomization.yaml')
+  .flatMap((f) => loadAll(readFileSync(join(DEPLOY, f), 'utf8')) as Obj[])
+  .filter((o) => o !== null);
+function one(kind: string, name?: string): Obj {
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || at(o, 'metadata', 'name') === name));
+  assert.equal(found.length, 1, `exactly one ${kind}${name ? ` ${name}` : ''}`);
+  return found[0] as Obj;
+}
+const matches = (selector: unknown, labels: unknown): boolean =>
+  Object.entries((selector ?? {}) as Record<string, string>).every(([k, v]) => at(labels, k) === v);
+
+const deployment = one('Deployment');
+const podSpec = at(deployment, 'spec', 'template', 'spec');
+const container = list(podSpec, 'containers')[0];
+const args = list(container, 'args') as string[];
+
+/** The Dockerfile's instructions, continuation lines joined. */
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+  .replace(/\\\n/g, ' ')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l !== '' && !l.startsWith('#'));
+const instructions = (word: string) => dockerfile.filter((l) => l.toUpperCase().startsWith(`${word} `)).map((l) => l.slice(word.length + 1).trim());
+
+describe('deploy/ manifests', () => {
+  it('parse, and kustomization.yaml names every manifest', () => {
+    assert.equal(objects.length, 7, 'ServiceAccount, ClusterRole, binding, Deployment, PDB, Service, ServiceMonitor');
+    for (const o of objects) assert.ok(o.apiVersion && o.kind && at(o, 'metadata', 'name'), JSON.stringify(o).slice(0, 80));
+    const kustomization = loadAll(readFileSync(join(DEPLOY, 'kustomization.yaml'), 'utf8'))[0];
+    const resources = list(kustomization, 'resources') as string[];
+    assert.deepEqual([...resources].sort(), yamlFiles.filter((f) => f !== 'kustomization.yaml').sort());
+    for (const r of resources) assert.ok(existsSync(join(DEPLOY, r)), r);
+  });
+
+  it('RBAC: list and watch on services, endpointslices, pods, namespaces, and nothing else', () => {
+    const role = one('ClusterRole');
+    const granted = list(role, 'rules').flatMap((rule) =>
+      (list(rule, 'apiGroups') as string[]).flatMap((g) =>
+        (list(rule, 'resources') as string[]).map((r) => `${g}/${r}:${(list(rule, 'verbs') as string[]).sort().join(',')}`),
+      ),
+    );
+    assert.deepEqual(granted.sort(), [
+      '/namespaces:list,watch',
+      '/pods:list,watch',
+      '/services:list,watch',
+      'discovery.k8s.io/endpointslices:list,watch',
+    ]);
+    const sa = one('ServiceAccount');
+    const binding = one('ClusterRoleBinding');
+    assert.equal(at(binding, 'roleRef', 'name'), at(role, 'metadata', 'name'));
+    assert.equal(at(binding, 'subjects', 0, 'name'), at(sa, 'metadata', 'name'));
+    assert.equal(at(binding, 'subjects', 0, 'namespace'), at(sa, 'metadata', 'namespace'));
+    assert.equal(at(podSpec, 'serviceAccountName'), at(sa, 'metadata', 'name'));
+  });
+
+  it('Deployment: 2 replicas spread over nodes, a PDB, probes on /health and /ready, resources', () => {
+    assert.equal(at(deployment, 'metadata', 'namespace'), 'kube-system');
+    assert.equal(at(deployment, 'spec', 'replicas'), 2);
+    const podLabels = at(deployment, 'spec', 'template', 'metadata', 'labels');
+    assert.ok(matches(at(deployment, 'spec', 'selector', 'matchLabels'), podLabels));
+    const anti = at(podSpec, 'affinity', 'podAntiAffinity');
+    const terms = [
+      ...list(anti, 'requiredDuringSchedulingIgnoredDuringExecution'),
+      ...list(anti, 'preferredDuringSchedulingIgnoredDuringExecution').map((p) => at(p, 'podAffinityTerm')),
+    ];
+    assert.ok(terms.some((t) => at(t, 'topologyKey') === 'kubernetes.io/hostname' && matches(at(t, 'labelSelector', 'matchLabels'), podLabels)));
+    const pdb = one('PodDisruptionBudget');
+    assert.ok(matches(at(pdb, 'spec', 'selector', 'matchLabels'), podLabels));
+    assert.ok(at(pdb, 'spec', 'maxUnavailable') !== undefined || at(pdb, 'spec', 'minAvailable') !== undefined);
+
+    const config = parseConfig(args, {}, () => true);
+    assert.equal(config.kind, 'run');
+    const c = (config as Extract<typeof config, { kind: 'run' }>).config;
+    assert.equal(at(container, 'livenessProbe', 'httpGet', 'path'), '/health');
+    assert.equal(at(container, 'livenessProbe', 'httpGet', 'port'), c.health?.port);
+    assert.equal(at(container, 'readinessProbe', 'httpGet', 'path'), '/ready');
+    assert.equal(at(container, 'readinessProbe', 'httpGet', 'port'), c.ready?.port);
+    const ports = list(container, 'ports').map((p) => `${at(p, 'containerPort')}/${at(p, 'protocol')}:${at(p, 'name')}`);
+    assert.ok(ports.includes(`${c.listen[0]?.port}/UDP:dns`) && ports.includes(`${c.listen[0]?.port}/TCP:dns-tcp`));
+    assert.ok(ports.includes(`${c.metrics?.port}/TCP:metrics`));
+    assert.ok(at(container, 'resources', 'requests', 'cpu') && at(container, 'resources', 'requests', 'memory'));
+    assert.ok(at(container, 'resources', 'limits', 'memory'));
+    // Lameduck must end before the kubelet's SIGKILL, with time left to close.
+    const grace = Number(at(podSpec, 'terminationGracePeriodSeconds') ?? 30);
+    assert.ok(c.lameduckMs > 0 && c.lameduckMs / 1000 + 5 <= grace, `lameduck ${c.lameduckMs} ms, grace ${grace} s`);
+  });
+
+  it('Deployment: non-root, read-only root filesystem, every capability dropped but NET_BIND_SERVICE', () => {
+    const sc = at(container, 'securityContext');
+    assert.equal(at(sc, 'runAsNonRoot') ?? at(podSpec, 'securityContext', 'runAsNonRoot'), true);
+    assert.notEqual(at(podSpec, 'securityContext', 'runAsUser'), 0);
+    assert.equal(at(sc, 'readOnlyRootFilesystem'), true);
+    assert.equal(at(sc, 'allowPrivilegeEscalation'), false);
+    assert.deepEqual(list(sc, 'capabilities', 'drop'), ['ALL']);
+    assert.deepEqual(list(sc, 'capabilities', 'add'), ['NET_BIND_SERVICE']);
+  });
+
+  it('Service kube-dns in kube-system at 10.96.0.10: 53/UDP, 53/TCP, metrics 9153, selecting the pods; a ServiceMonitor on it', () => {
+    const svc = one('Service', 'kube-dns');
+    assert.equal(at(svc, 'metadata', 'namespace'), 'kube-system');
+    assert.equal(at(svc, 'spec', 'clusterIP'), '10.96.0.10');
+    const ports = list(svc, 'spec', 'ports').map((p) => `${at(p, 'name')}:${at(p, 'port')}/${at(p, 'protocol')}`);
+    assert.deepEqual(ports.sort(), ['dns-tcp:53/TCP', 'dns:53/UDP', 'metrics:9153/TCP']);
+    assert.ok(matches(at(svc, 'spec', 'selector'), at(deployment, 'spec', 'template', 'metadata', 'labels')));
+    const monitor = one('ServiceMonitor');
+    assert.ok(matches(at(monitor, 'spec', 'selector', 'matchLabels'), at(svc, 'metadata', 'labels')));
+    assert.equal(at(monitor, 'spec', 'endpoints', 0, 'port'), 'metrics');
+  });
+});
+
+describe('Dockerfile', () => {
+  it('multi-stage on a slim Node 24 (LTS) image, non-root, ports exposed, ENTRYPOINT the server', () => {
+    const froms = instructions('FROM');
+    assert.ok(froms.length >= 2, 'multi-stage');
+    for (const f of froms) assert.match(f, /^node:24[-.\w]*-slim\b/);
+    const runs = instructions('RUN').join(' && ');
+    assert.match(runs, /npm ci\b/);
+    assert.match(runs, /npm run build\b/);
+    assert.match(runs, /npm prune --omit=dev\b/);
+    const user = instructions('USER').at(-1) ?? 'root';
+    assert.ok(!/^(root|0)(:|$)/.test(user), `runs as ${user}`);
+    assert.equal(at(podSpec, 'securityContext', 'runAsUser'), Number(user.split(':')[0]), 'the Deployment runs as the image user');
+    const exposed = instructions('EXPOSE').join(' ').split(/\s+/);
+    for (const p of ['53/udp', '53/tcp', '9153/tcp', '8080/tcp', '8181/tcp']) assert.ok(exposed.includes(p), p);
+    const entrypoint = JSON.parse(instructions('ENTRYPOINT').at(-1) ?? '[]') as string[];
+    assert.deepEqual(entrypoint, ['node', '/app/dist/main.js']);
+    assert.equal(at(container, 'command'), undefined, 'the Deployment keeps the image ENTRYPOINT');
+  });
+
+  it("the image's command line is one main.ts accepts", () => {
+    const parsed = parseConfig(args, {}, () => true);
+    assert.equal(parsed.kind, 'run');
+    assert.equal(parseDuration('--lameduck', args.find((a) => a.startsWith('--lameduck='))?.split('=')[1] ?? ''), 5000);
+  });
+
+  it('its build steps work by hand: npm ci (offline, from the npm cache), build, prune; then dist/main.js runs', { timeout: 120_000 }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cluster-dns-image-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'examples']) {
+      cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+    }
+    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, npm_config_update_notifier: 'false' };
+    const run = (cmd: string, argv: string[], timeout = 90_000) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        execFile(cmd, argv, { cwd: dir, env, timeout, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+          const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+          resolve({ code, out: `${stdout}${stderr}` });
+        });
+      });
+    // Tests reach no network: only packages already in the npm cache (CI's own `npm ci` put them there).
+    const ci = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund']);
+    if (ci.code !== 0) {
+      if (/ENOTCACHED|ENOENT.*npm|not found/i.test(ci.out)) {
+        // Without a warm cache, fall back to the project's node_modules so that build and run are still tested.
+        symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+        t.diagnostic(`npm ci --offline could not run (${ci.out.split('\n').find((l) => /ERR/.test(l)) ?? 'no npm'}); using the project's node_modules, prune not run`);
+      } else {
+        assert.fail(`npm ci failed:\n${ci.out}`);
+      }
+    }
+    const build = await run('npm', ['run', 'build']);
+    assert.equal(build.code, 0, build.out);
+    if (ci.code === 0) {
+      const prune = await run('npm', ['prune', '--omit=dev', '--no-audit', '--no-fund']);
+      assert.equal(prune.code, 0, prune.out);
+      assert.ok(!existsSync(join(dir, 'node_modules', 'typescript')), 'dev dependencies are gone');
+      assert.ok(existsSync(join(dir, 'node_modules', 'prom-client')), 'runtime dependencies stay');
+    }
+    const version = await run(process.execPath, ['dist/main.js', '--version'], 20_000);
+    assert.equal(version.code, 0, version.out);
+    assert.match(version.out, /^cluster-dns \d+\.\d+\.\d+/);
+    const bad = await run(process.execPath, ['dist/main.js', ...args, '--ttl', 'x'], 20_000);
+    assert.equal(bad.code, 2, 'the built binary parses the Deployment args up to the bad flag');
+    assert.match(bad.out, /--ttl/);
+  });
+});
+
+describe('deploy/grafana/cluster-dns.json', () => {
+  it('is a dashboard whose every query finds metrics and labels cluster-dns exports', async () => {
+    const dashboard = JSON.parse(readFileSync(join(DEPLOY, 'grafana', 'cluster-dns.json'), 'utf8')) as Obj;
+    assert.equal(typeof dashboard.title, 'string');
+    assert.equal(typeof dashboard.uid, 'string');
+    const panels = list(dashboard, 'panels').flatMap((p) => [p, ...list(p, 'panels')]);
+    const exprs = panels.flatMap((p) => list(p, 'targets').map((t) => String(at(t, 'expr') ?? ''))).filter((e) => e !== '');
+    assert.ok(exprs.length >= 10, `${exprs.length} queries`);
+
+    // A scrape with every family populated: traffic, an upstream, a cache, watches.
+    const index = new ClusterIndex();
+    const counters = new QueryCounters({ servers: 1, zones: ['cluster.local'], plugins: ['kubernetes', 'forward'] });
+    const processor = new QueryProcessor({
+      handlers: [
+        { name: 'kubernetes', serve: (q) => (q.name.endsWith('cluster.local') ? emptyReply(RCODE.NOERROR, true) : null) },
+        { name: 'forward', serve: () => emptyReply(RCODE.NOERROR) },
+      ],
+      counters,
+    });
+    for (const [name, protocol] of [['a.svc.cluster.local', 'udp'], ['example.com', 'tcp']] as const) {
+      processor.process(buildQuery(name, TYPE.A), { protocol, remoteAddress: '10.0.0.1' });
+    }
+    const forward = new ForwardStats();
+    forward.upstream('10.0.0.53:53').requests = 1;
+    forward.observe('10.0.0.53:53', 'NOERROR', 0.01);
+    const metrics = new Metrics({
+      stats: processor.stats,
+      counters,
+      index,
+      version: '0.0.0',
+      forward,
+      cache: new CacheStats(),
+      watches: () => [{ kind: 'Pod', synced: true, lastEventAt: Date.now(), relists: 1, restarts: 1, events: { ADDED: 1 } }],
+    });
+    metrics.observeProgramming('cluster_ip', Date.now() - 10);
+    const scrape = parseScrape(await metrics.text());
+    for (const expr of exprs) {
+      const cleaned = expr.replace(/\$__rate_interval|\$__interval/g, '5m');
+      assert.equal(whyEmpty(cleaned, scrape, { targetLabels: ['job', 'instance', 'pod', 'namespace', 'cluster'] }), null, expr);
+    }
+  });
+});

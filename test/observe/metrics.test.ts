@@ -1,0 +1,171 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClusterIndex } from '../../src/cluster/index.ts';
+import { Metrics, serverLabel, type WatchStatus } from '../../src/observe/metrics.ts';
+import { familyIndex, QueryCounters, typeIndex, TYPE_LABELS } from '../../src/server/counters.ts';
+import { QueryProcessor } from '../../src/server/processor.ts';
+import { CacheStats, ForwardStats } from '../../src/upstream/stats.ts';
+import { emptyReply } from '../../src/dns/message.ts';
+import { RCODE, TYPE } from '../../src/dns/constants.ts';
+import { buildQuery } from '../support/dns.ts';
+import { parseScrape, whyEmpty } from '../support/promql.ts';
+
+function setup(extra: { forward?: ForwardStats; cache?: CacheStats; watches?: () => WatchStatus[]; now?: () => number } = {}) {
+  const index = new ClusterIndex();
+  const counters = new QueryCounters({ servers: 2, zones: ['cluster.local'], plugins: ['kubernetes', 'forward'] });
+  const processor = new QueryProcessor({
+    handlers: [
+      { name: 'kubernetes', serve: (q) => (q.name.endsWith('cluster.local') ? emptyReply(RCODE.NXDOMAIN, true) : null) },
+      { name: 'forward', serve: async () => emptyReply(RCODE.NOERROR) },
+    ],
+    counters,
+  });
+  const metrics = new Metrics({
+    stats: processor.stats,
+    counters,
+    index,
+    version: '1.2.3',
+    revision: 'abc',
+    servers: [serverLabel('0.0.0.0', 53), serverLabel('::1', 5353)],
+    ...extra,
+  });
+  return { index, counters, processor, metrics };
+}
+
+async function scrape(metrics: Metrics) {
+  return parseScrape(await metrics.text());
+}
+
+function value(text: string, line: RegExp): number {
+  const found = text.split('\n').find((l) => line.test(l));
+  assert.ok(found, `a sample matching ${line}`);
+  return Number(found.split(' ').pop());
+}
+
+describe('QueryCounters', () => {
+  it('maps qtypes to CoreDNS type labels and everything else to other', () => {
+    assert.equal(TYPE_LABELS[typeIndex(TYPE.A)], 'A');
+    assert.equal(TYPE_LABELS[typeIndex(TYPE.SRV)], 'SRV');
+    assert.equal(TYPE_LABELS[typeIndex(65)], 'HTTPS');
+    assert.equal(TYPE_LABELS[typeIndex(TYPE.HINFO)], 'other');
+    assert.equal(TYPE_LABELS[typeIndex(65280)], 'other');
+  });
+
+  it('tells the family from the client address, IPv4-mapped IPv6 as IPv4 (as Go does)', () => {
+    assert.equal(familyIndex('10.1.2.3'), 0);
+    assert.equal(familyIndex('::ffff:10.1.2.3'), 0);
+    assert.equal(familyIndex('fd00::1'), 1);
+  });
+
+  it('finds the zone on label boundaries, case-insensitively', () => {
+    const c = new QueryCounters({ servers: 1, zones: ['cluster.local'], plugins: [] });
+    const zoneOf = (name: string) => {
+      const msg = buildQuery(name, TYPE.A);
+      return c.zoneLabels[c.zoneOfWire(msg, msg.length)];
+    };
+    assert.equal(zoneOf('web.shop.svc.Cluster.LOCAL'), 'cluster.local.');
+    assert.equal(zoneOf('cluster.local'), 'cluster.local.');
+    assert.equal(zoneOf('example.com'), '.');
+    assert.equal(zoneOf('mycluster.local'), '.', 'a label that merely ends in the zone is not in it');
+    assert.equal(zoneOf('local'), '.');
+  });
+});
+
+describe('Metrics', () => {
+  it('publishes per-query counters under CoreDNS labels: server per listener, zone, proto, family, type, rcode, plugin', async () => {
+    const { processor, metrics } = setup();
+    processor.process(buildQuery('a.b.svc.cluster.local', TYPE.A), { protocol: 'udp', remoteAddress: '10.0.0.1' });
+    processor.process(buildQuery('a.b.svc.cluster.local', TYPE.HINFO), { protocol: 'tcp', remoteAddress: 'fd00::1', listener: 1 });
+    await processor.process(buildQuery('example.com', TYPE.AAAA), { protocol: 'udp', remoteAddress: '10.0.0.1' });
+    const text = await metrics.text();
+    assert.equal(
+      value(text, /^coredns_dns_requests_total\{server="dns:\/\/:53",zone="cluster.local.",view="",proto="udp",family="1",type="A"\}/),
+      1,
+    );
+    assert.equal(
+      value(text, /^coredns_dns_requests_total\{server="dns:\/\/\[::1\]:5353",zone="cluster.local.",view="",proto="tcp",family="2",type="other"\}/),
+      1,
+    );
+    assert.equal(value(text, /^coredns_dns_requests_total\{server="dns:\/\/:53",zone=".",view="",proto="udp",family="1",type="AAAA"\}/), 1);
+    assert.equal(value(text, /^coredns_dns_responses_total\{server="dns:\/\/:53",zone="cluster.local.",view="",rcode="NXDOMAIN",plugin="kubernetes"\}/), 1);
+    assert.equal(value(text, /^coredns_dns_responses_total\{server="dns:\/\/:53",zone=".",view="",rcode="NOERROR",plugin="forward"\}/), 1);
+    assert.equal(value(text, /^coredns_dns_request_duration_seconds_count\{server="dns:\/\/:53",zone="cluster.local."/), 1);
+    assert.equal(value(text, /^coredns_dns_request_duration_seconds_count\{server="dns:\/\/:53",zone="."/), 1, 'async answers are timed too');
+    assert.equal(value(text, /^coredns_build_info\{version="1.2.3",revision="abc",goversion="v/), 1);
+    // Scrapes do not double counts: collect() resets and refills.
+    const again = await metrics.text();
+    assert.equal(value(again, /^coredns_dns_responses_total\{server="dns:\/\/:53",zone=".",view="",rcode="NOERROR",plugin="forward"\}/), 1);
+  });
+
+  it('reads the forwarder and cache counters at scrape time, under the current and pre-1.11 names', async () => {
+    const forward = new ForwardStats();
+    const cache = new CacheStats();
+    const { metrics } = setup({ forward, cache });
+    forward.upstream('10.0.0.53:53').requests = 3;
+    forward.observe('10.0.0.53:53', 'NOERROR', 0.003);
+    forward.observe('10.0.0.53:53', 'NOERROR', 0.0001);
+    forward.observe('10.0.0.53:53', 'SERVFAIL', 2);
+    forward.upstream('10.0.0.53:53').healthcheckFailures = 2;
+    forward.spoofedReplies = 4;
+    forward.maxConcurrentRejects = 5;
+    cache.entries.success = 7;
+    cache.hits.denial = 8;
+    cache.misses = 9;
+    const text = await metrics.text();
+    assert.equal(value(text, /^coredns_forward_requests_total\{to="10.0.0.53:53"\}/), 3);
+    assert.equal(value(text, /^coredns_forward_responses_total\{to="10.0.0.53:53",rcode="NOERROR"\}/), 2);
+    assert.equal(value(text, /^coredns_proxy_request_duration_seconds_count\{proxy_name="forward",to="10.0.0.53:53",rcode="NOERROR"\}/), 2);
+    assert.equal(value(text, /^coredns_proxy_request_duration_seconds_bucket\{proxy_name="forward",to="10.0.0.53:53",rcode="NOERROR",le="0.00025"\}/), 1);
+    assert.equal(value(text, /^coredns_forward_request_duration_seconds_bucket\{to="10.0.0.53:53",rcode="SERVFAIL",le="\+Inf"\}/), 1);
+    assert.equal(value(text, /^coredns_proxy_healthcheck_failures_total\{proxy_name="forward",to="10.0.0.53:53"\}/), 2);
+    assert.equal(value(text, /^coredns_forward_healthcheck_failures_total\{to="10.0.0.53:53"\}/), 2);
+    assert.equal(value(text, /^cluster_dns_spoofed_replies_total /), 4);
+    assert.equal(value(text, /^coredns_forward_max_concurrent_rejects_total /), 5);
+    assert.equal(value(text, /^coredns_cache_entries\{.*type="success"/), 7);
+    assert.equal(value(text, /^coredns_cache_hits_total\{.*type="denial"/), 8);
+    assert.equal(value(text, /^coredns_cache_misses_total\{/), 9);
+  });
+
+  it('publishes the watches, the index and DNS programming latency', async () => {
+    const watches: WatchStatus[] = [
+      { kind: 'Service', synced: true, lastEventAt: 95_000, relists: 2, restarts: 3, events: { ADDED: 10, MODIFIED: 4, BOOKMARK: 1 } },
+      { kind: 'Pod', synced: false, lastEventAt: null, relists: 0, restarts: 0, events: {} },
+    ];
+    const { metrics, index } = setup({ watches: () => watches, now: () => 100_000 });
+    index.upsert('Namespace', { name: 'shop' } as never);
+    metrics.observeProgramming('headless_with_selector', 99_000);
+    metrics.observeWatchToAnswer(0.004);
+    const text = await metrics.text();
+    assert.equal(value(text, /^cluster_dns_watch_events_total\{kind="Service",type="ADDED"\}/), 10);
+    assert.equal(value(text, /^cluster_dns_relists_total\{kind="Service"\}/), 2);
+    assert.equal(value(text, /^cluster_dns_watch_restarts_total\{kind="Service"\}/), 3);
+    assert.equal(value(text, /^cluster_dns_seconds_since_last_sync\{kind="Service"\}/), 5);
+    assert.equal(value(text, /^cluster_dns_seconds_since_last_sync\{kind="Pod"\}/), -1);
+    assert.equal(value(text, /^cluster_dns_index_objects\{kind="Namespace"\}/), 1);
+    assert.equal(value(text, /^cluster_dns_index_synced /), 0);
+    assert.equal(value(text, /^coredns_kubernetes_dns_programming_duration_seconds_bucket\{service_kind="headless_with_selector",le="1.024"\}/), 1);
+    assert.equal(value(text, /^coredns_kubernetes_dns_programming_duration_seconds_bucket\{service_kind="headless_with_selector",le="0.512"\}/), 0);
+    assert.equal(value(text, /^cluster_dns_watch_to_answer_seconds_bucket\{le="0.004"\}/), 1);
+  });
+
+  it('uses a private registry: two servers in one process do not collide', async () => {
+    const a = setup();
+    const b = setup();
+    assert.notEqual(a.metrics.registry, b.metrics.registry);
+    assert.ok((await scrape(b.metrics)).has('process_cpu_seconds_total'));
+  });
+});
+
+describe('the dashboard checker (test/support/promql.ts)', () => {
+  it('fails a query whose metric or label is missing, and accepts either side of an or', () => {
+    const s = parseScrape('a_total{proto="udp"} 1\nb_bucket{le="1"} 1\n');
+    const o = { targetLabels: ['job'] };
+    assert.equal(whyEmpty('sum(rate(a_total{job=~"$job"}[5m])) by (proto)', s, o), null);
+    assert.match(whyEmpty('sum(rate(a_total[5m])) by (zone)', s, o) ?? '', /no label zone/);
+    assert.match(whyEmpty('sum(rate(a_total{proto="tcp"}[5m]))', s, o) ?? '', /proto="tcp"/);
+    assert.match(whyEmpty('sum(rate(c_total[5m]))', s, o) ?? '', /no series named c_total/);
+    assert.equal(whyEmpty('sum(rate(old_total[5m])) by (proto) or\nsum(rate(a_total[5m])) by (proto)', s, o), null);
+    assert.equal(whyEmpty('histogram_quantile(0.9, (sum(rate(b[5m])) by (x)) or (sum(rate(b_bucket[5m])) by (le)))', s, o), null);
+    assert.notEqual(whyEmpty('histogram_quantile(0.9, (sum(rate(b[5m])) by (x)) or (sum(rate(b_bucket[5m])) by (le,x)))', s, o), null);
+  });
+});
