@@ -1,0 +1,107 @@
+// The real server with --kubeconfig (and $KUBECONFIG) against the kube-apiserver double:
+// SERVFAIL and /ready 503 until the first sync, answers that follow the cluster as it changes,
+// and the last index serving through an API outage.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TYPE } from '../../src/dns/constants.ts';
+import { buildQuery, decode } from '../support/dns.ts';
+import { queryUdp } from '../support/client.ts';
+import { startServer, type ServerProcess } from '../support/process.ts';
+import { endpointSlice, FakeApiServer, namespace, pod, service } from '../support/apiserver.ts';
+
+async function ask(server: ServerProcess, name: string, type: number) {
+  const reply = await queryUdp(server.dns, buildQuery(name, type));
+  assert.ok(reply, `a reply for ${name}`);
+  return decode(reply);
+}
+
+async function httpStatus(target: { host: string; port: number } | null, path: string): Promise<number> {
+  assert.ok(target);
+  const response = await fetch(`http://${target.host}:${target.port}${path}`);
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function seed(api: FakeApiServer): void {
+  api.apply(namespace('default'));
+  api.apply(namespace('shop'));
+  api.apply(service('shop', 'web', { clusterIP: '10.96.10.20', ports: [{ name: 'http', port: 80 }] }));
+  api.apply(service('shop', 'db', { clusterIP: 'None', ports: [{ name: 'pg', port: 5432 }] }));
+  api.apply(endpointSlice('shop', 'db-1', 'db', [{ addresses: ['10.244.1.10'], hostname: 'db-0' }], [{ name: 'pg', port: 5432 }]));
+  api.apply(pod('shop', 'db-0', '10.244.1.10', { hostname: 'db-0', subdomain: 'db' }));
+}
+
+test('--kubeconfig: SERVFAIL and not ready before the first sync, then answers that follow the cluster, through an outage', async (t) => {
+  const api = await FakeApiServer.start();
+  t.after(() => api.close());
+  seed(api);
+  const kubeconfig = api.writeKubeconfig();
+  await api.pause(); // the API server is down when the DNS server starts
+
+  const server = await startServer(['--kubeconfig', kubeconfig]);
+  t.after(() => server.stop());
+  const early = await ask(server, 'web.shop.svc.cluster.local', TYPE.A);
+  assert.equal(early.rcode, 'SERVFAIL', 'no index yet: SERVFAIL, never a false NXDOMAIN');
+  assert.equal(await httpStatus(server.ready, '/ready'), 503);
+
+  await api.resume();
+  await eventually('ready', () => httpStatus(server.ready, '/ready'), (s) => s === 200);
+  const a = await ask(server, 'web.shop.svc.cluster.local', TYPE.A);
+  assert.equal(a.rcode, 'NOERROR');
+  assert.deepEqual(a.answer, ['web.shop.svc.cluster.local. 5 IN A 10.96.10.20']);
+  const named = await ask(server, 'db-0.db.shop.svc.cluster.local', TYPE.A);
+  assert.deepEqual(named.answer, ['db-0.db.shop.svc.cluster.local. 5 IN A 10.244.1.10']);
+
+  // The cluster changes; the answers follow.
+  api.apply(service('shop', 'cart', { clusterIP: '10.96.10.30' }));
+  await eventually('cart answers', () => ask(server, 'cart.shop.svc.cluster.local', TYPE.A), (r) => r.answer[0] === 'cart.shop.svc.cluster.local. 5 IN A 10.96.10.30');
+  api.apply(service('shop', 'web', { clusterIP: '10.96.10.21', ports: [{ name: 'http', port: 80 }] }));
+  await eventually('web moved', () => ask(server, 'web.shop.svc.cluster.local', TYPE.A), (r) => r.answer[0] === 'web.shop.svc.cluster.local. 5 IN A 10.96.10.21');
+  api.apply(endpointSlice('shop', 'db-1', 'db', [{ addresses: ['10.244.1.10'], hostname: 'db-0' }, { addresses: ['10.244.1.11'], hostname: 'db-1' }], [{ name: 'pg', port: 5432 }]));
+  await eventually('db has two endpoints', () => ask(server, 'db.shop.svc.cluster.local', TYPE.A), (r) => r.answer.length === 2);
+  api.delete('Service', 'shop', 'cart');
+  await eventually('cart gone', () => ask(server, 'cart.shop.svc.cluster.local', TYPE.A), (r) => r.rcode === 'NXDOMAIN');
+
+  // The API server goes away: the last index keeps answering and the server stays ready.
+  await api.pause();
+  await new Promise((r) => setTimeout(r, 200));
+  const during = await ask(server, 'web.shop.svc.cluster.local', TYPE.A);
+  assert.deepEqual(during.answer, ['web.shop.svc.cluster.local. 5 IN A 10.96.10.21']);
+  assert.equal(await httpStatus(server.ready, '/ready'), 200);
+  // It comes back with changes made meanwhile, and its history compacted.
+  api.delete('Service', 'shop', 'web');
+  api.apply(service('shop', 'api', { clusterIP: '10.96.10.40' }));
+  api.compact();
+  await api.resume();
+  await eventually('web gone after the outage', () => ask(server, 'web.shop.svc.cluster.local', TYPE.A), (r) => r.rcode === 'NXDOMAIN', 8_000);
+  const added = await ask(server, 'api.shop.svc.cluster.local', TYPE.A);
+  assert.deepEqual(added.answer, ['api.shop.svc.cluster.local. 5 IN A 10.96.10.40']);
+
+  // The watch figures are on /metrics.
+  const metrics = await (await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`)).text();
+  assert.match(metrics, /cluster_dns_watch_events_total\{kind="Service",type="ADDED"\} [1-9]/);
+  assert.match(metrics, /cluster_dns_relists_total\{kind="Service"\} [1-9]/);
+  // Only reads, never writes.
+  assert.ok(api.requests.every((r) => r.method === 'GET'));
+});
+
+test('$KUBECONFIG is used when no source flag is given', async (t) => {
+  const api = await FakeApiServer.start();
+  t.after(() => api.close());
+  seed(api);
+  const server = await startServer([], { KUBECONFIG: api.writeKubeconfig() });
+  t.after(() => server.stop());
+  await eventually('ready', () => httpStatus(server.ready, '/ready'), (s) => s === 200);
+  const srv = await ask(server, '_pg._tcp.db.shop.svc.cluster.local', TYPE.SRV);
+  assert.deepEqual(srv.answer, ['_pg._tcp.db.shop.svc.cluster.local. 5 IN SRV 0 100 5432 db-0.db.shop.svc.cluster.local.']);
+});
