@@ -6,6 +6,7 @@ import { startKubernetesSource, loadKubeConfig } from './cluster/kubernetes.ts';
 import { startManifestSource } from './cluster/manifests.ts';
 import type { Config, HostPort } from './config.ts';
 import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
+import { debugRoutes } from './observe/debug.ts';
 import { rateLimitedLog, type Logger } from './observe/log.ts';
 import { Metrics, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
@@ -123,6 +124,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     if (config.metrics) {
       metricsEndpoint = await startHttpEndpoint(config.metrics, {
         '/metrics': async () => ({ status: 200, body: await registry.text(), contentType: registry.contentType }),
+        ...debugRoutes(zone, index, config.zone),
       });
       stops.push(() => metricsEndpoint?.close());
     }
