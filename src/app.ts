@@ -1,9 +1,12 @@
 // Wires the parts together: a cluster source feeds the index, the zone answers from it, the
 // processor runs the handler chain for both transports. main.ts only parses flags and signals;
 // tests start the same thing in-process.
+import { existsSync } from 'node:fs';
 import { ClusterIndex } from './cluster/index.ts';
 import { startKubernetesSource, loadKubeConfig } from './cluster/kubernetes.ts';
 import { startManifestSource } from './cluster/manifests.ts';
+import { KINDS } from './cluster/records.ts';
+import { readSnapshot, restoreSnapshot, SnapshotError, startSnapshotWriter } from './cluster/snapshot.ts';
 import type { Config, HostPort } from './config.ts';
 import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
 import { debugRoutes } from './observe/debug.ts';
@@ -49,6 +52,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   const observed: ObservedParts = {};
   // Created once the processor exists; parts started before it report through this.
   let metrics: Metrics | null = null;
+  let servingSnapshot = false;
   const stops: (() => unknown)[] = [];
   const closeAll = async () => {
     for (const stop of stops.reverse()) await stop();
@@ -61,15 +65,35 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     } else {
       const kubeConfig = loadKubeConfig(config.source.kubeconfig ?? undefined);
       if (!kubeConfig) throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod');
+      if (config.snapshot) servingSnapshot = restoreFromSnapshot(config.snapshot.path, config.zone, index, logger);
+      const listed = new Set<string>();
       const source = startKubernetesSource({
         kubeConfig,
         index,
         logger,
+        onListed: (kind) => {
+          listed.add(kind);
+          if (servingSnapshot && listed.size === KINDS.length) {
+            servingSnapshot = false;
+            logger.info({ path: config.snapshot?.path }, 'live sync replaced the snapshot');
+          }
+        },
         onProgramming: (kind, triggerMs) => metrics?.observeProgramming(kind, triggerMs),
         onWatchToAnswer: (seconds) => metrics?.observeWatchToAnswer(seconds),
       });
       observed.watches = () => source.statuses();
       stops.push(() => source.stop());
+      if (config.snapshot) {
+        const writer = startSnapshotWriter({
+          ...config.snapshot,
+          zone: config.zone,
+          index,
+          logger,
+          live: () => listed.size === KINDS.length,
+        });
+        // Registered after the source, so it runs before the source stops: the last write at shutdown.
+        stops.push(() => writer.stop());
+      }
     }
 
     const zone = new KubernetesZone({ index, zone: config.zone, ttl: config.ttl, pods: config.pods });
@@ -103,6 +127,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       },
       watches: () => observed.watches?.() ?? [],
       notReadyReason: () => readiness.notReadyReason(),
+      servingSnapshot: () => servingSnapshot,
     });
     const registry = metrics;
     const listeners = await startListeners(config.listen, processor, {
@@ -172,6 +197,27 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/**
+ * Serves the last snapshot until the live sync replaces it; a missing or unusable file only
+ * means starting empty (and SERVFAIL until the sync), never a failed start.
+ */
+function restoreFromSnapshot(path: string, zone: string, index: ClusterIndex, logger: Logger): boolean {
+  if (!existsSync(path)) {
+    logger.info({ path }, 'no snapshot yet');
+    return false;
+  }
+  try {
+    const snapshot = readSnapshot(path, zone);
+    const counts = restoreSnapshot(index, snapshot);
+    logger.warn({ path, writtenAt: new Date(snapshot.writtenAt).toISOString(), counts }, 'serving from snapshot until the live sync');
+    return true;
+  } catch (err) {
+    if (!(err instanceof SnapshotError)) throw err;
+    logger.warn({ path, err: err.message }, 'snapshot ignored');
+    return false;
   }
 }
 

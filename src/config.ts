@@ -3,6 +3,7 @@
 // is bound.
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
@@ -38,6 +39,8 @@ export interface Config {
   readonly logQueries: boolean;
   /** Fraction of queries logged when logQueries is on, 0 < x <= 1. */
   readonly logQueriesSample: number;
+  /** Where the slim index is kept on disk for restarts during an API outage (live clusters only). */
+  readonly snapshot: { readonly path: string; readonly intervalMs: number } | null;
 }
 
 export class ConfigError extends Error {
@@ -83,6 +86,9 @@ Operations:
   --log-queries           log every answered query (one JSON line each; off by default)
   --log-queries-sample F  with --log-queries, log this fraction of queries, 0-1 (default 1)
   --lameduck DURATION     after SIGTERM keep answering this long with /ready at 503, e.g. 5s (default 5s)
+  --snapshot PATH         keep the index in this file (atomically, every --snapshot-interval and at
+                          shutdown); a restart while the API server is down serves from it
+  --snapshot-interval D   how often the snapshot is rewritten when the index changed (default 60s)
   --help, --version
 `;
 
@@ -104,9 +110,32 @@ const OPTIONS = {
   'log-queries': { type: 'boolean' },
   'log-queries-sample': { type: 'string' },
   lameduck: { type: 'string' },
+  snapshot: { type: 'string' },
+  'snapshot-interval': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
+
+function snapshotConfig(
+  path: string | undefined,
+  interval: string | undefined,
+  source: Source,
+  fileExists: (path: string) => boolean,
+): Config['snapshot'] {
+  if (path === undefined) {
+    if (interval !== undefined) throw new ConfigError('--snapshot-interval', 'needs --snapshot PATH');
+    return null;
+  }
+  if (source.kind !== 'kubernetes') {
+    throw new ConfigError('--snapshot', 'needs a live cluster (--kubeconfig, $KUBECONFIG or in-cluster): manifests are their own snapshot');
+  }
+  if (path === '' || path.endsWith('/')) throw new ConfigError('--snapshot', `must name a file (got "${path}")`);
+  const folder = dirname(path);
+  if (!fileExists(folder)) throw new ConfigError('--snapshot', `no such folder: ${folder}`);
+  const intervalMs = interval === undefined ? 60_000 : parseDuration('--snapshot-interval', interval);
+  if (intervalMs < 1000) throw new ConfigError('--snapshot-interval', `must be at least 1s (got "${interval}")`);
+  return { path, intervalMs };
+}
 
 /** `127.0.0.1:53`, `[::1]:53`, `:53` (all IPv4 interfaces). Host names are refused: bind to addresses. */
 export function parseHostPort(flag: string, text: string, defaultPort?: number): HostPort {
@@ -247,6 +276,7 @@ export function parseConfig(
       lameduckMs: values.lameduck === undefined ? 5000 : parseDuration('--lameduck', values.lameduck),
       logQueries: values['log-queries'] ?? false,
       logQueriesSample: values['log-queries-sample'] === undefined ? 1 : fraction('--log-queries-sample', values['log-queries-sample']),
+      snapshot: snapshotConfig(values.snapshot, values['snapshot-interval'], source, fileExists),
     }),
   };
 }

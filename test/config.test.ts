@@ -112,3 +112,16 @@ test('operations: --lameduck (seconds or with a unit), --log-queries and its sam
   assert.equal(failure(['--log-queries-sample', '0']).flag, '--log-queries-sample');
   assert.equal(failure(['--log-queries-sample', '1.5']).flag, '--log-queries-sample');
 });
+
+test('--snapshot: a file in an existing folder, live clusters only, with an interval', () => {
+  assert.equal(run(['--kubeconfig', '/k']).snapshot, null);
+  assert.deepEqual(run(['--kubeconfig', '/k', '--snapshot', '/var/lib/cdns/index.json']).snapshot, { path: '/var/lib/cdns/index.json', intervalMs: 60_000 });
+  assert.equal(run(['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-interval', '10s']).snapshot?.intervalMs, 10_000);
+  const manifests = failure(['--manifests', '/m', '--snapshot', '/s/i.json']);
+  assert.equal(manifests.flag, '--snapshot');
+  assert.match(manifests.message, /needs a live cluster/);
+  assert.equal(failure(['--kubeconfig', '/k', '--snapshot', '/missing/i.json']).message, '--snapshot: no such folder: /missing');
+  assert.equal(failure(['--kubeconfig', '/k', '--snapshot', '/s/']).flag, '--snapshot');
+  assert.equal(failure(['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-interval', '500ms']).flag, '--snapshot-interval');
+  assert.equal(failure(['--kubeconfig', '/k', '--snapshot-interval', '10s']).flag, '--snapshot-interval');
+});

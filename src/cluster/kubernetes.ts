@@ -7,9 +7,9 @@ import { ClientNodeApi, type KubernetesApi } from './api.ts';
 import type { ClusterIndex } from './index.ts';
 import { type Kind, toEndpointSlice, toNamespace, toPod, toService } from './records.ts';
 import { type RawObject, Reflector, type ReflectorStatus, type ResourceSpec } from './reflector.ts';
+import { IN_CLUSTER_TOKEN } from '../config.ts';
 import type { Logger } from '../observe/log.ts';
 
-export const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 /** CoreDNS's pod field selector: Succeeded, Failed and Unknown pods never answer. */
 export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown';
 
@@ -83,6 +83,8 @@ export interface KubernetesSourceOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** An EndpointSlice change carrying `endpoints.kubernetes.io/last-change-trigger-time` reached the index. */
   readonly onProgramming?: (serviceKind: 'cluster_ip' | 'headless_with_selector' | 'headless_without_selector', triggerMs: number) => void;
+  /** A kind finished a full list (the first sync or a relist). */
+  readonly onListed?: (kind: Kind, first: boolean) => void;
   /** A watch event reached the index, `seconds` after it was read off the wire. */
   readonly onWatchToAnswer?: (seconds: number) => void;
 }
@@ -128,6 +130,7 @@ export function startKubernetesSource(options: KubernetesSourceOptions): Kuberne
       index,
       logger,
       onApplied,
+      ...(options.onListed ? { onListed: options.onListed } : {}),
       ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
       ...(options.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
       ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),

@@ -41,11 +41,16 @@ export interface ReflectorOptions<K extends Kind> {
   readonly pageSize?: number;
   /** Server-side watch timeout; each watch picks a value between this and twice it (client-go: 5–10 min). */
   readonly watchTimeoutSeconds?: number;
-  /** A watch that sends nothing (not even a bookmark) for this long is restarted. */
+  /**
+   * A watch that sends nothing (not even a bookmark) for this long is restarted. kube-apiserver
+   * sends a bookmark about once a minute, hence 90 s by default.
+   */
   readonly stallTimeoutMs?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   readonly random?: () => number;
   readonly now?: () => number;
+  /** Called after each full list reached the index. */
+  readonly onListed?: (kind: K, first: boolean) => void;
   /** Called after a watched change reached the index (for the programming-latency metrics). */
   readonly onApplied?: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: RawObject, receivedAt: number) => void;
 }
@@ -102,6 +107,10 @@ export class Reflector<K extends Kind> {
     this.#warn = rateLimitedLog(this.#log);
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
+  }
+
+  get #stallTimeoutMs(): number {
+    return this.#o.stallTimeoutMs ?? 90_000;
   }
 
   status(): ReflectorStatus {
@@ -223,6 +232,7 @@ export class Reflector<K extends Kind> {
     const firstSync = !this.#synced;
     this.#synced = true;
     index.markSynced(resource.kind);
+    this.#o.onListed?.(resource.kind, firstSync);
     this.#log.info({ items, resourceVersion, ms: this.#now() - started }, firstSync ? 'synced' : 'relisted');
   }
 
@@ -274,7 +284,7 @@ export class Reflector<K extends Kind> {
           // Nothing, not even a bookmark, for stallTimeoutMs: the connection is dead or the
           // apiserver forgot us. Re-watch from where we were.
           this.#restarts++;
-          this.#warn('warn', `stall:${this.kind}`, { stallTimeoutMs: this.#o.stallTimeoutMs ?? 0, resourceVersion: this.#resourceVersion }, 'watch stalled; restarting');
+          this.#warn('warn', `stall:${this.kind}`, { stallTimeoutMs: this.#stallTimeoutMs, resourceVersion: this.#resourceVersion }, 'watch stalled; restarting');
           return resolve(true);
         }
         if (err && !isAbort(err)) {
@@ -298,7 +308,7 @@ export class Reflector<K extends Kind> {
           },
           onEvent,
           onDone,
-          this.#o.stallTimeoutMs,
+          this.#stallTimeoutMs,
         )
         .then((h) => {
           handle = h;

@@ -49,6 +49,8 @@ export interface MetricsOptions {
   readonly watches?: (() => Iterable<WatchStatus>) | null;
   /** Why the server is not ready, or null (cluster_dns_ready). */
   readonly notReadyReason?: () => string | null;
+  /** True while answers come from a --snapshot file, not yet from a live sync. */
+  readonly servingSnapshot?: () => boolean;
   readonly now?: () => number;
 }
 
@@ -463,6 +465,14 @@ export class Metrics {
       registers,
       collect() {
         this.set(index.synced ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'cluster_dns_snapshot_serving',
+      help: '1 while the index holds a --snapshot restored at start that no live sync has replaced yet.',
+      registers,
+      collect() {
+        this.set(o.servingSnapshot?.() ? 1 : 0);
       },
     });
     new Gauge({

@@ -120,6 +120,12 @@ describe('deploy/ manifests', () => {
     assert.ok(ports.includes(`${c.metrics?.port}/TCP:metrics`));
     assert.ok(at(container, 'resources', 'requests', 'cpu') && at(container, 'resources', 'requests', 'memory'));
     assert.ok(at(container, 'resources', 'limits', 'memory'));
+    // The root filesystem is read-only: the snapshot must live on a mounted emptyDir.
+    assert.ok(c.snapshot, 'the Deployment keeps a --snapshot');
+    const mount = list(container, 'volumeMounts').find((m) => c.snapshot!.path.startsWith(`${String(at(m, 'mountPath'))}/`));
+    assert.ok(mount, `a volume mounted above ${c.snapshot.path}`);
+    const volume = list(podSpec, 'volumes').find((v) => at(v, 'name') === at(mount, 'name'));
+    assert.ok(volume && at(volume, 'emptyDir') !== undefined, 'an emptyDir volume');
     // Lameduck must end before the kubelet's SIGKILL, with time left to close.
     const grace = Number(at(podSpec, 'terminationGracePeriodSeconds') ?? 30);
     assert.ok(c.lameduckMs > 0 && c.lameduckMs / 1000 + 5 <= grace, `lameduck ${c.lameduckMs} ms, grace ${grace} s`);

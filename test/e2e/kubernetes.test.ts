@@ -3,6 +3,9 @@
 // and the last index serving through an API outage.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TYPE } from '../../src/dns/constants.ts';
 import { buildQuery, decode } from '../support/dns.ts';
 import { queryUdp } from '../support/client.ts';
@@ -104,4 +107,39 @@ test('$KUBECONFIG is used when no source flag is given', async (t) => {
   await eventually('ready', () => httpStatus(server.ready, '/ready'), (s) => s === 200);
   const srv = await ask(server, '_pg._tcp.db.shop.svc.cluster.local', TYPE.SRV);
   assert.deepEqual(srv.answer, ['_pg._tcp.db.shop.svc.cluster.local. 5 IN SRV 0 100 5432 db-0.db.shop.svc.cluster.local.']);
+});
+
+test('--snapshot: a restart while the API server is down serves the last index, until a live sync replaces it', async (t) => {
+  const api = await FakeApiServer.start();
+  t.after(() => api.close());
+  seed(api);
+  const kubeconfig = api.writeKubeconfig();
+  const snapshot = join(mkdtempSync(join(tmpdir(), 'cdns-snap-')), 'index.json');
+
+  const first = await startServer(['--kubeconfig', kubeconfig, '--snapshot', snapshot]);
+  await eventually('ready', () => httpStatus(first.ready, '/ready'), (s) => s === 200);
+  assert.equal(await first.stop(), 0);
+  assert.ok(existsSync(snapshot), 'written at shutdown');
+
+  // Control plane down and the DNS pod restarted at the same time.
+  await api.pause();
+  const second = await startServer(['--kubeconfig', kubeconfig, '--snapshot', snapshot]);
+  t.after(() => second.stop());
+  const a = await ask(second, 'web.shop.svc.cluster.local', TYPE.A);
+  assert.equal(a.rcode, 'NOERROR');
+  assert.deepEqual(a.answer, ['web.shop.svc.cluster.local. 5 IN A 10.96.10.20']);
+  assert.equal((await ask(second, 'nope.shop.svc.cluster.local', TYPE.A)).rcode, 'NXDOMAIN');
+  assert.equal(await httpStatus(second.ready, '/ready'), 200);
+  assert.match(second.stdout(), /"msg":"serving from snapshot until the live sync"/);
+  const metricsUrl = `http://${second.metrics!.host}:${second.metrics!.port}/metrics`;
+  assert.match(await (await fetch(metricsUrl)).text(), /^cluster_dns_snapshot_serving 1$/m);
+
+  // The API server returns with a changed cluster: the live sync replaces the snapshot.
+  api.delete('Service', 'shop', 'web');
+  api.apply(service('shop', 'api', { clusterIP: '10.96.10.40' }));
+  await api.resume();
+  await eventually('web gone', () => ask(second, 'web.shop.svc.cluster.local', TYPE.A), (r) => r.rcode === 'NXDOMAIN', 8_000);
+  assert.deepEqual((await ask(second, 'api.shop.svc.cluster.local', TYPE.A)).answer, ['api.shop.svc.cluster.local. 5 IN A 10.96.10.40']);
+  await eventually('snapshot flag cleared', async () => (await fetch(metricsUrl)).text(), (text) => /^cluster_dns_snapshot_serving 0$/m.test(text));
+  assert.match(second.stdout(), /"msg":"live sync replaced the snapshot"/);
 });
