@@ -3,7 +3,7 @@
 // tests start the same thing in-process.
 import { existsSync } from 'node:fs';
 import { ClusterIndex } from './cluster/index.ts';
-import { startKubernetesSource, loadKubeConfig } from './cluster/kubernetes.ts';
+import { startKubernetesSource, loadKubeConfig, type KubernetesSourceOptions } from './cluster/kubernetes.ts';
 import { startManifestSource } from './cluster/manifests.ts';
 import { KINDS } from './cluster/records.ts';
 import { readSnapshot, restoreSnapshot, SnapshotError, startSnapshotWriter } from './cluster/snapshot.ts';
@@ -46,7 +46,12 @@ export class StartupError extends Error {
   readonly code = 'CDNS_ERR_STARTUP';
 }
 
-export async function startClusterDns(config: Config, logger: Logger, version = '0.0.0'): Promise<ClusterDns> {
+/** Knobs that are not flags: tests and benchmarks shorten the API retry timings with them. */
+export interface Tuning {
+  readonly kubernetes?: Pick<KubernetesSourceOptions, 'backoff' | 'stallTimeoutMs' | 'pageSize' | 'watchTimeoutSeconds'>;
+}
+
+export async function startClusterDns(config: Config, logger: Logger, version = '0.0.0', tuning: Tuning = {}): Promise<ClusterDns> {
   const index = new ClusterIndex();
   // Filled in as the parts that own these counters are started.
   const observed: ObservedParts = {};
@@ -71,6 +76,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
         kubeConfig,
         index,
         logger,
+        ...tuning.kubernetes,
         onListed: (kind) => {
           listed.add(kind);
           if (servingSnapshot && listed.size === KINDS.length) {

@@ -249,7 +249,9 @@ export class Reflector<K extends Kind> {
       const onEvent = (type: string, obj: RawObject) => {
         if (generation !== this.#generation || this.#stopped) return;
         const receivedAt = performance.now();
-        this.#events[type] = (this.#events[type] ?? 0) + 1;
+        // Only the types the API defines are counted: a label per stray string would be unbounded.
+        if (!(type in this.#events)) return;
+        this.#events[type]!++;
         this.#lastEventAt = this.#now();
         switch (type) {
           case 'ADDED':

@@ -218,6 +218,14 @@ export class FakeApiServer {
     });
   }
 
+  /** Writes lines no apiserver should send into every open watch: not JSON, and an unknown type. */
+  injectGarbage(kind?: string): void {
+    for (const w of this.#watches) {
+      if ((kind && w.kind !== kind) || w.silent || w.res.destroyed) continue;
+      w.res.write('this is not json\n{"type":"SURPRISE","object":{"metadata":{}}}\n');
+    }
+  }
+
   /** New watches are accepted and then never sent a byte (a half-dead connection). */
   silenceWatches(silent: boolean): void {
     this.#silentWatches = silent;
