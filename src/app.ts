@@ -13,6 +13,7 @@ import { debugRoutes } from './observe/debug.ts';
 import { rateLimitedLog, type Logger } from './observe/log.ts';
 import { Metrics, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
+import { udpKernelStats } from './server/kernel.ts';
 import { startListeners } from './server/listen.ts';
 import { QueryProcessor, type QueryObserver } from './server/processor.ts';
 import type { CacheStats, ForwardStats } from './upstream/stats.ts';
@@ -58,6 +59,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   // Created once the processor exists; parts started before it report through this.
   let metrics: Metrics | null = null;
   let servingSnapshot = false;
+  let dnsPorts: number[] = [];
   const stops: (() => unknown)[] = [];
   const closeAll = async () => {
     for (const stop of stops.reverse()) await stop();
@@ -134,14 +136,17 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       watches: () => observed.watches?.() ?? [],
       notReadyReason: () => readiness.notReadyReason(),
       servingSnapshot: () => servingSnapshot,
+      udpKernel: () => udpKernelStats(new Set(dnsPorts)),
     });
     const registry = metrics;
     const listeners = await startListeners(config.listen, processor, {
       tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
       tcpMaxConnections: config.tcpMaxConnections,
+      udpReceiveBuffer: config.udpReceiveBuffer,
     });
     stops.push(() => listeners.close());
     registry.setServers(listeners.addresses().map((a) => serverLabel(a.host, a.port)));
+    dnsPorts = listeners.addresses().map((a) => a.port);
 
     let health: HttpEndpoint | null = null;
     let ready: HttpEndpoint | null = null;

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
+import { DEFAULT_UDP_RECEIVE_BUFFER } from './server/udp.ts';
 import { LOG_LEVELS, type LogLevel } from './observe/log.ts';
 import { POD_MODES, type PodMode } from './zone/kubernetes.ts';
 
@@ -33,6 +34,8 @@ export interface Config {
   readonly maxUdpSize: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  /** Kernel receive queue per UDP socket: bursts it absorbs versus how long queries wait in a flood. */
+  readonly udpReceiveBuffer: number;
   /** After SIGTERM: /ready says 503 and DNS keeps answering this long, then the sockets close. */
   readonly lameduckMs: number;
   /** One log line per answered query (sampled by logQueriesSample). */
@@ -76,6 +79,8 @@ DNS:
   --max-udp-size BYTES    cap on the EDNS UDP size a client may ask for, 512-65535 (default ${DEFAULT_MAX_UDP_SIZE})
   --tcp-idle-timeout SEC  close idle TCP connections after this long (default 10)
   --tcp-max-conns N       most concurrent TCP connections (default 1000)
+  --udp-recv-buffer BYTES kernel receive queue per UDP socket, 64Ki-64Mi (default 256Ki); bigger absorbs
+                          bursts, smaller keeps latency low under a flood (capped by net.core.rmem_max)
   --upstream IP[:PORT],.. upstream resolvers for names outside the zone (not yet used: such names get REFUSED)
 
 Operations:
@@ -102,6 +107,7 @@ const OPTIONS = {
   'max-udp-size': { type: 'string' },
   'tcp-idle-timeout': { type: 'string' },
   'tcp-max-conns': { type: 'string' },
+  'udp-recv-buffer': { type: 'string' },
   upstream: { type: 'string', multiple: true },
   metrics: { type: 'string' },
   health: { type: 'string' },
@@ -115,6 +121,14 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
+
+/** `262144`, `256Ki`, `4Mi`: a byte count within [min, max]. */
+function bytes(flag: string, text: string, min: number, max: number): number {
+  const m = /^(\d+)(Ki|Mi)?$/.exec(text.trim());
+  const value = m ? Number(m[1]) * (m[2] === 'Ki' ? 1024 : m[2] === 'Mi' ? 1024 * 1024 : 1) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new ConfigError(flag, `must be a size from ${min} to ${max} bytes, e.g. 262144, 256Ki or 4Mi (got "${text}")`);
+  return value;
+}
 
 function snapshotConfig(
   path: string | undefined,
@@ -273,6 +287,7 @@ export function parseConfig(
         values['tcp-idle-timeout'] === undefined ? 10_000 : integer('--tcp-idle-timeout', values['tcp-idle-timeout'], 1, 3600) * 1000,
       tcpMaxConnections:
         values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000),
+      udpReceiveBuffer: values['udp-recv-buffer'] === undefined ? DEFAULT_UDP_RECEIVE_BUFFER : bytes('--udp-recv-buffer', values['udp-recv-buffer'], 65_536, 64 * 1024 * 1024),
       lameduckMs: values.lameduck === undefined ? 5000 : parseDuration('--lameduck', values.lameduck),
       logQueries: values['log-queries'] ?? false,
       logQueriesSample: values['log-queries-sample'] === undefined ? 1 : fraction('--log-queries-sample', values['log-queries-sample']),

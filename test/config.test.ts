@@ -125,3 +125,11 @@ test('--snapshot: a file in an existing folder, live clusters only, with an inte
   assert.equal(failure(['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-interval', '500ms']).flag, '--snapshot-interval');
   assert.equal(failure(['--kubeconfig', '/k', '--snapshot-interval', '10s']).flag, '--snapshot-interval');
 });
+
+test('--udp-recv-buffer: bytes, Ki or Mi, within 64Ki..64Mi', () => {
+  assert.equal(run([]).udpReceiveBuffer, 256 * 1024);
+  assert.equal(run(['--udp-recv-buffer', '1Mi']).udpReceiveBuffer, 1024 * 1024);
+  assert.equal(run(['--udp-recv-buffer', '65536']).udpReceiveBuffer, 65536);
+  assert.equal(run(['--udp-recv-buffer', '512Ki']).udpReceiveBuffer, 512 * 1024);
+  for (const bad of ['1Ki', '65Mi', 'lots', '-5', '1.5Mi']) assert.equal(failure(['--udp-recv-buffer', bad]).flag, '--udp-recv-buffer', bad);
+});

@@ -49,6 +49,8 @@ export interface MetricsOptions {
   readonly watches?: (() => Iterable<WatchStatus>) | null;
   /** Why the server is not ready, or null (cluster_dns_ready). */
   readonly notReadyReason?: () => string | null;
+  /** The kernel's drop and queue figures for our UDP sockets (Linux), read at scrape time. */
+  readonly udpKernel?: () => { readonly drops: number; readonly queuedBytes: number } | null;
   /** True while answers come from a --snapshot file, not yet from a live sync. */
   readonly servingSnapshot?: () => boolean;
   readonly now?: () => number;
@@ -551,6 +553,24 @@ export class Metrics {
       () => o.forward?.spoofedReplies ?? 0,
     );
     simpleCounter(registers, 'cluster_dns_truncated_responses_total', 'Replies sent with TC set because they did not fit.', () => stats.truncated);
+    new Counter({
+      name: 'cluster_dns_udp_receive_drops_total',
+      help: 'Queries the kernel dropped because our UDP receive queue was full (load shed under a flood).',
+      registers,
+      collect() {
+        const k = o.udpKernel?.();
+        this.reset();
+        if (k) this.inc(k.drops);
+      },
+    });
+    new Gauge({
+      name: 'cluster_dns_udp_receive_queue_bytes',
+      help: 'Bytes of queries waiting in our UDP receive queues at scrape time.',
+      registers,
+      collect() {
+        this.set(o.udpKernel?.()?.queuedBytes ?? 0);
+      },
+    });
     simpleCounter(registers, 'cluster_dns_udp_send_errors_total', 'UDP replies the kernel refused to send.', () => stats.udpSendErrors);
     simpleCounter(registers, 'cluster_dns_tcp_connections_total', 'TCP connections accepted.', () => stats.tcpConnections);
     simpleCounter(registers, 'cluster_dns_tcp_rejected_total', 'TCP connections refused at --tcp-max-conns.', () => stats.tcpRejected);

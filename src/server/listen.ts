@@ -2,7 +2,7 @@
 // port 0 the UDP socket picks it and TCP follows.
 import { startTcp } from './tcp.ts';
 import type { TcpListener, TcpOptions } from './tcp.ts';
-import { startUdp } from './udp.ts';
+import { DEFAULT_UDP_RECEIVE_BUFFER, startUdp } from './udp.ts';
 import type { UdpListener } from './udp.ts';
 import type { QueryProcessor } from './processor.ts';
 
@@ -18,6 +18,8 @@ export interface ListenOptions {
   readonly tcpMaxConnections?: number;
   /** Per connection; default 100. */
   readonly tcpMaxInFlight?: number;
+  /** Bytes of kernel receive queue per UDP socket (capped by net.core.rmem_max). */
+  readonly udpReceiveBuffer?: number;
 }
 
 export interface Listeners {
@@ -40,21 +42,21 @@ function isAddressInUse(err: unknown): boolean {
 }
 
 /** '' (as in ':53') means every address; '::' also takes IPv4 where the host has dual stack. */
-async function bindPair(host: string, port: number, processor: QueryProcessor, tcp: TcpOptions): Promise<Pair> {
+async function bindPair(host: string, port: number, processor: QueryProcessor, tcp: TcpOptions, udpReceiveBuffer: number): Promise<Pair> {
   if (host === '') {
     try {
-      return await bindPair('::', port, processor, tcp);
+      return await bindPair('::', port, processor, tcp, udpReceiveBuffer);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException | null)?.code;
       if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
-      return bindPair('0.0.0.0', port, processor, tcp);
+      return bindPair('0.0.0.0', port, processor, tcp, udpReceiveBuffer);
     }
   }
   const listener = tcp.listener ?? 0;
   const attempts = port === 0 ? EPHEMERAL_ATTEMPTS : 1;
   let lastError: unknown = null;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const udp = await startUdp(host, port, processor, listener);
+    const udp = await startUdp(host, port, processor, listener, udpReceiveBuffer);
     try {
       const tcpListener = await startTcp(host, udp.port, processor, tcp);
       return { address: { host, port: udp.port }, udp, tcp: tcpListener };
@@ -83,7 +85,7 @@ export async function startListeners(
   };
   try {
     for (const [listener, { host, port }] of addresses.entries()) {
-      pairs.push(await bindPair(host, port, processor, { ...tcp, listener }));
+      pairs.push(await bindPair(host, port, processor, { ...tcp, listener }, options.udpReceiveBuffer ?? DEFAULT_UDP_RECEIVE_BUFFER));
     }
   } catch (err) {
     await closeAll();

@@ -4,8 +4,13 @@ import net from 'node:net';
 import type { RemoteInfo } from 'node:dgram';
 import type { QueryProcessor } from './processor.ts';
 
-/** Bursts arrive faster than one event-loop turn drains them; a deep kernel queue absorbs them. */
-const RECEIVE_BUFFER = 4 * 1024 * 1024;
+/**
+ * The kernel receive queue: deep enough for a burst one event-loop turn cannot drain, shallow
+ * enough that under a flood the queries we do answer have not waited long (the rest are dropped
+ * by the kernel, and counted). 256 KiB is about Linux's default and ~5-15 ms of queue here;
+ * 4 MiB measured 140 ms of queueing under flood. --udp-recv-buffer changes it.
+ */
+export const DEFAULT_UDP_RECEIVE_BUFFER = 256 * 1024;
 
 export interface UdpListener {
   readonly socket: dgram.Socket;
@@ -17,7 +22,13 @@ export interface UdpListener {
  * Binds `host:port` (port 0: any free port) and answers every datagram through `processor`.
  * `listener` is this address's index among the listen addresses (the metrics' `server` label).
  */
-export function startUdp(host: string, port: number, processor: QueryProcessor, listener = 0): Promise<UdpListener> {
+export function startUdp(
+  host: string,
+  port: number,
+  processor: QueryProcessor,
+  listener = 0,
+  receiveBuffer = DEFAULT_UDP_RECEIVE_BUFFER,
+): Promise<UdpListener> {
   const stats = processor.stats;
   const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
 
@@ -69,7 +80,7 @@ export function startUdp(host: string, port: number, processor: QueryProcessor, 
         stats.udpSendErrors++;
       });
       try {
-        socket.setRecvBufferSize(RECEIVE_BUFFER);
+        socket.setRecvBufferSize(receiveBuffer);
       } catch {
         // Capped by net.core.rmem_max or refused; the default buffer still works.
       }
