@@ -2,7 +2,7 @@
 // in-cluster service account with token refresh, TLS, exec/OIDC auth) and its `Watch` class.
 // Lists go through the same authenticated undici dispatcher as raw JSON: the generated list
 // calls would turn every item into model classes only for us to throw them away.
-import { HttpMethod, type KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
+import { HttpMethod, type KubeConfig, RequestContext, Watch } from './client-node.ts';
 import { fetch } from 'undici';
 import type { RawObject } from './reflector.ts';
 

@@ -2,7 +2,7 @@
 // Pods) on one KubeConfig. Pods are watched without the finished ones, as CoreDNS does, so a
 // cluster full of completed Jobs costs nothing.
 import { existsSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './client-node.ts';
 import { ClientNodeApi, type KubernetesApi } from './api.ts';
 import type { ClusterIndex } from './index.ts';
 import { type Kind, toEndpointSlice, toNamespace, toPod, toService } from './records.ts';
