@@ -143,6 +143,7 @@ export function startKubernetesSource(options: KubernetesSourceOptions): Kuberne
     statuses: () => reflectors.map((r) => r.status()),
     stop: async () => {
       await Promise.all(reflectors.map((r) => r.stop()));
+      await api.close?.();
     },
   };
 }

@@ -82,6 +82,9 @@ test('a paged list fills the index, then watches start from the list version wit
   assert.ok(Number(watch.query.timeoutSeconds) >= 300, 'a server-side timeout, as client-go sets');
   assert.equal(watch.query.resourceVersion, '108', 'from the version the list was read at');
 
+  // List pages share connections: at most one per concurrent list, plus one per watch.
+  assert.ok(api.connections <= 8, `${api.connections} connections for ${api.requests.length} requests`);
+
   const pods = api.requests.find((r) => r.path === '/api/v1/pods')!;
   assert.equal(pods.query.fieldSelector, 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown');
 });
