@@ -10,6 +10,7 @@ import { readSnapshot, restoreSnapshot, SnapshotError, startSnapshotWriter } fro
 import type { Config, HostPort } from './config.ts';
 import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
 import { debugRoutes } from './observe/debug.ts';
+import { memoryReleaser } from './observe/memory.ts';
 import { rateLimitedLog, type Logger } from './observe/log.ts';
 import { Metrics, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
@@ -74,12 +75,15 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       if (!kubeConfig) throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod');
       if (config.snapshot) servingSnapshot = restoreFromSnapshot(config.snapshot.path, config.zone, index, logger);
       const listed = new Set<string>();
+      const releaser = memoryReleaser(logger);
+      stops.push(() => releaser.cancel());
       const source = startKubernetesSource({
         kubeConfig,
         index,
         logger,
         ...tuning.kubernetes,
-        onListed: (kind) => {
+        onListed: (kind, first) => {
+          releaser.schedule(first ? `${kind} synced` : `${kind} relisted`);
           listed.add(kind);
           if (servingSnapshot && listed.size === KINDS.length) {
             servingSnapshot = false;
