@@ -20,6 +20,9 @@ import { QueryProcessor, type QueryObserver } from './server/processor.ts';
 import type { CacheStats, ForwardStats } from './upstream/stats.ts';
 import { rcodeName, typeName } from './dns/constants.ts';
 import { KubernetesZone } from './zone/kubernetes.ts';
+import type { Handler } from './dns/message.ts';
+import { Autopath } from './upstream/autopath.ts';
+import { ExternalNameChaser, Forwarder } from './upstream/forward.ts';
 
 export interface ClusterDns {
   readonly index: ClusterIndex;
@@ -110,7 +113,21 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
 
     const zone = new KubernetesZone({ index, zone: config.zone, ttl: config.ttl, pods: config.pods });
     const log = logger.child({ component: 'server' });
-    const handlers = [zone];
+    const forwarding = config.forward.upstreams.length > 0 || config.forward.stubDomains.length > 0;
+    const forwarder = forwarding ? new Forwarder({ config: config.forward, logger }) : null;
+    if (forwarder) {
+      stops.push(() => forwarder.close());
+      observed.forward = forwarder.stats;
+      observed.cache = forwarder.cacheStats;
+    }
+    // transport → [autopath] → cluster zone (ExternalName CNAMEs chased upstream) → forward + cache
+    const zoneHandler = forwarder ? new ExternalNameChaser(zone, forwarder) : zone;
+    const handlers: Handler[] = [];
+    if (config.forward.autopath) {
+      handlers.push(new Autopath({ index, zone: zoneHandler, zoneName: config.zone, forwarder, ttl: config.ttl }));
+    }
+    handlers.push(zoneHandler);
+    if (forwarder) handlers.push(forwarder);
     const counters = new QueryCounters({ servers: config.listen.length, zones: [config.zone], plugins: handlers.map((h) => h.name) });
     let lameduck = false;
     const readiness = {
@@ -172,8 +189,11 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       ready = await startHttpEndpoint(config.ready, readyRoutes(readiness));
       stops.push(() => ready?.close());
     }
-    if (config.upstream.length > 0) {
-      logger.warn({ upstream: config.upstream }, 'forwarding is not built yet: names outside the zone get REFUSED');
+    if (forwarder) {
+      // Our listeners are up: a loop probe that comes back can be caught now.
+      forwarder.start();
+    } else {
+      logger.warn({ from: config.forward.upstreamsFrom }, 'no upstreams: names outside the cluster zone get REFUSED');
     }
     const dns = listeners.addresses();
     logger.info(
@@ -190,6 +210,10 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
         ttl: config.ttl,
         pods: config.pods,
         source: config.source,
+        upstreams: config.forward.upstreams,
+        upstreamsFrom: config.forward.upstreamsFrom,
+        stubDomains: config.forward.stubDomains,
+        autopath: config.forward.autopath,
       },
       'serving',
     );

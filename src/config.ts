@@ -1,13 +1,14 @@
 // The one Config, parsed from the command line and validated once at start-up. A bad flag or value
 // becomes a ConfigError naming the flag; main prints it as one line and exits 2 before any socket
 // is bound.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
 import { DEFAULT_UDP_RECEIVE_BUFFER } from './server/udp.ts';
+import { parseResolvConf } from './upstream/resolvconf.ts';
 import { LOG_LEVELS, type LogLevel } from './observe/log.ts';
 import { POD_MODES, type PodMode } from './zone/kubernetes.ts';
 
@@ -42,8 +43,30 @@ export interface Config {
   readonly logQueries: boolean;
   /** Fraction of queries logged when logQueries is on, 0 < x <= 1. */
   readonly logQueriesSample: number;
+  /** Names outside the cluster zone: where they go, and what is kept of the answers. */
+  readonly forward: ForwardConfig;
   /** Where the slim index is kept on disk for restarts during an API outage (live clusters only). */
   readonly snapshot: { readonly path: string; readonly intervalMs: number } | null;
+}
+
+export type UpstreamPolicy = 'random' | 'round_robin' | 'sequential';
+export const UPSTREAM_POLICIES: readonly UpstreamPolicy[] = ['random', 'round_robin', 'sequential'];
+
+export interface ForwardConfig {
+  /** Default upstreams: --upstream, else the nameservers of --resolv-conf; never our own listeners. */
+  readonly upstreams: readonly HostPort[];
+  /** Where the default upstreams came from, for the start-up log. */
+  readonly upstreamsFrom: string;
+  /** --stub-domain: the longest matching domain picks its own upstreams. */
+  readonly stubDomains: readonly { readonly domain: string; readonly upstreams: readonly HostPort[] }[];
+  readonly policy: UpstreamPolicy;
+  readonly forceTcp: boolean;
+  readonly maxConcurrent: number;
+  readonly cacheSize: number;
+  readonly cacheSuccessTtl: number;
+  readonly cacheDenialTtl: number;
+  readonly serveStaleMs: number;
+  readonly autopath: boolean;
 }
 
 export class ConfigError extends Error {
@@ -81,7 +104,17 @@ DNS:
   --tcp-max-conns N       most concurrent TCP connections (default 1000)
   --udp-recv-buffer BYTES kernel receive queue per UDP socket, 64Ki-64Mi (default 256Ki); bigger absorbs
                           bursts, smaller keeps latency low under a flood (capped by net.core.rmem_max)
-  --upstream IP[:PORT],.. upstream resolvers for names outside the zone (not yet used: such names get REFUSED)
+  --upstream IP[:PORT],.. upstream resolvers for names outside the zone (default: the nameservers of --resolv-conf)
+  --resolv-conf PATH      where the default upstreams come from (default /etc/resolv.conf)
+  --upstream-policy P     random | round_robin | sequential (default random)
+  --stub-domain D=IP[:PORT],..  names under D go to these upstreams instead; repeatable, longest match wins
+  --force-tcp             ask upstreams over TCP only
+  --max-concurrent N      most upstream queries in flight; more get REFUSED (default 1000)
+  --cache-size N          upstream answers kept, in entries (default 10000)
+  --cache-success-ttl SEC longest an upstream answer is kept (default 3600)
+  --cache-denial-ttl SEC  longest an NXDOMAIN/NODATA is kept (default 30)
+  --serve-stale DURATION  how long past expiry an answer may be served while every upstream fails (default 1h; 0 off)
+  --autopath              answer a pod's first search-path expansion with the first name that exists (CNAME)
 
 Operations:
   --health ADDR:PORT      /health endpoint (default :8080; "off" disables)
@@ -109,6 +142,16 @@ const OPTIONS = {
   'tcp-max-conns': { type: 'string' },
   'udp-recv-buffer': { type: 'string' },
   upstream: { type: 'string', multiple: true },
+  'resolv-conf': { type: 'string' },
+  'upstream-policy': { type: 'string' },
+  'stub-domain': { type: 'string', multiple: true },
+  'force-tcp': { type: 'boolean' },
+  'max-concurrent': { type: 'string' },
+  'cache-size': { type: 'string' },
+  'cache-success-ttl': { type: 'string' },
+  'cache-denial-ttl': { type: 'string' },
+  'serve-stale': { type: 'string' },
+  autopath: { type: 'boolean' },
   metrics: { type: 'string' },
   health: { type: 'string' },
   ready: { type: 'string' },
@@ -121,6 +164,97 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
+
+function hostPortList(flag: string, list: string): HostPort[] {
+  const out = list
+    .split(',')
+    .filter((s) => s !== '')
+    .map((text) => parseHostPort(flag, text, 53));
+  if (out.length === 0) throw new ConfigError(`--${flag}`, 'needs at least one IP[:PORT]');
+  return out;
+}
+
+/** Whether sending to `to` would reach one of our own listeners (a loop, never a forward). */
+function isOwnListener(to: HostPort, listen: readonly HostPort[]): boolean {
+  const local = (host: string) => host.startsWith('127.') || host === '::1';
+  return listen.some(
+    (l) => l.port === to.port && (l.host === to.host || ((l.host === '' || l.host === '0.0.0.0' || l.host === '::') && local(to.host))),
+  );
+}
+
+function forwardConfig(
+  values: {
+    'resolv-conf'?: string | undefined;
+    'upstream-policy'?: string | undefined;
+    'stub-domain'?: string[] | undefined;
+    'force-tcp'?: boolean | undefined;
+    'max-concurrent'?: string | undefined;
+    'cache-size'?: string | undefined;
+    'cache-success-ttl'?: string | undefined;
+    'cache-denial-ttl'?: string | undefined;
+    'serve-stale'?: string | undefined;
+    autopath?: boolean | undefined;
+  },
+  upstream: readonly HostPort[],
+  listen: readonly HostPort[],
+  readText: (path: string) => string,
+): ForwardConfig {
+  let upstreams = upstream;
+  let upstreamsFrom = '--upstream';
+  if (upstreams.length === 0) {
+    const path = values['resolv-conf'] ?? '/etc/resolv.conf';
+    let text: string;
+    try {
+      text = readText(path);
+    } catch (err) {
+      // No resolv.conf (a bare container) only means no default upstreams; one given on purpose must exist.
+      if (values['resolv-conf'] !== undefined) throw new ConfigError('--resolv-conf', `cannot read ${path}: ${(err as Error).message.split('\n')[0]}`);
+      text = '';
+    }
+    upstreams = parseResolvConf(text).nameservers.map((ip) => ({ host: ip, port: 53 }));
+    upstreamsFrom = path;
+  }
+  const own = upstreams.filter((u) => isOwnListener(u, listen));
+  upstreams = upstreams.filter((u) => !isOwnListener(u, listen));
+  if (own.length > 0 && upstreamsFrom === '--upstream') {
+    throw new ConfigError('--upstream', `${own.map((u) => `${u.host}:${u.port}`).join(', ')} is one of our own --listen addresses: that would be a forwarding loop`);
+  }
+  const stubDomains = (values['stub-domain'] ?? []).map((text) => {
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new ConfigError('--stub-domain', `expected DOMAIN=IP[:PORT][,IP[:PORT]...] (got "${text}")`);
+    const domain = text.slice(0, eq).toLowerCase().replace(/\.$/, '');
+    if (!/^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(domain)) {
+      throw new ConfigError('--stub-domain', `"${text.slice(0, eq)}" is not a domain name`);
+    }
+    const list = hostPortList('stub-domain', text.slice(eq + 1));
+    const loop = list.find((u) => isOwnListener(u, listen));
+    if (loop) throw new ConfigError('--stub-domain', `${loop.host}:${loop.port} is one of our own --listen addresses`);
+    return { domain, upstreams: list };
+  });
+  const serveStale = values['serve-stale'] === undefined ? 3_600_000 : parseLongDuration('--serve-stale', values['serve-stale']);
+  return {
+    upstreams,
+    upstreamsFrom,
+    stubDomains,
+    policy: oneOf('--upstream-policy', values['upstream-policy'], UPSTREAM_POLICIES, 'random'),
+    forceTcp: values['force-tcp'] ?? false,
+    maxConcurrent: values['max-concurrent'] === undefined ? 1000 : integer('--max-concurrent', values['max-concurrent'], 1, 100_000),
+    cacheSize: values['cache-size'] === undefined ? 10_000 : integer('--cache-size', values['cache-size'], 0, 10_000_000),
+    cacheSuccessTtl: values['cache-success-ttl'] === undefined ? 3600 : integer('--cache-success-ttl', values['cache-success-ttl'], 1, 604_800),
+    cacheDenialTtl: values['cache-denial-ttl'] === undefined ? 30 : integer('--cache-denial-ttl', values['cache-denial-ttl'], 1, 86_400),
+    serveStaleMs: serveStale,
+    autopath: values.autopath ?? false,
+  };
+}
+
+/** Like parseDuration, up to a week, with `h` too: `1h`, `30m`, `0`. */
+function parseLongDuration(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const unit = m?.[2] === 'ms' ? 1 : m?.[2] === 'm' ? 60_000 : m?.[2] === 'h' ? 3_600_000 : 1000;
+  const ms = m ? Math.round(Number(m[1]) * unit) : Number.NaN;
+  if (!Number.isFinite(ms) || ms > 7 * 86_400_000) throw new ConfigError(flag, `must be a duration up to 168h such as 1h, 30m or 0 (got "${text}")`);
+  return ms;
+}
 
 /** `262144`, `256Ki`, `4Mi`: a byte count within [min, max]. */
 function bytes(flag: string, text: string, min: number, max: number): number {
@@ -231,6 +365,7 @@ export function parseConfig(
   argv: readonly string[],
   env: Environment = process.env,
   fileExists: (path: string) => boolean = existsSync,
+  readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): ParseResult {
   let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
   try {
@@ -261,12 +396,8 @@ export function parseConfig(
   }
 
   const listen = (values.listen ?? ['0.0.0.0:53']).map((text) => parseHostPort('listen', text));
-  const upstream = (values.upstream ?? []).flatMap((list) =>
-    list
-      .split(',')
-      .filter((s) => s !== '')
-      .map((text) => parseHostPort('upstream', text, 53)),
-  );
+  const upstream = (values.upstream ?? []).flatMap((list) => hostPortList('upstream', list));
+  const forward = forwardConfig(values, upstream, listen, readText);
 
   return {
     kind: 'run',
@@ -276,7 +407,8 @@ export function parseConfig(
       zone: zoneName(values.zone ?? 'cluster.local'),
       ttl: values.ttl === undefined ? 5 : integer('--ttl', values.ttl, 0, 3600),
       pods: oneOf('--pods', values.pods, POD_MODES, 'verified'),
-      upstream,
+      upstream: forward.upstreams,
+      forward,
       metrics: optionalEndpoint('metrics', values.metrics, ':9153'),
       health: optionalEndpoint('health', values.health, ':8080'),
       ready: optionalEndpoint('ready', values.ready, ':8181'),

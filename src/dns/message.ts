@@ -32,6 +32,13 @@ export interface Reply {
   readonly rcode: number;
   /** Set AA: the answer comes from our own zone data. */
   readonly authoritative: boolean;
+  /** Set RA: the answer came through recursion (forwarded upstream, or from their cache). */
+  readonly recursionAvailable?: boolean;
+  /**
+   * The zone's CNAME chain ends at this name outside the cluster zone (an ExternalName): the
+   * forwarder may resolve it and append what it finds.
+   */
+  readonly chase?: string;
   readonly ancount: number;
   readonly nscount: number;
   readonly arcount: number;

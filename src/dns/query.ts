@@ -103,6 +103,16 @@ function readName(msg: Buffer, start: number): number {
 }
 
 /**
+ * The name at `start` in presentation form (lower-cased, `\DDD` escapes, no trailing dot) and the
+ * offset past its in-place bytes; null when malformed. For the slow paths that read whole
+ * messages (upstream replies); pointers must go strictly backwards, as in readQuery.
+ */
+export function decodeName(msg: Buffer, start: number): { name: string; end: number } | null {
+  const end = readName(msg, start);
+  return end < 0 ? null : { name: nameOut, end };
+}
+
+/**
  * Steps over an RR owner name without following pointers (only its in-place bytes matter for
  * finding the next record), still rejecting what readName would. Returns the offset past it or -1.
  */

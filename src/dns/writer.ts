@@ -11,6 +11,7 @@ export type ResourceRecord =
   | { name: string; type: typeof TYPE.SRV; ttl: number; priority: number; weight: number; port: number; target: string }
   | { name: string; type: typeof TYPE.TXT; ttl: number; text: readonly string[] }
   | { name: string; type: typeof TYPE.HINFO; ttl: number; cpu: string; os: string }
+  | { name: string; type: typeof TYPE.MX; ttl: number; preference: number; exchange: string }
   | {
       name: string;
       type: typeof TYPE.SOA;
@@ -24,12 +25,24 @@ export type ResourceRecord =
       minimum: number;
     };
 
+/** Any other type, RDATA as received from an upstream (RFC 3597: such RDATA is never compressed). */
+export interface RawRecord {
+  readonly name: string;
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdata: Uint8Array;
+}
+
+export type WireRecord = ResourceRecord | RawRecord;
+
 export interface Sections {
   readonly rcode: number;
   readonly authoritative: boolean;
   readonly answer: readonly ResourceRecord[];
   readonly authority: readonly ResourceRecord[];
   readonly additional: readonly ResourceRecord[];
+  /** See Reply.chase. */
+  readonly chase?: string;
 }
 
 const POINTER_LIMIT = 0x3fff;
@@ -218,13 +231,20 @@ export class ReplyWriter {
     this.#len += n;
   }
 
-  record(rr: ResourceRecord): void {
+  record(rr: WireRecord): void {
     this.#name(rr.name, true);
     this.#u16(rr.type);
     this.#u16(1); // class IN
     this.#u32(rr.ttl);
     this.#u16(0); // RDLENGTH, patched below
     const rdStart = this.#len;
+    if ('rdata' in rr) {
+      this.#ensure(rr.rdata.length);
+      this.#buf.set(rr.rdata, this.#len);
+      this.#len += rr.rdata.length;
+      this.#buf.writeUInt16BE(rr.rdata.length, rdStart - 2);
+      return;
+    }
     switch (rr.type) {
       case TYPE.A:
         this.#ensure(4);
@@ -253,6 +273,10 @@ export class ReplyWriter {
       case TYPE.HINFO:
         this.#characterString(rr.cpu);
         this.#characterString(rr.os);
+        break;
+      case TYPE.MX:
+        this.#u16(rr.preference);
+        this.#name(rr.exchange, true);
         break;
       case TYPE.SOA:
         this.#name(rr.mname, true);
@@ -289,5 +313,6 @@ export function encodeReply(questionName: string, sections: Sections): Reply {
     nscount: sections.authority.length,
     arcount: sections.additional.length,
     body: writer.bytes(),
+    ...(sections.chase !== undefined ? { chase: sections.chase } : {}),
   };
 }

@@ -65,6 +65,8 @@ export function presentRecord(rr: ResourceRecord): string {
       return `${head} ${JSON.stringify(rr.cpu)} ${JSON.stringify(rr.os)}`;
     case TYPE.SOA:
       return `${head} ${fqdn(rr.mname)} ${fqdn(rr.rname)} ${rr.serial} ${rr.refresh} ${rr.retry} ${rr.expire} ${rr.minimum}`;
+    case TYPE.MX:
+      return `${head} ${rr.preference} ${fqdn(rr.exchange)}`;
   }
 }
 

@@ -58,6 +58,7 @@ export function assemble(request: Buffer, query: Query, reply: Reply, limit: num
   const body = reply.body;
   let flags = FLAG.QR | (query.flags & ECHOED) | (reply.rcode & 0xf);
   if (reply.authoritative) flags |= FLAG.AA;
+  if (reply.recursionAvailable === true) flags |= FLAG.RA;
   const full = questionEnd + body.length + optSize;
   const fits = full <= limit;
   const out = Buffer.allocUnsafe(fits ? full : questionEnd + optSize);

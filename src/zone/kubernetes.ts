@@ -133,7 +133,10 @@ export class KubernetesZone implements Handler {
     if (type === TYPE.CNAME) return this.#reply(RCODE.NOERROR, answer, [], []);
     let current = target;
     for (let hop = 0; hop < MAX_ALIAS_CHAIN; hop++) {
-      if (current !== this.#zone && !current.endsWith(this.#dotZone)) break; // upstream's to chase
+      if (current !== this.#zone && !current.endsWith(this.#dotZone)) {
+        // Outside the zone: the forwarder, when there is one, chases the rest upstream.
+        return { ...this.#reply(RCODE.NOERROR, answer, [], []), chase: current };
+      }
       const next = this.#lookup(current, type);
       if (next === null) return this.#reply(RCODE.NXDOMAIN, answer, [this.#soa(apex)], []);
       if (next.alias === undefined) {

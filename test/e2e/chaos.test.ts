@@ -66,7 +66,7 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
   setChurn('newcomer', null);
 
   const parsed = parseConfig(
-    ['--kubeconfig', api.writeKubeconfig(), '--listen', '127.0.0.1:0', '--health', 'off', '--ready', 'off', '--metrics', 'off', '--log-level', 'silent'],
+    ['--kubeconfig', api.writeKubeconfig(), '--listen', '127.0.0.1:0', '--health', 'off', '--ready', 'off', '--metrics', 'off', '--log-level', 'silent', '--resolv-conf', '/dev/null'],
     {},
     existsSync,
   );

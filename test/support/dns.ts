@@ -55,6 +55,9 @@ export interface Decoded {
   aa: boolean;
   tc: boolean;
   rd: boolean;
+  ra: boolean;
+  /** OPT records in the additional section (one at most in a valid reply). */
+  opts: number;
   question: string;
   answer: string[];
   authority: string[];
@@ -107,6 +110,8 @@ export function decode(message: Buffer): Decoded {
     aa: (flags & 0x0400) !== 0,
     tc: (flags & 0x0200) !== 0,
     rd: (flags & 0x0100) !== 0,
+    ra: (flags & 0x0080) !== 0,
+    opts: (p.additionals as Resource[]).filter((r) => r.type === TYPE.OPT).length,
     question: q ? `${q.name}. ${typeName(q.type)}` : '',
     answer: (p.answers as Resource[]).map(render),
     authority: (p.authorities as Resource[]).map(render),

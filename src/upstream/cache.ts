@@ -1,0 +1,159 @@
+// Upstream answers kept as prepared bytes (lru-cache, capacity in entries). The cluster zone never
+// comes here: its answers are built from the index and can never outlive a change. A hit is the
+// stored sections with every TTL counted down to what is left; negative answers are kept for the
+// SOA's minimum (RFC 2308), capped; an answer past its TTL stays around for serve-stale (RFC 8767)
+// until --serve-stale runs out or the LRU evicts it.
+import { LRUCache } from 'lru-cache';
+import type { Reply } from '../dns/message.ts';
+import type { CacheKind, CacheStats } from './stats.ts';
+
+/** RFC 8767 §5: the TTL of a stale answer. */
+export const STALE_TTL = 30;
+
+export interface CacheEntry {
+  readonly rcode: number;
+  readonly ancount: number;
+  readonly nscount: number;
+  readonly arcount: number;
+  readonly body: Uint8Array;
+  /** Offsets of the TTL fields in `body`, and the TTLs they held. */
+  readonly ttlOffsets: readonly number[];
+  readonly ttls: readonly number[];
+  readonly kind: CacheKind;
+  readonly storedAt: number;
+  /** Seconds the entry is fresh. */
+  readonly ttl: number;
+  hits: number;
+  prefetching: boolean;
+}
+
+export interface CacheOptions {
+  readonly size: number;
+  readonly successTtl: number;
+  readonly denialTtl: number;
+  readonly serveStaleMs: number;
+  readonly stats: CacheStats;
+  readonly now?: () => number;
+  /** Hits before an entry is worth refreshing ahead of expiry (CoreDNS prefetch's amount). */
+  readonly prefetchHits?: number;
+}
+
+export function cacheKey(name: string, type: number, dnssecOk: boolean): string {
+  return `${type}|${dnssecOk ? 1 : 0}|${name}`;
+}
+
+export class ResponseCache {
+  readonly #o: CacheOptions;
+  readonly #lru: LRUCache<string, CacheEntry> | null;
+  readonly #now: () => number;
+
+  constructor(options: CacheOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    const stats = options.stats;
+    this.#lru =
+      options.size === 0
+        ? null
+        : new LRUCache<string, CacheEntry>({
+            max: options.size,
+            dispose: (entry, _key, reason) => {
+              stats.entries[entry.kind]--;
+              if (reason === 'evict') stats.evictions[entry.kind]++;
+            },
+          });
+  }
+
+  get size(): number {
+    return this.#lru?.size ?? 0;
+  }
+
+  /**
+   * A fresh answer for `key`, TTLs counted down; null on a miss. `prefetch` is set when the entry
+   * is popular and in the last tenth of its life: the caller refreshes it in the background.
+   */
+  get(key: string): { reply: Reply; prefetch: boolean } | null {
+    const stats = this.#o.stats;
+    stats.requests++;
+    const entry = this.#lru?.get(key);
+    const now = this.#now();
+    if (!entry || now >= entry.storedAt + entry.ttl * 1000) {
+      stats.misses++;
+      return null;
+    }
+    entry.hits++;
+    stats.hits[entry.kind]++;
+    const elapsed = Math.floor((now - entry.storedAt) / 1000);
+    const left = entry.ttl - elapsed;
+    const prefetch =
+      !entry.prefetching && entry.ttl >= 10 && entry.hits >= (this.#o.prefetchHits ?? 3) && left * 10 <= entry.ttl;
+    return { reply: this.#reply(entry, (ttl) => Math.max(0, Math.min(ttl - elapsed, left))), prefetch };
+  }
+
+  /** An expired answer still within --serve-stale, with TTL 30 (RFC 8767); null when there is none. */
+  stale(key: string): Reply | null {
+    const entry = this.#lru?.peek(key);
+    if (!entry) return null;
+    const expiredAt = entry.storedAt + entry.ttl * 1000;
+    if (this.#now() > expiredAt + this.#o.serveStaleMs) return null;
+    this.#o.stats.servedStale++;
+    return this.#reply(entry, () => STALE_TTL);
+  }
+
+  markPrefetching(key: string, on: boolean): void {
+    const entry = this.#lru?.peek(key);
+    if (entry) entry.prefetching = on;
+  }
+
+  /**
+   * Keeps an upstream answer. Success lives for its smallest TTL (capped by --cache-success-ttl);
+   * NXDOMAIN and NODATA for the SOA's min(TTL, MINIMUM) (RFC 2308 §5, capped by
+   * --cache-denial-ttl) and not at all without an SOA; other rcodes are not kept.
+   */
+  put(key: string, reply: Reply, ttlOffsets: readonly number[], ttls: readonly number[], soaNegativeTtl: number | null): void {
+    if (!this.#lru) return;
+    let kind: CacheKind;
+    let ttl: number;
+    if (reply.rcode === 0 && reply.ancount > 0) {
+      kind = 'success';
+      ttl = Math.min(this.#o.successTtl, ...ttls.slice(0, reply.ancount));
+    } else if (reply.rcode === 3 || (reply.rcode === 0 && reply.ancount === 0)) {
+      if (soaNegativeTtl === null) return;
+      kind = 'denial';
+      ttl = Math.min(this.#o.denialTtl, soaNegativeTtl);
+    } else {
+      return;
+    }
+    if (ttl <= 0) return;
+    const entry: CacheEntry = {
+      rcode: reply.rcode,
+      ancount: reply.ancount,
+      nscount: reply.nscount,
+      arcount: reply.arcount,
+      body: reply.body,
+      ttlOffsets,
+      ttls,
+      kind,
+      storedAt: this.#now(),
+      ttl,
+      hits: 0,
+      prefetching: false,
+    };
+    this.#o.stats.entries[kind]++;
+    this.#lru.set(key, entry);
+  }
+
+  #reply(entry: CacheEntry, ttlOf: (ttl: number) => number): Reply {
+    const body = new Uint8Array(entry.body);
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    for (let i = 0; i < entry.ttlOffsets.length; i++) view.setUint32(entry.ttlOffsets[i]!, ttlOf(entry.ttls[i]!));
+    return {
+      rcode: entry.rcode,
+      authoritative: false,
+      recursionAvailable: true,
+      ancount: entry.ancount,
+      nscount: entry.nscount,
+      arcount: entry.arcount,
+      body,
+    };
+  }
+}

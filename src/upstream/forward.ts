@@ -1,0 +1,358 @@
+// Names outside the cluster zone: the cache first (a hit is answered synchronously, from bytes),
+// then the upstreams of the longest matching stub domain, or the default ones. Identical
+// questions in flight share one upstream query; more than --max-concurrent distinct ones are
+// REFUSED; with every upstream failing, an expired answer is served stale (RFC 8767) or SERVFAIL
+// comes at once. An upstream that sends our own queries back (a forwarding loop, such as a node
+// whose resolv.conf points at the cluster DNS) is found with a probe name and dropped, with one
+// clear log line, and the server keeps running (CoreDNS's `loop` plugin exits instead).
+import { randomBytes } from 'node:crypto';
+import type { ForwardConfig, HostPort } from '../config.ts';
+import { CLASS, FLAG, HEADER_SIZE, RCODE, rcodeName, TYPE } from '../dns/constants.ts';
+import { emptyReply, type Handler, type Query, type Reply, type RequestContext } from '../dns/message.ts';
+import { decodeRecord, readMessage, type RecordSpan } from '../dns/reader.ts';
+import { nameOctets, ReplyWriter, type Sections, type WireRecord } from '../dns/writer.ts';
+import type { Logger } from '../observe/log.ts';
+import { cacheKey, ResponseCache } from './cache.ts';
+import { CacheStats, ForwardStats } from './stats.ts';
+import { type Exchanged, ExchangeError, type Question, Transport, upstream } from './transport.ts';
+import { type Timing, UpstreamPool, type UpstreamState } from './upstreams.ts';
+
+const LOOP_SUFFIX = 'cluster-dns-loop';
+/** Upstreams tried per question before giving up (each with its own adaptive timeout). */
+const MAX_ATTEMPTS = 3;
+
+export interface ForwarderOptions {
+  readonly config: ForwardConfig;
+  readonly logger: Logger;
+  readonly timing?: Timing;
+  readonly now?: () => number;
+}
+
+interface Converted {
+  readonly reply: Reply;
+  readonly ttlOffsets: number[];
+  readonly ttls: number[];
+  readonly negativeTtl: number | null;
+}
+
+/**
+ * An upstream reply as our Reply: the sections after the question copied as they are (the
+ * question has the same length in both messages, so every compression pointer still lands where
+ * it did), without the upstream's OPT (we add ours). Re-encoded from decoded records in the rare
+ * case that the OPT is not the last record.
+ */
+export function convertReply(ex: Exchanged): Converted {
+  const { wire, message: m } = ex;
+  const records = [...m.answer, ...m.authority, ...m.additional];
+  const opts = m.additional.filter((r) => r.type === TYPE.OPT);
+  const kept = records.filter((r) => r.type !== TYPE.OPT);
+  const last = records[records.length - 1];
+  const rcode = m.rcode > 15 ? RCODE.SERVFAIL : m.rcode;
+  let negativeTtl: number | null = null;
+  for (const rr of m.authority) {
+    if (rr.type !== TYPE.SOA) continue;
+    const soa = decodeRecord(wire, rr);
+    if (soa && 'minimum' in soa) negativeTtl = Math.min(rr.ttl, soa.minimum);
+  }
+  const arcount = m.additional.length - opts.length;
+  if (opts.length === 0 || (opts.length === 1 && last?.type === TYPE.OPT)) {
+    const end = opts.length === 0 ? (last?.end ?? m.questionEnd) : opts[0]!.start;
+    const body = new Uint8Array(end - m.questionEnd);
+    body.set(wire.subarray(m.questionEnd, end));
+    return {
+      reply: { rcode, authoritative: false, recursionAvailable: true, ancount: m.answer.length, nscount: m.authority.length, arcount, body },
+      ttlOffsets: kept.map((r) => r.ttlAt - m.questionEnd),
+      ttls: kept.map((r) => r.ttl),
+      negativeTtl,
+    };
+  }
+  const decode = (list: readonly RecordSpan[]) => list.filter((r) => r.type !== TYPE.OPT).map((r) => decodeRecord(wire, r)).filter((r): r is WireRecord => r !== null);
+  const reply = encodeRecords(m.question?.name ?? '', rcode, decode(m.answer), decode(m.authority), decode(m.additional), false);
+  return { reply, ...ttlsOf(reply, m.question?.name ?? ''), negativeTtl };
+}
+
+/** A Reply from records (for chased and autopath answers), RA set. */
+export function encodeRecords(
+  questionName: string,
+  rcode: number,
+  answer: readonly WireRecord[],
+  authority: readonly WireRecord[],
+  additional: readonly WireRecord[],
+  authoritative: boolean,
+): Reply {
+  const writer = new ReplyWriter(questionName);
+  for (const rr of answer) writer.record(rr);
+  for (const rr of authority) writer.record(rr);
+  for (const rr of additional) writer.record(rr);
+  return { rcode, authoritative, recursionAvailable: true, ancount: answer.length, nscount: authority.length, arcount: additional.length, body: writer.bytes() };
+}
+
+/** Rebuilds a whole message around a Reply (to read its records back). */
+function messageOf(questionName: string, type: number, reply: Reply): Buffer {
+  const qlen = nameOctets(questionName);
+  const out = Buffer.alloc(HEADER_SIZE + qlen + 4 + reply.body.length);
+  out.writeUInt16BE(FLAG.QR | reply.rcode, 2);
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(reply.ancount, 6);
+  out.writeUInt16BE(reply.nscount, 8);
+  out.writeUInt16BE(reply.arcount, 10);
+  let at = HEADER_SIZE;
+  if (questionName !== '') {
+    for (const label of questionName.split('.')) {
+      const bytes = Buffer.from(label.replace(/\\(\d{3})/g, (_, d: string) => String.fromCharCode(Number(d))), 'latin1');
+      out[at++] = bytes.length;
+      bytes.copy(out, at);
+      at += bytes.length;
+    }
+  }
+  out[at++] = 0;
+  out.writeUInt16BE(type, at);
+  out.writeUInt16BE(CLASS.IN, at + 2);
+  out.set(reply.body, at + 4);
+  return out;
+}
+
+/** The records of a Reply to `questionName`/`type`, decoded so they can be written again. */
+export function recordsOf(questionName: string, type: number, reply: Reply): { answer: WireRecord[]; authority: WireRecord[]; additional: WireRecord[] } {
+  const wire = messageOf(questionName, type, reply);
+  const m = readMessage(wire);
+  const decode = (list: readonly RecordSpan[]) => list.map((r) => decodeRecord(wire, r)).filter((r): r is WireRecord => r !== null);
+  return { answer: decode(m.answer), authority: decode(m.authority), additional: decode(m.additional) };
+}
+
+function ttlsOf(reply: Reply, questionName: string): { ttlOffsets: number[]; ttls: number[] } {
+  const wire = messageOf(questionName, 0, reply);
+  const m = readMessage(wire);
+  const records = [...m.answer, ...m.authority, ...m.additional];
+  return { ttlOffsets: records.map((r) => r.ttlAt - m.questionEnd), ttls: records.map((r) => r.ttl) };
+}
+
+const SERVFAIL: Reply = { ...emptyReply(RCODE.SERVFAIL), recursionAvailable: true };
+const REFUSED: Reply = emptyReply(RCODE.REFUSED);
+
+export class Forwarder implements Handler {
+  readonly name = 'forward';
+  readonly stats = new ForwardStats();
+  readonly cacheStats = new CacheStats();
+  readonly #o: ForwarderOptions;
+  readonly #log: Logger;
+  readonly #transport: Transport;
+  readonly #cache: ResponseCache;
+  readonly #default: UpstreamPool | null;
+  readonly #stubs: { readonly domain: string; readonly pool: UpstreamPool }[];
+  readonly #inflight = new Map<string, Promise<Reply>>();
+  /** The random first label of our loop probes; a query carrying it came back to us. */
+  readonly #loopToken = randomBytes(8).toString('hex');
+  readonly #pools: UpstreamPool[] = [];
+
+  constructor(options: ForwarderOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'forward' });
+    this.#transport = new Transport({ onSpoofed: () => this.stats.spoofedReplies++ });
+    const cfg = options.config;
+    this.#cache = new ResponseCache({
+      size: cfg.cacheSize,
+      successTtl: cfg.cacheSuccessTtl,
+      denialTtl: cfg.cacheDenialTtl,
+      serveStaleMs: cfg.serveStaleMs,
+      stats: this.cacheStats,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const pool = (list: readonly HostPort[]) => {
+      const p = new UpstreamPool({
+        upstreams: list.map((u) => upstream(u.host, u.port)),
+        policy: cfg.policy,
+        transport: this.#transport,
+        stats: this.stats,
+        logger: this.#log,
+        ...(options.timing ? { timing: options.timing } : {}),
+        onUp: (state) => this.#probeLoop(p, state),
+      });
+      this.#pools.push(p);
+      return p;
+    };
+    this.#default = cfg.upstreams.length > 0 ? pool(cfg.upstreams) : null;
+    this.#stubs = [...cfg.stubDomains].sort((a, b) => b.domain.length - a.domain.length).map((s) => ({ domain: s.domain, pool: pool(s.upstreams) }));
+  }
+
+  /** Whether any name can be forwarded at all. */
+  get enabled(): boolean {
+    return this.#pools.length > 0;
+  }
+
+  /** Sends the loop probes (at start; again whenever an upstream comes back). */
+  start(): void {
+    for (const pool of this.#pools) for (const state of pool.states) this.#probeLoop(pool, state);
+  }
+
+  #probeLoop(pool: UpstreamPool, state: UpstreamState): void {
+    const p = this.#pools.indexOf(pool);
+    const i = pool.states.indexOf(state);
+    const name = `${this.#loopToken}.${p}-${i}.${LOOP_SUFFIX}`;
+    this.#transport
+      .udp(state.upstream, { name, type: TYPE.HINFO, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }, pool.timing.maxTimeoutMs)
+      .catch(() => {
+        // Any answer or none: only a probe arriving back at us means something.
+      });
+  }
+
+  /** A query that is one of our own loop probes: the upstream it went to forwards to us. */
+  #caughtLoop(name: string): boolean {
+    if (!name.endsWith(`.${LOOP_SUFFIX}`) || !name.startsWith(`${this.#loopToken}.`)) return false;
+    const [p, i] = name.slice(this.#loopToken.length + 1, -LOOP_SUFFIX.length - 1).split('-').map(Number);
+    const pool = this.#pools[p ?? -1];
+    const state = pool?.states[i ?? -1];
+    if (pool && state && !state.loop) {
+      pool.markLoop(state);
+      this.#log.error(
+        { upstream: state.upstream.label },
+        'forwarding loop: this upstream sends our queries back to us; it is no longer used (check the node resolv.conf and --upstream)',
+      );
+    }
+    return true;
+  }
+
+  #poolFor(name: string): UpstreamPool | null {
+    for (const stub of this.#stubs) if (name === stub.domain || name.endsWith(`.${stub.domain}`)) return stub.pool;
+    return this.#default;
+  }
+
+  serve(query: Query, _context: RequestContext): Reply | null | Promise<Reply> {
+    if (this.#caughtLoop(query.name)) return REFUSED;
+    const pool = this.#poolFor(query.name);
+    if (!pool) return null;
+    return this.resolve(query.name, query.type, query.class, query.edns?.dnssecOk ?? false, (query.flags & FLAG.CD) !== 0, pool);
+  }
+
+  /** The answer for a question from the cache or upstream (for the chaser and autopath too). */
+  resolve(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool = this.#poolFor(name)): Reply | Promise<Reply> {
+    if (!pool) return SERVFAIL;
+    const key = cacheKey(name, type, dnssecOk);
+    const hit = this.#cache.get(key);
+    const q: Question = { name, type, class: cls, dnssecOk, checkingDisabled };
+    if (hit) {
+      if (hit.prefetch) this.#prefetch(key, q, pool);
+      return hit.reply;
+    }
+    let pending = this.#inflight.get(key);
+    if (!pending) {
+      if (this.#inflight.size >= this.#o.config.maxConcurrent) {
+        this.stats.maxConcurrentRejects++;
+        return REFUSED;
+      }
+      pending = this.#ask(key, q, pool);
+      this.#inflight.set(key, pending);
+      void pending.finally(() => this.#inflight.delete(key));
+    }
+    return pending;
+  }
+
+  #prefetch(key: string, q: Question, pool: UpstreamPool): void {
+    if (this.#inflight.has(key) || this.#inflight.size >= this.#o.config.maxConcurrent) return;
+    this.cacheStats.prefetches++;
+    this.#cache.markPrefetching(key, true);
+    const pending = this.#ask(key, q, pool);
+    this.#inflight.set(key, pending);
+    void pending.finally(() => {
+      this.#inflight.delete(key);
+      this.#cache.markPrefetching(key, false);
+    });
+  }
+
+  async #ask(key: string, q: Question, pool: UpstreamPool): Promise<Reply> {
+    let exchanged: Exchanged;
+    try {
+      exchanged = await this.#exchange(q, pool);
+    } catch (err) {
+      if (!(err instanceof ExchangeError) && !(err instanceof AllDownError)) throw err;
+      return this.#cache.stale(key) ?? SERVFAIL;
+    }
+    if (exchanged.message.questionEnd !== HEADER_SIZE + nameOctets(q.name) + 4) return SERVFAIL;
+    const converted = convertReply(exchanged);
+    if (converted.reply.rcode === RCODE.SERVFAIL) {
+      // An upstream that cannot answer now: an older answer beats none (RFC 8767).
+      return this.#cache.stale(key) ?? converted.reply;
+    }
+    this.#cache.put(key, converted.reply, converted.ttlOffsets, converted.ttls, converted.negativeTtl);
+    return converted.reply;
+  }
+
+  async #exchange(q: Question, pool: UpstreamPool): Promise<Exchanged> {
+    const order = pool.order().slice(0, MAX_ATTEMPTS);
+    if (order.length === 0) throw new AllDownError();
+    let lastError: unknown = null;
+    for (const state of order) {
+      const label = state.upstream.label;
+      const timeout = state.timeoutMs(pool.timing);
+      this.stats.upstream(label).requests++;
+      const started = performance.now();
+      try {
+        let ex = this.#o.config.forceTcp ? await this.#transport.tcp(state.upstream, q, timeout) : await this.#transport.udp(state.upstream, q, timeout);
+        if ((ex.message.flags & FLAG.TC) !== 0 && !this.#o.config.forceTcp) ex = await this.#transport.tcp(state.upstream, q, timeout);
+        const rtt = performance.now() - started;
+        pool.succeeded(state, rtt);
+        this.stats.observe(label, rcodeName(ex.message.rcode), rtt / 1000);
+        return ex;
+      } catch (err) {
+        if (!(err instanceof ExchangeError)) throw err;
+        pool.failed(state, err);
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
+  close(): void {
+    for (const pool of this.#pools) pool.close();
+    this.#transport.close();
+  }
+}
+
+class AllDownError extends Error {
+  override name = 'AllDownError';
+}
+
+/** The cluster zone as the chaser and autopath see it. */
+export interface SectionsHandler extends Handler {
+  sections(name: string, type: number): Sections | null;
+}
+
+/**
+ * ExternalName services whose CNAME leaves the cluster zone: the zone's reply (the CNAME chain)
+ * with the target resolved upstream and appended, so the client gets the chain whole.
+ */
+export class ExternalNameChaser implements Handler {
+  readonly name: string;
+  readonly #zone: SectionsHandler;
+  readonly #forwarder: Forwarder;
+
+  constructor(zone: SectionsHandler, forwarder: Forwarder) {
+    this.#zone = zone;
+    this.#forwarder = forwarder;
+    this.name = zone.name;
+  }
+
+  sections(name: string, type: number): Sections | null {
+    return this.#zone.sections(name, type);
+  }
+
+  serve(query: Query, context: RequestContext): Reply | null | Promise<Reply | null> {
+    const reply = this.#zone.serve(query, context);
+    if (reply === null || reply instanceof Promise || reply.chase === undefined) return reply;
+    return this.#chase(query, reply, reply.chase);
+  }
+
+  async #chase(query: Query, zoneReply: Reply, target: string): Promise<Reply> {
+    const upstreamReply = await this.#forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false);
+    if (upstreamReply.rcode !== RCODE.NOERROR && upstreamReply.rcode !== RCODE.NXDOMAIN) return zoneReply;
+    const sections = this.#zone.sections(query.name, query.type);
+    if (!sections) return zoneReply;
+    let found: ReturnType<typeof recordsOf>;
+    try {
+      found = recordsOf(target, query.type, upstreamReply);
+    } catch {
+      return zoneReply;
+    }
+    return encodeRecords(query.name, upstreamReply.rcode, [...sections.answer, ...found.answer], found.authority, [], false);
+  }
+}

@@ -1,0 +1,196 @@
+// A scriptable upstream DNS server on loopback (UDP and TCP on one port) for the forwarder's
+// tests: answers, NXDOMAIN with an SOA, truncation over UDP, silence, slowness, SERVFAIL, garbage,
+// and spoofed replies (wrong ID, wrong question, wrong source port) sent before the real one.
+// It records every query it receives.
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { FLAG, HEADER_SIZE, RCODE, TYPE } from '../../src/dns/constants.ts';
+import { decodeName } from '../../src/dns/query.ts';
+import { ReplyWriter, type WireRecord } from '../../src/dns/writer.ts';
+
+export type Behaviour =
+  | { readonly kind: 'answer'; readonly records: readonly WireRecord[]; readonly delayMs?: number }
+  | { readonly kind: 'nxdomain'; readonly soaTtl?: number; readonly minimum?: number }
+  | { readonly kind: 'nodata'; readonly soaTtl?: number; readonly minimum?: number }
+  | { readonly kind: 'truncate'; readonly records: readonly WireRecord[] }
+  | { readonly kind: 'silent' }
+  | { readonly kind: 'servfail' }
+  | { readonly kind: 'garbage' }
+  | { readonly kind: 'spoof'; readonly how: 'id' | 'question' | 'source' | 'garbage'; readonly records: readonly WireRecord[] };
+
+export interface Received {
+  readonly name: string;
+  readonly type: number;
+  readonly transport: 'udp' | 'tcp';
+  readonly id: number;
+  readonly flags: number;
+  readonly sourcePort: number;
+  readonly hasOpt: boolean;
+}
+
+function soa(zone: string, ttl: number, minimum: number): WireRecord {
+  return { name: zone, type: TYPE.SOA, ttl, mname: `ns1.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum };
+}
+
+/** The reply to `request` (a query) with `rcode` and sections; `tc` for a truncated UDP reply. */
+function reply(request: Buffer, qname: string, rcode: number, answer: readonly WireRecord[], authority: readonly WireRecord[], tc = false): Buffer {
+  const questionEnd = decodeName(request, HEADER_SIZE)!.end + 4;
+  const writer = new ReplyWriter(qname);
+  if (!tc) {
+    for (const rr of answer) writer.record(rr);
+    for (const rr of authority) writer.record(rr);
+  }
+  const body = writer.bytes();
+  const hasOpt = request.readUInt16BE(10) > 0;
+  const out = Buffer.alloc(questionEnd + body.length + (hasOpt ? 11 : 0));
+  out.writeUInt16BE(request.readUInt16BE(0), 0);
+  out.writeUInt16BE(FLAG.QR | FLAG.RD | FLAG.RA | (tc ? FLAG.TC : 0) | rcode, 2);
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(tc ? 0 : answer.length, 6);
+  out.writeUInt16BE(tc ? 0 : authority.length, 8);
+  out.writeUInt16BE(hasOpt ? 1 : 0, 10);
+  // Echo the question in a different case, as 0x20-randomising servers do.
+  request.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  for (let i = HEADER_SIZE; i < questionEnd - 4; i++) if (out[i]! >= 0x61 && out[i]! <= 0x7a && i % 2 === 0) out[i] = out[i]! - 0x20;
+  out.set(body, questionEnd);
+  if (hasOpt) {
+    const at = questionEnd + body.length;
+    out[at] = 0;
+    out.writeUInt16BE(TYPE.OPT, at + 1);
+    out.writeUInt16BE(4096, at + 3);
+  }
+  return out;
+}
+
+export class FakeUpstream {
+  readonly received: Received[] = [];
+  readonly behaviours = new Map<string, Behaviour>();
+  /** What names nobody scripted get. */
+  fallback: Behaviour = { kind: 'nxdomain' };
+  readonly #udp: UdpSocket;
+  readonly #tcp: Server;
+  readonly #spoofer: UdpSocket;
+  readonly #connections = new Set<Socket>();
+  #port = 0;
+  tcpConnections = 0;
+
+  private constructor() {
+    this.#udp = createSocket('udp4');
+    this.#spoofer = createSocket('udp4');
+    this.#tcp = createServer((socket) => this.#serveTcp(socket));
+  }
+
+  static async start(): Promise<FakeUpstream> {
+    const up = new FakeUpstream();
+    await new Promise<void>((resolve) => up.#udp.bind(0, '127.0.0.1', resolve));
+    up.#port = (up.#udp.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => up.#tcp.listen(up.#port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => up.#spoofer.bind(0, '127.0.0.1', resolve));
+    up.#udp.on('message', (msg, rinfo) => up.#serveUdp(msg, rinfo.port));
+    return up;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.#port}`;
+  }
+
+  set(name: string, behaviour: Behaviour): void {
+    this.behaviours.set(name.toLowerCase(), behaviour);
+  }
+
+  asked(name: string): Received[] {
+    return this.received.filter((r) => r.name === name.toLowerCase());
+  }
+
+  #parse(msg: Buffer, transport: 'udp' | 'tcp', sourcePort: number): { qname: string; type: number; behaviour: Behaviour } | null {
+    const name = msg.length > HEADER_SIZE ? decodeName(msg, HEADER_SIZE) : null;
+    if (!name || name.end + 4 > msg.length) return null;
+    const type = msg.readUInt16BE(name.end);
+    this.received.push({ name: name.name, type, transport, id: msg.readUInt16BE(0), flags: msg.readUInt16BE(2), sourcePort, hasOpt: msg.readUInt16BE(10) > 0 });
+    return { qname: name.name, type, behaviour: this.behaviours.get(name.name) ?? this.fallback };
+  }
+
+  #answer(msg: Buffer, qname: string, type: number, b: Behaviour, transport: 'udp' | 'tcp'): Buffer | null {
+    const zone = qname.split('.').slice(-2).join('.');
+    switch (b.kind) {
+      case 'answer':
+      case 'spoof':
+        return reply(msg, qname, RCODE.NOERROR, b.records.filter((r) => r.type === type || r.type === TYPE.CNAME), []);
+      case 'truncate':
+        return reply(msg, qname, RCODE.NOERROR, b.records, [], transport === 'udp');
+      case 'nxdomain':
+        return reply(msg, qname, RCODE.NXDOMAIN, [], [soa(zone, b.soaTtl ?? 300, b.minimum ?? 60)]);
+      case 'nodata':
+        return reply(msg, qname, RCODE.NOERROR, [], [soa(zone, b.soaTtl ?? 300, b.minimum ?? 60)]);
+      case 'servfail':
+        return reply(msg, qname, RCODE.SERVFAIL, [], []);
+      case 'garbage':
+        return Buffer.from('this is no DNS message at all');
+      case 'silent':
+        return null;
+    }
+  }
+
+  #serveUdp(msg: Buffer, port: number): void {
+    const parsed = this.#parse(msg, 'udp', port);
+    if (!parsed) return;
+    const { qname, type, behaviour } = parsed;
+    const out = this.#answer(msg, qname, type, behaviour, 'udp');
+    if (!out) return;
+    if (behaviour.kind === 'spoof') {
+      const fake = Buffer.from(out);
+      if (behaviour.how === 'id') fake.writeUInt16BE((fake.readUInt16BE(0) + 1) & 0xffff, 0);
+      if (behaviour.how === 'question') fake[HEADER_SIZE + 1] = fake[HEADER_SIZE + 1]! ^ 0x01;
+      if (behaviour.how === 'source') this.#spoofer.send(fake, port, '127.0.0.1');
+      else this.#udp.send(behaviour.how === 'garbage' ? Buffer.from([1, 2, 3, 4, 5]) : fake, port, '127.0.0.1');
+    }
+    const send = () => this.#udp.send(out, port, '127.0.0.1');
+    if (behaviour.kind === 'answer' && behaviour.delayMs) setTimeout(send, behaviour.delayMs).unref();
+    else if (behaviour.kind === 'spoof') setTimeout(send, 20).unref();
+    else send();
+  }
+
+  #serveTcp(socket: Socket): void {
+    this.tcpConnections++;
+    this.#connections.add(socket);
+    socket.on('close', () => this.#connections.delete(socket));
+    socket.on('error', () => {});
+    let buffered = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+        const msg = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
+        buffered = buffered.subarray(2 + msg.length);
+        const parsed = this.#parse(Buffer.from(msg), 'tcp', socket.remotePort ?? 0);
+        if (!parsed) continue;
+        const out = this.#answer(Buffer.from(msg), parsed.qname, parsed.type, parsed.behaviour, 'tcp');
+        if (!out) continue;
+        const frame = Buffer.alloc(2 + out.length);
+        frame.writeUInt16BE(out.length, 0);
+        out.copy(frame, 2);
+        const delay = parsed.behaviour.kind === 'answer' ? (parsed.behaviour.delayMs ?? 0) : 0;
+        if (delay > 0) setTimeout(() => socket.write(frame), delay).unref();
+        else socket.write(frame);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.#connections) s.destroy();
+    await new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
+    await new Promise<void>((resolve) => this.#udp.close(() => resolve()));
+    await new Promise<void>((resolve) => this.#spoofer.close(() => resolve()));
+  }
+}
+
+export function a(name: string, address: string, ttl = 300): WireRecord {
+  return { name, type: TYPE.A, ttl, address };
+}
+export function cname(name: string, target: string, ttl = 300): WireRecord {
+  return { name, type: TYPE.CNAME, ttl, target };
+}

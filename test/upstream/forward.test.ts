@@ -1,0 +1,324 @@
+// The forwarder against a scripted loopback upstream, through the real query processor: what goes
+// out (fresh IDs and ports, RD, our OPT), what is accepted (spoofed replies are not), TCP on TC
+// and kept connections, adaptive timeouts, down upstreams, coalescing, the concurrency cap, the
+// cache (countdown, negative caching, LRU, prefetch, serve-stale), stub domains and loops.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import type { ForwardConfig, HostPort } from '../../src/config.ts';
+import { TYPE } from '../../src/dns/constants.ts';
+import { startListeners } from '../../src/server/listen.ts';
+import { QueryProcessor } from '../../src/server/processor.ts';
+import { silentLogger } from '../../src/observe/log.ts';
+import { ExternalNameChaser, Forwarder } from '../../src/upstream/forward.ts';
+import type { Timing } from '../../src/upstream/upstreams.ts';
+import { KubernetesZone } from '../../src/zone/kubernetes.ts';
+import { indexOf, testCluster } from '../support/cluster.ts';
+import { buildQuery, decode } from '../support/dns.ts';
+import { a, cname, FakeUpstream } from '../support/upstream.ts';
+
+const FAST: Timing = { initialTimeoutMs: 150, minTimeoutMs: 20, maxTimeoutMs: 300, probeMs: 40, maxProbeMs: 160 };
+
+function hostPort(up: FakeUpstream): HostPort {
+  return { host: '127.0.0.1', port: up.port };
+}
+
+function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}): ForwardConfig {
+  return {
+    upstreams,
+    upstreamsFrom: '--upstream',
+    stubDomains: [],
+    policy: 'sequential',
+    forceTcp: false,
+    maxConcurrent: 1000,
+    cacheSize: 1000,
+    cacheSuccessTtl: 3600,
+    cacheDenialTtl: 30,
+    serveStaleMs: 3_600_000,
+    autopath: false,
+    ...extra,
+  };
+}
+
+interface Rig {
+  forwarder: Forwarder;
+  ask(name: string, type?: number, options?: { id?: number }): Promise<ReturnType<typeof decode>>;
+  clock: { now: number };
+}
+
+async function rig(t: { after: (fn: () => unknown) => void }, config: ForwardConfig, withZone = false): Promise<Rig> {
+  const clock = { now: 1_800_000_000_000 };
+  const forwarder = new Forwarder({ config, logger: silentLogger(), timing: FAST, now: () => clock.now });
+  t.after(() => forwarder.close());
+  const handlers = [];
+  if (withZone) {
+    const zone = new KubernetesZone({ index: indexOf(testCluster()), zone: 'cluster.local', ttl: 5, pods: 'verified' });
+    handlers.push(new ExternalNameChaser(zone, forwarder));
+  }
+  handlers.push(forwarder);
+  const processor = new QueryProcessor({ handlers });
+  return {
+    forwarder,
+    clock,
+    ask: async (name, type = TYPE.A, options = {}) => {
+      const out = await processor.process(buildQuery(name, type, { udpSize: 1232, ...options }), { protocol: 'udp', remoteAddress: '127.0.0.1' });
+      assert.ok(out, 'a reply');
+      return decode(out);
+    },
+  };
+}
+
+async function upstreamFor(t: { after: (fn: () => unknown) => void }): Promise<FakeUpstream> {
+  const up = await FakeUpstream.start();
+  t.after(() => up.close());
+  return up;
+}
+
+test('forwards with RD and our OPT, answers with RA and without AA, in the client case, without the upstream OPT', async (t) => {
+  const up = await upstreamFor(t);
+  up.set('www.example.com', { kind: 'answer', records: [cname('www.example.com', 'web.example.net', 600), a('web.example.net', '192.0.2.10', 300)] });
+  const { ask } = await rig(t, forwardConfig([hostPort(up)]));
+  const r = await ask('WWW.Example.COM', TYPE.A, { id: 4242 });
+  assert.equal(r.id, 4242);
+  assert.equal(r.rcode, 'NOERROR');
+  assert.equal(r.ra, true);
+  assert.equal(r.aa, false);
+  assert.equal(r.question, 'WWW.Example.COM. A');
+  // Owner names that point at the question take the client's case, as the question does.
+  assert.deepEqual(r.answer, ['WWW.Example.COM. 600 IN CNAME web.example.net.', 'web.example.net. 300 IN A 192.0.2.10']);
+  assert.equal(r.opts, 1, 'our OPT only');
+  const sent = up.asked('www.example.com')[0]!;
+  assert.equal(sent.flags & 0x0100, 0x0100, 'RD');
+  assert.equal(sent.hasOpt, true);
+});
+
+test('every upstream query has a fresh random ID and source port', async (t) => {
+  const up = await upstreamFor(t);
+  up.fallback = { kind: 'answer', records: [] };
+  const { ask } = await rig(t, forwardConfig([hostPort(up)], { cacheSize: 0 }));
+  for (let i = 0; i < 8; i++) await ask(`n${i}.example.com`);
+  const ids = new Set(up.received.map((r) => r.id));
+  const ports = new Set(up.received.map((r) => r.sourcePort));
+  assert.ok(ids.size >= 7, `ids ${[...ids]}`);
+  assert.ok(ports.size >= 7, `ports ${[...ports]}`);
+});
+
+for (const how of ['id', 'question', 'source', 'garbage'] as const) {
+  test(`a spoofed reply (${how}) is dropped and counted; the real one is taken`, async (t) => {
+    const up = await upstreamFor(t);
+    up.set('bank.example.com', { kind: 'spoof', how, records: [a('bank.example.com', '192.0.2.1')] });
+    const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)]));
+    const r = await ask('bank.example.com');
+    assert.deepEqual(r.answer, ['bank.example.com. 300 IN A 192.0.2.1']);
+    assert.equal(forwarder.stats.spoofedReplies, 1);
+  });
+}
+
+test('truncated over UDP: asked again over TCP, on one kept connection; --force-tcp never uses UDP', async (t) => {
+  const up = await upstreamFor(t);
+  const big = Array.from({ length: 5 }, (_, i) => a('big.example.com', `192.0.2.${i + 1}`));
+  up.set('big.example.com', { kind: 'truncate', records: big });
+  up.set('big2.example.com', { kind: 'truncate', records: [a('big2.example.com', '192.0.2.99')] });
+  const { ask } = await rig(t, forwardConfig([hostPort(up)]));
+  assert.equal((await ask('big.example.com')).answer.length, 5);
+  assert.equal((await ask('big2.example.com')).answer.length, 1);
+  assert.deepEqual(up.received.map((r) => r.transport), ['udp', 'tcp', 'udp', 'tcp']);
+  assert.equal(up.tcpConnections, 1, 'the TCP connection is reused');
+
+  const tcpOnly = await upstreamFor(t);
+  tcpOnly.fallback = { kind: 'answer', records: [a('x.example.com', '192.0.2.7')] };
+  const forced = await rig(t, forwardConfig([hostPort(tcpOnly)], { forceTcp: true }));
+  await forced.ask('x.example.com');
+  await forced.ask('y.example.com');
+  assert.deepEqual(tcpOnly.received.map((r) => r.transport), ['tcp', 'tcp']);
+});
+
+test('identical questions in flight become one upstream query; over --max-concurrent is REFUSED and counted', async (t) => {
+  const up = await upstreamFor(t);
+  up.fallback = { kind: 'answer', records: [a('slow.example.com', '192.0.2.5')], delayMs: 80 };
+  const { ask } = await rig(t, forwardConfig([hostPort(up)]));
+  const replies = await Promise.all(Array.from({ length: 5 }, () => ask('slow.example.com')));
+  assert.ok(replies.every((r) => r.answer.length === 1));
+  assert.equal(up.asked('slow.example.com').length, 1);
+
+  const capped = await rig(t, forwardConfig([hostPort(up)], { maxConcurrent: 1 }));
+  const [first, second] = await Promise.all([capped.ask('one.example.com'), capped.ask('two.example.com')]);
+  assert.equal(first.rcode, 'NOERROR');
+  assert.equal(second.rcode, 'REFUSED');
+  assert.equal(capped.forwarder.stats.maxConcurrentRejects, 1);
+});
+
+test('a silent upstream times out, the next one answers; two failures mark it down, probes bring it back', async (t) => {
+  const dead = await upstreamFor(t);
+  const good = await upstreamFor(t);
+  dead.fallback = { kind: 'silent' };
+  good.fallback = { kind: 'answer', records: [a('q.example.com', '192.0.2.8')] };
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead), hostPort(good)], { cacheSize: 0 }));
+  assert.equal((await ask('q1.example.com')).rcode, 'NOERROR');
+  assert.equal((await ask('q2.example.com')).rcode, 'NOERROR');
+  const toDead = dead.received.filter((r) => r.name.startsWith('q')).length;
+  assert.equal(toDead, 2, 'tried first both times (sequential), timed out both times');
+  // Down now: skipped, no waiting.
+  await ask('q3.example.com');
+  assert.equal(dead.received.filter((r) => r.name.startsWith('q')).length, 2);
+  const deadStats = forwarder.stats.upstreams.get(`127.0.0.1:${dead.port}`)!;
+  assert.equal(deadStats.requests, 2);
+  // Probes fail while it stays silent; once it answers, a probe (". NS") finds it and it is used again.
+  await new Promise((r) => setTimeout(r, 500)); // a probe waits up to maxTimeoutMs (300) for its answer
+  assert.ok(deadStats.healthcheckFailures >= 1);
+  dead.fallback = { kind: 'answer', records: [] };
+  const deadline = Date.now() + 3_000;
+  while (dead.received.filter((r) => r.name.startsWith('q')).length === 2 && Date.now() < deadline) {
+    await ask(`q${Math.floor(Math.random() * 1e9)}.example.com`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  assert.ok(dead.received.some((r) => r.name === '' && r.type === TYPE.NS), 'probed with . NS');
+  assert.ok(dead.received.filter((r) => r.name.startsWith('q')).length > 2, 'asked again once back');
+});
+
+test('with every upstream down: SERVFAIL at once, without asking anyone', async (t) => {
+  const dead = await upstreamFor(t);
+  dead.fallback = { kind: 'silent' };
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead)], { cacheSize: 0 }));
+  await ask('a1.example.com');
+  await ask('a2.example.com');
+  const before = dead.received.filter((r) => r.name.startsWith('a')).length;
+  const r = await ask('a3.example.com');
+  assert.equal(r.rcode, 'SERVFAIL');
+  assert.equal(dead.received.filter((r) => r.name.startsWith('a')).length, before);
+  assert.equal(forwarder.stats.healthcheckBroken, 1);
+});
+
+test('the cache: TTLs count down, NXDOMAIN kept for the SOA minimum capped by --cache-denial-ttl, no SOA no caching', async (t) => {
+  const up = await upstreamFor(t);
+  up.set('c.example.com', { kind: 'answer', records: [a('c.example.com', '192.0.2.3', 300)] });
+  up.set('nx.example.com', { kind: 'nxdomain', soaTtl: 3600, minimum: 600 });
+  const { ask, clock, forwarder } = await rig(t, forwardConfig([hostPort(up)], { cacheDenialTtl: 30 }));
+  await ask('c.example.com');
+  clock.now += 100_000;
+  const cached = await ask('c.example.com');
+  assert.deepEqual(cached.answer, ['c.example.com. 200 IN A 192.0.2.3']);
+  assert.equal(up.asked('c.example.com').length, 1);
+  clock.now += 201_000;
+  await ask('c.example.com');
+  assert.equal(up.asked('c.example.com').length, 2, 'expired: asked again');
+
+  const nx = await ask('nx.example.com');
+  assert.equal(nx.rcode, 'NXDOMAIN');
+  assert.equal(nx.authority.length, 1);
+  clock.now += 29_000;
+  assert.equal((await ask('nx.example.com')).rcode, 'NXDOMAIN');
+  assert.equal(up.asked('nx.example.com').length, 1, 'denial cached');
+  clock.now += 2_000;
+  await ask('nx.example.com');
+  assert.equal(up.asked('nx.example.com').length, 2, 'capped at 30 s, not the SOA 600 s');
+  assert.ok(forwarder.cacheStats.hits.success >= 1 && forwarder.cacheStats.hits.denial >= 1);
+
+  up.set('servfail.example.com', { kind: 'servfail' });
+  await ask('servfail.example.com');
+  await ask('servfail.example.com');
+  assert.equal(up.asked('servfail.example.com').length, 2, 'SERVFAIL is not cached');
+});
+
+test('LRU eviction at --cache-size is counted; popular entries are prefetched before they expire', async (t) => {
+  const up = await upstreamFor(t);
+  up.fallback = { kind: 'answer', records: [] };
+  for (const n of ['e1', 'e2', 'e3', 'hot']) up.set(`${n}.example.com`, { kind: 'answer', records: [a(`${n}.example.com`, '192.0.2.4', 100)] });
+  const { ask, clock, forwarder } = await rig(t, forwardConfig([hostPort(up)], { cacheSize: 2 }));
+  await ask('e1.example.com');
+  await ask('e2.example.com');
+  await ask('e3.example.com');
+  assert.equal(forwarder.cacheStats.evictions.success, 1);
+  assert.equal(forwarder.cacheStats.entries.success, 2);
+  await ask('e1.example.com');
+  assert.equal(up.asked('e1.example.com').length, 2, 'e1 was evicted');
+
+  await ask('hot.example.com');
+  for (let i = 0; i < 3; i++) await ask('hot.example.com');
+  clock.now += 95_000; // 5 s of 100 left
+  await ask('hot.example.com');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(forwarder.cacheStats.prefetches, 1);
+  assert.equal(up.asked('hot.example.com').length, 2, 'refreshed in the background');
+});
+
+test('serve-stale: with every upstream failing, an expired answer is served with TTL 30, within --serve-stale', async (t) => {
+  const up = await upstreamFor(t);
+  up.set('stale.example.com', { kind: 'answer', records: [a('stale.example.com', '192.0.2.30', 60)] });
+  const { ask, clock, forwarder } = await rig(t, forwardConfig([hostPort(up)], { serveStaleMs: 600_000 }));
+  await ask('stale.example.com');
+  up.fallback = { kind: 'silent' };
+  up.set('stale.example.com', { kind: 'silent' });
+  clock.now += 120_000;
+  const stale = await ask('stale.example.com');
+  assert.deepEqual(stale.answer, ['stale.example.com. 30 IN A 192.0.2.30']);
+  assert.equal(forwarder.cacheStats.servedStale, 1);
+  clock.now += 700_000;
+  assert.equal((await ask('stale.example.com')).rcode, 'SERVFAIL', 'past --serve-stale');
+});
+
+test('stub domains: the longest matching domain picks the upstreams', async (t) => {
+  const main = await upstreamFor(t);
+  const corp = await upstreamFor(t);
+  const lab = await upstreamFor(t);
+  for (const up of [main, corp, lab]) up.fallback = { kind: 'answer', records: [] };
+  const { ask } = await rig(
+    t,
+    forwardConfig([hostPort(main)], {
+      stubDomains: [
+        { domain: 'corp.example', upstreams: [hostPort(corp)] },
+        { domain: 'lab.corp.example', upstreams: [hostPort(lab)] },
+      ],
+    }),
+  );
+  await ask('www.example.org');
+  await ask('git.corp.example');
+  await ask('ci.lab.corp.example');
+  await ask('corp.example');
+  assert.deepEqual(main.received.map((r) => r.name), ['www.example.org']);
+  assert.deepEqual(corp.received.map((r) => r.name), ['git.corp.example', 'corp.example']);
+  assert.deepEqual(lab.received.map((r) => r.name), ['ci.lab.corp.example']);
+});
+
+test('ExternalName CNAMEs that leave the zone are chased upstream and the chain returned whole', async (t) => {
+  const up = await upstreamFor(t);
+  up.set('www.example.com', { kind: 'answer', records: [a('www.example.com', '192.0.2.80', 120)] });
+  const { ask } = await rig(t, forwardConfig([hostPort(up)]), true);
+  const r = await ask('ext.testns.svc.cluster.local');
+  assert.equal(r.rcode, 'NOERROR');
+  assert.deepEqual(r.answer, ['ext.testns.svc.cluster.local. 5 IN CNAME www.example.com.', 'www.example.com. 120 IN A 192.0.2.80']);
+  // In-zone targets still come from the index alone.
+  const inZone = await ask('ext-in.testns.svc.cluster.local');
+  assert.deepEqual(inZone.answer, ['ext-in.testns.svc.cluster.local. 5 IN CNAME svc1.testns.svc.cluster.local.', 'svc1.testns.svc.cluster.local. 5 IN A 10.96.1.1']);
+  assert.equal(up.asked('svc1.testns.svc.cluster.local').length, 0);
+});
+
+test('a forwarding loop is found with a probe, logged, and that upstream dropped, without exiting', async (t) => {
+  // The "upstream" relays everything to our own server, as a node resolv.conf pointing at the
+  // cluster DNS would.
+  const relay = createSocket('udp4');
+  t.after(() => relay.close());
+  await new Promise<void>((resolve) => relay.bind(0, '127.0.0.1', resolve));
+  const lines: string[] = [];
+  const logger = silentLogger();
+  const forwarder = new Forwarder({
+    config: forwardConfig([{ host: '127.0.0.1', port: relay.address().port }]),
+    logger: Object.assign(Object.create(logger), { child: () => ({ ...logger, error: (_: unknown, msg: string) => lines.push(msg), warn: () => {}, info: () => {} }) }),
+    timing: FAST,
+  });
+  t.after(() => forwarder.close());
+  const processor = new QueryProcessor({ handlers: [forwarder] });
+  const listeners = await startListeners([{ host: '127.0.0.1', port: 0 }], processor);
+  t.after(() => listeners.close());
+  const ours = listeners.addresses()[0]!;
+  relay.on('message', (msg) => relay.send(msg, ours.port, '127.0.0.1'));
+  forwarder.start();
+  const deadline = Date.now() + 2_000;
+  while (lines.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 100)); // the probe may come round more than once: one line
+  assert.equal(lines.filter((l) => /forwarding loop/.test(l)).length, 1, lines.join(' | '));
+  // The looping upstream is no longer asked: SERVFAIL (nothing left), and we are still here.
+  const out = await processor.process(buildQuery('example.com', TYPE.A), { protocol: 'udp', remoteAddress: '127.0.0.1' });
+  assert.equal(decode(out!).rcode, 'SERVFAIL');
+  assert.ok(lines.some((l) => /every upstream is down/.test(l)));
+});
