@@ -176,9 +176,12 @@ function hostPortList(flag: string, list: string): HostPort[] {
 
 /** Whether sending to `to` would reach one of our own listeners (a loop, never a forward). */
 function isOwnListener(to: HostPort, listen: readonly HostPort[]): boolean {
-  const local = (host: string) => host.startsWith('127.') || host === '::1';
+  const v4Local = to.host.startsWith('127.');
+  const v6Local = to.host === '::1';
   return listen.some(
-    (l) => l.port === to.port && (l.host === to.host || ((l.host === '' || l.host === '0.0.0.0' || l.host === '::') && local(to.host))),
+    (l) =>
+      l.port === to.port &&
+      (l.host === to.host || (l.host === '0.0.0.0' && v4Local) || ((l.host === '' || l.host === '::') && (v4Local || v6Local))),
   );
 }
 

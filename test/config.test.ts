@@ -133,3 +133,53 @@ test('--udp-recv-buffer: bytes, Ki or Mi, within 64Ki..64Mi', () => {
   assert.equal(run(['--udp-recv-buffer', '512Ki']).udpReceiveBuffer, 512 * 1024);
   for (const bad of ['1Ki', '65Mi', 'lots', '-5', '1.5Mi']) assert.equal(failure(['--udp-recv-buffer', bad]).flag, '--udp-recv-buffer', bad);
 });
+
+test('forwarding: --upstream, else resolv.conf nameservers, never our own listeners', () => {
+  const resolv = (text: string) => (path: string) => {
+    if (path === '/etc/resolv.conf' || path === '/r') return text;
+    throw new Error('ENOENT');
+  };
+  const parse = (argv: string[], text = 'nameserver 10.0.0.2\nnameserver 10.0.0.3 # comment\nsearch a.b\noptions ndots:5\n') => {
+    const result = parseConfig(argv, {}, exists, resolv(text));
+    assert.equal(result.kind, 'run');
+    return (result as { config: Config }).config.forward;
+  };
+  assert.deepEqual(parse([]).upstreams, [{ host: '10.0.0.2', port: 53 }, { host: '10.0.0.3', port: 53 }]);
+  assert.equal(parse([]).upstreamsFrom, '/etc/resolv.conf');
+  assert.deepEqual(parse(['--upstream', '192.0.2.1,192.0.2.2:5300']).upstreams, [{ host: '192.0.2.1', port: 53 }, { host: '192.0.2.2', port: 5300 }]);
+  assert.deepEqual(parse(['--resolv-conf', '/r'], 'nameserver ::1\n').upstreams, [{ host: '::1', port: 53 }]);
+  // Our own listener in resolv.conf (a node pointing at the cluster DNS) is left out, not a loop.
+  assert.deepEqual(parse(['--listen', ':53'], 'nameserver 127.0.0.1\nnameserver 10.0.0.9\n').upstreams, [{ host: '10.0.0.9', port: 53 }]);
+  assert.throws(() => parseConfig(['--listen', '127.0.0.1:5353', '--upstream', '127.0.0.1:5353'], {}, exists, resolv('')), /--upstream: 127\.0\.0\.1:5353 is one of our own --listen addresses/);
+  assert.throws(() => parseConfig(['--resolv-conf', '/missing.conf'], {}, exists, resolv('')), /--resolv-conf: cannot read \/missing\.conf/);
+  // No resolv.conf at all (a bare container): no upstreams, no error.
+  assert.deepEqual(parseConfig([], {}, exists, () => { throw new Error('ENOENT'); }).kind, 'run');
+  const d = parse([]);
+  assert.deepEqual(
+    { policy: d.policy, forceTcp: d.forceTcp, maxConcurrent: d.maxConcurrent, cacheSize: d.cacheSize, cacheSuccessTtl: d.cacheSuccessTtl, cacheDenialTtl: d.cacheDenialTtl, serveStaleMs: d.serveStaleMs, autopath: d.autopath },
+    { policy: 'random', forceTcp: false, maxConcurrent: 1000, cacheSize: 10_000, cacheSuccessTtl: 3600, cacheDenialTtl: 30, serveStaleMs: 3_600_000, autopath: false },
+  );
+  const o = parse(['--upstream-policy', 'round_robin', '--force-tcp', '--max-concurrent', '50', '--cache-size', '0', '--cache-success-ttl', '60', '--cache-denial-ttl', '5', '--serve-stale', '30m', '--autopath']);
+  assert.deepEqual(
+    { policy: o.policy, forceTcp: o.forceTcp, maxConcurrent: o.maxConcurrent, cacheSize: o.cacheSize, cacheSuccessTtl: o.cacheSuccessTtl, cacheDenialTtl: o.cacheDenialTtl, serveStaleMs: o.serveStaleMs, autopath: o.autopath },
+    { policy: 'round_robin', forceTcp: true, maxConcurrent: 50, cacheSize: 0, cacheSuccessTtl: 60, cacheDenialTtl: 5, serveStaleMs: 1_800_000, autopath: true },
+  );
+  assert.deepEqual(parse(['--stub-domain', 'Corp.Example.=10.1.0.1,10.1.0.2:5353', '--stub-domain', 'lab.corp.example=10.2.0.1']).stubDomains, [
+    { domain: 'corp.example', upstreams: [{ host: '10.1.0.1', port: 53 }, { host: '10.1.0.2', port: 5353 }] },
+    { domain: 'lab.corp.example', upstreams: [{ host: '10.2.0.1', port: 53 }] },
+  ]);
+  for (const [argv, flag] of [
+    [['--upstream-policy', 'fastest'], '--upstream-policy'],
+    [['--max-concurrent', '0'], '--max-concurrent'],
+    [['--cache-size', '-1'], '--cache-size'],
+    [['--cache-success-ttl', '0'], '--cache-success-ttl'],
+    [['--cache-denial-ttl', 'long'], '--cache-denial-ttl'],
+    [['--serve-stale', '2w'], '--serve-stale'],
+    [['--stub-domain', 'corp.example'], '--stub-domain'],
+    [['--stub-domain', 'bad..domain=10.0.0.1'], '--stub-domain'],
+    [['--stub-domain', 'corp.example=host.name'], '--stub-domain'],
+    [['--upstream', 'resolver.example'], '--upstream'],
+  ] as const) {
+    assert.equal(failure([...argv]).flag, flag, argv.join(' '));
+  }
+});

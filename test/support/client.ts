@@ -6,9 +6,11 @@ import { execFile } from 'node:child_process';
 import type { HostPort } from '../../src/config.ts';
 
 /** Sends one datagram; resolves with the reply, or null when none came within the timeout. */
-export function queryUdp(server: HostPort, message: Buffer, timeoutMs = 2_000): Promise<Buffer | null> {
+export function queryUdp(server: HostPort, message: Buffer, timeoutMs = 2_000, from?: string): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
+    // `from`: another loopback source address (127.0.0.2), to be a different client.
+    if (from !== undefined) socket.bind(0, from);
     const timer = setTimeout(() => {
       socket.close();
       resolve(null);

@@ -1,0 +1,91 @@
+// The real server forwarding to a scripted loopback upstream: names outside the zone over UDP
+// and TCP, and autopath, where a client with a pod's search list (ndots:5) gets an external name
+// in one query.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUNDLED_EXAMPLE } from '../../src/config.ts';
+import { TYPE } from '../../src/dns/constants.ts';
+import { queryTcp, queryUdp } from '../support/client.ts';
+import { buildQuery, decode } from '../support/dns.ts';
+import { startServer, type ServerProcess } from '../support/process.ts';
+import { a, FakeUpstream } from '../support/upstream.ts';
+
+/** The bundled example plus a pod in `shop` whose IP is 127.0.0.1: the test client is that pod. */
+function manifestsWithClientPod(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cdns-forward-'));
+  writeFileSync(join(dir, 'cluster.yaml'), readFileSync(BUNDLED_EXAMPLE));
+  writeFileSync(
+    join(dir, 'client.yaml'),
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: shop}\nstatus: {phase: Running, podIP: 127.0.0.1, podIPs: [{ip: 127.0.0.1}], conditions: [{type: Ready, status: "True"}]}\n',
+  );
+  return dir;
+}
+
+/** A stub resolver as glibc/musl run it: ndots, then the search list, stopping at the first answer that is not NXDOMAIN. */
+async function resolveLikeAPod(server: ServerProcess, name: string, type: number, search: string[], ndots: number, from?: string) {
+  const dots = name.split('.').length - 1;
+  const candidates = dots >= ndots ? [name, ...search.map((s) => `${name}.${s}`)] : [...search.map((s) => `${name}.${s}`), name];
+  let asked = 0;
+  for (const candidate of candidates) {
+    asked++;
+    const raw = await queryUdp(server.dns, buildQuery(candidate, type), 2_000, from);
+    assert.ok(raw);
+    const reply = decode(raw);
+    if (reply.rcode !== 'NXDOMAIN') return { reply, asked };
+  }
+  return { reply: null, asked };
+}
+
+test('names outside the zone are forwarded over UDP and TCP; cluster names never are', async (t) => {
+  const up = await FakeUpstream.start();
+  t.after(() => up.close());
+  up.set('www.example.com', { kind: 'answer', records: [a('www.example.com', '192.0.2.44', 120)] });
+  const server = await startServer(['--manifests', BUNDLED_EXAMPLE, '--upstream', up.address]);
+  t.after(() => server.stop());
+
+  const udp = decode((await queryUdp(server.dns, buildQuery('www.example.com', TYPE.A)))!);
+  assert.equal(udp.rcode, 'NOERROR');
+  assert.equal(udp.ra, true);
+  assert.deepEqual(udp.answer, ['www.example.com. 120 IN A 192.0.2.44']);
+  const tcp = decode(await queryTcp(server.dns, buildQuery('nothere.example.com', TYPE.A)));
+  assert.equal(tcp.rcode, 'NXDOMAIN');
+  assert.equal(tcp.authority.length, 1, 'the upstream SOA comes along');
+  const cluster = decode((await queryUdp(server.dns, buildQuery('nope.shop.svc.cluster.local', TYPE.A)))!);
+  assert.equal(cluster.rcode, 'NXDOMAIN');
+  assert.equal(cluster.aa, true);
+  assert.equal(up.received.filter((r) => r.name.endsWith('cluster.local')).length, 0);
+  const metrics = await (await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`)).text();
+  assert.match(metrics, new RegExp(`coredns_forward_requests_total\\{to="127\\.0\\.0\\.1:${up.port}"\\} [1-9]`));
+  assert.match(metrics, /^coredns_cache_misses_total\{server="dns:\/\/127\.0\.0\.1:\d+",zones="\.",view=""\} [1-9]/m);
+});
+
+test('--autopath: a pod resolving an external name with its search list gets it in one query', async (t) => {
+  const up = await FakeUpstream.start();
+  t.after(() => up.close());
+  up.set('api.example.com', { kind: 'answer', records: [a('api.example.com', '192.0.2.55', 60)] });
+  const server = await startServer(['--manifests', manifestsWithClientPod(), '--upstream', up.address, '--autopath']);
+  t.after(() => server.stop());
+  const search = ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];
+
+  const { reply, asked } = await resolveLikeAPod(server, 'api.example.com', TYPE.A, search, 5);
+  assert.equal(asked, 1, 'one round trip');
+  assert.ok(reply);
+  assert.deepEqual(reply.answer, [
+    'api.example.com.shop.svc.cluster.local. 5 IN CNAME api.example.com.',
+    'api.example.com. 60 IN A 192.0.2.55',
+  ]);
+  assert.deepEqual(up.received.map((r) => r.name).filter((n) => n.startsWith('api')), ['api.example.com']);
+
+  // A service of another namespace through the second search domain, also in one query.
+  const cross = await resolveLikeAPod(server, 'cache.data', TYPE.A, search, 5);
+  assert.equal(cross.asked, 1);
+  assert.deepEqual(cross.reply?.answer, ['cache.data.shop.svc.cluster.local. 5 IN CNAME cache.data.svc.cluster.local.', 'cache.data.svc.cluster.local. 5 IN A 10.96.20.30']);
+
+  // A client that is not a pod of `shop` walks its search list as without autopath.
+  const stranger = await resolveLikeAPod(server, 'api.example.com', TYPE.A, search, 5, '127.0.0.2');
+  assert.equal(stranger.asked, 4);
+  assert.deepEqual(stranger.reply?.answer, ['api.example.com. 60 IN A 192.0.2.55']);
+});
