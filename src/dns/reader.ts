@@ -4,7 +4,7 @@
 // pointers, 255 octets).
 import { CLASS, HEADER_SIZE, TYPE } from './constants.ts';
 import { decodeName } from './query.ts';
-import type { WireRecord } from './writer.ts';
+import { canonicalIPv6, type WireRecord } from './writer.ts';
 
 export interface RecordSpan {
   /** Owner, lower-cased presentation form. */
@@ -103,7 +103,8 @@ export function decodeRecord(msg: Buffer, rr: RecordSpan, owner = rr.name): Wire
       if (end - at !== 16) fail('AAAA RDATA is not 16 octets');
       const groups: string[] = [];
       for (let i = 0; i < 16; i += 2) groups.push(msg.readUInt16BE(at + i).toString(16));
-      return { name: owner, type: TYPE.AAAA, ttl, address: groups.join(':') };
+      const address = groups.join(':');
+      return { name: owner, type: TYPE.AAAA, ttl, address: canonicalIPv6(address) ?? address };
     }
     case TYPE.CNAME:
     case TYPE.PTR:
@@ -138,6 +139,6 @@ export function decodeRecord(msg: Buffer, rr: RecordSpan, owner = rr.name): Wire
     }
     default:
       // RFC 3597: other types are never compressed, so their RDATA travels as it is.
-      return { name: owner, type: rr.type, ttl, rdata: Uint8Array.prototype.slice.call(msg, at, end) };
+      return { name: owner, type: rr.type, ttl, rdata: new Uint8Array(msg.subarray(at, end)) };
   }
 }
