@@ -178,7 +178,7 @@ export class UpstreamPool {
     if (state.loop) return true;
     const started = performance.now();
     try {
-      await this.#o.transport.udp(state.upstream, { name: '', type: TYPE.NS, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }, this.#timing.maxTimeoutMs);
+      await this.#o.transport.udp(state.upstream, { name: '', type: TYPE.NS, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }, this.#timing.initialTimeoutMs);
       this.succeeded(state, performance.now() - started);
       return true;
     } catch (err) {

@@ -15,6 +15,7 @@ import { TYPE } from '../../src/dns/constants.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { buildQuery, decode } from '../support/dns.ts';
 import { FakeApiServer, namespace, service } from '../support/apiserver.ts';
+import { a, FakeUpstream, type Behaviour } from '../support/upstream.ts';
 
 const STABLE = 10;
 const CHURN = 6;
@@ -48,6 +49,15 @@ function seededRandom(seed: number): () => number {
 test('chaos: API faults and garbage packets while a client keeps asking; no answer is ever wrong', { timeout: 60_000 }, async (t) => {
   const api = await FakeApiServer.start({ bookmarkIntervalMs: 200 });
   t.after(() => api.close());
+  // The upstream for names outside the cluster: short TTLs, so the cache has to go back to it
+  // while it misbehaves.
+  const upstream = await FakeUpstream.start();
+  t.after(() => upstream.close());
+  const EXTERNAL = 4;
+  const externalAnswers = () => {
+    for (let i = 0; i < EXTERNAL; i++) upstream.set(`ext-${i}.example.com`, { kind: 'answer', records: [a(`ext-${i}.example.com`, `192.0.2.${i + 1}`, 1)] });
+  };
+  externalAnswers();
   api.apply(namespace('chaos'));
   for (let i = 0; i < STABLE; i++) api.apply(service('chaos', `stable-${i}`, { clusterIP: `10.96.50.${i + 1}` }));
 
@@ -66,7 +76,7 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
   setChurn('newcomer', null);
 
   const parsed = parseConfig(
-    ['--kubeconfig', api.writeKubeconfig(), '--listen', '127.0.0.1:0', '--health', 'off', '--ready', 'off', '--metrics', 'off', '--log-level', 'silent', '--resolv-conf', '/dev/null'],
+    ['--kubeconfig', api.writeKubeconfig(), '--listen', '127.0.0.1:0', '--health', 'off', '--ready', 'off', '--metrics', 'off', '--log-level', 'silent', '--upstream', upstream.address],
     {},
     existsSync,
   );
@@ -82,7 +92,11 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
   const dns = app.dns[0]!;
 
   // The client: one query every 3 ms, round robin over every name.
-  const names = [...Array.from({ length: STABLE }, (_, i) => `stable-${i}`), ...history.keys()];
+  const names = [
+    ...Array.from({ length: STABLE }, (_, i) => `stable-${i}`),
+    ...history.keys(),
+    ...Array.from({ length: EXTERNAL }, (_, i) => `ext-${i}.example.com`),
+  ];
   const answers: Answer[] = [];
   const pending = new Map<number, string>();
   let sent = 0;
@@ -105,7 +119,8 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
       id = (id + 1) & 0xffff;
       if (pending.has(id)) lost++;
       pending.set(id, name);
-      client.send(buildQuery(`${name}.chaos.svc.cluster.local`, TYPE.A, { id }), dns.port, dns.host);
+      const qname = name.endsWith('.example.com') ? name : `${name}.chaos.svc.cluster.local`;
+      client.send(buildQuery(qname, TYPE.A, { id }), dns.port, dns.host);
       sent++;
       await sleep(3);
     }
@@ -184,6 +199,24 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
     }
   });
 
+  // The upstream misbehaves: silent, then garbage, then spoofed replies before each real one.
+  const upstreamWindows: { from: number; to: number }[] = [];
+  const upstreamFault = async (name: string, behaviour: Behaviour, ms: number) => {
+    const from = Date.now();
+    for (let i = 0; i < EXTERNAL; i++) upstream.set(`ext-${i}.example.com`, behaviour.kind === 'spoof' ? { ...behaviour, records: [a(`ext-${i}.example.com`, `192.0.2.${i + 1}`, 1)], forged: [a(`ext-${i}.example.com`, '203.0.113.66', 3600)] } : behaviour);
+    upstream.fallback = behaviour;
+    await sleep(ms);
+    externalAnswers();
+    upstream.fallback = { kind: 'nxdomain' };
+    upstreamWindows.push({ from, to: Date.now() });
+    windows.push({ from, to: Date.now(), fault: name });
+    await sleep(300);
+  };
+  // Long enough for every external name's 1 s TTL to run out inside it.
+  await upstreamFault('upstream spoofed replies', { kind: 'spoof', how: 'source', records: [] }, 1_200);
+  await upstreamFault('upstream answers garbage', { kind: 'garbage' }, 600);
+  await upstreamFault('upstream silent', { kind: 'silent' }, 1_200);
+
   // Faults over: stop the churn, let the last change settle, then stop asking.
   churning = false;
   await churner;
@@ -193,6 +226,9 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
   await asker;
   await sleep(50);
 
+  const metricsText = await app.registry.text();
+  const spoofedCount = Number(/^cluster_dns_spoofed_replies_total (\d+)$/m.exec(metricsText)?.[1] ?? 0);
+  assert.ok(spoofedCount > 0, 'the spoofed upstream replies were seen and dropped');
   const allowedFrom = (at: number): number => {
     let from = at - LAG_MS;
     for (const w of windows) if (w.from <= at && w.to + LAG_MS >= at) from = Math.min(from, w.from - LAG_MS);
@@ -200,8 +236,19 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
   };
   const wrong: string[] = [];
   let checked = 0;
+  let externalChecked = 0;
   for (const a of answers) {
     checked++;
+    if (a.name.startsWith('ext-')) {
+      const ip = `192.0.2.${Number(a.name.slice(4, a.name.indexOf('.'))) + 1}`;
+      const correct = a.rcode === 'NOERROR' && a.ips.length === 1 && a.ips[0] === ip;
+      // SERVFAIL is honest while the upstream fails (before serve-stale has something to give);
+      // a wrong address never is.
+      const duringUpstreamFault = upstreamWindows.some((w) => a.at >= w.from && a.at <= w.to + LAG_MS);
+      if (!correct && !(a.rcode === 'SERVFAIL' && duringUpstreamFault)) wrong.push(`${a.name} at ${a.at}: ${a.rcode} ${a.ips.join(',')}`);
+      externalChecked++;
+      continue;
+    }
     if (a.name.startsWith('stable-')) {
       const ip = `10.96.50.${Number(a.name.slice(7)) + 1}`;
       if (a.rcode !== 'NOERROR' || a.ips.length !== 1 || a.ips[0] !== ip) wrong.push(`${a.name} at ${a.at}: ${a.rcode} ${a.ips.join(',')}`);
@@ -217,7 +264,7 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
     }
   }
   t.diagnostic(
-    `queries ${sent}, answers checked ${checked}, faults injected ${windows.length}, cluster changes ${changes}, garbage packets ${garbagePackets}, wrong answers ${wrong.length}`,
+    `queries ${sent}, answers checked ${checked} (${externalChecked} forwarded), faults injected ${windows.length}, cluster changes ${changes}, garbage packets ${garbagePackets}, spoofed upstream replies dropped ${spoofedCount}, wrong answers ${wrong.length}`,
   );
   assert.deepEqual(wrong.slice(0, 10), [], `${wrong.length} wrong answers`);
   assert.ok(checked > 0.9 * sent, `answered ${checked} of ${sent} (UDP on loopback loses nothing this slow)`);

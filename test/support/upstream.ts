@@ -17,7 +17,8 @@ export type Behaviour =
   | { readonly kind: 'silent' }
   | { readonly kind: 'servfail' }
   | { readonly kind: 'garbage' }
-  | { readonly kind: 'spoof'; readonly how: 'id' | 'question' | 'source' | 'garbage'; readonly records: readonly WireRecord[] };
+  /** A forged reply first (carrying `forged` records, or the real ones), then the real one. */
+  | { readonly kind: 'spoof'; readonly how: 'id' | 'question' | 'source' | 'garbage'; readonly records: readonly WireRecord[]; readonly forged?: readonly WireRecord[] };
 
 export interface Received {
   readonly name: string;
@@ -143,7 +144,7 @@ export class FakeUpstream {
     const out = this.#answer(msg, qname, type, behaviour, 'udp');
     if (!out) return;
     if (behaviour.kind === 'spoof') {
-      const fake = Buffer.from(out);
+      const fake = behaviour.forged ? reply(msg, qname, RCODE.NOERROR, behaviour.forged, []) : Buffer.from(out);
       if (behaviour.how === 'id') fake.writeUInt16BE((fake.readUInt16BE(0) + 1) & 0xffff, 0);
       if (behaviour.how === 'question') fake[HEADER_SIZE + 1] = fake[HEADER_SIZE + 1]! ^ 0x01;
       if (behaviour.how === 'source') this.#spoofer.send(fake, port, '127.0.0.1');

@@ -164,7 +164,7 @@ test('a silent upstream times out, the next one answers; two failures mark it do
   const deadStats = forwarder.stats.upstreams.get(`127.0.0.1:${dead.port}`)!;
   assert.equal(deadStats.requests, 2);
   // Probes fail while it stays silent; once it answers, a probe (". NS") finds it and it is used again.
-  await new Promise((r) => setTimeout(r, 500)); // a probe waits up to maxTimeoutMs (300) for its answer
+  await new Promise((r) => setTimeout(r, 400)); // a probe waits up to initialTimeoutMs (150) for its answer
   assert.ok(deadStats.healthcheckFailures >= 1);
   dead.fallback = { kind: 'answer', records: [] };
   const deadline = Date.now() + 3_000;
