@@ -43,6 +43,8 @@ export class ServerStats {
   /** Connections closed for a zero-length or unreadable frame. */
   tcpBadFrames = 0;
   tcpIdleTimeouts = 0;
+  /** Connections closed because a frame did not arrive whole in time (slow senders). */
+  tcpReadTimeouts = 0;
 
   countRcode(rcode: number): void {
     switch (rcode) {

@@ -9,6 +9,12 @@ export interface TcpOptions {
   readonly maxConnections: number;
   /** Unanswered queries per connection before reading pauses. */
   readonly maxInFlight: number;
+  /**
+   * A frame must arrive whole within this long of its first byte (default: idleTimeoutMs). The
+   * idle timer alone restarts on every byte, so a client trickling one byte at a time
+   * (slowloris) could otherwise hold a connection forever.
+   */
+  readonly readTimeoutMs?: number;
   /** This address's index among the listen addresses (the metrics' `server` label). */
   readonly listener?: number;
 }
@@ -35,6 +41,7 @@ class Connection {
   #closing = false;
   #ended = false;
   #lingerTimer: NodeJS.Timeout | null = null;
+  #frameTimer: NodeJS.Timeout | null = null;
 
   constructor(socket: net.Socket, processor: QueryProcessor, options: TcpOptions) {
     this.#socket = socket;
@@ -65,6 +72,7 @@ class Connection {
     });
     socket.on('close', () => {
       if (this.#lingerTimer !== null) clearTimeout(this.#lingerTimer);
+      this.#clearFrameTimer();
       this.#pending = null;
       this.#closing = true;
     });
@@ -106,10 +114,29 @@ class Connection {
       }
       if (this.#closing) this.#pending = null;
       else this.#pending = off === buf.length ? null : off === 0 ? buf : buf.subarray(off);
+      this.#watchFrame(off > 0);
     }
     // Whatever is left once the peer has finished can never complete.
     if (this.#peerEnded && this.#inFlight === 0) this.#closeAfterPending();
     else this.#flow();
+  }
+
+  /** Starts the clock on an incomplete frame; `progressed`: a frame completed, so a new clock. */
+  #watchFrame(progressed: boolean): void {
+    const incomplete = this.#pending !== null && !this.#closing && this.#inFlight < this.#options.maxInFlight;
+    if (!incomplete || progressed) this.#clearFrameTimer();
+    if (!incomplete || this.#frameTimer !== null) return;
+    this.#frameTimer = setTimeout(() => {
+      this.#frameTimer = null;
+      this.#stats.tcpReadTimeouts++;
+      this.#closeAfterPending();
+    }, this.#options.readTimeoutMs ?? this.#options.idleTimeoutMs);
+    this.#frameTimer.unref();
+  }
+
+  #clearFrameTimer(): void {
+    if (this.#frameTimer !== null) clearTimeout(this.#frameTimer);
+    this.#frameTimer = null;
   }
 
   #answer(frame: Buffer): void {
