@@ -11,6 +11,7 @@ import { buildQuery, decode } from '../support/dns.ts';
 import { queryUdp } from '../support/client.ts';
 import { startServer, type ServerProcess } from '../support/process.ts';
 import { endpointSlice, FakeApiServer, namespace, pod, service } from '../support/apiserver.ts';
+import { a as aRecord, FakeUpstream } from '../support/upstream.ts';
 
 async function ask(server: ServerProcess, name: string, type: number) {
   const reply = await queryUdp(server.dns, buildQuery(name, type));
@@ -51,11 +52,16 @@ test('--kubeconfig: SERVFAIL and not ready before the first sync, then answers t
   const kubeconfig = api.writeKubeconfig();
   await api.pause(); // the API server is down when the DNS server starts
 
-  const server = await startServer(['--kubeconfig', kubeconfig]);
+  const upstream = await FakeUpstream.start();
+  t.after(() => upstream.close());
+  upstream.set('www.example.com', { kind: 'answer', records: [aRecord('www.example.com', '192.0.2.7', 60)] });
+  const server = await startServer(['--kubeconfig', kubeconfig, '--upstream', upstream.address]);
   t.after(() => server.stop());
   const early = await ask(server, 'web.shop.svc.cluster.local', TYPE.A);
   assert.equal(early.rcode, 'SERVFAIL', 'no index yet: SERVFAIL, never a false NXDOMAIN');
   assert.equal(await httpStatus(server.ready, '/ready'), 503);
+  const external = await ask(server, 'www.example.com', TYPE.A);
+  assert.deepEqual(external.answer, ['www.example.com. 60 IN A 192.0.2.7'], 'names outside the cluster are still forwarded');
 
   await api.resume();
   await eventually('ready', () => httpStatus(server.ready, '/ready'), (s) => s === 200);

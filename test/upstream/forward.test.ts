@@ -322,3 +322,17 @@ test('a forwarding loop is found with a probe, logged, and that upstream dropped
   assert.equal(decode(out!).rcode, 'SERVFAIL');
   assert.ok(lines.some((l) => /every upstream is down/.test(l)));
 });
+
+test('names with odd bytes (a space, a dot inside a label, non-ASCII) reach the upstream byte for byte', async (t) => {
+  const up = await upstreamFor(t);
+  up.fallback = { kind: 'answer', records: [] };
+  const { forwarder } = await rig(t, forwardConfig([hostPort(up)]));
+  const processor = new QueryProcessor({ handlers: [forwarder] });
+  const labels = [Buffer.from('a b'), Buffer.from('x.y'), Buffer.from([0xc3, 0xa9]), Buffer.from('example'), Buffer.from('com')];
+  const question = Buffer.concat([...labels.flatMap((l) => [Buffer.from([l.length]), l]), Buffer.from([0, 0, 1, 0, 1])]);
+  const header = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+  const out = (await processor.process(Buffer.concat([header, question]), { protocol: 'udp', remoteAddress: '127.0.0.1' }))!;
+  assert.equal(decode(out).rcode, 'NOERROR');
+  assert.deepEqual(out.subarray(12, 12 + question.length), question, 'the question echoed byte for byte');
+  assert.deepEqual(up.received.map((r) => r.name), ['a\\032b.x\\046y.\\195\\169.example.com']);
+});
