@@ -2,7 +2,8 @@
 // comes here: its answers are built from the index and can never outlive a change. A hit is the
 // stored sections with every TTL counted down to what is left; negative answers are kept for the
 // SOA's minimum (RFC 2308), capped; an answer past its TTL stays around for serve-stale (RFC 8767)
-// until --serve-stale runs out or the LRU evicts it.
+// until --serve-stale runs out or the LRU evicts it. Hits are synchronous: the caller answers
+// from the returned bytes without awaiting anything.
 import { LRUCache } from 'lru-cache';
 import type { Reply } from '../dns/message.ts';
 import type { CacheKind, CacheStats } from './stats.ts';
@@ -25,6 +26,13 @@ export interface CacheEntry {
   readonly ttl: number;
   hits: number;
   prefetching: boolean;
+  /**
+   * The reply last handed out and the whole seconds elapsed it was patched for: every hit within
+   * that second gets the same bytes (replies are read-only: the server copies them into its
+   * message), so a hot entry costs one copy and TTL patch per second, not per query.
+   */
+  served: Reply | null;
+  servedElapsed: number;
 }
 
 export interface CacheOptions {
@@ -38,8 +46,9 @@ export interface CacheOptions {
   readonly prefetchHits?: number;
 }
 
-export function cacheKey(name: string, type: number, dnssecOk: boolean): string {
-  return `${type}|${dnssecOk ? 1 : 0}|${name}`;
+/** One entry per name, type, class and DO bit (a DO answer carries signatures a plain one lacks). */
+export function cacheKey(name: string, type: number, cls: number, dnssecOk: boolean): string {
+  return `${type}|${cls}|${dnssecOk ? 1 : 0}|${name}`;
 }
 
 export class ResponseCache {
@@ -86,7 +95,13 @@ export class ResponseCache {
     const left = entry.ttl - elapsed;
     const prefetch =
       !entry.prefetching && entry.ttl >= 10 && entry.hits >= (this.#o.prefetchHits ?? 3) && left * 10 <= entry.ttl;
-    return { reply: this.#reply(entry, (ttl) => Math.max(0, Math.min(ttl - elapsed, left))), prefetch };
+    let reply = entry.served;
+    if (reply === null || entry.servedElapsed !== elapsed) {
+      reply = this.#reply(entry, (ttl) => Math.max(0, Math.min(ttl - elapsed, left)));
+      entry.served = reply;
+      entry.servedElapsed = elapsed;
+    }
+    return { reply, prefetch };
   }
 
   /** An expired answer still within --serve-stale, with TTL 30 (RFC 8767); null when there is none. */
@@ -137,6 +152,8 @@ export class ResponseCache {
       ttl,
       hits: 0,
       prefetching: false,
+      served: null,
+      servedElapsed: -1,
     };
     this.#o.stats.entries[kind]++;
     this.#lru.set(key, entry);

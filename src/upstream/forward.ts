@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { ForwardConfig, HostPort } from '../config.ts';
 import { CLASS, FLAG, HEADER_SIZE, RCODE, rcodeName, TYPE } from '../dns/constants.ts';
 import { emptyReply, type Handler, type Query, type Reply, type RequestContext } from '../dns/message.ts';
-import { decodeRecord, readMessage, type RecordSpan } from '../dns/reader.ts';
+import { decodeRecord, MalformedMessageError, readMessage, type RecordSpan } from '../dns/reader.ts';
 import { nameOctets, ReplyWriter, type Sections, type WireRecord } from '../dns/writer.ts';
 import type { Logger } from '../observe/log.ts';
 import { cacheKey, ResponseCache } from './cache.ts';
@@ -26,6 +26,8 @@ export interface ForwarderOptions {
   readonly logger: Logger;
   readonly timing?: Timing;
   readonly now?: () => number;
+  /** Kept TCP connections to upstreams close after this long idle (default 10 s, CoreDNS's expire). */
+  readonly tcpIdleMs?: number;
 }
 
 interface Converted {
@@ -148,7 +150,10 @@ export class Forwarder implements Handler {
   constructor(options: ForwarderOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'forward' });
-    this.#transport = new Transport({ onSpoofed: () => this.stats.spoofedReplies++ });
+    this.#transport = new Transport({
+      onSpoofed: () => this.stats.spoofedReplies++,
+      ...(options.tcpIdleMs === undefined ? {} : { tcpIdleMs: options.tcpIdleMs }),
+    });
     const cfg = options.config;
     this.#cache = new ResponseCache({
       size: cfg.cacheSize,
@@ -227,22 +232,24 @@ export class Forwarder implements Handler {
   /** The answer for a question from the cache or upstream (for the chaser and autopath too). */
   resolve(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool = this.#poolFor(name)): Reply | Promise<Reply> {
     if (!pool) return SERVFAIL;
-    const key = cacheKey(name, type, dnssecOk);
+    const key = cacheKey(name, type, cls, dnssecOk);
     const hit = this.#cache.get(key);
-    const q: Question = { name, type, class: cls, dnssecOk, checkingDisabled };
     if (hit) {
-      if (hit.prefetch) this.#prefetch(key, q, pool);
+      if (hit.prefetch) this.#prefetch(key, { name, type, class: cls, dnssecOk, checkingDisabled }, pool);
       return hit.reply;
     }
+    const q: Question = { name, type, class: cls, dnssecOk, checkingDisabled };
     let pending = this.#inflight.get(key);
     if (!pending) {
       if (this.#inflight.size >= this.#o.config.maxConcurrent) {
         this.stats.maxConcurrentRejects++;
         return REFUSED;
       }
-      pending = this.#ask(key, q, pool);
+      pending = this.#ask(key, q, pool, true);
       this.#inflight.set(key, pending);
-      void pending.finally(() => this.#inflight.delete(key));
+      // Both outcomes end the flight; a rejection is the processor's to report (SERVFAIL), not an unhandled one here.
+      const landed = () => void this.#inflight.delete(key);
+      pending.then(landed, landed);
     }
     return pending;
   }
@@ -251,27 +258,43 @@ export class Forwarder implements Handler {
     if (this.#inflight.has(key) || this.#inflight.size >= this.#o.config.maxConcurrent) return;
     this.cacheStats.prefetches++;
     this.#cache.markPrefetching(key, true);
-    const pending = this.#ask(key, q, pool);
+    // No stale fallback here: the fresh entry is still being served, nothing stale goes out.
+    const pending = this.#ask(key, q, pool, false);
     this.#inflight.set(key, pending);
-    void pending.finally(() => {
+    const landed = () => {
       this.#inflight.delete(key);
       this.#cache.markPrefetching(key, false);
+    };
+    pending.then(landed, (err: unknown) => {
+      landed();
+      // Nobody waits for a prefetch: its failure is only worth a log line.
+      this.#log.warn({ err, name: q.name }, 'prefetch failed');
     });
   }
 
-  async #ask(key: string, q: Question, pool: UpstreamPool): Promise<Reply> {
+  /** Asks upstream and caches the answer; on failure a stale answer (when `orStale`) or SERVFAIL. */
+  async #ask(key: string, q: Question, pool: UpstreamPool, orStale: boolean): Promise<Reply> {
+    const failed = (reply: Reply) => (orStale ? (this.#cache.stale(key) ?? reply) : reply);
     let exchanged: Exchanged;
     try {
       exchanged = await this.#exchange(q, pool);
     } catch (err) {
       if (!(err instanceof ExchangeError) && !(err instanceof AllDownError)) throw err;
-      return this.#cache.stale(key) ?? SERVFAIL;
+      return failed(SERVFAIL);
     }
-    if (exchanged.message.questionEnd !== HEADER_SIZE + nameOctets(q.name) + 4) return SERVFAIL;
-    const converted = convertReply(exchanged);
+    // The body is copied after the client's question, so the upstream's must take the same octets.
+    if (exchanged.message.questionEnd !== HEADER_SIZE + nameOctets(q.name) + 4) return failed(SERVFAIL);
+    let converted: Converted;
+    try {
+      converted = convertReply(exchanged);
+    } catch (err) {
+      // Records the reader could walk but not decode (a bad SOA or name in RDATA): unusable.
+      if (!(err instanceof MalformedMessageError)) throw err;
+      return failed(SERVFAIL);
+    }
     if (converted.reply.rcode === RCODE.SERVFAIL) {
       // An upstream that cannot answer now: an older answer beats none (RFC 8767).
-      return this.#cache.stale(key) ?? converted.reply;
+      return failed(converted.reply);
     }
     this.#cache.put(key, converted.reply, converted.ttlOffsets, converted.ttls, converted.negativeTtl);
     return converted.reply;

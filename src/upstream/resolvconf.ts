@@ -20,7 +20,8 @@ export function parseResolvConf(text: string): ResolvConf {
       case 'nameserver': {
         // A scoped IPv6 address (fe80::1%eth0) cannot be an upstream we bind to portably.
         const ip = args[0];
-        if (ip && isIP(ip) !== 0) nameservers.push(ip);
+        // (node's isIP accepts the %zone suffix, so it is checked apart.)
+        if (ip && !ip.includes('%') && isIP(ip) !== 0) nameservers.push(ip);
         break;
       }
       case 'search':

@@ -115,10 +115,15 @@ interface PendingTcp {
   readonly timer: NodeJS.Timeout;
 }
 
+/** Timed-out IDs remembered per connection, so a late reply is dropped quietly rather than counted as forged. */
+const MAX_EXPIRED_IDS = 256;
+
 /** One kept TCP connection to an upstream, with queries pipelined on it (RFC 7766). */
 class TcpChannel {
   readonly #socket: Socket;
   readonly #pending = new Map<number, PendingTcp>();
+  /** IDs we stopped waiting for: their late replies are not forgeries (bounded, see send). */
+  readonly #expired = new Set<number>();
   readonly #onSpoofed: () => void;
   readonly #idleMs: number;
   #buffered: Buffer = Buffer.alloc(0);
@@ -164,6 +169,7 @@ class TcpChannel {
       this.#buffered = this.#buffered.subarray(2 + length);
       const id = wire.length >= 2 ? wire.readUInt16BE(0) : -1;
       const pending = this.#pending.get(id);
+      if (!pending && this.#expired.delete(id)) continue;
       const message = pending ? acceptReply(wire, id, pending.q) : null;
       if (!pending || !message) {
         this.#onSpoofed();
@@ -178,7 +184,7 @@ class TcpChannel {
 
   send(q: Question, timeoutMs: number): Promise<Exchanged> {
     let id = randomId();
-    for (let i = 0; this.#pending.has(id) && i < 16; i++) id = randomId();
+    for (let i = 0; (this.#pending.has(id) || this.#expired.has(id)) && i < 16; i++) id = randomId();
     const query = encodeQuery(id, q);
     const frame = Buffer.allocUnsafe(2 + query.length);
     frame.writeUInt16BE(query.length, 0);
@@ -186,6 +192,8 @@ class TcpChannel {
     return new Promise<Exchanged>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
+        if (this.#expired.size >= MAX_EXPIRED_IDS) this.#expired.clear();
+        this.#expired.add(id);
         reject(new ExchangeError('timeout', `tcp timeout after ${timeoutMs} ms`));
         this.#armIdle();
       }, timeoutMs);
@@ -210,6 +218,8 @@ export interface TransportOptions {
 export class Transport {
   readonly #o: TransportOptions;
   readonly #channels = new Map<string, TcpChannel>();
+  /** UDP exchanges in flight, so close() ends them instead of leaving sockets and timers behind. */
+  readonly #udpInFlight = new Set<(err: ExchangeError) => void>();
   #closed = false;
 
   constructor(options: TransportOptions) {
@@ -218,6 +228,7 @@ export class Transport {
 
   /** `q` over UDP from a fresh socket; waits out spoofed replies until `timeoutMs`. */
   udp(to: Upstream, q: Question, timeoutMs: number): Promise<Exchanged> {
+    if (this.#closed) return Promise.reject(new ExchangeError('closed', 'transport closed'));
     const id = randomId();
     const query = encodeQuery(id, q);
     const socket = createSocket(isIPv6(to.host) ? 'udp6' : 'udp4');
@@ -227,10 +238,13 @@ export class Transport {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        this.#udpInFlight.delete(abort);
         socket.close();
         if (err) reject(err);
         else resolve(value!);
       };
+      const abort = (err: ExchangeError) => finish(err);
+      this.#udpInFlight.add(abort);
       const timer = setTimeout(() => finish(new ExchangeError('timeout', `udp timeout after ${timeoutMs} ms`)), timeoutMs);
       socket.on('error', (err) => finish(new ExchangeError('network', `udp ${to.label}: ${err.message}`)));
       socket.on('message', (wire, from) => {
@@ -265,9 +279,15 @@ export class Transport {
     return this.#channels.size;
   }
 
+  /** UDP exchanges waiting for their reply right now (for tests). */
+  get udpInFlight(): number {
+    return this.#udpInFlight.size;
+  }
+
   close(): void {
     this.#closed = true;
     for (const channel of this.#channels.values()) channel.close();
     this.#channels.clear();
+    for (const abort of [...this.#udpInFlight]) abort(new ExchangeError('closed', 'transport closed'));
   }
 }

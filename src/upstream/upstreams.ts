@@ -96,6 +96,7 @@ export class UpstreamPool {
   readonly #random: () => number;
   #next = 0;
   #allDown = false;
+  #closed = false;
 
   constructor(options: UpstreamPoolOptions) {
     this.#o = options;
@@ -138,6 +139,8 @@ export class UpstreamPool {
   }
 
   failed(state: UpstreamState, err: unknown): void {
+    // Exchanges cut short by close() must not start probes that outlive the pool.
+    if (this.#closed) return;
     state.fails++;
     if (!state.down && state.fails >= MAX_FAILS) {
       state.down = true;
@@ -174,21 +177,24 @@ export class UpstreamPool {
     this.#o.logger.error({ upstreams: this.states.map((s) => s.upstream.label) }, 'every upstream is down: names outside the cluster get SERVFAIL or stale answers');
   }
 
+  /** True when probing should stop (the upstream answered, loops, or the pool closed). Never rejects: it runs on a timer. */
   async #probe(state: UpstreamState): Promise<boolean> {
-    if (state.loop) return true;
+    if (state.loop || this.#closed) return true;
     const started = performance.now();
     try {
       await this.#o.transport.udp(state.upstream, { name: '', type: TYPE.NS, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }, this.#timing.initialTimeoutMs);
       this.succeeded(state, performance.now() - started);
       return true;
     } catch (err) {
-      if (!(err instanceof ExchangeError)) throw err;
+      if (this.#closed) return true;
       this.#o.stats.upstream(state.upstream.label).healthcheckFailures++;
+      if (!(err instanceof ExchangeError)) this.#o.logger.warn({ upstream: state.upstream.label, err }, 'upstream probe failed unexpectedly');
       return false;
     }
   }
 
   close(): void {
+    this.#closed = true;
     for (const s of this.states) s.stopProbing();
   }
 }

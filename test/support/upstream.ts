@@ -1,6 +1,6 @@
 // A scriptable upstream DNS server on loopback (UDP and TCP on one port) for the forwarder's
 // tests: answers, NXDOMAIN with an SOA, truncation over UDP, silence, slowness, SERVFAIL, garbage,
-// and spoofed replies (wrong ID, wrong question, wrong source port) sent before the real one.
+// hand-made bytes, and spoofed replies (wrong ID, name, type or source port) sent before the real one.
 // It records every query it receives.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -18,7 +18,14 @@ export type Behaviour =
   | { readonly kind: 'servfail' }
   | { readonly kind: 'garbage' }
   /** A forged reply first (carrying `forged` records, or the real ones), then the real one. */
-  | { readonly kind: 'spoof'; readonly how: 'id' | 'question' | 'source' | 'garbage'; readonly records: readonly WireRecord[]; readonly forged?: readonly WireRecord[] };
+  | {
+      readonly kind: 'spoof';
+      readonly how: 'id' | 'question' | 'type' | 'source' | 'garbage';
+      readonly records: readonly WireRecord[];
+      readonly forged?: readonly WireRecord[];
+    }
+  /** Exactly these bytes, built from the request (hand-made compression, odd layouts, broken RDATA). */
+  | { readonly kind: 'raw'; readonly build: (request: Buffer) => Buffer };
 
 export interface Received {
   readonly name: string;
@@ -76,20 +83,45 @@ export class FakeUpstream {
   #port = 0;
   tcpConnections = 0;
 
-  private constructor() {
-    this.#udp = createSocket('udp4');
-    this.#spoofer = createSocket('udp4');
-    this.#tcp = createServer((socket) => this.#serveTcp(socket));
+  private constructor(udp: UdpSocket, tcp: Server, spoofer: UdpSocket) {
+    this.#udp = udp;
+    this.#tcp = tcp;
+    this.#spoofer = spoofer;
+    this.#port = (udp.address() as AddressInfo).port;
+    tcp.on('connection', (socket: Socket) => this.#serveTcp(socket));
+    udp.on('message', (msg, rinfo) => this.#serveUdp(msg, rinfo.port));
   }
 
   static async start(): Promise<FakeUpstream> {
-    const up = new FakeUpstream();
-    await new Promise<void>((resolve) => up.#udp.bind(0, '127.0.0.1', resolve));
-    up.#port = (up.#udp.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => up.#tcp.listen(up.#port, '127.0.0.1', resolve));
-    await new Promise<void>((resolve) => up.#spoofer.bind(0, '127.0.0.1', resolve));
-    up.#udp.on('message', (msg, rinfo) => up.#serveUdp(msg, rinfo.port));
-    return up;
+    // UDP and TCP on one port: the kernel picks a free UDP port, which TCP may already be using
+    // (an ephemeral port of some connection), so a few ports are tried.
+    for (let attempt = 1; ; attempt++) {
+      const udp = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(0, '127.0.0.1', () => resolve());
+      });
+      const port = (udp.address() as AddressInfo).port;
+      const tcp = createServer();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          tcp.once('error', reject);
+          tcp.listen(port, '127.0.0.1', () => resolve());
+        });
+      } catch (err) {
+        udp.close();
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+        continue;
+      }
+      const spoofer = createSocket('udp4');
+      await new Promise<void>((resolve) => spoofer.bind(0, '127.0.0.1', () => resolve()));
+      return new FakeUpstream(udp, tcp, spoofer);
+    }
+  }
+
+  /** TCP connections open right now (tcpConnections counts every one ever accepted). */
+  get openTcpConnections(): number {
+    return this.#connections.size;
   }
 
   get port(): number {
@@ -132,6 +164,8 @@ export class FakeUpstream {
         return reply(msg, qname, RCODE.SERVFAIL, [], []);
       case 'garbage':
         return Buffer.from('this is no DNS message at all');
+      case 'raw':
+        return b.build(msg);
       case 'silent':
         return null;
     }
@@ -147,6 +181,10 @@ export class FakeUpstream {
       const fake = behaviour.forged ? reply(msg, qname, RCODE.NOERROR, behaviour.forged, []) : Buffer.from(out);
       if (behaviour.how === 'id') fake.writeUInt16BE((fake.readUInt16BE(0) + 1) & 0xffff, 0);
       if (behaviour.how === 'question') fake[HEADER_SIZE + 1] = fake[HEADER_SIZE + 1]! ^ 0x01;
+      if (behaviour.how === 'type') {
+        const typeAt = decodeName(fake, HEADER_SIZE)!.end;
+        fake.writeUInt16BE(fake.readUInt16BE(typeAt) === TYPE.AAAA ? TYPE.A : TYPE.AAAA, typeAt);
+      }
       if (behaviour.how === 'source') this.#spoofer.send(fake, port, '127.0.0.1');
       else this.#udp.send(behaviour.how === 'garbage' ? Buffer.from([1, 2, 3, 4, 5]) : fake, port, '127.0.0.1');
     }

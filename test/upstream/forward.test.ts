@@ -6,7 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import type { ForwardConfig, HostPort } from '../../src/config.ts';
-import { TYPE } from '../../src/dns/constants.ts';
+import { FLAG, HEADER_SIZE, RCODE, TYPE } from '../../src/dns/constants.ts';
+import type { Query } from '../../src/dns/message.ts';
+import { decodeName, readQuery } from '../../src/dns/query.ts';
+import { ReplyWriter } from '../../src/dns/writer.ts';
 import { startListeners } from '../../src/server/listen.ts';
 import { QueryProcessor } from '../../src/server/processor.ts';
 import { silentLogger } from '../../src/observe/log.ts';
@@ -17,7 +20,12 @@ import { indexOf, testCluster } from '../support/cluster.ts';
 import { buildQuery, decode } from '../support/dns.ts';
 import { a, cname, FakeUpstream } from '../support/upstream.ts';
 
-const FAST: Timing = { initialTimeoutMs: 150, minTimeoutMs: 20, maxTimeoutMs: 300, probeMs: 40, maxProbeMs: 160 };
+// Short enough for silent upstreams to cost little, long enough that a loaded machine (the suite
+// runs files in parallel; the upstream shares our event loop) does not turn a loopback answer
+// into a timeout: the floor stays at 150 ms however fast the measured round trips are.
+const FAST: Timing = { initialTimeoutMs: 150, minTimeoutMs: 150, maxTimeoutMs: 300, probeMs: 40, maxProbeMs: 160 };
+/** For tests whose upstream answers late on purpose (tens of ms): no timeout may race those delays. */
+const PATIENT: Timing = { ...FAST, initialTimeoutMs: 2_000, minTimeoutMs: 2_000, maxTimeoutMs: 2_000 };
 
 function hostPort(up: FakeUpstream): HostPort {
   return { host: '127.0.0.1', port: up.port };
@@ -36,19 +44,26 @@ function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}
     cacheDenialTtl: 30,
     serveStaleMs: 3_600_000,
     autopath: false,
+    autopathSearch: [],
     ...extra,
   };
 }
 
 interface Rig {
   forwarder: Forwarder;
+  processor: QueryProcessor;
   ask(name: string, type?: number, options?: { id?: number }): Promise<ReturnType<typeof decode>>;
   clock: { now: number };
 }
 
-async function rig(t: { after: (fn: () => unknown) => void }, config: ForwardConfig, withZone = false): Promise<Rig> {
+async function rig(
+  t: { after: (fn: () => unknown) => void },
+  config: ForwardConfig,
+  options: { withZone?: boolean; tcpIdleMs?: number; timing?: Timing } = {},
+): Promise<Rig> {
   const clock = { now: 1_800_000_000_000 };
-  const forwarder = new Forwarder({ config, logger: silentLogger(), timing: FAST, now: () => clock.now });
+  const { withZone = false, tcpIdleMs, timing = FAST } = options;
+  const forwarder = new Forwarder({ config, logger: silentLogger(), timing, now: () => clock.now, ...(tcpIdleMs === undefined ? {} : { tcpIdleMs }) });
   t.after(() => forwarder.close());
   const handlers = [];
   if (withZone) {
@@ -59,6 +74,7 @@ async function rig(t: { after: (fn: () => unknown) => void }, config: ForwardCon
   const processor = new QueryProcessor({ handlers });
   return {
     forwarder,
+    processor,
     clock,
     ask: async (name, type = TYPE.A, options = {}) => {
       const out = await processor.process(buildQuery(name, type, { udpSize: 1232, ...options }), { protocol: 'udp', remoteAddress: '127.0.0.1' });
@@ -103,7 +119,7 @@ test('every upstream query has a fresh random ID and source port', async (t) => 
   assert.ok(ports.size >= 7, `ports ${[...ports]}`);
 });
 
-for (const how of ['id', 'question', 'source', 'garbage'] as const) {
+for (const how of ['id', 'question', 'type', 'source', 'garbage'] as const) {
   test(`a spoofed reply (${how}) is dropped and counted; the real one is taken`, async (t) => {
     const up = await upstreamFor(t);
     up.set('bank.example.com', { kind: 'spoof', how, records: [a('bank.example.com', '192.0.2.1')] });
@@ -136,12 +152,12 @@ test('truncated over UDP: asked again over TCP, on one kept connection; --force-
 test('identical questions in flight become one upstream query; over --max-concurrent is REFUSED and counted', async (t) => {
   const up = await upstreamFor(t);
   up.fallback = { kind: 'answer', records: [a('slow.example.com', '192.0.2.5')], delayMs: 80 };
-  const { ask } = await rig(t, forwardConfig([hostPort(up)]));
+  const { ask } = await rig(t, forwardConfig([hostPort(up)]), { timing: PATIENT });
   const replies = await Promise.all(Array.from({ length: 5 }, () => ask('slow.example.com')));
   assert.ok(replies.every((r) => r.answer.length === 1));
   assert.equal(up.asked('slow.example.com').length, 1);
 
-  const capped = await rig(t, forwardConfig([hostPort(up)], { maxConcurrent: 1 }));
+  const capped = await rig(t, forwardConfig([hostPort(up)], { maxConcurrent: 1 }), { timing: PATIENT });
   const [first, second] = await Promise.all([capped.ask('one.example.com'), capped.ask('two.example.com')]);
   assert.equal(first.rcode, 'NOERROR');
   assert.equal(second.rcode, 'REFUSED');
@@ -283,7 +299,7 @@ test('stub domains: the longest matching domain picks the upstreams', async (t) 
 test('ExternalName CNAMEs that leave the zone are chased upstream and the chain returned whole', async (t) => {
   const up = await upstreamFor(t);
   up.set('www.example.com', { kind: 'answer', records: [a('www.example.com', '192.0.2.80', 120)] });
-  const { ask } = await rig(t, forwardConfig([hostPort(up)]), true);
+  const { ask } = await rig(t, forwardConfig([hostPort(up)]), { withZone: true });
   const r = await ask('ext.testns.svc.cluster.local');
   assert.equal(r.rcode, 'NOERROR');
   assert.deepEqual(r.answer, ['ext.testns.svc.cluster.local. 5 IN CNAME www.example.com.', 'www.example.com. 120 IN A 192.0.2.80']);
@@ -335,4 +351,134 @@ test('names with odd bytes (a space, a dot inside a label, non-ASCII) reach the 
   assert.equal(decode(out).rcode, 'NOERROR');
   assert.deepEqual(out.subarray(12, 12 + question.length), question, 'the question echoed byte for byte');
   assert.deepEqual(up.received.map((r) => r.name), ['a\\032b.x\\046y.\\195\\169.example.com']);
+});
+
+function queryOf(name: string, type = TYPE.A): Query {
+  const read = readQuery(buildQuery(name, type, { udpSize: 1232 }));
+  assert.equal(read.kind, 'query');
+  return (read as { query: Query }).query;
+}
+
+test('a cache hit is answered synchronously, from the stored bytes (no Promise on the hot path)', async (t) => {
+  const up = await upstreamFor(t);
+  up.set('sync.example.com', { kind: 'answer', records: [a('sync.example.com', '192.0.2.11', 300)] });
+  const { forwarder, processor } = await rig(t, forwardConfig([hostPort(up)]));
+  const context = { protocol: 'udp', remoteAddress: '127.0.0.1' } as const;
+  const first = forwarder.serve(queryOf('sync.example.com'), context);
+  assert.ok(first instanceof Promise, 'a miss goes upstream');
+  await first;
+  const hit = forwarder.serve(queryOf('sync.example.com'), context);
+  assert.ok(hit !== null && !(hit instanceof Promise), 'a hit is a plain Reply');
+  const wire = processor.process(buildQuery('Sync.Example.com', TYPE.A, { id: 99 }), context);
+  assert.ok(wire instanceof Buffer, 'and the processor answers it without awaiting');
+  assert.deepEqual(decode(wire).answer, ['Sync.Example.com. 300 IN A 192.0.2.11']);
+  assert.equal(up.asked('sync.example.com').length, 1);
+});
+
+test('kept TCP connections: queries are pipelined and answered out of order on one connection, which closes when idle', async (t) => {
+  const up = await upstreamFor(t);
+  for (const [name, delayMs] of [['p1', 120], ['p2', 10], ['p3', 60]] as const) {
+    up.set(`${name}.example.com`, { kind: 'answer', records: [a(`${name}.example.com`, `192.0.2.${delayMs}`)], delayMs });
+  }
+  const { ask } = await rig(t, forwardConfig([hostPort(up)], { forceTcp: true }), { tcpIdleMs: 200, timing: PATIENT });
+  const order: string[] = [];
+  const replies = await Promise.all(['p1', 'p2', 'p3'].map(async (n) => {
+    const r = await ask(`${n}.example.com`);
+    order.push(n);
+    return r;
+  }));
+  assert.deepEqual(replies.map((r) => r.answer), [['p1.example.com. 300 IN A 192.0.2.120'], ['p2.example.com. 300 IN A 192.0.2.10'], ['p3.example.com. 300 IN A 192.0.2.60']]);
+  assert.deepEqual(order, ['p2', 'p3', 'p1'], 'each reply went to its own question as it came');
+  assert.equal(up.tcpConnections, 1, 'all three on one connection');
+  assert.equal(up.openTcpConnections, 1);
+  const deadline = Date.now() + 2_000;
+  while (up.openTcpConnections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(up.openTcpConnections, 0, 'closed after 200 ms idle');
+  up.set('p4.example.com', { kind: 'answer', records: [a('p4.example.com', '192.0.2.4')] });
+  assert.equal((await ask('p4.example.com')).rcode, 'NOERROR');
+  assert.equal(up.tcpConnections, 2, 'a new connection once the old one closed');
+});
+
+test('a TCP reply that comes after its timeout is dropped quietly, not counted as forged', async (t) => {
+  const up = await upstreamFor(t);
+  up.set('late.example.com', { kind: 'answer', records: [a('late.example.com', '192.0.2.12')], delayMs: 250 });
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)], { forceTcp: true, cacheSize: 0 }));
+  assert.equal((await ask('late.example.com')).rcode, 'SERVFAIL', 'gave up after the 150 ms initial timeout');
+  const deadline = Date.now() + 1_000;
+  while (up.asked('late.example.com').length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 200)); // the late reply arrives meanwhile
+  assert.equal(forwarder.stats.spoofedReplies, 0);
+});
+
+test('compressed upstream replies are re-based onto the client\'s question: pointers into it, OPT in the middle', async (t) => {
+  const up = await upstreamFor(t);
+  // By hand: the answer's owner points at the question (offset 12), the CNAME target's suffix
+  // points into it too, the A record's owner points at the CNAME target; the upstream's OPT sits
+  // between two additional records, so the sections are decoded and written again.
+  up.set('www.example.com', {
+    kind: 'raw',
+    build: (request) => {
+      const questionEnd = decodeName(request, HEADER_SIZE)!.end + 4;
+      const q = request.subarray(HEADER_SIZE, questionEnd);
+      const header = Buffer.alloc(HEADER_SIZE);
+      header.writeUInt16BE(request.readUInt16BE(0), 0);
+      header.writeUInt16BE(FLAG.QR | FLAG.RD | FLAG.RA, 2);
+      header.writeUInt16BE(1, 4);
+      header.writeUInt16BE(2, 6);
+      header.writeUInt16BE(3, 10);
+      const cnameAt = HEADER_SIZE + q.length + 12; // where the CNAME's RDATA starts
+      const exampleCom = HEADER_SIZE + 4; // "example.com" inside the question
+      const rr = (owner: number[], type: number, rdata: number[]) => Buffer.from([...owner, type >> 8, type & 255, 0, 1, 0, 0, 0, 60, rdata.length >> 8, rdata.length & 255, ...rdata]);
+      const cnameRdata = [3, ...Buffer.from('web'), 0xc0, exampleCom];
+      const answer = Buffer.concat([
+        rr([0xc0, 12], TYPE.CNAME, cnameRdata),
+        rr([0xc0 | (cnameAt >> 8), cnameAt & 255], TYPE.A, [192, 0, 2, 21]),
+      ]);
+      const glue = rr([2, ...Buffer.from('ns'), 0xc0, exampleCom], TYPE.A, [192, 0, 2, 53]);
+      const opt = Buffer.from([0, 0, TYPE.OPT, 0x10, 0, 0, 0, 0, 0, 0, 0]);
+      const glue2 = rr([3, ...Buffer.from('ns2'), 0xc0, exampleCom], TYPE.A, [192, 0, 2, 54]);
+      return Buffer.concat([header, q, answer, glue, opt, glue2]);
+    },
+  });
+  const { ask } = await rig(t, forwardConfig([hostPort(up)]));
+  const r = await ask('WWW.example.COM');
+  assert.equal(r.rcode, 'NOERROR');
+  assert.deepEqual(r.answer, ['WWW.example.COM. 60 IN CNAME web.example.COM.', 'web.example.COM. 60 IN A 192.0.2.21']);
+  assert.deepEqual(r.additional, ['ns.example.COM. 60 IN A 192.0.2.53', 'ns2.example.COM. 60 IN A 192.0.2.54']);
+  assert.equal(r.opts, 1, 'our OPT only');
+});
+
+test('an upstream reply whose records cannot be decoded is a SERVFAIL, not a crash', async (t) => {
+  const up = await upstreamFor(t);
+  up.set('broken.example.com', {
+    kind: 'raw',
+    build: (request) => {
+      const questionEnd = decodeName(request, HEADER_SIZE)!.end + 4;
+      const out = Buffer.concat([request.subarray(0, questionEnd), Buffer.from([0xc0, 12, 0, TYPE.SOA, 0, 1, 0, 0, 0, 60, 0, 3, 1, 2, 3])]);
+      out.writeUInt16BE(FLAG.QR | FLAG.RD | FLAG.RA | RCODE.NXDOMAIN, 2);
+      out.writeUInt16BE(0, 6);
+      out.writeUInt16BE(1, 8);
+      out.writeUInt16BE(0, 10);
+      return out;
+    },
+  });
+  const { ask, processor } = await rig(t, forwardConfig([hostPort(up)]));
+  assert.equal((await ask('broken.example.com')).rcode, 'SERVFAIL');
+  assert.equal(processor.stats.panics, 0);
+});
+
+test('close() ends upstream exchanges in flight at once and leaves no probes behind', async (t) => {
+  const up = await upstreamFor(t);
+  up.fallback = { kind: 'silent' };
+  const { forwarder, ask } = await rig(t, forwardConfig([hostPort(up)], { cacheSize: 0 }));
+  const pending = ask('hang.example.com');
+  const deadline = Date.now() + 1_000;
+  while (up.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(up.received.length, 1, 'the query is out');
+  const started = performance.now();
+  forwarder.close();
+  assert.equal((await pending).rcode, 'SERVFAIL');
+  assert.ok(performance.now() - started < 100, 'not after the 150 ms timeout');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(up.received.filter((q) => q.name === '').length, 0, 'no health probe after close');
 });
