@@ -1,20 +1,26 @@
-// The long fuzz run (`npm run fuzz`): hostile messages into the query reader, the processor with
-// the cluster zone and the upstream-reply reader, then into a live server over UDP. Bounded by
-// --iterations and --duration. Any input that throws is saved under test/fixtures/fuzz/ (the
-// suite replays that folder) and the run exits 1.
-//   npm run fuzz -- --iterations 500000 --datagrams 100000 --seed 1 --duration 300
-import { writeFileSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
+// The long fuzz run (`npm run fuzz`), deterministic for a seed and bounded by counts and by
+// --duration (shared by all phases):
+//   1. --iterations generated inputs in-process through the query reader, the processor
+//      (autopath + cluster zone, metrics on) over UDP and TCP, the dns2 cross-check and the
+//      upstream-reply reader, every reply checked by test/support/fuzz-check.ts;
+//   2. every opcode, qtype and qclass once (131,088 queries);
+//   3. --datagrams of them at a live server over UDP (matched and checked, drops accounted
+//      against its metrics) and --conversations mangled TCP conversations.
+// An input that breaks a rule is saved as test/fixtures/fuzz/crash-seed<S>-<n>.hex, which the
+// suite replays from then on, and the run exits 1. Figures go to stdout as JSON.
+//   npm run fuzz -- --iterations 500000 --datagrams 100000 --conversations 2000 --seed 1 --duration 600
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUNDLED_EXAMPLE } from '../src/config.ts';
 import { TYPE } from '../src/dns/constants.ts';
-import { MalformedMessageError, readMessage } from '../src/dns/reader.ts';
-import { QueryProcessor } from '../src/server/processor.ts';
-import { KubernetesZone } from '../src/zone/kubernetes.ts';
+import { readQuery } from '../src/dns/query.ts';
 import { queryUdp } from '../test/support/client.ts';
-import { indexOf, testCluster } from '../test/support/cluster.ts';
+import { testCluster } from '../test/support/cluster.ts';
 import { buildQuery, decode } from '../test/support/dns.ts';
-import { generate, seededRandom } from '../test/support/fuzz.ts';
+import { checkAgainstDns2, checkMessageReader, checkReply, fuzzProcessor, REMOTES } from '../test/support/fuzz-check.ts';
+import { fuzzTcp, fuzzUdp } from '../test/support/fuzz-live.ts';
+import { fieldSweep, formatHexFixture, generate, seededRandom } from '../test/support/fuzz.ts';
 import { rssMiB } from '../test/support/load.ts';
 import { startServer } from '../test/support/process.ts';
 
@@ -22,86 +28,116 @@ const { values } = parseArgs({
   options: {
     iterations: { type: 'string', default: '500000' },
     datagrams: { type: 'string', default: '100000' },
+    conversations: { type: 'string', default: '2000' },
     seed: { type: 'string', default: '1' },
     duration: { type: 'string', default: '600' },
   },
 });
-const iterations = Number(values.iterations);
-const datagrams = Number(values.datagrams);
-const seed = Number(values.seed);
-const deadline = Date.now() + Number(values.duration) * 1000;
+const count = (flag: string, text: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`--${flag}: expected a whole number, got "${text}"`);
+    process.exit(2);
+  }
+  return n;
+};
+const iterations = count('iterations', values.iterations);
+const datagrams = count('datagrams', values.datagrams);
+const conversations = count('conversations', values.conversations);
+const seed = count('seed', values.seed);
+const started = Date.now();
+const deadline = started + count('duration', values.duration) * 1000;
 
-const zone = new KubernetesZone({ index: indexOf(testCluster()), zone: 'cluster.local', ttl: 5, pods: 'verified' });
-const processor = new QueryProcessor({ handlers: [zone] });
+const crashes: string[] = [];
+function keep(kind: string, packet: Buffer, err: unknown, n: number): void {
+  const file = `test/fixtures/fuzz/crash-seed${seed}-${n}.hex`;
+  writeFileSync(file, formatHexFixture([`npm run fuzz -- --seed ${seed}: input ${n} (${kind})`, (err as Error).message.split('\n')[0] ?? ''], packet));
+  crashes.push(file);
+  console.error(`crash: ${file}: ${(err as Error).message.split('\n')[0]}`);
+}
+
+// 1. In-process.
+const processor = fuzzProcessor();
 const random = seededRandom(seed);
-const outcomes = { answered: 0, dropped: 0, unreadableReplies: 0 };
+const outcomes: Record<string, number> = {};
 const byKind: Record<string, number> = {};
-let crashes = 0;
 let slowestMs = 0;
 let done = 0;
 for (; done < iterations && Date.now() < deadline; done++) {
   const { kind, packet } = generate(random);
   byKind[kind] = (byKind[kind] ?? 0) + 1;
-  const started = performance.now();
+  const remote = REMOTES[done % REMOTES.length]!;
   try {
-    const out = processor.process(packet, { protocol: 'udp', remoteAddress: '127.0.0.1' });
-    if (out === null) outcomes.dropped++;
-    else if (out instanceof Promise) throw new Error('asynchronous answer from the zone');
-    else {
-      outcomes.answered++;
-      try {
-        decode(out);
-      } catch {
-        outcomes.unreadableReplies++;
-        throw new Error('a reply dns2 cannot read');
-      }
-    }
-    try {
-      readMessage(packet);
-    } catch (err) {
-      if (!(err instanceof MalformedMessageError)) throw err;
-    }
+    const t0 = performance.now();
+    const read = readQuery(packet);
+    const udp = processor.process(packet, { protocol: 'udp', remoteAddress: remote });
+    slowestMs = Math.max(slowestMs, performance.now() - t0);
+    const outcome = checkReply(packet, read, udp, 'udp');
+    checkReply(packet, read, processor.process(packet, { protocol: 'tcp', remoteAddress: remote }), 'tcp');
+    checkAgainstDns2(packet, read);
+    checkMessageReader(packet);
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
   } catch (err) {
-    crashes++;
-    const file = `test/fixtures/fuzz/crash-seed${seed}-${done}.hex`;
-    writeFileSync(file, `# ${kind}: ${(err as Error).message.split('\n')[0]}\n${packet.toString('hex')}\n`);
-    console.error(`crash: ${file}`);
+    keep(kind, packet, err, done);
   }
-  slowestMs = Math.max(slowestMs, performance.now() - started);
 }
 
-// The live server: datagrams as fast as a bounded loop sends them, then a correct answer.
-const server = await startServer(['--manifests', BUNDLED_EXAMPLE]);
-let sent = 0;
-let liveOk = false;
-let rss = { before: 0, after: 0 };
-try {
-  rss.before = rssMiB(server.child.pid!);
-  const udp = createSocket('udp4');
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-  for (; sent < datagrams && Date.now() < deadline; sent++) {
-    const { packet } = generate(random);
-    if (packet.length > 0) udp.send(packet, server.dns.port, server.dns.host);
-    if (sent % 500 === 0) await new Promise((r) => setTimeout(r, 1));
+// 2. Every opcode, type and class.
+let swept = 0;
+for (const { kind, packet } of fieldSweep()) {
+  if (Date.now() >= deadline) break;
+  try {
+    checkReply(packet, readQuery(packet), processor.process(packet, { protocol: 'udp', remoteAddress: '127.0.0.1' }), 'udp');
+  } catch (err) {
+    keep(kind, packet, err, iterations + swept);
   }
-  udp.close();
-  const reply = await queryUdp(server.dns, buildQuery('web.shop.svc.cluster.local', TYPE.A), 2_000);
-  liveOk = reply !== null && decode(reply).answer[0] === 'web.shop.svc.cluster.local. 5 IN A 10.96.10.20' && server.child.exitCode === null;
-  rss.after = rssMiB(server.child.pid!);
+  swept++;
+}
+const panics = processor.stats.panics;
+
+// 3. A live server with the same cluster.
+const dir = mkdtempSync(join(tmpdir(), 'cdns-fuzz-'));
+writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ kind: 'List', items: testCluster() }));
+const server = await startServer(['--manifests', join(dir, 'cluster.json')]);
+let live;
+try {
+  const rssBefore = rssMiB(server.child.pid!);
+  const udp = await fuzzUdp(server.dns, random, { packets: datagrams, window: 100, deadline });
+  const tcp = await fuzzTcp(server.dns, random, { conversations, deadline });
+  const reply = await queryUdp(server.dns, buildQuery('svc1.testns.svc.cluster.local', TYPE.A), 2_000);
+  const metrics = await (await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`)).text();
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  live = {
+    datagrams: udp.sent,
+    repliesDue: udp.repliesDue,
+    repliesArrived: udp.arrived,
+    repliesMissing: udp.lost.length,
+    dropsDue: udp.dropsDue,
+    badReplies: udp.problems.length + tcp.problems.length,
+    firstProblems: [...udp.problems, ...tcp.problems].slice(0, 3),
+    tcpConversations: tcp.conversations,
+    tcpReplies: tcp.replies,
+    kernelDrops: metric('cluster_dns_udp_receive_drops_total'),
+    panics: metric('coredns_panics_total'),
+    answersCorrectlyAfterwards:
+      reply !== null && decode(reply).answer[0] === 'svc1.testns.svc.cluster.local. 5 IN A 10.96.1.1' && server.child.exitCode === null,
+    rssMiB: `${rssBefore.toFixed(0)} -> ${rssMiB(server.child.pid!).toFixed(0)}`,
+  };
 } finally {
   await server.stop();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 const figures = {
   seed,
-  messagesFuzzed: done,
-  ...outcomes,
-  slowestInputMs: +slowestMs.toFixed(2),
-  byKind,
-  crashes,
-  liveDatagrams: sent,
-  liveAnswersCorrectlyAfterwards: liveOk,
-  liveRssMiB: `${rss.before.toFixed(0)} -> ${rss.after.toFixed(0)}`,
+  seconds: Math.round((Date.now() - started) / 1000),
+  inProcess: { messagesFuzzed: done, checkedOverUdpAndTcp: true, outcomes, slowestInputMs: +slowestMs.toFixed(2), byKind },
+  fieldSweep: swept,
+  live,
+  panics,
+  crashes: crashes.length,
+  crashFiles: crashes,
 };
 console.log(JSON.stringify(figures, null, 2));
-process.exit(crashes === 0 && liveOk ? 0 : 1);
+const liveOk = live.answersCorrectlyAfterwards && live.badReplies === 0 && live.panics === 0 && (live.kernelDrops > 0 || live.repliesMissing === 0);
+process.exit(crashes.length === 0 && panics === 0 && liveOk ? 0 : 1);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUNDLED_EXAMPLE, ConfigError, parseConfig, parseHostPort, type Config } from '../src/config.ts';
+import { BUNDLED_EXAMPLE, ConfigError, isOwnListener, parseConfig, parseHostPort, USAGE, type Config } from '../src/config.ts';
 
 const exists = (path: string) => path !== '/missing';
 function run(argv: string[], env: { KUBECONFIG?: string } = {}, fileExists = (p: string) => exists(p) && !p.includes('serviceaccount')): Config {
@@ -152,6 +152,9 @@ test('forwarding: --upstream, else resolv.conf nameservers, never our own listen
   assert.deepEqual(parse(['--listen', ':53'], 'nameserver 127.0.0.1\nnameserver 10.0.0.9\n').upstreams, [{ host: '10.0.0.9', port: 53 }]);
   assert.throws(() => parseConfig(['--listen', '127.0.0.1:5353', '--upstream', '127.0.0.1:5353'], {}, exists, resolv('')), /--upstream: 127\.0\.0\.1:5353 is one of our own --listen addresses/);
   assert.throws(() => parseConfig(['--resolv-conf', '/missing.conf'], {}, exists, resolv('')), /--resolv-conf: cannot read \/missing\.conf/);
+  // --autopath takes the node's search domains after the cluster's own (those under the zone are the cluster's).
+  assert.deepEqual(parse(['--autopath', '--upstream', '192.0.2.1'], 'search corp.example svc.cluster.local lab.example\n').autopathSearch, ['corp.example', 'lab.example']);
+  assert.deepEqual(parse(['--upstream', '192.0.2.1'], 'search corp.example\n').autopathSearch, [], 'not without --autopath');
   // No resolv.conf at all (a bare container): no upstreams, no error.
   assert.deepEqual(parseConfig([], {}, exists, () => { throw new Error('ENOENT'); }).kind, 'run');
   const d = parse([]);
@@ -182,4 +185,74 @@ test('forwarding: --upstream, else resolv.conf nameservers, never our own listen
   ] as const) {
     assert.equal(failure([...argv]).flag, flag, argv.join(' '));
   }
+});
+
+test('our own listeners: the same address, or loopback and this machine\'s addresses behind a wildcard', () => {
+  const local = new Set(['10.244.1.7', 'fd00::7']);
+  const own = (host: string, port: number, listen: string) => isOwnListener({ host, port }, [parseHostPort('listen', listen, 53)], local);
+  assert.equal(own('127.0.0.1', 53, '127.0.0.1:53'), true);
+  assert.equal(own('127.0.0.1', 5353, '127.0.0.1:53'), false, 'another port is another server');
+  assert.equal(own('127.0.0.53', 53, '127.0.0.1:53'), false, 'systemd-resolved on 127.0.0.53 is not us when we bind 127.0.0.1');
+  assert.equal(own('127.0.0.53', 53, '0.0.0.0:53'), true, 'but it is when we bind every address');
+  assert.equal(own('10.244.1.7', 53, '0.0.0.0:53'), true, 'the pod IP behind a wildcard listener');
+  assert.equal(own('10.244.1.8', 53, '0.0.0.0:53'), false);
+  assert.equal(own('fd00::7', 53, '0.0.0.0:53'), false, '0.0.0.0 is IPv4 only');
+  assert.equal(own('fd00::7', 53, '[::]:53'), true);
+  assert.equal(own('::1', 53, '[::]:53'), true);
+  assert.equal(own('10.244.1.7', 53, '10.244.1.9:53'), false, 'a specific listener is only itself');
+});
+
+// Every flag the usage text lists, with values it must refuse: each refusal is one line that
+// starts with the flag's name. The last test keeps this table complete as flags are added.
+const everyFlag: Record<string, string[][]> = {
+  '--kubeconfig': [['--kubeconfig', '/missing'], ['--kubeconfig']],
+  '--manifests': [['--manifests', '/missing'], ['--manifests', 'a.yaml', '--kubeconfig', 'kc']],
+  '--listen': [['--listen', 'localhost:53'], ['--listen', '127.0.0.1'], ['--listen', '127.0.0.1:65536'], ['--listen', '[::1'], ['--listen', '[::1]:x'], ['--listen', '10.0.0.1:-1'], ['--listen', '']],
+  '--zone': [['--zone', ''], ['--zone', 'a..b'], ['--zone', 'bad_zone!'], ['--zone', `${'a'.repeat(64)}.local`], ['--zone', 'x'.repeat(254)]],
+  '--ttl': [['--ttl', 'soon'], ['--ttl', '3601'], ['--ttl', '1.5'], ['--ttl', '0x10'], ['--ttl', ' 5'], ['--ttl', '-1']],
+  '--pods': [['--pods', 'yes'], ['--pods', 'VERIFIED'], ['--pods', '']],
+  '--max-udp-size': [['--max-udp-size', '511'], ['--max-udp-size', '65536'], ['--max-udp-size', 'big']],
+  '--tcp-idle-timeout': [['--tcp-idle-timeout', '0'], ['--tcp-idle-timeout', '3601'], ['--tcp-idle-timeout', '10s']],
+  '--tcp-max-conns': [['--tcp-max-conns', '0'], ['--tcp-max-conns', 'many'], ['--tcp-max-conns', '1000001']],
+  '--udp-recv-buffer': [['--udp-recv-buffer', '1Ki'], ['--udp-recv-buffer', '65Mi'], ['--udp-recv-buffer', '1.5Mi'], ['--udp-recv-buffer', '4MB']],
+  '--upstream': [['--upstream', ''], ['--upstream', ','], ['--upstream', 'resolver.example'], ['--upstream', '10.0.0.1:99999'], ['--listen', '127.0.0.1:53', '--upstream', '127.0.0.1']],
+  '--resolv-conf': [['--resolv-conf', '/missing.conf']],
+  '--upstream-policy': [['--upstream-policy', 'fastest'], ['--upstream-policy', '']],
+  '--stub-domain': [['--stub-domain', 'corp.example'], ['--stub-domain', '=10.0.0.1'], ['--stub-domain', 'bad..domain=10.0.0.1'], ['--stub-domain', 'corp.example=host.name'], ['--stub-domain', 'corp.example=']],
+  '--force-tcp': [['--force-tcp=yes']],
+  '--max-concurrent': [['--max-concurrent', '0'], ['--max-concurrent', '100001'], ['--max-concurrent', 'lots']],
+  '--cache-size': [['--cache-size', '-1'], ['--cache-size', '10000001'], ['--cache-size', '1e3']],
+  '--cache-success-ttl': [['--cache-success-ttl', '0'], ['--cache-success-ttl', '604801']],
+  '--cache-denial-ttl': [['--cache-denial-ttl', '0'], ['--cache-denial-ttl', 'long']],
+  '--serve-stale': [['--serve-stale', '2w'], ['--serve-stale', '169h'], ['--serve-stale', 'forever']],
+  '--autopath': [['--autopath=1']],
+  '--health': [['--health', 'nowhere'], ['--health', '8080'], ['--health', ':99999']],
+  '--ready': [['--ready', ''], ['--ready', 'localhost:8181']],
+  '--metrics': [['--metrics', '1.2.3.4:99999'], ['--metrics', 'on']],
+  '--log-level': [['--log-level', 'loud'], ['--log-level', 'INFO']],
+  '--log-queries': [['--log-queries=1']],
+  '--log-queries-sample': [['--log-queries-sample', '0'], ['--log-queries-sample', '1.5'], ['--log-queries-sample', '1%']],
+  '--lameduck': [['--lameduck', 'soon'], ['--lameduck', '11m'], ['--lameduck', '5h']],
+  '--workers': [['--workers', '0'], ['--workers', '65'], ['--workers', 'auto']],
+  '--snapshot': [['--kubeconfig', '/k', '--snapshot', ''], ['--kubeconfig', '/k', '--snapshot', '/missing/i.json'], ['--manifests', '/m', '--snapshot', '/s/i.json']],
+  '--snapshot-interval': [['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-interval', '500ms'], ['--kubeconfig', '/k', '--snapshot-interval', '10s']],
+  '--help': [['--help=1']],
+  '--version': [['--version=2']],
+};
+
+for (const [flag, cases] of Object.entries(everyFlag)) {
+  test(`${flag}: every bad value refused with one line naming ${flag}`, () => {
+    for (const argv of cases) {
+      const err = failure(argv);
+      assert.equal(err.flag, flag, argv.join(' '));
+      assert.ok(err.message.startsWith(`${flag}: `), err.message);
+      assert.ok(!err.message.includes('\n'), err.message);
+      assert.equal(err.code, 'CDNS_ERR_CONFIG');
+    }
+  });
+}
+
+test('the bad-value table covers every flag the usage text lists', () => {
+  const listed = new Set([...USAGE.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => `--${m[1]}`));
+  assert.deepEqual([...listed].filter((f) => !(f in everyFlag)), [], 'flags without bad-value rows');
 });

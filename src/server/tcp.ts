@@ -17,6 +17,8 @@ export interface TcpOptions {
   readonly readTimeoutMs?: number;
   /** This address's index among the listen addresses (the metrics' `server` label). */
   readonly listener?: number;
+  /** Share the port with other processes (--workers); the kernel spreads the connections. */
+  readonly reusePort?: boolean;
 }
 
 export interface TcpListener {
@@ -63,7 +65,8 @@ class Connection {
     });
     socket.on('drain', () => {
       this.#writeBlocked = false;
-      this.#flow();
+      // Frames held back while the peer was not reading are answered now.
+      this.#drain();
     });
     socket.on('error', () => {
       // Resets and write failures end this connection only.
@@ -97,8 +100,10 @@ class Connection {
       // Coalesce the synchronous replies to one chunk's frames into a single write.
       socket.cork();
       try {
-        // Bounded: every turn consumes at least 3 bytes of buf or leaves the loop.
-        while (!this.#closing && this.#inFlight < this.#options.maxInFlight && buf.length - off >= 2) {
+        // Bounded: every turn consumes at least 3 bytes of buf or leaves the loop. A peer that does
+        // not read its replies stops the loop: one chunk of small queries for a large answer would
+        // otherwise queue thousands of replies (tens of MB per connection) in our write buffer.
+        while (!this.#closing && !this.#writeBlocked && this.#inFlight < this.#options.maxInFlight && buf.length - off >= 2) {
           const size = buf.readUInt16BE(off);
           if (size === 0) {
             this.#badFrame();
@@ -116,14 +121,17 @@ class Connection {
       else this.#pending = off === buf.length ? null : off === 0 ? buf : buf.subarray(off);
       this.#watchFrame(off > 0);
     }
-    // Whatever is left once the peer has finished can never complete.
-    if (this.#peerEnded && this.#inFlight === 0) this.#closeAfterPending();
+    // Whatever is left once the peer has finished can never complete (unless it is whole frames
+    // held back until the peer reads what we wrote: those are answered on 'drain').
+    if (this.#peerEnded && this.#inFlight === 0 && !this.#writeBlocked) this.#closeAfterPending();
     else this.#flow();
   }
 
   /** Starts the clock on an incomplete frame; `progressed`: a frame completed, so a new clock. */
   #watchFrame(progressed: boolean): void {
-    const incomplete = this.#pending !== null && !this.#closing && this.#inFlight < this.#options.maxInFlight;
+    // Frames held back for the in-flight limit or a peer not reading are not a slow sender's; a
+    // peer that never reads is closed by the idle timeout instead.
+    const incomplete = this.#pending !== null && !this.#closing && !this.#writeBlocked && this.#inFlight < this.#options.maxInFlight;
     if (!incomplete || progressed) this.#clearFrameTimer();
     if (!incomplete || this.#frameTimer !== null) return;
     this.#frameTimer = setTimeout(() => {
@@ -240,7 +248,7 @@ export function startTcp(host: string, port: number, processor: QueryProcessor, 
       reject(err);
     };
     server.once('error', onListenError);
-    server.listen({ host, port, exclusive: true }, () => {
+    server.listen({ host, port, exclusive: true, reusePort: options.reusePort ?? false }, () => {
       server.off('error', onListenError);
       // Accept errors (EMFILE and the like) must not take the process down.
       server.on('error', () => {

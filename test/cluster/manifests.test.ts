@@ -70,3 +70,48 @@ test('a changed file is reloaded; a broken one keeps the last good index', async
   assert.equal(source.reload(), false);
   assert.ok(index.service('a', 'two'), 'the last good index keeps serving');
 });
+
+// Objects of the wrong shape, as a hand-written file may hold them: each refused with the file,
+// the object and the field named, never a TypeError and never an answer that fails at query time.
+const badObjects: Array<[string, string, RegExp]> = [
+  ['a ClusterIP that is not an IP', 'kind: Service\nmetadata: {name: s, namespace: a}\nspec: {clusterIP: banana}\n', /Service a\/s: spec\.clusterIP\(s\) "banana" is not an IP address/],
+  ['clusterIPs with a bad entry', 'kind: Service\nmetadata: {name: s, namespace: a}\nspec: {clusterIPs: [10.0.0.1, 10.0.0.300]}\n', /"10\.0\.0\.300" is not an IP address/],
+  ['a port out of range', 'kind: Service\nmetadata: {name: s, namespace: a}\nspec: {clusterIP: 10.0.0.1, ports: [{port: 70000}]}\n', /spec\.ports\[0\]\.port must be a number from 1 to 65535/],
+  ['ports that are not a list', 'kind: Service\nmetadata: {name: s, namespace: a}\nspec: {ports: "80"}\n', /spec\.ports must be a list/],
+  ['a spec that is a string', 'kind: Service\nmetadata: {name: s, namespace: a}\nspec: hello\n', /spec must be an object/],
+  ['a namespace that is a number', 'kind: Service\nmetadata: {name: s, namespace: 5}\n', /metadata\.namespace must be a string/],
+  ['an externalName that is a number', 'kind: Service\nmetadata: {name: s, namespace: a}\nspec: {type: ExternalName, externalName: 5}\n', /spec\.externalName must be a string/],
+  ['endpoints that are not a list', 'kind: EndpointSlice\nmetadata: {name: e, namespace: a}\nendpoints: 5\n', /EndpointSlice a\/e: endpoints must be a list/],
+  ['addresses that are a string', 'kind: EndpointSlice\nmetadata: {name: e, namespace: a}\nendpoints: [{addresses: "10.0.0.1"}]\n', /endpoints\[0\]\.addresses must be a list/],
+  ['an IPv4 address in an IPv6 slice', 'kind: EndpointSlice\nmetadata: {name: e, namespace: a}\naddressType: IPv6\nendpoints: [{addresses: [10.0.0.1]}]\n', /endpoints\[0\]\.addresses\[0\] "10\.0\.0\.1" is not an IPv6 address/],
+  ['a service-name label that is a number', 'kind: EndpointSlice\nmetadata: {name: e, namespace: a, labels: {kubernetes.io/service-name: 5}}\n', /metadata\.labels\["kubernetes\.io\/service-name"\] must be a string/],
+  ['a ready condition that is a string', 'kind: EndpointSlice\nmetadata: {name: e, namespace: a}\nendpoints: [{addresses: [10.0.0.1], conditions: {ready: "yes"}}]\n', /conditions\.ready must be true or false/],
+  ['a pod IP that is not one', 'kind: Pod\nmetadata: {name: p, namespace: a}\nstatus: {podIP: 10.1.1.300}\n', /Pod a\/p: status\.podIP "10\.1\.1\.300" is not an IP address/],
+  ['podIPs that are a number', 'kind: Pod\nmetadata: {name: p, namespace: a}\nstatus: {podIPs: 7}\n', /status\.podIPs must be a list/],
+  ['a hostname that is a number', 'kind: Pod\nmetadata: {name: p, namespace: a}\nspec: {hostname: 5}\n', /spec\.hostname must be a string/],
+];
+
+for (const [what, yaml, message] of badObjects) {
+  test(`an object with ${what} is refused with the file, object and field named`, (t) => {
+    const file = join(scratch(t), 'bad.yaml');
+    writeFileSync(file, yaml);
+    assert.throws(
+      () => readManifests(file),
+      (err: Error) => err instanceof ManifestError && err.message.startsWith(`${file}: object 1: `) && message.test(err.message) && !err.message.includes('\n'),
+    );
+  });
+}
+
+test('FQDN slices, ExternalName services and empty optional fields are fine', (t) => {
+  const file = join(scratch(t), 'ok.yaml');
+  writeFileSync(
+    file,
+    'kind: EndpointSlice\nmetadata: {name: f, namespace: a}\naddressType: FQDN\nendpoints: [{addresses: [db.example.com]}]\nports: [{name: x, port: null}]\n---\n' +
+      'kind: Service\nmetadata: {name: x, namespace: a}\nspec: {type: ExternalName, externalName: db.example.com, clusterIP: ""}\n---\n' +
+      'kind: Pod\nmetadata: {name: p, namespace: a}\nspec: {hostname: null}\nstatus: {podIP: "", podIPs: [{ip: fd00::1}]}\n',
+  );
+  const r = readManifests(file);
+  assert.equal(r.EndpointSlice[0]?.endpoints.length, 0);
+  assert.equal(r.Service[0]?.externalName, 'db.example.com');
+  assert.deepEqual(r.Pod[0]?.ips, ['fd00::1']);
+});
