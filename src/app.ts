@@ -14,6 +14,7 @@ import { memoryReleaser } from './observe/memory.ts';
 import { rateLimitedLog, type Logger } from './observe/log.ts';
 import { Metrics, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
+import { CounterTotals, type CountedParts, type CountersSnapshot } from './observe/totals.ts';
 import { udpKernelStats } from './server/kernel.ts';
 import { startListeners } from './server/listen.ts';
 import { QueryProcessor, type QueryObserver } from './server/processor.ts';
@@ -34,6 +35,8 @@ export interface ClusterDns {
   readonly metrics: HostPort | null;
   /** The Prometheus families (also when --metrics is off, for tests and tools). */
   readonly registry: Metrics;
+  /** What this process counts queries with (a --workers replica reports it to the watching one). */
+  counted(): CountedParts;
   /** SIGTERM's first step: /ready answers 503 "lameduck" while DNS keeps answering. */
   lameduck(): void;
   close(): Promise<void>;
@@ -54,10 +57,22 @@ export class StartupError extends Error {
 /** Knobs that are not flags: tests and benchmarks shorten the API retry timings with them. */
 export interface Tuning {
   readonly kubernetes?: Pick<KubernetesSourceOptions, 'backoff' | 'stallTimeoutMs' | 'pageSize' | 'watchTimeoutSeconds'>;
+  /**
+   * A --workers replica: the index is fed by the watching process (over IPC), so no cluster
+   * source is started here, and the sockets share their ports.
+   */
+  readonly replica?: { readonly index: ClusterIndex };
+  /** SO_REUSEPORT on the DNS sockets (the watching process, when there are --workers). */
+  readonly reusePort?: boolean;
+  /**
+   * The --workers replicas' counters, asked for at every scrape (in the watching process), so
+   * /metrics reports the sums over all processes.
+   */
+  readonly peers?: { collect(): Promise<readonly CountersSnapshot[]> };
 }
 
 export async function startClusterDns(config: Config, logger: Logger, version = '0.0.0', tuning: Tuning = {}): Promise<ClusterDns> {
-  const index = new ClusterIndex();
+  const index = tuning.replica?.index ?? new ClusterIndex();
   // Filled in as the parts that own these counters are started.
   const observed: ObservedParts = {};
   // Created once the processor exists; parts started before it report through this.
@@ -70,7 +85,9 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   };
 
   try {
-    if (config.source.kind === 'manifests') {
+    if (tuning.replica) {
+      // Fed by the watching process.
+    } else if (config.source.kind === 'manifests') {
       const source = startManifestSource({ path: config.source.path, index, logger });
       stops.push(() => source.stop());
     } else {
@@ -124,11 +141,12 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     const zoneHandler = forwarder ? new ExternalNameChaser(zone, forwarder) : zone;
     const handlers: Handler[] = [];
     if (config.forward.autopath) {
-      handlers.push(new Autopath({ index, zone: zoneHandler, zoneName: config.zone, forwarder, ttl: config.ttl }));
+      handlers.push(new Autopath({ index, zone: zoneHandler, zoneName: config.zone, forwarder, ttl: config.ttl, search: config.forward.autopathSearch }));
     }
     handlers.push(zoneHandler);
     if (forwarder) handlers.push(forwarder);
-    const counters = new QueryCounters({ servers: config.listen.length, zones: [config.zone], plugins: handlers.map((h) => h.name) });
+    const countersOptions = { servers: config.listen.length, zones: [config.zone], plugins: handlers.map((h) => h.name) };
+    const counters = new QueryCounters(countersOptions);
     let lameduck = false;
     const readiness = {
       notReadyReason: () =>
@@ -143,16 +161,24 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       ...(config.metrics ? { counters } : {}),
       onQuery: config.logQueries ? queryLogger(logger.child({ component: 'query' }), config.logQueriesSample) : undefined,
     });
-    metrics = new Metrics({
+    const counted = (): CountedParts => ({
       stats: processor.stats,
-      counters,
+      counters: config.metrics ? counters : null,
+      cache: observed.cache ?? null,
+      forward: observed.forward ?? null,
+    });
+    // With --workers, /metrics reports the sums over every process (src/observe/totals.ts).
+    const totals = tuning.peers ? new CounterTotals(counted, countersOptions) : null;
+    metrics = new Metrics({
+      stats: totals?.stats ?? processor.stats,
+      counters: totals?.counters ?? counters,
       index,
       version,
       get forward() {
-        return observed.forward ?? null;
+        return observed.forward ? (totals?.forward ?? observed.forward) : null;
       },
       get cache() {
-        return observed.cache ?? null;
+        return observed.cache ? (totals?.cache ?? observed.cache) : null;
       },
       watches: () => observed.watches?.() ?? [],
       notReadyReason: () => readiness.notReadyReason(),
@@ -164,6 +190,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
       tcpMaxConnections: config.tcpMaxConnections,
       udpReceiveBuffer: config.udpReceiveBuffer,
+      reusePort: tuning.reusePort === true || tuning.replica !== undefined,
     });
     stops.push(() => listeners.close());
     registry.setServers(listeners.addresses().map((a) => serverLabel(a.host, a.port)));
@@ -178,9 +205,14 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       const stopProbe = startHealthProbe(health.address, (seconds, ok) => registry.observeHealth(seconds, ok));
       stops.push(stopProbe);
     }
-    if (config.metrics) {
+    // A --workers replica counts (for the watching process's scrapes) but serves no endpoint.
+    if (config.metrics && !tuning.replica) {
+      const peers = tuning.peers;
       metricsEndpoint = await startHttpEndpoint(config.metrics, {
-        '/metrics': async () => ({ status: 200, body: await registry.text(), contentType: registry.contentType }),
+        '/metrics': async () => {
+          if (totals && peers) totals.refresh(await peers.collect());
+          return { status: 200, body: await registry.text(), contentType: registry.contentType };
+        },
         ...debugRoutes(zone, index, config.zone),
       });
       stops.push(() => metricsEndpoint?.close());
@@ -225,6 +257,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       ready: ready?.address ?? null,
       metrics: metricsEndpoint?.address ?? null,
       registry,
+      counted,
       lameduck: () => {
         if (lameduck) return;
         lameduck = true;

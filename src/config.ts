@@ -2,13 +2,14 @@
 // becomes a ConfigError naming the flag; main prints it as one line and exits 2 before any socket
 // is bound.
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
 import { DEFAULT_UDP_RECEIVE_BUFFER } from './server/udp.ts';
-import { parseResolvConf } from './upstream/resolvconf.ts';
+import { parseResolvConf, type ResolvConf } from './upstream/resolvconf.ts';
 import { LOG_LEVELS, type LogLevel } from './observe/log.ts';
 import { POD_MODES, type PodMode } from './zone/kubernetes.ts';
 
@@ -45,6 +46,8 @@ export interface Config {
   readonly logQueriesSample: number;
   /** Names outside the cluster zone: where they go, and what is kept of the answers. */
   readonly forward: ForwardConfig;
+  /** Processes answering queries; one of them watches the cluster and feeds the others. */
+  readonly workers: number;
   /** Where the slim index is kept on disk for restarts during an API outage (live clusters only). */
   readonly snapshot: { readonly path: string; readonly intervalMs: number } | null;
 }
@@ -67,6 +70,11 @@ export interface ForwardConfig {
   readonly cacheDenialTtl: number;
   readonly serveStaleMs: number;
   readonly autopath: boolean;
+  /**
+   * With --autopath: the search domains of --resolv-conf, tried after the cluster's own (CoreDNS's
+   * `autopath @kubernetes` does the same: the kubelet gives pods the node's search list too).
+   */
+  readonly autopathSearch: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -114,7 +122,8 @@ DNS:
   --cache-success-ttl SEC longest an upstream answer is kept (default 3600)
   --cache-denial-ttl SEC  longest an NXDOMAIN/NODATA is kept (default 30)
   --serve-stale DURATION  how long past expiry an answer may be served while every upstream fails (default 1h; 0 off)
-  --autopath              answer a pod's first search-path expansion with the first name that exists (CNAME)
+  --autopath              answer a pod's first search-path expansion with the first name that exists (CNAME);
+                          after the cluster's search domains it tries those of --resolv-conf
 
 Operations:
   --health ADDR:PORT      /health endpoint (default :8080; "off" disables)
@@ -124,6 +133,8 @@ Operations:
   --log-queries           log every answered query (one JSON line each; off by default)
   --log-queries-sample F  with --log-queries, log this fraction of queries, 0-1 (default 1)
   --lameduck DURATION     after SIGTERM keep answering this long with /ready at 503, e.g. 5s (default 5s)
+  --workers N             processes answering queries on the same ports (SO_REUSEPORT), 1-64 (default 1);
+                          one watches the cluster and streams the index to the others
   --snapshot PATH         keep the index in this file (atomically, every --snapshot-interval and at
                           shutdown); a restart while the API server is down serves from it
   --snapshot-interval D   how often the snapshot is rewritten when the index changed (default 60s)
@@ -160,6 +171,7 @@ const OPTIONS = {
   'log-queries-sample': { type: 'string' },
   lameduck: { type: 'string' },
   snapshot: { type: 'string' },
+  workers: { type: 'string' },
   'snapshot-interval': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -174,16 +186,31 @@ function hostPortList(flag: string, list: string): HostPort[] {
   return out;
 }
 
-/** Whether sending to `to` would reach one of our own listeners (a loop, never a forward). */
-function isOwnListener(to: HostPort, listen: readonly HostPort[]): boolean {
-  const v4Local = to.host.startsWith('127.');
-  const v6Local = to.host === '::1';
+/** This machine's interface addresses: a wildcard listener answers on every one of them. */
+function interfaceAddresses(): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
+  return out;
+}
+
+/**
+ * Whether sending to `to` would reach one of our own listeners (a loop, never a forward): the
+ * same address and port, or a loopback or local interface address behind a wildcard listener
+ * (`0.0.0.0:53` also answers on the pod's own IP, which a resolv.conf may name).
+ */
+export function isOwnListener(to: HostPort, listen: readonly HostPort[], local: ReadonlySet<string> = interfaceAddresses()): boolean {
+  const v6 = isIPv6(to.host);
+  const loopback = to.host.startsWith('127.') || to.host === '::1';
+  const ours = loopback || local.has(to.host);
   return listen.some(
     (l) =>
       l.port === to.port &&
-      (l.host === to.host || (l.host === '0.0.0.0' && v4Local) || ((l.host === '' || l.host === '::') && (v4Local || v6Local))),
+      (l.host === to.host || (l.host === '0.0.0.0' && !v6 && ours) || ((l.host === '' || l.host === '::') && ours)),
   );
 }
+
+/** Node search domains autopath tries at most (glibc's classic limit): each may cost an upstream query. */
+const MAX_AUTOPATH_SEARCH = 6;
 
 function forwardConfig(
   values: {
@@ -200,25 +227,34 @@ function forwardConfig(
   },
   upstream: readonly HostPort[],
   listen: readonly HostPort[],
+  zone: string,
   readText: (path: string) => string,
 ): ForwardConfig {
+  const resolvPath = values['resolv-conf'] ?? '/etc/resolv.conf';
+  let resolv: ResolvConf | null = null;
+  // Read only when something needs it: the default upstreams, or autopath's search list.
+  const resolvConf = (): ResolvConf => {
+    if (resolv) return resolv;
+    let text: string;
+    try {
+      text = readText(resolvPath);
+    } catch (err) {
+      // No resolv.conf (a bare container) only means no default upstreams; one given on purpose must exist.
+      if (values['resolv-conf'] !== undefined) throw new ConfigError('--resolv-conf', `cannot read ${resolvPath}: ${(err as Error).message.split('\n')[0]}`);
+      text = '';
+    }
+    resolv = parseResolvConf(text);
+    return resolv;
+  };
   let upstreams = upstream;
   let upstreamsFrom = '--upstream';
   if (upstreams.length === 0) {
-    const path = values['resolv-conf'] ?? '/etc/resolv.conf';
-    let text: string;
-    try {
-      text = readText(path);
-    } catch (err) {
-      // No resolv.conf (a bare container) only means no default upstreams; one given on purpose must exist.
-      if (values['resolv-conf'] !== undefined) throw new ConfigError('--resolv-conf', `cannot read ${path}: ${(err as Error).message.split('\n')[0]}`);
-      text = '';
-    }
-    upstreams = parseResolvConf(text).nameservers.map((ip) => ({ host: ip, port: 53 }));
-    upstreamsFrom = path;
+    upstreams = resolvConf().nameservers.map((ip) => ({ host: ip, port: 53 }));
+    upstreamsFrom = resolvPath;
   }
-  const own = upstreams.filter((u) => isOwnListener(u, listen));
-  upstreams = upstreams.filter((u) => !isOwnListener(u, listen));
+  const local = interfaceAddresses();
+  const own = upstreams.filter((u) => isOwnListener(u, listen, local));
+  upstreams = upstreams.filter((u) => !isOwnListener(u, listen, local));
   if (own.length > 0 && upstreamsFrom === '--upstream') {
     throw new ConfigError('--upstream', `${own.map((u) => `${u.host}:${u.port}`).join(', ')} is one of our own --listen addresses: that would be a forwarding loop`);
   }
@@ -230,7 +266,7 @@ function forwardConfig(
       throw new ConfigError('--stub-domain', `"${text.slice(0, eq)}" is not a domain name`);
     }
     const list = hostPortList('stub-domain', text.slice(eq + 1));
-    const loop = list.find((u) => isOwnListener(u, listen));
+    const loop = list.find((u) => isOwnListener(u, listen, local));
     if (loop) throw new ConfigError('--stub-domain', `${loop.host}:${loop.port} is one of our own --listen addresses`);
     return { domain, upstreams: list };
   });
@@ -247,6 +283,7 @@ function forwardConfig(
     cacheDenialTtl: values['cache-denial-ttl'] === undefined ? 30 : integer('--cache-denial-ttl', values['cache-denial-ttl'], 1, 86_400),
     serveStaleMs: serveStale,
     autopath: values.autopath ?? false,
+    autopathSearch: values.autopath ? resolvConf().search.filter((d) => d !== zone && !d.endsWith(`.${zone}`)).slice(0, MAX_AUTOPATH_SEARCH) : [],
   };
 }
 
@@ -376,7 +413,9 @@ export function parseConfig(
   } catch (err) {
     // node:util's messages name the flag; keep them to one line.
     const message = (err as Error).message.split('\n')[0] ?? 'invalid arguments';
-    const flag = /'(-{1,2}[\w-]+)/.exec(message)?.[1] ?? 'arguments';
+    // "Option '-h, --help' …" names the short form first; the long one is the flag users know.
+    const named = /'(-{1,2}[\w-]+)(?:, (--[\w-]+))?/.exec(message);
+    const flag = named?.[2] ?? named?.[1] ?? 'arguments';
     throw new ConfigError(flag, message.replace(/^Unknown option '[^']+'/, 'unknown flag').replace(/\. To specify.*$/, ''));
   }
   if (values.help) return { kind: 'help' };
@@ -400,14 +439,15 @@ export function parseConfig(
 
   const listen = (values.listen ?? ['0.0.0.0:53']).map((text) => parseHostPort('listen', text));
   const upstream = (values.upstream ?? []).flatMap((list) => hostPortList('upstream', list));
-  const forward = forwardConfig(values, upstream, listen, readText);
+  const zone = zoneName(values.zone ?? 'cluster.local');
+  const forward = forwardConfig(values, upstream, listen, zone, readText);
 
   return {
     kind: 'run',
     config: Object.freeze({
       source,
       listen,
-      zone: zoneName(values.zone ?? 'cluster.local'),
+      zone,
       ttl: values.ttl === undefined ? 5 : integer('--ttl', values.ttl, 0, 3600),
       pods: oneOf('--pods', values.pods, POD_MODES, 'verified'),
       upstream: forward.upstreams,
@@ -426,6 +466,7 @@ export function parseConfig(
       lameduckMs: values.lameduck === undefined ? 5000 : parseDuration('--lameduck', values.lameduck),
       logQueries: values['log-queries'] ?? false,
       logQueriesSample: values['log-queries-sample'] === undefined ? 1 : fraction('--log-queries-sample', values['log-queries-sample']),
+      workers: values.workers === undefined ? 1 : integer('--workers', values.workers, 1, 64),
       snapshot: snapshotConfig(values.snapshot, values['snapshot-interval'], source, fileExists),
     }),
   };

@@ -5,8 +5,9 @@ import { startClusterDns, StartupError } from './app.ts';
 import { KubeConfigError } from './cluster/kubernetes.ts';
 import { ManifestError } from './cluster/manifests.ts';
 import { resolve } from 'node:path';
-import { BUNDLED_EXAMPLE, ConfigError, parseConfig, USAGE, type HostPort } from './config.ts';
-import { createLogger } from './observe/log.ts';
+import { BUNDLED_EXAMPLE, ConfigError, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
+import { createLogger, type Logger } from './observe/log.ts';
+import { isReplica, receiveIndex, reportCounters, startReplicas, type Replicas } from './server/workers.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -38,12 +39,20 @@ async function main(): Promise<void> {
   }
   const config = parsed.config;
   const logger = createLogger(config.logLevel);
+  if (isReplica()) {
+    await runReplica(config, logger);
+    return;
+  }
   // The whole Config: paths, addresses and numbers only (credentials stay in the kubeconfig).
   logger.info({ version: VERSION, node: process.version, config }, 'starting');
 
   let app;
+  let replicas: Replicas | null = null;
   try {
-    app = await startClusterDns(config, logger, VERSION);
+    // /metrics sums the workers' counters (asked at each scrape) with this process's.
+    const peers = { collect: () => replicas?.collect() ?? Promise.resolve([]) };
+    app = await startClusterDns(config, logger, VERSION, { reusePort: config.workers > 1, ...(config.workers > 1 ? { peers } : {}) });
+    if (config.workers > 1) replicas = startReplicas(config.workers - 1, app.index, app.dns, logger);
   } catch (err) {
     if (err instanceof ManifestError) fail(`--manifests: ${err.message}`);
     if (err instanceof StartupError || err instanceof KubeConfigError) fail(err.message);
@@ -75,7 +84,7 @@ async function main(): Promise<void> {
     closing = true;
     if (lameduckTimer !== null) clearTimeout(lameduckTimer);
     logger.info({ signal }, 'shutting down');
-    app.close().then(
+    Promise.resolve(replicas?.stop()).then(() => app.close()).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
@@ -92,6 +101,26 @@ async function main(): Promise<void> {
     lameduckTimer = setTimeout(() => close('SIGTERM'), config.lameduckMs);
   });
   process.on('SIGINT', () => close('SIGINT'));
+}
+
+/** A --workers replica: the watching process's index, the same handlers, the shared ports. */
+async function runReplica(config: Config, logger: Logger): Promise<void> {
+  const { index, listen } = await receiveIndex();
+  const app = await startClusterDns(
+    // --metrics stays set so that queries are counted; the watching process serves the sums.
+    { ...config, listen, health: null, ready: null, snapshot: null, workers: 1 },
+    logger.child({ worker: process.pid }),
+    VERSION,
+    { replica: { index } },
+  );
+  reportCounters(() => app.counted());
+  const close = () => {
+    void app.close().then(() => process.exit(0));
+  };
+  // The watching process went away (or asked us to stop): nothing feeds the index any more.
+  process.on('disconnect', close);
+  process.on('SIGTERM', close);
+  process.on('SIGINT', close);
 }
 
 main().catch((err: unknown) => {

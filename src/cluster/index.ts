@@ -22,6 +22,13 @@ export interface IndexCounts {
 
 type Listener = () => void;
 
+/** One change to the index, as replicas (--workers) receive it. */
+export type Mutation =
+  | { readonly op: 'upsert'; readonly kind: Kind; readonly record: AnyRecord }
+  | { readonly op: 'remove'; readonly kind: Kind; readonly key: string }
+  | { readonly op: 'synced'; readonly kind: Kind }
+  | { readonly op: 'require'; readonly kinds: readonly Kind[] };
+
 /** Adds `value` to the list under `key`; lists stay tiny (one entry in the common case). */
 function addTo<V>(map: Map<string, V[]>, key: string, value: V): void {
   const list = map.get(key);
@@ -34,6 +41,40 @@ function removeFrom<V>(map: Map<string, V[]>, key: string, value: V): void {
   const i = list.indexOf(value);
   if (i >= 0) list.splice(i, 1);
   if (list.length === 0) map.delete(key);
+}
+
+/**
+ * A canonical dotted-quad IPv4 address as a 32-bit signed integer (a V8 small integer: stored
+ * inline in a Map, no string), or NOT_V4. Leading zeros are refused, so two strings map to the
+ * same integer exactly when they are equal.
+ */
+const NOT_V4 = 2 ** 32;
+function v4Int(ip: string): number {
+  let value = 0;
+  let octet = -1;
+  let dots = 0;
+  let digits = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 0x2e) {
+      if (octet < 0 || ++dots > 3) return NOT_V4;
+      value = (value << 8) | octet;
+      octet = -1;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && octet === 0) return NOT_V4; // a leading zero
+      octet = octet < 0 ? c - 0x30 : octet * 10 + (c - 0x30);
+      if (octet > 255) return NOT_V4;
+      digits++;
+    } else {
+      return NOT_V4;
+    }
+  }
+  if (dots !== 3 || octet < 0) return NOT_V4;
+  return (value << 8) | octet;
+}
+function v4String(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 function sameRecord(a: unknown, b: unknown): boolean {
@@ -50,6 +91,27 @@ function sameRecord(a: unknown, b: unknown): boolean {
   return true;
 }
 
+function plainIPs(plain: number | string): string[] {
+  return typeof plain === 'number' ? [v4String(plain)] : plain.split(' ');
+}
+
+function addNamespace<K>(map: Map<K, string | string[]>, ip: K, namespace: string): void {
+  const current = map.get(ip);
+  if (current === undefined) map.set(ip, namespace);
+  else if (typeof current === 'string') map.set(ip, [current, namespace]);
+  else current.push(namespace);
+}
+
+function removeNamespace<K>(map: Map<K, string | string[]>, ip: K, namespace: string): void {
+  const current = map.get(ip);
+  if (current === namespace) map.delete(ip);
+  else if (Array.isArray(current)) {
+    const i = current.indexOf(namespace);
+    if (i >= 0) current.splice(i, 1);
+    if (current.length === 1) map.set(ip, current[0] as string);
+  }
+}
+
 export class ClusterIndex {
   /** Bumped by every DNS-relevant change; prepared answers carry the version they were built at. */
   version = 0;
@@ -62,19 +124,23 @@ export class ClusterIndex {
     EndpointSlice: new Map(),
   };
   // Pods are most of a big cluster, and of most pods DNS asks one thing only: is there a pod
-  // with this IP in this namespace (--pods verified). Those are kept as strings in two Maps
-  // (~170 B a pod instead of ~530 B as objects). Pods with hostname and subdomain, which name
-  // themselves, are kept whole.
-  /** `ns/name` → the pod's IPs joined by ' '. */
-  readonly #plainPods = new Map<string, string>();
+  // with this IP in this namespace (--pods verified). Those are kept in two Maps, the usual
+  // single IPv4 address as a small integer rather than a string (~100 B a pod with its key,
+  // instead of ~530 B as objects, or ~170 B as strings). Pods with hostname and subdomain,
+  // which name themselves, are kept whole.
+  /** `ns/name` → the pod's IPv4 address as v4Int, or its IPs joined by ' '. */
+  readonly #plainPods = new Map<string, number | string>();
   readonly #namedPods = new Map<string, PodRecord>();
-  /** IP → the namespace (or namespaces, host-network pods share IPs) of the pods that have it. */
+  /** IPv4 (v4Int) → the namespace (or namespaces, host-network pods share IPs) of the pods that have it. */
+  readonly #podNamespacesByV4 = new Map<number, string | string[]>();
+  /** Any other IP (IPv6) → the same. */
   readonly #podNamespacesByIP = new Map<string, string | string[]>();
   /** One copy of each namespace name, shared by every pod entry. */
   readonly #namespaceNames = new Map<string, string>();
   readonly #synced = new Set<Kind>();
   #required: ReadonlySet<Kind> = new Set(KINDS);
   readonly #listeners: Listener[] = [];
+  readonly #mutationListeners: ((m: Mutation) => void)[] = [];
 
   readonly #slicesByService = new Map<string, EndpointSliceRecord[]>();
   readonly #servicesByClusterIP = new Map<string, ServiceRecord[]>();
@@ -104,11 +170,15 @@ export class ClusterIndex {
     map.set(key, record);
     this.#link(kind, record);
     this.#changed();
+    this.#mutated({ op: 'upsert', kind, record });
   }
 
   remove(kind: Kind, key: string): void {
     if (kind === 'Pod') {
-      if (this.#unlinkPod(key)) this.#changed();
+      if (this.#unlinkPod(key)) {
+        this.#changed();
+        this.#mutated({ op: 'remove', kind, key });
+      }
       return;
     }
     const map = this.#records[kind] as Map<string, AnyRecord>;
@@ -117,6 +187,36 @@ export class ClusterIndex {
     map.delete(key);
     this.#unlink(kind, old);
     this.#changed();
+    this.#mutated({ op: 'remove', kind, key });
+  }
+
+  /** Every change as it happens, for replicas; `snapshot()` gives a new one the state so far. */
+  onMutation(listener: (m: Mutation) => void): void {
+    this.#mutationListeners.push(listener);
+  }
+
+  /** The index as a sequence of mutations that rebuilds it from empty. */
+  *snapshot(): Generator<Mutation> {
+    yield { op: 'require', kinds: [...this.#required] };
+    for (const kind of KINDS) for (const record of this.all(kind)) yield { op: 'upsert', kind, record };
+    for (const kind of this.#synced) yield { op: 'synced', kind };
+  }
+
+  apply(m: Mutation): void {
+    switch (m.op) {
+      case 'upsert':
+        return this.upsert(m.kind, m.record);
+      case 'remove':
+        return this.remove(m.kind, m.key);
+      case 'synced':
+        return this.markSynced(m.kind);
+      case 'require':
+        return this.require(m.kinds);
+    }
+  }
+
+  #mutated(m: Mutation): void {
+    for (const listener of this.#mutationListeners) listener(m);
   }
 
   /** A relist: the kind now holds exactly `records`. Unchanged records are kept as they are. */
@@ -133,6 +233,9 @@ export class ClusterIndex {
    * abandoned relist (the list failed half-way) leaves only fresher records behind.
    */
   beginReplace<K extends Kind>(kind: K): { add(record: RecordOf[K]): void; commit(): void } {
+    // The first list of a kind (nothing held yet: no snapshot, no earlier list) can leave nothing
+    // behind, so it skips the set of keys seen: 150k pods list ~10 % faster and lighter.
+    if (this.#sizeOf(kind) === 0) return { add: (record) => this.upsert(kind, record), commit: () => {} };
     const seen = new Set<string>();
     return {
       add: (record) => {
@@ -154,11 +257,13 @@ export class ClusterIndex {
     this.#synced.add(kind);
     // Answers built before the sync may have been SERVFAIL: rebuild them.
     this.#changed(false);
+    this.#mutated({ op: 'synced', kind });
   }
 
   /** Which kinds must sync before the index counts as synced (kinds not watched are left out). */
   require(kinds: Iterable<Kind>): void {
     this.#required = new Set(kinds);
+    this.#mutated({ op: 'require', kinds: [...this.#required] });
   }
 
   onChange(listener: Listener): void {
@@ -198,12 +303,17 @@ export class ClusterIndex {
 
   /** Whether a pod in `namespace` has `ip` (what `--pods verified` asks). */
   hasPodIP(namespace: string, ip: string): boolean {
-    const namespaces = this.#podNamespacesByIP.get(ip);
+    const v4 = v4Int(ip);
+    const namespaces = v4 === NOT_V4 ? this.#podNamespacesByIP.get(ip) : this.#podNamespacesByV4.get(v4);
     return namespaces === namespace || (Array.isArray(namespaces) && namespaces.includes(namespace));
   }
 
   podsBySubdomain(namespace: string, subdomain: string): readonly PodRecord[] {
     return this.#podsBySubdomain.get(`${namespace}/${subdomain}`) ?? [];
+  }
+
+  #sizeOf(kind: Kind): number {
+    return kind === 'Pod' ? this.#plainPods.size + this.#namedPods.size : this.#records[kind].size;
   }
 
   counts(): IndexCounts {
@@ -226,7 +336,7 @@ export class ClusterIndex {
     yield* this.#namedPods.values();
     for (const [key, ips] of this.#plainPods) {
       const slash = key.indexOf('/');
-      yield { namespace: key.slice(0, slash), name: key.slice(slash + 1), ips: ips.split(' '), hostname: '', subdomain: '', ready: true };
+      yield { namespace: key.slice(0, slash), name: key.slice(slash + 1), ips: plainIPs(ips), hostname: '', subdomain: '', ready: true };
     }
   }
 
@@ -235,7 +345,8 @@ export class ClusterIndex {
   #upsertPod(pod: PodRecord): void {
     const key = `${pod.namespace}/${pod.name}`;
     const named = pod.hostname !== '' && pod.subdomain !== '';
-    const ips = pod.ips.join(' ');
+    const v4 = pod.ips.length === 1 ? v4Int(pod.ips[0] as string) : NOT_V4;
+    const ips = v4 !== NOT_V4 ? v4 : pod.ips.join(' ');
     if (named) {
       const old = this.#namedPods.get(key);
       if (old && sameRecord(old, pod)) return;
@@ -252,6 +363,7 @@ export class ClusterIndex {
       this.#plainPods.set(key, ips);
     }
     this.#changed();
+    this.#mutated({ op: 'upsert', kind: 'Pod', record: pod });
   }
 
   /** Removes the pod under `key` from every pod index; false when there was none. */
@@ -264,30 +376,33 @@ export class ClusterIndex {
       removeFrom(this.#podsBySubdomain, `${named.namespace}/${named.subdomain}`, named);
       ips = named.ips;
     } else {
-      const joined = this.#plainPods.get(key);
-      if (joined === undefined) return false;
+      const plain = this.#plainPods.get(key);
+      if (plain === undefined) return false;
       this.#plainPods.delete(key);
-      ips = joined.split(' ');
+      if (typeof plain === 'number') {
+        this.#removePodV4(plain, namespace);
+        return true;
+      }
+      ips = plain.split(' ');
     }
     for (const ip of ips) this.#removePodIP(ip, namespace);
     return true;
   }
 
   #addPodIP(ip: string, namespace: string): void {
-    const current = this.#podNamespacesByIP.get(ip);
-    if (current === undefined) this.#podNamespacesByIP.set(ip, namespace);
-    else if (typeof current === 'string') this.#podNamespacesByIP.set(ip, [current, namespace]);
-    else current.push(namespace);
+    const v4 = v4Int(ip);
+    if (v4 !== NOT_V4) addNamespace(this.#podNamespacesByV4, v4, namespace);
+    else addNamespace(this.#podNamespacesByIP, ip, namespace);
   }
 
   #removePodIP(ip: string, namespace: string): void {
-    const current = this.#podNamespacesByIP.get(ip);
-    if (current === namespace) this.#podNamespacesByIP.delete(ip);
-    else if (Array.isArray(current)) {
-      const i = current.indexOf(namespace);
-      if (i >= 0) current.splice(i, 1);
-      if (current.length === 1) this.#podNamespacesByIP.set(ip, current[0] as string);
-    }
+    const v4 = v4Int(ip);
+    if (v4 !== NOT_V4) this.#removePodV4(v4, namespace);
+    else removeNamespace(this.#podNamespacesByIP, ip, namespace);
+  }
+
+  #removePodV4(v4: number, namespace: string): void {
+    removeNamespace(this.#podNamespacesByV4, v4, namespace);
   }
 
   #namespaceName(name: string): string {

@@ -20,6 +20,8 @@ export interface ListenOptions {
   readonly tcpMaxInFlight?: number;
   /** Bytes of kernel receive queue per UDP socket (capped by net.core.rmem_max). */
   readonly udpReceiveBuffer?: number;
+  /** SO_REUSEPORT on every socket, so --workers processes share the ports. */
+  readonly reusePort?: boolean;
 }
 
 export interface Listeners {
@@ -56,7 +58,7 @@ async function bindPair(host: string, port: number, processor: QueryProcessor, t
   const attempts = port === 0 ? EPHEMERAL_ATTEMPTS : 1;
   let lastError: unknown = null;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const udp = await startUdp(host, port, processor, listener, udpReceiveBuffer);
+    const udp = await startUdp(host, port, processor, listener, udpReceiveBuffer, tcp.reusePort ?? false);
     try {
       const tcpListener = await startTcp(host, udp.port, processor, tcp);
       return { address: { host, port: udp.port }, udp, tcp: tcpListener };
@@ -78,6 +80,7 @@ export async function startListeners(
     idleTimeoutMs: options.tcpIdleTimeoutMs ?? 10_000,
     maxConnections: options.tcpMaxConnections ?? 1000,
     maxInFlight: options.tcpMaxInFlight ?? 100,
+    reusePort: options.reusePort ?? false,
   };
   const pairs: Pair[] = [];
   const closeAll = async (): Promise<void> => {

@@ -28,11 +28,24 @@ export function startUdp(
   processor: QueryProcessor,
   listener = 0,
   receiveBuffer = DEFAULT_UDP_RECEIVE_BUFFER,
+  reusePort = false,
 ): Promise<UdpListener> {
   const stats = processor.stats;
-  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+  // reusePort (--workers): every process binds its own socket to the port and the kernel spreads
+  // the datagrams over them.
+  //
+  // Replies go to the address a datagram came from, always an IP literal of the socket's family,
+  // so once bound the address "lookup" is the identity, done synchronously: Node's default
+  // defers every send by a process.nextTick for it.
+  let bound = false;
+  const lookup = (address: string, family: number, callback: (err: Error | null, address: string, family: number) => void): void => {
+    if (bound) callback(null, address, family);
+    else process.nextTick(callback, null, address, family); // bind(): host is a validated literal
+  };
+  const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, reusePort, lookup: lookup as never });
 
-  // One callback for every send, so the hot path allocates no closure for it.
+  // One callback for every send, so the hot path allocates no closure for it. (Without one, Node
+  // would drop a failed send silently instead of reporting it.)
   const onSent = (err: Error | null): void => {
     if (err) stats.udpSendErrors++;
   };
@@ -75,6 +88,7 @@ export function startUdp(
     socket.once('error', onBindError);
     socket.bind({ address: host, port, exclusive: true }, () => {
       socket.off('error', onBindError);
+      bound = true;
       // After binding, errors are per-datagram (ICMP unreachable and the like): count, go on.
       socket.on('error', () => {
         stats.udpSendErrors++;

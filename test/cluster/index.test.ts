@@ -111,3 +111,18 @@ test('pods move between the plain and the named form, and all() gives them back'
   assert.equal(index.counts().Pod, 0);
   assert.equal(index.hasPodIP('a', '10.1.1.2'), false);
 });
+
+test('plain pods keep their addresses exactly (single IPv4 kept as an integer)', () => {
+  const ips = ['0.0.0.1', '10.244.0.7', '128.0.0.1', '192.168.255.254', '255.255.255.255'];
+  const index = indexOf([...ips.map((ip, i) => pod('a', `p${i}`, [ip])), pod('a', 'six', ['fd00::1']), pod('a', 'both', ['10.1.2.3', 'fd00::2'])]);
+  for (const ip of ips) assert.ok(index.hasPodIP('a', ip), ip);
+  for (const ip of ['fd00::1', '10.1.2.3', 'fd00::2']) assert.ok(index.hasPodIP('a', ip), ip);
+  // Other spellings of the same address are other names, as they were as strings.
+  for (const ip of ['010.244.0.7', '10.244.00.7', '10.244.0.07', '10.244.0', '10.244.0.7.', '10.244.0.256', '']) assert.equal(index.hasPodIP('a', ip), false, ip);
+  assert.deepEqual(
+    [...index.all('Pod')].map((p) => `${p.name} ${p.ips.join(',')}`).sort(),
+    [...ips.map((ip, i) => `p${i} ${ip}`), 'six fd00::1', 'both 10.1.2.3,fd00::2'].sort(),
+  );
+  index.remove('Pod', 'a/p2');
+  assert.equal(index.hasPodIP('a', '128.0.0.1'), false);
+});
