@@ -53,7 +53,13 @@ export class KubernetesZone implements Handler {
   readonly #ttl: number;
   readonly #pods: PodMode;
   readonly #maxPrepared: number;
-  readonly #prepared = new Map<string, Reply | null>();
+  /**
+   * Prepared replies by qtype, then name: keying by the name string the query reader made saves
+   * building (and hashing) a `type|name` string per query. Types ≥ 256 share the last slot's map
+   * with the type in the key.
+   */
+  readonly #prepared: Map<string, Reply | null>[] = Array.from({ length: 257 }, () => new Map());
+  #preparedCount = 0;
   #preparedVersion = -1;
 
   constructor(options: KubernetesZoneOptions) {
@@ -79,17 +85,26 @@ export class KubernetesZone implements Handler {
     const name = query.name;
     if (!this.covers(name)) return null;
     if (this.#preparedVersion !== this.#index.version) {
-      this.#prepared.clear();
+      this.#clearPrepared();
       this.#preparedVersion = this.#index.version;
     }
-    const key = `${query.type}|${name}`;
-    let reply = this.#prepared.get(key);
+    const type = query.type;
+    const prepared = this.#prepared[type < 256 ? type : 256] as Map<string, Reply | null>;
+    const key = type < 256 ? name : `${type}|${name}`;
+    let reply = prepared.get(key);
     if (reply === undefined) {
-      reply = this.answer(name, query.type);
-      if (this.#prepared.size >= this.#maxPrepared) this.#prepared.clear();
-      this.#prepared.set(key, reply);
+      reply = this.answer(name, type);
+      if (this.#preparedCount >= this.#maxPrepared) this.#clearPrepared();
+      prepared.set(key, reply);
+      this.#preparedCount++;
     }
     return reply;
+  }
+
+  #clearPrepared(): void {
+    if (this.#preparedCount === 0) return;
+    for (const map of this.#prepared) if (map.size > 0) map.clear();
+    this.#preparedCount = 0;
   }
 
   /** Builds the reply for a question without the cache; null when the name is not ours to answer. */
