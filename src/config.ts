@@ -416,6 +416,12 @@ export function parseConfig(
     // "Option '-h, --help' …" names the short form first; the long one is the flag users know.
     const named = /'(-{1,2}[\w-]+)(?:, (--[\w-]+))?/.exec(message);
     const flag = named?.[2] ?? named?.[1] ?? 'arguments';
+    if (/argument is ambiguous/.test(message)) {
+      // `--ttl -5`: node:util will not take a value that starts with a dash.
+      const at = argv.indexOf(flag);
+      const value = at < 0 ? '' : (argv[at + 1] ?? '');
+      throw new ConfigError(flag, `the value ${JSON.stringify(value)} starts with "-" (write ${flag}=${value} if you mean it)`);
+    }
     throw new ConfigError(flag, message.replace(/^Unknown option '[^']+'/, 'unknown flag').replace(/\. To specify.*$/, ''));
   }
   if (values.help) return { kind: 'help' };

@@ -111,6 +111,11 @@ test('operations: --lameduck (seconds or with a unit), --log-queries and its sam
   assert.equal(failure(['--lameduck', '11m']).flag, '--lameduck');
   assert.equal(failure(['--log-queries-sample', '0']).flag, '--log-queries-sample');
   assert.equal(failure(['--log-queries-sample', '1.5']).flag, '--log-queries-sample');
+  // node:util refuses a separate value starting with "-"; the message says how to give one.
+  const dash = failure(['--lameduck', '-1']);
+  assert.equal(dash.flag, '--lameduck');
+  assert.match(dash.message, /"-1" starts with "-" \(write --lameduck=-1/);
+  assert.equal(failure(['--lameduck=-1']).flag, '--lameduck');
 });
 
 test('--snapshot: a file in an existing folder, live clusters only, with an interval', () => {

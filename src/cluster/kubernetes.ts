@@ -45,7 +45,26 @@ export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.e
   }
   const cluster = config.getCurrentCluster();
   if (!cluster?.server) throw new KubeConfigError(`kubeconfig ${where}: no current context with a cluster server`);
+  const user = config.getCurrentUser();
+  const credentials = user && (user.token || user.password || user.keyData || user.keyFile || user.authProvider || user.exec || (user as { tokenFile?: string }).tokenFile);
+  if (credentials && isClearTextRemote(cluster.server)) {
+    // A bearer token or password sent in clear text to another machine is a token anyone on the path can use.
+    throw new KubeConfigError(`kubeconfig ${where}: refusing to send the user's credentials to ${cluster.server} over plain http (use https, or kubectl proxy on loopback)`);
+  }
   return config;
+}
+
+/** An http:// server that is not this machine's loopback. */
+function isClearTextRemote(server: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    return false; // client-node reports the malformed URL at the first request
+  }
+  if (url.protocol !== 'http:') return false;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host.startsWith('127.') || host === '::1');
 }
 
 function key(namespaced: boolean) {

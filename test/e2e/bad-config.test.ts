@@ -39,6 +39,11 @@ test('manifests with objects of the wrong shape, and unreadable kubeconfigs: exi
   cases.push(['binary kubeconfig', ['--kubeconfig', join(dir, 'binary.kubeconfig')], /^cluster-dns: kubeconfig .*binary\.kubeconfig: /]);
   writeFileSync(join(dir, 'noserver.kubeconfig'), 'apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: x, user: u}}]\nclusters: []\nusers: []\n');
   cases.push(['kubeconfig without a server', ['--kubeconfig', join(dir, 'noserver.kubeconfig')], /^cluster-dns: kubeconfig .*noserver\.kubeconfig: /]);
+  // A token for a remote API server over plain http would travel in clear text; loopback (kubectl proxy) is fine.
+  const kubeconfig = (server: string) =>
+    `apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: x, user: u}}]\nclusters: [{name: x, cluster: {server: "${server}"}}]\nusers: [{name: u, user: {token: secret}}]\n`;
+  writeFileSync(join(dir, 'cleartext.kubeconfig'), kubeconfig('http://10.96.0.1:6443'));
+  cases.push(['token over plain http', ['--kubeconfig', join(dir, 'cleartext.kubeconfig')], /^cluster-dns: kubeconfig .*cleartext\.kubeconfig: refusing to send the user's credentials to http:\/\/10\.96\.0\.1:6443/]);
 
   const results = await Promise.all(cases.map(([, argv]) => runMain([...argv, ...QUIET])));
   results.forEach((result, i) => {
