@@ -144,7 +144,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       handlers.push(new Autopath({ index, zone: zoneHandler, zoneName: config.zone, forwarder, ttl: config.ttl, search: config.forward.autopathSearch }));
     }
     handlers.push(zoneHandler);
-    if (forwarder) handlers.push(forwarder);
+    if (forwarder) handlers.push(forwarder.cacheHandler(), forwarder);
     const countersOptions = { servers: config.listen.length, zones: [config.zone], plugins: handlers.map((h) => h.name) };
     const counters = new QueryCounters(countersOptions);
     let lameduck = false;

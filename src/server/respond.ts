@@ -32,8 +32,8 @@ function writeHeader(
   out[11] = arcount;
 }
 
-/** Our OPT: root owner, our buffer size as class, the rcode's high bits, version 0, DO clear. */
-function writeOpt(out: Buffer, at: number, ourUdpSize: number, rcode: number): void {
+/** Our OPT: root owner, our buffer size as class, the rcode's high bits, version 0, DO copied from the request (RFC 3225 §3). */
+function writeOpt(out: Buffer, at: number, ourUdpSize: number, rcode: number, dnssecOk: boolean): void {
   out[at] = 0;
   out[at + 1] = 0;
   out[at + 2] = TYPE.OPT;
@@ -41,7 +41,7 @@ function writeOpt(out: Buffer, at: number, ourUdpSize: number, rcode: number): v
   out[at + 4] = ourUdpSize;
   out[at + 5] = rcode >>> 4;
   out[at + 6] = 0; // version
-  out[at + 7] = 0; // DO and Z
+  out[at + 7] = dnssecOk ? 0x80 : 0; // DO, and Z
   out[at + 8] = 0;
   out[at + 9] = 0; // RDLENGTH
   out[at + 10] = 0;
@@ -71,7 +71,7 @@ export function assemble(request: Buffer, query: Query, reply: Reply, limit: num
   } else {
     writeHeader(out, query.id, flags | FLAG.TC, 1, 0, 0, optSize === 0 ? 0 : 1);
   }
-  if (optSize !== 0) writeOpt(out, at, ourUdpSize, reply.rcode);
+  if (query.edns !== null) writeOpt(out, at, ourUdpSize, reply.rcode, query.edns.dnssecOk);
   return out;
 }
 
@@ -96,6 +96,6 @@ export function errorReply(
   const replyFlags = FLAG.QR | (flags & (0x7800 | ECHOED)) | (rcode & 0xf);
   writeHeader(out, id, replyFlags, withQuestion ? 1 : 0, 0, 0, optSize === 0 ? 0 : 1);
   if (withQuestion) request.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
-  if (optSize !== 0) writeOpt(out, end, ourUdpSize, rcode);
+  if (edns !== null) writeOpt(out, end, ourUdpSize, rcode, edns.dnssecOk);
   return out;
 }

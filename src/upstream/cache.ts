@@ -47,8 +47,10 @@ export interface CacheOptions {
 }
 
 /** One entry per name, type, class and DO bit (a DO answer carries signatures a plain one lacks). */
-export function cacheKey(name: string, type: number, cls: number, dnssecOk: boolean): string {
-  return `${type}|${cls}|${dnssecOk ? 1 : 0}|${name}`;
+export function cacheKey(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled = false): string {
+  // CD as in CoreDNS's cache key: a validating upstream answers a CD query with what it would
+  // otherwise SERVFAIL, and that answer must not reach clients that did not ask for it.
+  return `${type}|${cls}|${dnssecOk ? 1 : 0}${checkingDisabled ? 1 : 0}|${name}`;
 }
 
 export class ResponseCache {

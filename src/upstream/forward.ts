@@ -226,18 +226,50 @@ export class Forwarder implements Handler {
     if (this.#caughtLoop(query.name)) return REFUSED;
     const pool = this.#poolFor(query.name);
     if (!pool) return null;
-    return this.resolve(query.name, query.type, query.class, query.edns?.dnssecOk ?? false, (query.flags & FLAG.CD) !== 0, pool);
+    const dnssecOk = query.edns?.dnssecOk ?? false;
+    const checkingDisabled = (query.flags & FLAG.CD) !== 0;
+    // With the cache handler in front, this query has just missed the cache: look no further.
+    if (this.#cacheHandler !== null) return this.#miss(cacheKey(query.name, query.type, query.class, dnssecOk, checkingDisabled), query.name, query.type, query.class, dnssecOk, checkingDisabled, pool);
+    return this.resolve(query.name, query.type, query.class, dnssecOk, checkingDisabled, pool);
+  }
+
+  #cacheHandler: Handler | null = null;
+
+  /**
+   * The handler that answers cache hits, to go just before this one in the chain (as CoreDNS's
+   * `cache` precedes `forward`): hits are then counted under plugin "cache" in
+   * coredns_dns_responses_total, and this handler sees only the misses.
+   */
+  cacheHandler(): Handler {
+    this.#cacheHandler ??= {
+      name: 'cache',
+      serve: (query: Query): Reply | null => {
+        const pool = this.#poolFor(query.name);
+        if (!pool) return null;
+        const dnssecOk = query.edns?.dnssecOk ?? false;
+        const checkingDisabled = (query.flags & FLAG.CD) !== 0;
+        return this.#cached(cacheKey(query.name, query.type, query.class, dnssecOk, checkingDisabled), query.name, query.type, query.class, dnssecOk, checkingDisabled, pool);
+      },
+    };
+    return this.#cacheHandler;
   }
 
   /** The answer for a question from the cache or upstream (for the chaser and autopath too). */
   resolve(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool = this.#poolFor(name)): Reply | Promise<Reply> {
     if (!pool) return SERVFAIL;
-    const key = cacheKey(name, type, cls, dnssecOk);
+    const key = cacheKey(name, type, cls, dnssecOk, checkingDisabled);
+    return this.#cached(key, name, type, cls, dnssecOk, checkingDisabled, pool) ?? this.#miss(key, name, type, cls, dnssecOk, checkingDisabled, pool);
+  }
+
+  #cached(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool): Reply | null {
     const hit = this.#cache.get(key);
-    if (hit) {
-      if (hit.prefetch) this.#prefetch(key, { name, type, class: cls, dnssecOk, checkingDisabled }, pool);
-      return hit.reply;
-    }
+    if (hit === null) return null;
+    if (hit.prefetch) this.#prefetch(key, { name, type, class: cls, dnssecOk, checkingDisabled }, pool);
+    return hit.reply;
+  }
+
+  /** Upstream, sharing a flight with an identical question already on its way. */
+  #miss(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool): Reply | Promise<Reply> {
     const q: Question = { name, type, class: cls, dnssecOk, checkingDisabled };
     let pending = this.#inflight.get(key);
     if (!pending) {

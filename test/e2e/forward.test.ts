@@ -57,9 +57,15 @@ test('names outside the zone are forwarded over UDP and TCP; cluster names never
   assert.equal(cluster.rcode, 'NXDOMAIN');
   assert.equal(cluster.aa, true);
   assert.equal(up.received.filter((r) => r.name.endsWith('cluster.local')).length, 0);
+  // Asked again: a cache hit, counted as CoreDNS counts it, under plugin "cache".
+  const before = up.received.length;
+  assert.equal(decode((await queryUdp(server.dns, buildQuery('www.example.com', TYPE.A)))!).answer.length, 1);
+  assert.equal(up.received.length, before, 'served from the cache');
   const metrics = await (await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`)).text();
   assert.match(metrics, new RegExp(`coredns_forward_requests_total\\{to="127\\.0\\.0\\.1:${up.port}"\\} [1-9]`));
   assert.match(metrics, /^coredns_cache_misses_total\{server="dns:\/\/127\.0\.0\.1:\d+",zones="\.",view=""\} [1-9]/m);
+  assert.match(metrics, /^coredns_dns_responses_total\{server="dns:\/\/127\.0\.0\.1:\d+",zone="\.",view="",rcode="NOERROR",plugin="cache"\} 1$/m);
+  assert.match(metrics, /^coredns_dns_responses_total\{server="dns:\/\/127\.0\.0\.1:\d+",zone="\.",view="",rcode="NOERROR",plugin="forward"\} 1$/m);
 });
 
 test('--autopath: a pod resolving an external name with its search list gets it in one query', async (t) => {

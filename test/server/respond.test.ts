@@ -9,7 +9,7 @@ import { RCODE, TYPE } from '../../src/dns/constants.ts';
 
 const { Packet } = dns2;
 
-function request(name: string, o: { id?: number; flags?: number; udpSize?: number; qd?: number } = {}): Buffer {
+function request(name: string, o: { id?: number; flags?: number; udpSize?: number; qd?: number; dnssecOk?: boolean } = {}): Buffer {
   const parts: Buffer[] = [];
   const h = Buffer.alloc(12);
   h.writeUInt16BE(o.id ?? 0x7777, 0);
@@ -23,6 +23,7 @@ function request(name: string, o: { id?: number; flags?: number; udpSize?: numbe
     const optRr = Buffer.alloc(11);
     optRr.writeUInt16BE(TYPE.OPT, 1);
     optRr.writeUInt16BE(o.udpSize, 3);
+    if (o.dnssecOk) optRr[7] = 0x80;
     parts.push(optRr);
   }
   return Buffer.concat(parts);
@@ -96,6 +97,16 @@ describe('assemble', () => {
     assert.equal(o.class, 1232);
     assert.equal(o.ttl, 0, 'extended rcode 0, version 0, DO clear');
     assert.deepEqual(out.subarray(out.length - 11), Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]));
+  });
+
+  it('copies the DO bit into our OPT (RFC 3225 §3), in answers and in error replies', () => {
+    const req = request('a.b', { udpSize: 1232, dnssecOk: true });
+    const out = assemble(req, parsed(req), answer(1), 1232, 1232);
+    assert.equal(optOf(Packet.parse(out))?.ttl, 0x8000, 'DO set, version 0');
+    const truncated = assemble(req, parsed(req), answer(100), 512, 1232);
+    assert.equal(truncated[truncated.length - 4], 0x80, 'TC reply: DO set too');
+    const error = errorReply(req, 1, 0, RCODE.FORMERR, req.length - 11, { udpSize: 1232, version: 0, dnssecOk: true });
+    assert.equal(error[error.length - 4], 0x80);
   });
 
   it('carries the high rcode bits in the OPT (BADVERS)', () => {

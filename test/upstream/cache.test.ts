@@ -90,6 +90,8 @@ test('the key holds type, class and the DO bit: a DO answer is not served to a p
   assert.ok(get('signed.example.com', true));
   assert.notEqual(cacheKey('x.example', TYPE.A, CLASS.IN, false), cacheKey('x.example', TYPE.A, CLASS.CH, false));
   assert.notEqual(cacheKey('x.example', TYPE.A, CLASS.IN, false), cacheKey('x.example', TYPE.AAAA, CLASS.IN, false));
+  assert.notEqual(cacheKey('x.example', TYPE.A, CLASS.IN, false), cacheKey('x.example', TYPE.A, CLASS.IN, false, true), 'CD');
+  assert.notEqual(cacheKey('x.example', TYPE.A, CLASS.IN, true), cacheKey('x.example', TYPE.A, CLASS.IN, false, true), 'DO is not CD');
 });
 
 test('caps: success by --cache-success-ttl; NXDOMAIN and NODATA by the SOA (min of its TTL and MINIMUM) and --cache-denial-ttl', () => {
