@@ -30,10 +30,25 @@ export function knotZone(objects: Iterable<Obj>, ttl = 5): string {
       for (const ip of svc.clusterIPs) lines.push(`${owner} A ${ip}`);
       for (const p of named) lines.push(`_${p.name}._${p.protocol}.${owner} SRV 0 100 ${p.port} ${owner}.${ZONE}.`);
     } else if (svc.kind === 'Headless') {
-      const weight = Math.floor(100 / Math.max(1, endpoints.length));
-      for (const e of endpoints) {
-        lines.push(`${owner} A ${e.ip}`, `${e.label}.${owner} A ${e.ip}`);
-        for (const p of named) lines.push(`_${p.name}._${p.protocol}.${owner} SRV 0 ${weight} ${p.port} ${e.label}.${owner}.${ZONE}.`);
+      for (const e of endpoints) lines.push(`${owner} A ${e.ip}`, `${e.label}.${owner} A ${e.ip}`);
+      // A headless service's SRV records come from its EndpointSlices' ports (the ports the
+      // endpoints listen on), one per ready endpoint and port, as the zone answers them.
+      const srv = new Map<string, Set<string>>();
+      for (const slice of index.slicesOf(svc.namespace, svc.name)) {
+        for (const p of slice.ports) {
+          if (p.name === '') continue;
+          const label = `_${p.name}._${p.protocol}.${owner}`;
+          const set = srv.get(label) ?? new Set<string>();
+          srv.set(label, set);
+          for (const e of slice.endpoints) {
+            if (!e.ready && !svc.publishNotReadyAddresses) continue;
+            for (const ip of e.addresses) set.add(`${p.port} ${e.hostname || dashedIP(ip)}.${owner}.${ZONE}.`);
+          }
+        }
+      }
+      for (const [label, targets] of srv) {
+        const weight = Math.floor(100 / Math.max(1, targets.size));
+        for (const t of targets) lines.push(`${label} SRV 0 ${weight} ${t}`);
       }
     }
   }
