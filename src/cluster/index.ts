@@ -12,6 +12,8 @@ import {
   KINDS,
   recordKey,
 } from './records.ts';
+import { PlainPodTable } from './pod-table.ts';
+import { V4Map } from './v4map.ts';
 
 export interface IndexCounts {
   Namespace: number;
@@ -95,14 +97,21 @@ function plainIPs(plain: number | string): string[] {
   return typeof plain === 'number' ? [v4String(plain)] : plain.split(' ');
 }
 
-function addNamespace<K>(map: Map<K, string | string[]>, ip: K, namespace: string): void {
+/** What addNamespace and removeNamespace need of a table: a Map, or a V4Map. */
+interface Table<K, V> {
+  get(key: K): V | undefined;
+  set(key: K, value: V): void;
+  delete(key: K): boolean;
+}
+
+function addNamespace<K>(map: Table<K, string | string[]>, ip: K, namespace: string): void {
   const current = map.get(ip);
   if (current === undefined) map.set(ip, namespace);
   else if (typeof current === 'string') map.set(ip, [current, namespace]);
   else current.push(namespace);
 }
 
-function removeNamespace<K>(map: Map<K, string | string[]>, ip: K, namespace: string): void {
+function removeNamespace<K>(map: Table<K, string | string[]>, ip: K, namespace: string): void {
   const current = map.get(ip);
   if (current === namespace) map.delete(ip);
   else if (Array.isArray(current)) {
@@ -124,15 +133,15 @@ export class ClusterIndex {
     EndpointSlice: new Map(),
   };
   // Pods are most of a big cluster, and of most pods DNS asks one thing only: is there a pod
-  // with this IP in this namespace (--pods verified). Those are kept in two Maps, the usual
-  // single IPv4 address as a small integer rather than a string (~100 B a pod with its key,
-  // instead of ~530 B as objects, or ~170 B as strings). Pods with hostname and subdomain,
-  // which name themselves, are kept whole.
+  // with this IP in this namespace (--pods verified). Those are kept in two open-addressing
+  // tables (pod-table.ts, v4map.ts), the usual single IPv4 address as an int32 rather than a
+  // string (~70 B a pod with its key, instead of ~530 B as objects, or ~170 B as strings in
+  // Maps). Pods with hostname and subdomain, which name themselves, are kept whole.
   /** `ns/name` → the pod's IPv4 address as v4Int, or its IPs joined by ' '. */
-  readonly #plainPods = new Map<string, number | string>();
+  readonly #plainPods = new PlainPodTable();
   readonly #namedPods = new Map<string, PodRecord>();
   /** IPv4 (v4Int) → the namespace (or namespaces, host-network pods share IPs) of the pods that have it. */
-  readonly #podNamespacesByV4 = new Map<number, string | string[]>();
+  readonly #podNamespacesByV4 = new V4Map<string | string[]>();
   /** Any other IP (IPv6) → the same. */
   readonly #podNamespacesByIP = new Map<string, string | string[]>();
   /** One copy of each namespace name, shared by every pod entry. */
