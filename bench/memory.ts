@@ -11,15 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FakeApiServer, type ApiObject } from '../test/support/apiserver.ts';
+import { imageRuntime } from './image.ts';
 import { clusterObjects } from './synthetic.ts';
 
 const { values } = parseArgs({
   options: { pods: { type: 'string', default: '150000' }, 'node-flags': { type: 'string' }, 'no-build': { type: 'boolean', default: false } },
 });
 const root = new URL('..', import.meta.url).pathname;
-const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1];
-const nodeFlags =
-  values['node-flags'] !== undefined ? values['node-flags'].split(/\s+/).filter(Boolean) : entrypoint ? (JSON.parse(entrypoint) as string[]).slice(1, -1) : [];
+const image = imageRuntime(root, values['node-flags']);
+const nodeFlags = image.nodeFlags;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (bytes: number) => +(bytes / 1024 / 1024).toFixed(1);
 
@@ -49,7 +49,7 @@ async function measure(objects: readonly object[], label: string): Promise<Recor
     process.execPath,
     [...nodeFlags, join(root, 'dist/main.js'), '--kubeconfig', api.writeKubeconfig(work), '--listen', '127.0.0.1:0', '--health', 'off',
       '--ready', 'off', '--metrics', '127.0.0.1:0', '--resolv-conf', '/dev/null', '--lameduck', '0'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...image.env } },
   );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -83,4 +83,4 @@ for (const k of keys) {
   const b = Number(full[k] ?? 0);
   process.stdout.write(`${k.padEnd(28)}${String(a).padStart(26)}${String(b).padStart(26)}${(b - a).toFixed(1).padStart(12)}\n`);
 }
-process.stdout.write(`${JSON.stringify({ nodeFlags, rows })}\n`);
+process.stdout.write(`${JSON.stringify({ nodeFlags, env: image.env, rows })}\n`);

@@ -24,6 +24,7 @@ import { buildQuery, decode } from '../test/support/dns.ts';
 import { FakeApiServer, service, type ApiObject } from '../test/support/apiserver.ts';
 import { percentile, rssMiB } from '../test/support/load.ts';
 import { a as aRecord, FakeUpstream } from '../test/support/upstream.ts';
+import { imageRuntime } from './image.ts';
 import { knotZone } from './knot-zone.ts';
 import { clusterObjects, EXTERNAL_NAMES, queryLines } from './synthetic.ts';
 
@@ -50,10 +51,9 @@ const pods = quick ? 15_000 : Number(values.pods);
 const changes = quick ? 40 : Number(values.changes);
 const root = new URL('..', import.meta.url).pathname;
 const node = process.execPath;
-// The server runs as the image runs it: the Node flags of the Dockerfile's ENTRYPOINT.
-const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1];
-const nodeFlags =
-  values['node-flags'] !== undefined ? values['node-flags'].split(/\s+/).filter(Boolean) : entrypoint ? (JSON.parse(entrypoint) as string[]).slice(1, -1) : [];
+// The server runs as the image runs it: the Node flags of the Dockerfile's ENTRYPOINT, its ENV.
+const image = imageRuntime(root, values['node-flags']);
+const nodeFlags = image.nodeFlags;
 const work = mkdtempSync(join(tmpdir(), 'cdns-bench-'));
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -218,7 +218,7 @@ async function startServer(cpu: number | string, extra: string[]): Promise<{ chi
   ]);
   const started = performance.now();
   // taskset execs the server: the child's pid is the server's.
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...image.env } });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -469,6 +469,7 @@ const result = {
   machine: `${cpus().length} vCPU, ${cpus()[0]?.model ?? '?'}`,
   node: process.version,
   nodeFlags,
+  env: image.env,
   cluster: { namespaces: 100, services: 10_000, pods, objects: objects.length },
   runs,
   durationSeconds: duration,
