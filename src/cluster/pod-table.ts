@@ -1,84 +1,170 @@
 // The table of plain pods (`ns/name` → the pod's IPv4 address as an int32, or its addresses
 // joined by ' '), one entry per pod of the cluster. A Map of 150,000 entries has a ~7 MB backing
-// store; this open-addressing table keeps the keys in one array and the addresses and key hashes
-// in Int32Arrays (~4 MB at the same size). Pods with other addresses (IPv6, dual-stack) are kept
-// in a plain Map beside it. Linear probing at a load of at most 3/4, deletion by backward shift.
+// store and its 150,000 key strings another ~4.5 MB; this open-addressing table keeps each key as
+// UTF-8 bytes in one arena (a 2-byte length, then the bytes: ~17 bytes a pod) and a slot's arena
+// offset and address in two Int32Arrays: ~4.5 MB in all. Pods with other addresses (IPv6,
+// dual-stack) are kept in a plain Map beside it. Linear probing at a load of at most 3/4,
+// deletion by backward shift; the arena is compacted when more than half of it is dead keys.
 
 const MIN_CAPACITY = 1024;
+const MIN_ARENA = 16 * 1024;
+/** Keys are stored with a 2-byte length; longer ones (no valid pod name is) go to the Map. */
+const MAX_KEY_BYTES = 0xffff;
 
-/** FNV-1a over the UTF-16 code units: pod keys are short, and a hash per pod event is cheap. */
-function hashOf(key: string): number {
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** FNV-1a over bytes: pod keys are short, and a hash per pod event is cheap. */
+function hashBytes(bytes: Uint8Array, start: number, length: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  for (let i = start; i < start + length; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
   return h | 0;
 }
 
 export class PlainPodTable {
-  #keys: (string | undefined)[] = new Array<string | undefined>(MIN_CAPACITY).fill(undefined);
-  #hashes = new Int32Array(MIN_CAPACITY);
+  /** Per slot: 1 + the arena offset of its key, 0 for a free slot. */
+  #at = new Int32Array(MIN_CAPACITY);
   #v4 = new Int32Array(MIN_CAPACITY);
   #mask = MIN_CAPACITY - 1;
   #count = 0;
-  readonly #other = new Map<string, string>();
+  #arena = new Uint8Array(MIN_ARENA);
+  #arenaUsed = 0;
+  /** Bytes of the arena held by keys still in the table. */
+  #arenaLive = 0;
+  /** The key being looked up, encoded once per call. */
+  #scratch = new Uint8Array(512);
+  #scratchLength = 0;
+  readonly #other = new Map<string, number | string>();
 
   get size(): number {
     return this.#count + this.#other.size;
   }
 
-  #slot(key: string, hash: number): number {
-    let i = hash & this.#mask;
+  /** The arena's size in bytes: churn must not grow it past a few times the live keys. */
+  get arenaBytes(): number {
+    return this.#arena.length;
+  }
+
+  /** Encodes `key` into the scratch buffer; false when it is too long for the arena. */
+  #encode(key: string): boolean {
     for (;;) {
-      const k = this.#keys[i];
-      if (k === undefined) return -1;
-      if (this.#hashes[i] === hash && k === key) return i;
+      const { read, written } = encoder.encodeInto(key, this.#scratch);
+      if (read === key.length) {
+        this.#scratchLength = written;
+        return written <= MAX_KEY_BYTES;
+      }
+      this.#scratch = new Uint8Array(this.#scratch.length * 4);
+    }
+  }
+
+  #keyLength(offset: number): number {
+    return (this.#arena[offset] as number) | ((this.#arena[offset + 1] as number) << 8);
+  }
+
+  #home(offset: number): number {
+    return hashBytes(this.#arena, offset + 2, this.#keyLength(offset)) & this.#mask;
+  }
+
+  /** The slot holding the key in the scratch buffer, or -1. */
+  #slot(): number {
+    const length = this.#scratchLength;
+    const scratch = this.#scratch;
+    const arena = this.#arena;
+    let i = hashBytes(scratch, 0, length) & this.#mask;
+    for (;;) {
+      const at = this.#at[i] as number;
+      if (at === 0) return -1;
+      const offset = at - 1;
+      if (this.#keyLength(offset) === length) {
+        let k = 0;
+        while (k < length && arena[offset + 2 + k] === scratch[k]) k++;
+        if (k === length) return i;
+      }
       i = (i + 1) & this.#mask;
     }
   }
 
   get(key: string): number | string | undefined {
-    const i = this.#slot(key, hashOf(key));
+    const i = this.#encode(key) ? this.#slot() : -1;
     return i >= 0 ? (this.#v4[i] as number) : this.#other.get(key);
   }
 
   /** `value`: an int32 (one IPv4 address) or a string (anything else). */
   set(key: string, value: number | string): void {
     this.delete(key);
-    if (typeof value === 'string') {
+    // delete() left the key encoded in the scratch buffer.
+    if (typeof value === 'string' || this.#scratchLength > MAX_KEY_BYTES) {
       this.#other.set(key, value);
       return;
     }
-    this.#insert(key, hashOf(key), value | 0);
+    const offset = this.#store();
+    this.#insert(offset, hashBytes(this.#scratch, 0, this.#scratchLength), value | 0);
     if (this.#count * 4 > (this.#mask + 1) * 3) this.#resize((this.#mask + 1) * 2);
   }
 
-  #insert(key: string, hash: number, v4: number): void {
+  /** Appends the scratch key to the arena; returns its offset. */
+  #store(): number {
+    const need = 2 + this.#scratchLength;
+    if (this.#arenaUsed + need > this.#arena.length) this.#makeRoom(need);
+    const offset = this.#arenaUsed;
+    this.#arena[offset] = this.#scratchLength & 0xff;
+    this.#arena[offset + 1] = this.#scratchLength >>> 8;
+    this.#arena.set(this.#scratch.subarray(0, this.#scratchLength), offset + 2);
+    this.#arenaUsed += need;
+    this.#arenaLive += need;
+    return offset;
+  }
+
+  /** Compacts the arena when most of it is dead keys, else doubles it. */
+  #makeRoom(need: number): void {
+    const live = this.#arenaLive + need;
+    let size = this.#arena.length;
+    if (live * 2 > size) size *= 2;
+    while (live * 2 > size) size *= 2;
+    const old = this.#arena;
+    const arena = new Uint8Array(Math.max(size, MIN_ARENA));
+    let used = 0;
+    for (let i = 0; i <= this.#mask; i++) {
+      const at = this.#at[i] as number;
+      if (at === 0) continue;
+      const length = 2 + ((old[at - 1] as number) | ((old[at] as number) << 8));
+      arena.set(old.subarray(at - 1, at - 1 + length), used);
+      this.#at[i] = used + 1;
+      used += length;
+    }
+    this.#arena = arena;
+    this.#arenaUsed = used;
+    this.#arenaLive = used;
+  }
+
+  #insert(offset: number, hash: number, v4: number): void {
     let i = hash & this.#mask;
-    while (this.#keys[i] !== undefined) i = (i + 1) & this.#mask;
-    this.#keys[i] = key;
-    this.#hashes[i] = hash;
+    while (this.#at[i] !== 0) i = (i + 1) & this.#mask;
+    this.#at[i] = offset + 1;
     this.#v4[i] = v4;
     this.#count++;
   }
 
   delete(key: string): boolean {
-    let i = this.#slot(key, hashOf(key));
+    let i = this.#encode(key) ? this.#slot() : -1;
     if (i < 0) return this.#other.delete(key);
     this.#count--;
+    this.#arenaLive -= 2 + this.#keyLength((this.#at[i] as number) - 1);
     // Backward shift: move later entries of the run into the hole when their home allows it.
     let j = i;
     for (;;) {
       j = (j + 1) & this.#mask;
-      if (this.#keys[j] === undefined) break;
-      const home = (this.#hashes[j] as number) & this.#mask;
+      const at = this.#at[j] as number;
+      if (at === 0) break;
+      const home = this.#home(at - 1);
       // Entry j may fill hole i unless its home lies cyclically in (i, j].
       const between = i <= j ? home > i && home <= j : home > i || home <= j;
       if (between) continue;
-      this.#keys[i] = this.#keys[j];
-      this.#hashes[i] = this.#hashes[j] as number;
+      this.#at[i] = at;
       this.#v4[i] = this.#v4[j] as number;
       i = j;
     }
-    this.#keys[i] = undefined;
+    this.#at[i] = 0;
     return true;
   }
 
@@ -88,24 +174,24 @@ export class PlainPodTable {
 
   *[Symbol.iterator](): IterableIterator<[string, number | string]> {
     for (let i = 0; i <= this.#mask; i++) {
-      const key = this.#keys[i];
-      if (key !== undefined) yield [key, this.#v4[i] as number];
+      const at = this.#at[i] as number;
+      if (at === 0) continue;
+      const start = at + 1;
+      yield [decoder.decode(this.#arena.subarray(start, start + this.#keyLength(at - 1))), this.#v4[i] as number];
     }
     yield* this.#other;
   }
 
   #resize(capacity: number): void {
-    const keys = this.#keys;
-    const hashes = this.#hashes;
+    const at = this.#at;
     const v4 = this.#v4;
-    this.#keys = new Array<string | undefined>(capacity).fill(undefined);
-    this.#hashes = new Int32Array(capacity);
+    this.#at = new Int32Array(capacity);
     this.#v4 = new Int32Array(capacity);
     this.#mask = capacity - 1;
     this.#count = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
-      if (key !== undefined) this.#insert(key, hashes[i] as number, v4[i] as number);
+    for (let i = 0; i < at.length; i++) {
+      const a = at[i] as number;
+      if (a !== 0) this.#insert(a - 1, hashBytes(this.#arena, a + 1, this.#keyLength(a - 1)), v4[i] as number);
     }
   }
 }

@@ -29,3 +29,26 @@ test('behaves as a Map of pod keys under random churn, through growth', () => {
   assert.equal(table.size, 0);
   assert.equal(table.get('ns-1/pod-1'), undefined);
 });
+
+test('keys of any length and script round-trip; the arena is reused under churn', () => {
+  const table = new PlainPodTable();
+  const long = `ns/${'p'.repeat(70_000)}`; // past the 2-byte length: kept beside the arena
+  const odd = ['ns/pöd-ü', 'ns/日本', 'ns/a b', 'ns/'];
+  table.set(long, 167_772_161);
+  odd.forEach((k, i) => table.set(k, i));
+  assert.equal(table.get(long), 167_772_161);
+  odd.forEach((k, i) => assert.equal(table.get(k), i, k));
+  assert.equal(table.get('ns/pod-u'), undefined);
+  assert.deepEqual(new Set(table.keys()), new Set([long, ...odd]));
+  // Many generations of the same 1,000 pods: the live keys stay readable through compactions.
+  for (let generation = 0; generation < 50; generation++) {
+    for (let p = 0; p < 1000; p++) table.set(`gen/pod-${generation}-${p}`, p);
+    for (let p = 0; p < 1000; p++) if (generation > 0) assert.ok(table.delete(`gen/pod-${generation - 1}-${p}`));
+  }
+  // ~21 bytes a key, ~1,000 live at a time (2,000 just before a generation's deletes).
+  assert.ok(table.arenaBytes <= 128 * 1024, `arena ${table.arenaBytes} bytes`);
+  for (let p = 0; p < 1000; p++) assert.equal(table.get(`gen/pod-49-${p}`), p);
+  assert.equal(table.size, 1000 + 1 + odd.length);
+  assert.ok(table.delete(long));
+  assert.equal(table.get(long), undefined);
+});

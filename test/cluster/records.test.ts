@@ -59,3 +59,16 @@ test('objects without a name are refused with a typed error; unknown kinds are i
   assert.throws(() => toService({ metadata: {} }), InvalidObjectError);
   assert.equal(toRecord({ kind: 'ConfigMap', metadata: { name: 'x' } }), null);
 });
+
+test('port lists with the same contents are one frozen array, shared by services and slices', () => {
+  const a = toService(service('a', 'one', { ports: [{ name: 'HTTP', protocol: 'TCP', port: 80 }] }));
+  const b = toService(service('b', 'two', { ports: [{ name: 'http', port: 80 }] }));
+  const c = toService(service('b', 'three', { ports: [{ name: 'http', protocol: 'UDP', port: 80 }] }));
+  const slice = toEndpointSlice(endpointSlice('a', 'one', 's1', 'IPv4', [{ ip: '10.0.0.1' }], [{ name: 'http', protocol: 'TCP', port: 80 }]));
+  assert.equal(a.ports, b.ports);
+  assert.equal(a.ports, slice.ports);
+  assert.notEqual(a.ports, c.ports);
+  assert.deepEqual(c.ports, [{ name: 'http', protocol: 'udp', port: 80 }]);
+  assert.ok(Object.isFrozen(a.ports) && Object.isFrozen(a.ports[0]));
+  assert.throws(() => (a.ports as unknown as { port: number }[]).push({ port: 1 }), TypeError);
+});

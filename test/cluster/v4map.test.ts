@@ -21,11 +21,29 @@ test('behaves as a Map under random churn, through growth, clustered and signed 
       assert.equal(table.delete(k), reference.delete(k), `delete ${k}`);
     }
     if (step % 5000 === 0) for (const [rk, rv] of reference) assert.equal(table.get(rk), rv);
+    if (step % 997 === 0) assert.equal(table.distinctValues, new Set(reference.values()).size);
   }
   assert.equal(table.size, reference.size);
   for (let k = 0x0af40000 - 10; k < 0x0af40000 + 6010; k++) assert.equal(table.get(k), reference.get(k), String(k));
   assert.deepEqual(new Map(table.entries()), reference);
   for (const k of [...reference.keys()]) assert.ok(table.delete(k));
   assert.equal(table.size, 0);
+  assert.equal(table.distinctValues, 0);
   assert.equal(table.get(0x0af40001), undefined);
+});
+
+test('a value shared by many keys is held once, and identity decides what is shared', () => {
+  const table = new V4Map<string | string[]>();
+  for (let k = 0; k < 5000; k++) table.set(k, `ns-${k % 3}`);
+  assert.equal(table.distinctValues, 3);
+  const shared = ['ns-a', 'ns-b'];
+  table.set(1, shared);
+  shared.push('ns-c'); // mutated in place, as the index does for host-network IPs
+  assert.deepEqual(table.get(1), ['ns-a', 'ns-b', 'ns-c']);
+  table.set(2, ['ns-a', 'ns-b']);
+  assert.equal(table.distinctValues, 5);
+  table.set(1, 'ns-0');
+  table.delete(2);
+  assert.equal(table.distinctValues, 3);
+  for (let k = 0; k < 5000; k++) assert.equal(table.get(k), k === 2 ? undefined : `ns-${k === 1 ? 0 : k % 3}`);
 });
