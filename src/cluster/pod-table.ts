@@ -119,7 +119,6 @@ export class PlainPodTable {
   #makeRoom(need: number): void {
     const live = this.#arenaLive + need;
     let size = this.#arena.length;
-    if (live * 2 > size) size *= 2;
     while (live * 2 > size) size *= 2;
     const old = this.#arena;
     const arena = new Uint8Array(Math.max(size, MIN_ARENA));
