@@ -97,8 +97,7 @@ export class PlainPodTable {
       this.#other.set(key, value);
       return;
     }
-    const offset = this.#store();
-    this.#insert(offset, hashBytes(this.#scratch, 0, this.#scratchLength), value | 0);
+    this.#insert(this.#store(), value | 0);
     if (this.#count * 4 > (this.#mask + 1) * 3) this.#resize((this.#mask + 1) * 2);
   }
 
@@ -136,8 +135,8 @@ export class PlainPodTable {
     this.#arenaLive = used;
   }
 
-  #insert(offset: number, hash: number, v4: number): void {
-    let i = hash & this.#mask;
+  #insert(offset: number, v4: number): void {
+    let i = this.#home(offset);
     while (this.#at[i] !== 0) i = (i + 1) & this.#mask;
     this.#at[i] = offset + 1;
     this.#v4[i] = v4;
@@ -190,7 +189,7 @@ export class PlainPodTable {
     this.#count = 0;
     for (let i = 0; i < at.length; i++) {
       const a = at[i] as number;
-      if (a !== 0) this.#insert(a - 1, hashBytes(this.#arena, a + 1, this.#keyLength(a - 1)), v4[i] as number);
+      if (a !== 0) this.#insert(a - 1, v4[i] as number);
     }
   }
 }
