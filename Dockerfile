@@ -2,12 +2,15 @@
 # Build with dev dependencies (TypeScript), run on a slim current-LTS Node image with production
 # dependencies only, as a non-root user.
 FROM node:24-bookworm-slim AS build
+# A C compiler for the one native piece, native/malloc-trim.c (memory release after a sync).
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+COPY native ./native
+RUN npm run build && test -f native/malloc-trim.node && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
@@ -18,6 +21,7 @@ ENV MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/native/malloc-trim.node ./native/
 COPY package.json ./
 COPY examples ./examples
 USER 65532:65532

@@ -163,6 +163,7 @@ describe('Dockerfile', () => {
     assert.match(runs, /npm ci\b/);
     assert.match(runs, /npm run build\b/);
     assert.match(runs, /npm prune --omit=dev\b/);
+    assert.ok(instructions('COPY').some((c) => /native\/malloc-trim\.node/.test(c)), 'the runtime stage gets the memory-release addon');
     const user = instructions('USER').at(-1) ?? 'root';
     assert.ok(!/^(root|0)(:|$)/.test(user), `runs as ${user}`);
     assert.equal(at(podSpec, 'securityContext', 'runAsUser'), Number(user.split(':')[0]), 'the Deployment runs as the image user');
@@ -187,8 +188,8 @@ describe('Dockerfile', () => {
   it('its build steps work by hand: npm ci (offline, from the npm cache), build, prune; then dist/main.js runs', { timeout: 120_000 }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'cluster-dns-image-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'examples']) {
-      cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'native', 'examples']) {
+      cpSync(join(ROOT, f), join(dir, f), { recursive: true, filter: (path) => !path.endsWith('.node') });
     }
     const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, npm_config_update_notifier: 'false' };
     const run = (cmd: string, argv: string[], timeout = 90_000) =>
@@ -216,6 +217,15 @@ describe('Dockerfile', () => {
       assert.equal(prune.code, 0, prune.out);
       assert.ok(!existsSync(join(dir, 'node_modules', 'typescript')), 'dev dependencies are gone');
       assert.ok(existsSync(join(dir, 'node_modules', 'prom-client')), 'runtime dependencies stay');
+    }
+    // The memory-release addon is built when there is a C compiler (the image installs one), and
+    // the built server finds it.
+    if (spawnSync('cc', ['--version']).status === 0) {
+      assert.ok(existsSync(join(dir, 'native', 'malloc-trim.node')), `native/malloc-trim.node built:\n${build.out}`);
+      const loads = await run(process.execPath, ['--input-type=module', '-e', "import { loadMallocTrim } from './dist/observe/memory.js'; process.exit(loadMallocTrim() ? 0 : 1)"], 20_000);
+      assert.equal(loads.code, 0, loads.out);
+    } else {
+      t.diagnostic('no C compiler: the malloc-trim addon build is not checked');
     }
     const version = await run(process.execPath, ['dist/main.js', '--version'], 20_000);
     assert.equal(version.code, 0, version.out);
