@@ -151,6 +151,12 @@ if (cc) {
   const built = spawnSync(cc, ['-O2', '-o', prober, join(root, 'bench/udp-latency.c')], { stdio: 'inherit' });
   if (built.status !== 0) prober = null;
 }
+// The floor beside it: a C server that does no work (bench/udp-echo.c), probed the same way.
+let echo: string | null = null;
+if (cc && prober) {
+  echo = join(work, 'udp-echo');
+  if (spawnSync(cc, ['-O2', '-o', echo, join(root, 'bench/udp-echo.c')], { stdio: 'inherit' }).status !== 0) echo = null;
+}
 if (!prober) log('no C compiler: latency only through dnsperf -v (which mostly measures dnsperf waking up)');
 interface Probe {
   sent: number;
@@ -173,6 +179,24 @@ async function probeLatency(port: number, file: string, qps: number, seconds: nu
   const cpu = cpuSeconds(pid) - cpu0;
   const r = JSON.parse(stdout) as Omit<Probe, 'serverCpuUsPerQuery' | 'background'>;
   return { ...r, serverCpuUsPerQuery: +((cpu * 1e6) / r.received).toFixed(1), background };
+}
+
+/** bench/udp-echo.c pinned to the server's core, for `seconds` at most; null without a compiler. */
+async function startEcho(seconds: number): Promise<{ child: ChildProcess; port: number; pid: number } | null> {
+  if (!echo) return null;
+  const [cmd, args] = pin(0, echo, [String(seconds)]);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const port = await new Promise<number>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(Number(out.trim()));
+    });
+    child.on('exit', () => resolve(0));
+  });
+  if (!port || child.pid === undefined) return null;
+  return { child, port, pid: child.pid };
 }
 
 /** Whether something on 127.0.0.1:port answers an A question (one datagram, 300 ms). */
@@ -332,13 +356,17 @@ log(`cache mix: ${Math.round(median(cached.map((c) => c.qps)))} QPS, ${cacheHits
 // Three alternating runs each (one with --quick): the tail moves a lot with the VM's neighbours,
 // so each percentile is the median over runs, and every run is kept in the JSON.
 const latencySeconds = Math.min(duration, 10);
-const probeRuns: { ours: Probe[]; knot: Probe[] } = { ours: [], knot: [] };
+const probeRuns: { ours: Probe[]; knot: Probe[]; floor: Probe[] } = { ours: [], knot: [], floor: [] };
+const echoServer = await startEcho(((quick ? 1 : 3) * 3 * (Math.min(latencySeconds, 5) + 35)) | 0);
 for (let r = 0; r < (quick ? 1 : 3); r++) {
   const o = await probeLatency(port, clusterQueries, 10_000, Math.min(latencySeconds, 5), serverPid);
   if (o) probeRuns.ours.push(o);
   const k = knot ? await probeLatency(knotPort, clusterQueries, 10_000, Math.min(latencySeconds, 5), knotPid) : null;
   if (k) probeRuns.knot.push(k);
+  const f = echoServer ? await probeLatency(echoServer.port, clusterQueries, 10_000, Math.min(latencySeconds, 5), echoServer.pid) : null;
+  if (f) probeRuns.floor.push(f);
 }
+echoServer?.child.kill('SIGTERM');
 const medianProbe = (xs: Probe[]) =>
   xs.length === 0
     ? null
@@ -352,9 +380,10 @@ const medianProbe = (xs: Probe[]) =>
       };
 const probeOurs = medianProbe(probeRuns.ours);
 const probeKnot = medianProbe(probeRuns.knot);
+const probeFloor = medianProbe(probeRuns.floor);
 const fixed = await dnsperf(port, clusterQueries, latencySeconds, { extra: ['-Q', '10000', '-v'] });
 const fixedKnot = knot ? await dnsperf(knotPort, clusterQueries, latencySeconds, { extra: ['-Q', '10000', '-v'] }) : null;
-if (probeOurs) log(`latency at 10k QPS: p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs${probeKnot ? ` (Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs)` : ''}`);
+if (probeOurs) log(`latency at 10k QPS: p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs${probeKnot ? ` (Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs)` : ''}${probeFloor ? ` (floor, a C echo: p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs)` : ''}`);
 
 // ---- a Service change to the answer changing, under 10k QPS of load ----
 const loadSeconds = Math.ceil(changes * 0.05) + 15;
@@ -490,6 +519,7 @@ const result = {
   cacheMissesDuringMix: cacheMisses,
   latencyAt10kQps: probeOurs,
   knotLatencyAt10kQps: probeKnot,
+  floorLatencyAt10kQps: probeFloor,
   dnsperfLatencyAt10kQps: { p50us: pct(fixed.latencies, 50), p99us: pct(fixed.latencies, 99), samples: fixed.latencies.length, lost: fixed.lost },
   knotDnsperfLatencyAt10kQps: fixedKnot ? { p50us: pct(fixedKnot.latencies, 50), p99us: pct(fixedKnot.latencies, 99) } : null,
   readySeconds: +readySeconds.toFixed(2),
@@ -508,6 +538,7 @@ const rows: [string, string, string][] = [
   ['queries per CPU-second', String(perCpuOurs), perCpuKnot ? `${result.queriesPerCpuSecond.ratio}× Knot (${perCpuKnot})` : ''],
   ['cache-hit mix QPS (median)', String(result.qpsCacheMixMedian), knot ? `${result.cacheMixRatioToKnot}× Knot; per CPU-s ${perCpuCache} (${result.cacheMixPerCpuRatioToKnot}×)` : ''],
   ['latency at 10k QPS (probe)', probeOurs ? `p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs` : 'no C compiler', probeKnot ? `Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs` : ''],
+  ['latency floor (C echo, probe)', probeFloor ? `p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs` : 'no C compiler', 'a server that does no work: loopback + one wake-up'],
   ['latency at 10k (dnsperf -v)', `p50 ${result.dnsperfLatencyAt10kQps.p50us} µs, p99 ${result.dnsperfLatencyAt10kQps.p99us} µs`, fixedKnot ? `Knot: p50 ${result.knotDnsperfLatencyAt10kQps?.p50us} µs, p99 ${result.knotDnsperfLatencyAt10kQps?.p99us} µs` : ''],
   ['ready after start', `${result.readySeconds} s`, ''],
   ['RSS after sync', `${result.rssAfterSyncMiB} MiB`, ''],
