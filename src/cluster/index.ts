@@ -31,6 +31,11 @@ export type Mutation =
   | { readonly op: 'synced'; readonly kind: Kind }
   | { readonly op: 'require'; readonly kinds: readonly Kind[] };
 
+/** A Namespace's key is its name; every other kind's is `namespace/name`. */
+function namespaceOfKey(kind: Kind, key: string): string {
+  return kind === 'Namespace' ? key : key.slice(0, key.indexOf('/'));
+}
+
 /** Adds `value` to the list under `key`; lists stay tiny (one entry in the common case). */
 function addTo<V>(map: Map<string, V[]>, key: string, value: V): void {
   const list = map.get(key);
@@ -121,9 +126,27 @@ function removeNamespace<K>(map: Table<K, string | string[]>, ip: K, namespace: 
   }
 }
 
+/**
+ * A part of the index that prepared answers depend on: `gen` moves whenever that part changes, so
+ * an answer built at one `gen` is stale once it differs. Scoping lets a change in one namespace
+ * leave every other namespace's prepared answers in place (a big cluster changes many times a
+ * second; rebuilding every answer each time cost ~25 % of QPS at 10 changes a second).
+ */
+export interface Scope {
+  gen: number;
+}
+
 export class ClusterIndex {
-  /** Bumped by every DNS-relevant change; prepared answers carry the version they were built at. */
+  /** Bumped by every DNS-relevant change. */
   version = 0;
+  /** Moves with every change: for answers that may read anything (reverse names, the apex, aliases). */
+  readonly everything: Scope = { gen: 0 };
+  /** Moves when a Namespace comes or goes: for names under a namespace that does not exist. */
+  readonly namespaces: Scope = { gen: 0 };
+  /** Bumped when what counts as synced changes: every answer may change (SERVFAIL before the sync). */
+  epoch = 0;
+  /** Per existing namespace, made on demand by namespaceScope (so bounded by the namespaces). */
+  readonly #scopes = new Map<string, Scope>();
   /** Unix seconds of the last DNS-relevant change: the SOA serial. */
   lastChange: number;
 
@@ -179,14 +202,14 @@ export class ClusterIndex {
     if (old) this.#unlink(kind, old);
     map.set(key, record);
     this.#link(kind, record);
-    this.#changed();
+    this.#changed(kind, namespaceOfKey(kind, key));
     this.#mutated({ op: 'upsert', kind, record });
   }
 
   remove(kind: Kind, key: string): void {
     if (kind === 'Pod') {
       if (this.#unlinkPod(key)) {
-        this.#changed();
+        this.#changed(kind, namespaceOfKey(kind, key));
         this.#mutated({ op: 'remove', kind, key });
       }
       return;
@@ -196,7 +219,7 @@ export class ClusterIndex {
     if (!old) return;
     map.delete(key);
     this.#unlink(kind, old);
-    this.#changed();
+    this.#changed(kind, namespaceOfKey(kind, key));
     this.#mutated({ op: 'remove', kind, key });
   }
 
@@ -266,13 +289,15 @@ export class ClusterIndex {
     if (this.#synced.has(kind)) return;
     this.#synced.add(kind);
     // Answers built before the sync may have been SERVFAIL: rebuild them.
-    this.#changed(false);
+    this.epoch++;
+    this.#changed(kind, null, false);
     this.#mutated({ op: 'synced', kind });
   }
 
   /** Which kinds must sync before the index counts as synced (kinds not watched are left out). */
   require(kinds: Iterable<Kind>): void {
     this.#required = new Set(kinds);
+    this.epoch++;
     this.#mutated({ op: 'require', kinds: [...this.#required] });
   }
 
@@ -372,7 +397,7 @@ export class ClusterIndex {
     } else {
       this.#plainPods.set(key, ips);
     }
-    this.#changed();
+    this.#changed('Pod', pod.namespace);
     this.#mutated({ op: 'upsert', kind: 'Pod', record: pod });
   }
 
@@ -455,8 +480,29 @@ export class ClusterIndex {
     }
   }
 
-  #changed(touchSerial = true): void {
+  /** The scope of an existing namespace's names (callers check hasNamespace first). */
+  namespaceScope(namespace: string): Scope {
+    let scope = this.#scopes.get(namespace);
+    if (scope === undefined) {
+      scope = { gen: 0 };
+      this.#scopes.set(namespace, scope);
+    }
+    return scope;
+  }
+
+  /** `namespace`: the one the changed object is in, or null when the change is not in one. */
+  #changed(kind: Kind, namespace: string | null, touchSerial = true): void {
     this.version++;
+    this.everything.gen++;
+    if (namespace !== null) {
+      const scope = this.#scopes.get(namespace);
+      if (scope !== undefined) scope.gen++;
+      if (kind === 'Namespace') {
+        this.namespaces.gen++;
+        // A scope is only made for a namespace that exists; the next one starts afresh.
+        if (!this.#records.Namespace.has(namespace)) this.#scopes.delete(namespace);
+      }
+    }
     if (touchSerial) this.lastChange = Math.floor(this.#now() / 1000);
     for (const listener of this.#listeners) listener();
   }

@@ -1,8 +1,10 @@
 // Answers the cluster zone (and the reverse names of cluster addresses) from the index, as the
 // Kubernetes DNS-Based Service Discovery spec 1.1.0 says, with CoreDNS's `kubernetes` plugin
-// filling the gaps. Every reply is built once per index version and kept as encoded bytes, so
-// a repeated question costs one Map lookup (the prepared-answer cache).
-import type { ClusterIndex } from '../cluster/index.ts';
+// filling the gaps. Every reply is built once and kept as encoded bytes, so a repeated question
+// costs one Map lookup (the prepared-answer cache). A prepared reply stays good until the part of
+// the index it was read from changes (its Scope): the names under one namespace depend on that
+// namespace alone, so a change there leaves the rest of the cluster's answers prepared.
+import type { ClusterIndex, Scope } from '../cluster/index.ts';
 import type { ServiceRecord } from '../cluster/records.ts';
 import { RCODE, TYPE } from '../dns/constants.ts';
 import { type Handler, type Query, type Reply } from '../dns/message.ts';
@@ -38,6 +40,20 @@ const NODATA: Found = { answer: [] };
 /** Marks a reverse name we hold nothing for: the next handler (upstream) may know it. */
 const FALLTHROUGH = 'fallthrough';
 const MAX_ALIAS_CHAIN = 8;
+/** For answers that read nothing from the index (unknown names under the zone, dns-version). */
+const CONSTANT: Scope = Object.freeze({ gen: 0 });
+
+/** A prepared reply and the generation of the scope it was read from. */
+class Prepared {
+  readonly reply: Reply | null;
+  readonly scope: Scope;
+  readonly gen: number;
+  constructor(reply: Reply | null, scope: Scope, gen: number) {
+    this.reply = reply;
+    this.scope = scope;
+    this.gen = gen;
+  }
+}
 
 interface Endpoint {
   readonly address: string;
@@ -58,9 +74,11 @@ export class KubernetesZone implements Handler {
    * building (and hashing) a `type|name` string per query. Types ≥ 256 share the last slot's map
    * with the type in the key.
    */
-  readonly #prepared: Map<string, Reply | null>[] = Array.from({ length: 257 }, () => new Map());
+  readonly #prepared: Map<string, Prepared>[] = Array.from({ length: 257 }, () => new Map());
   #preparedCount = 0;
-  #preparedVersion = -1;
+  #preparedEpoch = -1;
+  /** Set while building an answer that followed an alias to another name of the zone. */
+  #readOtherNames = false;
 
   constructor(options: KubernetesZoneOptions) {
     this.#index = options.index;
@@ -84,21 +102,45 @@ export class KubernetesZone implements Handler {
   serve(query: Query): Reply | null {
     const name = query.name;
     if (!this.covers(name)) return null;
-    if (this.#preparedVersion !== this.#index.version) {
+    if (this.#preparedEpoch !== this.#index.epoch) {
       this.#clearPrepared();
-      this.#preparedVersion = this.#index.version;
+      this.#preparedEpoch = this.#index.epoch;
     }
     const type = query.type;
-    const prepared = this.#prepared[type < 256 ? type : 256] as Map<string, Reply | null>;
+    const prepared = this.#prepared[type < 256 ? type : 256] as Map<string, Prepared>;
     const key = type < 256 ? name : `${type}|${name}`;
-    let reply = prepared.get(key);
-    if (reply === undefined) {
-      reply = this.answer(name, type);
+    const entry = prepared.get(key);
+    if (entry !== undefined && entry.gen === entry.scope.gen) return entry.reply;
+    // Building is synchronous: the index cannot change between reading the scope and the answer.
+    let scope = this.#scopeOf(name);
+    this.#readOtherNames = false;
+    const reply = this.answer(name, type);
+    if (this.#readOtherNames) scope = this.#index.everything;
+    if (entry === undefined) {
       if (this.#preparedCount >= this.#maxPrepared) this.#clearPrepared();
-      prepared.set(key, reply);
       this.#preparedCount++;
     }
+    prepared.set(key, new Prepared(reply, scope, scope.gen));
     return reply;
+  }
+
+  /**
+   * What a name's answer is read from. Names under `<ns>.svc` and `<ns>.pod` read that
+   * namespace's objects and whether it exists; unknown names under the zone read nothing; the
+   * rest (the apex, ns.dns, reverse names) may read anything. The SOA of a negative answer
+   * carries the serial of when that answer was built.
+   */
+  #scopeOf(name: string): Scope {
+    if (!name.endsWith(this.#dotZone)) return this.#index.everything; // the apex, reverse names
+    const end = name.length - this.#dotZone.length;
+    const lastDot = name.lastIndexOf('.', end - 1);
+    const last = name.slice(lastDot + 1, end);
+    if (last === 'svc' || last === 'pod') {
+      if (lastDot < 0) return CONSTANT; // svc.<zone>, pod.<zone>: empty non-terminals
+      const namespace = name.slice(name.lastIndexOf('.', lastDot - 1) + 1, lastDot);
+      return this.#index.hasNamespace(namespace) ? this.#index.namespaceScope(namespace) : this.#index.namespaces;
+    }
+    return last === 'dns' ? this.#index.everything : CONSTANT;
   }
 
   #clearPrepared(): void {
@@ -152,6 +194,7 @@ export class KubernetesZone implements Handler {
         // Outside the zone: the forwarder, when there is one, chases the rest upstream.
         return { ...this.#reply(RCODE.NOERROR, answer, [], []), chase: current };
       }
+      this.#readOtherNames = true;
       const next = this.#lookup(current, type);
       if (next === null) return this.#reply(RCODE.NXDOMAIN, answer, [this.#soa(apex)], []);
       if (next.alias === undefined) {

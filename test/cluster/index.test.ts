@@ -126,3 +126,36 @@ test('plain pods keep their addresses exactly (single IPv4 kept as an integer)',
   index.remove('Pod', 'a/p2');
   assert.equal(index.hasPodIP('a', '128.0.0.1'), false);
 });
+
+test('scopes: a namespace\'s moves with its objects only, `namespaces` with Namespaces, `epoch` with the sync', () => {
+  const index = indexOf(testCluster());
+  const upsert = (obj: ReturnType<typeof service>) => {
+    const r = toRecord(obj)!;
+    index.upsert(r.kind, r.record);
+  };
+  const testns = index.namespaceScope('testns');
+  const other = index.namespaceScope('default');
+  assert.equal(index.namespaceScope('testns'), testns, 'one scope per namespace');
+  const gens = () => [testns.gen, other.gen, index.namespaces.gen, index.everything.gen];
+  let before = gens();
+  upsert(service('testns', 'svc9', { clusterIPs: ['10.96.1.9'] }));
+  upsert(endpointSlice('testns', 'svc9', 'svc9-a', 'IPv4', [{ ip: '10.244.1.9' }], []));
+  upsert(pod('testns', 'p9', ['10.244.1.9']));
+  index.remove('Pod', 'testns/p9');
+  assert.deepEqual(gens(), [before[0]! + 4, before[1], before[2], before[3]! + 4]);
+  before = gens();
+  upsert(service('testns', 'svc9', { clusterIPs: ['10.96.1.9'] }));
+  assert.deepEqual(gens(), before, 'an update DNS does not see moves nothing');
+  index.upsert('Namespace', { name: 'fresh' });
+  assert.deepEqual(gens(), [before[0], before[1], before[2]! + 1, before[3]! + 1]);
+  const fresh = index.namespaceScope('fresh');
+  index.remove('Namespace', 'fresh');
+  assert.equal(fresh.gen, 1, 'a removed namespace\'s scope moves');
+  assert.notEqual(index.namespaceScope('fresh'), fresh, 'and is not reused');
+  const epoch = index.epoch;
+  const unsynced = new ClusterIndex();
+  unsynced.markSynced('Pod');
+  index.markSynced('Pod');
+  assert.equal(index.epoch, epoch, 'already synced: nothing moves');
+  assert.equal(unsynced.epoch, 1);
+});

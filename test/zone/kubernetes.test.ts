@@ -1,13 +1,13 @@
 // Every answer rule of the cluster zone, as table rows in zone-file syntax (spec 1.1.0 sections
 // and CoreDNS behaviour noted per row). SOA serials vary with time and are compared as SERIAL.
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubernetesZone, type PodMode } from '../../src/zone/kubernetes.ts';
 import { TYPE } from '../../src/dns/constants.ts';
 import { ClusterIndex } from '../../src/cluster/index.ts';
 import { toRecord } from '../../src/cluster/records.ts';
 import { decode, replyMessage, withoutSerial } from '../support/dns.ts';
-import { endpointSlice, indexOf, service, testCluster } from '../support/cluster.ts';
+import { endpointSlice, indexOf, namespace, pod, service, testCluster } from '../support/cluster.ts';
 import type { Query } from '../../src/dns/message.ts';
 
 const SOA = 'cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 5';
@@ -351,4 +351,72 @@ test('the SOA serial is the time of the last DNS-relevant change', () => {
   assert.equal(serial(), '1700000000', 'an update that changes nothing DNS sees keeps the serial');
   index.remove('Service', 'testns/svc1');
   assert.equal(serial(), '1700000060');
+});
+
+describe('prepared answers are kept per namespace', () => {
+  const setup = () => {
+    const index = indexOf([...testCluster(), namespace('other'), service('other', 'far', { clusterIPs: ['10.96.7.7'] })]);
+    const zone = new KubernetesZone({ index, zone: Z, ttl: 5, pods: 'verified' });
+    const serve = (name: string, type: number = TYPE.A) => zone.serve({ name, type, class: 1, id: 1, flags: 0, questionEnd: 0, edns: null });
+    const apply = (obj: ReturnType<typeof service>) => {
+      const r = toRecord(obj)!;
+      index.upsert(r.kind, r.record);
+    };
+    return { index, zone, serve, apply, ask: (name: string, type: number = TYPE.A) => ask(zone, name, type) };
+  };
+
+  it('a change in one namespace keeps the other namespaces\' replies, and rebuilds its own', () => {
+    const { serve, apply, ask } = setup();
+    const here = `svc1.testns.svc.${Z}`;
+    const missHere = `nosuch.testns.svc.${Z}`;
+    const there = `far.other.svc.${Z}`;
+    const [hereReply, missReply, thereReply] = [serve(here), serve(missHere), serve(there)];
+    apply(service('other', 'far', { clusterIPs: ['10.96.7.8'] }));
+    assert.equal(serve(here), hereReply, 'testns untouched: the same prepared reply');
+    assert.equal(serve(missHere), missReply);
+    assert.notEqual(serve(there), thereReply);
+    assert.deepEqual(ask(there)?.answer, [`${there}. 5 IN A 10.96.7.8`]);
+    apply(service('testns', 'nosuch', { clusterIPs: ['10.96.1.77'] }));
+    assert.deepEqual(ask(missHere)?.answer, [`${missHere}. 5 IN A 10.96.1.77`], 'a new service answers at once');
+  });
+
+  it('names under unknown namespaces and other unknown names follow namespaces coming and going', () => {
+    const { index, serve, apply, ask } = setup();
+    const name = `late.newns.svc.${Z}`;
+    const search = `www.example.com.${Z}`;
+    assert.equal(ask(name)?.rcode, 'NXDOMAIN');
+    const searchReply = serve(search);
+    apply(service('newns', 'late', { clusterIPs: ['10.96.9.9'] }));
+    assert.equal(ask(name)?.rcode, 'NXDOMAIN', 'no Namespace object yet');
+    index.upsert('Namespace', { name: 'newns' });
+    assert.deepEqual(ask(name)?.answer, [`${name}. 5 IN A 10.96.9.9`]);
+    assert.equal(serve(search), searchReply, 'a name no namespace can hold stays prepared');
+    index.remove('Namespace', 'newns');
+    assert.equal(ask(name)?.rcode, 'NXDOMAIN', 'the namespace is gone');
+    index.upsert('Namespace', { name: 'newns' });
+    assert.deepEqual(ask(name)?.answer, [`${name}. 5 IN A 10.96.9.9`], 'and back');
+  });
+
+  it('pod names follow pods of their namespace (--pods verified)', () => {
+    const { index, ask } = setup();
+    const name = `10-244-7-7.other.pod.${Z}`;
+    assert.equal(ask(name)?.rcode, 'NXDOMAIN');
+    const r = toRecord(pod('other', 'p7', ['10.244.7.7']))!;
+    index.upsert(r.kind, r.record);
+    assert.deepEqual(ask(name)?.answer, [`${name}. 5 IN A 10.244.7.7`]);
+    index.remove('Pod', 'other/p7');
+    assert.equal(ask(name)?.rcode, 'NXDOMAIN');
+  });
+
+  it('an ExternalName pointing into another namespace, and reverse names, follow changes anywhere', () => {
+    const { serve, apply, ask } = setup();
+    apply(service('testns', 'alias', { externalName: `far.other.svc.${Z}` }));
+    const alias = `alias.testns.svc.${Z}`;
+    assert.deepEqual(ask(alias)?.answer, [`${alias}. 5 IN CNAME far.other.svc.${Z}.`, `far.other.svc.${Z}. 5 IN A 10.96.7.7`]);
+    const ptr = '8.7.96.10.in-addr.arpa';
+    assert.equal(serve(ptr, TYPE.PTR), null, 'nobody has 10.96.7.8 yet');
+    apply(service('other', 'far', { clusterIPs: ['10.96.7.8'] }));
+    assert.deepEqual(ask(alias)?.answer, [`${alias}. 5 IN CNAME far.other.svc.${Z}.`, `far.other.svc.${Z}. 5 IN A 10.96.7.8`]);
+    assert.deepEqual(ask(ptr, TYPE.PTR)?.answer, [`${ptr}. 5 IN PTR far.other.svc.${Z}.`]);
+  });
 });
