@@ -335,8 +335,8 @@ const knotPid = knot?.pid ?? 0;
 // ---- throughput: ours and Knot's alternating, median of runs ----
 const ours: Dnsperf[] = [];
 const theirs: Dnsperf[] = [];
-// A short warm-up for each, as for the cache mix below: our first run otherwise pays for
-// preparing each name's answer once and for the JIT, 10-20 % of a 10 s run.
+// A short warm-up for each, as for the cache mix below, so that no run pays for preparing each
+// name's answer the first time it is asked.
 await dnsperf(port, clusterQueries, 2);
 if (knot) await dnsperf(knotPort, clusterQueries, 2);
 for (let r = 0; r < runs; r++) {
