@@ -1,6 +1,6 @@
 // malloc_trim(0) for Node: after a full list and the GC that follows it, glibc's heap keeps the
 // free pages between chunks still in use (holes left by start-up compilation and the list's
-// buffers), and only malloc_trim hands those back; Node has no way to call it. ~3.5 MiB of RSS
+// buffers), and only malloc_trim hands those back; Node has no way to call it. ~5 MiB of RSS
 // after sync at 150k pods (bench/RESULTS.md). Built by native/build.ts; optional at run time.
 #include <node_api.h>
 #ifdef __GLIBC__

@@ -137,8 +137,6 @@ export interface Scope {
 }
 
 export class ClusterIndex {
-  /** Bumped by every DNS-relevant change. */
-  version = 0;
   /** Moves with every change: for answers that may read anything (reverse names, the apex, aliases). */
   readonly everything: Scope = { gen: 0 };
   /** Moves when a Namespace comes or goes: for names under a namespace that does not exist. */
@@ -480,6 +478,11 @@ export class ClusterIndex {
     }
   }
 
+  /** Bumped by every DNS-relevant change (snapshots and metrics watch it). */
+  get version(): number {
+    return this.everything.gen;
+  }
+
   /** The scope of an existing namespace's names (callers check hasNamespace first). */
   namespaceScope(namespace: string): Scope {
     let scope = this.#scopes.get(namespace);
@@ -492,7 +495,6 @@ export class ClusterIndex {
 
   /** `namespace`: the one the changed object is in, or null when the change is not in one. */
   #changed(kind: Kind, namespace: string | null, touchSerial = true): void {
-    this.version++;
     this.everything.gen++;
     if (namespace !== null) {
       const scope = this.#scopes.get(namespace);

@@ -6,7 +6,7 @@
 //
 // The GC frees the list's native buffers too, but glibc keeps the free pages between chunks still
 // in use; malloc_trim(0), through the optional addon native/malloc-trim.node, hands those back
-// (~3.5 MiB at 150k pods). Without the addon (no compiler at build time, not glibc, --no-addons)
+// (~5 MiB at 150k pods). Without the addon (no compiler at build time, not glibc, --no-addons)
 // the release is the GC alone.
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
