@@ -181,11 +181,10 @@ async function probeLatency(port: number, file: string, qps: number, seconds: nu
   return { ...r, serverCpuUsPerQuery: +((cpu * 1e6) / r.received).toFixed(1), background };
 }
 
-/** bench/udp-echo.c pinned to the server's core, for `seconds` at most; null without a compiler. */
-async function startEcho(seconds: number): Promise<{ child: ChildProcess; port: number; pid: number } | null> {
-  if (!echo) return null;
-  const [cmd, args] = pin(0, echo, [String(seconds)]);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A no-work echo server (bench/udp-echo.c, or .ts on the server's Node) pinned to the server's core; null when it cannot start. */
+async function startEcho(cmd: string, args: string[]): Promise<{ child: ChildProcess; port: number; pid: number } | null> {
+  const [pinned, pinnedArgs] = pin(0, cmd, args);
+  const child = spawn(pinned, pinnedArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...image.env } });
   children.push(child);
   const port = await new Promise<number>((resolve) => {
     let out = '';
@@ -375,8 +374,10 @@ log(`under ${CHURN_PER_SECOND} Service changes a second: ${Math.round(median(chu
 // Three alternating runs each (one with --quick): the tail moves a lot with the VM's neighbours,
 // so each percentile is the median over runs, and every run is kept in the JSON.
 const latencySeconds = Math.min(duration, 10);
-const probeRuns: { ours: Probe[]; knot: Probe[]; floor: Probe[] } = { ours: [], knot: [], floor: [] };
-const echoServer = await startEcho(((quick ? 1 : 3) * 3 * (Math.min(latencySeconds, 5) + 35)) | 0);
+const probeRuns: { ours: Probe[]; knot: Probe[]; floor: Probe[]; nodeFloor: Probe[] } = { ours: [], knot: [], floor: [], nodeFloor: [] };
+const echoSeconds = String(((quick ? 1 : 3) * 4 * (Math.min(latencySeconds, 5) + 35)) | 0);
+const echoServer = prober && echo ? await startEcho(echo, [echoSeconds]) : null;
+const nodeEchoServer = prober ? await startEcho(node, [...nodeFlags, join(root, 'bench/udp-echo.ts'), echoSeconds]) : null;
 for (let r = 0; r < (quick ? 1 : 3); r++) {
   const o = await probeLatency(port, clusterQueries, 10_000, Math.min(latencySeconds, 5), serverPid);
   if (o) probeRuns.ours.push(o);
@@ -384,8 +385,11 @@ for (let r = 0; r < (quick ? 1 : 3); r++) {
   if (k) probeRuns.knot.push(k);
   const f = echoServer ? await probeLatency(echoServer.port, clusterQueries, 10_000, Math.min(latencySeconds, 5), echoServer.pid) : null;
   if (f) probeRuns.floor.push(f);
+  const n = nodeEchoServer ? await probeLatency(nodeEchoServer.port, clusterQueries, 10_000, Math.min(latencySeconds, 5), nodeEchoServer.pid) : null;
+  if (n) probeRuns.nodeFloor.push(n);
 }
 echoServer?.child.kill('SIGTERM');
+nodeEchoServer?.child.kill('SIGTERM');
 const medianProbe = (xs: Probe[]) =>
   xs.length === 0
     ? null
@@ -400,9 +404,10 @@ const medianProbe = (xs: Probe[]) =>
 const probeOurs = medianProbe(probeRuns.ours);
 const probeKnot = medianProbe(probeRuns.knot);
 const probeFloor = medianProbe(probeRuns.floor);
+const probeNodeFloor = medianProbe(probeRuns.nodeFloor);
 const fixed = await dnsperf(port, clusterQueries, latencySeconds, { extra: ['-Q', '10000', '-v'] });
 const fixedKnot = knot ? await dnsperf(knotPort, clusterQueries, latencySeconds, { extra: ['-Q', '10000', '-v'] }) : null;
-if (probeOurs) log(`latency at 10k QPS: p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs${probeKnot ? ` (Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs)` : ''}${probeFloor ? ` (floor, a C echo: p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs)` : ''}`);
+if (probeOurs) log(`latency at 10k QPS: p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs${probeKnot ? ` (Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs)` : ''}${probeFloor ? ` (floor, a C echo: p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs)` : ''}${probeNodeFloor ? ` (a node:dgram echo: p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs)` : ''}`);
 
 // ---- a Service change to the answer changing, under 10k QPS of load ----
 const loadSeconds = Math.ceil(changes * 0.05) + 15;
@@ -542,6 +547,7 @@ const result = {
   latencyAt10kQps: probeOurs,
   knotLatencyAt10kQps: probeKnot,
   floorLatencyAt10kQps: probeFloor,
+  nodeFloorLatencyAt10kQps: probeNodeFloor,
   dnsperfLatencyAt10kQps: { p50us: pct(fixed.latencies, 50), p99us: pct(fixed.latencies, 99), samples: fixed.latencies.length, lost: fixed.lost },
   knotDnsperfLatencyAt10kQps: fixedKnot ? { p50us: pct(fixedKnot.latencies, 50), p99us: pct(fixedKnot.latencies, 99) } : null,
   readySeconds: +readySeconds.toFixed(2),
@@ -562,6 +568,7 @@ const rows: [string, string, string][] = [
   ['QPS under Service churn', String(result.qpsUnderChurnMedian), `${CHURN_PER_SECOND} ClusterIP changes a second; ${Math.round((result.qpsUnderChurnMedian / qpsOurs) * 100)} % of the QPS without`],
   ['latency at 10k QPS (probe)', probeOurs ? `p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs` : 'no C compiler', probeKnot ? `Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs` : ''],
   ['latency floor (C echo, probe)', probeFloor ? `p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs` : 'no C compiler', 'a server that does no work: loopback + one wake-up'],
+  ['latency floor (Node echo)', probeNodeFloor ? `p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs` : 'no C compiler', 'the same in node:dgram, on the server\'s Node and flags'],
   ['latency at 10k (dnsperf -v)', `p50 ${result.dnsperfLatencyAt10kQps.p50us} µs, p99 ${result.dnsperfLatencyAt10kQps.p99us} µs`, fixedKnot ? `Knot: p50 ${result.knotDnsperfLatencyAt10kQps?.p50us} µs, p99 ${result.knotDnsperfLatencyAt10kQps?.p99us} µs` : ''],
   ['ready after start', `${result.readySeconds} s`, ''],
   ['RSS after sync', `${result.rssAfterSyncMiB} MiB`, ''],
