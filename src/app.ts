@@ -3,7 +3,9 @@
 // tests start the same thing in-process.
 import { existsSync } from 'node:fs';
 import { ClusterIndex } from './cluster/index.ts';
-import { startKubernetesSource, loadKubeConfig, type KubernetesSourceOptions } from './cluster/kubernetes.ts';
+// Type only: the module itself (client-node, undici: ~25 MiB of RSS) is imported where a cluster
+// is watched, so --workers replicas and --manifests never load it.
+import type { KubernetesSourceOptions } from './cluster/kubernetes.ts';
 import { startManifestSource } from './cluster/manifests.ts';
 import { KINDS } from './cluster/records.ts';
 import { readSnapshot, restoreSnapshot, SnapshotError, startSnapshotWriter } from './cluster/snapshot.ts';
@@ -91,6 +93,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       const source = startManifestSource({ path: config.source.path, index, logger });
       stops.push(() => source.stop());
     } else {
+      const { loadKubeConfig, startKubernetesSource } = await import('./cluster/kubernetes.ts');
       const kubeConfig = loadKubeConfig(config.source.kubeconfig ?? undefined);
       if (!kubeConfig) throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod');
       if (config.snapshot) servingSnapshot = restoreFromSnapshot(config.snapshot.path, config.zone, index, logger);

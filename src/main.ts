@@ -2,7 +2,7 @@
 // cluster-dns: parse the flags, start, stop on SIGTERM/SIGINT. Everything else is in app.ts.
 import { readFileSync } from 'node:fs';
 import { startClusterDns, StartupError } from './app.ts';
-import { KubeConfigError } from './cluster/kubernetes.ts';
+import { KubeConfigError } from './cluster/kubeconfig-error.ts';
 import { ManifestError } from './cluster/manifests.ts';
 import { resolve } from 'node:path';
 import { BUNDLED_EXAMPLE, ConfigError, parseConfig, USAGE, type Config, type HostPort } from './config.ts';

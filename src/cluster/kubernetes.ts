@@ -3,6 +3,7 @@
 // cluster full of completed Jobs costs nothing.
 import { existsSync } from 'node:fs';
 import { KubeConfig } from './client-node.ts';
+import { KubeConfigError } from './kubeconfig-error.ts';
 import { ClientNodeApi, type KubernetesApi } from './api.ts';
 import type { ClusterIndex } from './index.ts';
 import { type Kind, toEndpointSlice, toNamespace, toPod, toService } from './records.ts';
@@ -13,10 +14,7 @@ import type { Logger } from '../observe/log.ts';
 /** CoreDNS's pod field selector: Succeeded, Failed and Unknown pods never answer. */
 export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown';
 
-export class KubeConfigError extends Error {
-  override name = 'KubeConfigError';
-  readonly code = 'CDNS_ERR_KUBECONFIG';
-}
+export { KubeConfigError };
 
 /**
  * The KubeConfig for `path`, else $KUBECONFIG (a ':'-list, merged), else the pod's service
