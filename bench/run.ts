@@ -355,6 +355,17 @@ const cacheHits = (cacheAfter.coredns_cache_hits_total ?? 0) - (cacheBefore.core
 const cacheMisses = (cacheAfter.coredns_cache_misses_total ?? 0) - (cacheBefore.coredns_cache_misses_total ?? 0);
 log(`cache mix: ${Math.round(median(cached.map((c) => c.qps)))} QPS, ${cacheHits} cache hits, ${cacheMisses} misses; ${cached[0]?.rcodes}`);
 
+/**
+ * The c-th Service change: a ClusterIP service of the synthetic cluster (every tenth is headless)
+ * moved to `ip`, its ports as generated. Returns the name that answers with `ip` once applied.
+ */
+function changeService(c: number, namespace: number, ip: string): string {
+  const n = c % 90;
+  const svc = n % 10 === 9 ? n - 1 : n;
+  api.apply(service(`ns-${namespace}`, `svc-${svc}`, { clusterIP: ip, ports: svc < 10 ? [{ name: 'http', port: 80, protocol: 'TCP' }] : [{ port: 8080, protocol: 'TCP' }] }));
+  return `svc-${svc}.ns-${namespace}.svc.cluster.local`;
+}
+
 // Under churn: the same cluster mix while 10 Services a second change their ClusterIP (a busy
 // cluster changes all the time). Each change rebuilds the prepared answers of its namespace only.
 const CHURN_PER_SECOND = 10;
@@ -362,9 +373,7 @@ const churned: Dnsperf[] = [];
 let churnChanges = 0;
 const churnTimer = setInterval(() => {
   const c = churnChanges++;
-  const n = c % 90;
-  const svc = n % 10 === 9 ? n - 1 : n; // a ClusterIP service, as in the change test below
-  api.apply(service(`ns-${(c * 7) % 100}`, `svc-${svc}`, { clusterIP: `10.103.${(c >> 8) & 255}.${c & 255}`, ports: svc < 10 ? [{ name: 'http', port: 80, protocol: 'TCP' }] : [{ port: 8080, protocol: 'TCP' }] }));
+  changeService(c, (c * 7) % 100, `10.103.${(c >> 8) & 255}.${c & 255}`);
 }, 1000 / CHURN_PER_SECOND);
 for (let r = 0; r < Math.min(runs, 3); r++) churned.push(await dnsperf(port, clusterQueries, duration, { pids: [serverPid] }));
 clearInterval(churnTimer);
@@ -441,12 +450,9 @@ const askA = (name: string): Promise<string | null> =>
   });
 const changesStarted = performance.now();
 for (let c = 0; c < changes && performance.now() - changesStarted < (loadSeconds - 2) * 1000; c++) {
-  const n = c % 90; // a ClusterIP service (every tenth is headless)
-  const svc = n % 10 === 9 ? n - 1 : n;
   const ip = `10.101.${c >> 8}.${c & 255}`;
-  const name = `svc-${svc}.ns-${c % 100}.svc.cluster.local`;
   const t0 = performance.now();
-  api.apply(service(`ns-${c % 100}`, `svc-${svc}`, { clusterIP: ip, ports: svc < 10 ? [{ name: 'http', port: 80, protocol: 'TCP' }] : [{ port: 8080, protocol: 'TCP' }] }));
+  const name = changeService(c, c % 100, ip);
   let seen = false;
   // Polled as fast as the answers come back (each probe waits for its reply), at most 5 s.
   while (performance.now() - t0 < 5_000) {
