@@ -383,19 +383,34 @@ log(`under ${CHURN_PER_SECOND} Service changes a second: ${Math.round(median(chu
 // Three alternating runs each (one with --quick): the tail moves a lot with the VM's neighbours,
 // so each percentile is the median over runs, and every run is kept in the JSON.
 const latencySeconds = Math.min(duration, 10);
-const probeRuns: { ours: Probe[]; knot: Probe[]; floor: Probe[]; nodeFloor: Probe[] } = { ours: [], knot: [], floor: [], nodeFloor: [] };
+const BUSY_POLL = '200us';
+const probeRuns: { ours: Probe[]; busyPoll: Probe[]; knot: Probe[]; floor: Probe[]; nodeFloor: Probe[] } = { ours: [], busyPoll: [], knot: [], floor: [], nodeFloor: [] };
+// The same build with --busy-poll (opt-in: the event loop keeps polling for a while after each
+// datagram instead of sleeping), on the same core, idle while the others are probed.
+const busyServer = prober ? await startServer(0, ['--metrics', 'off', '--resolv-conf', '/dev/null', '--busy-poll', BUSY_POLL]) : null;
+if (busyServer) await waitFor('the --busy-poll server ready', () => isReady(`http://${busyServer.serving.ready.host}:${busyServer.serving.ready.port}/ready`), 120_000);
+const busyPort = busyServer?.serving.dns[0]!.port ?? 0;
 const echoSeconds = String(((quick ? 1 : 3) * 4 * (Math.min(latencySeconds, 5) + 35)) | 0);
 const echoServer = prober && echo ? await startEcho(echo, [echoSeconds]) : null;
 const nodeEchoServer = prober ? await startEcho(node, [...nodeFlags, join(root, 'bench/udp-echo.ts'), echoSeconds]) : null;
 for (let r = 0; r < (quick ? 1 : 3); r++) {
   const o = await probeLatency(port, clusterQueries, 10_000, Math.min(latencySeconds, 5), serverPid);
   if (o) probeRuns.ours.push(o);
+  const b = busyServer ? await probeLatency(busyPort, clusterQueries, 10_000, Math.min(latencySeconds, 5), busyServer.child.pid!) : null;
+  if (b) probeRuns.busyPoll.push(b);
   const k = knot ? await probeLatency(knotPort, clusterQueries, 10_000, Math.min(latencySeconds, 5), knotPid) : null;
   if (k) probeRuns.knot.push(k);
   const f = echoServer ? await probeLatency(echoServer.port, clusterQueries, 10_000, Math.min(latencySeconds, 5), echoServer.pid) : null;
   if (f) probeRuns.floor.push(f);
   const n = nodeEchoServer ? await probeLatency(nodeEchoServer.port, clusterQueries, 10_000, Math.min(latencySeconds, 5), nodeEchoServer.pid) : null;
   if (n) probeRuns.nodeFloor.push(n);
+}
+// What --busy-poll costs at full load: the same dnsperf runs as above, against the busy server.
+const busyQps: Dnsperf[] = [];
+if (busyServer) {
+  await dnsperf(busyPort, clusterQueries, 2);
+  for (let r = 0; r < (quick ? 1 : 3); r++) busyQps.push(await dnsperf(busyPort, clusterQueries, duration, { pids: [busyServer.child.pid!] }));
+  await stopServer(busyServer.child);
 }
 echoServer?.child.kill('SIGTERM');
 nodeEchoServer?.child.kill('SIGTERM');
@@ -411,11 +426,13 @@ const medianProbe = (xs: Probe[]) =>
         runs: xs,
       };
 const probeOurs = medianProbe(probeRuns.ours);
+const probeBusy = medianProbe(probeRuns.busyPoll);
 const probeKnot = medianProbe(probeRuns.knot);
 const probeFloor = medianProbe(probeRuns.floor);
 const probeNodeFloor = medianProbe(probeRuns.nodeFloor);
 const fixed = await dnsperf(port, clusterQueries, latencySeconds, { extra: ['-Q', '10000', '-v'] });
 const fixedKnot = knot ? await dnsperf(knotPort, clusterQueries, latencySeconds, { extra: ['-Q', '10000', '-v'] }) : null;
+if (probeBusy) log(`latency at 10k QPS with --busy-poll ${BUSY_POLL}: p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs, ${probeBusy.serverCpuUsPerQuery} CPU-µs a query; flat out ${Math.round(median(busyQps.map((q) => q.qps)))} QPS`);
 if (probeOurs) log(`latency at 10k QPS: p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs${probeKnot ? ` (Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs)` : ''}${probeFloor ? ` (floor, a C echo: p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs)` : ''}${probeNodeFloor ? ` (a node:dgram echo: p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs)` : ''}`);
 
 // ---- a Service change to the answer changing, under 10k QPS of load ----
@@ -551,6 +568,7 @@ const result = {
   cacheHitsDuringMix: cacheHits,
   cacheMissesDuringMix: cacheMisses,
   latencyAt10kQps: probeOurs,
+  busyPoll: probeBusy ? { flag: `--busy-poll ${BUSY_POLL}`, latencyAt10kQps: probeBusy, qpsMedian: Math.round(median(busyQps.map((q) => q.qps))), qpsPerCpuSecond: Math.round(median(busyQps.map((q) => q.perCpuSecond))), qpsRuns: busyQps.map((q) => Math.round(q.qps)) } : null,
   knotLatencyAt10kQps: probeKnot,
   floorLatencyAt10kQps: probeFloor,
   nodeFloorLatencyAt10kQps: probeNodeFloor,
@@ -573,6 +591,7 @@ const rows: [string, string, string][] = [
   ['cache-hit mix QPS (median)', String(result.qpsCacheMixMedian), knot ? `${result.cacheMixRatioToKnot}× Knot; per CPU-s ${perCpuCache} (${result.cacheMixPerCpuRatioToKnot}×)` : ''],
   ['QPS under Service churn', String(result.qpsUnderChurnMedian), `${CHURN_PER_SECOND} ClusterIP changes a second; ${Math.round((result.qpsUnderChurnMedian / qpsOurs) * 100)} % of the QPS without`],
   ['latency at 10k QPS (probe)', probeOurs ? `p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs` : 'no C compiler', probeKnot ? `Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs` : ''],
+  ['latency at 10k, --busy-poll', probeBusy ? `p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs` : 'no C compiler', probeBusy ? `opt-in ${BUSY_POLL}: ${probeBusy.serverCpuUsPerQuery} CPU-µs a query at 10k QPS (default: ${probeOurs?.serverCpuUsPerQuery}); ${Math.round(median(busyQps.map((q) => q.qps)))} QPS flat out` : ''],
   ['latency floor (C echo, probe)', probeFloor ? `p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs` : 'no C compiler', 'a server that does no work: loopback + one wake-up'],
   ['latency floor (Node echo)', probeNodeFloor ? `p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs` : 'no C compiler', 'the same in node:dgram, on the server\'s Node and flags'],
   ['latency at 10k (dnsperf -v)', `p50 ${result.dnsperfLatencyAt10kQps.p50us} µs, p99 ${result.dnsperfLatencyAt10kQps.p99us} µs`, fixedKnot ? `Knot: p50 ${result.knotDnsperfLatencyAt10kQps?.p50us} µs, p99 ${result.knotDnsperfLatencyAt10kQps?.p99us} µs` : ''],

@@ -193,6 +193,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
       tcpMaxConnections: config.tcpMaxConnections,
       udpReceiveBuffer: config.udpReceiveBuffer,
+      busyPollUs: config.busyPollUs,
       reusePort: tuning.reusePort === true || tuning.replica !== undefined,
     });
     stops.push(() => listeners.close());

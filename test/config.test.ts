@@ -139,6 +139,20 @@ test('--udp-recv-buffer: bytes, Ki or Mi, within 64Ki..64Mi', () => {
   for (const bad of ['1Ki', '65Mi', 'lots', '-5', '1.5Mi']) assert.equal(failure(['--udp-recv-buffer', bad]).flag, '--udp-recv-buffer', bad);
 });
 
+test('--busy-poll: microseconds or milliseconds with a unit, up to 10ms; 0 or absent is off', () => {
+  assert.equal(run([]).busyPollUs, 0);
+  assert.equal(run(['--busy-poll', '0']).busyPollUs, 0);
+  assert.equal(run(['--busy-poll', '200us']).busyPollUs, 200);
+  assert.equal(run(['--busy-poll', '200µs']).busyPollUs, 200);
+  assert.equal(run(['--busy-poll', '1.5ms']).busyPollUs, 1500);
+  assert.equal(run(['--busy-poll', '10ms']).busyPollUs, 10_000);
+  for (const bad of ['200', '11ms', '1s', '5 us', 'fast', '']) {
+    const error = failure(['--busy-poll', bad]);
+    assert.equal(error.flag, '--busy-poll', bad);
+    assert.match(error.message, /such as 200us/);
+  }
+});
+
 test('forwarding: --upstream, else resolv.conf nameservers, never our own listeners', () => {
   const resolv = (text: string) => (path: string) => {
     if (path === '/etc/resolv.conf' || path === '/r') return text;
@@ -220,6 +234,7 @@ const everyFlag: Record<string, string[][]> = {
   '--tcp-idle-timeout': [['--tcp-idle-timeout', '0'], ['--tcp-idle-timeout', '3601'], ['--tcp-idle-timeout', '10s']],
   '--tcp-max-conns': [['--tcp-max-conns', '0'], ['--tcp-max-conns', 'many'], ['--tcp-max-conns', '1000001']],
   '--udp-recv-buffer': [['--udp-recv-buffer', '1Ki'], ['--udp-recv-buffer', '65Mi'], ['--udp-recv-buffer', '1.5Mi'], ['--udp-recv-buffer', '4MB']],
+  '--busy-poll': [['--busy-poll', '200'], ['--busy-poll', '11ms'], ['--busy-poll', '1s'], ['--busy-poll', 'x']],
   '--upstream': [['--upstream', ''], ['--upstream', ','], ['--upstream', 'resolver.example'], ['--upstream', '10.0.0.1:99999'], ['--listen', '127.0.0.1:53', '--upstream', '127.0.0.1']],
   '--resolv-conf': [['--resolv-conf', '/missing.conf']],
   '--upstream-policy': [['--upstream-policy', 'fastest'], ['--upstream-policy', '']],

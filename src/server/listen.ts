@@ -3,7 +3,8 @@
 import { startTcp } from './tcp.ts';
 import type { TcpListener, TcpOptions } from './tcp.ts';
 import { DEFAULT_UDP_RECEIVE_BUFFER, startUdp } from './udp.ts';
-import type { UdpListener } from './udp.ts';
+import type { UdpListener, UdpOptions } from './udp.ts';
+import { BusyPoll } from './busy-poll.ts';
 import type { QueryProcessor } from './processor.ts';
 
 export interface ListenAddress {
@@ -22,6 +23,8 @@ export interface ListenOptions {
   readonly udpReceiveBuffer?: number;
   /** SO_REUSEPORT on every socket, so --workers processes share the ports. */
   readonly reusePort?: boolean;
+  /** --busy-poll: µs the event loop keeps polling after a datagram; 0 (default) sleeps at once. */
+  readonly busyPollUs?: number;
 }
 
 export interface Listeners {
@@ -44,26 +47,25 @@ function isAddressInUse(err: unknown): boolean {
 }
 
 /** '' (as in ':53') means every address; '::' also takes IPv4 where the host has dual stack. */
-async function bindPair(host: string, port: number, processor: QueryProcessor, tcp: TcpOptions, udpReceiveBuffer: number): Promise<Pair> {
+async function bindPair(host: string, port: number, processor: QueryProcessor, tcp: TcpOptions, udp: UdpOptions): Promise<Pair> {
   if (host === '') {
     try {
-      return await bindPair('::', port, processor, tcp, udpReceiveBuffer);
+      return await bindPair('::', port, processor, tcp, udp);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException | null)?.code;
       if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
-      return bindPair('0.0.0.0', port, processor, tcp, udpReceiveBuffer);
+      return bindPair('0.0.0.0', port, processor, tcp, udp);
     }
   }
-  const listener = tcp.listener ?? 0;
   const attempts = port === 0 ? EPHEMERAL_ATTEMPTS : 1;
   let lastError: unknown = null;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const udp = await startUdp(host, port, processor, listener, udpReceiveBuffer, tcp.reusePort ?? false);
+    const udpListener = await startUdp(host, port, processor, udp);
     try {
-      const tcpListener = await startTcp(host, udp.port, processor, tcp);
-      return { address: { host, port: udp.port }, udp, tcp: tcpListener };
+      const tcpListener = await startTcp(host, udpListener.port, processor, tcp);
+      return { address: { host, port: udpListener.port }, udp: udpListener, tcp: tcpListener };
     } catch (err) {
-      await udp.close();
+      await udpListener.close();
       if (!isAddressInUse(err)) throw err;
       lastError = err;
     }
@@ -82,13 +84,20 @@ export async function startListeners(
     maxInFlight: options.tcpMaxInFlight ?? 100,
     reusePort: options.reusePort ?? false,
   };
+  const busyPoll = options.busyPollUs ? new BusyPoll(options.busyPollUs) : null;
   const pairs: Pair[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(pairs.flatMap((p) => [p.udp.close(), p.tcp.close()]));
   };
   try {
     for (const [listener, { host, port }] of addresses.entries()) {
-      pairs.push(await bindPair(host, port, processor, { ...tcp, listener }, options.udpReceiveBuffer ?? DEFAULT_UDP_RECEIVE_BUFFER));
+      const udp: UdpOptions = {
+        listener,
+        receiveBuffer: options.udpReceiveBuffer ?? DEFAULT_UDP_RECEIVE_BUFFER,
+        reusePort: tcp.reusePort ?? false,
+        busyPoll,
+      };
+      pairs.push(await bindPair(host, port, processor, { ...tcp, listener }, udp));
     }
   } catch (err) {
     await closeAll();

@@ -3,6 +3,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { RemoteInfo } from 'node:dgram';
 import type { QueryProcessor } from './processor.ts';
+import type { BusyPoll } from './busy-poll.ts';
 
 /**
  * The kernel receive queue: deep enough for a burst one event-loop turn cannot drain, shallow
@@ -12,24 +13,26 @@ import type { QueryProcessor } from './processor.ts';
  */
 export const DEFAULT_UDP_RECEIVE_BUFFER = 256 * 1024;
 
+export interface UdpOptions {
+  /** This address's index among the listen addresses (the metrics' `server` label). Default 0. */
+  readonly listener?: number;
+  /** Bytes of kernel receive queue. Default DEFAULT_UDP_RECEIVE_BUFFER. */
+  readonly receiveBuffer?: number;
+  /** SO_REUSEPORT (--workers): every process binds its own socket to the port. */
+  readonly reusePort?: boolean;
+  /** --busy-poll: told of every datagram, shared by every listener of the process. */
+  readonly busyPoll?: BusyPoll | null;
+}
+
 export interface UdpListener {
   readonly socket: dgram.Socket;
   readonly port: number;
   close(): Promise<void>;
 }
 
-/**
- * Binds `host:port` (port 0: any free port) and answers every datagram through `processor`.
- * `listener` is this address's index among the listen addresses (the metrics' `server` label).
- */
-export function startUdp(
-  host: string,
-  port: number,
-  processor: QueryProcessor,
-  listener = 0,
-  receiveBuffer = DEFAULT_UDP_RECEIVE_BUFFER,
-  reusePort = false,
-): Promise<UdpListener> {
+/** Binds `host:port` (port 0: any free port) and answers every datagram through `processor`. */
+export function startUdp(host: string, port: number, processor: QueryProcessor, options: UdpOptions = {}): Promise<UdpListener> {
+  const { listener = 0, receiveBuffer = DEFAULT_UDP_RECEIVE_BUFFER, reusePort = false, busyPoll = null } = options;
   const stats = processor.stats;
   // reusePort (--workers): every process binds its own socket to the port and the kernel spreads
   // the datagrams over them.
@@ -59,6 +62,7 @@ export function startUdp(
   };
 
   socket.on('message', (msg, rinfo) => {
+    if (busyPoll !== null) busyPoll.touch();
     const out = processor.process(msg, { protocol: 'udp', remoteAddress: rinfo.address, listener });
     if (out === null) return;
     if (!(out instanceof Promise)) {

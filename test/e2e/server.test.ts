@@ -2,7 +2,8 @@
 // dig, the way pods and operators reach it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TYPE } from '../../src/dns/constants.ts';
@@ -180,4 +181,33 @@ test('bad flags and bad manifests exit 2 with one line naming the problem', asyn
   assert.match(help.stdout, /--kubeconfig PATH/);
   const version = await runMain(['--version']);
   assert.match(version.stdout, /^cluster-dns \d+\.\d+\.\d+\n$/);
+});
+
+test('--busy-poll: answers as usual, and keeps the server on the CPU while queries keep coming', async (t) => {
+  if (!existsSync('/proc/self/stat')) {
+    t.skip('no /proc: cannot read the server\'s CPU time');
+    return;
+  }
+  const cpuMs = (pid: number): number => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  };
+  // A query every 2 ms for 400 ms: the 5 ms window never closes, so a polling server stays on the CPU.
+  const cpuUnderTrickle = async (server: ServerProcess): Promise<number> => {
+    const a = await ask(server, 'web.shop.svc.cluster.local', TYPE.A);
+    assert.deepEqual(a.answer, ['web.shop.svc.cluster.local. 5 IN A 10.96.10.20']);
+    const before = cpuMs(server.child.pid!);
+    const until = performance.now() + 400;
+    while (performance.now() < until) {
+      assert.equal((await ask(server, 'web.shop.svc.cluster.local', TYPE.A)).rcode, 'NOERROR');
+      await sleep(2);
+    }
+    return cpuMs(server.child.pid!) - before;
+  };
+  const plain = await withServer(t, ['--manifests', BUNDLED_EXAMPLE]);
+  const polling = await withServer(t, ['--manifests', BUNDLED_EXAMPLE, '--busy-poll', '5ms']);
+  const plainMs = await cpuUnderTrickle(plain);
+  const pollingMs = await cpuUnderTrickle(polling);
+  assert.ok(pollingMs >= 200, `polling: ${pollingMs} ms of CPU in 400 ms (plain: ${plainMs} ms)`);
+  assert.ok(pollingMs > 2 * plainMs, `polling: ${pollingMs} ms of CPU, plain: ${plainMs} ms`);
 });

@@ -168,6 +168,16 @@ test('UDP: answers a query, echoing ID and question case', async (t) => {
   assert.equal(processor.stats.udp, 1);
 });
 
+test('UDP with --busy-poll: answers synchronous and asynchronous handlers alike', async (t) => {
+  const { port, processor } = await serve(t, { busyPollUs: 1000 });
+  for (const name of ['a.example', 'slow.example', 'b.example']) {
+    const reply = decode(await udpAnswer(port, request(name, { id: 77 })));
+    assert.equal(reply.header.id, 77);
+    assert.equal(reply.answers.length, 1, name);
+  }
+  assert.equal(processor.stats.udp, 3);
+});
+
 test('UDP: 512 octets without EDNS, the EDNS size when asked, TC with OPT kept', async (t) => {
   const { port } = await serve(t);
   const plain = await udpAnswer(port, request('mid.example'));
