@@ -62,6 +62,12 @@ export function checkReply(request: Buffer, read: ReadResult, out: Buffer | null
   assert.deepEqual([p.questions.length, p.answers.length, p.authorities.length, p.additionals.length], [qd, an, ns, ar], 'section counts');
   const opts = p.additionals.filter((r) => r.type === 41).length;
   assert.equal(opts, edns === null ? 0 : 1, 'an OPT in the reply exactly when the request had a readable one');
+  if (edns !== null) {
+    // The OPT is the last record and carries no options: root owner, type, class, TTL, RDLENGTH 0.
+    const opt = out.subarray(out.length - 11);
+    assert.deepEqual([opt[0], opt.readUInt16BE(1), opt.readUInt16BE(9)], [0, 41, 0], 'the OPT ends the reply');
+    assert.equal((opt[7]! & 0x80) !== 0, edns.dnssecOk, 'DO copied from the request (RFC 3225 §3)');
+  }
 
   // The question: echoed byte for byte when it was read whole, else not at all.
   const questionEnd = read.kind === 'query' ? read.query.questionEnd : read.questionEnd;
