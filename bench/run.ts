@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { TYPE } from '../src/dns/constants.ts';
 import { buildQuery, decode } from '../test/support/dns.ts';
 import { FakeApiServer, service, type ApiObject } from '../test/support/apiserver.ts';
-import { percentile, rssMiB } from '../test/support/load.ts';
+import { cpuSeconds, percentile, rssMiB } from '../test/support/load.ts';
 import { a as aRecord, FakeUpstream } from '../test/support/upstream.ts';
 import { imageRuntime } from './image.ts';
 import { knotZone } from './knot-zone.ts';
@@ -83,17 +83,7 @@ process.on('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-// ---- the machine: CPU time of a process, and how busy everything else is ----
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
-/** CPU seconds (user + system) a process has used. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
-}
+// ---- the machine: how busy everything else is (a process's CPU time: cpuSeconds) ----
 function cpuTotals(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = f[3]! + (f[4] ?? 0);
@@ -412,6 +402,7 @@ if (busyServer) {
   for (let r = 0; r < (quick ? 1 : 3); r++) busyQps.push(await dnsperf(busyPort, clusterQueries, duration, { pids: [busyServer.child.pid!] }));
   await stopServer(busyServer.child);
 }
+const busyQpsMedian = Math.round(median(busyQps.map((q) => q.qps)));
 echoServer?.child.kill('SIGTERM');
 nodeEchoServer?.child.kill('SIGTERM');
 const medianProbe = (xs: Probe[]) =>
@@ -432,7 +423,7 @@ const probeFloor = medianProbe(probeRuns.floor);
 const probeNodeFloor = medianProbe(probeRuns.nodeFloor);
 const fixed = await dnsperf(port, clusterQueries, latencySeconds, { extra: ['-Q', '10000', '-v'] });
 const fixedKnot = knot ? await dnsperf(knotPort, clusterQueries, latencySeconds, { extra: ['-Q', '10000', '-v'] }) : null;
-if (probeBusy) log(`latency at 10k QPS with --busy-poll ${BUSY_POLL}: p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs, ${probeBusy.serverCpuUsPerQuery} CPU-µs a query; flat out ${Math.round(median(busyQps.map((q) => q.qps)))} QPS`);
+if (probeBusy) log(`latency at 10k QPS with --busy-poll ${BUSY_POLL}: p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs, ${probeBusy.serverCpuUsPerQuery} CPU-µs a query; flat out ${busyQpsMedian} QPS`);
 if (probeOurs) log(`latency at 10k QPS: p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs${probeKnot ? ` (Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs)` : ''}${probeFloor ? ` (floor, a C echo: p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs)` : ''}${probeNodeFloor ? ` (a node:dgram echo: p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs)` : ''}`);
 
 // ---- a Service change to the answer changing, under 10k QPS of load ----
@@ -568,7 +559,7 @@ const result = {
   cacheHitsDuringMix: cacheHits,
   cacheMissesDuringMix: cacheMisses,
   latencyAt10kQps: probeOurs,
-  busyPoll: probeBusy ? { flag: `--busy-poll ${BUSY_POLL}`, latencyAt10kQps: probeBusy, qpsMedian: Math.round(median(busyQps.map((q) => q.qps))), qpsPerCpuSecond: Math.round(median(busyQps.map((q) => q.perCpuSecond))), qpsRuns: busyQps.map((q) => Math.round(q.qps)) } : null,
+  busyPoll: probeBusy ? { flag: `--busy-poll ${BUSY_POLL}`, latencyAt10kQps: probeBusy, qpsMedian: busyQpsMedian, qpsPerCpuSecond: Math.round(median(busyQps.map((q) => q.perCpuSecond))), qpsRuns: busyQps.map((q) => Math.round(q.qps)) } : null,
   knotLatencyAt10kQps: probeKnot,
   floorLatencyAt10kQps: probeFloor,
   nodeFloorLatencyAt10kQps: probeNodeFloor,
@@ -591,7 +582,7 @@ const rows: [string, string, string][] = [
   ['cache-hit mix QPS (median)', String(result.qpsCacheMixMedian), knot ? `${result.cacheMixRatioToKnot}× Knot; per CPU-s ${perCpuCache} (${result.cacheMixPerCpuRatioToKnot}×)` : ''],
   ['QPS under Service churn', String(result.qpsUnderChurnMedian), `${CHURN_PER_SECOND} ClusterIP changes a second; ${Math.round((result.qpsUnderChurnMedian / qpsOurs) * 100)} % of the QPS without`],
   ['latency at 10k QPS (probe)', probeOurs ? `p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs` : 'no C compiler', probeKnot ? `Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs` : ''],
-  ['latency at 10k, --busy-poll', probeBusy ? `p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs` : 'no C compiler', probeBusy ? `opt-in ${BUSY_POLL}: ${probeBusy.serverCpuUsPerQuery} CPU-µs a query at 10k QPS (default: ${probeOurs?.serverCpuUsPerQuery}); ${Math.round(median(busyQps.map((q) => q.qps)))} QPS flat out` : ''],
+  ['latency at 10k, --busy-poll', probeBusy ? `p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs` : 'no C compiler', probeBusy ? `opt-in ${BUSY_POLL}: ${probeBusy.serverCpuUsPerQuery} CPU-µs a query at 10k QPS (default: ${probeOurs?.serverCpuUsPerQuery}); ${busyQpsMedian} QPS flat out` : ''],
   ['latency floor (C echo, probe)', probeFloor ? `p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs` : 'no C compiler', 'a server that does no work: loopback + one wake-up'],
   ['latency floor (Node echo)', probeNodeFloor ? `p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs` : 'no C compiler', 'the same in node:dgram, on the server\'s Node and flags'],
   ['latency at 10k (dnsperf -v)', `p50 ${result.dnsperfLatencyAt10kQps.p50us} µs, p99 ${result.dnsperfLatencyAt10kQps.p99us} µs`, fixedKnot ? `Knot: p50 ${result.knotDnsperfLatencyAt10kQps?.p50us} µs, p99 ${result.knotDnsperfLatencyAt10kQps?.p99us} µs` : ''],

@@ -11,6 +11,7 @@ import { BUNDLED_EXAMPLE } from '../../src/config.ts';
 import { buildQuery, decode } from '../support/dns.ts';
 import { dig, digPath, queryTcp, queryTcpRaw, queryUdp, framed } from '../support/client.ts';
 import { runMain, startServer, type ServerProcess } from '../support/process.ts';
+import { cpuSeconds } from '../support/load.ts';
 
 async function withServer(t: { after: (fn: () => Promise<unknown>) => void }, args: string[]): Promise<ServerProcess> {
   const server = await startServer(args);
@@ -188,10 +189,7 @@ test('--busy-poll: answers as usual, and keeps the server on the CPU while queri
     t.skip('no /proc: cannot read the server\'s CPU time');
     return;
   }
-  const cpuMs = (pid: number): number => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-  };
+  const cpuMs = (pid: number): number => cpuSeconds(pid) * 1000;
   // A query every 2 ms for 400 ms: the 5 ms window never closes, so a polling server stays on the CPU.
   const cpuUnderTrickle = async (server: ServerProcess): Promise<number> => {
     const a = await ask(server, 'web.shop.svc.cluster.local', TYPE.A);

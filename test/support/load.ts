@@ -1,5 +1,6 @@
 // Load for floods and latency probes, bounded in packets and time, loopback only.
 import { createSocket, type Socket } from 'node:dgram';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { HostPort } from '../../src/config.ts';
 import { buildQuery } from './dns.ts';
@@ -88,4 +89,15 @@ export function percentile(values: readonly number[], p: number): number {
 export function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return line ? Number(line.split(/\s+/)[1]) / 1024 : Number.NaN;
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+/** CPU seconds (user + system) a process has used; NaN when /proc cannot say. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
 }
