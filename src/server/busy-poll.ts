@@ -22,10 +22,13 @@ export class BusyPoll {
   #seen = false;
   #polling = false;
   #deadline = 0;
+  readonly #now: () => number;
 
-  constructor(windowUs: number) {
+  /** `now`: a clock in ms (tests drive their own). */
+  constructor(windowUs: number, now: () => number = () => performance.now()) {
     if (!(windowUs > 0 && windowUs <= MAX_BUSY_POLL_US)) throw new RangeError(`busy-poll window must be 1-${MAX_BUSY_POLL_US} µs (got ${windowUs})`);
     this.#windowMs = windowUs / 1000;
+    this.#now = now;
   }
 
   /** Called for every datagram; the hot path: a store, a test, no clock. */
@@ -43,7 +46,7 @@ export class BusyPoll {
   }
 
   readonly #turn = (): void => {
-    const now = performance.now();
+    const now = this.#now();
     if (this.#seen) {
       this.#seen = false;
       this.#deadline = now + this.#windowMs;

@@ -206,6 +206,8 @@ test('--busy-poll: answers as usual, and keeps the server on the CPU while queri
   const polling = await withServer(t, ['--manifests', BUNDLED_EXAMPLE, '--busy-poll', '5ms']);
   const plainMs = await cpuUnderTrickle(plain);
   const pollingMs = await cpuUnderTrickle(polling);
-  assert.ok(pollingMs >= 200, `polling: ${pollingMs} ms of CPU in 400 ms (plain: ${plainMs} ms)`);
+  // Alone on a core it takes ~400 ms; a quarter of that still tells polling from sleeping when
+  // other tests share the machine (answering alone takes ~30-40 ms here).
+  assert.ok(pollingMs >= 100, `polling: ${pollingMs} ms of CPU in 400 ms (plain: ${plainMs} ms)`);
   assert.ok(pollingMs > 2 * plainMs, `polling: ${pollingMs} ms of CPU, plain: ${plainMs} ms`);
 });

@@ -10,23 +10,56 @@ test('busy poll: a window from 1 µs to the maximum', () => {
   assert.equal(new BusyPoll(MAX_BUSY_POLL_US).polling, false);
 });
 
+/** Resolves once `poll` has stopped polling (or after a second, still polling). */
+async function stopped(poll: BusyPoll): Promise<boolean> {
+  const until = performance.now() + 1000;
+  while (poll.polling && performance.now() < until) await sleep(1);
+  return !poll.polling;
+}
+
+/** A few turns of the event loop (each setImmediate callback runs in a later turn). */
+async function turns(n = 3): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 test('busy poll: polls while datagrams keep coming, sleeps once the window passes without one', async () => {
-  const poll = new BusyPoll(5_000);
+  // Our own clock, so a busy machine cannot stretch the gaps between touches.
+  let clock = 1000;
+  const poll = new BusyPoll(5_000, () => clock);
   poll.touch();
   assert.equal(poll.polling, true);
-  // Touched every 2 ms for 30 ms: each touch restarts the 5 ms window, so polling never stops.
-  for (let i = 0; i < 15; i++) {
-    await sleep(2);
-    assert.equal(poll.polling, true, `stopped after ${i * 2} ms while still touched`);
+  // A touch every 4 ms of a 5 ms window for 40 ms: each restarts the window, polling never stops.
+  for (let i = 0; i < 10; i++) {
+    clock += 4;
+    await turns();
+    assert.equal(poll.polling, true, `stopped ${i * 4 + 4} ms in, 4 ms after a touch`);
     poll.touch();
+    await turns();
   }
-  await sleep(30);
-  assert.equal(poll.polling, false);
-  // And it starts again on the next datagram.
+  // No more touches: still polling inside the window, stopped once it has passed.
+  clock += 4;
+  await turns();
+  assert.equal(poll.polling, true, 'stopped inside the window');
+  clock += 2;
+  await turns();
+  assert.equal(poll.polling, false, 'still polling after the window');
+  // And it starts again on the next datagram, for a whole window.
   poll.touch();
   assert.equal(poll.polling, true);
-  await sleep(30);
+  await turns();
+  clock += 4.9;
+  await turns();
+  assert.equal(poll.polling, true);
+  clock += 0.2;
+  await turns();
   assert.equal(poll.polling, false);
+});
+
+test('busy poll: on the real clock, stops by itself after the last datagram', async () => {
+  const poll = new BusyPoll(2_000);
+  poll.touch();
+  assert.equal(poll.polling, true);
+  assert.equal(await stopped(poll), true, 'still polling a second after the last touch');
 });
 
 test('busy poll: the loop is kept from sleeping, never blocked (timers still run)', async () => {
@@ -43,11 +76,13 @@ test('busy poll: the loop is kept from sleeping, never blocked (timers still run
     }
     return { elu: performance.eventLoopUtilization(start).utilization, ticks };
   };
+  await measure(null); // warm-up: the first turns of a fresh process compile code
   const idle = await measure(null);
-  const polling = await measure(new BusyPoll(5_000));
+  const poller = new BusyPoll(MAX_BUSY_POLL_US);
+  const polling = await measure(poller);
   assert.ok(idle.elu < 0.5, `a waiting loop: utilization ${idle.elu}`);
   assert.ok(polling.elu > 0.8, `a polling loop: utilization ${polling.elu}`);
   // The 3 ms timers kept firing while the loop polled: about as many turns as without polling.
   assert.ok(polling.ticks >= idle.ticks / 2, `timers ran ${polling.ticks} times polling, ${idle.ticks} idle`);
-  await sleep(20);
+  await stopped(poller);
 });
