@@ -383,17 +383,19 @@ const busyPort = busyServer?.serving.dns[0]!.port ?? 0;
 const echoSeconds = String(((quick ? 1 : 3) * 4 * (Math.min(latencySeconds, 5) + 35)) | 0);
 const echoServer = prober && echo ? await startEcho(echo, [echoSeconds]) : null;
 const nodeEchoServer = prober ? await startEcho(node, [...nodeFlags, join(root, 'bench/udp-echo.ts'), echoSeconds]) : null;
+// Every server in each round, in this order; a server that is not there is left out.
+const probeTargets: [Probe[], { port: number; pid: number } | null][] = [
+  [probeRuns.ours, { port, pid: serverPid }],
+  [probeRuns.busyPoll, busyServer ? { port: busyPort, pid: busyServer.child.pid! } : null],
+  [probeRuns.knot, knot ? { port: knotPort, pid: knotPid } : null],
+  [probeRuns.floor, echoServer],
+  [probeRuns.nodeFloor, nodeEchoServer],
+];
 for (let r = 0; r < (quick ? 1 : 3); r++) {
-  const o = await probeLatency(port, clusterQueries, 10_000, Math.min(latencySeconds, 5), serverPid);
-  if (o) probeRuns.ours.push(o);
-  const b = busyServer ? await probeLatency(busyPort, clusterQueries, 10_000, Math.min(latencySeconds, 5), busyServer.child.pid!) : null;
-  if (b) probeRuns.busyPoll.push(b);
-  const k = knot ? await probeLatency(knotPort, clusterQueries, 10_000, Math.min(latencySeconds, 5), knotPid) : null;
-  if (k) probeRuns.knot.push(k);
-  const f = echoServer ? await probeLatency(echoServer.port, clusterQueries, 10_000, Math.min(latencySeconds, 5), echoServer.pid) : null;
-  if (f) probeRuns.floor.push(f);
-  const n = nodeEchoServer ? await probeLatency(nodeEchoServer.port, clusterQueries, 10_000, Math.min(latencySeconds, 5), nodeEchoServer.pid) : null;
-  if (n) probeRuns.nodeFloor.push(n);
+  for (const [runsOf, target] of probeTargets) {
+    const probed = target ? await probeLatency(target.port, clusterQueries, 10_000, Math.min(latencySeconds, 5), target.pid) : null;
+    if (probed) runsOf.push(probed);
+  }
 }
 // What --busy-poll costs at full load: the same dnsperf runs as above, against the busy server.
 const busyQps: Dnsperf[] = [];

@@ -14,7 +14,6 @@ import type { Logger } from '../observe/log.ts';
 /** CoreDNS's pod field selector: Succeeded, Failed and Unknown pods never answer. */
 export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown';
 
-export { KubeConfigError };
 
 /**
  * The KubeConfig for `path`, else $KUBECONFIG (a ':'-list, merged), else the pod's service

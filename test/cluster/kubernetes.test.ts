@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfigError, loadKubeConfig } from '../../src/cluster/kubernetes.ts';
+import { loadKubeConfig } from '../../src/cluster/kubernetes.ts';
+import { KubeConfigError } from '../../src/cluster/kubeconfig-error.ts';
 
 test('credentials are never sent in clear text to another machine; loopback http (kubectl proxy) and https are fine', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdns-kubeconfig-'));
