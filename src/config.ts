@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
-import { DEFAULT_UDP_RECEIVE_BUFFER } from './server/udp.ts';
+import { DEFAULT_UDP_RECEIVE_BUFFER, UDP_IO_VALUES, type UdpIo } from './server/udp.ts';
 import { MAX_BUSY_POLL_US } from './server/busy-poll.ts';
 import { parseResolvConf, type ResolvConf } from './upstream/resolvconf.ts';
 import { LOG_LEVELS, type LogLevel } from './observe/log.ts';
@@ -41,6 +41,8 @@ export interface Config {
   readonly udpReceiveBuffer: number;
   /** After a datagram, µs the event loop keeps polling instead of sleeping (0: off). Latency for CPU. */
   readonly busyPollUs: number;
+  /** UDP through the recvmmsg/sendmmsg addon (`batch`), node:dgram (`node`), or the addon when built. */
+  readonly udpIo: UdpIo;
   /** After SIGTERM: /ready says 503 and DNS keeps answering this long, then the sockets close. */
   readonly lameduckMs: number;
   /** One log line per answered query (sampled by logQueriesSample). */
@@ -117,6 +119,8 @@ DNS:
                           bursts, smaller keeps latency low under a flood (capped by net.core.rmem_max)
   --busy-poll DURATION    after a UDP query keep polling this long instead of sleeping, up to 10ms, e.g. 200us
                           (default 0: off); cuts the wake-up from answer latency, keeps a core busy under load
+  --udp-io MODE           auto | batch | node (default auto): batch reads and answers UDP queries in batches
+                          (recvmmsg/sendmmsg, native/udp-batch.node); node is node:dgram; auto: batch when built
   --upstream IP[:PORT],.. upstream resolvers for names outside the zone (default: the nameservers of --resolv-conf)
   --resolv-conf PATH      where the default upstreams come from (default /etc/resolv.conf)
   --upstream-policy P     random | round_robin | sequential (default random)
@@ -158,6 +162,7 @@ const OPTIONS = {
   'tcp-max-conns': { type: 'string' },
   'udp-recv-buffer': { type: 'string' },
   'busy-poll': { type: 'string' },
+  'udp-io': { type: 'string' },
   upstream: { type: 'string', multiple: true },
   'resolv-conf': { type: 'string' },
   'upstream-policy': { type: 'string' },
@@ -486,6 +491,7 @@ export function parseConfig(
         values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000),
       udpReceiveBuffer: values['udp-recv-buffer'] === undefined ? DEFAULT_UDP_RECEIVE_BUFFER : bytes('--udp-recv-buffer', values['udp-recv-buffer'], 65_536, 64 * 1024 * 1024),
       busyPollUs: values['busy-poll'] === undefined ? 0 : parseMicroseconds('--busy-poll', values['busy-poll'], MAX_BUSY_POLL_US),
+      udpIo: oneOf('--udp-io', values['udp-io'], UDP_IO_VALUES, 'auto'),
       lameduckMs: values.lameduck === undefined ? 5000 : parseDuration('--lameduck', values.lameduck),
       logQueries: values['log-queries'] ?? false,
       logQueriesSample: values['log-queries-sample'] === undefined ? 1 : fraction('--log-queries-sample', values['log-queries-sample']),

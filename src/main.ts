@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { BUNDLED_EXAMPLE, ConfigError, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { isReplica, receiveIndex, reportCounters, startReplicas, type Replicas } from './server/workers.ts';
+import { resolveUdpIo, UdpIoUnavailableError } from './server/udp.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -38,6 +39,12 @@ async function main(): Promise<void> {
     return;
   }
   const config = parsed.config;
+  try {
+    resolveUdpIo(config.udpIo);
+  } catch (err) {
+    if (err instanceof UdpIoUnavailableError) fail(err.message);
+    throw err;
+  }
   const logger = createLogger(config.logLevel);
   if (isReplica()) {
     await runReplica(config, logger);

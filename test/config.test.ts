@@ -153,6 +153,14 @@ test('--busy-poll: microseconds or milliseconds with a unit, up to 10ms; 0 or ab
   }
 });
 
+test('--udp-io: auto (the default), batch or node', () => {
+  assert.equal(run([]).udpIo, 'auto');
+  for (const mode of ['auto', 'batch', 'node']) assert.equal(run(['--udp-io', mode]).udpIo, mode);
+  const error = failure(['--udp-io', 'fast']);
+  assert.equal(error.flag, '--udp-io');
+  assert.match(error.message, /auto, batch, node/);
+});
+
 test('forwarding: --upstream, else resolv.conf nameservers, never our own listeners', () => {
   const resolv = (text: string) => (path: string) => {
     if (path === '/etc/resolv.conf' || path === '/r') return text;
@@ -235,6 +243,7 @@ const everyFlag: Record<string, string[][]> = {
   '--tcp-max-conns': [['--tcp-max-conns', '0'], ['--tcp-max-conns', 'many'], ['--tcp-max-conns', '1000001']],
   '--udp-recv-buffer': [['--udp-recv-buffer', '1Ki'], ['--udp-recv-buffer', '65Mi'], ['--udp-recv-buffer', '1.5Mi'], ['--udp-recv-buffer', '4MB']],
   '--busy-poll': [['--busy-poll', '200'], ['--busy-poll', '11ms'], ['--busy-poll', '1s'], ['--busy-poll', 'x']],
+  '--udp-io': [['--udp-io', 'dgram'], ['--udp-io', 'BATCH'], ['--udp-io', '']],
   '--upstream': [['--upstream', ''], ['--upstream', ','], ['--upstream', 'resolver.example'], ['--upstream', '10.0.0.1:99999'], ['--listen', '127.0.0.1:53', '--upstream', '127.0.0.1']],
   '--resolv-conf': [['--resolv-conf', '/missing.conf']],
   '--upstream-policy': [['--upstream-policy', 'fastest'], ['--upstream-policy', '']],

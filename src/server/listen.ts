@@ -3,7 +3,7 @@
 import { startTcp } from './tcp.ts';
 import type { TcpListener, TcpOptions } from './tcp.ts';
 import { DEFAULT_UDP_RECEIVE_BUFFER, startUdp } from './udp.ts';
-import type { UdpListener, UdpOptions } from './udp.ts';
+import type { UdpIo, UdpListener, UdpOptions } from './udp.ts';
 import { BusyPoll } from './busy-poll.ts';
 import type { QueryProcessor } from './processor.ts';
 
@@ -25,11 +25,15 @@ export interface ListenOptions {
   readonly reusePort?: boolean;
   /** --busy-poll: µs the event loop keeps polling after a datagram; 0 (default) sleeps at once. */
   readonly busyPollUs?: number;
+  /** --udp-io; default 'auto'. */
+  readonly udpIo?: UdpIo;
 }
 
 export interface Listeners {
   /** What was actually bound, in the order given (port 0 resolved). */
   addresses(): ListenAddress[];
+  /** The UDP path the sockets took (--udp-io auto resolves to one of these). */
+  readonly udpIo: 'batch' | 'node';
   close(): Promise<void>;
 }
 
@@ -96,6 +100,7 @@ export async function startListeners(
         receiveBuffer: options.udpReceiveBuffer ?? DEFAULT_UDP_RECEIVE_BUFFER,
         reusePort: tcp.reusePort ?? false,
         busyPoll,
+        io: options.udpIo ?? 'auto',
       };
       pairs.push(await bindPair(host, port, processor, { ...tcp, listener }, udp));
     }
@@ -106,6 +111,7 @@ export async function startListeners(
   let closed: Promise<void> | null = null;
   return {
     addresses: () => pairs.map((p) => ({ ...p.address })),
+    udpIo: pairs[0]?.udp.io ?? 'node',
     close: () => (closed ??= closeAll()),
   };
 }

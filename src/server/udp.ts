@@ -1,9 +1,30 @@
-// DNS over UDP: one datagram in, at most one datagram back to where it came from.
+// DNS over UDP: one datagram in, at most one datagram back to where it came from. Through the
+// batching addon (udp-batch.ts) when it is built, else through node:dgram.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { RemoteInfo } from 'node:dgram';
 import type { QueryProcessor } from './processor.ts';
 import type { BusyPoll } from './busy-poll.ts';
+import { openUdpBatch, udpBatchAddon, type UdpBatchAddon } from './udp-batch.ts';
+
+/** --udp-io: `batch` needs native/udp-batch.node; `auto` uses it when it loads. */
+export type UdpIo = 'auto' | 'batch' | 'node';
+export const UDP_IO_VALUES: readonly UdpIo[] = ['auto', 'batch', 'node'];
+
+/** --udp-io batch without the addon: a start-up error, not a silent fallback. */
+export class UdpIoUnavailableError extends Error {
+  constructor() {
+    super('--udp-io batch: native/udp-batch.node is not built (npm run build needs a C compiler)');
+    this.name = 'UdpIoUnavailableError';
+  }
+}
+
+/** Which UDP path `io` means here: null addon for node:dgram. Throws UdpIoUnavailableError. */
+export function resolveUdpIo(io: UdpIo, addon: UdpBatchAddon | null = udpBatchAddon()): UdpBatchAddon | null {
+  if (io === 'node') return null;
+  if (addon === null && io === 'batch') throw new UdpIoUnavailableError();
+  return addon;
+}
 
 /**
  * The kernel receive queue: deep enough for a burst one event-loop turn cannot drain, shallow
@@ -22,17 +43,37 @@ export interface UdpOptions {
   readonly reusePort?: boolean;
   /** --busy-poll: told of every datagram, shared by every listener of the process. */
   readonly busyPoll?: BusyPoll | null;
+  /** --udp-io. Default 'auto'. */
+  readonly io?: UdpIo;
 }
 
 export interface UdpListener {
-  readonly socket: dgram.Socket;
   readonly port: number;
+  /** The path this socket took: recvmmsg/sendmmsg batches or node:dgram. */
+  readonly io: 'batch' | 'node';
   close(): Promise<void>;
 }
 
 /** Binds `host:port` (port 0: any free port) and answers every datagram through `processor`. */
-export function startUdp(host: string, port: number, processor: QueryProcessor, options: UdpOptions = {}): Promise<UdpListener> {
-  const { listener = 0, receiveBuffer = DEFAULT_UDP_RECEIVE_BUFFER, reusePort = false, busyPoll = null } = options;
+export async function startUdp(host: string, port: number, processor: QueryProcessor, options: UdpOptions = {}): Promise<UdpListener> {
+  const { listener = 0, receiveBuffer = DEFAULT_UDP_RECEIVE_BUFFER, reusePort = false, busyPoll = null, io = 'auto' } = options;
+  const addon = resolveUdpIo(io);
+  if (addon !== null) {
+    const socket = openUdpBatch(addon, host, port, processor, { listener, receiveBuffer, reusePort, busyPoll });
+    return { port: socket.port, io: 'batch', close: () => socket.close() };
+  }
+  return startDgram(host, port, processor, listener, receiveBuffer, reusePort, busyPoll);
+}
+
+function startDgram(
+  host: string,
+  port: number,
+  processor: QueryProcessor,
+  listener: number,
+  receiveBuffer: number,
+  reusePort: boolean,
+  busyPoll: BusyPoll | null,
+): Promise<UdpListener> {
   const stats = processor.stats;
   // reusePort (--workers): every process binds its own socket to the port and the kernel spreads
   // the datagrams over them.
@@ -104,8 +145,8 @@ export function startUdp(host: string, port: number, processor: QueryProcessor, 
       }
       let closed: Promise<void> | null = null;
       resolve({
-        socket,
         port: socket.address().port,
+        io: 'node',
         close: () => {
           closed ??= new Promise((done) => {
             socket.close(() => done());

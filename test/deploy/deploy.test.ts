@@ -164,6 +164,7 @@ describe('Dockerfile', () => {
     assert.match(runs, /npm run build\b/);
     assert.match(runs, /npm prune --omit=dev\b/);
     assert.ok(instructions('COPY').some((c) => /native\/malloc-trim\.node/.test(c)), 'the runtime stage gets the memory-release addon');
+    assert.ok(instructions('COPY').some((c) => /native\/udp-batch\.node/.test(c)), 'the runtime stage gets the UDP batching addon');
     const user = instructions('USER').at(-1) ?? 'root';
     assert.ok(!/^(root|0)(:|$)/.test(user), `runs as ${user}`);
     assert.equal(at(podSpec, 'securityContext', 'runAsUser'), Number(user.split(':')[0]), 'the Deployment runs as the image user');
@@ -218,14 +219,23 @@ describe('Dockerfile', () => {
       assert.ok(!existsSync(join(dir, 'node_modules', 'typescript')), 'dev dependencies are gone');
       assert.ok(existsSync(join(dir, 'node_modules', 'prom-client')), 'runtime dependencies stay');
     }
-    // The memory-release addon is built when there is a C compiler (the image installs one), and
-    // the built server finds it.
+    // The addons are built when there is a C compiler (the image installs one), and the built
+    // server finds them.
     if (spawnSync('cc', ['--version']).status === 0) {
       assert.ok(existsSync(join(dir, 'native', 'malloc-trim.node')), `native/malloc-trim.node built:\n${build.out}`);
-      const loads = await run(process.execPath, ['--input-type=module', '-e', "import { loadMallocTrim } from './dist/observe/memory.js'; process.exit(loadMallocTrim() ? 0 : 1)"], 20_000);
+      assert.ok(existsSync(join(dir, 'native', 'udp-batch.node')), `native/udp-batch.node built:\n${build.out}`);
+      const loads = await run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          "import { loadMallocTrim } from './dist/observe/memory.js'; import { loadUdpBatch } from './dist/server/udp-batch.js'; process.exit(loadMallocTrim() && loadUdpBatch() ? 0 : 1)",
+        ],
+        20_000,
+      );
       assert.equal(loads.code, 0, loads.out);
     } else {
-      t.diagnostic('no C compiler: the malloc-trim addon build is not checked');
+      t.diagnostic('no C compiler: the addon builds are not checked');
     }
     const version = await run(process.execPath, ['dist/main.js', '--version'], 20_000);
     assert.equal(version.code, 0, version.out);

@@ -12,6 +12,7 @@ import { buildQuery, decode } from '../support/dns.ts';
 import { dig, digPath, queryTcp, queryTcpRaw, queryUdp, framed } from '../support/client.ts';
 import { runMain, startServer, type ServerProcess } from '../support/process.ts';
 import { cpuSeconds } from '../support/load.ts';
+import { udpBatchAddon } from '../../src/server/udp-batch.ts';
 
 async function withServer(t: { after: (fn: () => Promise<unknown>) => void }, args: string[]): Promise<ServerProcess> {
   const server = await startServer(args);
@@ -182,6 +183,33 @@ test('bad flags and bad manifests exit 2 with one line naming the problem', asyn
   assert.match(help.stdout, /--kubeconfig PATH/);
   const version = await runMain(['--version']);
   assert.match(version.stdout, /^cluster-dns \d+\.\d+\.\d+\n$/);
+});
+
+test('--udp-io batch and node: the same answers over the wire; the serving line says which path', async (t) => {
+  const modes = udpBatchAddon() === null ? (['node'] as const) : (['batch', 'node'] as const);
+  if (modes.length === 1) t.diagnostic('native/udp-batch.node is not built: only node:dgram checked');
+  const answers: string[][] = [];
+  for (const mode of modes) {
+    const server = await withServer(t, ['--manifests', BUNDLED_EXAMPLE, '--udp-io', mode]);
+    assert.match(server.stdout(), new RegExp(`"udpIo":"${mode}"`));
+    const seen: string[] = [];
+    for (const [name, type] of [
+      ['web.shop.svc.cluster.local', TYPE.A],
+      ['_postgres._tcp.db.data.svc.cluster.local', TYPE.SRV],
+      ['nope.shop.svc.cluster.local', TYPE.A],
+      ['web.shop.svc.cluster.local', TYPE.AAAA],
+    ] as const) {
+      const reply = await ask(server, name, type);
+      seen.push(`${reply.rcode} ${reply.answer.join(' | ')}`);
+    }
+    assert.equal(seen[0], 'NOERROR web.shop.svc.cluster.local. 5 IN A 10.96.10.20');
+    assert.match(seen[2] ?? '', /^NXDOMAIN/);
+    answers.push(seen);
+  }
+  if (answers.length === 2) assert.deepEqual(answers[0], answers[1]);
+  // With the default (auto) the addon is used whenever it was built.
+  const auto = await withServer(t, ['--manifests', BUNDLED_EXAMPLE]);
+  assert.match(auto.stdout(), new RegExp(`"udpIo":"${modes[0]}"`));
 });
 
 test('--busy-poll: answers as usual, and keeps the server on the CPU while queries keep coming', async (t) => {

@@ -11,6 +11,8 @@ import { startListeners } from '../../src/server/listen.ts';
 import type { ListenOptions, Listeners } from '../../src/server/listen.ts';
 import type { Handler, Reply } from '../../src/dns/message.ts';
 import { CLASS, RCODE, TYPE } from '../../src/dns/constants.ts';
+import type { UdpIo } from '../../src/server/udp.ts';
+import { udpBatchAddon } from '../../src/server/udp-batch.ts';
 
 const { Packet } = dns2;
 const HOST = '127.0.0.1';
@@ -158,8 +160,16 @@ function tcpSession(port: number, steps: Step[], until: (s: Session) => boolean,
 
 const decode = (b: Buffer) => Packet.parse(b);
 
-test('UDP: answers a query, echoing ID and question case', async (t) => {
-  const { port, processor } = await serve(t);
+/** A UDP test, run on both paths: the batching addon (when built) and node:dgram. */
+function udpTest(name: string, body: (t: TestContext, io: UdpIo) => Promise<void>): void {
+  for (const io of ['batch', 'node'] as const) {
+    const skip = io === 'batch' && udpBatchAddon() === null ? 'native/udp-batch.node is not built (no C compiler)' : false;
+    test(`${name} [${io}]`, { skip }, (t) => body(t, io));
+  }
+}
+
+udpTest('UDP: answers a query, echoing ID and question case', async (t, io) => {
+  const { port, processor } = await serve(t, { udpIo: io });
   const reply = decode(await udpAnswer(port, request('Web.Default.SVC.cluster.local', { id: 4321 })));
   assert.equal(reply.header.id, 4321);
   assert.equal(reply.header.qr, 1);
@@ -168,8 +178,8 @@ test('UDP: answers a query, echoing ID and question case', async (t) => {
   assert.equal(processor.stats.udp, 1);
 });
 
-test('UDP with --busy-poll: answers synchronous and asynchronous handlers alike', async (t) => {
-  const { port, processor } = await serve(t, { busyPollUs: 1000 });
+udpTest('UDP with --busy-poll: answers synchronous and asynchronous handlers alike', async (t, io) => {
+  const { port, processor } = await serve(t, { busyPollUs: 1000, udpIo: io });
   for (const name of ['a.example', 'slow.example', 'b.example']) {
     const reply = decode(await udpAnswer(port, request(name, { id: 77 })));
     assert.equal(reply.header.id, 77);
@@ -178,8 +188,8 @@ test('UDP with --busy-poll: answers synchronous and asynchronous handlers alike'
   assert.equal(processor.stats.udp, 3);
 });
 
-test('UDP: 512 octets without EDNS, the EDNS size when asked, TC with OPT kept', async (t) => {
-  const { port } = await serve(t);
+udpTest('UDP: 512 octets without EDNS, the EDNS size when asked, TC with OPT kept', async (t, io) => {
+  const { port } = await serve(t, { udpIo: io });
   const plain = await udpAnswer(port, request('mid.example'));
   assert.ok(plain.length <= 512);
   assert.equal(decode(plain).header.tc, 1);
@@ -200,8 +210,8 @@ test('UDP: 512 octets without EDNS, the EDNS size when asked, TC with OPT kept',
   assert.equal(capped.additionals.find((r) => r.type === TYPE.OPT)?.class, 1232);
 });
 
-test('UDP: drops responses and runts, counting them', async (t) => {
-  const { port, processor } = await serve(t);
+udpTest('UDP: drops responses and runts, counting them', async (t, io) => {
+  const { port, processor } = await serve(t, { udpIo: io });
   assert.equal(await udpExchange(port, request('a.b', { flags: 0x8100 }), 200), null);
   assert.equal(await udpExchange(port, Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 0]), 200), null);
   assert.equal(processor.stats.droppedResponse, 1);
@@ -210,8 +220,8 @@ test('UDP: drops responses and runts, counting them', async (t) => {
   assert.equal(decode(await udpAnswer(port, request('a.b'))).header.rcode, RCODE.NOERROR);
 });
 
-test('UDP: FORMERR, NOTIMP, REFUSED and BADVERS, then business as usual', async (t) => {
-  const { port, processor } = await serve(t);
+udpTest('UDP: FORMERR, NOTIMP, REFUSED and BADVERS, then business as usual', async (t, io) => {
+  const { port, processor } = await serve(t, { udpIo: io });
   const twoQuestions = request('a.b', { qd: 2, id: 1 });
   const formerr = decode(await udpAnswer(port, twoQuestions));
   assert.equal(formerr.header.rcode, RCODE.FORMERR);
@@ -238,8 +248,8 @@ test('UDP: FORMERR, NOTIMP, REFUSED and BADVERS, then business as usual', async 
   assert.equal(processor.stats.badvers, 1);
 });
 
-test('UDP: answers an asynchronous handler', async (t) => {
-  const { port } = await serve(t);
+udpTest('UDP: answers an asynchronous handler', async (t, io) => {
+  const { port } = await serve(t, { udpIo: io });
   assert.equal(decode(await udpAnswer(port, request('slow.example', { id: 99 }))).header.id, 99);
 });
 
@@ -379,17 +389,17 @@ test('listeners: UDP and TCP share the port; close() ends open connections', asy
   assert.equal(await udpExchange(port, request('a.b'), 200), null);
 });
 
-test('listeners: a port in use is reported, and nothing stays bound', async (t) => {
-  const { port } = await serve(t);
+udpTest('listeners: a port in use is reported, and nothing stays bound', async (t, io) => {
+  const { port } = await serve(t, { udpIo: io });
   const processor = new QueryProcessor({ handlers: [fake] });
-  await assert.rejects(startListeners([{ host: HOST, port }], processor), { code: 'EADDRINUSE' });
+  await assert.rejects(startListeners([{ host: HOST, port }], processor, { udpIo: io }), { code: 'EADDRINUSE' });
 });
 
-test('listeners: IPv6 loopback picks udp6 and serves both transports', async (t) => {
+udpTest('listeners: IPv6 loopback picks udp6 and serves both transports', async (t, io) => {
   const processor = new QueryProcessor({ handlers: [fake] });
   let listeners: Listeners;
   try {
-    listeners = await startListeners([{ host: '::1', port: 0 }], processor);
+    listeners = await startListeners([{ host: '::1', port: 0 }], processor, { udpIo: io });
   } catch (err) {
     t.skip(`no IPv6 loopback here (${(err as NodeJS.ErrnoException).code})`);
     return;
