@@ -214,6 +214,7 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
 
 interface Serving {
   dns: { port: number }[];
+  udpIo: 'batch' | 'node';
   ready: { host: string; port: number };
   metrics: { host: string; port: number } | null;
 }
@@ -321,19 +322,31 @@ if (!values['no-knot'] && have('knotd')) {
 }
 const knotPid = knot?.pid ?? 0;
 
+// The same build on node:dgram (--udp-io node), when the main server batches through the addon:
+// what the addon buys, and what a machine without a C compiler gets.
+const dgram = main.serving.udpIo === 'batch' ? await startServer(0, ['--metrics', 'off', '--resolv-conf', '/dev/null', '--udp-io', 'node']) : null;
+if (dgram) await waitFor('the --udp-io node server ready', () => isReady(`http://${dgram.serving.ready.host}:${dgram.serving.ready.port}/ready`), 120_000);
+const dgramPort = dgram?.serving.dns[0]!.port ?? 0;
+const dgramPid = dgram?.child.pid ?? 0;
+log(`UDP path: ${main.serving.udpIo}${dgram ? ' (node:dgram measured beside it)' : ''}`);
+
 // ---- throughput: ours and Knot's alternating, median of runs ----
 const ours: Dnsperf[] = [];
 const theirs: Dnsperf[] = [];
 // A short warm-up for each, as for the cache mix below, so that no run pays for preparing each
 // name's answer the first time it is asked.
+const onDgram: Dnsperf[] = [];
 await dnsperf(port, clusterQueries, 2);
 if (knot) await dnsperf(knotPort, clusterQueries, 2);
+if (dgram) await dnsperf(dgramPort, clusterQueries, 2);
 for (let r = 0; r < runs; r++) {
   ours.push(await dnsperf(port, clusterQueries, duration, { pids: [serverPid] }));
   if (knot) theirs.push(await dnsperf(knotPort, clusterQueries, duration, { pids: [knotPid] }));
+  if (dgram) onDgram.push(await dnsperf(dgramPort, clusterQueries, duration, { pids: [dgramPid] }));
   const o = ours.at(-1)!;
   const k = theirs.at(-1);
-  log(`run ${r + 1}/${runs}: cluster-dns ${o.qps.toFixed(0)} QPS (${o.perCpuSecond.toFixed(0)}/CPU-s)${k ? `, knot ${k.qps.toFixed(0)} QPS (${k.perCpuSecond.toFixed(0)}/CPU-s)` : ''}; machine busy before: ${o.background}`);
+  const d = onDgram.at(-1);
+  log(`run ${r + 1}/${runs}: cluster-dns ${o.qps.toFixed(0)} QPS (${o.perCpuSecond.toFixed(0)}/CPU-s)${k ? `, knot ${k.qps.toFixed(0)} QPS (${k.perCpuSecond.toFixed(0)}/CPU-s)` : ''}${d ? `, on node:dgram ${d.qps.toFixed(0)} QPS` : ''}; machine busy before: ${o.background}`);
 }
 // Cache hits: 20 % external names, answered from the cache after their first query.
 await dnsperf(port, externalQueries, 2);
@@ -374,7 +387,14 @@ log(`under ${CHURN_PER_SECOND} Service changes a second: ${Math.round(median(chu
 // so each percentile is the median over runs, and every run is kept in the JSON.
 const latencySeconds = Math.min(duration, 10);
 const BUSY_POLL = '200us';
-const probeRuns: { ours: Probe[]; busyPoll: Probe[]; knot: Probe[]; floor: Probe[]; nodeFloor: Probe[] } = { ours: [], busyPoll: [], knot: [], floor: [], nodeFloor: [] };
+const probeRuns: { ours: Probe[]; busyPoll: Probe[]; dgram: Probe[]; knot: Probe[]; floor: Probe[]; nodeFloor: Probe[] } = {
+  ours: [],
+  busyPoll: [],
+  dgram: [],
+  knot: [],
+  floor: [],
+  nodeFloor: [],
+};
 // The same build with --busy-poll (opt-in: the event loop keeps polling for a while after each
 // datagram instead of sleeping), on the same core, idle while the others are probed.
 const busyServer = prober ? await startServer(0, ['--metrics', 'off', '--resolv-conf', '/dev/null', '--busy-poll', BUSY_POLL]) : null;
@@ -387,6 +407,7 @@ const nodeEchoServer = prober ? await startEcho(node, [...nodeFlags, join(root, 
 const probeTargets: [Probe[], { port: number; pid: number } | null][] = [
   [probeRuns.ours, { port, pid: serverPid }],
   [probeRuns.busyPoll, busyServer ? { port: busyPort, pid: busyServer.child.pid! } : null],
+  [probeRuns.dgram, dgram ? { port: dgramPort, pid: dgramPid } : null],
   [probeRuns.knot, knot ? { port: knotPort, pid: knotPid } : null],
   [probeRuns.floor, echoServer],
   [probeRuns.nodeFloor, nodeEchoServer],
@@ -405,6 +426,7 @@ if (busyServer) {
   await stopServer(busyServer.child);
 }
 const busyQpsMedian = Math.round(median(busyQps.map((q) => q.qps)));
+if (dgram) await stopServer(dgram.child);
 echoServer?.child.kill('SIGTERM');
 nodeEchoServer?.child.kill('SIGTERM');
 const medianProbe = (xs: Probe[]) =>
@@ -420,6 +442,7 @@ const medianProbe = (xs: Probe[]) =>
       };
 const probeOurs = medianProbe(probeRuns.ours);
 const probeBusy = medianProbe(probeRuns.busyPoll);
+const probeDgram = medianProbe(probeRuns.dgram);
 const probeKnot = medianProbe(probeRuns.knot);
 const probeFloor = medianProbe(probeRuns.floor);
 const probeNodeFloor = medianProbe(probeRuns.nodeFloor);
@@ -538,6 +561,7 @@ const result = {
   machine: `${cpus().length} vCPU, ${cpus()[0]?.model ?? '?'}`,
   node: process.version,
   nodeFlags,
+  udpIo: main.serving.udpIo,
   env: image.env,
   cluster: { namespaces: 100, services: 10_000, pods, objects: objects.length },
   runs,
@@ -562,6 +586,16 @@ const result = {
   cacheMissesDuringMix: cacheMisses,
   latencyAt10kQps: probeOurs,
   busyPoll: probeBusy ? { flag: `--busy-poll ${BUSY_POLL}`, latencyAt10kQps: probeBusy, qpsMedian: busyQpsMedian, qpsPerCpuSecond: Math.round(median(busyQps.map((q) => q.perCpuSecond))), qpsRuns: busyQps.map((q) => Math.round(q.qps)) } : null,
+  nodeDgram: dgram
+    ? {
+        flag: '--udp-io node',
+        qpsMedian: Math.round(median(onDgram.map((q) => q.qps))),
+        qpsRuns: onDgram.map((q) => Math.round(q.qps)),
+        ratioToKnot: qpsKnot ? +(median(onDgram.map((q) => q.qps)) / qpsKnot).toFixed(3) : null,
+        qpsPerCpuSecond: Math.round(median(onDgram.map((q) => q.perCpuSecond))),
+        latencyAt10kQps: probeDgram,
+      }
+    : null,
   knotLatencyAt10kQps: probeKnot,
   floorLatencyAt10kQps: probeFloor,
   nodeFloorLatencyAt10kQps: probeNodeFloor,
@@ -580,11 +614,21 @@ const result = {
 };
 const rows: [string, string, string][] = [
   ['cluster-zone QPS (median)', String(result.qpsClusterMedian), knot ? `${result.ratioToKnot}× Knot (${result.qpsKnotMedian})` : ''],
+  ['UDP path', main.serving.udpIo === 'batch' ? 'batch (native/udp-batch.node)' : 'node:dgram', main.serving.udpIo === 'batch' ? '' : 'the addon is not built: no C compiler?'],
   ['queries per CPU-second', String(perCpuOurs), perCpuKnot ? `${result.queriesPerCpuSecond.ratio}× Knot (${perCpuKnot})` : ''],
   ['cache-hit mix QPS (median)', String(result.qpsCacheMixMedian), knot ? `${result.cacheMixRatioToKnot}× Knot; per CPU-s ${perCpuCache} (${result.cacheMixPerCpuRatioToKnot}×)` : ''],
   ['QPS under Service churn', String(result.qpsUnderChurnMedian), `${CHURN_PER_SECOND} ClusterIP changes a second; ${Math.round((result.qpsUnderChurnMedian / qpsOurs) * 100)} % of the QPS without`],
   ['latency at 10k QPS (probe)', probeOurs ? `p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs` : 'no C compiler', probeKnot ? `Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs` : ''],
   ['latency at 10k, --busy-poll', probeBusy ? `p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs` : 'no C compiler', probeBusy ? `opt-in ${BUSY_POLL}: ${probeBusy.serverCpuUsPerQuery} CPU-µs a query at 10k QPS (default: ${probeOurs?.serverCpuUsPerQuery}); ${busyQpsMedian} QPS flat out` : ''],
+  ...(result.nodeDgram
+    ? [
+        [
+          'the same on node:dgram',
+          `${result.nodeDgram.qpsMedian} QPS`,
+          `--udp-io node: ${result.nodeDgram.ratioToKnot ?? '-'}× Knot${probeDgram ? `; p50 ${probeDgram.p50Us} µs, p99 ${probeDgram.p99Us} µs at 10k QPS` : ''}`,
+        ] as [string, string, string],
+      ]
+    : []),
   ['latency floor (C echo, probe)', probeFloor ? `p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs` : 'no C compiler', 'a server that does no work: loopback + one wake-up'],
   ['latency floor (Node echo)', probeNodeFloor ? `p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs` : 'no C compiler', 'the same in node:dgram, on the server\'s Node and flags'],
   ['latency at 10k (dnsperf -v)', `p50 ${result.dnsperfLatencyAt10kQps.p50us} µs, p99 ${result.dnsperfLatencyAt10kQps.p99us} µs`, fixedKnot ? `Knot: p50 ${result.knotDnsperfLatencyAt10kQps?.p50us} µs, p99 ${result.knotDnsperfLatencyAt10kQps?.p99us} µs` : ''],
