@@ -5,9 +5,11 @@
 // sendmmsg sends the replies JavaScript left in the outbox. The socket is polled on Node's own
 // event loop (uv_poll), so timers, TCP and the watches run between batches as before.
 //
-// Layout shared with src/server/udp-native.ts (which allocates every buffer):
+// Layout shared with src/server/udp-batch.ts (which allocates every buffer):
 //   inbox     batch * SLOT bytes          datagram i at i * SLOT
-//   meta      Int32Array(batch * META)    [length (-1: cut by the kernel, unreadable), address text length]
+//   meta      Int32Array(batch * META)    [length (-1: cut by the kernel, unreadable), address text
+//                                         length, 1 if the sender is IPv4 (or IPv4-mapped) else 0,
+//                                         its IPv4 address (so JavaScript can reuse the text)]
 //   addrText  batch * ADDR_TEXT bytes     the sender as text (inet_ntop, "%scope" for link-local)
 //   addrRaw   batch * ADDR_RAW bytes      the sender's sockaddr, where replies go
 //   outbox    any size                    replies, packed
@@ -33,7 +35,7 @@
 // datagram is read whole, as node:dgram reads it. JavaScript allocates the inbox without zeroing:
 // only the pages datagrams are written to become resident (~4 KiB a slot for DNS queries).
 #define SLOT 65536
-#define META 2
+#define META 4
 #define ADDR_TEXT 64
 #define ADDR_RAW 32
 #define MAX_BATCH 256
@@ -132,6 +134,18 @@ static void format_sender(udp_t *u, int i) {
     ok = inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, ADDR_TEXT);
   }
   u->meta[i * META + 1] = ok == NULL ? 0 : (int32_t)strlen(text);
+  // The text of an IPv4 sender is a function of its 4 octets (on this socket), so JavaScript keys
+  // a cache of the strings on them instead of decoding the text for every query.
+  const uint8_t *v4 = NULL;
+  if (sa->sa_family == AF_INET) {
+    v4 = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+  } else if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
+    v4 = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr + 12;
+  }
+  u->meta[i * META + 2] = v4 != NULL && ok != NULL;
+  int32_t key = 0;
+  if (v4 != NULL) memcpy(&key, v4, 4);
+  u->meta[i * META + 3] = key;
 }
 
 static socklen_t sockaddr_size(int family) {

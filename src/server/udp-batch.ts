@@ -35,8 +35,13 @@ export type UdpBatchHandle = { readonly [handleBrand]: true };
 
 /** Datagrams per recvmmsg. More only helps under a flood, which a batch of 32 already drains. */
 export const BATCH = 32;
-/** Per slot in `meta`: [length (-1: cut short by the kernel), length of the sender's text]. */
-const META = 2;
+/**
+ * Per slot in `meta`: [length (-1: cut short by the kernel), length of the sender's text,
+ * 1 when the sender is IPv4 (or IPv4-mapped), its four octets as an int32].
+ */
+const META = 4;
+/** Sender texts kept per socket, by IPv4 address: pods ask again and again from the same few. */
+const SENDER_CACHE = 4096;
 const ADDR_TEXT = 64;
 const ADDR_RAW = 32;
 /** Replies of one batch, packed; one that does not fit goes out on its own. */
@@ -113,6 +118,23 @@ export function openUdpBatch(
     stats.udpSendErrors++;
   };
 
+  const senderText = (slot: number): string => {
+    const at = slot * ADDR_TEXT;
+    return addrText.toString('latin1', at, at + (meta[slot * META + 1] as number));
+  };
+  const senders = new Map<number, string>();
+  const ipv4Sender = (slot: number): string => {
+    const key = meta[slot * META + 3] as number;
+    let text = senders.get(key);
+    if (text === undefined) {
+      // Wholesale, not LRU: past this many distinct clients a cache of them helps little anyway.
+      if (senders.size >= SENDER_CACHE) senders.clear();
+      text = senderText(slot);
+      senders.set(key, text);
+    }
+    return text;
+  };
+
   const onBatch = (count: number): void => {
     if (busyPoll !== null) busyPoll.touch();
     harvestErrors();
@@ -131,8 +153,7 @@ export function openUdpBatch(
       // slot is refilled by the next batch.
       const msg = Buffer.allocUnsafe(length);
       inbox.copy(msg, 0, i * slot, i * slot + length);
-      const textAt = i * ADDR_TEXT;
-      const remoteAddress = addrText.toString('latin1', textAt, textAt + (meta[i * META + 1] as number));
+      const remoteAddress = meta[i * META + 2] === 1 ? ipv4Sender(i) : senderText(i);
       const out = processor.process(msg, { protocol: 'udp', remoteAddress, listener });
       if (out === null) continue;
       if (out instanceof Promise) {

@@ -21,6 +21,8 @@ const skip = addon === null ? 'native/udp-batch.node is not built (no C compiler
 function echoProcessor(replySize: (msg: Buffer) => number = (m) => m.length) {
   const stats = new ServerStats();
   const contexts: ServerContext[] = [];
+  /** [query ID, sender] of every query. */
+  const senders: [number, string][] = [];
   const answer = (msg: Buffer): Buffer => {
     const reply = Buffer.alloc(Math.max(msg.length, replySize(msg)));
     msg.copy(reply);
@@ -32,12 +34,13 @@ function echoProcessor(replySize: (msg: Buffer) => number = (m) => m.length) {
     process(msg: Buffer, context: ServerContext): Buffer | Promise<Buffer> {
       stats.received++;
       contexts.push(context);
+      senders.push([msg.readUInt16BE(0), context.remoteAddress]);
       if (msg.toString('latin1', 13, 18) === 'later') return sleep(30).then(() => answer(msg));
       return answer(msg);
     },
   };
   // The transport only calls process() and reads stats; the double has exactly those.
-  return { processor: processor as unknown as QueryProcessor, stats, contexts };
+  return { processor: processor as unknown as QueryProcessor, stats, contexts, senders };
 }
 
 function query(id: number, first = 'q'): Buffer {
@@ -133,6 +136,40 @@ test('a burst is answered in batches, every reply to its query', { skip }, async
   assert.equal(contexts[0]?.remoteAddress, '127.0.0.1');
   assert.equal(contexts[0]?.protocol, 'udp');
   assert.equal(stats.udpSendErrors, 0);
+});
+
+test('each sender is named by its own address, across batches (127.0.0.1-5)', { skip }, async (t) => {
+  const { processor, senders } = echoProcessor();
+  const socket = openUdpBatch(addon!, '0.0.0.0', 0, processor, OPTIONS);
+  t.after(() => socket.close());
+  const clients = await Promise.all(
+    [1, 2, 3, 4, 5].map(async (n) => {
+      const client = dgram.createSocket('udp4');
+      t.after(() => client.close());
+      await new Promise<void>((resolve) => client.bind(0, `127.0.0.${n}`, resolve));
+      return client;
+    }),
+  );
+  let replies = 0;
+  const all = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 3000);
+    for (const client of clients) {
+      client.on('message', () => {
+        if (++replies === 50) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
+  // Two rounds, so the second finds every sender's text already kept.
+  for (let round = 0; round < 2; round++) {
+    for (let k = 0; k < 5; k++) for (const [n, client] of clients.entries()) client.send(query(round * 100 + k * 10 + n + 1), socket.port, '127.0.0.1');
+    await sleep(20);
+  }
+  await all;
+  assert.equal(replies, 50);
+  for (const [id, sender] of senders) assert.equal(sender, `127.0.0.${(id % 10)}`, `query ${id}`);
 });
 
 test('replies that overflow the outbox go out one by one; none is lost', { skip }, async (t) => {
