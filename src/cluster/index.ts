@@ -98,6 +98,11 @@ function sameRecord(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** A pod with hostname and subdomain names itself (kept whole); any other is a plain pod. */
+function isNamedPod(pod: PodRecord): boolean {
+  return pod.hostname !== '' && pod.subdomain !== '';
+}
+
 function plainIPs(plain: number | string): string[] {
   return typeof plain === 'number' ? [v4String(plain)] : plain.split(' ');
 }
@@ -267,6 +272,7 @@ export class ClusterIndex {
     // The first list of a kind (nothing held yet: no snapshot, no earlier list) can leave nothing
     // behind, so it skips the set of keys seen: 150k pods list ~10 % faster and lighter.
     if (this.#sizeOf(kind) === 0) return { add: (record) => this.upsert(kind, record), commit: () => {} };
+    if (kind === 'Pod') return this.#beginPodRelist() as { add(record: RecordOf[K]): void; commit(): void };
     const seen = new Set<string>();
     return {
       add: (record) => {
@@ -274,11 +280,29 @@ export class ClusterIndex {
         this.upsert(kind, record);
       },
       commit: () => {
-        const keys =
-          kind === 'Pod'
-            ? [...this.#plainPods.keys(), ...this.#namedPods.keys()]
-            : [...this.#records[kind as Exclude<Kind, 'Pod'>].keys()];
-        for (const key of keys) if (!seen.has(key)) this.remove(kind, key);
+        const map = this.#records[kind as Exclude<Kind, 'Pod'>];
+        const stale = [...map.keys()].filter((key) => !seen.has(key));
+        for (const key of stale) this.remove(kind, key);
+      },
+    };
+  }
+
+  /** Plain pods are marked in their table (pod-table.ts); a set of keys holds only named pods. */
+  #beginPodRelist(): { add(record: PodRecord): void; commit(): void } {
+    this.#plainPods.clearMarks();
+    const namedSeen = new Set<string>();
+    return {
+      add: (pod) => {
+        this.#upsertPod(pod);
+        const key = `${pod.namespace}/${pod.name}`;
+        if (isNamedPod(pod)) namedSeen.add(key);
+        else this.#plainPods.mark(key);
+      },
+      commit: () => {
+        const stale = this.#plainPods.unmarkedKeys();
+        for (const key of this.#namedPods.keys()) if (!namedSeen.has(key)) stale.push(key);
+        this.#plainPods.clearMarks();
+        for (const key of stale) this.remove('Pod', key);
       },
     };
   }
@@ -377,7 +401,7 @@ export class ClusterIndex {
 
   #upsertPod(pod: PodRecord): void {
     const key = `${pod.namespace}/${pod.name}`;
-    const named = pod.hostname !== '' && pod.subdomain !== '';
+    const named = isNamedPod(pod);
     const v4 = pod.ips.length === 1 ? v4Int(pod.ips[0] as string) : NOT_V4;
     const ips = v4 !== NOT_V4 ? v4 : pod.ips.join(' ');
     if (named) {

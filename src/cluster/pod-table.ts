@@ -5,6 +5,8 @@
 // offset and address in two Int32Arrays: ~4.5 MB in all. Pods with other addresses (IPv6,
 // dual-stack) are kept in a plain Map beside it. Linear probing at a load of at most 3/4,
 // deletion by backward shift; the arena is compacted when more than half of it is dead keys.
+// A relist marks the pods it lists (one byte a slot) and then removes the unmarked ones, instead
+// of holding a set of 150,000 key strings (~15 MB) while it runs.
 
 const MIN_CAPACITY = 1024;
 const MIN_ARENA = 16 * 1024;
@@ -25,6 +27,8 @@ export class PlainPodTable {
   /** Per slot: 1 + the arena offset of its key, 0 for a free slot. */
   #at = new Int32Array(MIN_CAPACITY);
   #v4 = new Int32Array(MIN_CAPACITY);
+  /** Per slot: 1 when the relist under way has listed its pod. */
+  #marked = new Uint8Array(MIN_CAPACITY);
   #mask = MIN_CAPACITY - 1;
   #count = 0;
   #arena = new Uint8Array(MIN_ARENA);
@@ -35,6 +39,8 @@ export class PlainPodTable {
   #scratch = new Uint8Array(512);
   #scratchLength = 0;
   readonly #other = new Map<string, number | string>();
+  /** The marked keys of `#other` (pods with IPv6 or several addresses). */
+  readonly #otherMarked = new Set<string>();
 
   get size(): number {
     return this.#count + this.#other.size;
@@ -97,7 +103,7 @@ export class PlainPodTable {
       this.#other.set(key, value);
       return;
     }
-    this.#insert(this.#store(), value | 0);
+    this.#insert(this.#store(), value | 0, 0);
     if (this.#count * 4 > (this.#mask + 1) * 3) this.#resize((this.#mask + 1) * 2);
   }
 
@@ -135,17 +141,21 @@ export class PlainPodTable {
     this.#arenaLive = used;
   }
 
-  #insert(offset: number, v4: number): void {
+  #insert(offset: number, v4: number, marked: number): void {
     let i = this.#home(offset);
     while (this.#at[i] !== 0) i = (i + 1) & this.#mask;
     this.#at[i] = offset + 1;
     this.#v4[i] = v4;
+    this.#marked[i] = marked;
     this.#count++;
   }
 
   delete(key: string): boolean {
     let i = this.#encode(key) ? this.#slot() : -1;
-    if (i < 0) return this.#other.delete(key);
+    if (i < 0) {
+      this.#otherMarked.delete(key);
+      return this.#other.delete(key);
+    }
     this.#count--;
     this.#arenaLive -= 2 + this.#keyLength((this.#at[i] as number) - 1);
     // Backward shift: move later entries of the run into the hole when their home allows it.
@@ -160,10 +170,41 @@ export class PlainPodTable {
       if (between) continue;
       this.#at[i] = at;
       this.#v4[i] = this.#v4[j] as number;
+      this.#marked[i] = this.#marked[j] as number;
       i = j;
     }
     this.#at[i] = 0;
+    this.#marked[i] = 0;
     return true;
+  }
+
+  /** Marks the entry of `key`, if there is one, as listed by the relist under way. */
+  mark(key: string): void {
+    const i = this.#encode(key) ? this.#slot() : -1;
+    if (i >= 0) this.#marked[i] = 1;
+    else if (this.#other.has(key)) this.#otherMarked.add(key);
+  }
+
+  /** The keys the relist under way has not marked. */
+  unmarkedKeys(): string[] {
+    const keys: string[] = [];
+    for (let i = 0; i <= this.#mask; i++) {
+      const at = this.#at[i] as number;
+      if (at !== 0 && this.#marked[i] === 0) keys.push(this.#keyAt(at - 1));
+    }
+    for (const key of this.#other.keys()) if (!this.#otherMarked.has(key)) keys.push(key);
+    return keys;
+  }
+
+  /** Forgets every mark: a relist starts (or ended). */
+  clearMarks(): void {
+    this.#marked.fill(0);
+    this.#otherMarked.clear();
+  }
+
+  #keyAt(offset: number): string {
+    const start = offset + 2;
+    return decoder.decode(this.#arena.subarray(start, start + this.#keyLength(offset)));
   }
 
   *keys(): IterableIterator<string> {
@@ -174,8 +215,7 @@ export class PlainPodTable {
     for (let i = 0; i <= this.#mask; i++) {
       const at = this.#at[i] as number;
       if (at === 0) continue;
-      const start = at + 1;
-      yield [decoder.decode(this.#arena.subarray(start, start + this.#keyLength(at - 1))), this.#v4[i] as number];
+      yield [this.#keyAt(at - 1), this.#v4[i] as number];
     }
     yield* this.#other;
   }
@@ -183,13 +223,15 @@ export class PlainPodTable {
   #resize(capacity: number): void {
     const at = this.#at;
     const v4 = this.#v4;
+    const marked = this.#marked;
     this.#at = new Int32Array(capacity);
     this.#v4 = new Int32Array(capacity);
+    this.#marked = new Uint8Array(capacity);
     this.#mask = capacity - 1;
     this.#count = 0;
     for (let i = 0; i < at.length; i++) {
       const a = at[i] as number;
-      if (a !== 0) this.#insert(a - 1, v4[i] as number);
+      if (a !== 0) this.#insert(a - 1, v4[i] as number, marked[i] as number);
     }
   }
 }

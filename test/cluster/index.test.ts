@@ -78,6 +78,34 @@ test('replace is a relist: unchanged records stay, missing ones go, and no momen
   assert.equal(index.service('testns', 'new')?.clusterIPs[0], '10.96.5.5');
 });
 
+test('a pod relist keeps what it lists and removes the rest: plain, named and IPv6 pods alike', () => {
+  const index = new ClusterIndex();
+  const plain = (name: string, ip: string) => record<'Pod'>(pod('a', name, [ip]));
+  const named = (name: string, ip: string) => record<'Pod'>(pod('a', name, [ip], { hostname: name, subdomain: 'h' }));
+  const before = [plain('p1', '10.244.0.1'), plain('p2', '10.244.0.2'), plain('p6', 'fd00:244::6'), plain('gone6', 'fd00:244::7'), named('n1', '10.244.0.3'), named('n2', '10.244.0.4')];
+  index.replace('Pod', before);
+  assert.equal(index.counts().Pod, 6);
+  // The second list: p2 is gone, p1 changed address, n2 became plain, gone6 went, a new pod came.
+  const relist = index.beginReplace('Pod');
+  for (const p of [plain('p1', '10.244.9.1'), plain('p6', 'fd00:244::6'), named('n1', '10.244.0.3'), plain('n2', '10.244.0.4'), plain('new', '10.244.0.5')]) relist.add(p);
+  // Until the commit nothing that was there is gone.
+  assert.ok(index.hasPodIP('a', '10.244.0.2'));
+  assert.ok(index.hasPodIP('a', 'fd00:244::7'));
+  relist.commit();
+  assert.equal(index.counts().Pod, 5);
+  assert.ok(!index.hasPodIP('a', '10.244.0.2'), 'p2 removed');
+  assert.ok(!index.hasPodIP('a', 'fd00:244::7'), 'gone6 removed');
+  assert.ok(!index.hasPodIP('a', '10.244.0.1') && index.hasPodIP('a', '10.244.9.1'), 'p1 moved');
+  assert.ok(index.hasPodIP('a', 'fd00:244::6'), 'p6 kept');
+  assert.deepEqual(index.podsBySubdomain('a', 'h').map((p) => p.name), ['n1']);
+  assert.ok(index.hasPodIP('a', '10.244.0.4') && index.hasPodIP('a', '10.244.0.5'));
+  // A relist that lists nothing empties the kind; an abandoned one (never committed) removes nothing.
+  index.beginReplace('Pod').add(plain('p1', '10.244.9.1'));
+  assert.equal(index.counts().Pod, 5);
+  index.replace('Pod', []);
+  assert.equal(index.counts().Pod, 0);
+});
+
 test('synced only once every required kind has synced', () => {
   const index = new ClusterIndex();
   assert.equal(index.synced, false);

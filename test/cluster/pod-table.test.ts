@@ -52,3 +52,57 @@ test('keys of any length and script round-trip; the arena is reused under churn'
   assert.ok(table.delete(long));
   assert.equal(table.get(long), undefined);
 });
+
+test('marks follow their entries through deletes, growth and rewrites; unmarked keys are exactly the rest', () => {
+  let seed = 4242;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const table = new PlainPodTable();
+  const values = new Map<string, number | string>();
+  // IPv6 values go to the table's side Map: its marks are kept apart.
+  const value = (i: number): number | string => (i % 7 === 0 ? `fd00::${i}` : i);
+  for (let i = 0; i < 3000; i++) {
+    table.set(`ns-${i % 13}/pod-${i}`, value(i));
+    values.set(`ns-${i % 13}/pod-${i}`, value(i));
+  }
+  for (let round = 0; round < 3; round++) {
+    table.clearMarks();
+    const marked = new Set<string>();
+    const keys = [...values.keys()];
+    for (let step = 0; step < 8000; step++) {
+      const k = keys[Math.floor(random() * keys.length)] as string;
+      const r = random();
+      if (r < 0.4) {
+        table.mark(k);
+        if (values.has(k)) marked.add(k);
+      } else if (r < 0.45) {
+        // Deletes shift later entries of a run back: their marks must move with them.
+        table.delete(k);
+        values.delete(k);
+        marked.delete(k);
+      } else if (r < 0.55) {
+        // A rewrite is a new entry, unmarked until marked again.
+        const v = value(Math.floor(random() * 1e6));
+        table.set(k, v);
+        values.set(k, v);
+        marked.delete(k);
+      } else if (r < 0.75) {
+        // New keys make the table grow (past 3,072 and 6,144 entries): marks survive the resize.
+        const fresh = `grow-${round}/pod-${step}`;
+        table.set(fresh, step);
+        values.set(fresh, step);
+        keys.push(fresh);
+        if (random() < 0.5) {
+          table.mark(fresh);
+          marked.add(fresh);
+        }
+      } else {
+        table.mark(`absent/pod-${step}`); // marking a key that is not there changes nothing
+      }
+    }
+    const unmarked = [...values.keys()].filter((k) => !marked.has(k));
+    assert.deepEqual(new Set(table.unmarkedKeys()), new Set(unmarked), `round ${round}`);
+    assert.equal(table.unmarkedKeys().length, unmarked.length);
+  }
+  table.clearMarks();
+  assert.equal(table.unmarkedKeys().length, values.size);
+});
