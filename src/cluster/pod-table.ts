@@ -207,10 +207,6 @@ export class PlainPodTable {
     return decoder.decode(this.#arena.subarray(start, start + this.#keyLength(offset)));
   }
 
-  *keys(): IterableIterator<string> {
-    for (const [key] of this) yield key;
-  }
-
   *[Symbol.iterator](): IterableIterator<[string, number | string]> {
     for (let i = 0; i <= this.#mask; i++) {
       const at = this.#at[i] as number;
