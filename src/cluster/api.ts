@@ -93,8 +93,9 @@ export class ClientNodeApi implements KubernetesApi {
       signal: AbortSignal.any([signal, AbortSignal.timeout(this.#listTimeoutMs)]),
     });
     if (response.status !== 200) throw new ApiError(response.status, await statusMessage(response));
-    const page = (await response.json()) as Partial<ListPage> | null;
-    if (!page || !Array.isArray(page.items)) throw new ApiError(response.status, `${path}: the answer is not a list`);
+    const notAList = (why: string) => new ApiError(response.status, `${path}: the answer is not a list (${why})`);
+    const page = (await response.json().catch((err: Error) => Promise.reject(notAList(err.message)))) as Partial<ListPage> | null;
+    if (!page || !Array.isArray(page.items)) throw notAList('no items array');
     return { metadata: page.metadata ?? {}, items: page.items };
   }
 

@@ -138,6 +138,7 @@ export class FakeApiServer {
   #nextSnapshot = 1;
   #failures: { status: number; count: number; match: (path: string, watch: boolean) => boolean }[] = [];
   #silentWatches = false;
+  #brokenLists = 0;
   #listDelayMs = 0;
 
   private constructor(options: FakeApiServerOptions) {
@@ -231,6 +232,11 @@ export class FakeApiServer {
       count,
       match: (p, watch) => (path === undefined || p === path) && (filter.watch === undefined || filter.watch === watch),
     });
+  }
+
+  /** The next `count` lists answer 200 with a body cut short (as a proxy that gave up might). */
+  breakNextLists(count: number): void {
+    this.#brokenLists = count;
   }
 
   /** Writes lines no apiserver should send into every open watch: not JSON, and an unknown type. */
@@ -349,6 +355,13 @@ export class FakeApiServer {
     if (failure) {
       failure.count--;
       this.#status(res, failure.status, 'InternalError', `injected failure ${failure.status}`, log);
+      return;
+    }
+    if (!watch && this.#brokenLists > 0) {
+      this.#brokenLists--;
+      this.requests.push({ ...log, status: 200 });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`{"kind":"${resource.kind}List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":`);
       return;
     }
     let selector: FieldSelector;
