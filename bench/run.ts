@@ -551,6 +551,7 @@ if (!values['no-workers'] && cpus().length >= 2) {
 const med = (xs: Dnsperf[], f: (d: Dnsperf) => number) => Math.round(median(xs.map(f)));
 const qpsOurs = med(ours, (d) => d.qps);
 const qpsKnot = knot ? med(theirs, (d) => d.qps) : null;
+const qpsDgram = med(onDgram, (d) => d.qps);
 const perCpuOurs = med(ours, (d) => d.perCpuSecond);
 const perCpuKnot = knot ? med(theirs, (d) => d.perCpuSecond) : null;
 const qpsCache = med(cached, (d) => d.qps);
@@ -589,10 +590,10 @@ const result = {
   nodeDgram: dgram
     ? {
         flag: '--udp-io node',
-        qpsMedian: Math.round(median(onDgram.map((q) => q.qps))),
+        qpsMedian: qpsDgram,
         qpsRuns: onDgram.map((q) => Math.round(q.qps)),
-        ratioToKnot: qpsKnot ? +(median(onDgram.map((q) => q.qps)) / qpsKnot).toFixed(3) : null,
-        qpsPerCpuSecond: Math.round(median(onDgram.map((q) => q.perCpuSecond))),
+        ratioToKnot: qpsKnot ? +(qpsDgram / qpsKnot).toFixed(3) : null,
+        qpsPerCpuSecond: med(onDgram, (d) => d.perCpuSecond),
         latencyAt10kQps: probeDgram,
       }
     : null,

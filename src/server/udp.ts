@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { RemoteInfo } from 'node:dgram';
 import type { QueryProcessor } from './processor.ts';
 import type { BusyPoll } from './busy-poll.ts';
-import { openUdpBatch, udpBatchAddon, type UdpBatchAddon } from './udp-batch.ts';
+import { openUdpBatch, udpBatchAddon, type UdpBatchAddon, type UdpBatchOptions } from './udp-batch.ts';
 
 /** --udp-io: `batch` needs native/udp-batch.node; `auto` uses it when it loads. */
 export type UdpIo = 'auto' | 'batch' | 'node';
@@ -57,23 +57,17 @@ export interface UdpListener {
 /** Binds `host:port` (port 0: any free port) and answers every datagram through `processor`. */
 export async function startUdp(host: string, port: number, processor: QueryProcessor, options: UdpOptions = {}): Promise<UdpListener> {
   const { listener = 0, receiveBuffer = DEFAULT_UDP_RECEIVE_BUFFER, reusePort = false, busyPoll = null, io = 'auto' } = options;
+  const resolved: UdpBatchOptions = { listener, receiveBuffer, reusePort, busyPoll };
   const addon = resolveUdpIo(io);
   if (addon !== null) {
-    const socket = openUdpBatch(addon, host, port, processor, { listener, receiveBuffer, reusePort, busyPoll });
+    const socket = openUdpBatch(addon, host, port, processor, resolved);
     return { port: socket.port, io: 'batch', close: () => socket.close() };
   }
-  return startDgram(host, port, processor, listener, receiveBuffer, reusePort, busyPoll);
+  return startDgram(host, port, processor, resolved);
 }
 
-function startDgram(
-  host: string,
-  port: number,
-  processor: QueryProcessor,
-  listener: number,
-  receiveBuffer: number,
-  reusePort: boolean,
-  busyPoll: BusyPoll | null,
-): Promise<UdpListener> {
+function startDgram(host: string, port: number, processor: QueryProcessor, options: UdpBatchOptions): Promise<UdpListener> {
+  const { listener, receiveBuffer, reusePort, busyPoll } = options;
   const stats = processor.stats;
   // reusePort (--workers): every process binds its own socket to the port and the kernel spreads
   // the datagrams over them.
