@@ -106,8 +106,12 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
         logger,
         ...tuning.kubernetes,
         onListed: (kind, first) => {
-          releaser.schedule(first ? `${kind} synced` : `${kind} relisted`);
           listed.add(kind);
+          const reason = first ? `${kind} synced` : `${kind} relisted`;
+          // The first sync's release waits for every kind: taken between two lists, it paused the
+          // Pod list (~150 ms at 150k pods, before ready) and the rest of that list undid it.
+          if (first && listed.size < KINDS.length) releaser.hold(reason);
+          else releaser.schedule(reason);
           if (servingSnapshot && listed.size === KINDS.length) {
             servingSnapshot = false;
             logger.info({ path: config.snapshot?.path }, 'live sync replaced the snapshot');

@@ -53,18 +53,29 @@ export function releaseMemory(): Released {
   return { bytes: before - process.memoryUsage.rss(), trimmed };
 }
 
+export interface MemoryReleaser {
+  /** Releases `delayMs` after the last request, once for all requests until then. */
+  schedule(reason: string): void;
+  /** Names a reason for the next release without arming it (a list that others will follow). */
+  hold(reason: string): void;
+  cancel(): void;
+}
+
 /** Coalesces requests (four kinds finishing their lists one after another) into one release. */
-export function memoryReleaser(logger: Logger, delayMs = 1_000): { schedule(reason: string): void; cancel(): void } {
+export function memoryReleaser(logger: Logger, delayMs = 1_000, release: () => Released = releaseMemory): MemoryReleaser {
   let timer: NodeJS.Timeout | null = null;
   let reasons = new Set<string>();
   return {
+    hold(reason) {
+      reasons.add(reason);
+    },
     schedule(reason) {
       reasons.add(reason);
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
         timer = null;
         const started = performance.now();
-        const released = releaseMemory();
+        const released = release();
         logger.info(
           { reasons: [...reasons], releasedMiB: Math.round(released.bytes / 1048576), mallocTrimmed: released.trimmed, rssMiB: Math.round(process.memoryUsage.rss() / 1048576), pauseMs: Math.round(performance.now() - started) },
           'memory released',

@@ -149,3 +149,21 @@ test('--snapshot: a restart while the API server is down serves the last index, 
   await eventually('snapshot flag cleared', async () => (await fetch(metricsUrl)).text(), (text) => /^cluster_dns_snapshot_serving 0$/m.test(text));
   assert.match(second.stdout(), /"msg":"live sync replaced the snapshot"/);
 });
+
+test('the first sync releases memory once, after the last kind lists (not between lists)', async (t) => {
+  const api = await FakeApiServer.start();
+  t.after(() => api.close());
+  seed(api);
+  // Pods list last: three failures back off ~0.5 + 1 + 2 s, past the release's 1 s delay.
+  api.failNext(3, 500, { kind: 'Pod', watch: false });
+  const server = await startServer(['--kubeconfig', api.writeKubeconfig()]);
+  t.after(() => server.stop());
+  await eventually('ready', () => httpStatus(server.ready, '/ready'), (s) => s === 200, 15_000);
+  const released = () => server.stdout().split('\n').filter((l) => l.includes('"msg":"memory released"'));
+  await eventually('the release', async () => released().length, (n) => n > 0, 5_000);
+  await new Promise((r) => setTimeout(r, 1_500));
+  assert.equal(released().length, 1, released().join('\n'));
+  const reasons = (JSON.parse(released()[0]!) as { reasons: string[] }).reasons;
+  assert.deepEqual([...reasons].sort(), ['EndpointSlice synced', 'Namespace synced', 'Pod synced', 'Service synced']);
+  assert.equal(reasons.at(-1), 'Pod synced');
+});
