@@ -16,7 +16,7 @@ const isHeadless = (n: number) => n % 10 === 9;
 export interface Obj {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; [field: string]: unknown };
   [field: string]: unknown;
 }
 
@@ -62,6 +62,144 @@ export function* clusterObjects(pods = 150_000): Generator<Obj> {
       status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: 'True' }] },
     };
   }
+}
+
+/**
+ * A synthetic pod dressed as the apiserver returns a Deployment's pod: labels, annotations, owner,
+ * managedFields, a container with probes and resources, the service-account volume, tolerations,
+ * five conditions and a container status. ~5.5 KB of JSON instead of ~275 bytes; the fields DNS
+ * reads (name, namespace, IPs, phase, readiness) are the synthetic pod's own.
+ */
+export function dressPod(pod: Obj): Obj {
+  const k = Number(pod.metadata.name.slice(pod.metadata.name.lastIndexOf('-') + 1)) || 0;
+  const status = pod.status as { podIP: string };
+  const app = `app-${k % 100}`;
+  const hash = hex(k >> 4, 10);
+  const owner = uid(k >> 4);
+  const at = '2026-11-20T10:11:12Z';
+  const node = k % 500;
+  const hostIP = `10.0.${node >> 8}.${node & 255}`;
+  const token = `kube-api-access-${hex(k, 5)}`;
+  const image = `registry.example.com/team/${app}:1.4.2`;
+  const fieldsOf = (names: string[]) => Object.fromEntries(names.map((n) => [`f:${n}`, {}]));
+  const condition = (type: string) => [`k:{"type":"${type}"}`, { '.': {}, ...fieldsOf(['lastProbeTime', 'lastTransitionTime', 'status', 'type']) }];
+  const conditions = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
+  return {
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      generateName: `${app}-${hash}-`,
+      uid: uid(k),
+      creationTimestamp: at,
+      labels: { app, 'pod-template-hash': hash, 'app.kubernetes.io/name': app, 'app.kubernetes.io/instance': `${app}-prod`, 'app.kubernetes.io/version': '1.4.2' },
+      annotations: { 'kubectl.kubernetes.io/restartedAt': at, 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-${hash}`, uid: owner, controller: true, blockOwnerDeletion: true }],
+      managedFields: [
+        {
+          manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: at, fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:metadata': {
+              ...fieldsOf(['generateName']),
+              'f:labels': { '.': {}, ...fieldsOf(['app', 'app.kubernetes.io/instance', 'app.kubernetes.io/name', 'app.kubernetes.io/version', 'pod-template-hash']) },
+              'f:annotations': { '.': {}, ...fieldsOf(['kubectl.kubernetes.io/restartedAt', 'prometheus.io/port', 'prometheus.io/scrape']) },
+              'f:ownerReferences': { '.': {}, [`k:{"uid":"${owner}"}`]: {} },
+            },
+            'f:spec': {
+              'f:containers': {
+                'k:{"name":"app"}': {
+                  '.': {},
+                  'f:env': { '.': {}, 'k:{"name":"LOG_LEVEL"}': { '.': {}, ...fieldsOf(['name', 'value']) }, 'k:{"name":"PORT"}': { '.': {}, ...fieldsOf(['name', 'value']) } },
+                  'f:livenessProbe': { '.': {}, 'f:httpGet': { '.': {}, ...fieldsOf(['path', 'port', 'scheme']) } },
+                  'f:ports': { '.': {}, 'k:{"containerPort":8080,"protocol":"TCP"}': { '.': {}, ...fieldsOf(['containerPort', 'name', 'protocol']) } },
+                  'f:resources': { '.': {}, 'f:limits': { '.': {}, ...fieldsOf(['cpu', 'memory']) }, 'f:requests': { '.': {}, ...fieldsOf(['cpu', 'memory']) } },
+                  ...fieldsOf(['image', 'imagePullPolicy', 'name', 'terminationMessagePath', 'terminationMessagePolicy']),
+                },
+              },
+              ...fieldsOf(['dnsPolicy', 'enableServiceLinks', 'restartPolicy', 'schedulerName', 'securityContext', 'terminationGracePeriodSeconds']),
+            },
+          },
+        },
+        {
+          manager: 'kubelet', operation: 'Update', apiVersion: 'v1', time: at, fieldsType: 'FieldsV1', subresource: 'status',
+          fieldsV1: {
+            'f:status': {
+              'f:conditions': Object.fromEntries(conditions.slice(0, 4).map(condition)),
+              'f:podIPs': { '.': {}, [`k:{"ip":"${status.podIP}"}`]: { '.': {}, 'f:ip': {} } },
+              ...fieldsOf(['containerStatuses', 'hostIP', 'hostIPs', 'phase', 'podIP', 'startTime']),
+            },
+          },
+        },
+      ],
+    },
+    spec: {
+      volumes: [
+        {
+          name: token,
+          projected: {
+            sources: [
+              { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+              { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+            ],
+            defaultMode: 420,
+          },
+        },
+      ],
+      containers: [
+        {
+          name: 'app',
+          image,
+          ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+          env: [{ name: 'PORT', value: '8080' }, { name: 'LOG_LEVEL', value: 'info' }],
+          resources: { limits: { cpu: '500m', memory: '512Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
+          volumeMounts: [{ name: token, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+          livenessProbe: { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+          terminationMessagePath: '/dev/termination-log',
+          terminationMessagePolicy: 'File',
+          imagePullPolicy: 'IfNotPresent',
+        },
+      ],
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+      dnsPolicy: 'ClusterFirst',
+      serviceAccountName: 'default',
+      serviceAccount: 'default',
+      nodeName: `node-${node}`,
+      securityContext: {},
+      schedulerName: 'default-scheduler',
+      tolerations: ['not-ready', 'unreachable'].map((t) => ({ key: `node.kubernetes.io/${t}`, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 })),
+      priority: 0,
+      enableServiceLinks: true,
+      preemptionPolicy: 'PreemptLowerPriority',
+    },
+    status: {
+      ...status,
+      conditions: conditions.map((type) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: at })),
+      hostIP,
+      hostIPs: [{ ip: hostIP }],
+      startTime: at,
+      containerStatuses: [
+        {
+          name: 'app', state: { running: { startedAt: at } }, lastState: {}, ready: true, restartCount: 0, image,
+          imageID: `registry.example.com/team/${app}@sha256:${hex(k % 100, 64)}`, containerID: `containerd://${hex(k, 64)}`, started: true,
+        },
+      ],
+      qosClass: 'Burstable',
+    },
+  };
+}
+
+/** Deterministic hex digits for uids and digests. */
+function hex(seed: number, length: number): string {
+  const next = rng(seed + 1);
+  let out = '';
+  while (out.length < length) out += Math.floor(next() * 0x100000000).toString(16).padStart(8, '0');
+  return out.slice(0, length);
+}
+
+function uid(seed: number): string {
+  const h = hex(seed, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /** mulberry32: small, fast and seedable, so query files are reproducible. */

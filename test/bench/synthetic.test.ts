@@ -10,7 +10,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { knotZone } from '../../bench/knot-zone.ts';
-import { clusterObjects, EXTERNAL_NAMES, queryLines } from '../../bench/synthetic.ts';
+import { clusterObjects, dressPod, EXTERNAL_NAMES, queryLines } from '../../bench/synthetic.ts';
+import { toPod } from '../../src/cluster/records.ts';
 import { indexOf } from '../support/cluster.ts';
 import { buildQuery, decode, replyMessage } from '../support/dns.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';
@@ -34,6 +35,20 @@ test('the query mix: 70 % A, 10 % SRV, 10 % search-path NXDOMAIN, 10 % AAAA NODA
   assert.ok(Math.abs(share(/ AAAA$/) - 0.1) < 0.01);
   const external = queryLines(20_000, 0.2).filter((l) => EXTERNAL_NAMES.includes(l.split(' ')[0]!)).length / 20_000;
   assert.ok(Math.abs(external - 0.2) < 0.02);
+});
+
+test('--real-pods: a dressed pod is ~5.5 KB of JSON, the same every time, and the same record for DNS', () => {
+  const pods = objects.filter((o) => o.kind === 'Pod').slice(0, 50);
+  for (const pod of pods) {
+    const dressed = dressPod(pod);
+    const size = JSON.stringify(dressed).length;
+    assert.ok(size > 5_000 && size < 6_500, `${size} bytes`);
+    assert.deepEqual(dressPod(pod), dressed, 'deterministic');
+    assert.ok(toPod(pod as never), 'a pod DNS keeps');
+    assert.deepEqual(toPod(dressed as never), toPod(pod as never));
+    assert.ok((dressed.metadata.managedFields as unknown[]).length === 2);
+  }
+  assert.equal(new Set(pods.map((p) => dressPod(p).metadata.uid)).size, pods.length, 'a uid of its own each');
 });
 
 test('every query class gets the answer it stands for, and Knot serves the same records', () => {
