@@ -5,13 +5,19 @@ import { ApiError, ClientNodeApi } from '../../src/cluster/api.ts';
 import { loadKubeConfig } from '../../src/cluster/kubernetes.ts';
 import { FakeApiServer, pod } from '../support/apiserver.ts';
 
-test('a list body cut short is an ApiError that says so; the next list reads whole', async (t) => {
+/** The double and a client of it, both closed when the test ends. */
+async function doubleAndClient(t: { after: (fn: () => Promise<void>) => void }): Promise<{ server: FakeApiServer; api: ClientNodeApi }> {
   const server = await FakeApiServer.start();
   const api = new ClientNodeApi(loadKubeConfig(server.writeKubeconfig())!);
   t.after(async () => {
     await api.close();
     await server.close();
   });
+  return { server, api };
+}
+
+test('a list body cut short is an ApiError that says so; the next list reads whole', async (t) => {
+  const { server, api } = await doubleAndClient(t);
   server.apply(pod('a', 'p', '10.244.0.1'));
   server.breakNextLists(1);
   await assert.rejects(api.list('/api/v1/pods', { limit: 10 }, AbortSignal.timeout(5_000)), (err: unknown) => {
@@ -25,12 +31,7 @@ test('a list body cut short is an ApiError that says so; the next list reads who
 });
 
 test('lists come in key order, page by page from one snapshot, selectors applied per page; a fresh list sees what changed since', async (t) => {
-  const server = await FakeApiServer.start();
-  const api = new ClientNodeApi(loadKubeConfig(server.writeKubeconfig())!);
-  t.after(async () => {
-    await api.close();
-    await server.close();
-  });
+  const { server, api } = await doubleAndClient(t);
   for (const [ns, name] of [['b', 'p2'], ['a', 'p9'], ['b', 'p1'], ['a', 'p10']] as const) server.apply(pod(ns, name, '10.244.0.1'));
   const signal = AbortSignal.timeout(5_000);
   const names = (page: { items: readonly { metadata?: { namespace?: string; name?: string } }[] }) => page.items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
