@@ -418,7 +418,7 @@ export class FakeApiServer {
         this.#snapshots.set(id, snapshot);
       }
       metadata.continue = `${id}:${at}`;
-      // As the apiserver does, the count is given only when no selector leaves it unknown.
+      // As the apiserver does, the count is left out when a selector makes it unknown.
       if (snapshot.selector.length === 0) metadata.remainingItemCount = all.length - at;
     } else if (query.continue) {
       this.#snapshots.delete(query.continue.split(':')[0] ?? '');
