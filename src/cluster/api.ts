@@ -3,8 +3,30 @@
 // Lists go through the same authenticated undici dispatcher as raw JSON: the generated list
 // calls would turn every item into model classes only for us to throw them away.
 import { HttpMethod, type KubeConfig, RequestContext, Watch } from './client-node.ts';
-import { fetch, type Dispatcher } from 'undici';
+import { fetch, type Dispatcher, type Response } from 'undici';
 import type { RawObject } from './reflector.ts';
+import { splitListPage } from './list-items.ts';
+
+/** The body's bytes, joined once (Response#arrayBuffer copies them again). */
+async function bodyBytes(response: Response): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  if (response.body) {
+    for await (const chunk of response.body) {
+      chunks.push(chunk);
+      length += chunk.length;
+    }
+  }
+  return Buffer.concat(chunks, length);
+}
+
+/**
+ * Pages whose items are smaller than this on average are parsed whole: quicker for small items,
+ * whose page of objects is small garbage anyway. At 150k pods, cut item by item: ready ~5 % later
+ * with 275-byte synthetic pods, ~30 % sooner (and a relist peak ~65 MiB lower) with the ~5.5 KB
+ * the apiserver sends for a Deployment's pod.
+ */
+const CUT_FROM_ITEM_BYTES = 1024;
 
 /** A non-2xx answer from the API server, with its Status reason. */
 export class ApiError extends Error {
@@ -19,7 +41,8 @@ export class ApiError extends Error {
 
 export interface ListPage {
   readonly metadata: { readonly resourceVersion?: string; readonly continue?: string };
-  readonly items: readonly RawObject[];
+  /** Parsed one at a time as the iteration reaches them (list-items.ts); iterate once. */
+  readonly items: Iterable<RawObject>;
 }
 
 export interface WatchHandle {
@@ -94,9 +117,17 @@ export class ClientNodeApi implements KubernetesApi {
     });
     if (response.status !== 200) throw new ApiError(response.status, await statusMessage(response));
     const notAList = (why: string) => new ApiError(response.status, `${path}: the answer is not a list (${why})`);
-    const page = (await response.json().catch((err: Error) => Promise.reject(notAList(err.message)))) as Partial<ListPage> | null;
-    if (!page || !Array.isArray(page.items)) throw notAList('no items array');
-    return { metadata: page.metadata ?? {}, items: page.items };
+    const body = await bodyBytes(response);
+    const split = splitListPage<RawObject>(body, CUT_FROM_ITEM_BYTES);
+    let page: { metadata?: unknown; items?: unknown } | null;
+    try {
+      page = (split ? split.head : JSON.parse(body.toString('utf8'))) as typeof page;
+    } catch (err) {
+      throw notAList((err as Error).message);
+    }
+    if (page === null || typeof page !== 'object' || !Array.isArray(page.items)) throw notAList('no items array');
+    const metadata = (page.metadata ?? {}) as ListPage['metadata'];
+    return { metadata, items: split ? split.items : (page.items as RawObject[]) };
   }
 
   /** Closes the kept connections. */

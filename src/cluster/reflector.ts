@@ -222,8 +222,8 @@ export class Reflector<K extends Kind> {
         for (const obj of page.items) {
           const record = this.#convert(obj);
           if (record) relist.add(record);
+          items++;
         }
-        items += page.items.length;
         this.#lastEventAt = this.#now();
       } while (continueToken);
     } catch (err) {

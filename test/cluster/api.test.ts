@@ -27,14 +27,14 @@ test('a list body cut short is an ApiError that says so; the next list reads who
     return true;
   });
   const page = await api.list('/api/v1/pods', { limit: 10 }, AbortSignal.timeout(5_000));
-  assert.deepEqual(page.items.map((p) => p.metadata?.name), ['p']);
+  assert.deepEqual([...page.items].map((p) => p.metadata?.name), ['p']);
 });
 
 test('lists come in key order, page by page from one snapshot, selectors applied per page; a fresh list sees what changed since', async (t) => {
   const { server, api } = await doubleAndClient(t);
   for (const [ns, name] of [['b', 'p2'], ['a', 'p9'], ['b', 'p1'], ['a', 'p10']] as const) server.apply(pod(ns, name, '10.244.0.1'));
   const signal = AbortSignal.timeout(5_000);
-  const names = (page: { items: readonly { metadata?: { namespace?: string; name?: string } }[] }) => page.items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
+  const names = (page: { items: Iterable<{ metadata?: { namespace?: string; name?: string } }> }) => [...page.items].map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
   const first = await api.list('/api/v1/pods', { limit: 3 }, signal);
   assert.deepEqual(names(first), ['a/p10', 'a/p9', 'b/p1']);
   // Changes after the first page: the continued list does not see them, the next fresh one does.

@@ -184,6 +184,35 @@ test('an expired continue token mid-list starts the list over, and nothing is lo
   assert.equal(status('Service').synced, true);
 });
 
+test('a relist page with an item that is not JSON fails that relist; the index keeps serving and the retry completes it', async (t) => {
+  // Services as big as real objects get, so that the pages are cut and parsed item by item.
+  const big = (svc: ReturnType<typeof service>) => ({ ...svc, metadata: { ...svc.metadata, annotations: { note: 'x'.repeat(3_000) } } });
+  const { api, index, status } = await rig(
+    t,
+    (api) => {
+      basicCluster(api);
+      for (const name of ['web', 'db']) api.apply(big(api.get('Service', 'shop', name)!));
+    },
+    { pageSize: 2 },
+    { bookmarkIntervalMs: 60_000 },
+  );
+  await waitFor('sync', () => index.synced);
+  await waitFor('watches', () => api.openWatches() === 4);
+  let dbMissing = 0;
+  index.onChange(() => {
+    if (!index.service('shop', 'db')) dbMissing++;
+  });
+  api.apply(big(service('shop', 'late', { clusterIP: '10.96.0.70' })));
+  api.breakNextItems(1);
+  api.dropWatches('Service');
+  api.compact();
+  await waitFor('relist after the failed one', () => status('Service').relists === 1 && index.service('shop', 'late') !== undefined);
+  assert.equal(dbMissing, 0, 'the kept services never left the index');
+  assert.equal(index.counts().Service, 3);
+  const listsStarted = api.requests.filter((r) => r.path === '/api/v1/services' && r.query.watch === undefined && r.query.continue === undefined);
+  assert.equal(listsStarted.length, 3, 'the first list, the relist the broken page failed, and its retry');
+});
+
 test('server errors back off and retry while the last index keeps serving', async (t) => {
   const { api, index, status } = await rig(t, basicCluster, {}, { bookmarkIntervalMs: 60_000 });
   await waitFor('sync', () => index.synced);

@@ -147,6 +147,7 @@ export class FakeApiServer {
   #failures: { status: number; count: number; match: (path: string, watch: boolean) => boolean }[] = [];
   #silentWatches = false;
   #brokenLists = 0;
+  #brokenItems = 0;
   #listDelayMs = 0;
 
   private constructor(options: FakeApiServerOptions) {
@@ -247,6 +248,11 @@ export class FakeApiServer {
   /** The next `count` lists answer 200 with a body cut short (as a proxy that gave up might). */
   breakNextLists(count: number): void {
     this.#brokenLists = count;
+  }
+
+  /** The next `count` list pages end with an item that is not JSON (the rest of the body is). */
+  breakNextItems(count: number): void {
+    this.#brokenItems = count;
   }
 
   /** Writes lines no apiserver should send into every open watch: not JSON, and an unknown type. */
@@ -427,7 +433,11 @@ export class FakeApiServer {
     res.writeHead(200, { 'content-type': 'application/json' });
     // List items carry no kind/apiVersion, as the real apiserver sends them. Each stored object
     // is serialized once: a benchmark lists 150k pods through here and must not wait on us.
-    const items = page.map(itemJson).join(',');
+    let items = page.map(itemJson).join(',');
+    if (this.#brokenItems > 0) {
+      this.#brokenItems--;
+      items += `${items ? ',' : ''}{"metadata":{"name":}}`;
+    }
     res.end(`{"kind":"${resource.kind}List","apiVersion":"${resource.apiVersion}","metadata":${JSON.stringify(metadata)},"items":[${items}]}`);
   }
 
