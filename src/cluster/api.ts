@@ -6,6 +6,7 @@ import { HttpMethod, type KubeConfig, RequestContext, Watch } from './client-nod
 import { fetch, type Dispatcher, type Response } from 'undici';
 import type { RawObject } from './reflector.ts';
 import { splitListPage } from './list-items.ts';
+import { type ItemReader, PROTOBUF_CONTENT_TYPE, readList, readStatus } from './protobuf.ts';
 
 /** The body's bytes, joined once (Response#arrayBuffer copies them again). */
 async function bodyBytes(response: Response): Promise<Buffer> {
@@ -53,6 +54,8 @@ export interface ListParams {
   readonly limit: number;
   readonly continue?: string | undefined;
   readonly fieldSelector?: string | undefined;
+  /** Ask for the list in protobuf and read its items with this (JSON stays the fallback). */
+  readonly protobuf?: ItemReader | undefined;
 }
 
 export interface WatchParams {
@@ -103,7 +106,8 @@ export class ClientNodeApi implements KubernetesApi {
     if (params.continue) url.searchParams.set('continue', params.continue);
     if (params.fieldSelector) url.searchParams.set('fieldSelector', params.fieldSelector);
     const context = new RequestContext(url.toString(), HttpMethod.GET);
-    context.setHeaderParam('Accept', 'application/json');
+    // As client-go does with ContentType protobuf: the server may still answer JSON.
+    context.setHeaderParam('Accept', params.protobuf ? `${PROTOBUF_CONTENT_TYPE}, application/json` : 'application/json');
     await this.#config.applySecurityAuthentication(context);
     // KubeConfig builds a new undici Agent on every call (client-node 2.0.1): one TLS handshake
     // per list page, 300 for 150k pods. The first one is kept; the headers (a refreshed token)
@@ -118,6 +122,13 @@ export class ClientNodeApi implements KubernetesApi {
     if (response.status !== 200) throw new ApiError(response.status, await statusMessage(response));
     const notAList = (why: string) => new ApiError(response.status, `${path}: the answer is not a list (${why})`);
     const body = await bodyBytes(response);
+    if (params.protobuf && isProtobuf(response)) {
+      try {
+        return readList(body, params.protobuf);
+      } catch (err) {
+        throw notAList((err as Error).message);
+      }
+    }
     const split = splitListPage<RawObject>(body, CUT_FROM_ITEM_BYTES);
     let page: { metadata?: unknown; items?: unknown } | null;
     try {
@@ -170,13 +181,17 @@ export class ClientNodeApi implements KubernetesApi {
   }
 }
 
-async function statusMessage(response: { status: number; text(): Promise<string> }): Promise<string> {
-  const text = await response.text().catch(() => '');
+function isProtobuf(response: Response): boolean {
+  return response.headers.get('content-type')?.startsWith(PROTOBUF_CONTENT_TYPE) ?? false;
+}
+
+async function statusMessage(response: Response): Promise<string> {
+  const body = await bodyBytes(response).catch(() => Buffer.alloc(0));
   try {
-    const status = JSON.parse(text) as { message?: string; reason?: string };
+    const status = isProtobuf(response) ? readStatus(body) : (JSON.parse(body.toString('utf8')) as { message?: string; reason?: string });
     if (status.message) return `${response.status} ${status.reason ?? ''}: ${status.message}`.replace(' :', ':');
   } catch {
     // not a Status object: fall through to the raw text
   }
-  return `${response.status}: ${text.slice(0, 200)}`;
+  return `${response.status}: ${body.toString('utf8', 0, 200)}`;
 }

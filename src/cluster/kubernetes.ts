@@ -6,6 +6,7 @@ import { KubeConfig } from './client-node.ts';
 import { KubeConfigError } from './kubeconfig-error.ts';
 import { ClientNodeApi, type KubernetesApi } from './api.ts';
 import type { ClusterIndex } from './index.ts';
+import { readPod } from './protobuf.ts';
 import { type Kind, toEndpointSlice, toNamespace, toPod, toService } from './records.ts';
 import { type RawObject, Reflector, type ReflectorStatus, type ResourceSpec } from './reflector.ts';
 import { IN_CLUSTER_TOKEN } from '../config.ts';
@@ -84,7 +85,8 @@ export const RESOURCES: { readonly [K in Kind]: ResourceSpec<K> } = {
     convert: toEndpointSlice as Convert<'EndpointSlice'>,
     keyOf: key(true),
   },
-  Pod: { kind: 'Pod', path: '/api/v1/pods', fieldSelector: POD_FIELD_SELECTOR, convert: toPod as Convert<'Pod'>, keyOf: key(true) },
+  // Pods in protobuf: they are the bulk of a cluster and the biggest objects (ItemReader).
+  Pod: { kind: 'Pod', path: '/api/v1/pods', fieldSelector: POD_FIELD_SELECTOR, protobuf: readPod, convert: toPod as Convert<'Pod'>, keyOf: key(true) },
 };
 
 export interface KubernetesSourceOptions {

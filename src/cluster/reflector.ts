@@ -12,6 +12,7 @@
 import type { ClusterIndex } from './index.ts';
 import { type Kind, type RecordOf, InvalidObjectError } from './records.ts';
 import type { KubernetesApi, WatchHandle } from './api.ts';
+import type { ItemReader } from './protobuf.ts';
 import { ApiError } from './api.ts';
 import { rateLimitedLog, type Logger, type RateLimitedLog } from '../observe/log.ts';
 
@@ -26,6 +27,8 @@ export interface ResourceSpec<K extends Kind> {
   /** The cluster-wide collection path, e.g. `/api/v1/services`. */
   readonly path: string;
   readonly fieldSelector?: string;
+  /** Reads one item of a protobuf list; without it lists are asked for in JSON. */
+  readonly protobuf?: ItemReader;
   /** The slim record, or null for an object DNS must not answer for (removed if present). */
   convert(obj: RawObject): RecordOf[K] | null;
   /** The index key of an object (`ns/name`, or `name` for cluster-scoped kinds). */
@@ -204,7 +207,7 @@ export class Reflector<K extends Kind> {
     let resourceVersion = '';
     let items = 0;
     const fetchPage = (token: string | undefined) => {
-      const page = api.list(resource.path, { limit: this.#o.pageSize ?? 500, continue: token, fieldSelector: resource.fieldSelector }, abort.signal);
+      const page = api.list(resource.path, { limit: this.#o.pageSize ?? 500, continue: token, fieldSelector: resource.fieldSelector, protobuf: resource.protobuf }, abort.signal);
       // Awaited below; until then a failure must not count as unhandled.
       page.catch(() => {});
       return page;

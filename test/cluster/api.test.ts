@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, ClientNodeApi } from '../../src/cluster/api.ts';
 import { loadKubeConfig } from '../../src/cluster/kubernetes.ts';
-import { FakeApiServer, pod } from '../support/apiserver.ts';
+import { readPod } from '../../src/cluster/protobuf.ts';
+import { FakeApiServer, pod, service } from '../support/apiserver.ts';
+import { PROTOBUF } from '../support/protobuf.ts';
 
 /** The double and a client of it, both closed when the test ends. */
 async function doubleAndClient(t: { after: (fn: () => Promise<void>) => void }): Promise<{ server: FakeApiServer; api: ClientNodeApi }> {
@@ -60,4 +62,51 @@ test('lists come in key order, page by page from one snapshot, selectors applied
   assert.deepEqual(seen, ['a/p0', 'a/p10', 'a/p9']);
   const unfiltered = await api.list('/api/v1/pods', { limit: 1 }, signal);
   assert.equal((unfiltered.metadata as { remainingItemCount?: number }).remainingItemCount, 3);
+});
+
+test('pods listed in protobuf: the same pages, continue tokens and resourceVersion as JSON; a kind answered in JSON is read as JSON', async (t) => {
+  const { server, api } = await doubleAndClient(t);
+  for (let i = 0; i < 5; i++) server.apply(pod('a', `p${i}`, `10.244.0.${i + 1}`, { hostname: `h${i}` }));
+  server.apply(service('a', 'web', { clusterIP: '10.96.0.10' }));
+  const signal = AbortSignal.timeout(5_000);
+  const pages = async (protobuf: boolean) => {
+    const seen: string[] = [];
+    let token: string | undefined;
+    let rv: string | undefined;
+    do {
+      const page = await api.list('/api/v1/pods', { limit: 2, continue: token, protobuf: protobuf ? readPod : undefined }, signal);
+      for (const p of page.items) seen.push(`${p.metadata?.namespace}/${p.metadata?.name}@${p.metadata?.resourceVersion} ${(p.spec as { hostname?: string }).hostname} ${JSON.stringify((p.status as { podIPs?: unknown }).podIPs)}`);
+      token = page.metadata.continue;
+      rv ??= page.metadata.resourceVersion;
+    } while (token);
+    return { seen, rv };
+  };
+  const json = await pages(false);
+  const protobuf = await pages(true);
+  assert.equal(json.seen.length, 5);
+  assert.deepEqual(protobuf, json);
+  const podLists = server.requests.filter((r) => r.path === '/api/v1/pods').map((r) => r.contentType);
+  assert.deepEqual(podLists, ['application/json', 'application/json', 'application/json', PROTOBUF, PROTOBUF, PROTOBUF]);
+  // The double writes Services only in JSON (as a proxy might answer): read all the same.
+  const services = await api.list('/api/v1/services', { limit: 10, protobuf: readPod }, signal);
+  assert.deepEqual([...services.items].map((s) => s.metadata?.name), ['web']);
+  assert.equal(server.requests.at(-1)?.contentType, 'application/json');
+});
+
+test('in protobuf: an error Status is read for its message, a body cut short and an item that is not a pod are errors', async (t) => {
+  const { server, api } = await doubleAndClient(t);
+  server.apply(pod('a', 'p', '10.244.0.1'));
+  const signal = AbortSignal.timeout(5_000);
+  const list = (params: { continue?: string } = {}) => api.list('/api/v1/pods', { limit: 10, protobuf: readPod, ...params }, signal);
+  server.failNext(1, 500, { kind: 'Pod' });
+  await assert.rejects(list(), (err: unknown) => err instanceof ApiError && err.status === 500 && err.message === '500 InternalError: injected failure 500');
+  await assert.rejects(list({ continue: '99:0' }), (err: unknown) => err instanceof ApiError && err.status === 410 && /^410 Expired: The provided continue parameter is too old/.test(err.message));
+  server.breakNextLists(1);
+  await assert.rejects(list(), (err: unknown) => err instanceof ApiError && /^\/api\/v1\/pods: the answer is not a list \(message truncated at byte \d+ of \d+\)$/.test(err.message));
+  server.breakNextItems(1);
+  const page = await list();
+  const items = page.items[Symbol.iterator]();
+  assert.equal(items.next().value?.metadata?.name, 'p');
+  assert.throws(() => items.next(), /wire type 7/);
+  assert.deepEqual([...(await list()).items].map((p) => p.metadata?.name), ['p']);
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { ClusterIndex } from '../../src/cluster/index.ts';
 import { loadKubeConfig, startKubernetesSource, type KubernetesSource, type KubernetesSourceOptions } from '../../src/cluster/kubernetes.ts';
 import { silentLogger } from '../../src/observe/log.ts';
+import { PROTOBUF } from '../support/protobuf.ts';
 import { endpointSlice, FakeApiServer, namespace, pod, service, type FakeApiServerOptions } from '../support/apiserver.ts';
 
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -211,6 +212,19 @@ test('a relist page with an item that is not JSON fails that relist; the index k
   assert.equal(index.counts().Service, 3);
   const listsStarted = api.requests.filter((r) => r.path === '/api/v1/services' && r.query.watch === undefined && r.query.continue === undefined);
   assert.equal(listsStarted.length, 3, 'the first list, the relist the broken page failed, and its retry');
+});
+
+test('pods are listed in protobuf, the other kinds in JSON, and watched in JSON; both reach the index alike', async (t) => {
+  const { api, index } = await rig(t, basicCluster);
+  await waitFor('sync', () => index.synced);
+  await waitFor('watches', () => api.openWatches() === 4);
+  assert.deepEqual(index.podsBySubdomain('shop', 'db').map((p) => [p.name, p.hostname, p.ips]), [['db-0', 'db-0', ['10.244.1.5']]]);
+  api.apply(pod('shop', 'db-1', '10.244.1.6', { hostname: 'db-1', subdomain: 'db' }));
+  await waitFor('watched pod', () => index.podsBySubdomain('shop', 'db').length === 2);
+  const lists = api.requests.filter((r) => r.query.watch === undefined);
+  assert.deepEqual(lists.filter((r) => r.path === '/api/v1/pods').map((r) => r.contentType), [PROTOBUF]);
+  assert.ok(lists.filter((r) => r.path !== '/api/v1/pods').every((r) => r.contentType === 'application/json'));
+  assert.equal(lists.length, 4);
 });
 
 test('server errors back off and retry while the last index keeps serving', async (t) => {

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { acceptsProtobuf, encodeListLatin1, encodeMessage, envelope, envelopeLatin1, PROTOBUF } from './protobuf.ts';
 
 export type ApiObject = {
   apiVersion?: string;
@@ -45,6 +46,8 @@ export interface RequestRecord {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   readonly status: number;
+  /** A list's encoding: the content type it was answered with. */
+  readonly contentType?: string;
 }
 
 interface HistoryEvent {
@@ -103,6 +106,22 @@ function itemJson(obj: ApiObject): string {
     ITEM_JSON.set(obj, json);
   }
   return json;
+}
+
+// The kinds the double can write in protobuf (the schema has their messages). The apiserver
+// writes every built-in kind so; to a client that also accepts JSON the double answers the
+// others in JSON, which the client must take as well.
+const PROTOBUF_KINDS = new Set(['Pod']);
+/** Kept as latin1 strings: see protobuf.ts on why not Buffers. */
+const ITEM_PROTOBUF = new WeakMap<ApiObject, string>();
+function itemProtobuf(obj: ApiObject): string {
+  let bytes = ITEM_PROTOBUF.get(obj);
+  if (bytes === undefined) {
+    const { kind, apiVersion: _a, ...rest } = obj;
+    bytes = encodeMessage(kind!, rest).toString('latin1');
+    ITEM_PROTOBUF.set(obj, bytes);
+  }
+  return bytes;
 }
 
 function keyOf(obj: ApiObject): string {
@@ -191,7 +210,9 @@ export class FakeApiServer {
     if (resource.namespaced) stored.metadata.namespace ??= 'default';
     const rv = ++this.#rv;
     stored.metadata.resourceVersion = String(rv);
-    itemJson(stored); // serialized now, so that lists cost the server under test's time only
+    // Serialized now, so that lists cost the server under test's time only.
+    itemJson(stored);
+    if (PROTOBUF_KINDS.has(resource.kind)) itemProtobuf(stored);
     const key = keyOf(stored);
     const before = store.get(key) ?? null;
     store.set(key, stored);
@@ -342,40 +363,53 @@ export class FakeApiServer {
     for (const w of this.#watches) if (w.kind === event.kind && !w.silent) this.#deliver(w, event);
   }
 
-  #status(res: ServerResponse, code: number, reason: string, message: string, log: RequestRecord): void {
+  #status(res: ServerResponse, code: number, reason: string, message: string, log: RequestRecord, protobuf = false): void {
     this.requests.push({ ...log, status: code });
+    const status = { metadata: {}, status: 'Failure', message, reason, code };
+    if (protobuf) {
+      res.writeHead(code, { 'content-type': PROTOBUF });
+      res.end(envelope('v1', 'Status', encodeMessage('Status', status)));
+      return;
+    }
     res.writeHead(code, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
+    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', ...status }));
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://double');
     const query = Object.fromEntries(url.searchParams);
     const log = { method: req.method ?? 'GET', path: url.pathname, query, status: 0 };
+    const protobuf = acceptsProtobuf(req.headers.accept);
     if (this.token !== null && req.headers.authorization !== `Bearer ${this.token}`) {
-      this.#status(res, 401, 'Unauthorized', 'Unauthorized', log);
+      this.#status(res, 401, 'Unauthorized', 'Unauthorized', log, protobuf);
       return;
     }
     if (req.method !== 'GET') {
       // The server under test only ever reads.
-      this.#status(res, 405, 'MethodNotAllowed', `${req.method} is not allowed on the double`, log);
+      this.#status(res, 405, 'MethodNotAllowed', `${req.method} is not allowed on the double`, log, protobuf);
       return;
     }
     const resource = RESOURCES.find((r) => r.path === url.pathname);
     if (!resource) {
-      this.#status(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`, log);
+      this.#status(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`, log, protobuf);
       return;
     }
     const watch = query.watch === 'true' || query.watch === '1';
     const failure = this.#failures.find((f) => f.count > 0 && f.match(url.pathname, watch));
     if (failure) {
       failure.count--;
-      this.#status(res, failure.status, 'InternalError', `injected failure ${failure.status}`, log);
+      this.#status(res, failure.status, 'InternalError', `injected failure ${failure.status}`, log, protobuf);
       return;
     }
     if (!watch && this.#brokenLists > 0) {
       this.#brokenLists--;
       this.requests.push({ ...log, status: 200 });
+      if (protobuf && PROTOBUF_KINDS.has(resource.kind)) {
+        const whole = envelopeLatin1(resource.apiVersion, `${resource.kind}List`, encodeListLatin1({ resourceVersion: '1' }, []));
+        res.writeHead(200, { 'content-type': PROTOBUF });
+        res.end(whole.slice(0, whole.length >> 1), 'latin1');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`{"kind":"${resource.kind}List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":`);
       return;
@@ -384,15 +418,17 @@ export class FakeApiServer {
     try {
       selector = parseFieldSelector(query.fieldSelector);
     } catch (err) {
-      this.#status(res, 400, 'BadRequest', (err as Error).message, log);
+      this.#status(res, 400, 'BadRequest', (err as Error).message, log, protobuf);
       return;
     }
+    // Watches stay JSON here: the server under test watches in JSON.
+    const listProtobuf = protobuf && PROTOBUF_KINDS.has(resource.kind);
     if (watch) this.#watch(resource, selector, query, res, log);
-    else if (this.#listDelayMs > 0) setTimeout(() => this.#list(resource, selector, query, res, log), this.#listDelayMs);
-    else this.#list(resource, selector, query, res, log);
+    else if (this.#listDelayMs > 0) setTimeout(() => this.#list(resource, selector, query, res, log, listProtobuf), this.#listDelayMs);
+    else this.#list(resource, selector, query, res, log, listProtobuf);
   }
 
-  #list(resource: Resource, selector: FieldSelector, query: Record<string, string>, res: ServerResponse, log: RequestRecord): void {
+  #list(resource: Resource, selector: FieldSelector, query: Record<string, string>, res: ServerResponse, log: RequestRecord, protobuf: boolean): void {
     if (res.destroyed) return;
     const limit = query.limit ? Number(query.limit) : 0;
     let snapshot: ListSnapshot;
@@ -401,7 +437,7 @@ export class FakeApiServer {
       const [id, at] = query.continue.split(':');
       const found = this.#snapshots.get(id ?? '');
       if (!found) {
-        this.#status(res, 410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.', log);
+        this.#status(res, 410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.', log, protobuf);
         return;
       }
       snapshot = found;
@@ -429,7 +465,18 @@ export class FakeApiServer {
     } else if (query.continue) {
       this.#snapshots.delete(query.continue.split(':')[0] ?? '');
     }
-    this.requests.push({ ...log, status: 200 });
+    this.requests.push({ ...log, status: 200, contentType: protobuf ? PROTOBUF : 'application/json' });
+    if (protobuf) {
+      const items = page.map(itemProtobuf);
+      if (this.#brokenItems > 0) {
+        this.#brokenItems--;
+        // A whole field whose own bytes are not a message: wire type 7 does not exist.
+        items.push('\x0f');
+      }
+      res.writeHead(200, { 'content-type': PROTOBUF });
+      res.end(envelopeLatin1(resource.apiVersion, `${resource.kind}List`, encodeListLatin1(metadata, items)), 'latin1');
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     // List items carry no kind/apiVersion, as the real apiserver sends them. Each stored object
     // is serialized once: a benchmark lists 150k pods through here and must not wait on us.
