@@ -22,6 +22,32 @@ async function bodyBytes(response: Response): Promise<Buffer> {
 }
 
 /**
+ * Frees a page body's memory now, if the body owns its ArrayBuffer (Buffer.concat gives bodies
+ * over half of Buffer.poolSize, 32 KB on Node 24, their own; smaller ones share Node's pool and
+ * are left alone). A body lives through the
+ * conversion of its page, long enough to be promoted out of the young generation, and its bytes
+ * are external memory: left to the collector, dead bodies pile up until a full collection, ~80
+ * MiB of them over a 150k-pod list.
+ */
+export function freeBody(body: Buffer): void {
+  const buffer = body.buffer;
+  if (buffer instanceof ArrayBuffer && body.byteOffset === 0 && buffer.byteLength === body.length && buffer.byteLength > 0) buffer.transfer(0);
+}
+
+/** The items, then the body freed: once they are all taken, or the taking stopped. */
+export function itemsThenFree<Item>(items: Iterable<Item>, body: Buffer): Iterable<Item> {
+  return {
+    *[Symbol.iterator]() {
+      try {
+        yield* items;
+      } finally {
+        freeBody(body);
+      }
+    },
+  };
+}
+
+/**
  * Pages whose items are smaller than this on average are parsed whole: quicker for small items,
  * whose page of objects is small garbage anyway. At 150k pods, cut item by item: ready ~5 % later
  * with 275-byte synthetic pods, ~30 % sooner (and a relist peak ~65 MiB lower) with the ~5.5 KB
@@ -124,7 +150,8 @@ export class ClientNodeApi implements KubernetesApi {
     const body = await bodyBytes(response);
     if (params.protobuf && isProtobuf(response)) {
       try {
-        return readList(body, params.protobuf);
+        const page = readList(body, params.protobuf);
+        return { metadata: page.metadata, items: itemsThenFree(page.items, body) };
       } catch (err) {
         throw notAList((err as Error).message);
       }
@@ -138,7 +165,9 @@ export class ClientNodeApi implements KubernetesApi {
     }
     if (page === null || typeof page !== 'object' || !Array.isArray(page.items)) throw notAList('no items array');
     const metadata = (page.metadata ?? {}) as ListPage['metadata'];
-    return { metadata, items: split ? split.items : (page.items as RawObject[]) };
+    if (split) return { metadata, items: itemsThenFree(split.items, body) };
+    freeBody(body);
+    return { metadata, items: page.items as RawObject[] };
   }
 
   /** Closes the kept connections. */

@@ -1,7 +1,7 @@
 // ClientNodeApi's lists against the kube-apiserver double.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError, ClientNodeApi } from '../../src/cluster/api.ts';
+import { ApiError, ClientNodeApi, freeBody, itemsThenFree } from '../../src/cluster/api.ts';
 import { loadKubeConfig } from '../../src/cluster/kubernetes.ts';
 import { readPod } from '../../src/cluster/protobuf.ts';
 import { FakeApiServer, pod, service } from '../support/apiserver.ts';
@@ -109,4 +109,33 @@ test('in protobuf: an error Status is read for its message, a body cut short and
   assert.equal(items.next().value?.metadata?.name, 'p');
   assert.throws(() => items.next(), /wire type 7/);
   assert.deepEqual([...(await list()).items].map((p) => p.metadata?.name), ['p']);
+});
+
+test('a page body is freed once its items are taken, or the taking stopped; a body on Node\'s shared pool is left alone', () => {
+  const big = () => Buffer.concat([Buffer.alloc(Buffer.poolSize, 1), Buffer.alloc(Buffer.poolSize, 2)]);
+  const body = big();
+  const seen: number[] = [];
+  for (const item of itemsThenFree([1, 2, 3], body)) {
+    seen.push(item);
+    assert.equal(body.length, 2 * Buffer.poolSize, 'still whole while items are taken');
+  }
+  assert.deepEqual(seen, [1, 2, 3]);
+  assert.equal(body.length, 0, 'detached after the last item');
+  const stopped = big();
+  for (const item of itemsThenFree([1, 2, 3], stopped)) if (item === 2) break;
+  assert.equal(stopped.length, 0, 'detached when the loop breaks');
+  const failed = big();
+  assert.throws(() => {
+    for (const _ of itemsThenFree((function* () { yield 1; throw new Error('bad item'); })(), failed));
+  }, /bad item/);
+  assert.equal(failed.length, 0, 'detached when an item fails');
+  // Small bodies share Node's pool with other Buffers; a slice of a bigger buffer shares its memory.
+  const small = Buffer.concat([Buffer.from('ab'), Buffer.from('cd')]);
+  const neighbour = Buffer.from('still here');
+  freeBody(small);
+  assert.equal(small.toString(), 'abcd');
+  assert.equal(neighbour.toString(), 'still here');
+  const whole = big();
+  freeBody(whole.subarray(10));
+  assert.equal(whole.length, 2 * Buffer.poolSize);
 });
