@@ -80,8 +80,9 @@ if (!have('dnsperf')) {
 }
 const pinnable = have('taskset') && cpus().length >= 2;
 const pin = (cpu: number | string, cmd: string, args: string[]): [string, string[]] => (pinnable ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]);
-// This process (the apiserver double, the fake upstream, the probes) stays off the server's core.
-if (pinnable) spawnSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
+// This process (the apiserver double, the fake upstream, the probes) stays off the server's core:
+// all its threads (-a), or V8's collector threads, busy with the double's gigabytes, would not.
+if (pinnable) spawnSync('taskset', ['-apc', '1', String(process.pid)], { stdio: 'ignore' });
 const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -210,7 +210,7 @@ export function readStatus(body: Buffer): { message: string; reason: string } {
 interface PodShape extends RawObject {
   metadata: { name?: string; namespace?: string; resourceVersion?: string; deletionTimestamp?: true };
   spec: { hostname?: string; subdomain?: string };
-  status: { phase?: string; podIP?: string; podIPs?: { ip: string }[]; conditions?: { type: string; status: string }[] };
+  status: { phase?: string; podIP?: string; podIPs?: { ip: string }[]; conditions?: { type: 'Ready'; status: string }[] };
 }
 
 /** Pod: metadata = 1, spec = 2, status = 3. */
@@ -251,28 +251,39 @@ function readPodSpec(parent: WireReader, into: PodShape['spec']): void {
   }
 }
 
-/** PodStatus: phase = 1, conditions = 2 (type = 1, status = 2), podIP = 6, podIPs = 12 (ip = 1). */
+/**
+ * PodStatus: phase = 1, conditions = 2, podIP = 6, podIPs = 12 (ip = 1). Of the conditions only
+ * Ready is kept: a pod has five or so, and their type is compared as bytes, not decoded.
+ */
 function readPodStatus(parent: WireReader, into: PodShape['status']): void {
   const r = parent.message();
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) into.phase = r.string();
-    else if (field === 2) (into.conditions ??= []).push(readCondition(r));
-    else if (field === 6) into.podIP = r.string();
+    else if (field === 2) {
+      const status = readReadyCondition(r);
+      if (status !== null) (into.conditions ??= []).push({ type: 'Ready', status });
+    } else if (field === 6) into.podIP = r.string();
     else if (field === 12) (into.podIPs ??= []).push({ ip: readFirstString(r) });
     else r.skip();
   }
 }
 
-function readCondition(parent: WireReader): { type: string; status: string } {
+const READY = Buffer.from('Ready');
+
+/** PodCondition (type = 1, status = 2): the status of a Ready condition, null for any other. */
+function readReadyCondition(parent: WireReader): string | null {
   const r = parent.message();
-  let type = '';
-  let status = '';
+  let ready = false;
+  let status: [number, number] | null = null;
   for (let field = r.next(); field !== 0; field = r.next()) {
-    if (field === 1) type = r.string();
-    else if (field === 2) status = r.string();
+    if (field === 1) {
+      const [start, end] = r.span();
+      ready = end - start === READY.length && r.buf.compare(READY, 0, READY.length, start, end) === 0;
+    } else if (field === 2) status = r.span();
     else r.skip();
   }
-  return { type, status };
+  if (!ready) return null;
+  return status === null ? '' : r.buf.toString('utf8', status[0], status[1]);
 }
 
 /** Field 1 of a message holding one string (PodIP.ip, HostIP.ip). */

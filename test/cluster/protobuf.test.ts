@@ -36,7 +36,18 @@ test('pods read from protobuf make the same records as from JSON: plain, dressed
   const pending = pod('a', 'pending', '') as Record<string, unknown>;
   (pending.status as Record<string, unknown>).phase = 'Pending';
   (pending.status as Record<string, unknown>).podIPs = [];
+  // Ready is found among the others by its type, and its own status counts, not theirs.
+  const notReadyAmongOthers = pod('a', 'starting', '10.244.0.14') as Record<string, unknown>;
+  (notReadyAmongOthers.status as Record<string, unknown>).conditions = [
+    { type: 'PodScheduled', status: 'True' },
+    { type: 'Ready', status: 'False', reason: 'ContainersNotReady' },
+    { type: 'ContainersReady', status: 'True' },
+  ];
+  const readyLast = pod('a', 'started', '10.244.0.15') as Record<string, unknown>;
+  (readyLast.status as Record<string, unknown>).conditions = [{ type: 'Readiness', status: 'False' }, { type: 'ready', status: 'False' }, { type: 'Ready', status: 'True' }];
   const objects = [
+    notReadyAmongOthers,
+    readyLast,
     ...synthetic,
     ...synthetic.map((p) => dressPod(p as never) as unknown as Record<string, unknown>),
     deleting,
@@ -57,6 +68,8 @@ test('pods read from protobuf make the same records as from JSON: plain, dressed
   assert.equal(toPod(items.at(-6) as never), null, 'being deleted');
   assert.equal(toPod(items.at(-2) as never), null, 'Succeeded');
   assert.equal(toPod(items.at(-1) as never)?.ready, false);
+  assert.equal(toPod(items[0] as never)?.ready, false, 'Ready False among True conditions');
+  assert.equal(toPod(items[1] as never)?.ready, true, 'Ready True after look-alikes');
   assert.equal(items[0]!.metadata?.resourceVersion, (objects[0]!.metadata as { resourceVersion?: string }).resourceVersion);
 });
 
