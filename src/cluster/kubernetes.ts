@@ -6,7 +6,7 @@ import { KubeConfig } from './client-node.ts';
 import { KubeConfigError } from './kubeconfig-error.ts';
 import { ClientNodeApi, type KubernetesApi } from './api.ts';
 import type { ClusterIndex } from './index.ts';
-import { readPod } from './protobuf.ts';
+import { readEndpointSlice, readNamespace, readPod, readService } from './protobuf.ts';
 import { type Kind, toEndpointSlice, toNamespace, toPod, toService } from './records.ts';
 import { type RawObject, Reflector, type ReflectorStatus, type ResourceSpec } from './reflector.ts';
 import { IN_CLUSTER_TOKEN } from '../config.ts';
@@ -73,19 +73,20 @@ function key(namespaced: boolean) {
   };
 }
 
-// The converters take the loosely typed API shape; a watch hands over exactly that JSON.
+// The converters take the loosely typed API shape; a watch hands over exactly that JSON, and the
+// protobuf readers of lists (protobuf.ts) the same shape with only the fields DNS reads.
 // keyOf must agree with recordKey, or a DELETED event would miss what an ADDED stored.
 type Convert<K extends Kind> = ResourceSpec<K>['convert'];
 export const RESOURCES: { readonly [K in Kind]: ResourceSpec<K> } = {
-  Namespace: { kind: 'Namespace', path: '/api/v1/namespaces', convert: toNamespace as Convert<'Namespace'>, keyOf: key(false) },
-  Service: { kind: 'Service', path: '/api/v1/services', convert: toService as Convert<'Service'>, keyOf: key(true) },
+  Namespace: { kind: 'Namespace', path: '/api/v1/namespaces', protobuf: readNamespace, convert: toNamespace as Convert<'Namespace'>, keyOf: key(false) },
+  Service: { kind: 'Service', path: '/api/v1/services', protobuf: readService, convert: toService as Convert<'Service'>, keyOf: key(true) },
   EndpointSlice: {
     kind: 'EndpointSlice',
     path: '/apis/discovery.k8s.io/v1/endpointslices',
+    protobuf: readEndpointSlice,
     convert: toEndpointSlice as Convert<'EndpointSlice'>,
     keyOf: key(true),
   },
-  // Pods in protobuf: they are the bulk of a cluster and the biggest objects (ItemReader).
   Pod: { kind: 'Pod', path: '/api/v1/pods', fieldSelector: POD_FIELD_SELECTOR, protobuf: readPod, convert: toPod as Convert<'Pod'>, keyOf: key(true) },
 };
 

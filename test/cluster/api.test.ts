@@ -3,13 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, ClientNodeApi, freeBody, itemsThenFree } from '../../src/cluster/api.ts';
 import { loadKubeConfig } from '../../src/cluster/kubernetes.ts';
-import { readPod } from '../../src/cluster/protobuf.ts';
-import { FakeApiServer, pod, service } from '../support/apiserver.ts';
+import { readPod, readService } from '../../src/cluster/protobuf.ts';
+import { FakeApiServer, pod, service, type FakeApiServerOptions } from '../support/apiserver.ts';
 import { PROTOBUF } from '../support/protobuf.ts';
 
 /** The double and a client of it, both closed when the test ends. */
-async function doubleAndClient(t: { after: (fn: () => Promise<void>) => void }): Promise<{ server: FakeApiServer; api: ClientNodeApi }> {
-  const server = await FakeApiServer.start();
+async function doubleAndClient(t: { after: (fn: () => Promise<void>) => void }, options: FakeApiServerOptions = {}): Promise<{ server: FakeApiServer; api: ClientNodeApi }> {
+  const server = await FakeApiServer.start(options);
   const api = new ClientNodeApi(loadKubeConfig(server.writeKubeconfig())!);
   t.after(async () => {
     await api.close();
@@ -64,7 +64,7 @@ test('lists come in key order, page by page from one snapshot, selectors applied
   assert.equal((unfiltered.metadata as { remainingItemCount?: number }).remainingItemCount, 3);
 });
 
-test('pods listed in protobuf: the same pages, continue tokens and resourceVersion as JSON; a kind answered in JSON is read as JSON', async (t) => {
+test('pods listed in protobuf: the same pages, continue tokens and resourceVersion as JSON', async (t) => {
   const { server, api } = await doubleAndClient(t);
   for (let i = 0; i < 5; i++) server.apply(pod('a', `p${i}`, `10.244.0.${i + 1}`, { hostname: `h${i}` }));
   server.apply(service('a', 'web', { clusterIP: '10.96.0.10' }));
@@ -87,9 +87,18 @@ test('pods listed in protobuf: the same pages, continue tokens and resourceVersi
   assert.deepEqual(protobuf, json);
   const podLists = server.requests.filter((r) => r.path === '/api/v1/pods').map((r) => r.contentType);
   assert.deepEqual(podLists, ['application/json', 'application/json', 'application/json', PROTOBUF, PROTOBUF, PROTOBUF]);
-  // The double writes Services only in JSON (as a proxy might answer): read all the same.
-  const services = await api.list('/api/v1/services', { limit: 10, protobuf: readPod }, signal);
-  assert.deepEqual([...services.items].map((s) => s.metadata?.name), ['web']);
+  const services = await api.list('/api/v1/services', { limit: 10, protobuf: readService }, signal);
+  assert.deepEqual([...services.items].map((s) => [s.metadata?.name, (s.spec as { clusterIP?: string }).clusterIP]), [['web', '10.96.0.10']]);
+  assert.equal(server.requests.at(-1)?.contentType, PROTOBUF);
+});
+
+test('a server that answers JSON to a client that asks protobuf first is read as JSON', async (t) => {
+  const { server, api } = await doubleAndClient(t, { protobuf: false });
+  server.apply(pod('a', 'p', '10.244.0.1'));
+  server.failNext(1, 500, { kind: 'Pod' });
+  const list = () => api.list('/api/v1/pods', { limit: 10, protobuf: readPod }, AbortSignal.timeout(5_000));
+  await assert.rejects(list(), (err: unknown) => err instanceof ApiError && err.message === '500 InternalError: injected failure 500');
+  assert.deepEqual([...(await list()).items].map((p) => p.metadata?.name), ['p']);
   assert.equal(server.requests.at(-1)?.contentType, 'application/json');
 });
 

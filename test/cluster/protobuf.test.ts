@@ -3,11 +3,11 @@
 // are written by hand, so each side checks the other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProtobufError, readList, readPod, readStatus, WireReader } from '../../src/cluster/protobuf.ts';
-import { toPod } from '../../src/cluster/records.ts';
+import { ProtobufError, readEndpointSlice, readList, readNamespace, readPod, readService, readStatus, WireReader, type ItemReader } from '../../src/cluster/protobuf.ts';
+import { toEndpointSlice, toNamespace, toPod, toService } from '../../src/cluster/records.ts';
 import type { RawObject } from '../../src/cluster/reflector.ts';
 import { encodeList, encodeMessage, envelope } from '../support/protobuf.ts';
-import { pod } from '../support/apiserver.ts';
+import { endpointSlice, namespace, pod, service } from '../support/apiserver.ts';
 import { clusterObjects, dressPod } from '../../bench/synthetic.ts';
 
 function podBytes(obj: Record<string, unknown>): Buffer {
@@ -137,4 +137,44 @@ test('varints: one to ten bytes, lengths past 2^31', () => {
 test('a Status in protobuf gives its message and reason', () => {
   const body = envelope('v1', 'Status', encodeMessage('Status', { metadata: {}, status: 'Failure', message: 'too old resource version: 5 (9)', reason: 'Expired', code: 410 }));
   assert.deepEqual(readStatus(body), { message: 'too old resource version: 5 (9)', reason: 'Expired' });
+});
+
+/** Each object through protobuf and back gives the record its JSON gives. */
+function sameRecords(kind: string, reader: ItemReader, convert: (obj: never) => unknown, objects: readonly Record<string, unknown>[]): unknown[] {
+  const items = objects.map((obj) => {
+    const { kind: _k, apiVersion: _a, ...rest } = obj;
+    return encodeMessage(kind, rest);
+  });
+  const read = [...readList(envelope('v1', `${kind}List`, encodeList({ resourceVersion: '7' }, items)), reader).items];
+  const records = read.map((obj) => convert(obj as never));
+  assert.deepEqual(records, objects.map((obj) => convert(obj as never)));
+  return records;
+}
+
+test('services, endpoint slices and namespaces read from protobuf make the same records as from JSON', () => {
+  const services = sameRecords('Service', readService, toService, [
+    service('a', 'web', { clusterIP: '10.96.0.10', ports: [{ name: 'HTTP', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }, { port: 8080 }] }),
+    service('a', 'dual', { clusterIPs: ['10.96.0.11', 'fd00::11'], ports: [{ name: 'https', port: 443 }] }),
+    service('a', 'headless', { clusterIP: 'None', publishNotReadyAddresses: true }),
+    service('a', 'ext', { type: 'ExternalName', externalName: 'Example.COM.' }),
+    { ...service('a', 'full', { clusterIP: '10.96.0.12' }), spec: { type: 'LoadBalancer', clusterIP: '10.96.0.12', clusterIPs: ['10.96.0.12'], selector: { app: 'x' }, sessionAffinity: 'None', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', externalTrafficPolicy: 'Cluster', allocateLoadBalancerNodePorts: true, ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http', nodePort: 30080 }] }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }] } } },
+  ] as Record<string, unknown>[]);
+  assert.deepEqual((services[0] as { ports: unknown }).ports, [{ name: 'http', protocol: 'tcp', port: 80 }, { name: 'dns', protocol: 'udp', port: 53 }, { name: '', protocol: 'tcp', port: 8080 }]);
+  assert.equal((services[2] as { publishNotReadyAddresses: boolean }).publishNotReadyAddresses, true);
+  const withOtherLabels = endpointSlice('a', 'web-abc', 'Web', [{ addresses: ['10.244.0.1'], hostname: 'Web-0' }, { addresses: ['10.244.0.2'], ready: false }]);
+  withOtherLabels.metadata.labels = { 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io', 'kubernetes.io/service-name': 'Web', 'kubernetes.io/service-name-x': 'no' };
+  const unsetReady = endpointSlice('a', 'web-def', 'web', [{ addresses: ['10.244.0.3'] }], [{ name: 'http', port: 80 }]);
+  (unsetReady.endpoints as { conditions: unknown }[])[0]!.conditions = {};
+  const slices = sameRecords('EndpointSlice', readEndpointSlice, toEndpointSlice, [
+    withOtherLabels,
+    unsetReady,
+    endpointSlice('a', 'web-v6', 'web', [{ addresses: ['fd00::1'] }], [{ name: 'http', port: 80 }], 'IPv6'),
+    endpointSlice('a', 'web-fqdn', 'web', [{ addresses: ['db.example.com'] }], [], 'FQDN'),
+    { ...endpointSlice('a', 'no-port', 'web', [{ addresses: ['10.244.0.4'] }]), ports: [{ name: 'all' }] } as Record<string, unknown>,
+    { kind: 'EndpointSlice', metadata: { name: 'bare', namespace: 'a' }, addressType: 'IPv4' },
+  ] as Record<string, unknown>[]);
+  assert.equal((slices[0] as { service: string }).service, 'web');
+  assert.deepEqual((slices[0] as { endpoints: { ready: boolean }[] }).endpoints.map((e) => e.ready), [true, false]);
+  assert.equal((slices[1] as { endpoints: { ready: boolean }[] }).endpoints[0]!.ready, true, 'unset ready counts as ready');
+  assert.deepEqual(sameRecords('Namespace', readNamespace, toNamespace, [namespace('Default'), { ...namespace('kube-system'), status: { phase: 'Active' } }] as Record<string, unknown>[]), [{ name: 'default' }, { name: 'kube-system' }]);
 });

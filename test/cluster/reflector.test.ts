@@ -214,17 +214,19 @@ test('a relist page with an item that is not JSON fails that relist; the index k
   assert.equal(listsStarted.length, 3, 'the first list, the relist the broken page failed, and its retry');
 });
 
-test('pods are listed in protobuf, the other kinds in JSON, and watched in JSON; both reach the index alike', async (t) => {
+test('every kind is listed in protobuf and watched in JSON; both reach the index alike', async (t) => {
   const { api, index } = await rig(t, basicCluster);
   await waitFor('sync', () => index.synced);
   await waitFor('watches', () => api.openWatches() === 4);
   assert.deepEqual(index.podsBySubdomain('shop', 'db').map((p) => [p.name, p.hostname, p.ips]), [['db-0', 'db-0', ['10.244.1.5']]]);
   api.apply(pod('shop', 'db-1', '10.244.1.6', { hostname: 'db-1', subdomain: 'db' }));
   await waitFor('watched pod', () => index.podsBySubdomain('shop', 'db').length === 2);
+  api.apply(service('shop', 'web', { clusterIP: '10.96.0.21' }));
+  await waitFor('watched service', () => index.service('shop', 'web')?.clusterIPs[0] === '10.96.0.21');
+  assert.deepEqual(index.slicesOf('shop', 'db').map((s) => s.endpoints.map((e) => e.hostname)), [['db-0']]);
+  assert.ok(index.hasNamespace('shop'));
   const lists = api.requests.filter((r) => r.query.watch === undefined);
-  assert.deepEqual(lists.filter((r) => r.path === '/api/v1/pods').map((r) => r.contentType), [PROTOBUF]);
-  assert.ok(lists.filter((r) => r.path !== '/api/v1/pods').every((r) => r.contentType === 'application/json'));
-  assert.equal(lists.length, 4);
+  assert.deepEqual(lists.map((r) => r.contentType), [PROTOBUF, PROTOBUF, PROTOBUF, PROTOBUF]);
 });
 
 test('server errors back off and retry while the last index keeps serving', async (t) => {

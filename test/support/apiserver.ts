@@ -108,10 +108,10 @@ function itemJson(obj: ApiObject): string {
   return json;
 }
 
-// The kinds the double can write in protobuf (the schema has their messages). The apiserver
-// writes every built-in kind so; to a client that also accepts JSON the double answers the
-// others in JSON, which the client must take as well.
-const PROTOBUF_KINDS = new Set(['Pod']);
+// The kinds the double writes in protobuf: all it serves, as the apiserver does every built-in
+// kind. A list of another kind would be answered in JSON, which a client that also accepts JSON
+// must take (a proxy might do the same).
+const PROTOBUF_KINDS = new Set(RESOURCES.map((r) => r.kind));
 /** Kept as latin1 strings: see protobuf.ts on why not Buffers. */
 const ITEM_PROTOBUF = new WeakMap<ApiObject, string>();
 function itemProtobuf(obj: ApiObject): string {
@@ -135,6 +135,8 @@ export interface FakeApiServerOptions {
   bookmarkIntervalMs?: number;
   /** How 410 Gone is delivered to a watch from a compacted resourceVersion. */
   goneMode?: 'http' | 'stream';
+  /** false: every answer in JSON, whatever the client accepts (as a proxy that strips protobuf). */
+  protobuf?: boolean;
 }
 
 export class FakeApiServer {
@@ -168,11 +170,13 @@ export class FakeApiServer {
   #brokenLists = 0;
   #brokenItems = 0;
   #listDelayMs = 0;
+  readonly #protobuf: boolean;
 
   private constructor(options: FakeApiServerOptions) {
     this.token = options.token === undefined ? 'test-token' : options.token;
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
     this.goneMode = options.goneMode ?? 'http';
+    this.#protobuf = options.protobuf ?? true;
     this.#server = this.#createServer();
   }
 
@@ -212,7 +216,7 @@ export class FakeApiServer {
     stored.metadata.resourceVersion = String(rv);
     // Serialized now, so that lists cost the server under test's time only.
     itemJson(stored);
-    if (PROTOBUF_KINDS.has(resource.kind)) itemProtobuf(stored);
+    if (this.#protobuf && PROTOBUF_KINDS.has(resource.kind)) itemProtobuf(stored);
     const key = keyOf(stored);
     const before = store.get(key) ?? null;
     store.set(key, stored);
@@ -379,7 +383,7 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', 'http://double');
     const query = Object.fromEntries(url.searchParams);
     const log = { method: req.method ?? 'GET', path: url.pathname, query, status: 0 };
-    const protobuf = acceptsProtobuf(req.headers.accept);
+    const protobuf = this.#protobuf && acceptsProtobuf(req.headers.accept);
     if (this.token !== null && req.headers.authorization !== `Bearer ${this.token}`) {
       this.#status(res, 401, 'Unauthorized', 'Unauthorized', log, protobuf);
       return;

@@ -4,6 +4,9 @@
 // Source: kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/runtime/generated.proto @ 203d8ac83844b8ea8ece8ece7630cb22ef8f327d (runtime)
 // Source: kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/api/resource/generated.proto @ 0f9f0907d6dbe57e78d61f3432bf9b63514b540a (resource)
 // Source: kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/util/intstr/generated.proto @ 009a4a8bc0b3dde74bdce54289f58bf82efaf5e9 (intstr)
+// Source: kubernetes/kubernetes staging/src/k8s.io/api/discovery/v1/generated.proto @ b94367cabf3edea99cfd7ecf7e8bafdc908d83ca (discovery/v1)
+// Service, ServiceList, ServiceSpec, ServicePort, ServiceStatus, LoadBalancerStatus, LoadBalancerIngress, PortStatus,
+// SessionAffinityConfig, ClientIPConfig, Namespace*, ObjectReference come from the same core/v1 file @ 0032f46b5dcb893b0684679408a2da9bd26a0859.
 // The only kubernetes/api core/v1/generated.proto stored (@ 35f2b3a24dcfdb74ee45e2ddc8d44d6cc9732aa6) predates
 // ProbeHandler, HostIP and others, so core/v1 comes from the staging copy it is published from.
 //
@@ -21,6 +24,13 @@
 //   Probe.handler, Volume.volumeSource, ConfigMapProjection.localObjectReference,
 //   ConfigMapVolumeSource.localObjectReference, Unknown.typeMeta. Apart from these, the proto names
 //   are the JSON names, because go-to-protobuf takes the proto name from the json tag.
+// - Numbers missing from the current proto: ServiceSpec 6, 15, 16 (types.go keeps tombstones: 15 was ipFamily,
+//   16 topologyKeys) and NamespaceCondition 3. ServiceSpec.clusterIPs (18), ipFamilies (19) and ipFamilyPolicy (17)
+//   are out of order.
+// - ServiceStatus.conditions is a repeated meta/v1 Condition, which is not in MESSAGES (a Service with
+//   status.conditions cannot be encoded until it is added).
+// - discovery/v1 EndpointPort (name 1, protocol 2, port 3, appProtocol 4) is not core/v1 EndpointPort (name 1, port 2,
+//   protocol 3, appProtocol 4, per core/v1 types.go); only the discovery one is here.
 export type Scalar = 'string' | 'bool' | 'int32' | 'int64' | 'double' | 'bytes';
 export interface FieldSpec {
   /** protobuf field number */
@@ -506,5 +516,145 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<string, FieldSpec
   },
   PodReadinessGate: {
     conditionType: { n: 1, type: 'string', json: 'conditionType' },
+  },
+  Service: {
+    metadata: { n: 1, type: 'ObjectMeta', json: 'metadata' },
+    spec: { n: 2, type: 'ServiceSpec', json: 'spec' },
+    status: { n: 3, type: 'ServiceStatus', json: 'status' },
+  },
+  ServiceList: {
+    metadata: { n: 1, type: 'ListMeta', json: 'metadata' },
+    items: { n: 2, type: 'Service', repeated: true, json: 'items' },
+  },
+  ServiceSpec: {
+    ports: { n: 1, type: 'ServicePort', repeated: true, json: 'ports' },
+    selector: { n: 2, type: 'string', map: true, json: 'selector' },
+    clusterIP: { n: 3, type: 'string', json: 'clusterIP' },
+    clusterIPs: { n: 18, type: 'string', repeated: true, json: 'clusterIPs' },
+    type: { n: 4, type: 'string', json: 'type' },
+    externalIPs: { n: 5, type: 'string', repeated: true, json: 'externalIPs' },
+    sessionAffinity: { n: 7, type: 'string', json: 'sessionAffinity' },
+    loadBalancerIP: { n: 8, type: 'string', json: 'loadBalancerIP' },
+    loadBalancerSourceRanges: { n: 9, type: 'string', repeated: true, json: 'loadBalancerSourceRanges' },
+    externalName: { n: 10, type: 'string', json: 'externalName' },
+    externalTrafficPolicy: { n: 11, type: 'string', json: 'externalTrafficPolicy' },
+    healthCheckNodePort: { n: 12, type: 'int32', json: 'healthCheckNodePort' },
+    publishNotReadyAddresses: { n: 13, type: 'bool', json: 'publishNotReadyAddresses' },
+    sessionAffinityConfig: { n: 14, type: 'SessionAffinityConfig', json: 'sessionAffinityConfig' },
+    ipFamilies: { n: 19, type: 'string', repeated: true, json: 'ipFamilies' },
+    ipFamilyPolicy: { n: 17, type: 'string', json: 'ipFamilyPolicy' },
+    allocateLoadBalancerNodePorts: { n: 20, type: 'bool', json: 'allocateLoadBalancerNodePorts' },
+    loadBalancerClass: { n: 21, type: 'string', json: 'loadBalancerClass' },
+    internalTrafficPolicy: { n: 22, type: 'string', json: 'internalTrafficPolicy' },
+    trafficDistribution: { n: 23, type: 'string', json: 'trafficDistribution' },
+  },
+  ServicePort: {
+    name: { n: 1, type: 'string', json: 'name' },
+    protocol: { n: 2, type: 'string', json: 'protocol' },
+    appProtocol: { n: 6, type: 'string', json: 'appProtocol' },
+    port: { n: 3, type: 'int32', json: 'port' },
+    targetPort: { n: 4, type: 'IntOrString', json: 'targetPort' },
+    nodePort: { n: 5, type: 'int32', json: 'nodePort' },
+  },
+  ServiceStatus: {
+    loadBalancer: { n: 1, type: 'LoadBalancerStatus', json: 'loadBalancer' },
+    /** meta/v1 Condition: not in MESSAGES. */
+    conditions: { n: 2, type: 'Condition', repeated: true, json: 'conditions' },
+  },
+  LoadBalancerStatus: {
+    ingress: { n: 1, type: 'LoadBalancerIngress', repeated: true, json: 'ingress' },
+  },
+  LoadBalancerIngress: {
+    ip: { n: 1, type: 'string', json: 'ip' },
+    hostname: { n: 2, type: 'string', json: 'hostname' },
+    ipMode: { n: 3, type: 'string', json: 'ipMode' },
+    ports: { n: 4, type: 'PortStatus', repeated: true, json: 'ports' },
+  },
+  PortStatus: {
+    port: { n: 1, type: 'int32', json: 'port' },
+    protocol: { n: 2, type: 'string', json: 'protocol' },
+    error: { n: 3, type: 'string', json: 'error' },
+  },
+  SessionAffinityConfig: {
+    clientIP: { n: 1, type: 'ClientIPConfig', json: 'clientIP' },
+  },
+  ClientIPConfig: {
+    timeoutSeconds: { n: 1, type: 'int32', json: 'timeoutSeconds' },
+  },
+  Namespace: {
+    metadata: { n: 1, type: 'ObjectMeta', json: 'metadata' },
+    spec: { n: 2, type: 'NamespaceSpec', json: 'spec' },
+    status: { n: 3, type: 'NamespaceStatus', json: 'status' },
+  },
+  NamespaceList: {
+    metadata: { n: 1, type: 'ListMeta', json: 'metadata' },
+    items: { n: 2, type: 'Namespace', repeated: true, json: 'items' },
+  },
+  NamespaceSpec: {
+    finalizers: { n: 1, type: 'string', repeated: true, json: 'finalizers' },
+  },
+  NamespaceStatus: {
+    phase: { n: 1, type: 'string', json: 'phase' },
+    conditions: { n: 2, type: 'NamespaceCondition', repeated: true, json: 'conditions' },
+  },
+  NamespaceCondition: {
+    type: { n: 1, type: 'string', json: 'type' },
+    status: { n: 2, type: 'string', json: 'status' },
+    lastTransitionTime: { n: 4, type: 'Time', json: 'lastTransitionTime' },
+    reason: { n: 5, type: 'string', json: 'reason' },
+    message: { n: 6, type: 'string', json: 'message' },
+  },
+  ObjectReference: {
+    kind: { n: 1, type: 'string', json: 'kind' },
+    namespace: { n: 2, type: 'string', json: 'namespace' },
+    name: { n: 3, type: 'string', json: 'name' },
+    uid: { n: 4, type: 'string', json: 'uid' },
+    apiVersion: { n: 5, type: 'string', json: 'apiVersion' },
+    resourceVersion: { n: 6, type: 'string', json: 'resourceVersion' },
+    fieldPath: { n: 7, type: 'string', json: 'fieldPath' },
+  },
+
+  // ---------------------------------------------------------------- discovery/v1 (k8s.io.api.discovery.v1)
+  EndpointSlice: {
+    metadata: { n: 1, type: 'ObjectMeta', json: 'metadata' },
+    addressType: { n: 4, type: 'string', json: 'addressType' },
+    endpoints: { n: 2, type: 'Endpoint', repeated: true, json: 'endpoints' },
+    ports: { n: 3, type: 'EndpointPort', repeated: true, json: 'ports' },
+  },
+  EndpointSliceList: {
+    metadata: { n: 1, type: 'ListMeta', json: 'metadata' },
+    items: { n: 2, type: 'EndpointSlice', repeated: true, json: 'items' },
+  },
+  Endpoint: {
+    addresses: { n: 1, type: 'string', repeated: true, json: 'addresses' },
+    conditions: { n: 2, type: 'EndpointConditions', json: 'conditions' },
+    hostname: { n: 3, type: 'string', json: 'hostname' },
+    targetRef: { n: 4, type: 'ObjectReference', json: 'targetRef' },
+    deprecatedTopology: { n: 5, type: 'string', map: true, json: 'deprecatedTopology' },
+    nodeName: { n: 6, type: 'string', json: 'nodeName' },
+    zone: { n: 7, type: 'string', json: 'zone' },
+    hints: { n: 8, type: 'EndpointHints', json: 'hints' },
+  },
+  EndpointConditions: {
+    ready: { n: 1, type: 'bool', json: 'ready' },
+    serving: { n: 2, type: 'bool', json: 'serving' },
+    terminating: { n: 3, type: 'bool', json: 'terminating' },
+  },
+  EndpointHints: {
+    forZones: { n: 1, type: 'ForZone', repeated: true, json: 'forZones' },
+    forNodes: { n: 2, type: 'ForNode', repeated: true, json: 'forNodes' },
+  },
+  ForZone: {
+    name: { n: 1, type: 'string', json: 'name' },
+  },
+  ForNode: {
+    name: { n: 1, type: 'string', json: 'name' },
+  },
+  /** discovery/v1 EndpointPort (core/v1 EndpointPort numbers differ and it is not here). */
+  EndpointPort: {
+    name: { n: 1, type: 'string', json: 'name' },
+    protocol: { n: 2, type: 'string', json: 'protocol' },
+    port: { n: 3, type: 'int32', json: 'port' },
+    appProtocol: { n: 4, type: 'string', json: 'appProtocol' },
   },
 };
