@@ -250,7 +250,7 @@ function readObjectMeta(parent: WireReader, into: MetaShape, label?: Buffer): vo
   const r = parent.message();
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) into.name = r.string();
-    else if (field === 3) into.namespace = r.string();
+    else if (field === 3) into.namespace = namespaceString(r);
     else if (field === 6) into.resourceVersion = r.string();
     else if (field === 9) {
       // Only its presence matters: a pod being deleted gets no answers.
@@ -261,6 +261,21 @@ function readObjectMeta(parent: WireReader, into: MetaShape, label?: Buffer): vo
       if (value !== null) (into.labels ??= {})[label.toString()] = value;
     } else r.skip();
   }
+}
+
+// A list comes in key order, namespace first, so an item's namespace is nearly always the one
+// before it: that string is reused, not decoded again. Records of the same namespace then share
+// one copy, as V8's JSON.parse shares the short strings it internalizes.
+let lastNamespace = '';
+let lastNamespaceBytes = Buffer.alloc(0);
+
+function namespaceString(r: WireReader): string {
+  const [start, end] = r.span();
+  const length = end - start;
+  if (length === lastNamespaceBytes.length && r.buf.compare(lastNamespaceBytes, 0, length, start, end) === 0) return lastNamespace;
+  lastNamespaceBytes = Buffer.from(r.buf.subarray(start, end));
+  lastNamespace = r.buf.toString('utf8', start, end);
+  return lastNamespace;
 }
 
 /** A map<string, string> entry's value when its key is `key`, else null (nothing decoded). */

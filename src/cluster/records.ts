@@ -204,7 +204,7 @@ export function toEndpointSlice(obj: EndpointSliceObject): EndpointSliceRecord {
     for (const ep of obj.endpoints ?? []) {
       if (!ep.addresses?.length) continue;
       endpoints.push({
-        addresses: ep.addresses,
+        addresses: exact(ep.addresses),
         hostname: (ep.hostname ?? '').toLowerCase(),
         ready: ep.conditions?.ready == null ? true : ep.conditions.ready === true,
       });
