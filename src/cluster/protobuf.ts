@@ -137,15 +137,25 @@ export class WireReader {
   }
 }
 
-/** The list message inside the `k8s\0` envelope: runtime.Unknown's `raw` (field 2). */
-export function unwrapEnvelope(body: Buffer): WireReader {
+/**
+ * The object inside the `k8s\0` envelope: runtime.Unknown's `raw` (field 2), and its kind (from
+ * typeMeta = 1: apiVersion = 1, kind = 2).
+ */
+export function unwrapEnvelope(body: Buffer): { kind: string; object: WireReader } {
   if (body.length < MAGIC.length || MAGIC.some((byte, i) => body[i] !== byte)) {
     throw new ProtobufError('the body does not start with the k8s protobuf prefix');
   }
   const unknown = new WireReader(body, MAGIC.length);
   let raw: [number, number] | null = null;
+  let kind = '';
   for (let field = unknown.next(); field !== 0; field = unknown.next()) {
-    if (field === 2) raw = unknown.span();
+    if (field === 1) {
+      const typeMeta = unknown.message();
+      for (let f = typeMeta.next(); f !== 0; f = typeMeta.next()) {
+        if (f === 2) kind = typeMeta.string();
+        else typeMeta.skip();
+      }
+    } else if (field === 2) raw = unknown.span();
     else if (field === 3) {
       // contentEncoding: the apiserver never compresses inside the envelope; if it ever did, the
       // bytes would not be a list and had better fail here, by name.
@@ -154,7 +164,7 @@ export function unwrapEnvelope(body: Buffer): WireReader {
     } else unknown.skip();
   }
   if (!raw) throw new ProtobufError('the envelope holds no object');
-  return new WireReader(body, raw[0], raw[1]);
+  return { kind, object: new WireReader(body, raw[0], raw[1]) };
 }
 
 /** Reads one list item in place; the object has the JSON field names and only what DNS reads. */
@@ -172,7 +182,9 @@ export interface ProtobufListPage {
  * the index; each item is decoded only when the iteration reaches it.
  */
 export function readList(body: Buffer, readItem: ItemReader): ProtobufListPage {
-  const list = unwrapEnvelope(body);
+  const { kind, object: list } = unwrapEnvelope(body);
+  // Any message would read as some list; only a list is one.
+  if (!kind.endsWith('List')) throw new ProtobufError(`a ${kind || 'message without a kind'}, not a list`);
   const metadata: { resourceVersion?: string; continue?: string } = {};
   const bounds: number[] = [];
   for (let field = list.next(); field !== 0; field = list.next()) {
@@ -202,7 +214,7 @@ function readListMeta(parent: WireReader, into: { resourceVersion?: string; cont
 
 /** meta/v1 Status, as the apiserver sends an error to a client that accepts protobuf. */
 export function readStatus(body: Buffer): { message: string; reason: string } {
-  const status = unwrapEnvelope(body);
+  const status = unwrapEnvelope(body).object;
   let message = '';
   let reason = '';
   for (let field = status.next(); field !== 0; field = status.next()) {

@@ -104,8 +104,10 @@ test('a body that is not a well-formed list fails with a ProtobufError that says
     ['no object', Buffer.from([0x6b, 0x38, 0x73, 0x00]), /holds no object/],
     ['a group', Buffer.concat([good.subarray(0, 4), Buffer.from([0x0b])]), /wire type 3/],
     ['field 0', Buffer.concat([good.subarray(0, 4), Buffer.from([0x02, 0x00])]), /field number 0/],
-    ['an endless varint', Buffer.concat([good.subarray(0, 4), Buffer.from([0x08]), Buffer.alloc(11, 0xff), Buffer.from([1])]), /varint over 10 bytes/],
+    ['an endless varint', Buffer.concat([good.subarray(0, 4), Buffer.from([0x28]), Buffer.alloc(11, 0xff), Buffer.from([1])]), /varint over 10 bytes/],
     ['a compressed envelope', Buffer.concat([good, Buffer.from([0x1a, 0x04]), Buffer.from('gzip')]), /content encoding "gzip"/],
+    ['a Status, not a list', envelope('v1', 'Status', encodeMessage('Status', { status: 'Failure', message: 'no', code: 500 })), /a Status, not a list/],
+    ['no kind', Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x12, 0x00])]), /a message without a kind, not a list/],
   ];
   for (const [what, body, message] of cases) {
     assert.throws(() => readAll(body), (err: unknown) => err instanceof ProtobufError && message.test(err.message), what);
