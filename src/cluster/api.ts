@@ -1,24 +1,66 @@
 // The two API server calls a reflector makes, on client-node's KubeConfig (kubeconfig files,
 // in-cluster service account with token refresh, TLS, exec/OIDC auth) and its `Watch` class.
-// Lists go through the same authenticated undici dispatcher as raw JSON: the generated list
+// Lists go through the same authenticated undici dispatcher as raw bytes: the generated list
 // calls would turn every item into model classes only for us to throw them away.
 import { HttpMethod, type KubeConfig, RequestContext, Watch } from './client-node.ts';
-import { fetch, type Dispatcher, type Response } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { RawObject } from './reflector.ts';
 import { splitListPage } from './list-items.ts';
 import { type ItemReader, PROTOBUF_CONTENT_TYPE, readList, readStatus } from './protobuf.ts';
 
-/** The body's bytes, joined once (Response#arrayBuffer copies them again). */
-async function bodyBytes(response: Response): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  if (response.body) {
-    for await (const chunk of response.body) {
-      chunks.push(chunk);
-      length += chunk.length;
+interface RawResponse {
+  readonly status: number;
+  readonly contentType: string;
+  /** The body's bytes, joined once. */
+  readonly body: Buffer;
+}
+
+/**
+ * A GET through undici's dispatcher, the body gathered from its chunks as they come. fetch() would
+ * pass each chunk (a TLS record, 16 KB) through a web stream: with 150k pods as the apiserver sends
+ * them (514 MiB in 33,000 chunks) reading the lists took 3.4-4.5 s that way and 2.2-2.5 s this
+ * way. Nor does this ask for gzip, as fetch does on its own: inflating the lists would cost us more
+ * CPU than the bytes cost the network, and the apiserver the deflating.
+ */
+function get(dispatcher: Dispatcher, url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
     }
-  }
-  return Buffer.concat(chunks, length);
+    let controller: Dispatcher.DispatchController | null = null;
+    const onAbort = () => controller?.abort(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let status = 0;
+    let contentType = '';
+    dispatcher.dispatch(
+      { origin: url.origin, path: url.pathname + url.search, method: 'GET', headers },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (signal.aborted) c.abort(signal.reason as Error);
+        },
+        onResponseStart(_c, statusCode, responseHeaders) {
+          status = statusCode;
+          contentType = String(responseHeaders['content-type'] ?? '');
+        },
+        onResponseData(_c, chunk) {
+          chunks.push(chunk);
+          length += chunk.length;
+        },
+        onResponseEnd() {
+          signal.removeEventListener('abort', onAbort);
+          resolve({ status, contentType, body: Buffer.concat(chunks, length) });
+        },
+        onResponseError(_c, err) {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      },
+    );
+  });
 }
 
 /**
@@ -138,16 +180,11 @@ export class ClientNodeApi implements KubernetesApi {
     // KubeConfig builds a new undici Agent on every call (client-node 2.0.1): one TLS handshake
     // per list page, 300 for 150k pods. The first one is kept; the headers (a refreshed token)
     // are still taken fresh each time.
-    this.#dispatcher ??= context.getDispatcher();
-    const response = await fetch(url, {
-      method: 'GET',
-      headers: context.getHeaders(),
-      dispatcher: this.#dispatcher,
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.#listTimeoutMs)]),
-    });
-    if (response.status !== 200) throw new ApiError(response.status, await statusMessage(response));
+    this.#dispatcher ??= context.getDispatcher() ?? new Agent();
+    const response = await get(this.#dispatcher, url, context.getHeaders(), AbortSignal.any([signal, AbortSignal.timeout(this.#listTimeoutMs)]));
+    if (response.status !== 200) throw new ApiError(response.status, statusMessage(response));
     const notAList = (why: string) => new ApiError(response.status, `${path}: the answer is not a list (${why})`);
-    const body = await bodyBytes(response);
+    const body = response.body;
     if (params.protobuf && isProtobuf(response)) {
       try {
         const page = readList(body, params.protobuf);
@@ -210,12 +247,12 @@ export class ClientNodeApi implements KubernetesApi {
   }
 }
 
-function isProtobuf(response: Response): boolean {
-  return response.headers.get('content-type')?.startsWith(PROTOBUF_CONTENT_TYPE) ?? false;
+function isProtobuf(response: RawResponse): boolean {
+  return response.contentType.startsWith(PROTOBUF_CONTENT_TYPE);
 }
 
-async function statusMessage(response: Response): Promise<string> {
-  const body = await bodyBytes(response).catch(() => Buffer.alloc(0));
+function statusMessage(response: RawResponse): string {
+  const body = response.body;
   try {
     const status = isProtobuf(response) ? readStatus(body) : (JSON.parse(body.toString('utf8')) as { message?: string; reason?: string });
     if (status.message) return `${response.status} ${status.reason ?? ''}: ${status.message}`.replace(' :', ':');

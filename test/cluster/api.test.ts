@@ -148,3 +148,26 @@ test('a page body is freed once its items are taken, or the taking stopped; a bo
   freeBody(whole.subarray(10));
   assert.equal(whole.length, 2 * Buffer.poolSize);
 });
+
+test('a list that takes too long is abandoned with a TimeoutError, an aborted one with the abort reason; the next list works', async (t) => {
+  const server = await FakeApiServer.start();
+  const api = new ClientNodeApi(loadKubeConfig(server.writeKubeconfig())!, { listTimeoutMs: 150 });
+  t.after(async () => {
+    await api.close();
+    await server.close();
+  });
+  server.apply(pod('a', 'p', '10.244.0.1'));
+  server.slowLists(2_000);
+  const started = performance.now();
+  await assert.rejects(api.list('/api/v1/pods', { limit: 10, protobuf: readPod }, new AbortController().signal), (err: unknown) => err instanceof Error && err.name === 'TimeoutError');
+  assert.ok(performance.now() - started < 1_500, 'abandoned at the timeout, not when the answer came');
+  const abort = new AbortController();
+  const aborted = api.list('/api/v1/pods', { limit: 10 }, abort.signal);
+  setTimeout(() => abort.abort(new DOMException('stopping', 'AbortError')), 20);
+  await assert.rejects(aborted, (err: unknown) => err instanceof Error && err.name === 'AbortError');
+  const already = new AbortController();
+  already.abort(new DOMException('stopped', 'AbortError'));
+  await assert.rejects(api.list('/api/v1/pods', { limit: 10 }, already.signal), (err: unknown) => err instanceof Error && err.name === 'AbortError');
+  server.slowLists(0);
+  assert.deepEqual([...(await api.list('/api/v1/pods', { limit: 10, protobuf: readPod }, AbortSignal.timeout(5_000))).items].map((p) => p.metadata?.name), ['p']);
+});
