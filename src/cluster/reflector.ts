@@ -225,7 +225,10 @@ export class Reflector<K extends Kind> {
         for (const obj of page.items) {
           const record = this.#convert(obj);
           if (record) relist.add(record);
-          items++;
+          if (++items % ITEMS_PER_TURN === 0) {
+            await nextTurn();
+            if (this.#stopped) throw STOPPED;
+          }
         }
         this.#lastEventAt = this.#now();
       } while (continueToken);
@@ -356,6 +359,19 @@ export class Reflector<K extends Kind> {
     else index.remove(resource.kind, key);
     this.#o.onApplied?.(type, obj, receivedAt);
   }
+}
+
+/**
+ * A page is converted in slices with a turn of the event loop between them, so that the next page,
+ * already asked for, is read off the socket meanwhile (its TLS records decrypted, its HTTP parsed)
+ * instead of waiting in the kernel until the whole page is converted; queries are answered in
+ * between too. Hand A/B at 150k pods: ready 4.8-5.3 → 3.6-4.4 s with real-sized pods (25 a turn;
+ * 4.3-4.5 with 100), 2.2-2.4 → 1.8-2.1 s with the synthetic ones.
+ */
+export const ITEMS_PER_TURN = 32;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function isAbort(err: unknown): boolean {

@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterIndex } from '../../src/cluster/index.ts';
-import { loadKubeConfig, startKubernetesSource, type KubernetesSource, type KubernetesSourceOptions } from '../../src/cluster/kubernetes.ts';
+import { loadKubeConfig, RESOURCES, startKubernetesSource, type KubernetesSource, type KubernetesSourceOptions } from '../../src/cluster/kubernetes.ts';
+import { ITEMS_PER_TURN, Reflector, type RawObject } from '../../src/cluster/reflector.ts';
+import type { KubernetesApi } from '../../src/cluster/api.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { PROTOBUF } from '../support/protobuf.ts';
 import { endpointSlice, FakeApiServer, namespace, pod, service, type FakeApiServerOptions } from '../support/apiserver.ts';
@@ -332,3 +334,44 @@ test('EndpointSlice changes with a trigger time report DNS programming latency b
   ]);
   assert.ok(watchToAnswer >= 2);
 });
+
+test('a list page is converted in slices, with turns of the event loop between them', async (t) => {
+  const index = new ClusterIndex();
+  let turns = 0;
+  let ticking = true;
+  const tick = () => {
+    turns++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  t.after(() => {
+    ticking = false;
+  });
+  const seenAt: number[] = [];
+  const count = ITEMS_PER_TURN * 4;
+  const api: KubernetesApi = {
+    async list() {
+      return { metadata: { resourceVersion: '5' }, items: { [Symbol.iterator]: () => itemsOf(count, seenAt, () => turns) } };
+    },
+    async watch(_path, _params, _onEvent, onDone) {
+      return { abort: () => onDone(null) };
+    },
+  };
+  const reflector = new Reflector({ resource: RESOURCES.Service, api, index, logger: silentLogger() });
+  reflector.start();
+  t.after(() => reflector.stop());
+  await waitFor('listed', () => reflector.status().synced);
+  assert.equal(index.counts().Service, count);
+  // Each slice of ITEMS_PER_TURN items is converted within one turn, and a turn passes between slices.
+  for (let i = 0; i < count; i += ITEMS_PER_TURN) {
+    assert.equal(seenAt[i + ITEMS_PER_TURN - 1], seenAt[i], `slice at ${i} converted in one turn`);
+    if (i > 0) assert.ok(seenAt[i]! > seenAt[i - 1]!, `a turn before the slice at ${i}`);
+  }
+});
+
+function* itemsOf(count: number, seenAt: number[], turns: () => number): Generator<RawObject> {
+  for (let i = 0; i < count; i++) {
+    seenAt.push(turns());
+    yield { metadata: { name: `svc-${i}`, namespace: 'a' }, spec: { clusterIP: '10.96.0.1' } };
+  }
+}
