@@ -66,10 +66,9 @@ function get(dispatcher: Dispatcher, url: URL, headers: Record<string, string>, 
 /**
  * Frees a page body's memory now, if the body owns its ArrayBuffer (Buffer.concat gives bodies
  * over half of Buffer.poolSize, 32 KB on Node 24, their own; smaller ones share Node's pool and
- * are left alone). A body lives through the
- * conversion of its page, long enough to be promoted out of the young generation, and its bytes
- * are external memory: left to the collector, dead bodies pile up until a full collection, ~80
- * MiB of them over a 150k-pod list.
+ * are left alone). A body lives through the conversion of its page, long enough to be promoted out
+ * of the young generation, and its bytes are external memory: left to the collector, dead bodies
+ * piled up until a full collection, ~40 MiB of them during a list of 150k real-sized pods.
  */
 export function freeBody(body: Buffer): void {
   const buffer = body.buffer;
