@@ -178,8 +178,8 @@ export interface ProtobufListPage {
 
 /**
  * A `…List` message (every kind's list: ListMeta metadata = 1, repeated items = 2). The items'
- * offsets are found up front, which checks the whole page is well formed before any item reaches
- * the index; each item is decoded only when the iteration reaches it.
+ * offsets are found up front, which checks the page's framing (a body cut short) before any item
+ * reaches the index; each item is decoded, and can fail, only when the iteration reaches it.
  */
 export function readList(body: Buffer, readItem: ItemReader): ProtobufListPage {
   const { kind, object: list } = unwrapEnvelope(body);

@@ -2,7 +2,8 @@
 // resourceVersion, forever. client-node's informer is not used: any error other than 410 stops it
 // for good, it keeps whole API objects, never asks for bookmarks, and its stop() races late
 // watches (reference/packages.md §2). This keeps what DNS needs and nothing else:
-//   - objects become slim records at the edge, the API objects are dropped at once;
+//   - objects become slim records at the edge, the API objects are dropped at once (lists are
+//     asked for in protobuf, whose readers decode only what the records keep);
 //   - a relist streams page by page into the index (`beginReplace`): no name vanishes meanwhile
 //     and memory never holds two copies of the kind;
 //   - 410 Gone (HTTP or in-stream) relists; every other failure retries with jittered backoff,
