@@ -109,7 +109,7 @@ export class ApiError extends Error {
 
 export interface ListPage {
   readonly metadata: { readonly resourceVersion?: string; readonly continue?: string };
-  /** Parsed one at a time as the iteration reaches them (list-items.ts); iterate once. */
+  /** Parsed (list-items.ts) or decoded (protobuf.ts) one at a time as the iteration reaches them; iterate once. */
   readonly items: Iterable<RawObject>;
 }
 

@@ -9,6 +9,7 @@
 // apimachinery meta/v1 (generated.proto); the tests check them against the double's encoder, which
 // takes its numbers from those files. Fields are read wherever they appear and unknown ones are
 // skipped, as protobuf allows a newer apiserver to add them.
+import type { ListPage } from './api.ts';
 import type { RawObject } from './reflector.ts';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
@@ -170,18 +171,12 @@ export function unwrapEnvelope(body: Buffer): { kind: string; object: WireReader
 /** Reads one list item in place; the object has the JSON field names and only what DNS reads. */
 export type ItemReader = (buf: Buffer, start: number, end: number) => RawObject;
 
-export interface ProtobufListPage {
-  readonly metadata: { readonly resourceVersion?: string; readonly continue?: string };
-  /** Decoded one at a time as the iteration reaches them; iterate once. */
-  readonly items: Iterable<RawObject>;
-}
-
 /**
  * A `…List` message (every kind's list: ListMeta metadata = 1, repeated items = 2). The items'
  * offsets are found up front, which checks the page's framing (a body cut short) before any item
  * reaches the index; each item is decoded, and can fail, only when the iteration reaches it.
  */
-export function readList(body: Buffer, readItem: ItemReader): ProtobufListPage {
+export function readList(body: Buffer, readItem: ItemReader): ListPage {
   const { kind, object: list } = unwrapEnvelope(body);
   // Any message would read as some list; only a list is one.
   if (!kind.endsWith('List')) throw new ProtobufError(`a ${kind || 'message without a kind'}, not a list`);
@@ -269,7 +264,7 @@ function readObjectMeta(parent: WireReader, into: MetaShape, label?: Buffer): vo
       r.span();
       into.deletionTimestamp = true;
     } else if (field === 11 && label) {
-      const value = readMapValue(r, label);
+      const value = valueWhereKey(r, label);
       if (value !== null) (into.labels ??= {})[label.toString()] = value;
     } else r.skip();
   }
@@ -290,8 +285,11 @@ function namespaceString(r: WireReader): string {
   return lastNamespace;
 }
 
-/** A map<string, string> entry's value when its key is `key`, else null (nothing decoded). */
-function readMapValue(parent: WireReader, key: Buffer): string | null {
+/**
+ * Field 2 of a message whose field 1 holds exactly `key`, else null; nothing else is decoded.
+ * A map<string, string> entry (key = 1, value = 2) and a PodCondition (type = 1, status = 2) alike.
+ */
+function valueWhereKey(parent: WireReader, key: Buffer): string | null {
   const r = parent.message();
   let match = false;
   let value: [number, number] | null = null;
@@ -329,7 +327,7 @@ function readPodStatus(parent: WireReader, into: PodShape['status']): void {
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) into.phase = r.string();
     else if (field === 2) {
-      const status = readReadyCondition(r);
+      const status = valueWhereKey(r, READY);
       if (status !== null) (into.conditions ??= []).push({ type: 'Ready', status });
     } else if (field === 6) into.podIP = r.string();
     else if (field === 12) (into.podIPs ??= []).push({ ip: readFirstString(r) });
@@ -338,20 +336,6 @@ function readPodStatus(parent: WireReader, into: PodShape['status']): void {
 }
 
 const READY = Buffer.from('Ready');
-
-/** PodCondition (type = 1, status = 2): the status of a Ready condition, null for any other. */
-function readReadyCondition(parent: WireReader): string | null {
-  const r = parent.message();
-  let ready = false;
-  let status: [number, number] | null = null;
-  for (let field = r.next(); field !== 0; field = r.next()) {
-    if (field === 1) ready = bytesEqual(r, READY);
-    else if (field === 2) status = r.span();
-    else r.skip();
-  }
-  if (!ready) return null;
-  return status === null ? '' : r.buf.toString('utf8', status[0], status[1]);
-}
 
 /** Field 1 of a message holding one string (PodIP.ip, HostIP.ip). */
 function readFirstString(parent: WireReader): string {

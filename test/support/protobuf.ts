@@ -17,14 +17,7 @@ const SMALL = Array.from({ length: 128 }, (_, i) => Buffer.from([i]));
 
 function varint(value: number | bigint): Buffer {
   if (typeof value === 'number' && value >= 0 && Number.isSafeInteger(value)) {
-    if (value < 128) return SMALL[value]!;
-    const out: number[] = [];
-    while (value >= 0x80) {
-      out.push((value % 0x80) | 0x80);
-      value = Math.floor(value / 0x80);
-    }
-    out.push(value);
-    return Buffer.from(out);
+    return value < 128 ? SMALL[value]! : Buffer.from(varintLatin1(value), 'latin1');
   }
   // Negative int32/int64 values are ten bytes of two's complement, as Go writes them.
   let v = BigInt.asUintN(64, BigInt(value));
