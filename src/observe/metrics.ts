@@ -572,6 +572,7 @@ export class Metrics {
       },
     });
     simpleCounter(registers, 'cluster_dns_udp_send_errors_total', 'UDP replies the kernel refused to send.', () => stats.udpSendErrors);
+    simpleCounter(registers, 'cluster_dns_udp_receive_errors_total', 'Failed UDP receives (socket errors other than a send), and datagrams lost with them.', () => stats.udpReceiveErrors);
     simpleCounter(registers, 'cluster_dns_tcp_connections_total', 'TCP connections accepted.', () => stats.tcpConnections);
     simpleCounter(registers, 'cluster_dns_tcp_rejected_total', 'TCP connections refused at --tcp-max-conns.', () => stats.tcpRejected);
     simpleCounter(registers, 'cluster_dns_tcp_read_timeouts_total', 'TCP connections closed because a query frame did not arrive whole in time (slow senders).', () => stats.tcpReadTimeouts);
@@ -643,6 +644,7 @@ export class Metrics {
   }
 
   text(): Promise<string> {
+    this.#options.stats.settle();
     return this.registry.metrics();
   }
 }

@@ -59,6 +59,7 @@ export interface CountedParts {
 const plainBuckets = (b: BucketCounts): BucketsPlain => ({ counts: [...b.counts], sums: [...b.sums], totals: [...b.totals] });
 
 export function snapshotCounters(parts: CountedParts): CountersSnapshot {
+  parts.stats.settle();
   const stats: Record<string, number> = {};
   for (const [key, value] of Object.entries(parts.stats)) if (typeof value === 'number') stats[key] = value;
   const c = parts.counters;

@@ -35,6 +35,8 @@ export class ServerStats {
   /** Handler throws and rejections, answered with SERVFAIL. */
   panics = 0;
   udpSendErrors = 0;
+  /** Failed UDP receives (socket errors other than a reply's send), and datagrams lost with them. */
+  udpReceiveErrors = 0;
   tcpConnections = 0;
   /** Connections refused for being over the connection limit. */
   tcpRejected = 0;
@@ -45,6 +47,25 @@ export class ServerStats {
   tcpIdleTimeouts = 0;
   /** Connections closed because a frame did not arrive whole in time (slow senders). */
   tcpReadTimeouts = 0;
+
+  /** Movers of counts kept elsewhere until read (the UDP addon's, of the batch just sent). */
+  readonly #elsewhere = new Set<() => void>();
+
+  /**
+   * Registers `move`, which adds counts kept elsewhere into these fields; every settle() runs it
+   * until the returned function removes it.
+   */
+  countedElsewhere(move: () => void): () => void {
+    this.#elsewhere.add(move);
+    return () => {
+      this.#elsewhere.delete(move);
+    };
+  }
+
+  /** Brings in the counts kept elsewhere: a reader calls it before reading the fields. */
+  settle(): void {
+    for (const move of this.#elsewhere) move();
+  }
 
   countRcode(rcode: number): void {
     switch (rcode) {

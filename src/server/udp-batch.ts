@@ -95,15 +95,23 @@ export function openUdpBatch(
   const addrText = Buffer.alloc(BATCH * ADDR_TEXT);
   const addrRaw = Buffer.alloc(BATCH * ADDR_RAW);
   const outbox = Buffer.alloc(OUTBOX);
-  // After the per-slot pairs, the addon counts failed sends and receives of earlier batches.
+  // After the per-slot pairs, the addon counts failed sends and failed receives. Its sends come
+  // after onBatch returns, so they are moved into stats by the next batch, or by a reader's
+  // settle() when no batch comes.
   const outMeta = new Int32Array(BATCH * 2 + 2);
   const harvestErrors = (): void => {
-    const errors = (outMeta[BATCH * 2] as number) + (outMeta[BATCH * 2 + 1] as number);
-    if (errors === 0) return;
-    stats.udpSendErrors += errors;
-    outMeta[BATCH * 2] = 0;
-    outMeta[BATCH * 2 + 1] = 0;
+    const sendErrors = outMeta[BATCH * 2] as number;
+    const receiveErrors = outMeta[BATCH * 2 + 1] as number;
+    if (sendErrors !== 0) {
+      stats.udpSendErrors += sendErrors;
+      outMeta[BATCH * 2] = 0;
+    }
+    if (receiveErrors !== 0) {
+      stats.udpReceiveErrors += receiveErrors;
+      outMeta[BATCH * 2 + 1] = 0;
+    }
   };
+  const forgetHarvest = stats.countedElsewhere(harvestErrors);
 
   let handle: UdpBatchHandle | null = null;
   const sendAlone = (reply: Buffer, address: Buffer, offset: number): void => {
@@ -184,6 +192,7 @@ export function openUdpBatch(
       closed ??= new Promise((done) => {
         handle = null;
         harvestErrors();
+        forgetHarvest();
         addon.close(open, done);
       });
       return closed;

@@ -128,9 +128,9 @@ function startDgram(host: string, port: number, processor: QueryProcessor, optio
     socket.bind({ address: host, port, exclusive: true }, () => {
       socket.off('error', onBindError);
       bound = true;
-      // After binding, errors are per-datagram (ICMP unreachable and the like): count, go on.
+      // After binding, errors are per-datagram receives (a send's comes to onSent): count, go on.
       socket.on('error', () => {
-        stats.udpSendErrors++;
+        stats.udpReceiveErrors++;
       });
       try {
         socket.setRecvBufferSize(receiveBuffer);

@@ -148,6 +148,22 @@ describe('Metrics', () => {
     assert.equal(value(text, /^cluster_dns_watch_to_answer_seconds_bucket\{le="0.004"\}/), 1);
   });
 
+  it('brings in counts kept elsewhere (by the UDP addon) before every scrape', async () => {
+    const { processor, metrics } = setup();
+    let held = { send: 3, receive: 1 };
+    const stop = processor.stats.countedElsewhere(() => {
+      processor.stats.udpSendErrors += held.send;
+      processor.stats.udpReceiveErrors += held.receive;
+      held = { send: 0, receive: 0 };
+    });
+    const text = await metrics.text();
+    assert.equal(value(text, /^cluster_dns_udp_send_errors_total /), 3);
+    assert.equal(value(text, /^cluster_dns_udp_receive_errors_total /), 1);
+    stop();
+    held = { send: 5, receive: 5 };
+    assert.equal(value(await metrics.text(), /^cluster_dns_udp_send_errors_total /), 3, 'a removed mover is not run');
+  });
+
   it('uses a private registry: two servers in one process do not collide', async () => {
     const a = setup();
     const b = setup();

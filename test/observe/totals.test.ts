@@ -53,3 +53,14 @@ test('totals: own counters plus workers, as JSON snapshots, refreshed without do
   totals.refresh(workers);
   assert.equal(totals.stats.received, 33);
 });
+
+test('a snapshot brings in counts kept elsewhere first (the UDP addon holds its send errors)', () => {
+  const parts = process(1, 0);
+  let held = 2;
+  parts.stats.countedElsewhere(() => {
+    parts.stats.udpSendErrors += held;
+    held = 0;
+  });
+  assert.equal(snapshotCounters(parts).stats.udpSendErrors, 2);
+  assert.equal(snapshotCounters(parts).stats.udpSendErrors, 2);
+});
