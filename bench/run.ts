@@ -293,6 +293,8 @@ if (!values['no-build'] && !values.dist) {
 
 // ---- the server: time to ready, memory after sync ----
 await waitQuiet();
+// CPU time to ready, the server's and the double's (this process): what the wall time is made of.
+const doubleCpuAtStart = cpuSeconds(process.pid);
 const main = await startServer(0, ['--metrics', '127.0.0.1:0', '--upstream', `127.0.0.1:${upstream.port}`]);
 const server = main.child;
 const serverPid = server.pid!;
@@ -300,11 +302,13 @@ const port = main.serving.dns[0]!.port;
 const readyUrl = `http://${main.serving.ready.host}:${main.serving.ready.port}/ready`;
 await waitFor('ready', () => isReady(readyUrl), 120_000);
 const readySeconds = (performance.now() - main.started) / 1000;
+const readyServerCpu = cpuSeconds(serverPid);
+const readyDoubleCpu = cpuSeconds(process.pid) - doubleCpuAtStart;
 // After the Pod list, the memory release runs once the lists settle.
 await waitFor('the post-sync memory release', () => /"reasons":\[[^\]]*Pod synced/.test(main.stdout()), 30_000).catch(() => log('no memory release logged'));
 await sleep(2_000);
 const rssAfterSync = rssMiB(serverPid);
-log(`ready in ${readySeconds.toFixed(2)} s, RSS ${rssAfterSync.toFixed(0)} MiB`);
+log(`ready in ${readySeconds.toFixed(2)} s (CPU: server ${readyServerCpu.toFixed(2)} s, apiserver double ${readyDoubleCpu.toFixed(2)} s), RSS ${rssAfterSync.toFixed(0)} MiB`);
 
 // ---- Knot on the same data ----
 let knot: ChildProcess | null = null;
@@ -609,6 +613,7 @@ const result = {
   dnsperfLatencyAt10kQps: { p50us: pct(fixed.latencies, 50), p99us: pct(fixed.latencies, 99), samples: fixed.latencies.length, lost: fixed.lost },
   knotDnsperfLatencyAt10kQps: fixedKnot ? { p50us: pct(fixedKnot.latencies, 50), p99us: pct(fixedKnot.latencies, 99) } : null,
   readySeconds: +readySeconds.toFixed(2),
+  readyCpuSeconds: { server: +readyServerCpu.toFixed(2), apiserverDouble: +readyDoubleCpu.toFixed(2) },
   rssAfterSyncMiB: Math.round(rssAfterSync),
   rssBeforeRelistMiB: Math.round(steady),
   rssPeakDuringRelistMiB: Math.round(peak),
@@ -639,7 +644,7 @@ const rows: [string, string, string][] = [
   ['latency floor (C echo, probe)', probeFloor ? `p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs` : 'no C compiler', 'a server that does no work: loopback + one wake-up'],
   ['latency floor (Node echo)', probeNodeFloor ? `p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs` : 'no C compiler', 'the same in node:dgram, on the server\'s Node and flags'],
   ['latency at 10k (dnsperf -v)', `p50 ${result.dnsperfLatencyAt10kQps.p50us} µs, p99 ${result.dnsperfLatencyAt10kQps.p99us} µs`, fixedKnot ? `Knot: p50 ${result.knotDnsperfLatencyAt10kQps?.p50us} µs, p99 ${result.knotDnsperfLatencyAt10kQps?.p99us} µs` : ''],
-  ['ready after start', `${result.readySeconds} s`, ''],
+  ['ready after start', `${result.readySeconds} s`, `CPU to get there: server ${result.readyCpuSeconds.server} s, the apiserver double ${result.readyCpuSeconds.apiserverDouble} s (on the other core)`],
   ['RSS after sync', `${result.rssAfterSyncMiB} MiB`, ''],
   ['peak RSS during a relist', `${result.rssPeakDuringRelistMiB} MiB`, `${result.relistPeakRatio}× the ${result.rssBeforeRelistMiB} MiB before it`],
   ['Service change → answer', `p50 ${result.changeToAnswerMs.p50} ms, p99 ${result.changeToAnswerMs.p99} ms`, `${result.changeToAnswerMs.changes} changes under 10k QPS, ${changesMissed} not seen in 5 s`],
