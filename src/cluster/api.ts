@@ -7,12 +7,13 @@ import { Agent, type Dispatcher } from 'undici';
 import type { RawObject } from './reflector.ts';
 import { splitListPage } from './list-items.ts';
 import { type ItemReader, PROTOBUF_CONTENT_TYPE, readList, readStatus } from './protobuf.ts';
+import { type Body, BodyBuffers, itemsThenRelease } from './body-buffers.ts';
 
 interface RawResponse {
   readonly status: number;
   readonly contentType: string;
-  /** The body's bytes, joined once. */
-  readonly body: Buffer;
+  /** The body's bytes, in a pooled buffer: `body.release()` once they have been read. */
+  readonly body: Body;
 }
 
 /**
@@ -22,7 +23,7 @@ interface RawResponse {
  * way. Nor does this ask for gzip, as fetch does on its own: inflating the lists would cost us more
  * CPU than the bytes cost the network, and the apiserver the deflating.
  */
-function get(dispatcher: Dispatcher, url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<RawResponse> {
+function get(dispatcher: Dispatcher, buffers: BodyBuffers, url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
@@ -31,8 +32,7 @@ function get(dispatcher: Dispatcher, url: URL, headers: Record<string, string>, 
     let controller: Dispatcher.DispatchController | null = null;
     const onAbort = () => controller?.abort(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
-    const chunks: Buffer[] = [];
-    let length = 0;
+    const body = buffers.body();
     let status = 0;
     let contentType = '';
     dispatcher.dispatch(
@@ -47,45 +47,20 @@ function get(dispatcher: Dispatcher, url: URL, headers: Record<string, string>, 
           contentType = String(responseHeaders['content-type'] ?? '');
         },
         onResponseData(_c, chunk) {
-          chunks.push(chunk);
-          length += chunk.length;
+          body.append(chunk);
         },
         onResponseEnd() {
           signal.removeEventListener('abort', onAbort);
-          resolve({ status, contentType, body: Buffer.concat(chunks, length) });
+          resolve({ status, contentType, body });
         },
         onResponseError(_c, err) {
           signal.removeEventListener('abort', onAbort);
+          body.release();
           reject(err);
         },
       },
     );
   });
-}
-
-/**
- * Frees a page body's memory now, if the body owns its ArrayBuffer (Buffer.concat gives bodies
- * over half of Buffer.poolSize, 32 KB on Node 24, their own; smaller ones share Node's pool and
- * are left alone). A body lives through the conversion of its page, long enough to be promoted out
- * of the young generation, and its bytes are external memory: left to the collector, dead bodies
- * piled up until a full collection, ~40 MiB of them during a list of 150k real-sized pods.
- */
-export function freeBody(body: Buffer): void {
-  const buffer = body.buffer;
-  if (buffer instanceof ArrayBuffer && body.byteOffset === 0 && buffer.byteLength === body.length && buffer.byteLength > 0) buffer.transfer(0);
-}
-
-/** The items, then the body freed: once they are all taken, or the taking stopped. */
-export function itemsThenFree<Item>(items: Iterable<Item>, body: Buffer): Iterable<Item> {
-  return {
-    *[Symbol.iterator]() {
-      try {
-        yield* items;
-      } finally {
-        freeBody(body);
-      }
-    },
-  };
 }
 
 /**
@@ -154,6 +129,7 @@ export class ClientNodeApi implements KubernetesApi {
   readonly #server: string;
   readonly #listTimeoutMs: number;
   #dispatcher: Dispatcher | undefined;
+  readonly #bodies = new BodyBuffers();
 
   constructor(config: KubeConfig, options: { listTimeoutMs?: number } = {}) {
     const cluster = config.getCurrentCluster();
@@ -180,34 +156,23 @@ export class ClientNodeApi implements KubernetesApi {
     // per list page, 300 for 150k pods. The first one is kept; the headers (a refreshed token)
     // are still taken fresh each time.
     this.#dispatcher ??= context.getDispatcher() ?? new Agent();
-    const response = await get(this.#dispatcher, url, context.getHeaders(), AbortSignal.any([signal, AbortSignal.timeout(this.#listTimeoutMs)]));
-    if (response.status !== 200) throw new ApiError(response.status, statusMessage(response));
-    const notAList = (why: string) => new ApiError(response.status, `${path}: the answer is not a list (${why})`);
-    const body = response.body;
-    if (params.protobuf && isProtobuf(response)) {
-      try {
-        const page = readList(body, params.protobuf);
-        return { metadata: page.metadata, items: itemsThenFree(page.items, body) };
-      } catch (err) {
-        throw notAList((err as Error).message);
-      }
-    }
-    const split = splitListPage<RawObject>(body, CUT_FROM_ITEM_BYTES);
-    let page: { metadata?: unknown; items?: unknown } | null;
+    const response = await get(this.#dispatcher, this.#bodies, url, context.getHeaders(), AbortSignal.any([signal, AbortSignal.timeout(this.#listTimeoutMs)]));
+    // The body goes back to the pool once read: here, unless its items are handed out to be
+    // decoded one by one, and then once they have been.
+    let lent = false;
     try {
-      page = (split ? split.head : JSON.parse(body.toString('utf8'))) as typeof page;
-    } catch (err) {
-      throw notAList((err as Error).message);
+      const page = readPage(path, params, response);
+      if (!page.fromBody) return { metadata: page.metadata, items: page.items };
+      lent = true;
+      return { metadata: page.metadata, items: itemsThenRelease(page.items, () => response.body.release()) };
+    } finally {
+      if (!lent) response.body.release();
     }
-    if (page === null || typeof page !== 'object' || !Array.isArray(page.items)) throw notAList('no items array');
-    const metadata = (page.metadata ?? {}) as ListPage['metadata'];
-    if (split) return { metadata, items: itemsThenFree(split.items, body) };
-    freeBody(body);
-    return { metadata, items: page.items as RawObject[] };
   }
 
   /** Closes the kept connections. */
   async close(): Promise<void> {
+    this.#bodies.releaseAll();
     const dispatcher = this.#dispatcher;
     this.#dispatcher = undefined;
     await dispatcher?.close();
@@ -246,12 +211,36 @@ export class ClientNodeApi implements KubernetesApi {
   }
 }
 
+/** The page in `response`; `fromBody` when its items are still to be read from the body's bytes. */
+function readPage(path: string, params: ListParams, response: RawResponse): ListPage & { readonly fromBody: boolean } {
+  if (response.status !== 200) throw new ApiError(response.status, statusMessage(response));
+  const notAList = (why: string) => new ApiError(response.status, `${path}: the answer is not a list (${why})`);
+  const body = response.body.bytes();
+  if (params.protobuf && isProtobuf(response)) {
+    try {
+      return { ...readList(body, params.protobuf), fromBody: true };
+    } catch (err) {
+      throw notAList((err as Error).message);
+    }
+  }
+  const split = splitListPage<RawObject>(body, CUT_FROM_ITEM_BYTES);
+  let page: { metadata?: unknown; items?: unknown } | null;
+  try {
+    page = (split ? split.head : JSON.parse(body.toString('utf8'))) as typeof page;
+  } catch (err) {
+    throw notAList((err as Error).message);
+  }
+  if (page === null || typeof page !== 'object' || !Array.isArray(page.items)) throw notAList('no items array');
+  const metadata = (page.metadata ?? {}) as ListPage['metadata'];
+  return split ? { metadata, items: split.items, fromBody: true } : { metadata, items: page.items as RawObject[], fromBody: false };
+}
+
 function isProtobuf(response: RawResponse): boolean {
   return response.contentType.startsWith(PROTOBUF_CONTENT_TYPE);
 }
 
 function statusMessage(response: RawResponse): string {
-  const body = response.body;
+  const body = response.body.bytes();
   try {
     const status = isProtobuf(response) ? readStatus(body) : (JSON.parse(body.toString('utf8')) as { message?: string; reason?: string });
     if (status.message) return `${response.status} ${status.reason ?? ''}: ${status.message}`.replace(' :', ':');
