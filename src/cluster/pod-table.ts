@@ -38,6 +38,13 @@ export class PlainPodTable {
   /** The key being looked up, encoded once per call. */
   #scratch = new Uint8Array(512);
   #scratchLength = 0;
+  // A pod's upsert looks its key up to three times (get, unlink, set): the key in the scratch
+  // buffer and the slot found for it are kept until another key, or a change to the table.
+  #scratchKey: string | null = null;
+  #scratchFits = false;
+  #changes = 0;
+  #foundSlot = -1;
+  #foundAtChange = -1;
   readonly #other = new Map<string, number | string>();
   /** The marked keys of `#other` (pods with IPv6 or several addresses). */
   readonly #otherMarked = new Set<string>();
@@ -53,11 +60,15 @@ export class PlainPodTable {
 
   /** Encodes `key` into the scratch buffer; false when it is too long for the arena. */
   #encode(key: string): boolean {
+    if (key === this.#scratchKey) return this.#scratchFits;
+    this.#foundAtChange = -1;
     for (;;) {
       const { read, written } = encoder.encodeInto(key, this.#scratch);
       if (read === key.length) {
         this.#scratchLength = written;
-        return written <= MAX_KEY_BYTES;
+        this.#scratchKey = key;
+        this.#scratchFits = written <= MAX_KEY_BYTES;
+        return this.#scratchFits;
       }
       this.#scratch = new Uint8Array(this.#scratch.length * 4);
     }
@@ -73,6 +84,13 @@ export class PlainPodTable {
 
   /** The slot holding the key in the scratch buffer, or -1. */
   #slot(): number {
+    if (this.#foundAtChange === this.#changes) return this.#foundSlot;
+    this.#foundSlot = this.#probe();
+    this.#foundAtChange = this.#changes;
+    return this.#foundSlot;
+  }
+
+  #probe(): number {
     const length = this.#scratchLength;
     const scratch = this.#scratch;
     const arena = this.#arena;
@@ -122,6 +140,7 @@ export class PlainPodTable {
 
   /** Compacts the arena when most of it is dead keys, else doubles it. */
   #makeRoom(need: number): void {
+    this.#changes++;
     const live = this.#arenaLive + need;
     let size = this.#arena.length;
     while (live * 2 > size) size *= 2;
@@ -142,6 +161,7 @@ export class PlainPodTable {
   }
 
   #insert(offset: number, v4: number, marked: number): void {
+    this.#changes++;
     let i = this.#home(offset);
     while (this.#at[i] !== 0) i = (i + 1) & this.#mask;
     this.#at[i] = offset + 1;
@@ -156,6 +176,7 @@ export class PlainPodTable {
       this.#otherMarked.delete(key);
       return this.#other.delete(key);
     }
+    this.#changes++;
     this.#count--;
     this.#arenaLive -= 2 + this.#keyLength((this.#at[i] as number) - 1);
     // Backward shift: move later entries of the run into the hole when their home allows it.

@@ -244,21 +244,20 @@ export const readPod: ItemReader = (buf, start, end) => {
 interface MetaShape {
   name?: string;
   namespace?: string;
-  resourceVersion?: string;
   deletionTimestamp?: true;
   labels?: Record<string, string>;
 }
 
 /**
- * ObjectMeta: name = 1, namespace = 3, resourceVersion = 6, deletionTimestamp = 9, labels = 11
- * (map entries: key = 1, value = 2). Of the labels only `label` is kept, found by its bytes.
+ * ObjectMeta: name = 1, namespace = 3, deletionTimestamp = 9, labels = 11 (map entries: key = 1,
+ * value = 2). Of the labels only `label` is kept, found by its bytes. An item's resourceVersion
+ * (6) is not read: a list resumes from its own, in ListMeta.
  */
 function readObjectMeta(parent: WireReader, into: MetaShape, label?: Buffer): void {
   const r = parent.message();
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) into.name = r.string();
     else if (field === 3) into.namespace = namespaceString(r);
-    else if (field === 6) into.resourceVersion = r.string();
     else if (field === 9) {
       // Only its presence matters: a pod being deleted gets no answers.
       r.span();
@@ -278,8 +277,7 @@ let lastNamespaceBytes = Buffer.alloc(0);
 
 function namespaceString(r: WireReader): string {
   const [start, end] = r.span();
-  const length = end - start;
-  if (length === lastNamespaceBytes.length && r.buf.compare(lastNamespaceBytes, 0, length, start, end) === 0) return lastNamespace;
+  if (sameBytes(r.buf, start, end, lastNamespaceBytes)) return lastNamespace;
   lastNamespaceBytes = Buffer.from(r.buf.subarray(start, end));
   lastNamespace = r.buf.toString('utf8', start, end);
   return lastNamespace;
@@ -289,23 +287,42 @@ function namespaceString(r: WireReader): string {
  * Field 2 of a message whose field 1 holds exactly `key`, else null; nothing else is decoded.
  * A map<string, string> entry (key = 1, value = 2) and a PodCondition (type = 1, status = 2) alike.
  */
-function valueWhereKey(parent: WireReader, key: Buffer): string | null {
+function valueWhereKey(parent: WireReader, key: Buffer, known?: KnownStrings): string | null {
   const r = parent.message();
   let match = false;
   let value: [number, number] | null = null;
   for (let field = r.next(); field !== 0; field = r.next()) {
-    if (field === 1) match = bytesEqual(r, key);
-    else if (field === 2) value = r.span();
+    if (field === 1) {
+      const [start, end] = r.span();
+      match = sameBytes(r.buf, start, end, key);
+    } else if (field === 2) value = r.span();
     else r.skip();
   }
   if (!match) return null;
-  return value === null ? '' : r.buf.toString('utf8', value[0], value[1]);
+  return value === null ? '' : knownOrDecoded(r.buf, value[0], value[1], known);
 }
 
-/** Whether the current length-delimited field holds exactly `expected`; moves past it. */
-function bytesEqual(r: WireReader, expected: Buffer): boolean {
-  const [start, end] = r.span();
-  return end - start === expected.length && r.buf.compare(expected, 0, expected.length, start, end) === 0;
+/** Strings a field mostly holds (a phase, a condition's status), kept once with their bytes. */
+type KnownStrings = readonly (readonly [Buffer, string])[];
+const knownStrings = (...texts: string[]): KnownStrings => texts.map((text) => [Buffer.from(text), text] as const);
+const PHASES = knownStrings('Running', 'Pending', 'Succeeded', 'Failed', 'Unknown');
+const CONDITION_STATUSES = knownStrings('True', 'False', 'Unknown');
+
+/** The known string these bytes spell, without decoding them; else the bytes decoded. */
+function knownOrDecoded(buf: Buffer, start: number, end: number, strings?: KnownStrings): string {
+  if (strings) for (const [bytes, text] of strings) if (sameBytes(buf, start, end, bytes)) return text;
+  return start === end ? '' : buf.toString('utf8', start, end);
+}
+
+/**
+ * Whether bytes [start, end) of `buf` are `expected`. A loop: the bytes compared here are a few
+ * (a namespace, a condition type), and a native compare costs more to call than they take.
+ */
+function sameBytes(buf: Buffer, start: number, end: number, expected: Uint8Array): boolean {
+  const length = expected.length;
+  if (end - start !== length) return false;
+  for (let i = 0; i < length; i++) if (buf[start + i] !== expected[i]) return false;
+  return true;
 }
 
 /** PodSpec: hostname = 16, subdomain = 17. */
@@ -324,15 +341,20 @@ function readPodSpec(parent: WireReader, into: PodShape['spec']): void {
  */
 function readPodStatus(parent: WireReader, into: PodShape['status']): void {
   const r = parent.message();
+  let podIP: [number, number] | null = null;
   for (let field = r.next(); field !== 0; field = r.next()) {
-    if (field === 1) into.phase = r.string();
-    else if (field === 2) {
-      const status = valueWhereKey(r, READY);
+    if (field === 1) {
+      const [start, end] = r.span();
+      into.phase = knownOrDecoded(r.buf, start, end, PHASES);
+    } else if (field === 2) {
+      const status = valueWhereKey(r, READY, CONDITION_STATUSES);
       if (status !== null) (into.conditions ??= []).push({ type: 'Ready', status });
-    } else if (field === 6) into.podIP = r.string();
+    } else if (field === 6) podIP = r.span();
     else if (field === 12) (into.podIPs ??= []).push({ ip: readFirstString(r) });
     else r.skip();
   }
+  // toPod reads podIP only when podIPs is empty (an apiserver older than 1.16).
+  if (podIP !== null && into.podIPs === undefined) into.podIP = knownOrDecoded(r.buf, podIP[0], podIP[1]);
 }
 
 const READY = Buffer.from('Ready');

@@ -64,7 +64,7 @@ test('lists come in key order, page by page from one snapshot, selectors applied
   assert.equal((unfiltered.metadata as { remainingItemCount?: number }).remainingItemCount, 3);
 });
 
-test('pods listed in protobuf: the same pages, continue tokens and resourceVersion as JSON', async (t) => {
+test('pods listed in protobuf: the same pages, continue tokens and list resourceVersion as JSON', async (t) => {
   const { server, api } = await doubleAndClient(t);
   for (let i = 0; i < 5; i++) server.apply(pod('a', `p${i}`, `10.244.0.${i + 1}`, { hostname: `h${i}` }));
   server.apply(service('a', 'web', { clusterIP: '10.96.0.10' }));
@@ -75,7 +75,7 @@ test('pods listed in protobuf: the same pages, continue tokens and resourceVersi
     let rv: string | undefined;
     do {
       const page = await api.list('/api/v1/pods', { limit: 2, continue: token, protobuf: protobuf ? readPod : undefined }, signal);
-      for (const p of page.items) seen.push(`${p.metadata?.namespace}/${p.metadata?.name}@${p.metadata?.resourceVersion} ${(p.spec as { hostname?: string }).hostname} ${JSON.stringify((p.status as { podIPs?: unknown }).podIPs)}`);
+      for (const p of page.items) seen.push(`${p.metadata?.namespace}/${p.metadata?.name} ${(p.spec as { hostname?: string }).hostname} ${JSON.stringify((p.status as { podIPs?: unknown }).podIPs)}`);
       token = page.metadata.continue;
       rv ??= page.metadata.resourceVersion;
     } while (token);
