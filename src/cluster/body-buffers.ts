@@ -129,20 +129,55 @@ export class Body {
 }
 
 /**
- * The items, then `release()`: once they are all taken, or the taking stopped. The items are read
- * from a body that is then reused, so a second reading throws instead of reading other bytes.
+ * The items, then `release()`: once they are all taken, or the taking stopped or failed. The items
+ * are read from a body that is then reused, so a second reading throws instead of reading other
+ * bytes. (A class, not a generator: one result object less per item, for 150,000 items.)
  */
 export function itemsThenRelease<Item>(items: Iterable<Item>, release: () => void): Iterable<Item> {
-  let read = false;
-  return {
-    *[Symbol.iterator]() {
-      if (read) throw new Error('the items of a list page can be read once: their body has been reused');
-      read = true;
-      try {
-        yield* items;
-      } finally {
-        release();
-      }
-    },
-  };
+  return new ReleasingItems(items, release);
+}
+
+class ReleasingItems<Item> implements IterableIterator<Item> {
+  readonly #items: Iterable<Item>;
+  readonly #release: () => void;
+  #inner: Iterator<Item> | null = null;
+  #released = false;
+
+  constructor(items: Iterable<Item>, release: () => void) {
+    this.#items = items;
+    this.#release = release;
+  }
+
+  [Symbol.iterator](): this {
+    if (this.#inner !== null || this.#released) throw new Error('the items of a list page can be read once: their body has been reused');
+    this.#inner = this.#items[Symbol.iterator]();
+    return this;
+  }
+
+  next(): IteratorResult<Item> {
+    if (this.#inner === null) return { value: undefined, done: true };
+    let result: IteratorResult<Item>;
+    try {
+      result = this.#inner.next();
+    } catch (err) {
+      this.#finish();
+      throw err;
+    }
+    if (result.done) this.#finish();
+    return result;
+  }
+
+  /** The loop stopped early (break, or a throw in its body). */
+  return(value?: unknown): IteratorResult<Item> {
+    this.#inner?.return?.();
+    this.#finish();
+    return { value: value as Item, done: true };
+  }
+
+  #finish(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#inner = null;
+    this.#release();
+  }
 }

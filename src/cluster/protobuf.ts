@@ -37,6 +37,8 @@ export class WireReader {
   at: number;
   end: number;
   wireType = 0;
+  valueStart = 0;
+  valueEnd = 0;
 
   constructor(buf: Buffer, start = 0, end = buf.length) {
     if (end > buf.length || start > end) throw new ProtobufError(`bounds ${start}..${end} outside ${buf.length} bytes`);
@@ -73,26 +75,42 @@ export class WireReader {
     return value;
   }
 
-  /** The [start, end) of a length-delimited value, and moves past it. */
-  span(): [number, number] {
+  /**
+   * Moves past a length-delimited value and leaves its bounds in [valueStart, valueEnd): fields,
+   * not a returned pair, as this runs for most fields of every item and a pair would be garbage.
+   */
+  bytes(): void {
     if (this.wireType !== BYTES) throw new ProtobufError(`wire type ${this.wireType} where bytes were expected at byte ${this.at}`);
     const length = this.varint();
     const start = this.at;
     const end = start + length;
     if (end > this.end) this.#truncated();
+    this.valueStart = start;
+    this.valueEnd = end;
     this.at = end;
-    return [start, end];
   }
 
-  /** A reader over the current field's value, a nested message. */
-  message(): WireReader {
-    const [start, end] = this.span();
-    return new WireReader(this.buf, start, end);
+  /**
+   * Continues inside the current field's value, a nested message, until leave(outer) with what
+   * this returned: the same reader goes in and out, so a nested message costs no object.
+   */
+  enter(): number {
+    this.bytes();
+    const outer = this.end;
+    this.at = this.valueStart;
+    this.end = this.valueEnd;
+    return outer;
+  }
+
+  /** Back in the enclosing message, after the nested one (whose fields must all have been read). */
+  leave(outer: number): void {
+    this.at = this.end;
+    this.end = outer;
   }
 
   string(): string {
-    const [start, end] = this.span();
-    return start === end ? '' : this.buf.toString('utf8', start, end);
+    this.bytes();
+    return this.valueStart === this.valueEnd ? '' : this.buf.toString('utf8', this.valueStart, this.valueEnd);
   }
 
   /** An int32 field (ports, counts); negative values, ten bytes on the wire, are not expected. */
@@ -114,7 +132,7 @@ export class WireReader {
         this.varint();
         return;
       case BYTES:
-        this.span();
+        this.bytes();
         return;
       case FIXED64:
         this.#advance(8);
@@ -151,12 +169,16 @@ export function unwrapEnvelope(body: Buffer): { kind: string; object: WireReader
   let kind = '';
   for (let field = unknown.next(); field !== 0; field = unknown.next()) {
     if (field === 1) {
-      const typeMeta = unknown.message();
-      for (let f = typeMeta.next(); f !== 0; f = typeMeta.next()) {
-        if (f === 2) kind = typeMeta.string();
-        else typeMeta.skip();
+      const outer = unknown.enter();
+      for (let f = unknown.next(); f !== 0; f = unknown.next()) {
+        if (f === 2) kind = unknown.string();
+        else unknown.skip();
       }
-    } else if (field === 2) raw = unknown.span();
+      unknown.leave(outer);
+    } else if (field === 2) {
+      unknown.bytes();
+      raw = [unknown.valueStart, unknown.valueEnd];
+    }
     else if (field === 3) {
       // contentEncoding: the apiserver never compresses inside the envelope; if it ever did, the
       // bytes would not be a list and had better fail here, by name.
@@ -184,27 +206,54 @@ export function readList(body: Buffer, readItem: ItemReader): ListPage {
   const bounds: number[] = [];
   for (let field = list.next(); field !== 0; field = list.next()) {
     if (field === 1) readListMeta(list, metadata);
-    else if (field === 2) bounds.push(...list.span());
+    else if (field === 2) {
+      list.bytes();
+      bounds.push(list.valueStart, list.valueEnd);
+    }
     else list.skip();
   }
-  return {
-    metadata,
-    items: {
-      *[Symbol.iterator]() {
-        for (let i = 0; i < bounds.length; i += 2) yield readItem(body, bounds[i]!, bounds[i + 1]!);
-      },
-    },
-  };
+  return { metadata, items: new PageItems(body, bounds, readItem) };
+}
+
+/**
+ * A page's items, each decoded when the iteration reaches it. One pass, and one result object
+ * reused for every item: a generator would make one per item, and a list has 150,000.
+ */
+class PageItems implements IterableIterator<RawObject> {
+  readonly #body: Buffer;
+  readonly #bounds: readonly number[];
+  readonly #readItem: ItemReader;
+  #next = 0;
+  readonly #result: IteratorYieldResult<RawObject> = { value: {}, done: false };
+
+  constructor(body: Buffer, bounds: readonly number[], readItem: ItemReader) {
+    this.#body = body;
+    this.#bounds = bounds;
+    this.#readItem = readItem;
+  }
+
+  next(): IteratorResult<RawObject> {
+    const at = this.#next;
+    if (at >= this.#bounds.length) return { value: undefined, done: true };
+    this.#next = at + 2;
+    this.#result.value = this.#readItem(this.#body, this.#bounds[at]!, this.#bounds[at + 1]!);
+    return this.#result;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
 }
 
 /** meta/v1 ListMeta: resourceVersion = 2, continue = 3. */
-function readListMeta(parent: WireReader, into: { resourceVersion?: string; continue?: string }): void {
-  const meta = parent.message();
-  for (let field = meta.next(); field !== 0; field = meta.next()) {
-    if (field === 2) into.resourceVersion = meta.string();
-    else if (field === 3) into.continue = meta.string();
-    else meta.skip();
+function readListMeta(r: WireReader, into: { resourceVersion?: string; continue?: string }): void {
+  const outer = r.enter();
+  for (let field = r.next(); field !== 0; field = r.next()) {
+    if (field === 2) into.resourceVersion = r.string();
+    else if (field === 3) into.continue = r.string();
+    else r.skip();
   }
+  r.leave(outer);
 }
 
 /** meta/v1 Status, as the apiserver sends an error to a client that accepts protobuf. */
@@ -253,20 +302,21 @@ interface MetaShape {
  * value = 2). Of the labels only `label` is kept, found by its bytes. An item's resourceVersion
  * (6) is not read: a list resumes from its own, in ListMeta.
  */
-function readObjectMeta(parent: WireReader, into: MetaShape, label?: Buffer): void {
-  const r = parent.message();
+function readObjectMeta(r: WireReader, into: MetaShape, label?: Buffer): void {
+  const outer = r.enter();
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) into.name = r.string();
     else if (field === 3) into.namespace = namespaceString(r);
     else if (field === 9) {
       // Only its presence matters: a pod being deleted gets no answers.
-      r.span();
+      r.bytes();
       into.deletionTimestamp = true;
     } else if (field === 11 && label) {
       const value = valueWhereKey(r, label);
       if (value !== null) (into.labels ??= {})[label.toString()] = value;
     } else r.skip();
   }
+  r.leave(outer);
 }
 
 // A list comes in key order, namespace first, so an item's namespace is nearly always the one
@@ -276,7 +326,9 @@ let lastNamespace = '';
 let lastNamespaceBytes = Buffer.alloc(0);
 
 function namespaceString(r: WireReader): string {
-  const [start, end] = r.span();
+  r.bytes();
+  const start = r.valueStart;
+  const end = r.valueEnd;
   if (sameBytes(r.buf, start, end, lastNamespaceBytes)) return lastNamespace;
   lastNamespaceBytes = Buffer.from(r.buf.subarray(start, end));
   lastNamespace = r.buf.toString('utf8', start, end);
@@ -287,19 +339,24 @@ function namespaceString(r: WireReader): string {
  * Field 2 of a message whose field 1 holds exactly `key`, else null; nothing else is decoded.
  * A map<string, string> entry (key = 1, value = 2) and a PodCondition (type = 1, status = 2) alike.
  */
-function valueWhereKey(parent: WireReader, key: Buffer, known?: KnownStrings): string | null {
-  const r = parent.message();
+function valueWhereKey(r: WireReader, key: Buffer, known?: KnownStrings): string | null {
+  const outer = r.enter();
   let match = false;
-  let value: [number, number] | null = null;
+  let valueStart = -1;
+  let valueEnd = -1;
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) {
-      const [start, end] = r.span();
-      match = sameBytes(r.buf, start, end, key);
-    } else if (field === 2) value = r.span();
-    else r.skip();
+      r.bytes();
+      match = sameBytes(r.buf, r.valueStart, r.valueEnd, key);
+    } else if (field === 2) {
+      r.bytes();
+      valueStart = r.valueStart;
+      valueEnd = r.valueEnd;
+    } else r.skip();
   }
+  r.leave(outer);
   if (!match) return null;
-  return value === null ? '' : knownOrDecoded(r.buf, value[0], value[1], known);
+  return valueStart < 0 ? '' : knownOrDecoded(r.buf, valueStart, valueEnd, known);
 }
 
 /** Strings a field mostly holds (a phase, a condition's status), kept once with their bytes. */
@@ -326,47 +383,64 @@ function sameBytes(buf: Buffer, start: number, end: number, expected: Uint8Array
 }
 
 /** PodSpec: hostname = 16, subdomain = 17. */
-function readPodSpec(parent: WireReader, into: PodShape['spec']): void {
-  const r = parent.message();
+function readPodSpec(r: WireReader, into: PodShape['spec']): void {
+  const outer = r.enter();
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 16) into.hostname = r.string();
     else if (field === 17) into.subdomain = r.string();
     else r.skip();
   }
+  r.leave(outer);
 }
 
 /**
  * PodStatus: phase = 1, conditions = 2, podIP = 6, podIPs = 12 (ip = 1). Of the conditions only
  * Ready is kept: a pod has five or so, and their type is compared as bytes, not decoded.
  */
-function readPodStatus(parent: WireReader, into: PodShape['status']): void {
-  const r = parent.message();
-  let podIP: [number, number] | null = null;
+function readPodStatus(r: WireReader, into: PodShape['status']): void {
+  const outer = r.enter();
+  let podIPStart = -1;
+  let podIPEnd = -1;
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) {
-      const [start, end] = r.span();
-      into.phase = knownOrDecoded(r.buf, start, end, PHASES);
+      r.bytes();
+      into.phase = knownOrDecoded(r.buf, r.valueStart, r.valueEnd, PHASES);
     } else if (field === 2) {
       const status = valueWhereKey(r, READY, CONDITION_STATUSES);
-      if (status !== null) (into.conditions ??= []).push({ type: 'Ready', status });
-    } else if (field === 6) podIP = r.span();
-    else if (field === 12) (into.podIPs ??= []).push({ ip: readFirstString(r) });
+      if (status !== null) into.conditions = append(into.conditions, { type: 'Ready', status });
+    } else if (field === 6) {
+      r.bytes();
+      podIPStart = r.valueStart;
+      podIPEnd = r.valueEnd;
+    } else if (field === 12) into.podIPs = append(into.podIPs, { ip: readFirstString(r) });
     else r.skip();
   }
   // toPod reads podIP only when podIPs is empty (an apiserver older than 1.16).
-  if (podIP !== null && into.podIPs === undefined) into.podIP = knownOrDecoded(r.buf, podIP[0], podIP[1]);
+  if (podIPStart >= 0 && into.podIPs === undefined) into.podIP = knownOrDecoded(r.buf, podIPStart, podIPEnd);
+  r.leave(outer);
+}
+
+/**
+ * `item` added to `list`, which starts as a one-element array: most lists here hold one item (a
+ * pod's IP, its Ready condition), and an empty array's first push reserves room for seventeen.
+ */
+function append<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
 }
 
 const READY = Buffer.from('Ready');
 
 /** Field 1 of a message holding one string (PodIP.ip, HostIP.ip). */
-function readFirstString(parent: WireReader): string {
-  const r = parent.message();
+function readFirstString(r: WireReader): string {
+  const outer = r.enter();
   let value = '';
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) value = r.string();
     else r.skip();
   }
+  r.leave(outer);
   return value;
 }
 
@@ -410,22 +484,23 @@ export const readService: ItemReader = (buf, start, end) => {
  * ServiceSpec: ports = 1, clusterIP = 3, type = 4, externalName = 10, publishNotReadyAddresses =
  * 13, clusterIPs = 18.
  */
-function readServiceSpec(parent: WireReader, into: ServiceShape['spec']): void {
-  const r = parent.message();
+function readServiceSpec(r: WireReader, into: ServiceShape['spec']): void {
+  const outer = r.enter();
   for (let field = r.next(); field !== 0; field = r.next()) {
-    if (field === 1) (into.ports ??= []).push(readPort(r));
+    if (field === 1) into.ports = append(into.ports, readPort(r));
     else if (field === 3) into.clusterIP = r.string();
     else if (field === 4) into.type = r.string();
     else if (field === 10) into.externalName = r.string();
     else if (field === 13) into.publishNotReadyAddresses = r.bool();
-    else if (field === 18) (into.clusterIPs ??= []).push(r.string());
+    else if (field === 18) into.clusterIPs = append(into.clusterIPs, r.string());
     else r.skip();
   }
+  r.leave(outer);
 }
 
 /** ServicePort and discovery/v1 EndpointPort alike: name = 1, protocol = 2, port = 3. */
-function readPort(parent: WireReader): PortShape {
-  const r = parent.message();
+function readPort(r: WireReader): PortShape {
+  const outer = r.enter();
   const port: PortShape = {};
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) port.name = r.string();
@@ -433,6 +508,7 @@ function readPort(parent: WireReader): PortShape {
     else if (field === 3) port.port = r.int32();
     else r.skip();
   }
+  r.leave(outer);
   return port;
 }
 
@@ -457,8 +533,8 @@ export const readEndpointSlice: ItemReader = (buf, start, end) => {
   const r = new WireReader(buf, start, end);
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) readObjectMeta(r, slice.metadata, SERVICE_NAME_LABEL);
-    else if (field === 2) (slice.endpoints ??= []).push(readEndpoint(r));
-    else if (field === 3) (slice.ports ??= []).push(readPort(r));
+    else if (field === 2) slice.endpoints = append(slice.endpoints, readEndpoint(r));
+    else if (field === 3) slice.ports = append(slice.ports, readPort(r));
     else if (field === 4) slice.addressType = r.string();
     else r.skip();
   }
@@ -466,20 +542,22 @@ export const readEndpointSlice: ItemReader = (buf, start, end) => {
 };
 
 /** Endpoint: addresses = 1, conditions = 2 (ready = 1; unset means ready), hostname = 3. */
-function readEndpoint(parent: WireReader): EndpointShape {
-  const r = parent.message();
+function readEndpoint(r: WireReader): EndpointShape {
+  const outer = r.enter();
   const endpoint: EndpointShape = {};
   for (let field = r.next(); field !== 0; field = r.next()) {
-    if (field === 1) (endpoint.addresses ??= []).push(r.string());
+    if (field === 1) endpoint.addresses = append(endpoint.addresses, r.string());
     else if (field === 2) {
-      const conditions = r.message();
+      const outerConditions = r.enter();
       endpoint.conditions = {};
-      for (let f = conditions.next(); f !== 0; f = conditions.next()) {
-        if (f === 1) endpoint.conditions.ready = conditions.bool();
-        else conditions.skip();
+      for (let f = r.next(); f !== 0; f = r.next()) {
+        if (f === 1) endpoint.conditions.ready = r.bool();
+        else r.skip();
       }
+      r.leave(outerConditions);
     } else if (field === 3) endpoint.hostname = r.string();
     else r.skip();
   }
+  r.leave(outer);
   return endpoint;
 }
