@@ -30,7 +30,8 @@ const FIXED32 = 5;
 /**
  * A cursor over one message: `next()` moves to the next field and returns its number (0 at the
  * end), then exactly one of the read or skip methods consumes its value. Length-delimited values
- * are given as [start, end) offsets, so a nested message is read in place, never copied.
+ * are left as [valueStart, valueEnd) offsets, and a nested message is read in place by the same
+ * cursor (enter, then leave), never copied.
  */
 export class WireReader {
   readonly buf: Buffer;
