@@ -30,7 +30,7 @@ export class ServerStats {
   refused = 0;
   badvers = 0;
   otherRcode = 0;
-  /** Replies cut to header + question (+ OPT) with TC set. */
+  /** Replies cut to the whole records that fit, with TC set. */
   truncated = 0;
   /** Handler throws and rejections, answered with SERVFAIL. */
   panics = 0;
