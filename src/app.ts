@@ -314,8 +314,9 @@ function queryLogger(log: Logger, sample: number): QueryObserver {
       {
         remote: context.remoteAddress,
         id: query.id,
-        name: query.name === '' ? '.' : `${query.name}.`,
-        type: typeName(query.type),
+        // A FORMERR for a question that could not be read has neither.
+        name: query.questionEnd === 0 ? null : query.name === '' ? '.' : `${query.name}.`,
+        type: query.questionEnd === 0 ? null : typeName(query.type),
         proto: context.protocol,
         do: query.edns?.dnssecOk ?? false,
         rcode: rcodeName(rcode),

@@ -30,7 +30,7 @@ export class ServerStats {
   refused = 0;
   badvers = 0;
   otherRcode = 0;
-  /** Replies cut to header + question (+ OPT) with TC set. */
+  /** Replies cut to the whole records that fit, with TC set. */
   truncated = 0;
   /** Handler throws and rejections, answered with SERVFAIL. */
   panics = 0;
@@ -102,7 +102,10 @@ export interface ServerContext extends RequestContext {
   readonly listener?: number;
 }
 
-/** One answered query, for the opt-in query log. Called after the reply is built. */
+/**
+ * One answered query, for the opt-in query log. Called after the reply is built, for FORMERR and
+ * NOTIMP too: then `query` holds what was read (`questionEnd` 0 when the question was not).
+ */
 export type QueryObserver = (
   query: Query,
   context: ServerContext,
@@ -188,6 +191,13 @@ export class QueryProcessor {
           out.length,
         );
         counters.observeDuration(server, ZONE_DROPPED, (performance.now() - start) / 1000);
+      }
+      const onQuery = this.#onQuery;
+      if (onQuery !== null) {
+        // What was read of the request: the question only when it is echoed (questionEnd > 0).
+        const { id, flags, questionEnd, name, type, edns } = read;
+        const query: Query = { id, flags, name, type, class: questionEnd > 0 ? msg.readUInt16BE(questionEnd - 2) : 0, questionEnd, edns };
+        this.#observe(onQuery, query, context, read.rcode, -1, out.length);
       }
       return out;
     }
@@ -277,14 +287,16 @@ export class QueryProcessor {
       counters.observeDuration(server, zone, (performance.now() - start) / 1000);
     }
     const onQuery = this.#onQuery;
-    if (onQuery !== null) {
-      try {
-        onQuery(query, context, reply.rcode, handler < 0 ? '' : (this.#handlers[handler] as Handler).name, out.length);
-      } catch {
-        // Logging must never cost an answer.
-      }
-    }
+    if (onQuery !== null) this.#observe(onQuery, query, context, reply.rcode, handler, out.length);
     return out;
+  }
+
+  #observe(onQuery: QueryObserver, query: Query, context: ServerContext, rcode: number, handler: number, size: number): void {
+    try {
+      onQuery(query, context, rcode, handler < 0 ? '' : (this.#handlers[handler] as Handler).name, size);
+    } catch {
+      // Logging must never cost an answer.
+    }
   }
 
   #panic(err: unknown, msg: Buffer, query: Query, context: ServerContext, limit: number, start: number): Buffer {

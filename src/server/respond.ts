@@ -3,6 +3,7 @@
 // body, and our OPT record when the request had EDNS.
 import { DEFAULT_MAX_UDP_SIZE, FLAG, HEADER_SIZE, TYPE } from '../dns/constants.ts';
 import type { Edns, Query, Reply } from '../dns/message.ts';
+import { recordEnds } from '../dns/reader.ts';
 
 const OPT_SIZE = 11;
 /** Request bits a reply carries back (RFC 1035 §4.1.1 RD, RFC 4035 §3.2.2 CD). */
@@ -48,9 +49,39 @@ function writeOpt(out: Buffer, at: number, ourUdpSize: number, rcode: number, dn
 }
 
 /**
- * The reply for `query`, at most `limit` octets. When the full message would not fit, the answer
- * is header + question (+ OPT) with TC set and no records, so the client retries over TCP; the OPT
- * stays (RFC 6891 §7) so it still learns our buffer size.
+ * Where the records of a reply's body end, walked the first time the reply has to be cut and
+ * kept with it: a prepared reply (the zone's, a cache entry's) is cut at the same places for
+ * every client and every size limit, so it is walked once, never re-encoded.
+ */
+const cuts = new WeakMap<Reply, Uint32Array>();
+
+function endsOf(reply: Reply): Uint32Array {
+  let ends = cuts.get(reply);
+  if (ends === undefined) {
+    ends = recordEnds(reply.body, reply.ancount + reply.nscount + reply.arcount);
+    cuts.set(reply, ends);
+  }
+  return ends;
+}
+
+/** How many of the records ending at `ends` fit in `room` octets (ends ascend). */
+function wholeRecords(ends: Uint32Array, room: number): number {
+  let lo = 0;
+  let hi = ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ends[mid] as number) <= room) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The reply for `query`, at most `limit` octets. When the full message would not fit, TC is set
+ * and the reply carries as many whole records as fit, in order (answer, then authority, then
+ * additional: what is cut first is the additional section), never part of one, as CoreDNS's
+ * truncation does (miekg/dns `Msg.Truncate`): a resolver that never retries over TCP (musl up
+ * to 1.2.3) still gets addresses. The OPT stays (RFC 6891 §7) so the client learns our size.
  */
 export function assemble(request: Buffer, query: Query, reply: Reply, limit: number, ourUdpSize: number): Buffer {
   const questionEnd = query.questionEnd;
@@ -59,18 +90,26 @@ export function assemble(request: Buffer, query: Query, reply: Reply, limit: num
   let flags = FLAG.QR | (query.flags & ECHOED) | (reply.rcode & 0xf);
   if (reply.authoritative) flags |= FLAG.AA;
   if (reply.recursionAvailable === true) flags |= FLAG.RA;
-  const full = questionEnd + body.length + optSize;
-  const fits = full <= limit;
-  const out = Buffer.allocUnsafe(fits ? full : questionEnd + optSize);
-  request.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  const arOpt = optSize === 0 ? 0 : 1;
+  let out: Buffer;
   let at = questionEnd;
-  if (fits) {
-    writeHeader(out, query.id, flags, 1, reply.ancount, reply.nscount, reply.arcount + (optSize === 0 ? 0 : 1));
+  if (questionEnd + body.length + optSize <= limit) {
+    out = Buffer.allocUnsafe(questionEnd + body.length + optSize);
+    writeHeader(out, query.id, flags, 1, reply.ancount, reply.nscount, reply.arcount + arOpt);
     out.set(body, at);
     at += body.length;
   } else {
-    writeHeader(out, query.id, flags | FLAG.TC, 1, 0, 0, optSize === 0 ? 0 : 1);
+    const ends = endsOf(reply);
+    const kept = wholeRecords(ends, limit - questionEnd - optSize);
+    const cut = kept === 0 ? 0 : (ends[kept - 1] as number);
+    const an = Math.min(kept, reply.ancount);
+    const ns = Math.min(kept - an, reply.nscount);
+    out = Buffer.allocUnsafe(questionEnd + cut + optSize);
+    writeHeader(out, query.id, flags | FLAG.TC, 1, an, ns, kept - an - ns + arOpt);
+    if (cut > 0) out.set(body.subarray(0, cut), at);
+    at += cut;
   }
+  request.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
   if (query.edns !== null) writeOpt(out, at, ourUdpSize, reply.rcode, query.edns.dnssecOk);
   return out;
 }

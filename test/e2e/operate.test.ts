@@ -166,12 +166,18 @@ test('SIGTERM: lameduck (ready 503, DNS still answers), then the sockets close a
   assert.match(server.stdout(), /"msg":"lameduck"/);
 });
 
-test('--log-queries: one JSON line per query with a stable msg and CoreDNS log fields; off by default', async (t) => {
+test('--log-queries: one JSON line per answered query (FORMERR and NOTIMP too) with a stable msg and CoreDNS log fields; off by default', async (t) => {
   const quiet = await withServer(t, ['--manifests', BUNDLED_EXAMPLE]);
   await queryUdp(quiet.dns, buildQuery('web.shop.svc.cluster.local', TYPE.A));
   const logging = await withServer(t, ['--manifests', BUNDLED_EXAMPLE, '--log-queries']);
   await queryUdp(logging.dns, buildQuery('Web.Shop.svc.cluster.local', TYPE.A, { id: 4242 }));
   await queryUdp(logging.dns, buildQuery('nope.shop.svc.cluster.local', TYPE.AAAA));
+  // FORMERR and NOTIMP are answered (and counted in /metrics), so they are logged too.
+  const lying = buildQuery('web.shop.svc.cluster.local', TYPE.A, { id: 4343 });
+  lying.writeUInt16BE(1, 6); // an answer count with no answer record
+  await queryUdp(logging.dns, lying);
+  await queryUdp(logging.dns, buildQuery('web.shop.svc.cluster.local', TYPE.A, { id: 4444, flags: 2 << 11 }));
+  await queryUdp(logging.dns, Buffer.from([0x11, 0x5c, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 63, 1]));
   // Lines are written synchronously before the reply is sent, so they are there (allow the pipe a moment).
   let lines: Record<string, unknown>[] = [];
   for (let i = 0; i < 50; i++) {
@@ -180,10 +186,19 @@ test('--log-queries: one JSON line per query with a stable msg and CoreDNS log f
       .split('\n')
       .filter((l) => l.includes('"msg":"query"'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    if (lines.length >= 2) break;
+    if (lines.length >= 5) break;
     await new Promise((r) => setTimeout(r, 20));
   }
-  assert.equal(lines.length, 2);
+  assert.equal(lines.length, 5);
+  assert.deepEqual(
+    lines.slice(2).map((l) => [l.id, l.rcode, l.name, l.type, l.plugin]),
+    [
+      [4343, 'FORMERR', 'web.shop.svc.cluster.local.', 'A', ''],
+      [4444, 'NOTIMP', 'web.shop.svc.cluster.local.', 'A', ''],
+      [0x115c, 'FORMERR', null, null, ''],
+    ],
+    'what was read of them: the question only when it was read whole',
+  );
   assert.equal(lines[0]?.name, 'web.shop.svc.cluster.local.');
   assert.equal(lines[0]?.type, 'A');
   assert.equal(lines[0]?.rcode, 'NOERROR');
