@@ -196,6 +196,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     const listeners = await startListeners(config.listen, processor, {
       tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
       tcpMaxConnections: config.tcpMaxConnections,
+      tcpMaxConnectionsPerClient: config.tcpMaxConnectionsPerClient,
       udpReceiveBuffer: config.udpReceiveBuffer,
       busyPollUs: config.busyPollUs,
       udpIo: config.udpIo,

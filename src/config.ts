@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
 import { DEFAULT_UDP_RECEIVE_BUFFER, UDP_IO_VALUES, type UdpIo } from './server/udp.ts';
 import { MAX_BUSY_POLL_US } from './server/busy-poll.ts';
+import { defaultPerClient } from './server/slots.ts';
 import { parseResolvConf, type ResolvConf } from './upstream/resolvconf.ts';
 import { LOG_LEVELS, type LogLevel } from './observe/log.ts';
 import { POD_MODES, type PodMode } from './zone/kubernetes.ts';
@@ -37,6 +38,8 @@ export interface Config {
   readonly maxUdpSize: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  /** Concurrent TCP connections one source address may hold. */
+  readonly tcpMaxConnectionsPerClient: number;
   /** Kernel receive queue per UDP socket: bursts it absorbs versus how long queries wait in a flood. */
   readonly udpReceiveBuffer: number;
   /** After a datagram, µs the event loop keeps polling instead of sleeping (0: off). Latency for CPU. */
@@ -114,7 +117,10 @@ DNS:
   --pods MODE             disabled | insecure | verified (default verified): a-b-c-d.<ns>.pod.<zone> records
   --max-udp-size BYTES    cap on the EDNS UDP size a client may ask for, 512-65535 (default ${DEFAULT_MAX_UDP_SIZE})
   --tcp-idle-timeout SEC  close idle TCP connections after this long (default 10)
-  --tcp-max-conns N       most concurrent TCP connections (default 1000)
+  --tcp-max-conns N       most concurrent TCP connections; when all are taken the longest-idle one is
+                          closed for a newcomer (default 1000)
+  --tcp-max-conns-per-client N  most concurrent TCP connections from one source address
+                          (default: a tenth of --tcp-max-conns, 100)
   --udp-recv-buffer BYTES kernel receive queue per UDP socket, 64Ki-64Mi (default 256Ki); bigger absorbs
                           bursts, smaller keeps latency low under a flood (capped by net.core.rmem_max)
   --busy-poll DURATION    after a UDP query keep polling this long instead of sleeping, up to 10ms, e.g. 200us
@@ -160,6 +166,7 @@ const OPTIONS = {
   'max-udp-size': { type: 'string' },
   'tcp-idle-timeout': { type: 'string' },
   'tcp-max-conns': { type: 'string' },
+  'tcp-max-conns-per-client': { type: 'string' },
   'udp-recv-buffer': { type: 'string' },
   'busy-poll': { type: 'string' },
   'udp-io': { type: 'string' },
@@ -468,6 +475,7 @@ export function parseConfig(
   const upstream = (values.upstream ?? []).flatMap((list) => hostPortList('upstream', list));
   const zone = zoneName(values.zone ?? 'cluster.local');
   const forward = forwardConfig(values, upstream, listen, zone, readText);
+  const tcpMaxConnections = values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000);
 
   return {
     kind: 'run',
@@ -487,8 +495,11 @@ export function parseConfig(
         values['max-udp-size'] === undefined ? DEFAULT_MAX_UDP_SIZE : integer('--max-udp-size', values['max-udp-size'], 512, 65535),
       tcpIdleTimeoutMs:
         values['tcp-idle-timeout'] === undefined ? 10_000 : integer('--tcp-idle-timeout', values['tcp-idle-timeout'], 1, 3600) * 1000,
-      tcpMaxConnections:
-        values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000),
+      tcpMaxConnections,
+      tcpMaxConnectionsPerClient:
+        values['tcp-max-conns-per-client'] === undefined
+          ? defaultPerClient(tcpMaxConnections)
+          : integer('--tcp-max-conns-per-client', values['tcp-max-conns-per-client'], 1, 1_000_000),
       udpReceiveBuffer: values['udp-recv-buffer'] === undefined ? DEFAULT_UDP_RECEIVE_BUFFER : bytes('--udp-recv-buffer', values['udp-recv-buffer'], 65_536, 64 * 1024 * 1024),
       busyPollUs: values['busy-poll'] === undefined ? 0 : parseMicroseconds('--busy-poll', values['busy-poll'], MAX_BUSY_POLL_US),
       udpIo: oneOf('--udp-io', values['udp-io'], UDP_IO_VALUES, 'auto'),

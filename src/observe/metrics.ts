@@ -574,7 +574,9 @@ export class Metrics {
     simpleCounter(registers, 'cluster_dns_udp_send_errors_total', 'UDP replies the kernel refused to send.', () => stats.udpSendErrors);
     simpleCounter(registers, 'cluster_dns_udp_receive_errors_total', 'Failed UDP receives (socket errors other than a send), and datagrams lost with them.', () => stats.udpReceiveErrors);
     simpleCounter(registers, 'cluster_dns_tcp_connections_total', 'TCP connections accepted.', () => stats.tcpConnections);
-    simpleCounter(registers, 'cluster_dns_tcp_rejected_total', 'TCP connections refused at --tcp-max-conns.', () => stats.tcpRejected);
+    simpleCounter(registers, 'cluster_dns_tcp_rejected_total', 'TCP connections refused at --tcp-max-conns with no idle connection to close for them.', () => stats.tcpRejected);
+    simpleCounter(registers, 'cluster_dns_tcp_idle_evictions_total', 'Idle TCP connections closed to admit a new one at --tcp-max-conns.', () => stats.tcpIdleEvictions);
+    simpleCounter(registers, 'cluster_dns_tcp_client_limit_total', 'TCP connections refused because their source address held --tcp-max-conns-per-client already.', () => stats.tcpClientLimited);
     simpleCounter(registers, 'cluster_dns_tcp_read_timeouts_total', 'TCP connections closed because a query frame did not arrive whole in time (slow senders).', () => stats.tcpReadTimeouts);
     simpleCounter(registers, 'cluster_dns_tcp_idle_timeouts_total', 'TCP connections closed after --tcp-idle-timeout.', () => stats.tcpIdleTimeouts);
     simpleCounter(registers, 'cluster_dns_log_lines_suppressed_total', 'Repeated error log lines left out by rate limiting.', () => this.#logDropped);
