@@ -14,7 +14,7 @@ import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type Ht
 import { debugRoutes } from './observe/debug.ts';
 import { memoryReleaser } from './observe/memory.ts';
 import { rateLimitedLog, type Logger } from './observe/log.ts';
-import { Metrics, serverLabel, type WatchStatus } from './observe/metrics.ts';
+import { Metrics, RenderedText, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
 import { CounterTotals, type CountedParts, type CountersSnapshot } from './observe/totals.ts';
 import { udpKernelStats } from './server/kernel.ts';
@@ -218,11 +218,13 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     // A --workers replica counts (for the watching process's scrapes) but serves no endpoint.
     if (config.metrics && !tuning.replica) {
       const peers = tuning.peers;
+      // Rendered at most once a second, whatever the number of scrapers.
+      const scrape = new RenderedText(async () => {
+        if (totals && peers) totals.refresh(await peers.collect());
+        return registry.text();
+      });
       metricsEndpoint = await startHttpEndpoint(config.metrics, {
-        '/metrics': async () => {
-          if (totals && peers) totals.refresh(await peers.collect());
-          return { status: 200, body: await registry.text(), contentType: registry.contentType };
-        },
+        '/metrics': async () => ({ status: 200, body: await scrape.get(), contentType: registry.contentType }),
         ...debugRoutes(zone, index, config.zone),
       });
       stops.push(() => metricsEndpoint?.close());
