@@ -35,6 +35,8 @@ export interface ClusterDns {
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
   readonly metrics: HostPort | null;
+  /** --debug-endpoints (/debug/resolve), loopback only; null when off. */
+  readonly debug: HostPort | null;
   /** The Prometheus families (also when --metrics is off, for tests and tools). */
   readonly registry: Metrics;
   /** What this process counts queries with (a --workers replica reports it to the watching one). */
@@ -209,6 +211,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     let health: HttpEndpoint | null = null;
     let ready: HttpEndpoint | null = null;
     let metricsEndpoint: HttpEndpoint | null = null;
+    let debugEndpoint: HttpEndpoint | null = null;
     if (config.health) {
       health = await startHttpEndpoint(config.health, healthRoutes());
       stops.push(() => health?.close());
@@ -225,9 +228,14 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       });
       metricsEndpoint = await startHttpEndpoint(config.metrics, {
         '/metrics': async () => ({ status: 200, body: await scrape.get(), contentType: registry.contentType }),
-        ...debugRoutes(zone, index, config.zone),
       });
       stops.push(() => metricsEndpoint?.close());
+    }
+    // Opt-in and on loopback only (config.ts refuses anything else): it names index objects that
+    // the DNS answers themselves do not reveal.
+    if (config.debugEndpoints && !tuning.replica) {
+      debugEndpoint = await startHttpEndpoint(config.debugEndpoints, debugRoutes(zone, index, config.zone));
+      stops.push(() => debugEndpoint?.close());
     }
     if (config.ready) {
       ready = await startHttpEndpoint(config.ready, readyRoutes(readiness));
@@ -247,6 +255,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
         health: health?.address ?? null,
         ready: ready?.address ?? null,
         metrics: metricsEndpoint?.address ?? null,
+        debug: debugEndpoint?.address ?? null,
         lameduckMs: config.lameduckMs,
         logQueries: config.logQueries ? config.logQueriesSample : false,
         logLevel: config.logLevel,
@@ -269,6 +278,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       health: health?.address ?? null,
       ready: ready?.address ?? null,
       metrics: metricsEndpoint?.address ?? null,
+      debug: debugEndpoint?.address ?? null,
       registry,
       counted,
       lameduck: () => {

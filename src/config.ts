@@ -34,6 +34,8 @@ export interface Config {
   readonly metrics: HostPort | null;
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
+  /** /debug/resolve, on its own loopback listener; off (null) by default. */
+  readonly debugEndpoints: HostPort | null;
   readonly logLevel: LogLevel;
   readonly maxUdpSize: number;
   readonly tcpIdleTimeoutMs: number;
@@ -143,7 +145,9 @@ DNS:
 Operations:
   --health ADDR:PORT      /health endpoint (default :8080; "off" disables)
   --ready ADDR:PORT       /ready endpoint, 200 once the index has synced (default :8181; "off" disables)
-  --metrics ADDR:PORT     Prometheus /metrics and /debug/resolve (default :9153; "off" disables)
+  --metrics ADDR:PORT     Prometheus /metrics (default :9153; "off" disables)
+  --debug-endpoints ADDR:PORT  /debug/resolve (which index objects answer a name) on this loopback
+                          address, e.g. 127.0.0.1:9154 (default off); reach it with kubectl port-forward
   --log-level LEVEL       ${LOG_LEVELS.join(' | ')} (default info)
   --log-queries           log every answered query (one JSON line each; off by default)
   --log-queries-sample F  with --log-queries, log this fraction of queries, 0-1 (default 1)
@@ -182,6 +186,7 @@ const OPTIONS = {
   'serve-stale': { type: 'string' },
   autopath: { type: 'boolean' },
   metrics: { type: 'string' },
+  'debug-endpoints': { type: 'string' },
   health: { type: 'string' },
   ready: { type: 'string' },
   'log-level': { type: 'string' },
@@ -409,6 +414,19 @@ function optionalEndpoint(flag: string, text: string | undefined, fallback: stri
   return value === 'off' ? null : parseHostPort(flag, value);
 }
 
+/**
+ * --debug-endpoints shows index objects that DNS answers do not reveal, so it is served on
+ * loopback only, as CoreDNS's pprof is by default (`kubectl port-forward` reaches it).
+ */
+function loopbackEndpoint(flag: string, text: string | undefined): HostPort | null {
+  if (text === undefined || text === 'off') return null;
+  const at = parseHostPort(flag, text);
+  if (!at.host.startsWith('127.') && at.host !== '::1') {
+    throw new ConfigError(`--${flag}`, `"${text}" is not a loopback address: use 127.0.0.1:PORT or [::1]:PORT and kubectl port-forward`);
+  }
+  return at;
+}
+
 function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
   if (text === undefined) return fallback;
   if ((allowed as readonly string[]).includes(text)) return text as T;
@@ -490,6 +508,7 @@ export function parseConfig(
       metrics: optionalEndpoint('metrics', values.metrics, ':9153'),
       health: optionalEndpoint('health', values.health, ':8080'),
       ready: optionalEndpoint('ready', values.ready, ':8181'),
+      debugEndpoints: loopbackEndpoint('debug-endpoints', values['debug-endpoints']),
       logLevel: oneOf('--log-level', values['log-level'], LOG_LEVELS, 'info'),
       maxUdpSize:
         values['max-udp-size'] === undefined ? DEFAULT_MAX_UDP_SIZE : integer('--max-udp-size', values['max-udp-size'], 512, 65535),

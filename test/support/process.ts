@@ -13,6 +13,8 @@ export interface ServerProcess {
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
   readonly metrics: HostPort | null;
+  /** --debug-endpoints, when given. */
+  readonly debug: HostPort | null;
   /** Everything written so far. */
   stdout(): string;
   stderr(): string;
@@ -54,7 +56,7 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, t
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const serving = new Promise<{ dns: HostPort[]; health: HostPort | null; ready: HostPort | null; metrics: HostPort | null }>((resolve, reject) => {
+  const serving = new Promise<{ dns: HostPort[]; health: HostPort | null; ready: HostPort | null; metrics: HostPort | null; debug?: HostPort | null }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no 'serving' line within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -83,6 +85,7 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, t
     health: line.health,
     ready: line.ready,
     metrics: line.metrics,
+    debug: line.debug ?? null,
     stdout: () => stdout,
     stderr: () => stderr,
     stop: async () => {
