@@ -41,12 +41,13 @@ export async function runMain(args: string[], timeoutMs = 10_000): Promise<Exit>
   return { code, stdout, stderr };
 }
 
-export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<ServerProcess> {
+/** `main`: another checkout's src/main.ts (a bench's before-and-after); default this one's. */
+export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000, main = MAIN): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
     // No lameduck unless a test asks for one (later flags win), so stop() is quick. No upstreams
     // from the machine's resolv.conf: tests only ever talk to loopback (--upstream overrides).
-    [MAIN, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--lameduck', '0', '--resolv-conf', '/dev/null', ...args],
+    [main, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--lameduck', '0', '--resolv-conf', '/dev/null', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } },
   );
   // A test process that dies (or is cut off by a pipe) must not leave its server behind.
