@@ -14,12 +14,11 @@
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { once } from 'node:events';
-import type net from 'node:net';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { BUNDLED_EXAMPLE } from '../src/config.ts';
 import { TYPE } from '../src/dns/constants.ts';
-import { connectFrom, holdTcp, victimTcp } from '../test/support/abuse.ts';
+import { holdTcp, slowHeaders, victimTcp } from '../test/support/abuse.ts';
 import { cpuSeconds, percentile, probe, rssMiB } from '../test/support/load.ts';
 import { MAIN, startServer, type ServerProcess } from '../test/support/process.ts';
 
@@ -117,41 +116,17 @@ if (parts.has('http')) {
     const pid = server.child.pid!;
     const target = server.metrics!;
     const rssBefore = rssMiB(pid);
-    const open = new Set<net.Socket>();
-    let opened = 0;
-    let closedByServer = 0;
-    let stopped = false;
+    // Kept at slowCount open (reopened as the server closes them), a byte on each every second.
     // 1,000 pods' worth of source addresses: 18 connections each at the default 18,000.
+    let peak = rssBefore;
+    let health = { asked: 0, ok: 0, worstMs: 0 };
+    const sample = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 250);
+    const deadline = performance.now() + seconds * 1000;
     const from = (i: number) => {
       const n = 1 + (i % 1000);
       return `127.1.${n >> 8}.${n & 255}`;
     };
-    const openOne = async (i: number): Promise<void> => {
-      const s = await connectFrom(target, from(i), 3_000);
-      if (s === null) return;
-      opened++;
-      if (stopped) {
-        s.destroy();
-        return;
-      }
-      open.add(s);
-      s.on('error', () => {});
-      s.on('data', () => {});
-      s.once('close', () => {
-        open.delete(s);
-        if (!stopped) closedByServer++;
-      });
-      s.write('GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ');
-    };
-    // Kept at slowCount open, a byte on each every second.
-    let next = 0;
-    let peak = rssBefore;
-    let health = { asked: 0, ok: 0, worstMs: 0 };
-    const deadline = performance.now() + seconds * 1000;
-    const trickle = setInterval(() => {
-      for (const s of open) s.write('a');
-    }, 1_000);
-    const sample = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 250);
+    // /health twice a second meanwhile, bounded by the deadline.
     const prober = (async () => {
       while (performance.now() < deadline) {
         health.asked++;
@@ -167,31 +142,19 @@ if (parts.has('http')) {
         await sleep(500);
       }
     })();
-    // Bounded by the deadline; what the server closes is reopened at once, 500 at a time.
-    while (performance.now() < deadline) {
-      const want = Math.min(500, slowCount - open.size);
-      if (want <= 0) {
-        await sleep(100);
-        continue;
-      }
-      const batch: Promise<void>[] = [];
-      for (let k = 0; k < want; k++) batch.push(openOne(next++));
-      await Promise.all(batch);
-    }
+    const attack = await slowHeaders(target, slowCount, { trickleMs: 1_000, from, path: '/metrics', reopen: true });
     await prober;
-    const openAtEnd = open.size;
+    const openAtEnd = attack.open();
     const rssDuring = rssMiB(pid);
-    stopped = true;
-    clearInterval(trickle);
-    for (const s of open) s.destroy();
+    await attack.stop();
     await sleep(5_000);
     clearInterval(sample);
     health = { ...health, worstMs: Math.round(health.worstMs) };
     figures.http = {
       slowTarget: slowCount,
       seconds,
-      opened,
-      closedByServer,
+      opened: attack.opened(),
+      closedByServer: attack.closed(),
       openAtEnd,
       rssMiBBefore: +rssBefore.toFixed(1),
       rssMiBPeak: +peak.toFixed(1),

@@ -132,52 +132,75 @@ export async function victimTcp(server: HostPort, from: string, connections: num
 export interface SlowHeaders {
   /** Connections still open. */
   open(): number;
+  /** Connections made so far. */
+  opened(): number;
   /** Connections the server closed. */
   closed(): number;
-  stop(): void;
+  /** Closes everything and stops reopening. */
+  stop(): Promise<void>;
 }
 
 /**
  * `count` HTTP connections that send a request line and then one header byte every `trickleMs`,
  * never finishing the headers (slowloris); `from` spreads them over loopback source addresses.
+ * With `reopen`, whatever the server closes is reopened at once (500 at a time) until stop().
  */
-export async function slowHeaders(target: HostPort, count: number, options: { trickleMs: number; from?: (i: number) => string }): Promise<SlowHeaders> {
+export async function slowHeaders(
+  target: HostPort,
+  count: number,
+  options: { trickleMs: number; from?: (i: number) => string; path?: string; reopen?: boolean },
+): Promise<SlowHeaders> {
   const sockets = new Set<net.Socket>();
+  let opened = 0;
   let closed = 0;
   let stopped = false;
-  const timers: NodeJS.Timeout[] = [];
-  const batch = 200;
-  for (let start = 0; start < count; start += batch) {
-    const opened = await Promise.all(
-      Array.from({ length: Math.min(batch, count - start) }, (_, k) => connectFrom(target, options.from?.(start + k) ?? '127.0.0.1')),
-    );
-    for (const socket of opened) {
-      if (socket === null) {
-        closed++;
-        continue;
-      }
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('data', () => {});
-      socket.once('close', () => {
-        sockets.delete(socket);
-        if (!stopped) closed++;
-      });
-      socket.write('GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+  let next = 0;
+  const openOne = async (): Promise<void> => {
+    const socket = await connectFrom(target, options.from?.(next++) ?? '127.0.0.1', 3_000);
+    if (socket === null) {
+      closed++;
+      return;
     }
-  }
+    opened++;
+    if (stopped) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (!stopped) closed++;
+    });
+    socket.write(`GET ${options.path ?? '/health'} HTTP/1.1\r\nHost: x\r\nX-Slow: `);
+  };
+  /** Opens up to `most` (at most `count` open), 200 or 500 at a time. */
+  const topUp = async (batch: number): Promise<number> => {
+    const want = Math.min(batch, count - sockets.size);
+    await Promise.all(Array.from({ length: Math.max(0, want) }, openOne));
+    return want;
+  };
+  // Bounded: each turn opens up to 200 of `count`.
+  for (let started = 0; started < count && !stopped; started += 200) await topUp(Math.min(200, count - started));
   // One timer for all: a byte to every open connection per tick.
-  timers.push(
-    setInterval(() => {
-      for (const s of sockets) s.write('a');
-    }, options.trickleMs),
-  );
+  const trickle = setInterval(() => {
+    for (const s of sockets) s.write('a');
+  }, options.trickleMs);
+  // Bounded by stop().
+  const reopening = (async () => {
+    while (options.reopen && !stopped) {
+      if ((await topUp(500)) <= 0) await sleep(100);
+    }
+  })();
   return {
     open: () => sockets.size,
+    opened: () => opened,
     closed: () => closed,
-    stop: () => {
+    stop: async () => {
       stopped = true;
-      for (const t of timers) clearInterval(t);
+      clearInterval(trickle);
+      await reopening;
       for (const s of sockets) s.destroy();
     },
   };
