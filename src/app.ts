@@ -14,7 +14,7 @@ import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type Ht
 import { debugRoutes } from './observe/debug.ts';
 import { memoryReleaser } from './observe/memory.ts';
 import { rateLimitedLog, type Logger } from './observe/log.ts';
-import { Metrics, serverLabel, type WatchStatus } from './observe/metrics.ts';
+import { Metrics, RenderedText, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
 import { CounterTotals, type CountedParts, type CountersSnapshot } from './observe/totals.ts';
 import { udpKernelStats } from './server/kernel.ts';
@@ -35,6 +35,8 @@ export interface ClusterDns {
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
   readonly metrics: HostPort | null;
+  /** --debug-endpoints (/debug/resolve), loopback only; null when off. */
+  readonly debug: HostPort | null;
   /** The Prometheus families (also when --metrics is off, for tests and tools). */
   readonly registry: Metrics;
   /** What this process counts queries with (a --workers replica reports it to the watching one). */
@@ -196,6 +198,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     const listeners = await startListeners(config.listen, processor, {
       tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
       tcpMaxConnections: config.tcpMaxConnections,
+      tcpMaxConnectionsPerClient: config.tcpMaxConnectionsPerClient,
       udpReceiveBuffer: config.udpReceiveBuffer,
       busyPollUs: config.busyPollUs,
       udpIo: config.udpIo,
@@ -208,6 +211,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     let health: HttpEndpoint | null = null;
     let ready: HttpEndpoint | null = null;
     let metricsEndpoint: HttpEndpoint | null = null;
+    let debugEndpoint: HttpEndpoint | null = null;
     if (config.health) {
       health = await startHttpEndpoint(config.health, healthRoutes());
       stops.push(() => health?.close());
@@ -217,14 +221,21 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     // A --workers replica counts (for the watching process's scrapes) but serves no endpoint.
     if (config.metrics && !tuning.replica) {
       const peers = tuning.peers;
+      // Rendered at most once a second, whatever the number of scrapers.
+      const scrape = new RenderedText(async () => {
+        if (totals && peers) totals.refresh(await peers.collect());
+        return registry.text();
+      });
       metricsEndpoint = await startHttpEndpoint(config.metrics, {
-        '/metrics': async () => {
-          if (totals && peers) totals.refresh(await peers.collect());
-          return { status: 200, body: await registry.text(), contentType: registry.contentType };
-        },
-        ...debugRoutes(zone, index, config.zone),
+        '/metrics': async () => ({ status: 200, body: await scrape.get(), contentType: registry.contentType }),
       });
       stops.push(() => metricsEndpoint?.close());
+    }
+    // Opt-in and on loopback only (config.ts refuses anything else): it names index objects that
+    // the DNS answers themselves do not reveal.
+    if (config.debugEndpoints && !tuning.replica) {
+      debugEndpoint = await startHttpEndpoint(config.debugEndpoints, debugRoutes(zone, index, config.zone));
+      stops.push(() => debugEndpoint?.close());
     }
     if (config.ready) {
       ready = await startHttpEndpoint(config.ready, readyRoutes(readiness));
@@ -244,6 +255,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
         health: health?.address ?? null,
         ready: ready?.address ?? null,
         metrics: metricsEndpoint?.address ?? null,
+        debug: debugEndpoint?.address ?? null,
         lameduckMs: config.lameduckMs,
         logQueries: config.logQueries ? config.logQueriesSample : false,
         logLevel: config.logLevel,
@@ -266,6 +278,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       health: health?.address ?? null,
       ready: ready?.address ?? null,
       metrics: metricsEndpoint?.address ?? null,
+      debug: debugEndpoint?.address ?? null,
       registry,
       counted,
       lameduck: () => {

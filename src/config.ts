@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
 import { DEFAULT_UDP_RECEIVE_BUFFER, UDP_IO_VALUES, type UdpIo } from './server/udp.ts';
 import { MAX_BUSY_POLL_US } from './server/busy-poll.ts';
+import { defaultPerClient } from './server/slots.ts';
 import { parseResolvConf, type ResolvConf } from './upstream/resolvconf.ts';
 import { LOG_LEVELS, type LogLevel } from './observe/log.ts';
 import { POD_MODES, type PodMode } from './zone/kubernetes.ts';
@@ -33,10 +34,14 @@ export interface Config {
   readonly metrics: HostPort | null;
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
+  /** /debug/resolve, on its own loopback listener; off (null) by default. */
+  readonly debugEndpoints: HostPort | null;
   readonly logLevel: LogLevel;
   readonly maxUdpSize: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  /** Concurrent TCP connections one source address may hold. */
+  readonly tcpMaxConnectionsPerClient: number;
   /** Kernel receive queue per UDP socket: bursts it absorbs versus how long queries wait in a flood. */
   readonly udpReceiveBuffer: number;
   /** After a datagram, µs the event loop keeps polling instead of sleeping (0: off). Latency for CPU. */
@@ -114,7 +119,10 @@ DNS:
   --pods MODE             disabled | insecure | verified (default verified): a-b-c-d.<ns>.pod.<zone> records
   --max-udp-size BYTES    cap on the EDNS UDP size a client may ask for, 512-65535 (default ${DEFAULT_MAX_UDP_SIZE})
   --tcp-idle-timeout SEC  close idle TCP connections after this long (default 10)
-  --tcp-max-conns N       most concurrent TCP connections (default 1000)
+  --tcp-max-conns N       most concurrent TCP connections; when all are taken the longest-idle one is
+                          closed for a newcomer (default 1000)
+  --tcp-max-conns-per-client N  most concurrent TCP connections from one source address
+                          (default: a tenth of --tcp-max-conns, 100)
   --udp-recv-buffer BYTES kernel receive queue per UDP socket, 64Ki-64Mi (default 256Ki); bigger absorbs
                           bursts, smaller keeps latency low under a flood (capped by net.core.rmem_max)
   --busy-poll DURATION    after a UDP query keep polling this long instead of sleeping, up to 10ms, e.g. 200us
@@ -137,7 +145,9 @@ DNS:
 Operations:
   --health ADDR:PORT      /health endpoint (default :8080; "off" disables)
   --ready ADDR:PORT       /ready endpoint, 200 once the index has synced (default :8181; "off" disables)
-  --metrics ADDR:PORT     Prometheus /metrics and /debug/resolve (default :9153; "off" disables)
+  --metrics ADDR:PORT     Prometheus /metrics (default :9153; "off" disables)
+  --debug-endpoints ADDR:PORT  /debug/resolve (which index objects answer a name) on this loopback
+                          address, e.g. 127.0.0.1:9154 (default off); reach it with kubectl port-forward
   --log-level LEVEL       ${LOG_LEVELS.join(' | ')} (default info)
   --log-queries           log every answered query (one JSON line each; off by default)
   --log-queries-sample F  with --log-queries, log this fraction of queries, 0-1 (default 1)
@@ -160,6 +170,7 @@ const OPTIONS = {
   'max-udp-size': { type: 'string' },
   'tcp-idle-timeout': { type: 'string' },
   'tcp-max-conns': { type: 'string' },
+  'tcp-max-conns-per-client': { type: 'string' },
   'udp-recv-buffer': { type: 'string' },
   'busy-poll': { type: 'string' },
   'udp-io': { type: 'string' },
@@ -175,6 +186,7 @@ const OPTIONS = {
   'serve-stale': { type: 'string' },
   autopath: { type: 'boolean' },
   metrics: { type: 'string' },
+  'debug-endpoints': { type: 'string' },
   health: { type: 'string' },
   ready: { type: 'string' },
   'log-level': { type: 'string' },
@@ -402,6 +414,19 @@ function optionalEndpoint(flag: string, text: string | undefined, fallback: stri
   return value === 'off' ? null : parseHostPort(flag, value);
 }
 
+/**
+ * --debug-endpoints shows index objects that DNS answers do not reveal, so it is served on
+ * loopback only, as CoreDNS's pprof is by default (`kubectl port-forward` reaches it).
+ */
+function loopbackEndpoint(flag: string, text: string | undefined): HostPort | null {
+  if (text === undefined || text === 'off') return null;
+  const at = parseHostPort(flag, text);
+  if (!at.host.startsWith('127.') && at.host !== '::1') {
+    throw new ConfigError(`--${flag}`, `"${text}" is not a loopback address: use 127.0.0.1:PORT or [::1]:PORT and kubectl port-forward`);
+  }
+  return at;
+}
+
 function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
   if (text === undefined) return fallback;
   if ((allowed as readonly string[]).includes(text)) return text as T;
@@ -468,6 +493,7 @@ export function parseConfig(
   const upstream = (values.upstream ?? []).flatMap((list) => hostPortList('upstream', list));
   const zone = zoneName(values.zone ?? 'cluster.local');
   const forward = forwardConfig(values, upstream, listen, zone, readText);
+  const tcpMaxConnections = values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000);
 
   return {
     kind: 'run',
@@ -482,13 +508,17 @@ export function parseConfig(
       metrics: optionalEndpoint('metrics', values.metrics, ':9153'),
       health: optionalEndpoint('health', values.health, ':8080'),
       ready: optionalEndpoint('ready', values.ready, ':8181'),
+      debugEndpoints: loopbackEndpoint('debug-endpoints', values['debug-endpoints']),
       logLevel: oneOf('--log-level', values['log-level'], LOG_LEVELS, 'info'),
       maxUdpSize:
         values['max-udp-size'] === undefined ? DEFAULT_MAX_UDP_SIZE : integer('--max-udp-size', values['max-udp-size'], 512, 65535),
       tcpIdleTimeoutMs:
         values['tcp-idle-timeout'] === undefined ? 10_000 : integer('--tcp-idle-timeout', values['tcp-idle-timeout'], 1, 3600) * 1000,
-      tcpMaxConnections:
-        values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000),
+      tcpMaxConnections,
+      tcpMaxConnectionsPerClient:
+        values['tcp-max-conns-per-client'] === undefined
+          ? defaultPerClient(tcpMaxConnections)
+          : integer('--tcp-max-conns-per-client', values['tcp-max-conns-per-client'], 1, 1_000_000),
       udpReceiveBuffer: values['udp-recv-buffer'] === undefined ? DEFAULT_UDP_RECEIVE_BUFFER : bytes('--udp-recv-buffer', values['udp-recv-buffer'], 65_536, 64 * 1024 * 1024),
       busyPollUs: values['busy-poll'] === undefined ? 0 : parseMicroseconds('--busy-poll', values['busy-poll'], MAX_BUSY_POLL_US),
       udpIo: oneOf('--udp-io', values['udp-io'], UDP_IO_VALUES, 'auto'),

@@ -115,7 +115,7 @@ async function runReplica(config: Config, logger: Logger): Promise<void> {
   const { index, listen } = await receiveIndex();
   const app = await startClusterDns(
     // --metrics stays set so that queries are counted; the watching process serves the sums.
-    { ...config, listen, health: null, ready: null, snapshot: null, workers: 1 },
+    { ...config, listen, health: null, ready: null, debugEndpoints: null, snapshot: null, workers: 1 },
     logger.child({ worker: process.pid }),
     VERSION,
     { replica: { index } },

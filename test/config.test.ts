@@ -28,7 +28,19 @@ test('defaults follow CoreDNS: port 53, cluster.local, TTL 5, pods verified', ()
   assert.deepEqual(c.health, { host: '0.0.0.0', port: 8080 });
   assert.deepEqual(c.ready, { host: '0.0.0.0', port: 8181 });
   assert.deepEqual(c.metrics, { host: '0.0.0.0', port: 9153 });
+  assert.equal(c.debugEndpoints, null, '/debug/resolve is opt-in');
+  assert.equal(c.tcpMaxConnections, 1000);
+  assert.equal(c.tcpMaxConnectionsPerClient, 100);
   assert.ok(Object.isFrozen(c));
+});
+
+test('TCP caps: per client a tenth of the pool unless given; /debug/resolve only on loopback', () => {
+  assert.equal(run(['--tcp-max-conns', '50']).tcpMaxConnectionsPerClient, 5);
+  assert.equal(run(['--tcp-max-conns', '50', '--tcp-max-conns-per-client', '50']).tcpMaxConnectionsPerClient, 50);
+  assert.equal(run(['--tcp-max-conns', '3']).tcpMaxConnectionsPerClient, 1);
+  assert.deepEqual(run(['--debug-endpoints', '127.0.0.1:9154']).debugEndpoints, { host: '127.0.0.1', port: 9154 });
+  assert.deepEqual(run(['--debug-endpoints', '[::1]:9154']).debugEndpoints, { host: '::1', port: 9154 });
+  assert.equal(run(['--debug-endpoints', 'off']).debugEndpoints, null);
 });
 
 test('the cluster source: --manifests, --kubeconfig, $KUBECONFIG, in-cluster, else the bundled example', () => {
@@ -241,6 +253,7 @@ const everyFlag: Record<string, string[][]> = {
   '--max-udp-size': [['--max-udp-size', '511'], ['--max-udp-size', '65536'], ['--max-udp-size', 'big']],
   '--tcp-idle-timeout': [['--tcp-idle-timeout', '0'], ['--tcp-idle-timeout', '3601'], ['--tcp-idle-timeout', '10s']],
   '--tcp-max-conns': [['--tcp-max-conns', '0'], ['--tcp-max-conns', 'many'], ['--tcp-max-conns', '1000001']],
+  '--tcp-max-conns-per-client': [['--tcp-max-conns-per-client', '0'], ['--tcp-max-conns-per-client', '10%'], ['--tcp-max-conns-per-client', '1000001']],
   '--udp-recv-buffer': [['--udp-recv-buffer', '1Ki'], ['--udp-recv-buffer', '65Mi'], ['--udp-recv-buffer', '1.5Mi'], ['--udp-recv-buffer', '4MB']],
   '--busy-poll': [['--busy-poll', '200'], ['--busy-poll', '11ms'], ['--busy-poll', '1s'], ['--busy-poll', 'x']],
   '--udp-io': [['--udp-io', 'dgram'], ['--udp-io', 'BATCH'], ['--udp-io', '']],
@@ -258,6 +271,7 @@ const everyFlag: Record<string, string[][]> = {
   '--health': [['--health', 'nowhere'], ['--health', '8080'], ['--health', ':99999']],
   '--ready': [['--ready', ''], ['--ready', 'localhost:8181']],
   '--metrics': [['--metrics', '1.2.3.4:99999'], ['--metrics', 'on']],
+  '--debug-endpoints': [['--debug-endpoints', ':9154'], ['--debug-endpoints', '0.0.0.0:9154'], ['--debug-endpoints', '10.0.0.1:9154'], ['--debug-endpoints', '[::]:9154'], ['--debug-endpoints', 'on'], ['--debug-endpoints', '127.0.0.1']],
   '--log-level': [['--log-level', 'loud'], ['--log-level', 'INFO']],
   '--log-queries': [['--log-queries=1']],
   '--log-queries-sample': [['--log-queries-sample', '0'], ['--log-queries-sample', '1.5'], ['--log-queries-sample', '1%']],

@@ -574,7 +574,9 @@ export class Metrics {
     simpleCounter(registers, 'cluster_dns_udp_send_errors_total', 'UDP replies the kernel refused to send.', () => stats.udpSendErrors);
     simpleCounter(registers, 'cluster_dns_udp_receive_errors_total', 'Failed UDP receives (socket errors other than a send), and datagrams lost with them.', () => stats.udpReceiveErrors);
     simpleCounter(registers, 'cluster_dns_tcp_connections_total', 'TCP connections accepted.', () => stats.tcpConnections);
-    simpleCounter(registers, 'cluster_dns_tcp_rejected_total', 'TCP connections refused at --tcp-max-conns.', () => stats.tcpRejected);
+    simpleCounter(registers, 'cluster_dns_tcp_rejected_total', 'TCP connections refused at --tcp-max-conns with no idle connection to close for them.', () => stats.tcpRejected);
+    simpleCounter(registers, 'cluster_dns_tcp_idle_evictions_total', 'Idle TCP connections closed to admit a new one at --tcp-max-conns.', () => stats.tcpIdleEvictions);
+    simpleCounter(registers, 'cluster_dns_tcp_client_limit_total', 'TCP connections refused because their source address held --tcp-max-conns-per-client already.', () => stats.tcpClientLimited);
     simpleCounter(registers, 'cluster_dns_tcp_read_timeouts_total', 'TCP connections closed because a query frame did not arrive whole in time (slow senders).', () => stats.tcpReadTimeouts);
     simpleCounter(registers, 'cluster_dns_tcp_idle_timeouts_total', 'TCP connections closed after --tcp-idle-timeout.', () => stats.tcpIdleTimeouts);
     simpleCounter(registers, 'cluster_dns_log_lines_suppressed_total', 'Repeated error log lines left out by rate limiting.', () => this.#logDropped);
@@ -646,6 +648,47 @@ export class Metrics {
   text(): Promise<string> {
     this.#options.stats.settle();
     return this.registry.metrics();
+  }
+}
+
+/**
+ * /metrics rendered at most once per `maxAgeMs` and the same bytes served to every scraper in
+ * between, so the DNS thread's cost (the whole text, ~2 ms at a few hundred series) no longer
+ * grows with the number of scrapers. Scrapes that arrive while a render runs share it.
+ */
+export class RenderedText {
+  readonly #render: () => Promise<string>;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  #text: Buffer | null = null;
+  #renderedAt = 0;
+  #pending: Promise<Buffer> | null = null;
+  /** Renders so far (for tests and the bench). */
+  renders = 0;
+
+  constructor(render: () => Promise<string>, maxAgeMs = 1_000, now: () => number = () => performance.now()) {
+    this.#render = render;
+    this.#maxAgeMs = maxAgeMs;
+    this.#now = now;
+  }
+
+  get(): Promise<Buffer> {
+    if (this.#text !== null && this.#now() - this.#renderedAt < this.#maxAgeMs) return Promise.resolve(this.#text);
+    this.#pending ??= this.#renderNow();
+    return this.#pending;
+  }
+
+  async #renderNow(): Promise<Buffer> {
+    const startedAt = this.#now();
+    try {
+      const text = Buffer.from(await this.#render());
+      this.renders++;
+      this.#text = text;
+      this.#renderedAt = startedAt;
+      return text;
+    } finally {
+      this.#pending = null;
+    }
   }
 }
 

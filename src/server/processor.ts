@@ -38,8 +38,12 @@ export class ServerStats {
   /** Failed UDP receives (socket errors other than a reply's send), and datagrams lost with them. */
   udpReceiveErrors = 0;
   tcpConnections = 0;
-  /** Connections refused for being over the connection limit. */
+  /** Connections refused at the connection limit with no idle connection to close for them. */
   tcpRejected = 0;
+  /** Connections refused because their source address held --tcp-max-conns-per-client already. */
+  tcpClientLimited = 0;
+  /** Idle connections closed to admit a new one at the connection limit. */
+  tcpIdleEvictions = 0;
   /** Socket errors on connections (resets, failed writes) and failed accepts. */
   tcpErrors = 0;
   /** Connections closed for a zero-length or unreadable frame. */

@@ -52,7 +52,22 @@ const matches = (selector: unknown, labels: unknown): boolean =>
 const deployment = one('Deployment');
 const podSpec = at(deployment, 'spec', 'template', 'spec');
 const container = list(podSpec, 'containers')[0];
-const args = list(container, 'args') as string[];
+/** A pod IP for the downward API's status.podIP, as the kubelet fills it in. */
+const POD_IP = '10.244.0.7';
+/**
+ * The args as the kubelet expands them: `$(VAR)` from the container's env (the downward API's
+ * fields given a fixture value); an unknown reference stays as written, as Kubernetes leaves it.
+ */
+function expandedArgs(podIP: string): string[] {
+  const env = new Map<string, string>();
+  for (const e of list(container, 'env')) {
+    const field = at(e, 'valueFrom', 'fieldRef', 'fieldPath');
+    const value = at(e, 'value') ?? (field === 'status.podIP' ? podIP : undefined);
+    if (typeof value === 'string') env.set(at(e, 'name') as string, value);
+  }
+  return (list(container, 'args') as string[]).map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (ref, name: string) => env.get(name) ?? ref));
+}
+const args = expandedArgs(POD_IP);
 
 /** The Dockerfile's instructions, continuation lines joined. */
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
@@ -118,6 +133,12 @@ describe('deploy/ manifests', () => {
     const ports = list(container, 'ports').map((p) => `${at(p, 'containerPort')}/${at(p, 'protocol')}:${at(p, 'name')}`);
     assert.ok(ports.includes(`${c.listen[0]?.port}/UDP:dns`) && ports.includes(`${c.listen[0]?.port}/TCP:dns-tcp`));
     assert.ok(ports.includes(`${c.metrics?.port}/TCP:metrics`));
+    // The HTTP ports listen on the pod IP only (probes go there); DNS on every address.
+    assert.deepEqual([c.health?.host, c.ready?.host, c.metrics?.host], [POD_IP, POD_IP, POD_IP]);
+    assert.equal(c.listen[0]?.host, '0.0.0.0');
+    assert.equal(at(container, 'livenessProbe', 'httpGet', 'host'), undefined, 'probes go to the pod IP');
+    const v6 = parseConfig(expandedArgs('fd00:10:244::7'), {}, () => true);
+    assert.equal(v6.kind === 'run' && v6.config.metrics?.host, 'fd00:10:244::7', 'an IPv6 pod IP works too');
     assert.ok(at(container, 'resources', 'requests', 'cpu') && at(container, 'resources', 'requests', 'memory'));
     assert.ok(at(container, 'resources', 'limits', 'memory'));
     // The root filesystem is read-only: the snapshot must live on a mounted emptyDir.

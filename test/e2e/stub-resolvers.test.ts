@@ -76,7 +76,7 @@ async function serverInNamespaces(t: TestContext, dir: string): Promise<ServerPr
     'exec "$@"',
   ].join(' && ');
   const wrapper = [which('unshare')!, '--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, resolvConf, nsswitch];
-  const server = await startServer(['--manifests', manifests(dir), '--listen', '127.0.0.1:53'], {}, 20_000, wrapper);
+  const server = await startServer(['--manifests', manifests(dir), '--listen', '127.0.0.1:53'], {}, 20_000, { wrapper });
   t.after(() => server.stop());
   return server;
 }

@@ -363,8 +363,8 @@ test('TCP: idle connections are closed', async (t) => {
   assert.equal(processor.stats.tcpIdleTimeouts, 1);
 });
 
-test('TCP: connections over the limit are refused and counted', async (t) => {
-  const { port, processor } = await serve(t, { tcpMaxConnections: 1 });
+test('TCP: at the limit the longest-idle connection is closed for a newcomer, and counted', async (t) => {
+  const { port, processor } = await serve(t, { tcpMaxConnections: 1, tcpMaxConnectionsPerClient: 2 });
   const first = net.connect({ host: HOST, port });
   first.on('error', () => {});
   t.after(() => first.destroy());
@@ -374,21 +374,19 @@ test('TCP: connections over the limit are refused and counted', async (t) => {
   });
   // Let the server register the first connection before the second arrives.
   for (let i = 0; i < 50 && processor.stats.tcpConnections < 1; i++) await sleep(10);
-  const second = await tcpSession(port, [framed(request('a.b'))], () => false, 2000);
-  assert.equal(second.closed, true);
-  assert.equal(second.replies.length, 0);
-  assert.equal(processor.stats.tcpRejected, 1);
-  // The first connection still works.
-  first.write(framed(request('a.b', { id: 42 })));
-  const reply = await new Promise<Buffer | null>((resolve) => {
-    const timer = setTimeout(() => resolve(null), 2000);
-    first.once('data', (c) => {
+  const firstClosed = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 2000);
+    first.once('close', () => {
       clearTimeout(timer);
-      resolve(c);
+      resolve(true);
     });
   });
-  assert.ok(reply);
-  assert.equal(decode(reply.subarray(2)).header.id, 42);
+  const second = await tcpSession(port, [framed(request('a.b', { id: 42 }))], (s) => s.replies.length === 1, 2000);
+  assert.equal(second.replies.length, 1);
+  assert.equal(decode(second.replies[0]!).header.id, 42);
+  assert.equal(await firstClosed, true, 'the idle first connection made room');
+  assert.equal(processor.stats.tcpIdleEvictions, 1);
+  assert.equal(processor.stats.tcpRejected, 0);
 });
 
 test('listeners: UDP and TCP share the port; close() ends open connections', async (t) => {
