@@ -19,6 +19,7 @@ import { QueryCounters } from './server/counters.ts';
 import { CounterTotals, type CountedParts, type CountersSnapshot } from './observe/totals.ts';
 import { udpKernelStats } from './server/kernel.ts';
 import { startListeners } from './server/listen.ts';
+import { BindError } from './server/bind-error.ts';
 import { QueryProcessor, type QueryObserver } from './server/processor.ts';
 import type { CacheStats, ForwardStats } from './upstream/stats.ts';
 import { rcodeName, typeName } from './dns/constants.ts';
@@ -193,14 +194,16 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       udpKernel: () => udpKernelStats(new Set(dnsPorts)),
     });
     const registry = metrics;
-    const listeners = await startListeners(config.listen, processor, {
-      tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
-      tcpMaxConnections: config.tcpMaxConnections,
-      udpReceiveBuffer: config.udpReceiveBuffer,
-      busyPollUs: config.busyPollUs,
-      udpIo: config.udpIo,
-      reusePort: tuning.reusePort === true || tuning.replica !== undefined,
-    });
+    const listeners = await named('--listen', () =>
+      startListeners(config.listen, processor, {
+        tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
+        tcpMaxConnections: config.tcpMaxConnections,
+        udpReceiveBuffer: config.udpReceiveBuffer,
+        busyPollUs: config.busyPollUs,
+        udpIo: config.udpIo,
+        reusePort: tuning.reusePort === true || tuning.replica !== undefined,
+      }),
+    );
     stops.push(() => listeners.close());
     registry.setServers(listeners.addresses().map((a) => serverLabel(a.host, a.port)));
     dnsPorts = listeners.addresses().map((a) => a.port);
@@ -209,7 +212,8 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     let ready: HttpEndpoint | null = null;
     let metricsEndpoint: HttpEndpoint | null = null;
     if (config.health) {
-      health = await startHttpEndpoint(config.health, healthRoutes());
+      const at = config.health;
+      health = await named('--health', () => startHttpEndpoint(at, healthRoutes()));
       stops.push(() => health?.close());
       const stopProbe = startHealthProbe(health.address, (seconds, ok) => registry.observeHealth(seconds, ok));
       stops.push(stopProbe);
@@ -217,17 +221,21 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     // A --workers replica counts (for the watching process's scrapes) but serves no endpoint.
     if (config.metrics && !tuning.replica) {
       const peers = tuning.peers;
-      metricsEndpoint = await startHttpEndpoint(config.metrics, {
-        '/metrics': async () => {
-          if (totals && peers) totals.refresh(await peers.collect());
-          return { status: 200, body: await registry.text(), contentType: registry.contentType };
-        },
-        ...debugRoutes(zone, index, config.zone),
-      });
+      const at = config.metrics;
+      metricsEndpoint = await named('--metrics', () =>
+        startHttpEndpoint(at, {
+          '/metrics': async () => {
+            if (totals && peers) totals.refresh(await peers.collect());
+            return { status: 200, body: await registry.text(), contentType: registry.contentType };
+          },
+          ...debugRoutes(zone, index, config.zone),
+        }),
+      );
       stops.push(() => metricsEndpoint?.close());
     }
     if (config.ready) {
-      ready = await startHttpEndpoint(config.ready, readyRoutes(readiness));
+      const at = config.ready;
+      ready = await named('--ready', () => startHttpEndpoint(at, readyRoutes(readiness)));
       stops.push(() => ready?.close());
     }
     if (forwarder) {
@@ -279,6 +287,15 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/** A bind failure named by the flag that asked for the address. */
+async function named<T>(flag: string, bind: () => Promise<T>): Promise<T> {
+  try {
+    return await bind();
+  } catch (err) {
+    throw err instanceof BindError ? err.forFlag(flag) : err;
   }
 }
 

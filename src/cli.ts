@@ -2,6 +2,7 @@
 // Loaded by main.ts once the Node.js version is known to be enough.
 import { readFileSync } from 'node:fs';
 import { startClusterDns, StartupError } from './app.ts';
+import { BindError } from './server/bind-error.ts';
 import { KubeConfigError } from './cluster/kubeconfig-error.ts';
 import { ManifestError } from './cluster/manifests.ts';
 import { resolve } from 'node:path';
@@ -62,11 +63,7 @@ async function main(): Promise<void> {
     if (config.workers > 1) replicas = startReplicas(config.workers - 1, app.index, app.dns, logger);
   } catch (err) {
     if (err instanceof ManifestError) fail(`--manifests: ${err.message}`);
-    if (err instanceof StartupError || err instanceof KubeConfigError) fail(err.message);
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      fail(`cannot listen: ${(err as Error).message}`);
-    }
+    if (err instanceof StartupError || err instanceof KubeConfigError || err instanceof BindError) fail(err.message);
     throw err;
   }
 

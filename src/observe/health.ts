@@ -2,6 +2,7 @@
 // process serves; /ready answers 200 once the index has fully synced, 503 with the reason before.
 import { createServer, get, type Server } from 'node:http';
 import type { HostPort } from '../config.ts';
+import { BindError, isSystemError } from '../server/bind-error.ts';
 
 export interface RouteResult {
   status: number;
@@ -45,9 +46,10 @@ export async function startHttpEndpoint(listen: HostPort, routes: Record<string,
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: unknown) => reject(isSystemError(err) ? new BindError(listen, err) : err);
+    server.once('error', failed);
     server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
