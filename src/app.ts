@@ -96,7 +96,9 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     } else {
       const { loadKubeConfig, startKubernetesSource } = await import('./cluster/kubernetes.ts');
       const kubeConfig = loadKubeConfig(config.source.kubeconfig ?? undefined);
-      if (!kubeConfig) throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod');
+      if (!kubeConfig) {
+        throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod (the service account token needs $KUBERNETES_SERVICE_HOST beside it)');
+      }
       if (config.snapshot) servingSnapshot = restoreFromSnapshot(config.snapshot.path, config.zone, index, logger);
       const listed = new Set<string>();
       const releaser = memoryReleaser(logger);

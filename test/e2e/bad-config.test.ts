@@ -1,4 +1,4 @@
-// Bad configuration against the real binary (`node src/main.ts`): objects of the wrong shape in a
+// Bad configuration against the real binary (`src/main.ts`): objects of the wrong shape in a
 // manifests file and a kubeconfig that cannot be read stop it at start with exit 2 and one line
 // naming the problem; a manifests file broken while it runs keeps the last good index serving and
 // says why in the log. (Bad flag values are covered flag by flag in test/config.test.ts.)
