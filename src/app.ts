@@ -59,7 +59,7 @@ export class StartupError extends Error {
 
 /** Knobs that are not flags: tests and benchmarks shorten the API retry timings with them. */
 export interface Tuning {
-  readonly kubernetes?: Pick<KubernetesSourceOptions, 'backoff' | 'stallTimeoutMs' | 'pageSize' | 'watchTimeoutSeconds'>;
+  readonly kubernetes?: Pick<KubernetesSourceOptions, 'backoff' | 'stallTimeoutMs' | 'pageSize' | 'watchTimeoutSeconds' | 'progressIntervalMs'>;
   /**
    * A --workers replica: the index is fed by the watching process (over IPC), so no cluster
    * source is started here, and the sockets share their ports.
@@ -247,26 +247,10 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       logger.warn({ from: config.forward.upstreamsFrom }, 'no upstreams: names outside the cluster zone get REFUSED');
     }
     const dns = listeners.addresses();
+    // What was bound (ports chosen for 0 resolved); the rest of the config is in `starting` and,
+    // whole, in the debug line `config`.
     logger.info(
-      {
-        dns,
-        udpIo: listeners.udpIo,
-        health: health?.address ?? null,
-        ready: ready?.address ?? null,
-        metrics: metricsEndpoint?.address ?? null,
-        lameduckMs: config.lameduckMs,
-        logQueries: config.logQueries ? config.logQueriesSample : false,
-        logLevel: config.logLevel,
-        maxUdpSize: config.maxUdpSize,
-        zone: config.zone,
-        ttl: config.ttl,
-        pods: config.pods,
-        source: config.source,
-        upstreams: config.forward.upstreams,
-        upstreamsFrom: config.forward.upstreamsFrom,
-        stubDomains: config.forward.stubDomains,
-        autopath: config.forward.autopath,
-      },
+      { dns, udpIo: listeners.udpIo, health: health?.address ?? null, ready: ready?.address ?? null, metrics: metricsEndpoint?.address ?? null },
       'serving',
     );
     return {
@@ -327,7 +311,7 @@ function restoreFromSnapshot(path: string, zone: string, index: ClusterIndex, lo
  * `sample` fraction of queries. ~2.5 µs a line, hence off by default.
  */
 function queryLogger(log: Logger, sample: number): QueryObserver {
-  return (query, context, rcode, plugin, replySize) => {
+  return (query, context, rcode, plugin, replySize, seconds) => {
     if (sample < 1 && Math.random() >= sample) return;
     log.info(
       {
@@ -340,6 +324,8 @@ function queryLogger(log: Logger, sample: number): QueryObserver {
         rcode: rcodeName(rcode),
         plugin,
         rsize: replySize,
+        // Milliseconds, to the microsecond: from the query's arrival to its reply.
+        ms: Math.round(seconds * 1e6) / 1000,
       },
       'query',
     );

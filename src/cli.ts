@@ -6,7 +6,7 @@ import { BindError } from './server/bind-error.ts';
 import { KubeConfigError } from './cluster/kubeconfig-error.ts';
 import { ManifestError } from './cluster/manifests.ts';
 import { resolve } from 'node:path';
-import { BUNDLED_EXAMPLE, ConfigError, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
+import { BUNDLED_EXAMPLE, ConfigError, formatHostPort, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { isReplica, receiveIndex, reportCounters, startReplicas, type Replicas } from './server/workers.ts';
 import { resolveUdpIo, UdpIoUnavailableError } from './server/udp.ts';
@@ -16,6 +16,12 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 function fail(message: string): never {
   process.stderr.write(`cluster-dns: ${message}\n`);
   process.exit(2);
+}
+
+function describeSource(source: Config['source']): string {
+  if (source.kind === 'manifests') return `--manifests ${source.path}`;
+  if (source.kubeconfig !== null) return `--kubeconfig ${source.kubeconfig}`;
+  return process.env.KUBECONFIG ? `$KUBECONFIG ${process.env.KUBECONFIG}` : 'the in-cluster service account';
 }
 
 function digHost({ host, port }: HostPort): string {
@@ -46,13 +52,24 @@ async function main(): Promise<void> {
     if (err instanceof UdpIoUnavailableError) fail(err.message);
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { format: config.logFormat });
   if (isReplica()) {
     await runReplica(config, logger);
     return;
   }
+  // One short line; the whole config follows at debug.
+  logger.info(
+    {
+      version: VERSION,
+      node: process.version,
+      source: describeSource(config.source),
+      listen: config.listen.map(formatHostPort),
+      upstreams: config.forward.upstreams.map(formatHostPort),
+    },
+    'starting',
+  );
   // The whole Config: paths, addresses and numbers only (credentials stay in the kubeconfig).
-  logger.info({ version: VERSION, node: process.version, config }, 'starting');
+  logger.debug({ config }, 'config');
 
   let app;
   let replicas: Replicas | null = null;

@@ -11,7 +11,7 @@ import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
 import { DEFAULT_UDP_RECEIVE_BUFFER, UDP_IO_VALUES, type UdpIo } from './server/udp.ts';
 import { MAX_BUSY_POLL_US } from './server/busy-poll.ts';
 import { parseResolvConf, type ResolvConf } from './upstream/resolvconf.ts';
-import { LOG_LEVELS, type LogLevel } from './observe/log.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './observe/log.ts';
 import { POD_MODES, type PodMode } from './zone/kubernetes.ts';
 
 export interface HostPort {
@@ -34,6 +34,8 @@ export interface Config {
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
   readonly logLevel: LogLevel;
+  /** JSON lines for collectors, or text lines for people. */
+  readonly logFormat: LogFormat;
   readonly maxUdpSize: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
@@ -140,7 +142,8 @@ Operations:
   --ready ADDR:PORT       /ready endpoint, 200 once the index has synced (default :8181; "off" disables)
   --metrics ADDR:PORT     Prometheus /metrics and /debug/resolve (default :9153; "off" disables)
   --log-level LEVEL       ${LOG_LEVELS.join(' | ')} (default info)
-  --log-queries           log every answered query (one JSON line each; off by default)
+  --log-format F           json | text (default json): JSON lines for collectors, text lines for people
+  --log-queries           log every answered query with its duration (one line each; off by default)
   --log-queries-sample F  with --log-queries, log this fraction of queries, 0-1 (default 1)
   --lameduck DURATION     after SIGTERM keep answering this long with /ready at 503, e.g. 5s (default 5s)
   --workers N             processes answering queries on the same ports (SO_REUSEPORT), 1-64 (default 1);
@@ -179,6 +182,7 @@ const OPTIONS = {
   health: { type: 'string' },
   ready: { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   'log-queries': { type: 'boolean' },
   'log-queries-sample': { type: 'string' },
   lameduck: { type: 'string' },
@@ -499,6 +503,7 @@ export function parseConfig(
       health: optionalEndpoint('health', values.health, ':8080'),
       ready: optionalEndpoint('ready', values.ready, ':8181'),
       logLevel: oneOf('--log-level', values['log-level'], LOG_LEVELS, 'info'),
+      logFormat: oneOf('--log-format', values['log-format'], LOG_FORMATS, 'json'),
       maxUdpSize:
         values['max-udp-size'] === undefined ? DEFAULT_MAX_UDP_SIZE : integer('--max-udp-size', values['max-udp-size'], 512, 65535),
       tcpIdleTimeoutMs:

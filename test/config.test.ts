@@ -69,6 +69,12 @@ test('ports are 1-65535; an address we bind also takes 0 (any free port, named b
   }
 });
 
+test('--log-format: json (the default) or text', () => {
+  assert.equal(run([]).logFormat, 'json');
+  assert.equal(run(['--log-format', 'text']).logFormat, 'text');
+  assert.match(failure(['--log-format', 'pretty']).message, /^--log-format: must be one of json, text/);
+});
+
 test('listen addresses: repeatable, IPv6 in brackets, :PORT for all interfaces', () => {
   const c = run(['--listen', '127.0.0.1:5353', '--listen', '[::1]:53', '--listen', ':1053']);
   assert.deepEqual(c.listen, [
@@ -289,6 +295,7 @@ const everyFlag: Record<string, string[][]> = {
   '--ready': [['--ready', ''], ['--ready', 'localhost:8181']],
   '--metrics': [['--metrics', '1.2.3.4:99999'], ['--metrics', 'on']],
   '--log-level': [['--log-level', 'loud'], ['--log-level', 'INFO']],
+  '--log-format': [['--log-format', 'pretty'], ['--log-format', 'JSON'], ['--log-format', '']],
   '--log-queries': [['--log-queries=1']],
   '--log-queries-sample': [['--log-queries-sample', '0'], ['--log-queries-sample', '1.5'], ['--log-queries-sample', '1%']],
   '--lameduck': [['--lameduck', 'soon'], ['--lameduck', '11m'], ['--lameduck', '5h']],
