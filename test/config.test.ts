@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { BUNDLED_EXAMPLE, ConfigError, isOwnListener, parseConfig, parseHostPort, USAGE, type Config } from '../src/config.ts';
 
 const exists = (path: string) => path !== '/missing';
@@ -321,4 +322,12 @@ for (const [flag, cases] of Object.entries(everyFlag)) {
 test('the bad-value table covers every flag the usage text lists', () => {
   const listed = new Set([...USAGE.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => `--${m[1]}`));
   assert.deepEqual([...listed].filter((f) => !(f in everyFlag)), [], 'flags without bad-value rows');
+});
+
+test('the README flag table has a row for every flag the usage text lists', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const rows = new Set([...readme.matchAll(/^\| `(--[a-z][a-z-]*)/gm)].map((m) => m[1]));
+  for (const m of readme.matchAll(/^\| `--help`, `(--version)`/gm)) rows.add(m[1]);
+  const listed = new Set([...USAGE.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => `--${m[1]}`));
+  assert.deepEqual([...listed].filter((f) => !rows.has(f)), [], 'flags without a README row');
 });
