@@ -21,7 +21,7 @@ const OFF = ['--health', 'off', '--ready', 'off', '--metrics', 'off', '--resolv-
 const ENV = { PATH: process.env.PATH };
 
 test('no cluster source: exit 2 with one line naming every source it looked for, nothing served', { skip: existsSync(IN_CLUSTER_TOKEN) && 'this machine has a service account token' }, async () => {
-  const result = await runMain(['--listen', '127.0.0.1:0', ...OFF], 10_000, ENV);
+  const result = await runMain(['--listen', '127.0.0.1:0', ...OFF], 30_000, ENV);
   assert.equal(result.code, 2, result.stderr);
   assert.equal(
     result.stderr,
@@ -57,13 +57,13 @@ test('an old Node: `node dist/main.js` says which Node it needs in one line and 
 
   const version = execFileSync(old, ['--version'], { encoding: 'utf8' }).trim();
   for (const args of [['--kubeconfig', '/nonexistent'], ['--version'], ['--manifests', BUNDLED_EXAMPLE, '--listen', '127.0.0.1:0', ...OFF]]) {
-    const exit: SpawnSyncReturns<string> = spawnSync(old, [main, ...args], { encoding: 'utf8', timeout: 10_000, env: ENV });
+    const exit: SpawnSyncReturns<string> = spawnSync(old, [main, ...args], { encoding: 'utf8', timeout: 30_000, env: ENV });
     assert.equal(exit.status, 2, `${old} ${args.join(' ')}: ${exit.stderr}`);
     assert.equal(exit.stderr, `cluster-dns needs Node.js >= 22.18 (this is ${version}): run it through npm scripts or node_modules/.bin/node\n`);
     assert.equal(exit.stdout, '');
   }
   // The same build on this Node goes on past the check.
-  const current = spawnSync(process.execPath, [main, '--version'], { encoding: 'utf8', timeout: 10_000 });
+  const current = spawnSync(process.execPath, [main, '--version'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(current.status, 0, current.stderr);
   assert.equal(current.stdout, `cluster-dns ${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
 });
@@ -86,7 +86,7 @@ test('a port already taken: exit 2 with one line naming the flag and the address
     ['--ready', ['--listen', '127.0.0.1:0', '--health', 'off', '--ready', at, '--metrics', 'off']],
     ['--metrics', ['--listen', '127.0.0.1:0', '--health', 'off', '--ready', 'off', '--metrics', at]],
   ];
-  const results = await Promise.all(cases.map(([, args]) => runMain([...base, ...args])));
+  const results = await Promise.all(cases.map(([, args]) => runMain([...base, ...args], 30_000)));
   results.forEach((result, i) => {
     const flag = cases[i]![0];
     assert.equal(result.code, 2, `${flag}: ${result.stderr}`);
@@ -106,7 +106,7 @@ test('a privileged port without the right: the hint says root or CAP_NET_BIND_SE
   const port = 600 + Math.floor(Math.random() * 400);
   const as = (args: string[]) => {
     const command = root ? [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
-    return spawnSync(command[0]!, [...command.slice(1), MAIN, '--manifests', BUNDLED_EXAMPLE, '--resolv-conf', '/dev/null', ...args], { encoding: 'utf8', timeout: 10_000, cwd: tmpdir(), env: ENV });
+    return spawnSync(command[0]!, [...command.slice(1), MAIN, '--manifests', BUNDLED_EXAMPLE, '--resolv-conf', '/dev/null', ...args], { encoding: 'utf8', timeout: 30_000, cwd: tmpdir(), env: ENV });
   };
   const hint = 'permission denied: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability';
   const dns = as(['--listen', `127.0.0.1:${port}`, '--health', 'off', '--ready', 'off', '--metrics', 'off']);
@@ -156,7 +156,7 @@ test('--log-format text: ISO time, level name, message and key=value, one line e
   t.after(() => child.kill('SIGKILL'));
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   while (!/ INFO +serving /.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
   const serving = / INFO +serving dns=127\.0\.0\.1:(\d+) /.exec(out);
   assert.ok(serving, out);
