@@ -23,7 +23,8 @@ export function startArgs(user: readonly string[]): string[] {
   return [...defaults.flatMap(([flag, value]) => [flag, value]), ...user];
 }
 
-if (import.meta.main) {
+// Run, not imported (by its test); import.meta.main would need Node 24.2.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
   spawnSync(process.execPath, [`${root}native/build.ts`, '--quiet'], { stdio: 'inherit' });
   // main.ts reads process.argv, and --workers replicas are forked from argv[1] with these flags.
