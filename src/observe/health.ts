@@ -4,6 +4,7 @@ import { createServer, get, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HostPort } from '../config.ts';
 import { ConnectionSlots, type Slot } from '../server/slots.ts';
+import { BindError, isSystemError } from '../server/bind-error.ts';
 
 export interface RouteResult {
   status: number;
@@ -112,9 +113,10 @@ export async function startHttpEndpoint(listen: HostPort, routes: Record<string,
     socket.once('close', () => slots.release(slot));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: unknown) => reject(isSystemError(err) ? new BindError(listen, err) : err);
+    server.once('error', failed);
     server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -7,6 +7,7 @@ import type { UdpIo, UdpListener, UdpOptions } from './udp.ts';
 import { BusyPoll } from './busy-poll.ts';
 import { ConnectionSlots, defaultPerClient } from './slots.ts';
 import type { QueryProcessor } from './processor.ts';
+import { BindError, isSystemError } from './bind-error.ts';
 
 export interface ListenAddress {
   readonly host: string;
@@ -109,7 +110,11 @@ export async function startListeners(
         busyPoll,
         io: options.udpIo ?? 'auto',
       };
-      pairs.push(await bindPair(host, port, processor, { ...tcp, listener }, udp));
+      try {
+        pairs.push(await bindPair(host, port, processor, { ...tcp, listener }, udp));
+      } catch (err) {
+        throw isSystemError(err) ? new BindError({ host, port }, err) : err;
+      }
     }
   } catch (err) {
     await closeAll();

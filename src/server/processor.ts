@@ -117,6 +117,8 @@ export type QueryObserver = (
   /** The handler that wrote the reply, '' for the server itself. */
   plugin: string,
   replySize: number,
+  /** From the query's arrival in process() to its reply built. */
+  seconds: number,
 ) => void;
 
 export interface QueryProcessorOptions {
@@ -161,8 +163,9 @@ export class QueryProcessor {
 
   /** The wire reply to `msg`, or null when it must go unanswered. Never throws or rejects. */
   process(msg: Buffer, context: ServerContext): Buffer | null | Promise<Buffer | null> {
-    // Two clock reads per query are the whole cost of the duration histogram (see bench/metrics-cost.ts).
-    const start = this.#counters === null ? 0 : performance.now();
+    // Two clock reads per query are the whole cost of the duration histogram (see bench/metrics-cost.ts);
+    // the query log's duration reads the same clock.
+    const start = this.#counters === null && this.#onQuery === null ? 0 : performance.now();
     const stats = this.stats;
     stats.received++;
     if (context.protocol === 'udp') stats.udp++;
@@ -201,7 +204,7 @@ export class QueryProcessor {
         // What was read of the request: the question only when it is echoed (questionEnd > 0).
         const { id, flags, questionEnd, name, type, edns } = read;
         const query: Query = { id, flags, name, type, class: questionEnd > 0 ? msg.readUInt16BE(questionEnd - 2) : 0, questionEnd, edns };
-        this.#observe(onQuery, query, context, read.rcode, -1, out.length);
+        this.#observe(onQuery, query, context, read.rcode, -1, out.length, (performance.now() - start) / 1000);
       }
       return out;
     }
@@ -273,6 +276,8 @@ export class QueryProcessor {
     stats.countRcode(reply.rcode);
     if (((out[2] as number) & (FLAG.TC >>> 8)) !== 0) stats.truncated++;
     const counters = this.#counters;
+    const onQuery = this.#onQuery;
+    const seconds = counters === null && onQuery === null ? 0 : (performance.now() - start) / 1000;
     if (counters !== null) {
       const server = context.listener ?? 0;
       const zone = counters.zoneOfWire(msg, query.questionEnd);
@@ -288,16 +293,15 @@ export class QueryProcessor {
         handler + 1,
         out.length,
       );
-      counters.observeDuration(server, zone, (performance.now() - start) / 1000);
+      counters.observeDuration(server, zone, seconds);
     }
-    const onQuery = this.#onQuery;
-    if (onQuery !== null) this.#observe(onQuery, query, context, reply.rcode, handler, out.length);
+    if (onQuery !== null) this.#observe(onQuery, query, context, reply.rcode, handler, out.length, seconds);
     return out;
   }
 
-  #observe(onQuery: QueryObserver, query: Query, context: ServerContext, rcode: number, handler: number, size: number): void {
+  #observe(onQuery: QueryObserver, query: Query, context: ServerContext, rcode: number, handler: number, size: number, seconds: number): void {
     try {
-      onQuery(query, context, rcode, handler < 0 ? '' : (this.#handlers[handler] as Handler).name, size);
+      onQuery(query, context, rcode, handler < 0 ? '' : (this.#handlers[handler] as Handler).name, size, seconds);
     } catch {
       // Logging must never cost an answer.
     }

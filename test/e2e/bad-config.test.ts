@@ -1,4 +1,4 @@
-// Bad configuration against the real binary (`node src/main.ts`): objects of the wrong shape in a
+// Bad configuration against the real binary (`src/main.ts`): objects of the wrong shape in a
 // manifests file and a kubeconfig that cannot be read stop it at start with exit 2 and one line
 // naming the problem; a manifests file broken while it runs keeps the last good index serving and
 // says why in the log. (Bad flag values are covered flag by flag in test/config.test.ts.)
@@ -45,7 +45,8 @@ test('manifests with objects of the wrong shape, and unreadable kubeconfigs: exi
   writeFileSync(join(dir, 'cleartext.kubeconfig'), kubeconfig('http://10.96.0.1:6443'));
   cases.push(['token over plain http', ['--kubeconfig', join(dir, 'cleartext.kubeconfig')], /^cluster-dns: kubeconfig .*cleartext\.kubeconfig: refusing to send the user's credentials to http:\/\/10\.96\.0\.1:6443/]);
 
-  const results = await Promise.all(cases.map(([, argv]) => runMain([...argv, ...QUIET])));
+  // Eight processes at once on a shared 2-core machine: a generous bound, not a speed check.
+  const results = await Promise.all(cases.map(([, argv]) => runMain([...argv, ...QUIET], 30_000)));
   results.forEach((result, i) => {
     const [what, , message] = cases[i]!;
     assert.equal(result.code, 2, `${what}: exit 2 (stderr: ${result.stderr})`);

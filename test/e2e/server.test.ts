@@ -1,4 +1,4 @@
-// The real server, started as `node src/main.ts`, queried over the wire on loopback: UDP, TCP and
+// The real server, started from `src/main.ts`, queried over the wire on loopback: UDP, TCP and
 // dig, the way pods and operators reach it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -415,7 +415,11 @@ test('listeners: UDP and TCP share the port; close() ends open connections', asy
 udpTest('listeners: a port in use is reported, and nothing stays bound', async (t, io) => {
   const { port } = await serve(t, { udpIo: io });
   const processor = new QueryProcessor({ handlers: [fake] });
-  await assert.rejects(startListeners([{ host: HOST, port }], processor, { udpIo: io }), { code: 'EADDRINUSE' });
+  await assert.rejects(startListeners([{ host: HOST, port }], processor, { udpIo: io }), {
+    name: 'BindError',
+    errno: 'EADDRINUSE',
+    message: `${HOST}:${port}: address already in use`,
+  });
 });
 
 udpTest('listeners: IPv6 loopback picks udp6 and serves both transports', async (t, io) => {

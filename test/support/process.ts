@@ -1,4 +1,4 @@
-// Starts the real server (`node src/main.ts …`) as a child process on loopback ports chosen by the
+// Starts the real server (`src/main.ts` on this Node) as a child process on loopback ports chosen by the
 // kernel, and reads the bound addresses from its start-up log line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -28,9 +28,9 @@ export interface Exit {
   stderr: string;
 }
 
-/** Runs main to completion (for flag errors, --help, --version). */
-export async function runMain(args: string[], timeoutMs = 10_000): Promise<Exit> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs main to completion (for flag errors, --help, --version); `env` replaces the environment. */
+export async function runMain(args: string[], timeoutMs = 10_000, env?: NodeJS.ProcessEnv): Promise<Exit> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
