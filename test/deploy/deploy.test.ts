@@ -320,6 +320,28 @@ describe('deploy/grafana/cluster-dns.json', () => {
     const panels = list(dashboard, 'panels').flatMap((p) => [p, ...list(p, 'panels')]);
     const exprs = panels.flatMap((p) => list(p, 'targets').map((t) => String(at(t, 'expr') ?? ''))).filter((e) => e !== '');
     assert.ok(exprs.length >= 10, `${exprs.length} queries`);
+    for (const p of panels) assert.ok(typeof at(p, 'description') === 'string' && String(at(p, 'description')).length > 20, `a description on "${String(at(p, 'title'))}"`);
+    // A cluster variable as in kube-prometheus-stack's dashboards, and every selector filters on it.
+    const variables = list(dashboard, 'templating', 'list');
+    const cluster = variables.find((v) => at(v, 'name') === 'cluster');
+    assert.match(String(at(cluster, 'query')), /^label_values\(coredns_dns_requests_total, cluster\)$/);
+    for (const v of variables.filter((v) => at(v, 'type') === 'query' && at(v, 'name') !== 'cluster')) assert.match(String(at(v, 'query')), /cluster=~"\$cluster"/);
+    for (const expr of exprs) {
+      for (const selector of expr.matchAll(/\b([a-z_:]+)\{([^}]*)\}/g)) assert.match(selector[2]!, /cluster=~"\$cluster"/, `${selector[1]} in ${expr}`);
+    }
+    // The health of what lies beyond the index: upstreams, stale answers, rejects, evictions, the snapshot.
+    for (const metric of [
+      'coredns_proxy_healthcheck_failures_total',
+      'coredns_forward_healthcheck_broken_total',
+      'coredns_cache_served_stale_total',
+      'coredns_forward_max_concurrent_rejects_total',
+      'coredns_cache_evictions_total',
+      'cluster_dns_snapshot_serving',
+    ]) {
+      assert.ok(exprs.some((e) => e.includes(`${metric}{`)), `a panel on ${metric}`);
+    }
+    const ids = panels.map((p) => at(p, 'id'));
+    assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
 
     // A scrape with every family populated: traffic, an upstream, a cache, watches.
     const index = new ClusterIndex();
