@@ -82,18 +82,18 @@ function pick(objects: readonly K8sObject[], kind: string, name?: string): K8sOb
   return found[0]!;
 }
 
-/** Helm's bookkeeping labels, which kustomize does not write: left out when comparing the two. */
+/** Helm's bookkeeping labels (and its keep-on-uninstall annotation), which kustomize does not write: left out when comparing the two. */
 const HELM_LABELS = new Set(['helm.sh/chart', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/instance', 'app.kubernetes.io/version']);
 function withoutHelmLabels(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutHelmLabels);
   if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.entries(v).filter(([k]) => !HELM_LABELS.has(k)).map(([k, x]) => [k, withoutHelmLabels(x)]));
+  return Object.fromEntries(Object.entries(v).filter(([k]) => !HELM_LABELS.has(k) && k !== 'helm.sh/resource-policy').map(([k, x]) => [k, withoutHelmLabels(x)]));
 }
 function byKey(objects: readonly K8sObject[]): Map<string, unknown> {
   return new Map([...objects].sort((a, b) => keyOf(a).localeCompare(keyOf(b))).map((o) => [keyOf(o), withoutHelmLabels(o)]));
 }
 
-const containerOf = (d: K8sObject) => (d as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } }).spec.template.spec.containers[0]!;
+const containerOf = (d: K8sObject) => (d as unknown as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } }).spec.template.spec.containers[0]!;
 const specOf = (o: K8sObject) => (o as unknown as { spec: Record<string, unknown> }).spec;
 
 describe('kubectl kustomize deploy/', { skip }, () => {
@@ -112,7 +112,7 @@ describe('kubectl kustomize deploy/', { skip }, () => {
     await assertValid(objects);
     const monitor = specOf(pick(objects, 'ServiceMonitor', 'cluster-dns'));
     const svc = pick(objects, 'Service', 'kube-dns');
-    const labels = (svc.metadata as { labels: Record<string, string> }).labels;
+    const labels = svc.metadata.labels ?? {};
     const selector = (monitor.selector as { matchLabels: Record<string, string> }).matchLabels;
     for (const [k, v] of Object.entries(selector)) assert.equal(labels[k], v, `the Service carries ${k}=${v}`);
     assert.equal(labels[monitor.jobLabel as string], 'kube-dns', 'series get job="kube-dns", as the coredns-mixin alerts expect');
@@ -129,7 +129,7 @@ describe('kubectl kustomize deploy/', { skip }, () => {
     assert.ok(command.includes('--namespace=kube-system'));
     const configmap = pick(objects, 'ConfigMap', 'cluster-dns-autoscaler');
     assert.ok(command.includes(`--configmap=${configmap.metadata.name}`));
-    const linear = JSON.parse((configmap as { data: { linear: string } }).data.linear) as Record<string, unknown>;
+    const linear = JSON.parse((configmap as unknown as { data: { linear: string } }).data.linear) as Record<string, unknown>;
     assert.equal(linear.min, 2, 'never fewer than the base replicas');
     const defaults = command.find((c) => c.startsWith('--default-params='))!;
     assert.deepEqual(JSON.parse(defaults.slice('--default-params='.length)), { linear });
@@ -155,6 +155,29 @@ describe('kubectl kustomize deploy/', { skip }, () => {
     const hpa = specOf(pick(objects, 'HorizontalPodAutoscaler', 'cluster-dns'));
     assert.deepEqual(hpa.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'cluster-dns' });
     assert.ok((hpa.minReplicas as number) >= 2);
+  });
+
+  it("deploy/README.md's roll-back commands delete every object but the kube-dns Service", async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(join(DEPLOY, 'README.md'), 'utf8');
+    const names = /sel='app\.kubernetes\.io\/name in \(([^)]*)\)'/.exec(readme)?.[1]?.split(',');
+    assert.ok(names, 'the selector line');
+    const kinds = new Map([
+      ['deploy', 'Deployment'], ['pdb', 'PodDisruptionBudget'], ['hpa', 'HorizontalPodAutoscaler'], ['sa', 'ServiceAccount'],
+      ['configmap', 'ConfigMap'], ['role', 'Role'], ['rolebinding', 'RoleBinding'], ['clusterrole', 'ClusterRole'],
+      ['clusterrolebinding', 'ClusterRoleBinding'], ['servicemonitor', 'ServiceMonitor'],
+    ]);
+    const deleted = new Set([...readme.matchAll(/kubectl (?:-n kube-system )?delete ([a-z,]+) -l "\$sel"/g)].flatMap((m) => m[1]!.split(',').map((k) => kinds.get(k) ?? k)));
+    for (const objects of [await kustomize(['servicemonitor', 'autoscaler']), await kustomize(['hpa'])]) {
+      for (const o of objects) {
+        const label = o.metadata.labels?.['app.kubernetes.io/name'] ?? '';
+        if (o.kind === 'Service' && o.metadata.name === 'kube-dns') {
+          assert.ok(!names.includes(label), 'the kube-dns Service stays');
+          continue;
+        }
+        assert.ok(names.includes(label) && deleted.has(o.kind), `${keyOf(o)} is deleted by the roll-back`);
+      }
+    }
   });
 
   it('every component is listed (commented out) in deploy/kustomization.yaml, and every listed one exists', async () => {
@@ -219,7 +242,7 @@ describe('helm: charts/cluster-dns', { skip }, () => {
     assert.equal(svc.ipFamilyPolicy, 'RequireDualStack');
     const monitor = specOf(pick(objects, 'ServiceMonitor'));
     const metricsSvc = pick(objects, 'Service', 'cluster-dns-metrics');
-    const labels = (metricsSvc.metadata as { labels: Record<string, string> }).labels;
+    const labels = metricsSvc.metadata.labels ?? {};
     for (const [k, v] of Object.entries((monitor.selector as { matchLabels: Record<string, string> }).matchLabels)) assert.equal(labels[k], v, k);
     assert.equal(pick(objects, 'ServiceMonitor').metadata.namespace, 'monitoring');
     assert.deepEqual(monitor.namespaceSelector, { matchNames: ['kube-system'] });
@@ -276,11 +299,42 @@ describe('helm: charts/cluster-dns', { skip }, () => {
     await assertValid(objects);
     const svc = pick(objects, 'Service', 'dns');
     assert.equal(specOf(svc).clusterIP, undefined, 'no clusterIP written: an adopted Service keeps its own');
+    assert.equal(svc.metadata.annotations?.['helm.sh/resource-policy'], 'keep', 'helm uninstall leaves it');
     assert.deepEqual(specOf(svc).selector, { 'k8s-app': 'cluster-dns' });
     const d = pick(objects, 'Deployment', 'dns-server');
     assert.equal((specOf(d).template as { metadata: { labels: Record<string, string> } }).metadata.labels['k8s-app'], 'cluster-dns');
     const binding = pick(objects, 'ClusterRoleBinding') as unknown as { subjects: { name: string }[] };
     assert.equal(binding.subjects[0]?.name, 'dns-server');
+  });
+});
+
+describe('charts/cluster-dns/README.md', () => {
+  it('its values table names every key of values.yaml (or the key above it)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { load } = await import('js-yaml');
+    const values = load(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+    const leaves: string[] = [];
+    const walk = (o: Record<string, unknown>, prefix: string) => {
+      for (const [k, v] of Object.entries(o)) {
+        const path = prefix ? `${prefix}.${k}` : k;
+        if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && !k.includes('/')) walk(v as Record<string, unknown>, path);
+        else leaves.push(path);
+      }
+    };
+    walk(values, '');
+    const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Values'), readme.indexOf('## CoreDNS chart keys'));
+    const documented = new Set<string>();
+    for (const row of table.split('\n').filter((l) => l.startsWith('| `'))) {
+      let first = '';
+      for (const [, key] of row.split('|')[1]!.matchAll(/`([^`]+)`/g)) {
+        if (key!.startsWith('.')) documented.add(first.slice(0, first.lastIndexOf('.')) + key);
+        else documented.add((first = key!));
+      }
+    }
+    const missing = leaves.filter((leaf) => !leaf.split('.').some((_, i, parts) => documented.has(parts.slice(0, i + 1).join('.'))));
+    assert.deepEqual(missing, []);
+    assert.ok(leaves.length > 60, `${leaves.length} keys`);
   });
 });
 

@@ -3,7 +3,12 @@
 // enums, required fields and formats are checked; unknown fields are not (the schemas allow them).
 import { loadAll } from 'js-yaml';
 
-export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+};
 
 /** apiVersion → the module holding its models. monitoring.coreos.com is the Prometheus Operator's CRDs. */
 function moduleOf(apiVersion: string): string | null {
