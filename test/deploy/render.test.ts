@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { dump } from 'js-yaml';
 import { parseConfig } from '../../src/config.ts';
 import { kubeTools, run, type KubeTools } from '../support/kube-tools.ts';
-import { parseManifests, schemaError, type K8sObject } from '../support/k8s-schema.ts';
+import { parseManifests, schemaError, unknownFields, type K8sObject } from '../support/k8s-schema.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEPLOY = join(ROOT, 'deploy');
@@ -73,6 +73,7 @@ async function assertValid(objects: readonly K8sObject[]): Promise<void> {
   assert.ok(objects.length > 0);
   const errors = (await Promise.all(objects.map(schemaError))).filter((e) => e !== null);
   assert.deepEqual(errors, []);
+  assert.deepEqual(objects.flatMap(unknownFields), [], 'fields the API server does not know');
 }
 
 const keyOf = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -305,6 +306,28 @@ describe('helm: charts/cluster-dns', { skip }, () => {
     assert.equal((specOf(d).template as { metadata: { labels: Record<string, string> } }).metadata.labels['k8s-app'], 'cluster-dns');
     const binding = pick(objects, 'ClusterRoleBinding') as unknown as { subjects: { name: string }[] };
     assert.equal(binding.subjects[0]?.name, 'dns-server');
+  });
+});
+
+describe('the schema checks themselves', () => {
+  it('find a wrong type, a missing required field and misspelt fields at any depth', async () => {
+    const deployment = (container: Record<string, unknown>, replicas: unknown = 1): K8sObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x' },
+      spec: { replicas, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [container] } } },
+    });
+    assert.equal(await schemaError(deployment({ name: 'c', image: 'i' })), null);
+    assert.deepEqual(unknownFields(deployment({ name: 'c', image: 'i', ports: [{ containerPort: 53, protocol: 'UDP' }] })), []);
+    assert.match((await schemaError(deployment({ name: 'c' }, 'two'))) ?? '', /replicas must be integer/);
+    assert.match((await schemaError(deployment({ image: 'i' }))) ?? '', /must have required property name/);
+    assert.deepEqual(unknownFields(deployment({ name: 'c', readinesProbe: {}, livenessProbe: { httpGet: { port: 1, schem: 'HTTP' } } })), [
+      'Deployment x.spec.template.spec.containers[0].readinesProbe',
+      'Deployment x.spec.template.spec.containers[0].livenessProbe.httpGet.schem',
+    ]);
+    const monitor = { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'm' }, spec: { selector: {}, endpoints: [{ port: 'm', intervall: '1s' }] } };
+    assert.deepEqual(unknownFields(monitor), ['ServiceMonitor m.spec.endpoints[0].intervall']);
+    assert.match((await schemaError({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 't' } })) ?? '', /no schema/);
   });
 });
 

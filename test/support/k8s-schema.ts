@@ -1,7 +1,14 @@
 // Rendered manifests checked against the Kubernetes API schemas (OpenAPI, as compiled by the
 // kubernetes-models packages): each object through the model of its apiVersion and kind. Types,
-// enums, required fields and formats are checked; unknown fields are not (the schemas allow them).
+// enums, required fields and formats are checked by the models; the schemas allow unknown fields,
+// which the API server's strict field validation (kubectl apply's default) refuses, so those are
+// found separately from the models' declared fields (`unknownFields`).
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
+
+const NODE_MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 
 export type K8sObject = {
   apiVersion: string;
@@ -47,4 +54,72 @@ export async function schemaError(o: K8sObject): Promise<string | null> {
 /** A multi-document YAML stream (helm template, kubectl kustomize) as objects, empty documents dropped. */
 export function parseManifests(yaml: string): K8sObject[] {
   return (loadAll(yaml) as unknown[]).filter((o): o is K8sObject => o !== null && typeof o === 'object');
+}
+
+/** A model's fields: name → the declaration file of its object type (null: a scalar, map or alias, not looked into). */
+type Fields = ReadonlyMap<string, string | null>;
+const fieldsCache = new Map<string, Fields | null>();
+
+/** The fields of the first interface a kubernetes-models declaration file declares, or null for a type alias. */
+function fieldsOf(file: string): Fields | null {
+  const cached = fieldsCache.get(file);
+  if (cached !== undefined) return cached;
+  const text = readFileSync(file, 'utf8');
+  const imports = new Map<string, string>();
+  for (const [, name, from] of text.matchAll(/^import \{ (\w+) \} from "([^"]+)";$/gm)) {
+    const path = from!.startsWith('.') ? join(dirname(file), from!) : join(NODE_MODULES, from!);
+    imports.set(name!, `${path.replace(/\.js$/, '')}.d.ts`);
+  }
+  const head = /^export interface I\w+( extends [\w, ]+)? \{$/m.exec(text);
+  let fields: Map<string, string | null> | null = null;
+  if (head) {
+    fields = new Map();
+    if (head[1]?.includes('TypeMeta')) for (const f of ['apiVersion', 'kind']) fields.set(f, null);
+    let depth = 0;
+    for (const line of text.slice(head.index + head[0].length).split('\n')) {
+      const code = line.trim();
+      if (code.startsWith('/**') || code.startsWith('*')) continue;
+      if (depth === 0 && code === '}') break;
+      const field = depth === 0 ? /^"([^"]+)"\??: (.*)$/.exec(code) : null;
+      if (field) {
+        const element = /^(?:Array<)?(I\w+)>?;$/.exec(field[2]!)?.[1];
+        fields.set(field[1]!, (element && imports.get(element)) ?? null);
+      }
+      depth += (code.match(/\{/g)?.length ?? 0) - (code.match(/\}/g)?.length ?? 0);
+    }
+  }
+  fieldsCache.set(file, fields);
+  return fields;
+}
+
+/** The declaration file of the model for an apiVersion and kind, as moduleOf() finds its code. */
+function modelFile(apiVersion: string, kind: string): string | null {
+  const mod = moduleOf(apiVersion);
+  return mod === null ? null : join(NODE_MODULES, mod, `${kind}.d.ts`);
+}
+
+/** Paths of the fields of `o` that its model does not declare (typos the API server would refuse). */
+export function unknownFields(o: K8sObject): string[] {
+  const root = modelFile(o.apiVersion, o.kind);
+  const found: string[] = [];
+  const walk = (value: unknown, file: string, path: string) => {
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, file, `${path}[${i}]`));
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    let fields: Fields | null;
+    try {
+      fields = fieldsOf(file);
+    } catch {
+      return;
+    }
+    if (fields === null) return;
+    for (const [key, v] of Object.entries(value)) {
+      if (!fields.has(key)) found.push(`${path}.${key}`);
+      else if (fields.get(key)) walk(v, fields.get(key)!, `${path}.${key}`);
+    }
+  };
+  if (root) walk(o, root, `${o.kind} ${o.metadata?.name}`);
+  return found;
 }
