@@ -108,6 +108,14 @@ describe('kubectl kustomize deploy/', { skip }, () => {
     assert.equal(containerOf(pick(objects, 'Deployment')).image, 'ghcr.io/cluster-dns/cluster-dns:0.1.0');
   });
 
+  it('deploy/base alone (for an overlay of your own): schema-valid, the Service without a ClusterIP', async () => {
+    const r = await run(tools!.kubectl, ['kustomize', join(DEPLOY, 'base')], tools!.env);
+    assert.equal(r.code, 0, r.stderr);
+    const objects = parseManifests(r.stdout);
+    await assertValid(objects);
+    assert.equal(specOf(pick(objects, 'Service', 'kube-dns')).clusterIP, undefined);
+  });
+
   it('components/servicemonitor: a schema-valid ServiceMonitor on the kube-dns Service, job label kube-dns', async () => {
     const objects = await kustomize(['servicemonitor']);
     await assertValid(objects);
