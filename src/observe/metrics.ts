@@ -153,6 +153,11 @@ export class Metrics {
     const register = this.registry;
     const registers = [register];
     collectDefaultMetrics({ register });
+    // prom-client adds totals of the typed nodejs_active_* gauges as gauges named *_total, a suffix
+    // Prometheus reserves for counters (`promtool check metrics` fails); sum() of the typed ones is the same.
+    for (const total of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      register.removeSingleMetric(total);
+    }
     const o = options;
     const counters = o.counters;
     const stats = o.stats;
@@ -518,13 +523,14 @@ export class Metrics {
     });
     new Gauge({
       name: 'cluster_dns_seconds_since_last_sync',
-      help: 'Seconds since the API server was last heard from (list, event or bookmark), by kind; -1 before the first.',
+      help: 'Seconds since the API server was last heard from (list, event or bookmark), by kind; no sample before the first.',
       labelNames: ['kind'],
       registers,
       collect() {
         this.reset();
         const t = now();
-        for (const w of watches()) this.set({ kind: w.kind }, w.lastEventAt === null ? -1 : Math.max(0, (t - w.lastEventAt) / 1000));
+        // No sample until the first sync: a -1 would read as "just now" to max() and to alert thresholds.
+        for (const w of watches()) if (w.lastEventAt !== null) this.set({ kind: w.kind }, Math.max(0, (t - w.lastEventAt) / 1000));
       },
     });
     this.#register(
