@@ -10,7 +10,7 @@
  * - Normalizes server block keys (transport, zones, port; CIDR keys become reverse zones) and
  *   refuses transports other than dns://.
  * - Keeps every directive's file and line through imports and snippets (`via` lists the import
- *   lines), and lists the files and globs read (for reload watching).
+ *   lines), lists the files and globs read (for reload watching), and prints the result back.
  * - Fails with one CorefileError, `FILE:LINE: why`, on anything CoreDNS would refuse and on the
  *   broken input it silently accepts (an unclosed quote, a stray '}', a block with no key).
  *
@@ -49,3 +49,4 @@ export {
   type SourceFile,
   type Warning,
 } from './parse.ts';
+export { printCorefile } from './print.ts';
