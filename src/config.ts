@@ -434,7 +434,7 @@ function optionalEndpoint(flag: string, text: string | undefined, fallback: stri
  */
 function loopbackEndpoint(flag: string, text: string | undefined): HostPort | null {
   if (text === undefined || text === 'off') return null;
-  const at = parseHostPort(flag, text);
+  const at = parseHostPort(flag, text, undefined, true);
   if (!at.host.startsWith('127.') && at.host !== '::1') {
     throw new ConfigError(`--${flag}`, `"${text}" is not a loopback address: use 127.0.0.1:PORT or [::1]:PORT and kubectl port-forward`);
   }

@@ -135,7 +135,7 @@ test('start-up: a short starting line (version, node, source, listen, upstreams)
   assert.deepEqual([starting.node, starting.source, starting.listen, starting.upstreams], [process.version, `--manifests ${BUNDLED_EXAMPLE}`, ['127.0.0.1:0'], ['127.0.0.1:9']]);
   assert.ok(JSON.stringify(starting).length < 400, `${JSON.stringify(starting).length} characters`);
   const serving = line('serving');
-  assert.deepEqual(Object.keys(serving).sort(), ['dns', 'health', 'level', 'metrics', 'msg', 'ready', 'service', 'time', 'udpIo']);
+  assert.deepEqual(Object.keys(serving).sort(), ['debug', 'dns', 'health', 'level', 'metrics', 'msg', 'ready', 'service', 'time', 'udpIo']);
   assert.deepEqual((serving.dns as HostPort[]).map((a) => a.host), ['127.0.0.1']);
   assert.ok((serving.dns as HostPort[])[0]!.port > 0, 'port 0 resolved');
   const config = line('config');

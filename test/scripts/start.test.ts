@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { BUNDLED_EXAMPLE } from '../../src/config.ts';
 import { START_DEFAULTS, startArgs } from '../../scripts/start.ts';
 
-const DEFAULTS = ['--manifests', BUNDLED_EXAMPLE, '--listen', '127.0.0.1:1053', '--health', '127.0.0.1:8080', '--ready', '127.0.0.1:8181', '--metrics', '127.0.0.1:9153'];
+const DEFAULTS = ['--manifests', BUNDLED_EXAMPLE, '--listen', '127.0.0.1:1053', '--health', '127.0.0.1:8080', '--ready', '127.0.0.1:8181', '--metrics', '127.0.0.1:9153', '--debug-endpoints', '127.0.0.1:9154'];
 
 test('npm start: the example cluster, every port on loopback, DNS off 5353 (mDNS)', () => {
   assert.deepEqual(startArgs([]), DEFAULTS);
