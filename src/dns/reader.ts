@@ -3,6 +3,7 @@
 // against its RDLENGTH and the buffer's end, names by decodeName's rules (no loops, no forward
 // pointers, 255 octets).
 import { CLASS, HEADER_SIZE, TYPE } from './constants.ts';
+import type { Reply } from './message.ts';
 import { decodeName } from './query.ts';
 import { canonicalIPv6, type WireRecord } from './writer.ts';
 
@@ -173,6 +174,22 @@ export function recordEnds(body: Uint8Array, count: number): Uint32Array {
     at += 10 + (((body[at + 8] as number) << 8) | (body[at + 9] as number));
     if (at > len) return ends.subarray(0, n);
     ends[n] = at;
+  }
+  return ends;
+}
+
+/**
+ * recordEnds of a reply's whole body, walked the first time it is needed and kept with the reply:
+ * a prepared reply (the zone's, a cache entry's) is cut (truncation) and reordered (loadbalance)
+ * at the same places for every client, so it is walked once, never re-encoded.
+ */
+const endsByReply = new WeakMap<Reply, Uint32Array>();
+
+export function replyRecordEnds(reply: Reply): Uint32Array {
+  let ends = endsByReply.get(reply);
+  if (ends === undefined) {
+    ends = recordEnds(reply.body, reply.ancount + reply.nscount + reply.arcount);
+    endsByReply.set(reply, ends);
   }
   return ends;
 }

@@ -3,7 +3,7 @@
 // Promise and no closure on that path, since it is most of the traffic.
 import { CLASS, CLASSIC_UDP_SIZE, DEFAULT_MAX_UDP_SIZE, FLAG, RCODE, TYPE } from '../dns/constants.ts';
 import { emptyReply } from '../dns/message.ts';
-import type { Handler, Query, Reply, RequestContext } from '../dns/message.ts';
+import type { Handler, Query, RecordOrder, Reply, RequestContext } from '../dns/message.ts';
 import { performance } from 'node:perf_hooks';
 import { readQuery } from '../dns/query.ts';
 import { familyIndex, ZONE_DROPPED, type QueryCounters } from './counters.ts';
@@ -129,6 +129,8 @@ export interface QueryProcessorOptions {
   /** Per-query counters for metrics; without them the query path does no metrics work at all. */
   readonly counters?: QueryCounters;
   readonly onQuery?: QueryObserver;
+  /** Reorders the records of every reply as they are copied (loadbalance); none keeps their order. */
+  readonly recordOrder?: RecordOrder;
 }
 
 type Pending = Reply | null | Promise<Reply | null>;
@@ -144,6 +146,7 @@ export class QueryProcessor {
   #onError: ((err: unknown) => void) | undefined;
   #counters: QueryCounters | null;
   #onQuery: QueryObserver | null;
+  #recordOrder: RecordOrder | null;
 
   constructor(options: QueryProcessorOptions) {
     this.#handlers = [...options.handlers];
@@ -151,6 +154,7 @@ export class QueryProcessor {
     this.#onError = options.onError;
     this.#counters = options.counters ?? null;
     this.#onQuery = options.onQuery ?? null;
+    this.#recordOrder = options.recordOrder ?? null;
   }
 
   get counters(): QueryCounters | null {
@@ -271,7 +275,7 @@ export class QueryProcessor {
 
   /** `handler`: index of the handler that wrote `reply`, -1 for the server itself. */
   #finish(msg: Buffer, query: Query, context: ServerContext, reply: Reply, limit: number, handler: number, start: number): Buffer {
-    const out = assemble(msg, query, reply, limit, this.#maxUdpSize);
+    const out = assemble(msg, query, reply, limit, this.#maxUdpSize, this.#recordOrder);
     const stats = this.stats;
     stats.countRcode(reply.rcode);
     if (((out[2] as number) & (FLAG.TC >>> 8)) !== 0) stats.truncated++;

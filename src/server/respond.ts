@@ -2,8 +2,8 @@
 // byte (the client's 0x20 case survives, and pointers to offset 12 in the body stay valid), the
 // body, and our OPT record when the request had EDNS.
 import { DEFAULT_MAX_UDP_SIZE, FLAG, HEADER_SIZE, TYPE } from '../dns/constants.ts';
-import type { Edns, Query, Reply } from '../dns/message.ts';
-import { recordEnds } from '../dns/reader.ts';
+import type { Edns, Query, RecordOrder, Reply } from '../dns/message.ts';
+import { replyRecordEnds } from '../dns/reader.ts';
 
 const OPT_SIZE = 11;
 /** Request bits a reply carries back (RFC 1035 §4.1.1 RD, RFC 4035 §3.2.2 CD). */
@@ -48,22 +48,6 @@ function writeOpt(out: Buffer, at: number, ourUdpSize: number, rcode: number, dn
   out[at + 10] = 0;
 }
 
-/**
- * Where the records of a reply's body end, walked the first time the reply has to be cut and
- * kept with it: a prepared reply (the zone's, a cache entry's) is cut at the same places for
- * every client and every size limit, so it is walked once, never re-encoded.
- */
-const cuts = new WeakMap<Reply, Uint32Array>();
-
-function endsOf(reply: Reply): Uint32Array {
-  let ends = cuts.get(reply);
-  if (ends === undefined) {
-    ends = recordEnds(reply.body, reply.ancount + reply.nscount + reply.arcount);
-    cuts.set(reply, ends);
-  }
-  return ends;
-}
-
 /** How many of the records ending at `ends` fit in `room` octets (ends ascend). */
 function wholeRecords(ends: Uint32Array, room: number): number {
   let lo = 0;
@@ -82,8 +66,16 @@ function wholeRecords(ends: Uint32Array, room: number): number {
  * additional: what is cut first is the additional section), never part of one, as CoreDNS's
  * truncation does (miekg/dns `Msg.Truncate`): a resolver that never retries over TCP (musl up
  * to 1.2.3) still gets addresses. The OPT stays (RFC 6891 §7) so the client learns our size.
+ * With an `order` (loadbalance) the copied records are reordered in place, before the OPT.
  */
-export function assemble(request: Buffer, query: Query, reply: Reply, limit: number, ourUdpSize: number): Buffer {
+export function assemble(
+  request: Buffer,
+  query: Query,
+  reply: Reply,
+  limit: number,
+  ourUdpSize: number,
+  order: RecordOrder | null = null,
+): Buffer {
   const questionEnd = query.questionEnd;
   const optSize = query.edns === null ? 0 : OPT_SIZE;
   const body = reply.body;
@@ -99,7 +91,7 @@ export function assemble(request: Buffer, query: Query, reply: Reply, limit: num
     out.set(body, at);
     at += body.length;
   } else {
-    const ends = endsOf(reply);
+    const ends = replyRecordEnds(reply);
     const kept = wholeRecords(ends, limit - questionEnd - optSize);
     const cut = kept === 0 ? 0 : (ends[kept - 1] as number);
     const an = Math.min(kept, reply.ancount);
@@ -110,6 +102,7 @@ export function assemble(request: Buffer, query: Query, reply: Reply, limit: num
     at += cut;
   }
   request.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  if (order !== null && at > questionEnd) order.permute(out, questionEnd, reply, at - questionEnd);
   if (query.edns !== null) writeOpt(out, at, ourUdpSize, reply.rcode, query.edns.dnssecOk);
   return out;
 }
