@@ -113,7 +113,7 @@ function capture(): { logger: ReturnType<typeof createLogger>; lines: () => Reco
       done();
     },
   });
-  return { logger: createLogger('info', stream), lines: () => chunks.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return { logger: createLogger('info', { destination: stream }), lines: () => chunks.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 function answerOf(h: HostsHandler, name: string): string[] | string {
