@@ -12,7 +12,7 @@ import { emptyReply, type Handler, type Query, type Reply, type RequestContext }
 import { decodeRecord, MalformedMessageError, readMessage, type RecordSpan } from '../dns/reader.ts';
 import { nameOctets, ReplyWriter, type Sections, type WireRecord } from '../dns/writer.ts';
 import type { Logger } from '../observe/log.ts';
-import { cacheKey, ResponseCache } from './cache.ts';
+import { cacheKey, ResponseCache, SERVFAIL_REPLY } from './cache.ts';
 import { CacheStats, ForwardStats } from './stats.ts';
 import { type Exchanged, ExchangeError, type Question, Transport, upstream } from './transport.ts';
 import { type Timing, UpstreamPool, type UpstreamState } from './upstreams.ts';
@@ -129,7 +129,7 @@ function ttlsOf(reply: Reply, questionName: string): { ttlOffsets: number[]; ttl
   return { ttlOffsets: records.map((r) => r.ttlAt - m.questionEnd), ttls: records.map((r) => r.ttl) };
 }
 
-const SERVFAIL: Reply = { ...emptyReply(RCODE.SERVFAIL), recursionAvailable: true };
+const SERVFAIL = SERVFAIL_REPLY;
 const REFUSED: Reply = emptyReply(RCODE.REFUSED);
 
 export class Forwarder implements Handler {
@@ -156,9 +156,11 @@ export class Forwarder implements Handler {
     });
     const cfg = options.config;
     this.#cache = new ResponseCache({
-      size: cfg.cacheSize,
+      successSize: cfg.cacheSize,
+      denialSize: cfg.cacheDenialSize,
       successTtl: cfg.cacheSuccessTtl,
       denialTtl: cfg.cacheDenialTtl,
+      servfailTtl: cfg.cacheServfailTtl,
       serveStaleMs: cfg.serveStaleMs,
       stats: this.cacheStats,
       ...(options.now ? { now: options.now } : {}),
@@ -304,9 +306,15 @@ export class Forwarder implements Handler {
     });
   }
 
-  /** Asks upstream and caches the answer; on failure a stale answer (when `orStale`) or SERVFAIL. */
+  /**
+   * Asks upstream and caches the answer; on failure a stale answer (when `orStale`) or SERVFAIL,
+   * and the failure remembered (RFC 9520) so that the name is not asked again at once.
+   */
   async #ask(key: string, q: Question, pool: UpstreamPool, orStale: boolean): Promise<Reply> {
-    const failed = (reply: Reply) => (orStale ? (this.#cache.stale(key) ?? reply) : reply);
+    const failed = (reply: Reply) => {
+      this.#cache.failed(key);
+      return orStale ? (this.#cache.stale(key) ?? reply) : reply;
+    };
     let exchanged: Exchanged;
     try {
       exchanged = await this.#exchange(q, pool);

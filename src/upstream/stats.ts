@@ -72,4 +72,8 @@ export class CacheStats {
   prefetches = 0;
   servedStale = 0;
   readonly evictions = { success: 0, denial: 0 };
+  /** Lookups answered from a remembered failure (cluster_dns_cache_servfail_hits_total; also in hits.denial). */
+  servfailHits = 0;
+  /** Failures remembered now (cluster_dns_cache_servfail_entries). */
+  servfailEntries = 0;
 }

@@ -1,7 +1,8 @@
 // The forwarder against a scripted loopback upstream, through the real query processor: what goes
 // out (fresh IDs and ports, RD, our OPT), what is accepted (spoofed replies are not), TCP on TC
 // and kept connections, adaptive timeouts, down upstreams, coalescing, the concurrency cap, the
-// cache (countdown, negative caching, LRU, prefetch, serve-stale), stub domains and loops.
+// cache (countdown, negative caching, admission, prefetch, serve-stale, remembered failures),
+// stub domains and loops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -32,6 +33,8 @@ function hostPort(up: FakeUpstream): HostPort {
 }
 
 function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}): ForwardConfig {
+  // --cache-denial-size follows --cache-size unless given, as on the command line.
+  const cacheSize = extra.cacheSize ?? 1000;
   return {
     upstreams,
     upstreamsFrom: '--upstream',
@@ -39,9 +42,11 @@ function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}
     policy: 'sequential',
     forceTcp: false,
     maxConcurrent: 1000,
-    cacheSize: 1000,
+    cacheSize,
     cacheSuccessTtl: 3600,
     cacheDenialTtl: 30,
+    cacheDenialSize: cacheSize,
+    cacheServfailTtl: 5,
     serveStaleMs: 3_600_000,
     autopath: false,
     autopathSearch: [],
@@ -233,10 +238,13 @@ test('the cache: TTLs count down, NXDOMAIN kept for the SOA minimum capped by --
   up.set('servfail.example.com', { kind: 'servfail' });
   await ask('servfail.example.com');
   await ask('servfail.example.com');
-  assert.equal(up.asked('servfail.example.com').length, 2, 'SERVFAIL is not cached');
+  assert.equal(up.asked('servfail.example.com').length, 1, 'SERVFAIL is remembered (5 s), not kept as an answer');
+  clock.now += 5_001;
+  up.set('servfail.example.com', { kind: 'answer', records: [a('servfail.example.com', '192.0.2.9', 300)] });
+  assert.equal((await ask('servfail.example.com')).rcode, 'NOERROR');
 });
 
-test('LRU eviction at --cache-size is counted; popular entries are prefetched before they expire', async (t) => {
+test('evictions at --cache-size are counted, a name asked once does not push out one asked before; popular entries are prefetched', async (t) => {
   const up = await upstreamFor(t);
   up.fallback = { kind: 'answer', records: [] };
   for (const n of ['e1', 'e2', 'e3', 'hot']) up.set(`${n}.example.com`, { kind: 'answer', records: [a(`${n}.example.com`, '192.0.2.4', 100)] });
@@ -247,7 +255,9 @@ test('LRU eviction at --cache-size is counted; popular entries are prefetched be
   assert.equal(forwarder.cacheStats.evictions.success, 1);
   assert.equal(forwarder.cacheStats.entries.success, 2);
   await ask('e1.example.com');
-  assert.equal(up.asked('e1.example.com').length, 2, 'e1 was evicted');
+  assert.equal(up.asked('e1.example.com').length, 1, 'e1, in first, stayed');
+  await ask('e2.example.com');
+  assert.equal(up.asked('e2.example.com').length, 2, 'e2, asked as often as e1, was turned away');
 
   await ask('hot.example.com');
   for (let i = 0; i < 3; i++) await ask('hot.example.com');
@@ -481,4 +491,35 @@ test('close() ends upstream exchanges in flight at once and leaves no probes beh
   assert.ok(performance.now() - started < 100, 'not after the 150 ms timeout');
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(up.received.filter((q) => q.name === '').length, 0, 'no health probe after close');
+});
+
+test('a dead name asked 50 times costs the upstream one resolution within --cache-servfail-ttl, then one again after', async (t) => {
+  const up = await upstreamFor(t);
+  up.set('dead.example.com', { kind: 'servfail' });
+  up.set('gone.example.com', { kind: 'silent' });
+  up.fallback = { kind: 'answer', records: [a('fine.example.com', '192.0.2.1')] };
+  const { ask, clock, forwarder } = await rig(t, forwardConfig([hostPort(up)]));
+  const first = await Promise.all(Array.from({ length: 25 }, () => ask('dead.example.com')));
+  for (let i = 0; i < 25; i++) first.push(await ask('dead.example.com'));
+  assert.ok(first.every((r) => r.rcode === 'SERVFAIL'));
+  assert.equal(up.asked('dead.example.com').length, 1);
+  assert.equal(forwarder.cacheStats.servfailHits, 25, 'the 25 asked after it failed; the first 25 shared its flight');
+  // No usable answer in time (a silent upstream): remembered the same way, from where it failed.
+  assert.equal((await ask('gone.example.com')).rcode, 'SERVFAIL');
+  const sent = up.asked('gone.example.com').length;
+  for (let i = 0; i < 49; i++) assert.equal((await ask('gone.example.com')).rcode, 'SERVFAIL');
+  assert.equal(up.asked('gone.example.com').length, sent, 'nothing more went upstream for it');
+  assert.equal((await ask('fine.example.com')).rcode, 'NOERROR', 'other names are asked as usual');
+  clock.now += 4_000;
+  await ask('dead.example.com');
+  assert.equal(up.asked('dead.example.com').length, 1, '4 s on: still remembered');
+  clock.now += 1_001;
+  await ask('dead.example.com');
+  await ask('dead.example.com');
+  assert.equal(up.asked('dead.example.com').length, 2, 'after 5 s: asked again, once');
+
+  const off = await rig(t, forwardConfig([hostPort(up)], { cacheServfailTtl: 0 }));
+  await off.ask('dead.example.com');
+  await off.ask('dead.example.com');
+  assert.equal(up.asked('dead.example.com').length, 4, '--cache-servfail-ttl 0: every query goes upstream');
 });
