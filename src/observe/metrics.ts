@@ -563,6 +563,12 @@ export class Metrics {
       'Upstream replies dropped for a wrong ID, question or source address.',
       () => o.forward?.spoofedReplies ?? 0,
     );
+    simpleCounter(
+      registers,
+      'cluster_dns_upstream_scrubbed_records_total',
+      'Records dropped from upstream replies: out of bailiwick, off the CNAME chain, or not allowed in their section.',
+      () => o.forward?.scrubbedRecords ?? 0,
+    );
     simpleCounter(registers, 'cluster_dns_truncated_responses_total', 'Replies sent with TC set because they did not fit.', () => stats.truncated);
     new Counter({
       name: 'cluster_dns_udp_receive_drops_total',

@@ -38,6 +38,8 @@ export class ForwardStats {
   spoofedReplies = 0;
   /** Times every upstream was down at once (coredns_forward_healthcheck_broken_total). */
   healthcheckBroken = 0;
+  /** Records dropped from upstream replies by the scrubber (cluster_dns_upstream_scrubbed_records_total). */
+  scrubbedRecords = 0;
 
   upstream(to: string): UpstreamCounters {
     let c = this.upstreams.get(to);

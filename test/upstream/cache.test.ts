@@ -233,6 +233,12 @@ test('a flood of failures evicts no answer and no denial', () => {
   assert.ok(get('dead4999.example.com'), 'the latest failures are the ones remembered');
 });
 
+test('an answer whose TTL has the top bit set is served with TTL 0 and not kept', () => {
+  const { put, get } = rig();
+  put('top.example.com', upstreamReply('top.example.com', RCODE.NOERROR, [{ name: 'top.example.com', type: TYPE.A, ttl: 0x80000001, address: '192.0.2.1' }]));
+  assert.equal(get('top.example.com'), null);
+});
+
 test('prefetch: asked for once an entry has 3 hits and at most a tenth of its TTL left, and not twice at once', () => {
   const { put, get, clock, cache } = rig();
   const key = cacheKey('hot.example.com', TYPE.A, CLASS.IN, false);
