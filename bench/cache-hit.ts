@@ -29,6 +29,8 @@ const config: ForwardConfig = {
   cacheSize: 10_000,
   cacheSuccessTtl: 3600,
   cacheDenialTtl: 30,
+  cacheDenialSize: 10_000,
+  cacheServfailTtl: 5,
   serveStaleMs: 3_600_000,
   autopath: false,
   autopathSearch: [],

@@ -77,9 +77,14 @@ export interface ForwardConfig {
   readonly policy: UpstreamPolicy;
   readonly forceTcp: boolean;
   readonly maxConcurrent: number;
+  /** Entries of the success cache (upstream answers); 0 with no --cache-denial-size turns caching off. */
   readonly cacheSize: number;
   readonly cacheSuccessTtl: number;
   readonly cacheDenialTtl: number;
+  /** Entries of the denial cache (NXDOMAIN, NODATA): --cache-denial-size, else --cache-size. */
+  readonly cacheDenialSize: number;
+  /** Seconds a failed resolution is answered SERVFAIL without asking upstream again (RFC 9520); 0 off. */
+  readonly cacheServfailTtl: number;
   readonly serveStaleMs: number;
   readonly autopath: boolean;
   /**
@@ -138,9 +143,11 @@ DNS:
   --stub-domain D=IP[:PORT],..  names under D go to these upstreams instead; repeatable, longest match wins
   --force-tcp             ask upstreams over TCP only
   --max-concurrent N      most upstream queries in flight; more get REFUSED (default 1000)
-  --cache-size N          upstream answers kept, in entries (default 10000)
+  --cache-size N          upstream answers kept, in entries (default 10000; 0 turns the cache off)
   --cache-success-ttl SEC longest an upstream answer is kept (default 3600)
   --cache-denial-ttl SEC  longest an NXDOMAIN/NODATA is kept (default 30)
+  --cache-denial-size N   NXDOMAIN/NODATA kept, in entries, apart from the answers (default: --cache-size)
+  --cache-servfail-ttl SEC a name whose resolution failed gets SERVFAIL this long, not asked again; 0-300 (default 5)
   --serve-stale DURATION  how long past expiry an answer may be served while every upstream fails (default 1h; 0 off)
   --autopath              answer a pod's first search-path expansion with the first name that exists (CNAME);
                           after the cluster's search domains it tries those of --resolv-conf
@@ -187,6 +194,8 @@ const OPTIONS = {
   'cache-size': { type: 'string' },
   'cache-success-ttl': { type: 'string' },
   'cache-denial-ttl': { type: 'string' },
+  'cache-denial-size': { type: 'string' },
+  'cache-servfail-ttl': { type: 'string' },
   'serve-stale': { type: 'string' },
   autopath: { type: 'boolean' },
   metrics: { type: 'string' },
@@ -250,6 +259,8 @@ function forwardConfig(
     'cache-size'?: string | undefined;
     'cache-success-ttl'?: string | undefined;
     'cache-denial-ttl'?: string | undefined;
+    'cache-denial-size'?: string | undefined;
+    'cache-servfail-ttl'?: string | undefined;
     'serve-stale'?: string | undefined;
     autopath?: boolean | undefined;
   },
@@ -299,6 +310,7 @@ function forwardConfig(
     return { domain, upstreams: list };
   });
   const serveStale = values['serve-stale'] === undefined ? 3_600_000 : parseLongDuration('--serve-stale', values['serve-stale']);
+  const cacheSize = values['cache-size'] === undefined ? 10_000 : integer('--cache-size', values['cache-size'], 0, 10_000_000);
   return {
     upstreams,
     upstreamsFrom,
@@ -306,9 +318,11 @@ function forwardConfig(
     policy: oneOf('--upstream-policy', values['upstream-policy'], UPSTREAM_POLICIES, 'random'),
     forceTcp: values['force-tcp'] ?? false,
     maxConcurrent: values['max-concurrent'] === undefined ? 1000 : integer('--max-concurrent', values['max-concurrent'], 1, 100_000),
-    cacheSize: values['cache-size'] === undefined ? 10_000 : integer('--cache-size', values['cache-size'], 0, 10_000_000),
+    cacheSize,
     cacheSuccessTtl: values['cache-success-ttl'] === undefined ? 3600 : integer('--cache-success-ttl', values['cache-success-ttl'], 1, 604_800),
     cacheDenialTtl: values['cache-denial-ttl'] === undefined ? 30 : integer('--cache-denial-ttl', values['cache-denial-ttl'], 1, 86_400),
+    cacheDenialSize: values['cache-denial-size'] === undefined ? cacheSize : integer('--cache-denial-size', values['cache-denial-size'], 0, 10_000_000),
+    cacheServfailTtl: values['cache-servfail-ttl'] === undefined ? 5 : integer('--cache-servfail-ttl', values['cache-servfail-ttl'], 0, 300),
     serveStaleMs: serveStale,
     autopath: values.autopath ?? false,
     autopathSearch: values.autopath ? resolvConf().search.filter((d) => d !== zone && !d.endsWith(`.${zone}`)).slice(0, MAX_AUTOPATH_SEARCH) : [],

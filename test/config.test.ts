@@ -238,6 +238,11 @@ test('forwarding: --upstream, else resolv.conf nameservers, never our own listen
     { policy: d.policy, forceTcp: d.forceTcp, maxConcurrent: d.maxConcurrent, cacheSize: d.cacheSize, cacheSuccessTtl: d.cacheSuccessTtl, cacheDenialTtl: d.cacheDenialTtl, serveStaleMs: d.serveStaleMs, autopath: d.autopath },
     { policy: 'random', forceTcp: false, maxConcurrent: 1000, cacheSize: 10_000, cacheSuccessTtl: 3600, cacheDenialTtl: 30, serveStaleMs: 3_600_000, autopath: false },
   );
+  // Two caches, as CoreDNS's success and denial: the denial cache is as big unless told otherwise.
+  assert.deepEqual([d.cacheDenialSize, d.cacheServfailTtl], [10_000, 5]);
+  assert.deepEqual([parse(['--cache-size', '500']).cacheDenialSize, parse(['--cache-size', '0']).cacheDenialSize], [500, 0], '--cache-size 0: no cache at all');
+  const split = parse(['--cache-size', '500', '--cache-denial-size', '50', '--cache-servfail-ttl', '0']);
+  assert.deepEqual([split.cacheSize, split.cacheDenialSize, split.cacheServfailTtl], [500, 50, 0]);
   const o = parse(['--upstream-policy', 'round_robin', '--force-tcp', '--max-concurrent', '50', '--cache-size', '0', '--cache-success-ttl', '60', '--cache-denial-ttl', '5', '--serve-stale', '30m', '--autopath']);
   assert.deepEqual(
     { policy: o.policy, forceTcp: o.forceTcp, maxConcurrent: o.maxConcurrent, cacheSize: o.cacheSize, cacheSuccessTtl: o.cacheSuccessTtl, cacheDenialTtl: o.cacheDenialTtl, serveStaleMs: o.serveStaleMs, autopath: o.autopath },
@@ -303,6 +308,8 @@ const everyFlag: Record<string, string[][]> = {
   '--cache-size': [['--cache-size', '-1'], ['--cache-size', '10000001'], ['--cache-size', '1e3']],
   '--cache-success-ttl': [['--cache-success-ttl', '0'], ['--cache-success-ttl', '604801']],
   '--cache-denial-ttl': [['--cache-denial-ttl', '0'], ['--cache-denial-ttl', 'long']],
+  '--cache-denial-size': [['--cache-denial-size', '-1'], ['--cache-denial-size', '10000001'], ['--cache-denial-size', 'half']],
+  '--cache-servfail-ttl': [['--cache-servfail-ttl', '301'], ['--cache-servfail-ttl', '5s'], ['--cache-servfail-ttl', '-1']],
   '--serve-stale': [['--serve-stale', '2w'], ['--serve-stale', '169h'], ['--serve-stale', 'forever']],
   '--autopath': [['--autopath=1']],
   '--health': [['--health', 'nowhere'], ['--health', '8080'], ['--health', ':99999']],

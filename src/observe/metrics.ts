@@ -362,6 +362,17 @@ export class Metrics {
       });
     }
 
+    // Ours: the failures the cache remembers (RFC 9520), held apart from the answers.
+    simpleCounter(registers, 'cluster_dns_cache_servfail_hits_total', 'Queries answered SERVFAIL (or stale) from a remembered upstream failure, without asking upstream (also counted in coredns_cache_hits_total{type="denial"}, as CoreDNS counts its cached SERVFAILs).', () => cache()?.servfailHits ?? 0);
+    new Gauge({
+      name: 'cluster_dns_cache_servfail_entries',
+      help: 'Upstream failures remembered now (--cache-servfail-ttl), apart from coredns_cache_entries.',
+      registers,
+      collect() {
+        this.set(cache()?.servfailEntries ?? 0);
+      },
+    });
+
     // ---- forwarding: coredns_proxy_*, coredns_forward_* (and the pre-1.11 names dashboards still query) ----
     const upstreams = () => o.forward?.upstreams.values() ?? [].values();
     this.#register(
@@ -557,6 +568,12 @@ export class Metrics {
       'cluster_dns_spoofed_replies_total',
       'Upstream replies dropped for a wrong ID, question or source address.',
       () => o.forward?.spoofedReplies ?? 0,
+    );
+    simpleCounter(
+      registers,
+      'cluster_dns_upstream_scrubbed_records_total',
+      'Records dropped from upstream replies: out of bailiwick, off the CNAME chain, or not allowed in their section.',
+      () => o.forward?.scrubbedRecords ?? 0,
     );
     simpleCounter(registers, 'cluster_dns_truncated_responses_total', 'Replies sent with TC set because they did not fit.', () => stats.truncated);
     new Counter({

@@ -12,7 +12,8 @@ import { emptyReply, type Handler, type Query, type Reply, type RequestContext }
 import { decodeRecord, MalformedMessageError, readMessage, type RecordSpan } from '../dns/reader.ts';
 import { nameOctets, ReplyWriter, type Sections, type WireRecord } from '../dns/writer.ts';
 import type { Logger } from '../observe/log.ts';
-import { cacheKey, ResponseCache } from './cache.ts';
+import { cacheKey, ResponseCache, SERVFAIL_REPLY } from './cache.ts';
+import { scrub, type TtlLimits } from './scrub.ts';
 import { CacheStats, ForwardStats } from './stats.ts';
 import { type Exchanged, ExchangeError, type Question, Transport, upstream } from './transport.ts';
 import { type Timing, UpstreamPool, type UpstreamState } from './upstreams.ts';
@@ -35,42 +36,48 @@ interface Converted {
   readonly ttlOffsets: number[];
   readonly ttls: number[];
   readonly negativeTtl: number | null;
+  /** Records the scrubber dropped. */
+  readonly scrubbed: number;
 }
 
 /**
- * An upstream reply as our Reply: the sections after the question copied as they are (the
- * question has the same length in both messages, so every compression pointer still lands where
- * it did), without the upstream's OPT (we add ours). Re-encoded from decoded records in the rare
- * case that the OPT is not the last record.
+ * An upstream reply as our Reply, scrubbed (scrub.ts): when nothing is dropped, the sections
+ * after the question copied as they are (the question has the same length in both messages, so
+ * every compression pointer still lands where it did), TTLs patched in the copy, without the
+ * upstream's OPT (we add ours). Re-encoded from decoded records when records are dropped or the
+ * OPT is not the last record.
  */
-export function convertReply(ex: Exchanged): Converted {
+export function convertReply(ex: Exchanged, limits: TtlLimits | null = null): Converted {
   const { wire, message: m } = ex;
-  const records = [...m.answer, ...m.authority, ...m.additional];
+  const scrubbed = scrub(wire, m, limits);
+  const kept = [...scrubbed.answer, ...scrubbed.authority, ...scrubbed.additional];
   const opts = m.additional.filter((r) => r.type === TYPE.OPT);
-  const kept = records.filter((r) => r.type !== TYPE.OPT);
-  const last = records[records.length - 1];
+  const last = m.additional[m.additional.length - 1] ?? m.authority[m.authority.length - 1] ?? m.answer[m.answer.length - 1];
   const rcode = m.rcode > 15 ? RCODE.SERVFAIL : m.rcode;
-  let negativeTtl: number | null = null;
-  for (const rr of m.authority) {
-    if (rr.type !== TYPE.SOA) continue;
-    const soa = decodeRecord(wire, rr);
-    if (soa && 'minimum' in soa) negativeTtl = Math.min(rr.ttl, soa.minimum);
-  }
-  const arcount = m.additional.length - opts.length;
-  if (opts.length === 0 || (opts.length === 1 && last?.type === TYPE.OPT)) {
+  const { ttls, negativeTtl } = scrubbed;
+  if (scrubbed.dropped === 0 && (opts.length === 0 || (opts.length === 1 && last?.type === TYPE.OPT))) {
     const end = opts.length === 0 ? (last?.end ?? m.questionEnd) : opts[0]!.start;
     const body = new Uint8Array(end - m.questionEnd);
     body.set(wire.subarray(m.questionEnd, end));
+    const ttlOffsets = kept.map((r) => r.ttlAt - m.questionEnd);
+    const view = new DataView(body.buffer);
+    for (let i = 0; i < kept.length; i++) if (ttls[i] !== kept[i]!.ttl) view.setUint32(ttlOffsets[i]!, ttls[i]!);
     return {
-      reply: { rcode, authoritative: false, recursionAvailable: true, ancount: m.answer.length, nscount: m.authority.length, arcount, body },
-      ttlOffsets: kept.map((r) => r.ttlAt - m.questionEnd),
-      ttls: kept.map((r) => r.ttl),
+      reply: { rcode, authoritative: false, recursionAvailable: true, ancount: scrubbed.answer.length, nscount: scrubbed.authority.length, arcount: scrubbed.additional.length, body },
+      ttlOffsets,
+      ttls,
       negativeTtl,
+      scrubbed: 0,
     };
   }
-  const decode = (list: readonly RecordSpan[]) => list.filter((r) => r.type !== TYPE.OPT).map((r) => decodeRecord(wire, r)).filter((r): r is WireRecord => r !== null);
-  const reply = encodeRecords(m.question?.name ?? '', rcode, decode(m.answer), decode(m.authority), decode(m.additional), false);
-  return { reply, ...ttlsOf(reply, m.question?.name ?? ''), negativeTtl };
+  let at = 0;
+  const decode = (list: readonly RecordSpan[]) =>
+    list.map((r) => {
+      const rr = decodeRecord(wire, r);
+      return rr === null ? null : { ...rr, ttl: ttls[at++]! };
+    }).filter((r): r is WireRecord => r !== null);
+  const reply = encodeRecords(m.question?.name ?? '', rcode, decode(scrubbed.answer), decode(scrubbed.authority), decode(scrubbed.additional), false);
+  return { reply, ...ttlsOf(reply, m.question?.name ?? ''), negativeTtl, scrubbed: scrubbed.dropped };
 }
 
 /** A Reply from records (for chased and autopath answers), RA set. */
@@ -129,7 +136,7 @@ function ttlsOf(reply: Reply, questionName: string): { ttlOffsets: number[]; ttl
   return { ttlOffsets: records.map((r) => r.ttlAt - m.questionEnd), ttls: records.map((r) => r.ttl) };
 }
 
-const SERVFAIL: Reply = { ...emptyReply(RCODE.SERVFAIL), recursionAvailable: true };
+const SERVFAIL = SERVFAIL_REPLY;
 const REFUSED: Reply = emptyReply(RCODE.REFUSED);
 
 export class Forwarder implements Handler {
@@ -146,6 +153,8 @@ export class Forwarder implements Handler {
   /** The random first label of our loop probes; a query carrying it came back to us. */
   readonly #loopToken = randomBytes(8).toString('hex');
   readonly #pools: UpstreamPool[] = [];
+  /** The longest TTLs a served upstream reply may carry. */
+  readonly #limits: TtlLimits;
 
   constructor(options: ForwarderOptions) {
     this.#o = options;
@@ -155,10 +164,13 @@ export class Forwarder implements Handler {
       ...(options.tcpIdleMs === undefined ? {} : { tcpIdleMs: options.tcpIdleMs }),
     });
     const cfg = options.config;
+    this.#limits = { successTtl: cfg.cacheSuccessTtl, denialTtl: cfg.cacheDenialTtl };
     this.#cache = new ResponseCache({
-      size: cfg.cacheSize,
+      successSize: cfg.cacheSize,
+      denialSize: cfg.cacheDenialSize,
       successTtl: cfg.cacheSuccessTtl,
       denialTtl: cfg.cacheDenialTtl,
+      servfailTtl: cfg.cacheServfailTtl,
       serveStaleMs: cfg.serveStaleMs,
       stats: this.cacheStats,
       ...(options.now ? { now: options.now } : {}),
@@ -304,9 +316,15 @@ export class Forwarder implements Handler {
     });
   }
 
-  /** Asks upstream and caches the answer; on failure a stale answer (when `orStale`) or SERVFAIL. */
+  /**
+   * Asks upstream and caches the answer; on failure a stale answer (when `orStale`) or SERVFAIL,
+   * and the failure remembered (RFC 9520) so that the name is not asked again at once.
+   */
   async #ask(key: string, q: Question, pool: UpstreamPool, orStale: boolean): Promise<Reply> {
-    const failed = (reply: Reply) => (orStale ? (this.#cache.stale(key) ?? reply) : reply);
+    const failed = (reply: Reply) => {
+      this.#cache.failed(key);
+      return orStale ? (this.#cache.stale(key) ?? reply) : reply;
+    };
     let exchanged: Exchanged;
     try {
       exchanged = await this.#exchange(q, pool);
@@ -318,7 +336,7 @@ export class Forwarder implements Handler {
     if (exchanged.message.questionEnd !== HEADER_SIZE + nameOctets(q.name) + 4) return failed(SERVFAIL);
     let converted: Converted;
     try {
-      converted = convertReply(exchanged);
+      converted = convertReply(exchanged, this.#limits);
     } catch (err) {
       // Records the reader could walk but not decode (a bad SOA or name in RDATA): unusable.
       if (!(err instanceof MalformedMessageError)) throw err;
@@ -328,6 +346,7 @@ export class Forwarder implements Handler {
       // An upstream that cannot answer now: an older answer beats none (RFC 8767).
       return failed(converted.reply);
     }
+    this.stats.scrubbedRecords += converted.scrubbed;
     this.#cache.put(key, converted.reply, converted.ttlOffsets, converted.ttls, converted.negativeTtl);
     return converted.reply;
   }

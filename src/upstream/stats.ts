@@ -38,6 +38,8 @@ export class ForwardStats {
   spoofedReplies = 0;
   /** Times every upstream was down at once (coredns_forward_healthcheck_broken_total). */
   healthcheckBroken = 0;
+  /** Records dropped from upstream replies by the scrubber (cluster_dns_upstream_scrubbed_records_total). */
+  scrubbedRecords = 0;
 
   upstream(to: string): UpstreamCounters {
     let c = this.upstreams.get(to);
@@ -72,4 +74,8 @@ export class CacheStats {
   prefetches = 0;
   servedStale = 0;
   readonly evictions = { success: 0, denial: 0 };
+  /** Lookups answered from a remembered failure (cluster_dns_cache_servfail_hits_total; also in hits.denial). */
+  servfailHits = 0;
+  /** Failures remembered now (cluster_dns_cache_servfail_entries). */
+  servfailEntries = 0;
 }

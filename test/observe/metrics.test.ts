@@ -112,6 +112,9 @@ describe('Metrics', () => {
     cache.entries.success = 7;
     cache.hits.denial = 8;
     cache.misses = 9;
+    cache.servfailHits = 10;
+    cache.servfailEntries = 11;
+    forward.scrubbedRecords = 12;
     const text = await metrics.text();
     assert.equal(value(text, /^coredns_forward_requests_total\{to="10.0.0.53:53"\}/), 3);
     assert.equal(value(text, /^coredns_forward_responses_total\{to="10.0.0.53:53",rcode="NOERROR"\}/), 2);
@@ -125,6 +128,9 @@ describe('Metrics', () => {
     assert.equal(value(text, /^coredns_cache_entries\{.*type="success"/), 7);
     assert.equal(value(text, /^coredns_cache_hits_total\{.*type="denial"/), 8);
     assert.equal(value(text, /^coredns_cache_misses_total\{/), 9);
+    assert.equal(value(text, /^cluster_dns_cache_servfail_hits_total /), 10);
+    assert.equal(value(text, /^cluster_dns_cache_servfail_entries /), 11);
+    assert.equal(value(text, /^cluster_dns_upstream_scrubbed_records_total /), 12);
   });
 
   it('publishes the watches, the index and DNS programming latency', async () => {

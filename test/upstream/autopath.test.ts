@@ -33,6 +33,8 @@ async function rig(t: { after: (fn: () => unknown) => void }, withForwarder = tr
     cacheSize: 100,
     cacheSuccessTtl: 3600,
     cacheDenialTtl: 30,
+    cacheDenialSize: 100,
+    cacheServfailTtl: 5,
     serveStaleMs: 0,
     autopath: true,
     autopathSearch: search,

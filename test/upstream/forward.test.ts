@@ -1,7 +1,8 @@
 // The forwarder against a scripted loopback upstream, through the real query processor: what goes
 // out (fresh IDs and ports, RD, our OPT), what is accepted (spoofed replies are not), TCP on TC
 // and kept connections, adaptive timeouts, down upstreams, coalescing, the concurrency cap, the
-// cache (countdown, negative caching, LRU, prefetch, serve-stale), stub domains and loops.
+// cache (countdown, negative caching, admission, prefetch, serve-stale, remembered failures),
+// scrubbing, stub domains and loops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -18,7 +19,7 @@ import type { Timing } from '../../src/upstream/upstreams.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';
 import { indexOf, testCluster } from '../support/cluster.ts';
 import { buildQuery, decode } from '../support/dns.ts';
-import { a, cname, FakeUpstream } from '../support/upstream.ts';
+import { a, cname, FakeUpstream, handMadeReply, rr } from '../support/upstream.ts';
 
 // Short enough for silent upstreams to cost little, long enough that a loaded machine (the suite
 // runs files in parallel; the upstream shares our event loop) does not turn a loopback answer
@@ -32,6 +33,8 @@ function hostPort(up: FakeUpstream): HostPort {
 }
 
 function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}): ForwardConfig {
+  // --cache-denial-size follows --cache-size unless given, as on the command line.
+  const cacheSize = extra.cacheSize ?? 1000;
   return {
     upstreams,
     upstreamsFrom: '--upstream',
@@ -39,9 +42,11 @@ function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}
     policy: 'sequential',
     forceTcp: false,
     maxConcurrent: 1000,
-    cacheSize: 1000,
+    cacheSize,
     cacheSuccessTtl: 3600,
     cacheDenialTtl: 30,
+    cacheDenialSize: cacheSize,
+    cacheServfailTtl: 5,
     serveStaleMs: 3_600_000,
     autopath: false,
     autopathSearch: [],
@@ -100,8 +105,9 @@ test('forwards with RD and our OPT, answers with RA and without AA, in the clien
   assert.equal(r.ra, true);
   assert.equal(r.aa, false);
   assert.equal(r.question, 'WWW.Example.COM. A');
-  // Owner names that point at the question take the client's case, as the question does.
-  assert.deepEqual(r.answer, ['WWW.Example.COM. 600 IN CNAME web.example.net.', 'web.example.net. 300 IN A 192.0.2.10']);
+  // Owner names that point at the question take the client's case, as the question does. No TTL
+  // says more than the answer's smallest (what the cache keeps it for, and so what a hit says).
+  assert.deepEqual(r.answer, ['WWW.Example.COM. 300 IN CNAME web.example.net.', 'web.example.net. 300 IN A 192.0.2.10']);
   assert.equal(r.opts, 1, 'our OPT only');
   const sent = up.asked('www.example.com')[0]!;
   assert.equal(sent.flags & 0x0100, 0x0100, 'RD');
@@ -256,10 +262,13 @@ test('the cache: TTLs count down, NXDOMAIN kept for the SOA minimum capped by --
   up.set('servfail.example.com', { kind: 'servfail' });
   await ask('servfail.example.com');
   await ask('servfail.example.com');
-  assert.equal(up.asked('servfail.example.com').length, 2, 'SERVFAIL is not cached');
+  assert.equal(up.asked('servfail.example.com').length, 1, 'SERVFAIL is remembered (5 s), not kept as an answer');
+  clock.now += 5_001;
+  up.set('servfail.example.com', { kind: 'answer', records: [a('servfail.example.com', '192.0.2.9', 300)] });
+  assert.equal((await ask('servfail.example.com')).rcode, 'NOERROR');
 });
 
-test('LRU eviction at --cache-size is counted; popular entries are prefetched before they expire', async (t) => {
+test('evictions at --cache-size are counted, a name asked once does not push out one asked before; popular entries are prefetched', async (t) => {
   const up = await upstreamFor(t);
   up.fallback = { kind: 'answer', records: [] };
   for (const n of ['e1', 'e2', 'e3', 'hot']) up.set(`${n}.example.com`, { kind: 'answer', records: [a(`${n}.example.com`, '192.0.2.4', 100)] });
@@ -270,7 +279,9 @@ test('LRU eviction at --cache-size is counted; popular entries are prefetched be
   assert.equal(forwarder.cacheStats.evictions.success, 1);
   assert.equal(forwarder.cacheStats.entries.success, 2);
   await ask('e1.example.com');
-  assert.equal(up.asked('e1.example.com').length, 2, 'e1 was evicted');
+  assert.equal(up.asked('e1.example.com').length, 1, 'e1, in first, stayed');
+  await ask('e2.example.com');
+  assert.equal(up.asked('e2.example.com').length, 2, 'e2, asked as often as e1, was turned away');
 
   await ask('hot.example.com');
   for (let i = 0; i < 3; i++) await ask('hot.example.com');
@@ -436,8 +447,9 @@ test('a TCP reply that comes after its timeout is dropped quietly, not counted a
 test('compressed upstream replies are re-based onto the client\'s question: pointers into it, OPT in the middle', async (t) => {
   const up = await upstreamFor(t);
   // By hand: the answer's owner points at the question (offset 12), the CNAME target's suffix
-  // points into it too, the A record's owner points at the CNAME target; the upstream's OPT sits
-  // between two additional records, so the sections are decoded and written again.
+  // points into it too, the A record's owner points at the CNAME target; the zone's NS set points
+  // into the question as well; the upstream's OPT sits between the two glue records, so the
+  // sections are decoded and written again.
   up.set('www.example.com', {
     kind: 'raw',
     build: (request) => {
@@ -448,6 +460,7 @@ test('compressed upstream replies are re-based onto the client\'s question: poin
       header.writeUInt16BE(FLAG.QR | FLAG.RD | FLAG.RA, 2);
       header.writeUInt16BE(1, 4);
       header.writeUInt16BE(2, 6);
+      header.writeUInt16BE(2, 8);
       header.writeUInt16BE(3, 10);
       const cnameAt = HEADER_SIZE + q.length + 12; // where the CNAME's RDATA starts
       const exampleCom = HEADER_SIZE + 4; // "example.com" inside the question
@@ -457,16 +470,21 @@ test('compressed upstream replies are re-based onto the client\'s question: poin
         rr([0xc0, 12], TYPE.CNAME, cnameRdata),
         rr([0xc0 | (cnameAt >> 8), cnameAt & 255], TYPE.A, [192, 0, 2, 21]),
       ]);
+      const authority = Buffer.concat([
+        rr([0xc0, exampleCom], TYPE.NS, [2, ...Buffer.from('ns'), 0xc0, exampleCom]),
+        rr([0xc0, exampleCom], TYPE.NS, [3, ...Buffer.from('ns2'), 0xc0, exampleCom]),
+      ]);
       const glue = rr([2, ...Buffer.from('ns'), 0xc0, exampleCom], TYPE.A, [192, 0, 2, 53]);
       const opt = Buffer.from([0, 0, TYPE.OPT, 0x10, 0, 0, 0, 0, 0, 0, 0]);
       const glue2 = rr([3, ...Buffer.from('ns2'), 0xc0, exampleCom], TYPE.A, [192, 0, 2, 54]);
-      return Buffer.concat([header, q, answer, glue, opt, glue2]);
+      return Buffer.concat([header, q, answer, authority, glue, opt, glue2]);
     },
   });
   const { ask } = await rig(t, forwardConfig([hostPort(up)]));
   const r = await ask('WWW.example.COM');
   assert.equal(r.rcode, 'NOERROR');
   assert.deepEqual(r.answer, ['WWW.example.COM. 60 IN CNAME web.example.COM.', 'web.example.COM. 60 IN A 192.0.2.21']);
+  assert.deepEqual(r.authority, ['example.COM. 60 IN NS ns.example.COM.', 'example.COM. 60 IN NS ns2.example.COM.']);
   assert.deepEqual(r.additional, ['ns.example.COM. 60 IN A 192.0.2.53', 'ns2.example.COM. 60 IN A 192.0.2.54']);
   assert.equal(r.opts, 1, 'our OPT only');
 });
@@ -504,4 +522,62 @@ test('close() ends upstream exchanges in flight at once and leaves no probes beh
   assert.ok(performance.now() - started < 100, 'not after the 150 ms timeout');
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(up.received.filter((q) => q.name === '').length, 0, 'no health probe after close');
+});
+
+test('a dead name asked 50 times costs the upstream one resolution within --cache-servfail-ttl, then one again after', async (t) => {
+  const up = await upstreamFor(t);
+  up.set('dead.example.com', { kind: 'servfail' });
+  up.set('gone.example.com', { kind: 'silent' });
+  up.fallback = { kind: 'answer', records: [a('fine.example.com', '192.0.2.1')] };
+  const { ask, clock, forwarder } = await rig(t, forwardConfig([hostPort(up)]));
+  const first = await Promise.all(Array.from({ length: 25 }, () => ask('dead.example.com')));
+  for (let i = 0; i < 25; i++) first.push(await ask('dead.example.com'));
+  assert.ok(first.every((r) => r.rcode === 'SERVFAIL'));
+  assert.equal(up.asked('dead.example.com').length, 1);
+  assert.equal(forwarder.cacheStats.servfailHits, 25, 'the 25 asked after it failed; the first 25 shared its flight');
+  // No usable answer in time (a silent upstream): remembered the same way, from where it failed.
+  assert.equal((await ask('gone.example.com')).rcode, 'SERVFAIL');
+  const sent = up.asked('gone.example.com').length;
+  for (let i = 0; i < 49; i++) assert.equal((await ask('gone.example.com')).rcode, 'SERVFAIL');
+  assert.equal(up.asked('gone.example.com').length, sent, 'nothing more went upstream for it');
+  assert.equal((await ask('fine.example.com')).rcode, 'NOERROR', 'other names are asked as usual');
+  clock.now += 4_000;
+  await ask('dead.example.com');
+  assert.equal(up.asked('dead.example.com').length, 1, '4 s on: still remembered');
+  clock.now += 1_001;
+  await ask('dead.example.com');
+  await ask('dead.example.com');
+  assert.equal(up.asked('dead.example.com').length, 2, 'after 5 s: asked again, once');
+
+  const off = await rig(t, forwardConfig([hostPort(up)], { cacheServfailTtl: 0 }));
+  await off.ask('dead.example.com');
+  await off.ask('dead.example.com');
+  assert.equal(up.asked('dead.example.com').length, 4, '--cache-servfail-ttl 0: every query goes upstream');
+});
+
+test('out-of-bailiwick records from upstream reach neither the client nor the cache, and are counted', async (t) => {
+  const up = await upstreamFor(t);
+  // A poisoner's reply: an extra answer for another name, an NS set for another zone with its
+  // glue, and an address for a name nothing points at.
+  up.set('www.example.com', {
+    kind: 'raw',
+    build: (request) =>
+      handMadeReply(request, RCODE.NOERROR, {
+        answer: [rr.a('www.example.com', '192.0.2.10', 120), rr.a('bank.example.org', '198.51.100.66', 86400)],
+        authority: [rr.name(TYPE.NS, 'example.org', 'ns.evil.example'), rr.name(TYPE.NS, 'example.com', 'ns1.example.com')],
+        additional: [rr.a('ns.evil.example', '198.51.100.53'), rr.a('ns1.example.com', '192.0.2.53'), rr.a('login.example.org', '198.51.100.67')],
+      }),
+  });
+  up.set('bank.example.org', { kind: 'answer', records: [a('bank.example.org', '192.0.2.99', 60)] });
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)]));
+  for (const round of ['miss', 'hit']) {
+    const r = await ask('www.example.com');
+    assert.deepEqual(r.answer, ['www.example.com. 120 IN A 192.0.2.10'], round);
+    assert.deepEqual(r.authority, ['example.com. 120 IN NS ns1.example.com.'], round);
+    assert.deepEqual(r.additional, ['ns1.example.com. 120 IN A 192.0.2.53'], round);
+  }
+  assert.equal(up.asked('www.example.com').length, 1);
+  assert.equal(forwarder.stats.scrubbedRecords, 4);
+  assert.deepEqual((await ask('bank.example.org')).answer, ['bank.example.org. 60 IN A 192.0.2.99'], 'the poison was never cached');
+  assert.equal(up.asked('bank.example.org').length, 1);
 });
