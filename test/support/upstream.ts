@@ -81,6 +81,7 @@ export class FakeUpstream {
   readonly #spoofer: UdpSocket;
   readonly #connections = new Set<Socket>();
   #port = 0;
+  #closed = false;
   tcpConnections = 0;
 
   private constructor(udp: UdpSocket, tcp: Server, spoofer: UdpSocket) {
@@ -188,7 +189,10 @@ export class FakeUpstream {
       if (behaviour.how === 'source') this.#spoofer.send(fake, port, '127.0.0.1');
       else this.#udp.send(behaviour.how === 'garbage' ? Buffer.from([1, 2, 3, 4, 5]) : fake, port, '127.0.0.1');
     }
-    const send = () => this.#udp.send(out, port, '127.0.0.1');
+    // A delayed reply may come due after close() (a retransmitted query's): it is dropped then.
+    const send = () => {
+      if (!this.#closed) this.#udp.send(out, port, '127.0.0.1');
+    };
     if (behaviour.kind === 'answer' && behaviour.delayMs) setTimeout(send, behaviour.delayMs).unref();
     else if (behaviour.kind === 'spoof') setTimeout(send, 20).unref();
     else send();
@@ -220,6 +224,7 @@ export class FakeUpstream {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     for (const s of this.#connections) s.destroy();
     await new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
     await new Promise<void>((resolve) => this.#udp.close(() => resolve()));
