@@ -139,6 +139,8 @@ class Race {
       this.#fail(err);
       return;
     }
+    // An attempt's own timer runs out at the deadline, perhaps before the question's.
+    if (err.kind === 'timeout') this.#o.pool.timedOut(state);
     if (err.kind === 'network') {
       // Unreachable now: no point waiting for the retransmit timer.
       this.#o.pool.timedOut(state);

@@ -14,10 +14,10 @@ import { emptyReply, type Handler, type Query, type Reply, type RequestContext }
 import { decodeRecord, MalformedMessageError, readMessage, type RecordSpan } from '../dns/reader.ts';
 import { nameOctets, ReplyWriter, type Sections, type WireRecord } from '../dns/writer.ts';
 import type { Logger } from '../observe/log.ts';
-import { Admission, type LoadSignal } from './admission.ts';
+import { Admission } from './admission.ts';
 import { cacheKey, ResponseCache } from './cache.ts';
 import { exchange, NoUpstreamError } from './exchange.ts';
-import { LoopLag } from './overload.ts';
+import { LoadMonitor, type LoadWindows } from './overload.ts';
 import { CacheStats, ForwardStats } from './stats.ts';
 import { type Exchanged, ExchangeError, type Question, Transport, upstream } from './transport.ts';
 import { type Timing, UpstreamPool, type UpstreamState } from './upstreams.ts';
@@ -28,8 +28,8 @@ export interface ForwarderOptions {
   readonly config: ForwardConfig;
   readonly logger: Logger;
   readonly timing?: Timing;
-  /** Whether the server is behind (default: a LoopLag on this event loop); null: never shed. */
-  readonly load?: LoadSignal | null;
+  /** Whether the event loop is behind, window by window (default: a LoadMonitor from start()); null: never rationed. */
+  readonly load?: LoadWindows | null;
   readonly now?: () => number;
   /** Kept TCP connections to upstreams close after this long idle (default 10 s, CoreDNS's expire). */
   readonly tcpIdleMs?: number;
@@ -152,7 +152,7 @@ export class Forwarder implements Handler {
   readonly #loopToken = randomBytes(8).toString('hex');
   readonly #pools: UpstreamPool[] = [];
   readonly #admission: Admission;
-  readonly #loopLag: LoopLag | null = null;
+  #monitor: LoadMonitor | null = null;
 
   constructor(options: ForwarderOptions) {
     this.#o = options;
@@ -162,9 +162,7 @@ export class Forwarder implements Handler {
       ...(options.tcpIdleMs === undefined ? {} : { tcpIdleMs: options.tcpIdleMs }),
     });
     const cfg = options.config;
-    let load = options.load;
-    if (load === undefined) load = this.#loopLag = new LoopLag();
-    this.#admission = new Admission(cfg.maxConcurrent, this.stats, load);
+    this.#admission = new Admission(cfg.maxConcurrent, this.stats, options.load ?? null);
     this.#cache = new ResponseCache({
       size: cfg.cacheSize,
       successTtl: cfg.cacheSuccessTtl,
@@ -197,8 +195,13 @@ export class Forwarder implements Handler {
     return this.#pools.length > 0;
   }
 
-  /** Sends the loop probes (at start; again whenever an upstream comes back). */
+  /** Sends the loop probes (at start; again whenever an upstream comes back); watches the event loop from now on. */
   start(): void {
+    if (this.#o.load === undefined && this.#monitor === null) {
+      const monitor = new LoadMonitor();
+      monitor.subscribe((congested) => this.#admission.windowEnded(congested));
+      this.#monitor = monitor;
+    }
     for (const pool of this.#pools) for (const state of pool.states) this.#probeLoop(pool, state);
   }
 
@@ -354,7 +357,7 @@ export class Forwarder implements Handler {
   }
 
   close(): void {
-    this.#loopLag?.close();
+    this.#monitor?.close();
     for (const pool of this.#pools) pool.close();
     this.#transport.close();
   }

@@ -1,43 +1,66 @@
-// Whether the event loop is behind: a timer due every `intervalMs` measures how late it runs. A
-// loop that keeps up runs it within a millisecond or two; one that is flooded runs it only after
-// each turn's whole batch of work. Late by `highMs` or more: overloaded, until a tick is back
-// under `lowMs`. Timer lateness, not event-loop utilisation: --busy-poll keeps the loop spinning
-// (utilisation near 1) while it keeps up perfectly well.
-import type { LoadSignal } from './admission.ts';
+// Whether the event loop is behind on its work, judged once per window (100 ms). A timer due
+// every 10 ms measures how late it runs: a loop that keeps up runs it within a millisecond or two
+// even while answering ~45k cluster queries a second; one flooded with upstream misses runs it
+// only after each turn's whole batch, tens of milliseconds late. A window is congested when
+// the ticks' lateness adds up to `lateShare` of it while the loop was busy (event-loop
+// utilisation) for `busyShare` of it: lateness alone is also what a descheduled process on a
+// shared machine sees while idle, and utilisation alone is what --busy-poll's spinning shows.
+// Figures behind the thresholds: bench/RESULTS.md.
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
-export interface LoopLagOptions {
-  readonly intervalMs?: number;
-  readonly highMs?: number;
-  readonly lowMs?: number;
+export interface LoadMonitorOptions {
+  readonly tickMs?: number;
+  readonly windowMs?: number;
+  /** Lateness summed over a window, as a share of it, that says the loop is behind. */
+  readonly lateShare?: number;
+  /** Event-loop utilisation over a window below which it is never congested. */
+  readonly busyShare?: number;
 }
 
-export const DEFAULT_LOOP_LAG: Required<LoopLagOptions> = { intervalMs: 10, highMs: 30, lowMs: 10 };
+export const DEFAULT_LOAD_MONITOR: Required<LoadMonitorOptions> = { tickMs: 10, windowMs: 100, lateShare: 0.3, busyShare: 0.8 };
 
-export class LoopLag implements LoadSignal {
-  overloaded = false;
-  /** How late the last tick ran, in ms. */
-  lagMs = 0;
-  /** Ticks that found the loop behind (for benchmarks). */
-  overloadedTicks = 0;
-  readonly #o: Required<LoopLagOptions>;
+/** Told at the end of every window whether it was congested. */
+export interface LoadWindows {
+  subscribe(listener: (congested: boolean) => void): void;
+}
+
+export class LoadMonitor implements LoadWindows {
+  /** Windows found congested so far (for benchmarks and tests). */
+  congestedWindows = 0;
+  readonly #o: Required<LoadMonitorOptions>;
   readonly #timer: NodeJS.Timeout;
-  #last: number;
+  readonly #listeners: ((congested: boolean) => void)[] = [];
+  #lastTick: number;
+  #windowStart: number;
+  #late = 0;
+  #elu: EventLoopUtilization;
 
-  constructor(options: LoopLagOptions = {}) {
-    this.#o = { ...DEFAULT_LOOP_LAG, ...options };
-    this.#last = performance.now();
-    this.#timer = setInterval(() => this.#tick(), this.#o.intervalMs);
+  constructor(options: LoadMonitorOptions = {}) {
+    this.#o = { ...DEFAULT_LOAD_MONITOR, ...options };
+    this.#lastTick = this.#windowStart = performance.now();
+    this.#elu = performance.eventLoopUtilization();
+    this.#timer = setInterval(() => this.#tick(), this.#o.tickMs);
     this.#timer.unref();
+  }
+
+  subscribe(listener: (congested: boolean) => void): void {
+    this.#listeners.push(listener);
   }
 
   #tick(): void {
     const now = performance.now();
-    const lag = Math.max(0, now - this.#last - this.#o.intervalMs);
-    this.#last = now;
-    this.lagMs = lag;
-    if (lag >= this.#o.highMs) this.overloaded = true;
-    else if (lag < this.#o.lowMs) this.overloaded = false;
-    if (this.overloaded) this.overloadedTicks++;
+    this.#late += Math.max(0, now - this.#lastTick - this.#o.tickMs);
+    this.#lastTick = now;
+    const elapsed = now - this.#windowStart;
+    if (elapsed < this.#o.windowMs) return;
+    const elu = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(elu, this.#elu).utilization;
+    const congested = this.#late >= this.#o.lateShare * elapsed && busy >= this.#o.busyShare;
+    this.#elu = elu;
+    this.#windowStart = now;
+    if (congested) this.congestedWindows++;
+    this.#late = 0;
+    for (const listener of this.#listeners) listener(congested);
   }
 
   close(): void {

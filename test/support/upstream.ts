@@ -37,12 +37,12 @@ export interface Received {
   readonly hasOpt: boolean;
 }
 
-function soa(zone: string, ttl: number, minimum: number): WireRecord {
+export function soa(zone: string, ttl: number, minimum: number): WireRecord {
   return { name: zone, type: TYPE.SOA, ttl, mname: `ns1.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum };
 }
 
 /** The reply to `request` (a query) with `rcode` and sections; `tc` for a truncated UDP reply. */
-function reply(request: Buffer, qname: string, rcode: number, answer: readonly WireRecord[], authority: readonly WireRecord[], tc = false): Buffer {
+export function reply(request: Buffer, qname: string, rcode: number, answer: readonly WireRecord[], authority: readonly WireRecord[], tc = false): Buffer {
   const questionEnd = decodeName(request, HEADER_SIZE)!.end + 4;
   const writer = new ReplyWriter(qname);
   if (!tc) {

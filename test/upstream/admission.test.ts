@@ -55,18 +55,50 @@ test('k flooders: each held to about 1/(k+1), some budget always free; released 
   assert.equal(admission.held('nobody'), 0);
 });
 
-test('a full budget is REFUSED as CoreDNS counts it; an overloaded loop sheds new questions; background work waits for half the budget', () => {
+test('a full budget is REFUSED as CoreDNS counts it; background work waits for half the budget', () => {
   const stats = new ForwardStats();
-  const load = { overloaded: false };
-  const admission = new Admission(4, stats, load);
+  const admission = new Admission(4, stats);
   assert.equal(admission.admit('x', 4), 'full');
   assert.equal(stats.maxConcurrentRejects, 1);
   assert.equal(admission.roomForBackground(1), true);
   assert.equal(admission.roomForBackground(2), false);
-  load.overloaded = true;
-  assert.equal(admission.admit('x', 0), 'shed');
-  assert.equal(stats.shed, 1);
-  assert.equal(admission.roomForBackground(0), false);
-  load.overloaded = false;
-  assert.equal(admission.admit('x', 0), 'ok');
+});
+
+test('congested windows ration new questions (halving, a floor), calm ones raise the ration and lift it', () => {
+  const stats = new ForwardStats();
+  const admission = new Admission(100_000, stats);
+  const start = (client: string, n: number) => {
+    let got = 0;
+    for (let i = 0; i < n; i++) {
+      if (admission.admit(client, 0) !== 'ok') continue;
+      admission.hold(client);
+      admission.release(client);
+      got++;
+    }
+    return got;
+  };
+  assert.equal(start('pod', 99), 99);
+  admission.windowEnded(true);
+  admission.windowEnded(true);
+  assert.equal(admission.ration, Number.POSITIVE_INFINITY, 'congested, but not by forwarding: a few questions a window');
+  assert.equal(start('flood', 200), 200, 'not rationed');
+  admission.windowEnded(true);
+  assert.equal(admission.ration, Number.POSITIVE_INFINITY, 'one congested window is a hiccup');
+  assert.equal(start('flood', 400), 400);
+  admission.windowEnded(true);
+  assert.equal(admission.ration, 200, 'two in a row: half of what the congested window started');
+  assert.equal(admission.roomForBackground(0), false, 'no prefetches while rationed');
+  // Within a window: the flooder gets what the others leave, half of what is left at most.
+  assert.equal(start('flood', 400), 100);
+  assert.equal(start('pod', 3), 3, 'a light client still gets through');
+  assert.equal(stats.shed, 300);
+  admission.windowEnded(true);
+  assert.equal(admission.ration, 51);
+  for (let i = 0; i < 10; i++) admission.windowEnded(true);
+  assert.equal(admission.ration, 5, 'the floor: some questions always get through');
+  admission.windowEnded(false);
+  assert.equal(admission.ration, 8, 'calm: half again');
+  for (let i = 0; i < 9; i++) admission.windowEnded(false);
+  assert.equal(admission.ration, Number.POSITIVE_INFINITY, 'lifted after ten calm windows without refusals');
+  assert.equal(start('flood', 50), 50);
 });

@@ -15,18 +15,18 @@ import { startListeners } from '../../src/server/listen.ts';
 import { QueryProcessor } from '../../src/server/processor.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { ExternalNameChaser, Forwarder } from '../../src/upstream/forward.ts';
-import type { LoadSignal } from '../../src/upstream/admission.ts';
+import type { LoadWindows } from '../../src/upstream/overload.ts';
 import type { Timing } from '../../src/upstream/upstreams.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';
 import { indexOf, testCluster } from '../support/cluster.ts';
 import { buildQuery, decode } from '../support/dns.ts';
 import { a, cname, FakeUpstream } from '../support/upstream.ts';
 
-// Retransmits after 150 ms (doubling), probes that give up after 150 ms and come 40 ms apart:
-// silent upstreams cost little. A late retransmit never fails a query (the first attempt keeps
-// listening until the deadline), so a loaded machine only adds sends.
+// For the tests of retransmits and health: sent again after 150 ms (doubling), probes that give
+// up after 150 ms and come 40 ms apart, so silent upstreams cost little. A late retransmit never
+// fails a query (the first attempt keeps listening until the deadline), only adds a send.
 const FAST: Timing = { initialRtoMs: 150, minRtoMs: 150, maxRtoMs: 300, probeTimeoutMs: 150, probeIntervalMs: 40, maxProbeIntervalMs: 160 };
-/** For tests that count what goes upstream: no retransmit may race an answer that comes late on purpose. */
+/** The rest count what goes upstream: no retransmit may race a loopback answer on a loaded machine. */
 const PATIENT: Timing = { ...FAST, initialRtoMs: 2_000, minRtoMs: 2_000, maxRtoMs: 2_000 };
 
 function hostPort(up: FakeUpstream): HostPort {
@@ -63,10 +63,10 @@ interface Rig {
 async function rig(
   t: { after: (fn: () => unknown) => void },
   config: ForwardConfig,
-  options: { withZone?: boolean; tcpIdleMs?: number; timing?: Timing; load?: LoadSignal | null } = {},
+  options: { withZone?: boolean; tcpIdleMs?: number; timing?: Timing; load?: LoadWindows | null } = {},
 ): Promise<Rig> {
   const clock = { now: 1_800_000_000_000 };
-  const { withZone = false, tcpIdleMs, timing = FAST, load = null } = options;
+  const { withZone = false, tcpIdleMs, timing = PATIENT, load = null } = options;
   const forwarder = new Forwarder({ config, logger: silentLogger(), timing, load, now: () => clock.now, ...(tcpIdleMs === undefined ? {} : { tcpIdleMs }) });
   t.after(() => forwarder.close());
   const handlers = [];
@@ -174,7 +174,7 @@ test('a silent upstream: the retransmit goes to the next one; failed probes, not
   const good = await upstreamFor(t);
   dead.fallback = { kind: 'silent' };
   good.fallback = { kind: 'answer', records: [a('q.example.com', '192.0.2.8')] };
-  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead), hostPort(good)], { cacheSize: 0 }));
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead), hostPort(good)], { cacheSize: 0 }), { timing: FAST });
   assert.equal((await ask('q1.example.com')).rcode, 'NOERROR', 'answered by the second upstream after the retransmit timer');
   const queriesTo = (up: FakeUpstream) => up.received.filter((r) => r.name.startsWith('q')).length;
   const probesTo = (up: FakeUpstream) => up.received.filter((r) => r.name === '' && r.type === TYPE.NS).length;
@@ -205,7 +205,7 @@ test('slow names never mark an upstream down: probes are answered, the late answ
   const up = await upstreamFor(t);
   up.fallback = { kind: 'answer', records: [a('slow.example.com', '192.0.2.9')], delayMs: 400 };
   up.set('', { kind: 'answer', records: [] }); // the root's NS, as a resolver has it cached
-  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)], { cacheSize: 0 }));
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)], { cacheSize: 0 }), { timing: FAST });
   // Each is resent at 150 and 450 ms (doubling) to the only upstream; the first reply wins.
   const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => ask(`slow${i}.example.com`)));
   assert.deepEqual(replies.map((r) => r.rcode), Array(6).fill('NOERROR'));
@@ -220,7 +220,7 @@ test('slow names never mark an upstream down: probes are answered, the late answ
 test('--max-fails 0: an upstream is never probed nor marked down', async (t) => {
   const dead = await upstreamFor(t);
   dead.fallback = { kind: 'silent' };
-  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead)], { cacheSize: 0, maxFails: 0, timeoutMs: 400 }));
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead)], { cacheSize: 0, maxFails: 0, timeoutMs: 400 }), { timing: FAST });
   assert.equal((await ask('m1.example.com')).rcode, 'SERVFAIL');
   assert.equal((await ask('m2.example.com')).rcode, 'SERVFAIL');
   await new Promise((r) => setTimeout(r, 300));
@@ -231,7 +231,7 @@ test('--max-fails 0: an upstream is never probed nor marked down', async (t) => 
 test('with every upstream down each query still asks one, counted in healthcheck_broken; an answer brings it back', async (t) => {
   const dead = await upstreamFor(t);
   dead.fallback = { kind: 'silent' };
-  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead)], { cacheSize: 0, timeoutMs: 400 }));
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead)], { cacheSize: 0, timeoutMs: 400 }), { timing: FAST });
   assert.equal((await ask('a1.example.com')).rcode, 'SERVFAIL', 'past the deadline');
   const stats = forwarder.stats.upstreams.get(`127.0.0.1:${dead.port}`)!;
   const deadline = Date.now() + 5_000;
@@ -268,20 +268,28 @@ test('fair shares: a client flooding names that never resolve is refused first; 
   assert.equal(forwarder.stats.maxConcurrentRejects, 0);
 });
 
-test('while the event loop is behind, new upstream questions are shed; cache hits and cluster names are not', async (t) => {
+test('while the event loop is behind, new upstream questions are rationed; cache hits and cluster names are not', async (t) => {
   const up = await upstreamFor(t);
   up.fallback = { kind: 'answer', records: [a('x.example.com', '192.0.2.21')] };
-  const load = { overloaded: false };
+  let windowEnded: (congested: boolean) => void = () => {};
+  const load: LoadWindows = { subscribe: (fn) => void (windowEnded = fn) };
   const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)]), { withZone: true, load });
   assert.equal((await ask('hit.example.com')).rcode, 'NOERROR');
-  load.overloaded = true;
-  assert.equal((await ask('miss.example.com')).rcode, 'REFUSED');
-  assert.equal(forwarder.stats.shed, 1);
+  // Windows congested while forwarding 100 new questions each: the ration falls to its floor (5 a window).
+  for (let w = 0; w < 2; w++) {
+    await Promise.all(Array.from({ length: 100 }, (_, i) => ask(`load${w}-${i}.example.com`)));
+    windowEnded(true);
+  }
+  for (let i = 0; i < 10; i++) windowEnded(true);
+  const rcodes = await Promise.all(Array.from({ length: 8 }, (_, i) => ask(`miss${i}.example.com`)));
+  assert.equal(rcodes.filter((r) => r.rcode === 'NOERROR').length, 3, 'half of the five left: the client may not take it all');
+  assert.equal(rcodes.filter((r) => r.rcode === 'REFUSED').length, 5);
+  assert.equal(forwarder.stats.shed, 5);
+  assert.equal(forwarder.stats.clientRejects, 0);
   assert.equal((await ask('hit.example.com')).rcode, 'NOERROR', 'from the cache');
   assert.equal((await ask('svc1.testns.svc.cluster.local')).rcode, 'NOERROR', 'from the zone');
-  assert.equal(up.asked('miss.example.com').length, 0);
-  load.overloaded = false;
-  assert.equal((await ask('miss.example.com')).rcode, 'NOERROR');
+  for (let i = 0; i < 12; i++) windowEnded(false);
+  assert.equal((await ask('miss7.example.com')).rcode, 'NOERROR', 'lifted');
 });
 
 test('the cache: TTLs count down, NXDOMAIN kept for the SOA minimum capped by --cache-denial-ttl, no SOA no caching', async (t) => {
@@ -557,7 +565,7 @@ test('close() ends upstream exchanges in flight at once and leaves no probes beh
   const started = performance.now();
   forwarder.close();
   assert.equal((await pending).rcode, 'SERVFAIL');
-  assert.ok(performance.now() - started < 100, 'not after the 150 ms retransmit timer, nor the deadline');
+  assert.ok(performance.now() - started < 100, 'not after a retransmit timer or the deadline');
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(up.received.filter((q) => q.name === '').length, 0, 'no health probe after close');
 });
