@@ -7,9 +7,10 @@
 //
 // A forwarded miss costs the thread several cluster answers, so while the event loop is behind
 // (overload.ts) because of forwarding (RATION_FROM new questions a window), new upstream
-// questions are rationed: from the second such window in a row,
-// each one halves the questions the next may start (down to a floor), each calm one raises the
-// ration by half, and after a second without refusals it is lifted. Within a window
+// questions are rationed: from the second such window in a row, each congested window halves
+// the questions the next may start (down to a floor), each calm one adds the floor again
+// (additive increase, multiplicative decrease), and after a second without refusals the ration
+// is lifted. Within a window
 // the same fair-share rule holds: a client may start another only while it has started fewer
 // than are left. What is refused is REFUSED (cluster_dns_forward_shed_total); the cluster zone,
 // cache hits and questions already in flight go on being answered.
@@ -98,14 +99,15 @@ export class Admission {
     const rationed = this.#ration !== Number.POSITIVE_INFINITY;
     if (congested && (rationed || this.#startedInWindow >= RATION_FROM)) {
       // One late window is a hiccup (a collection, a cold start, a relist); two in a row are load.
+      // Once rationed, every congested window halves the ration again.
       this.#congested++;
-      if (this.#congested >= 2) this.#ration = Math.max(MIN_RATION, Math.floor(Math.min(this.#ration, this.#startedInWindow) / 2));
+      if (rationed || this.#congested >= 2) this.#ration = Math.max(MIN_RATION, Math.floor(Math.min(this.#ration, this.#startedInWindow) / 2));
       this.#calm = 0;
     } else {
       this.#congested = 0;
       if (rationed) {
         this.#calm = this.#shedInWindow === 0 ? this.#calm + 1 : 0;
-        this.#ration = this.#calm >= CALM_TO_LIFT ? Number.POSITIVE_INFINITY : Math.ceil(this.#ration * 1.5);
+        this.#ration = this.#calm >= CALM_TO_LIFT ? Number.POSITIVE_INFINITY : this.#ration + MIN_RATION;
       }
     }
     this.#startedInWindow = 0;

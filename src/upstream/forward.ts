@@ -295,6 +295,7 @@ export class Forwarder implements Handler {
       pending = this.#ask(key, q, pool, true);
       this.#inflight.set(key, pending);
       this.#admission.hold(client);
+      this.#monitor?.touch();
       // Both outcomes end the flight; a rejection is the processor's to report (SERVFAIL), not an unhandled one here.
       const landed = () => {
         this.#inflight.delete(key);

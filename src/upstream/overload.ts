@@ -5,7 +5,9 @@
 // the ticks' lateness adds up to `lateShare` of it while the loop was busy (event-loop
 // utilisation) for `busyShare` of it: lateness alone is also what a descheduled process on a
 // shared machine sees while idle, and utilisation alone is what --busy-poll's spinning shows.
-// Figures behind the thresholds: bench/RESULTS.md.
+// The timer runs only while upstream questions are being started fast enough to matter
+// (`startAfter` touch()es within one window), and stops after a second without any: a server
+// forwarding a few hundred misses a second is never woken by it. Figures: bench/RESULTS.md.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 export interface LoadMonitorOptions {
@@ -15,9 +17,13 @@ export interface LoadMonitorOptions {
   readonly lateShare?: number;
   /** Event-loop utilisation over a window below which it is never congested. */
   readonly busyShare?: number;
+  /** Questions started within one window that start the timer. */
+  readonly startAfter?: number;
 }
 
-export const DEFAULT_LOAD_MONITOR: Required<LoadMonitorOptions> = { tickMs: 10, windowMs: 100, lateShare: 0.3, busyShare: 0.8 };
+export const DEFAULT_LOAD_MONITOR: Required<LoadMonitorOptions> = { tickMs: 10, windowMs: 100, lateShare: 0.3, busyShare: 0.8, startAfter: 50 };
+/** Windows without a touch() before the timer stops. */
+const IDLE_WINDOWS = 10;
 
 /** Told at the end of every window whether it was congested. */
 export interface LoadWindows {
@@ -28,15 +34,40 @@ export class LoadMonitor implements LoadWindows {
   /** Windows found congested so far (for benchmarks and tests). */
   congestedWindows = 0;
   readonly #o: Required<LoadMonitorOptions>;
-  readonly #timer: NodeJS.Timeout;
   readonly #listeners: ((congested: boolean) => void)[] = [];
-  #lastTick: number;
-  #windowStart: number;
+  #timer: NodeJS.Timeout | null = null;
+  #touched = false;
+  #idle = 0;
+  #closed = false;
+  #lastTick = 0;
+  #windowStart = 0;
   #late = 0;
-  #elu: EventLoopUtilization;
+  #elu: EventLoopUtilization | null = null;
+  /** While not watching: touches since `#countStart`. */
+  #count = 0;
+  #countStart = 0;
 
   constructor(options: LoadMonitorOptions = {}) {
     this.#o = { ...DEFAULT_LOAD_MONITOR, ...options };
+  }
+
+  /** Whether the timer is running now. */
+  get watching(): boolean {
+    return this.#timer !== null;
+  }
+
+  /** An upstream question is being started: watch the loop once they come fast enough. */
+  touch(): void {
+    this.#touched = true;
+    if (this.#timer !== null || this.#closed) return;
+    const now = performance.now();
+    if (now - this.#countStart > this.#o.windowMs) {
+      this.#countStart = now;
+      this.#count = 0;
+    }
+    if (++this.#count < this.#o.startAfter) return;
+    this.#idle = 0;
+    this.#late = 0;
     this.#lastTick = this.#windowStart = performance.now();
     this.#elu = performance.eventLoopUtilization();
     this.#timer = setInterval(() => this.#tick(), this.#o.tickMs);
@@ -54,16 +85,25 @@ export class LoadMonitor implements LoadWindows {
     const elapsed = now - this.#windowStart;
     if (elapsed < this.#o.windowMs) return;
     const elu = performance.eventLoopUtilization();
-    const busy = performance.eventLoopUtilization(elu, this.#elu).utilization;
+    const busy = performance.eventLoopUtilization(elu, this.#elu ?? elu).utilization;
     const congested = this.#late >= this.#o.lateShare * elapsed && busy >= this.#o.busyShare;
     this.#elu = elu;
     this.#windowStart = now;
     if (congested) this.congestedWindows++;
     this.#late = 0;
     for (const listener of this.#listeners) listener(congested);
+    this.#idle = this.#touched ? 0 : this.#idle + 1;
+    this.#touched = false;
+    if (this.#idle >= IDLE_WINDOWS) this.#stop();
+  }
+
+  #stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#closed = true;
+    this.#stop();
   }
 }

@@ -64,7 +64,7 @@ test('a full budget is REFUSED as CoreDNS counts it; background work waits for h
   assert.equal(admission.roomForBackground(2), false);
 });
 
-test('congested windows ration new questions (halving, a floor), calm ones raise the ration and lift it', () => {
+test('congested windows ration new questions (halving, a floor), calm ones add to the ration and lift it', () => {
   const stats = new ForwardStats();
   const admission = new Admission(100_000, stats);
   const start = (client: string, n: number) => {
@@ -97,7 +97,7 @@ test('congested windows ration new questions (halving, a floor), calm ones raise
   for (let i = 0; i < 10; i++) admission.windowEnded(true);
   assert.equal(admission.ration, 5, 'the floor: some questions always get through');
   admission.windowEnded(false);
-  assert.equal(admission.ration, 8, 'calm: half again');
+  assert.equal(admission.ration, 10, 'calm: the floor added');
   for (let i = 0; i < 9; i++) admission.windowEnded(false);
   assert.equal(admission.ration, Number.POSITIVE_INFINITY, 'lifted after ten calm windows without refusals');
   assert.equal(start('flood', 50), 50);
