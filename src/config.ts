@@ -10,8 +10,9 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
 import { DEFAULT_UDP_RECEIVE_BUFFER, UDP_IO_VALUES, type UdpIo } from './server/udp.ts';
 import { MAX_BUSY_POLL_US } from './server/busy-poll.ts';
+import { defaultPerClient } from './server/slots.ts';
 import { parseResolvConf, type ResolvConf } from './upstream/resolvconf.ts';
-import { LOG_LEVELS, type LogLevel } from './observe/log.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './observe/log.ts';
 import { POD_MODES, type PodMode } from './zone/kubernetes.ts';
 
 export interface HostPort {
@@ -21,7 +22,7 @@ export interface HostPort {
 
 export type Source =
   | { readonly kind: 'kubernetes'; /** null: $KUBECONFIG or the in-cluster service account */ readonly kubeconfig: string | null }
-  | { readonly kind: 'manifests'; readonly path: string; /** the bundled example, chosen because nothing else was given */ readonly bundled: boolean };
+  | { readonly kind: 'manifests'; readonly path: string };
 
 export interface Config {
   readonly source: Source;
@@ -33,10 +34,16 @@ export interface Config {
   readonly metrics: HostPort | null;
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
+  /** /debug/resolve, on its own loopback listener; off (null) by default. */
+  readonly debugEndpoints: HostPort | null;
   readonly logLevel: LogLevel;
+  /** JSON lines for collectors, or text lines for people. */
+  readonly logFormat: LogFormat;
   readonly maxUdpSize: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  /** Concurrent TCP connections one source address may hold. */
+  readonly tcpMaxConnectionsPerClient: number;
   /** Kernel receive queue per UDP socket: bursts it absorbs versus how long queries wait in a flood. */
   readonly udpReceiveBuffer: number;
   /** After a datagram, µs the event loop keeps polling instead of sleeping (0: off). Latency for CPU. */
@@ -107,18 +114,22 @@ export const USAGE = `Usage: cluster-dns [flags]
 Answers the Kubernetes cluster zone from a watch-driven in-memory index.
 
 Cluster source (first that applies): --manifests, --kubeconfig, $KUBECONFIG, the in-cluster
-service account, else the bundled example cluster (examples/cluster.yaml).
+service account; with none of them it exits 2 (the example cluster: --manifests examples/cluster.yaml).
   --kubeconfig PATH       watch the cluster this kubeconfig names
   --manifests PATH        serve Kubernetes objects from a YAML/JSON file or folder (reloaded on change)
 
 DNS:
   --listen ADDR:PORT      UDP and TCP listen address; repeatable; IPv6 as [::1]:53 (default 0.0.0.0:53)
+                          ports of --listen, --health, --ready, --metrics: 1-65535, or 0 for any free port
   --zone NAME             cluster domain (default cluster.local)
   --ttl SECONDS           TTL of cluster answers, 0-3600 (default 5)
   --pods MODE             disabled | insecure | verified (default verified): a-b-c-d.<ns>.pod.<zone> records
   --max-udp-size BYTES    cap on the EDNS UDP size a client may ask for, 512-65535 (default ${DEFAULT_MAX_UDP_SIZE})
   --tcp-idle-timeout SEC  close idle TCP connections after this long (default 10)
-  --tcp-max-conns N       most concurrent TCP connections (default 1000)
+  --tcp-max-conns N       most concurrent TCP connections; when all are taken the longest-idle one is
+                          closed for a newcomer (default 1000)
+  --tcp-max-conns-per-client N  most concurrent TCP connections from one source address
+                          (default: a tenth of --tcp-max-conns, 100)
   --udp-recv-buffer BYTES kernel receive queue per UDP socket, 64Ki-64Mi (default 256Ki); bigger absorbs
                           bursts, smaller keeps latency low under a flood (capped by net.core.rmem_max)
   --busy-poll DURATION    after a UDP query keep polling this long instead of sleeping, up to 10ms, e.g. 200us
@@ -146,9 +157,12 @@ DNS:
 Operations:
   --health ADDR:PORT      /health endpoint (default :8080; "off" disables)
   --ready ADDR:PORT       /ready endpoint, 200 once the index has synced (default :8181; "off" disables)
-  --metrics ADDR:PORT     Prometheus /metrics and /debug/resolve (default :9153; "off" disables)
+  --metrics ADDR:PORT     Prometheus /metrics (default :9153; "off" disables)
+  --debug-endpoints ADDR:PORT  /debug/resolve (which index objects answer a name) on this loopback
+                          address, e.g. 127.0.0.1:9154 (default off); reach it with kubectl port-forward
   --log-level LEVEL       ${LOG_LEVELS.join(' | ')} (default info)
-  --log-queries           log every answered query (one JSON line each; off by default)
+  --log-format F           json | text (default json): JSON lines for collectors, text lines for people
+  --log-queries           log every answered query with its duration (one line each; off by default)
   --log-queries-sample F  with --log-queries, log this fraction of queries, 0-1 (default 1)
   --lameduck DURATION     after SIGTERM keep answering this long with /ready at 503, e.g. 5s (default 5s)
   --workers N             processes answering queries on the same ports (SO_REUSEPORT), 1-64 (default 1);
@@ -169,6 +183,7 @@ const OPTIONS = {
   'max-udp-size': { type: 'string' },
   'tcp-idle-timeout': { type: 'string' },
   'tcp-max-conns': { type: 'string' },
+  'tcp-max-conns-per-client': { type: 'string' },
   'udp-recv-buffer': { type: 'string' },
   'busy-poll': { type: 'string' },
   'udp-io': { type: 'string' },
@@ -186,9 +201,11 @@ const OPTIONS = {
   'serve-stale': { type: 'string' },
   autopath: { type: 'boolean' },
   metrics: { type: 'string' },
+  'debug-endpoints': { type: 'string' },
   health: { type: 'string' },
   ready: { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   'log-queries': { type: 'boolean' },
   'log-queries-sample': { type: 'string' },
   lameduck: { type: 'string' },
@@ -199,10 +216,9 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
-/** An upstream that can be asked: a port, and an address of one host (not 0.0.0.0, broadcast or multicast). */
+/** An upstream that can be asked: an address of one host (not 0.0.0.0, broadcast or multicast); parseHostPort refuses port 0. */
 function upstreamHostPort(flag: string, text: string): HostPort {
   const hp = parseHostPort(flag, text, 53);
-  if (hp.port === 0) throw new ConfigError(`--${flag}`, `"${text}": port 0 is no port a resolver listens on`);
   const why = unaskableAddress(hp.host);
   if (why !== null) throw new ConfigError(`--${flag}`, `"${text}": ${hp.host} is ${why}, not a resolver's address`);
   return hp;
@@ -389,14 +405,14 @@ function bytes(flag: string, text: string, min: number, max: number): number {
 function snapshotConfig(
   path: string | undefined,
   interval: string | undefined,
-  source: Source,
+  source: Source | null,
   fileExists: (path: string) => boolean,
 ): Config['snapshot'] {
   if (path === undefined) {
     if (interval !== undefined) throw new ConfigError('--snapshot-interval', 'needs --snapshot PATH');
     return null;
   }
-  if (source.kind !== 'kubernetes') {
+  if (source?.kind !== 'kubernetes') {
     throw new ConfigError('--snapshot', 'needs a live cluster (--kubeconfig, $KUBECONFIG or in-cluster): manifests are their own snapshot');
   }
   if (path === '' || path.endsWith('/')) throw new ConfigError('--snapshot', `must name a file (got "${path}")`);
@@ -407,8 +423,12 @@ function snapshotConfig(
   return { path, intervalMs };
 }
 
-/** `127.0.0.1:53`, `[::1]:53`, `:53` (all IPv4 interfaces). Host names are refused: bind to addresses. */
-export function parseHostPort(flag: string, text: string, defaultPort?: number): HostPort {
+/**
+ * `127.0.0.1:53`, `[::1]:53`, `:53` (all IPv4 interfaces). Host names are refused: bind to addresses.
+ * Ports are 1-65535; `listening` (an address we bind) also takes 0: any free port, which the
+ * `serving` line names (what the tests use).
+ */
+export function parseHostPort(flag: string, text: string, defaultPort?: number, listening = false): HostPort {
   let host: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
@@ -428,8 +448,13 @@ export function parseHostPort(flag: string, text: string, defaultPort?: number):
     if (defaultPort === undefined) throw new ConfigError(`--${flag}`, `"${text}" has no port (e.g. ${host}:53)`);
     return { host, port: defaultPort };
   }
-  const port = integer(`--${flag}`, portText, 0, 65535, `"${text}": the port`);
+  const port = integer(`--${flag}`, portText, listening ? 0 : 1, 65535, `"${text}": the port`);
   return { host, port };
+}
+
+/** `127.0.0.1:53`, `[::1]:53`: as the flags take it. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function integer(flag: string, text: string, min: number, max: number, subject = ''): number {
@@ -470,7 +495,20 @@ function fraction(flag: string, text: string): number {
 
 function optionalEndpoint(flag: string, text: string | undefined, fallback: string): HostPort | null {
   const value = text ?? fallback;
-  return value === 'off' ? null : parseHostPort(flag, value);
+  return value === 'off' ? null : parseHostPort(flag, value, undefined, true);
+}
+
+/**
+ * --debug-endpoints shows index objects that DNS answers do not reveal, so it is served on
+ * loopback only, as CoreDNS's pprof is by default (`kubectl port-forward` reaches it).
+ */
+function loopbackEndpoint(flag: string, text: string | undefined): HostPort | null {
+  if (text === undefined || text === 'off') return null;
+  const at = parseHostPort(flag, text, undefined, true);
+  if (!at.host.startsWith('127.') && at.host !== '::1') {
+    throw new ConfigError(`--${flag}`, `"${text}" is not a loopback address: use 127.0.0.1:PORT or [::1]:PORT and kubectl port-forward`);
+  }
+  return at;
 }
 
 function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -487,6 +525,13 @@ function zoneName(text: string): string {
     throw new ConfigError('--zone', `"${text}" is not a domain name (e.g. cluster.local)`);
   }
   return zone;
+}
+
+function noSource(): never {
+  throw new ConfigError(
+    'cluster source',
+    `none found (looked for --manifests, --kubeconfig, $KUBECONFIG and the service account token ${IN_CLUSTER_TOKEN}); for the example cluster give --manifests examples/cluster.yaml`,
+  );
 }
 
 export interface Environment {
@@ -522,28 +567,28 @@ export function parseConfig(
   if (values.kubeconfig !== undefined && values.manifests !== undefined) {
     throw new ConfigError('--manifests', 'cannot be combined with --kubeconfig: choose one cluster source');
   }
-  let source: Source;
+  // None found is refused once every flag has been checked: a pod without its service account
+  // token must not come up serving no cluster (or, as before, the example) and say it is ready.
+  let source: Source | null = null;
   if (values.manifests !== undefined) {
     if (!fileExists(values.manifests)) throw new ConfigError('--manifests', `no such file or folder: ${values.manifests}`);
-    source = { kind: 'manifests', path: values.manifests, bundled: false };
+    source = { kind: 'manifests', path: values.manifests };
   } else if (values.kubeconfig !== undefined) {
     if (!fileExists(values.kubeconfig)) throw new ConfigError('--kubeconfig', `no such file: ${values.kubeconfig}`);
     source = { kind: 'kubernetes', kubeconfig: values.kubeconfig };
   } else if (env.KUBECONFIG || fileExists(IN_CLUSTER_TOKEN)) {
     source = { kind: 'kubernetes', kubeconfig: null };
-  } else {
-    source = { kind: 'manifests', path: BUNDLED_EXAMPLE, bundled: true };
   }
 
-  const listen = (values.listen ?? ['0.0.0.0:53']).map((text) => parseHostPort('listen', text));
+  const listen = (values.listen ?? ['0.0.0.0:53']).map((text) => parseHostPort('listen', text, undefined, true));
   const upstream = (values.upstream ?? []).flatMap((list) => hostPortList('upstream', list));
   const zone = zoneName(values.zone ?? 'cluster.local');
   const forward = forwardConfig(values, upstream, listen, zone, readText);
+  const tcpMaxConnections = values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000);
 
   return {
     kind: 'run',
     config: Object.freeze({
-      source,
       listen,
       zone,
       ttl: values.ttl === undefined ? 5 : integer('--ttl', values.ttl, 0, 3600),
@@ -553,13 +598,18 @@ export function parseConfig(
       metrics: optionalEndpoint('metrics', values.metrics, ':9153'),
       health: optionalEndpoint('health', values.health, ':8080'),
       ready: optionalEndpoint('ready', values.ready, ':8181'),
+      debugEndpoints: loopbackEndpoint('debug-endpoints', values['debug-endpoints']),
       logLevel: oneOf('--log-level', values['log-level'], LOG_LEVELS, 'info'),
+      logFormat: oneOf('--log-format', values['log-format'], LOG_FORMATS, 'json'),
       maxUdpSize:
         values['max-udp-size'] === undefined ? DEFAULT_MAX_UDP_SIZE : integer('--max-udp-size', values['max-udp-size'], 512, 65535),
       tcpIdleTimeoutMs:
         values['tcp-idle-timeout'] === undefined ? 10_000 : integer('--tcp-idle-timeout', values['tcp-idle-timeout'], 1, 3600) * 1000,
-      tcpMaxConnections:
-        values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000),
+      tcpMaxConnections,
+      tcpMaxConnectionsPerClient:
+        values['tcp-max-conns-per-client'] === undefined
+          ? defaultPerClient(tcpMaxConnections)
+          : integer('--tcp-max-conns-per-client', values['tcp-max-conns-per-client'], 1, 1_000_000),
       udpReceiveBuffer: values['udp-recv-buffer'] === undefined ? DEFAULT_UDP_RECEIVE_BUFFER : bytes('--udp-recv-buffer', values['udp-recv-buffer'], 65_536, 64 * 1024 * 1024),
       busyPollUs: values['busy-poll'] === undefined ? 0 : parseMicroseconds('--busy-poll', values['busy-poll'], MAX_BUSY_POLL_US),
       udpIo: oneOf('--udp-io', values['udp-io'], UDP_IO_VALUES, 'auto'),
@@ -568,6 +618,8 @@ export function parseConfig(
       logQueriesSample: values['log-queries-sample'] === undefined ? 1 : fraction('--log-queries-sample', values['log-queries-sample']),
       workers: values.workers === undefined ? 1 : integer('--workers', values.workers, 1, 64),
       snapshot: snapshotConfig(values.snapshot, values['snapshot-interval'], source, fileExists),
+      // Last, so that every flag is checked first.
+      source: source ?? noSource(),
     }),
   };
 }

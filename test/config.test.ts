@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { BUNDLED_EXAMPLE, ConfigError, isOwnListener, parseConfig, parseHostPort, USAGE, type Config } from '../src/config.ts';
 
 const exists = (path: string) => path !== '/missing';
-function run(argv: string[], env: { KUBECONFIG?: string } = {}, fileExists = (p: string) => exists(p) && !p.includes('serviceaccount')): Config {
+// A cluster source is required; $KUBECONFIG stands in for one unless a test says otherwise.
+function run(argv: string[], env: { KUBECONFIG?: string } = { KUBECONFIG: '/k' }, fileExists = (p: string) => exists(p) && !p.includes('serviceaccount')): Config {
   const result = parseConfig(argv, env, fileExists);
   assert.equal(result.kind, 'run');
   return (result as { config: Config }).config;
@@ -28,15 +30,62 @@ test('defaults follow CoreDNS: port 53, cluster.local, TTL 5, pods verified', ()
   assert.deepEqual(c.health, { host: '0.0.0.0', port: 8080 });
   assert.deepEqual(c.ready, { host: '0.0.0.0', port: 8181 });
   assert.deepEqual(c.metrics, { host: '0.0.0.0', port: 9153 });
+  assert.equal(c.debugEndpoints, null, '/debug/resolve is opt-in');
+  assert.equal(c.tcpMaxConnections, 1000);
+  assert.equal(c.tcpMaxConnectionsPerClient, 100);
   assert.ok(Object.isFrozen(c));
 });
 
-test('the cluster source: --manifests, --kubeconfig, $KUBECONFIG, in-cluster, else the bundled example', () => {
-  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml', bundled: false });
-  assert.deepEqual(run(['--kubeconfig', 'kc']).source, { kind: 'kubernetes', kubeconfig: 'kc' });
+test('TCP caps: per client a tenth of the pool unless given; /debug/resolve only on loopback', () => {
+  assert.equal(run(['--tcp-max-conns', '50']).tcpMaxConnectionsPerClient, 5);
+  assert.equal(run(['--tcp-max-conns', '50', '--tcp-max-conns-per-client', '50']).tcpMaxConnectionsPerClient, 50);
+  assert.equal(run(['--tcp-max-conns', '3']).tcpMaxConnectionsPerClient, 1);
+  assert.deepEqual(run(['--debug-endpoints', '127.0.0.1:9154']).debugEndpoints, { host: '127.0.0.1', port: 9154 });
+  assert.deepEqual(run(['--debug-endpoints', '[::1]:9154']).debugEndpoints, { host: '::1', port: 9154 });
+  assert.equal(run(['--debug-endpoints', 'off']).debugEndpoints, null);
+});
+
+test('the cluster source: --manifests, --kubeconfig, $KUBECONFIG, in-cluster, else exit 2 naming what it looked for', () => {
+  assert.deepEqual(run(['--manifests', 'x.yaml'], {}).source, { kind: 'manifests', path: 'x.yaml' });
+  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml' }, '--manifests before $KUBECONFIG');
+  assert.deepEqual(run(['--kubeconfig', 'kc'], {}).source, { kind: 'kubernetes', kubeconfig: 'kc' });
   assert.deepEqual(run([], { KUBECONFIG: '/k' }).source, { kind: 'kubernetes', kubeconfig: null });
   assert.deepEqual(run([], {}, () => true).source, { kind: 'kubernetes', kubeconfig: null }, 'in-cluster token present');
-  assert.deepEqual(run([]).source, { kind: 'manifests', path: BUNDLED_EXAMPLE, bundled: true });
+  // No source: never the bundled example (a pod without its token must not serve fake data).
+  const none = (argv: string[]) => () => parseConfig(argv, {}, (p) => !p.includes('serviceaccount'));
+  assert.throws(none([]), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(
+      err.message,
+      'cluster source: none found (looked for --manifests, --kubeconfig, $KUBECONFIG and the service account token /var/run/secrets/kubernetes.io/serviceaccount/token); for the example cluster give --manifests examples/cluster.yaml',
+    );
+    return true;
+  });
+  assert.throws(none(['--ttl', 'soon']), /^ConfigError: --ttl: /, 'a bad flag is named first');
+  assert.ok(BUNDLED_EXAMPLE.endsWith('/examples/cluster.yaml'));
+});
+
+test('ports are 1-65535; an address we bind also takes 0 (any free port, named by the serving line)', () => {
+  const c = run(['--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '[::1]:0', '--metrics', ':0']);
+  assert.deepEqual([c.listen[0]?.port, c.health?.port, c.ready?.port, c.metrics?.port], [0, 0, 0, 0]);
+  for (const [argv, flag] of [
+    [['--upstream', '127.0.0.1:0'], '--upstream'],
+    [['--upstream', '[::1]:0'], '--upstream'],
+    [['--stub-domain', 'corp.example=10.0.0.1:0'], '--stub-domain'],
+    [['--upstream', '127.0.0.1:65536'], '--upstream'],
+    [['--listen', '127.0.0.1:65536'], '--listen'],
+    [['--metrics', '127.0.0.1:65536'], '--metrics'],
+  ] as const) {
+    const err = failure([...argv]);
+    assert.equal(err.flag, flag, argv.join(' '));
+    assert.match(err.message, flag === '--upstream' || flag === '--stub-domain' ? /the port must be an integer from 1 to 65535/ : /from 0 to 65535/, argv.join(' '));
+  }
+});
+
+test('--log-format: json (the default) or text', () => {
+  assert.equal(run([]).logFormat, 'json');
+  assert.equal(run(['--log-format', 'text']).logFormat, 'text');
+  assert.match(failure(['--log-format', 'pretty']).message, /^--log-format: must be one of json, text/);
 });
 
 test('listen addresses: repeatable, IPv6 in brackets, :PORT for all interfaces', () => {
@@ -249,6 +298,7 @@ const everyFlag: Record<string, string[][]> = {
   '--max-udp-size': [['--max-udp-size', '511'], ['--max-udp-size', '65536'], ['--max-udp-size', 'big']],
   '--tcp-idle-timeout': [['--tcp-idle-timeout', '0'], ['--tcp-idle-timeout', '3601'], ['--tcp-idle-timeout', '10s']],
   '--tcp-max-conns': [['--tcp-max-conns', '0'], ['--tcp-max-conns', 'many'], ['--tcp-max-conns', '1000001']],
+  '--tcp-max-conns-per-client': [['--tcp-max-conns-per-client', '0'], ['--tcp-max-conns-per-client', '10%'], ['--tcp-max-conns-per-client', '1000001']],
   '--udp-recv-buffer': [['--udp-recv-buffer', '1Ki'], ['--udp-recv-buffer', '65Mi'], ['--udp-recv-buffer', '1.5Mi'], ['--udp-recv-buffer', '4MB']],
   '--busy-poll': [['--busy-poll', '200'], ['--busy-poll', '11ms'], ['--busy-poll', '1s'], ['--busy-poll', 'x']],
   '--udp-io': [['--udp-io', 'dgram'], ['--udp-io', 'BATCH'], ['--udp-io', '']],
@@ -279,7 +329,9 @@ const everyFlag: Record<string, string[][]> = {
   '--health': [['--health', 'nowhere'], ['--health', '8080'], ['--health', ':99999']],
   '--ready': [['--ready', ''], ['--ready', 'localhost:8181']],
   '--metrics': [['--metrics', '1.2.3.4:99999'], ['--metrics', 'on']],
+  '--debug-endpoints': [['--debug-endpoints', ':9154'], ['--debug-endpoints', '0.0.0.0:9154'], ['--debug-endpoints', '10.0.0.1:9154'], ['--debug-endpoints', '[::]:9154'], ['--debug-endpoints', 'on'], ['--debug-endpoints', '127.0.0.1']],
   '--log-level': [['--log-level', 'loud'], ['--log-level', 'INFO']],
+  '--log-format': [['--log-format', 'pretty'], ['--log-format', 'JSON'], ['--log-format', '']],
   '--log-queries': [['--log-queries=1']],
   '--log-queries-sample': [['--log-queries-sample', '0'], ['--log-queries-sample', '1.5'], ['--log-queries-sample', '1%']],
   '--lameduck': [['--lameduck', 'soon'], ['--lameduck', '11m'], ['--lameduck', '5h']],
@@ -305,4 +357,12 @@ for (const [flag, cases] of Object.entries(everyFlag)) {
 test('the bad-value table covers every flag the usage text lists', () => {
   const listed = new Set([...USAGE.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => `--${m[1]}`));
   assert.deepEqual([...listed].filter((f) => !(f in everyFlag)), [], 'flags without bad-value rows');
+});
+
+test('the README flag table has a row for every flag the usage text lists', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const rows = new Set([...readme.matchAll(/^\| `(--[a-z][a-z-]*)/gm)].map((m) => m[1]));
+  for (const m of readme.matchAll(/^\| `--help`, `(--version)`/gm)) rows.add(m[1]);
+  const listed = new Set([...USAGE.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => `--${m[1]}`));
+  assert.deepEqual([...listed].filter((f) => !rows.has(f)), [], 'flags without a README row');
 });

@@ -75,3 +75,12 @@ export interface Handler {
   readonly name: string;
   serve(query: Query, context: RequestContext): Reply | null | Promise<Reply | null>;
 }
+
+/**
+ * Changes the order of a reply's records while the server copies them into the message
+ * (CoreDNS's loadbalance), so prepared bytes are never re-encoded: `permute` gets the message
+ * with the first `copied` octets of `reply.body` at `at` and may swap whole records among them.
+ */
+export interface RecordOrder {
+  permute(out: Buffer, at: number, reply: Reply, copied: number): void;
+}

@@ -10,7 +10,7 @@
 import type { ClusterIndex } from '../cluster/index.ts';
 import { CLASS, FLAG, RCODE, TYPE } from '../dns/constants.ts';
 import type { Query, Reply, RequestContext, Handler } from '../dns/message.ts';
-import type { WireRecord } from '../dns/writer.ts';
+import { encodeReply, type ResourceRecord, type WireRecord } from '../dns/writer.ts';
 import { encodeRecords, recordsOf, type Forwarder, type SectionsHandler } from './forward.ts';
 
 export interface AutopathOptions {
@@ -67,7 +67,15 @@ export class Autopath implements Handler {
       const found = this.#o.zone.sections(candidate, query.type);
       if (found !== null) {
         if (found.rcode === RCODE.NXDOMAIN || found.rcode === RCODE.SERVFAIL) continue;
-        const chain = this.#cname(query.name, candidate, found.rcode, [...found.answer], [...found.authority], [...found.additional]);
+        // All of it is the zone's own data (the CNAME is ours too): authoritative, as the zone's answers are.
+        const cname: ResourceRecord = { name: query.name, type: TYPE.CNAME, ttl: this.#o.ttl, target: candidate };
+        const chain = encodeReply(query.name, {
+          rcode: found.rcode,
+          authoritative: true,
+          answer: [cname, ...found.answer],
+          authority: found.authority,
+          additional: found.additional,
+        });
         if (found.chase === undefined || !forwarder?.enabled) return chain;
         // An ExternalName leaving the zone: its target's records from upstream, as the chaser does.
         const target = found.chase;

@@ -37,6 +37,9 @@ async function ask(server: ServerProcess, name: string, from?: string): Promise<
   return { rcode: reply.rcode, ms, answer: reply.answer };
 }
 
+/** /metrics renders at most once a second: what happened until now shows a second later. */
+const settle = () => new Promise((r) => setTimeout(r, 1_100));
+
 async function metric(server: ServerProcess, pattern: RegExp): Promise<number> {
   const text = await (await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`)).text();
   const m = new RegExp(`^${pattern.source} (\\S+)$`, 'm').exec(text);
@@ -75,6 +78,7 @@ test('slow and dead names never fail fast ones, and never mark the only upstream
   assert.deepEqual((await Promise.all(slow)).map((r) => r.rcode), Array(20).fill('NOERROR'), 'every slow name answered');
   assert.deepEqual((await Promise.all(dead)).map((r) => r.rcode), Array(20).fill('SERVFAIL'), 'dead names fail at the deadline');
   assert.ok(up.probes >= 1, 'the timeouts were probed');
+  await settle();
   assert.equal(await metric(server, new RegExp(`cluster_dns_forward_upstream_down_total\\{to="127\\.0\\.0\\.1:${up.port}"\\}`)), 0, 'never marked down');
   assert.equal(await metric(server, new RegExp(`coredns_forward_healthcheck_failures_total\\{to="127\\.0\\.0\\.1:${up.port}"\\}`)), 0);
   assert.equal(await metric(server, /coredns_forward_healthcheck_broken_total/), 0);
@@ -98,6 +102,7 @@ test('a pod bursting names that never resolve is refused first and cannot fail t
   const refused = h.filter((r) => r === 'REFUSED').length;
   assert.ok(refused > 0, 'the bursting pod was refused');
   assert.equal(h.filter((r) => r !== 'REFUSED' && r !== 'SERVFAIL').length, 0);
+  await settle();
   assert.equal(await metric(server, /cluster_dns_forward_client_rejects_total/), refused);
   assert.equal(await metric(server, /coredns_forward_max_concurrent_rejects_total/), 0, 'the budget itself never ran out');
 });
@@ -115,10 +120,13 @@ test('with the upstream down, every question still asks it, counted in coredns_f
   const before = up.asked('q1.example.com') + up.asked('q2.example.com') + up.asked('q3.example.com');
   for (const name of ['q1.example.com', 'q2.example.com', 'q3.example.com']) assert.equal((await ask(server, name)).rcode, 'SERVFAIL');
   assert.ok(up.asked('q1.example.com') + up.asked('q2.example.com') + up.asked('q3.example.com') >= before + 3, 'each asked the down upstream');
+  await settle();
   assert.equal(await metric(server, /coredns_forward_healthcheck_broken_total/), 3, 'once per question, as CoreDNS counts it');
   up.silent = false;
   assert.equal((await ask(server, 'back.example.com')).rcode, 'NOERROR', 'its reply is proof of life');
+  await settle();
   assert.equal(await metric(server, /coredns_forward_healthcheck_broken_total/), 4);
   assert.equal((await ask(server, 'after.example.com')).rcode, 'NOERROR');
+  await settle();
   assert.equal(await metric(server, /coredns_forward_healthcheck_broken_total/), 4, 'up again');
 });

@@ -1,4 +1,4 @@
-// Hostile traffic into the live server (`node src/main.ts`) over UDP and TCP, bounded in packets
+// Hostile traffic into the live server (`src/main.ts`) over UDP and TCP, bounded in packets
 // and time: every datagram gets the reply or the drop the request deserves (checked by
 // test/support/fuzz-check.ts, the drops accounted exactly against the server's own metrics),
 // mangled TCP conversations get well-formed replies or a closed connection, the regression inputs

@@ -154,6 +154,29 @@ test('truncated over UDP: asked again over TCP, on one kept connection; --force-
   assert.deepEqual(tcpOnly.received.map((r) => r.transport), ['tcp', 'tcp']);
 });
 
+test('a large upstream answer to a client without EDNS: the whole records that fit, TC set, from upstream and from the cache', async (t) => {
+  const up = await upstreamFor(t);
+  const records = [cname('many.example.com', 'pool.example.net'), ...Array.from({ length: 60 }, (_, i) => a('pool.example.net', `192.0.2.${i + 1}`))];
+  up.set('many.example.com', { kind: 'truncate', records });
+  const { processor } = await rig(t, forwardConfig([hostPort(up)]));
+  const udp = { protocol: 'udp', remoteAddress: '127.0.0.1' } as const;
+  const cut: ReturnType<typeof decode>[] = [];
+  for (const source of ['upstream', 'cache']) {
+    const out = (await processor.process(buildQuery('many.example.com', TYPE.A), udp))!;
+    assert.ok(out.length <= 512, `${source}: ${out.length} octets`);
+    const d = decode(out);
+    assert.equal(d.tc, true, source);
+    assert.equal(d.rcode, 'NOERROR');
+    assert.ok(d.answer.length > 20, `${source}: ${d.answer.length} records`);
+    cut.push(d);
+  }
+  const full = decode((await processor.process(buildQuery('many.example.com', TYPE.A), { protocol: 'tcp', remoteAddress: '127.0.0.1' }))!);
+  assert.equal(full.tc, false);
+  assert.equal(full.answer.length, 61);
+  for (const d of cut) assert.deepEqual(d.answer, full.answer.slice(0, d.answer.length), 'the CNAME and the first addresses, whole');
+  assert.equal(up.asked('many.example.com').filter((r) => r.transport === 'tcp').length, 1, 'asked once; then from the cache');
+});
+
 test('identical questions in flight become one upstream query; over --max-concurrent is REFUSED and counted', async (t) => {
   const up = await upstreamFor(t);
   up.fallback = { kind: 'answer', records: [a('slow.example.com', '192.0.2.5')], delayMs: 80 };
