@@ -10,7 +10,7 @@
 // No network, no timers: deterministic for a given seed. Figures go in bench/RESULTS.md.
 import { parseArgs } from 'node:util';
 import { LRUCache } from 'lru-cache';
-import { AccessSketch, TinyLfuCache } from '../src/upstream/admission.ts';
+import { AccessSketch, TinyLfuCache } from '../src/upstream/tinylfu.ts';
 import { rng } from './synthetic.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, only: { type: 'string' }, seed: { type: 'string', default: '18' } } });
@@ -122,7 +122,7 @@ const candidates: Candidate[] = [
   { name: '2q', why: '2Q: FIFO 25 %, ghost keys 50 %, main LRU', make: () => ({ success: new TwoQueue(CAPACITY), denial: new TwoQueue(CAPACITY) }) },
   {
     name: 'w-tinylfu',
-    why: 'window LRU 10 % (src/upstream/admission.ts), then admitted only if asked more often than the victim (count-min sketch, doorkeeper, aging); main SLRU',
+    why: 'window LRU 10 % (src/upstream/tinylfu.ts), then admitted only if asked more often than the victim (count-min sketch, doorkeeper, aging); main SLRU',
     make: () => {
       const sketch = new AccessSketch(2 * CAPACITY, 0x2545f491);
       return {

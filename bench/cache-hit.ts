@@ -25,6 +25,8 @@ const config: ForwardConfig = {
   stubDomains: [],
   policy: 'random',
   forceTcp: false,
+  timeoutMs: 5_000,
+  maxFails: 2,
   maxConcurrent: 1000,
   cacheSize: 10_000,
   cacheSuccessTtl: 3600,

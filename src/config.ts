@@ -76,6 +76,10 @@ export interface ForwardConfig {
   readonly stubDomains: readonly { readonly domain: string; readonly upstreams: readonly HostPort[] }[];
   readonly policy: UpstreamPolicy;
   readonly forceTcp: boolean;
+  /** --forward-timeout: the whole budget of one upstream question; past it SERVFAIL or stale. */
+  readonly timeoutMs: number;
+  /** --max-fails: failed health probes in a row that mark an upstream down; 0: never down. */
+  readonly maxFails: number;
   readonly maxConcurrent: number;
   /** Entries of the success cache (upstream answers); 0 with no --cache-denial-size turns caching off. */
   readonly cacheSize: number;
@@ -142,7 +146,12 @@ DNS:
   --upstream-policy P     random | round_robin | sequential (default random)
   --stub-domain D=IP[:PORT],..  names under D go to these upstreams instead; repeatable, longest match wins
   --force-tcp             ask upstreams over TCP only
-  --max-concurrent N      most upstream queries in flight; more get REFUSED (default 1000)
+  --forward-timeout D     how long an upstream question may take, retransmits included, 100ms-60s
+                          (default 5s, CoreDNS's); past it SERVFAIL, or a stale answer
+  --max-fails N           failed health probes (". IN NS") in a row that mark an upstream down, 0-100
+                          (default 2; 0: never down, no probes)
+  --max-concurrent N      most upstream queries in flight, each client a fair share; more get REFUSED
+                          (default 1000)
   --cache-size N          upstream answers kept, in entries (default 10000; 0 turns the cache off)
   --cache-success-ttl SEC longest an upstream answer is kept (default 3600)
   --cache-denial-ttl SEC  longest an NXDOMAIN/NODATA is kept (default 30)
@@ -190,6 +199,8 @@ const OPTIONS = {
   'upstream-policy': { type: 'string' },
   'stub-domain': { type: 'string', multiple: true },
   'force-tcp': { type: 'boolean' },
+  'forward-timeout': { type: 'string' },
+  'max-fails': { type: 'string' },
   'max-concurrent': { type: 'string' },
   'cache-size': { type: 'string' },
   'cache-success-ttl': { type: 'string' },
@@ -214,11 +225,53 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
+/** An upstream that can be asked: an address of one host (not 0.0.0.0, broadcast or multicast); parseHostPort refuses port 0. */
+function upstreamHostPort(flag: string, text: string): HostPort {
+  const hp = parseHostPort(flag, text, 53);
+  const why = unaskableAddress(hp.host);
+  if (why !== null) throw new ConfigError(`--${flag}`, `"${text}": ${hp.host} is ${why}, not a resolver's address`);
+  return hp;
+}
+
+/** Why `ip` cannot be one resolver's address (unspecified, broadcast, multicast), or null. */
+export function unaskableAddress(ip: string): string | null {
+  const lower = ip.toLowerCase();
+  // An IPv4-mapped IPv6 address is its IPv4 address.
+  const v4 = isIPv6(lower) ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower)?.[1] : lower;
+  if (v4 !== undefined && !isIPv6(v4)) {
+    const first = Number(v4.split('.')[0]);
+    if (v4 === '0.0.0.0') return 'the unspecified address';
+    if (v4 === '255.255.255.255') return 'the broadcast address';
+    if (first >= 224 && first <= 239) return 'a multicast address';
+    return null;
+  }
+  const words = expandIPv6(lower);
+  if (words.every((w) => w === 0)) return 'the unspecified address';
+  if ((words[0]! & 0xff00) === 0xff00) return 'a multicast address';
+  return null;
+}
+
+/** The eight 16-bit words of an IPv6 address (no zone suffix). */
+function expandIPv6(ip: string): number[] {
+  let text = ip;
+  // A dotted IPv4 tail is two words.
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (tail) {
+    const [a, b, c, d] = tail.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, rest] = text.split('::') as [string, string | undefined];
+  const left = head === '' ? [] : head.split(':');
+  const right = rest === undefined || rest === '' ? [] : rest.split(':');
+  const fill = rest === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...fill, ...right].map((w) => Number.parseInt(w, 16));
+}
+
 function hostPortList(flag: string, list: string): HostPort[] {
   const out = list
     .split(',')
     .filter((s) => s !== '')
-    .map((text) => parseHostPort(flag, text, 53));
+    .map((text) => upstreamHostPort(flag, text));
   if (out.length === 0) throw new ConfigError(`--${flag}`, 'needs at least one IP[:PORT]');
   return out;
 }
@@ -255,6 +308,8 @@ function forwardConfig(
     'upstream-policy'?: string | undefined;
     'stub-domain'?: string[] | undefined;
     'force-tcp'?: boolean | undefined;
+    'forward-timeout'?: string | undefined;
+    'max-fails'?: string | undefined;
     'max-concurrent'?: string | undefined;
     'cache-size'?: string | undefined;
     'cache-success-ttl'?: string | undefined;
@@ -288,7 +343,10 @@ function forwardConfig(
   let upstreams = upstream;
   let upstreamsFrom = '--upstream';
   if (upstreams.length === 0) {
-    upstreams = resolvConf().nameservers.map((ip) => ({ host: ip, port: 53 }));
+    // Nameservers that cannot be asked (0.0.0.0, broadcast, multicast) are left out, as link-local ones are.
+    upstreams = resolvConf()
+      .nameservers.filter((ip) => unaskableAddress(ip) === null)
+      .map((ip) => ({ host: ip, port: 53 }));
     upstreamsFrom = resolvPath;
   }
   const local = interfaceAddresses();
@@ -304,6 +362,9 @@ function forwardConfig(
     if (!/^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(domain)) {
       throw new ConfigError('--stub-domain', `"${text.slice(0, eq)}" is not a domain name`);
     }
+    if (domain === zone || domain.endsWith(`.${zone}`)) {
+      throw new ConfigError('--stub-domain', `${domain} is inside the cluster zone ${zone}: its names are answered from the cluster, never forwarded`);
+    }
     const list = hostPortList('stub-domain', text.slice(eq + 1));
     const loop = list.find((u) => isOwnListener(u, listen, local));
     if (loop) throw new ConfigError('--stub-domain', `${loop.host}:${loop.port} is one of our own --listen addresses`);
@@ -317,6 +378,8 @@ function forwardConfig(
     stubDomains,
     policy: oneOf('--upstream-policy', values['upstream-policy'], UPSTREAM_POLICIES, 'random'),
     forceTcp: values['force-tcp'] ?? false,
+    timeoutMs: values['forward-timeout'] === undefined ? 5_000 : forwardTimeout(values['forward-timeout']),
+    maxFails: values['max-fails'] === undefined ? 2 : integer('--max-fails', values['max-fails'], 0, 100),
     maxConcurrent: values['max-concurrent'] === undefined ? 1000 : integer('--max-concurrent', values['max-concurrent'], 1, 100_000),
     cacheSize,
     cacheSuccessTtl: values['cache-success-ttl'] === undefined ? 3600 : integer('--cache-success-ttl', values['cache-success-ttl'], 1, 604_800),
@@ -327,6 +390,13 @@ function forwardConfig(
     autopath: values.autopath ?? false,
     autopathSearch: values.autopath ? resolvConf().search.filter((d) => d !== zone && !d.endsWith(`.${zone}`)).slice(0, MAX_AUTOPATH_SEARCH) : [],
   };
+}
+
+/** --forward-timeout: 100ms to 60s. */
+function forwardTimeout(text: string): number {
+  const ms = parseDuration('--forward-timeout', text);
+  if (ms < 100 || ms > 60_000) throw new ConfigError('--forward-timeout', `must be from 100ms to 60s, e.g. 5s or 1500ms (got "${text}")`);
+  return ms;
 }
 
 /** Like parseDuration, up to a week, with `h` too: `1h`, `30m`, `0`. */

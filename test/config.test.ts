@@ -235,14 +235,20 @@ test('forwarding: --upstream, else resolv.conf nameservers, never our own listen
   assert.deepEqual(parseConfig([], {}, exists, () => { throw new Error('ENOENT'); }).kind, 'run');
   const d = parse([]);
   assert.deepEqual(
-    { policy: d.policy, forceTcp: d.forceTcp, maxConcurrent: d.maxConcurrent, cacheSize: d.cacheSize, cacheSuccessTtl: d.cacheSuccessTtl, cacheDenialTtl: d.cacheDenialTtl, serveStaleMs: d.serveStaleMs, autopath: d.autopath },
-    { policy: 'random', forceTcp: false, maxConcurrent: 1000, cacheSize: 10_000, cacheSuccessTtl: 3600, cacheDenialTtl: 30, serveStaleMs: 3_600_000, autopath: false },
+    { policy: d.policy, forceTcp: d.forceTcp, maxConcurrent: d.maxConcurrent, cacheSize: d.cacheSize, cacheSuccessTtl: d.cacheSuccessTtl, cacheDenialTtl: d.cacheDenialTtl, serveStaleMs: d.serveStaleMs, autopath: d.autopath, timeoutMs: d.timeoutMs, maxFails: d.maxFails },
+    { policy: 'random', forceTcp: false, maxConcurrent: 1000, cacheSize: 10_000, cacheSuccessTtl: 3600, cacheDenialTtl: 30, serveStaleMs: 3_600_000, autopath: false, timeoutMs: 5_000, maxFails: 2 },
   );
   // Two caches, as CoreDNS's success and denial: the denial cache is as big unless told otherwise.
   assert.deepEqual([d.cacheDenialSize, d.cacheServfailTtl], [10_000, 5]);
   assert.deepEqual([parse(['--cache-size', '500']).cacheDenialSize, parse(['--cache-size', '0']).cacheDenialSize], [500, 0], '--cache-size 0: no cache at all');
   const split = parse(['--cache-size', '500', '--cache-denial-size', '50', '--cache-servfail-ttl', '0']);
   assert.deepEqual([split.cacheSize, split.cacheDenialSize, split.cacheServfailTtl], [500, 50, 0]);
+  // CoreDNS forward's budget and max_fails, and ours: any duration from 100ms to 60s, 0-100 fails.
+  assert.equal(parse(['--forward-timeout', '1500ms']).timeoutMs, 1_500);
+  assert.equal(parse(['--forward-timeout', '2']).timeoutMs, 2_000);
+  assert.equal(parse(['--max-fails', '0']).maxFails, 0);
+  // Nameservers of resolv.conf that no resolver can be at are left out, as link-local ones are.
+  assert.deepEqual(parse([], 'nameserver 0.0.0.0\nnameserver 224.0.0.251\nnameserver ::\nnameserver 10.0.0.9\n').upstreams, [{ host: '10.0.0.9', port: 53 }]);
   const o = parse(['--upstream-policy', 'round_robin', '--force-tcp', '--max-concurrent', '50', '--cache-size', '0', '--cache-success-ttl', '60', '--cache-denial-ttl', '5', '--serve-stale', '30m', '--autopath']);
   assert.deepEqual(
     { policy: o.policy, forceTcp: o.forceTcp, maxConcurrent: o.maxConcurrent, cacheSize: o.cacheSize, cacheSuccessTtl: o.cacheSuccessTtl, cacheDenialTtl: o.cacheDenialTtl, serveStaleMs: o.serveStaleMs, autopath: o.autopath },
@@ -263,6 +269,8 @@ test('forwarding: --upstream, else resolv.conf nameservers, never our own listen
     [['--stub-domain', 'bad..domain=10.0.0.1'], '--stub-domain'],
     [['--stub-domain', 'corp.example=host.name'], '--stub-domain'],
     [['--upstream', 'resolver.example'], '--upstream'],
+    [['--stub-domain', 'cluster.local=10.0.0.1'], '--stub-domain'],
+    [['--zone', 'example.org', '--stub-domain', 'x.svc.example.org=10.0.0.1'], '--stub-domain'],
   ] as const) {
     assert.equal(failure([...argv]).flag, flag, argv.join(' '));
   }
@@ -299,11 +307,24 @@ const everyFlag: Record<string, string[][]> = {
   '--udp-recv-buffer': [['--udp-recv-buffer', '1Ki'], ['--udp-recv-buffer', '65Mi'], ['--udp-recv-buffer', '1.5Mi'], ['--udp-recv-buffer', '4MB']],
   '--busy-poll': [['--busy-poll', '200'], ['--busy-poll', '11ms'], ['--busy-poll', '1s'], ['--busy-poll', 'x']],
   '--udp-io': [['--udp-io', 'dgram'], ['--udp-io', 'BATCH'], ['--udp-io', '']],
-  '--upstream': [['--upstream', ''], ['--upstream', ','], ['--upstream', 'resolver.example'], ['--upstream', '10.0.0.1:99999'], ['--upstream', '10.0.0.1:0'], ['--listen', '127.0.0.1:53', '--upstream', '127.0.0.1']],
+  '--upstream': [
+    ['--upstream', ''], ['--upstream', ','], ['--upstream', 'resolver.example'], ['--upstream', '10.0.0.1:99999'], ['--listen', '127.0.0.1:53', '--upstream', '127.0.0.1'],
+    // No server is at port 0, the unspecified addresses, broadcast or multicast (port 0 used to crash with ERR_SOCKET_BAD_PORT).
+    ['--upstream', '10.0.0.1:0'], ['--upstream', '[::1]:0'], ['--upstream', '0.0.0.0'], ['--upstream', '::'], ['--upstream', '[::]:53'], ['--upstream', '::ffff:0.0.0.0'],
+    ['--upstream', '255.255.255.255'], ['--upstream', '224.0.0.1'], ['--upstream', '239.255.255.250:53'], ['--upstream', 'ff02::fb'], ['--upstream', '[ff05::1:3]:53'],
+    ['--upstream', '10.0.0.1,0.0.0.0'],
+  ],
   '--resolv-conf': [['--resolv-conf', '/missing.conf']],
   '--upstream-policy': [['--upstream-policy', 'fastest'], ['--upstream-policy', '']],
-  '--stub-domain': [['--stub-domain', 'corp.example'], ['--stub-domain', '=10.0.0.1'], ['--stub-domain', 'bad..domain=10.0.0.1'], ['--stub-domain', 'corp.example=host.name'], ['--stub-domain', 'corp.example=']],
+  '--stub-domain': [
+    ['--stub-domain', 'corp.example'], ['--stub-domain', '=10.0.0.1'], ['--stub-domain', 'bad..domain=10.0.0.1'], ['--stub-domain', 'corp.example=host.name'], ['--stub-domain', 'corp.example='],
+    ['--stub-domain', 'corp.example=10.0.0.1:0'], ['--stub-domain', 'corp.example=0.0.0.0'], ['--stub-domain', 'corp.example=255.255.255.255'], ['--stub-domain', 'corp.example=[ff02::1]:53'],
+    // Inside the cluster zone: answered from the cluster, never forwarded.
+    ['--stub-domain', 'cluster.local=10.0.0.1'], ['--stub-domain', 'Cluster.Local.=10.0.0.1'], ['--stub-domain', 'x.svc.cluster.local=10.0.0.1'], ['--zone', 'k8s.example', '--stub-domain', 'pod.k8s.example=10.0.0.1'],
+  ],
   '--force-tcp': [['--force-tcp=yes']],
+  '--forward-timeout': [['--forward-timeout', '50ms'], ['--forward-timeout', '0'], ['--forward-timeout', '61s'], ['--forward-timeout', 'soon'], ['--forward-timeout', '-1']],
+  '--max-fails': [['--max-fails', '-1'], ['--max-fails', '101'], ['--max-fails', 'two']],
   '--max-concurrent': [['--max-concurrent', '0'], ['--max-concurrent', '100001'], ['--max-concurrent', 'lots']],
   '--cache-size': [['--cache-size', '-1'], ['--cache-size', '10000001'], ['--cache-size', '1e3']],
   '--cache-success-ttl': [['--cache-success-ttl', '0'], ['--cache-success-ttl', '604801']],

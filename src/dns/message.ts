@@ -58,7 +58,12 @@ export function emptyReply(rcode: number, authoritative = false): Reply {
 
 export interface RequestContext {
   readonly protocol: 'udp' | 'tcp';
-  /** The client's address (for pod-aware features such as autopath). */
+  /**
+   * The client's address (for pod-aware features such as autopath, and each client's fair share
+   * of upstream questions). The transports pass a string they already have: the batch path's
+   * cached text per IPv4 sender, node:dgram's rinfo, a TCP connection's peer; nothing is built
+   * for it per query.
+   */
   readonly remoteAddress: string;
 }
 

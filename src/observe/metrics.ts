@@ -443,6 +443,7 @@ export class Metrics {
       'Counter of the number of queries rejected because the concurrent queries were at maximum.',
       () => o.forward?.maxConcurrentRejects ?? 0,
     );
+    // As CoreDNS counts it: once per question that found every upstream down (and tried one anyway).
     simpleCounter(
       registers,
       'coredns_forward_healthcheck_broken_total',
@@ -575,6 +576,28 @@ export class Metrics {
       'Records dropped from upstream replies: out of bailiwick, off the CNAME chain, or not allowed in their section.',
       () => o.forward?.scrubbedRecords ?? 0,
     );
+    simpleCounter(
+      registers,
+      'cluster_dns_forward_client_rejects_total',
+      'Upstream questions refused (REFUSED) because their client held its fair share of --max-concurrent.',
+      () => o.forward?.clientRejects ?? 0,
+    );
+    simpleCounter(
+      registers,
+      'cluster_dns_forward_shed_total',
+      'New upstream questions refused (REFUSED) while the event loop was behind, so cluster names kept being answered.',
+      () => o.forward?.shed ?? 0,
+    );
+    new Counter({
+      name: 'cluster_dns_forward_upstream_down_total',
+      help: 'Times an upstream was marked down after --max-fails failed health probes in a row.',
+      labelNames: ['to'],
+      registers,
+      collect() {
+        this.reset();
+        for (const u of upstreams()) this.inc({ to: u.to }, u.downs);
+      },
+    });
     simpleCounter(registers, 'cluster_dns_truncated_responses_total', 'Replies sent with TC set because they did not fit.', () => stats.truncated);
     new Counter({
       name: 'cluster_dns_udp_receive_drops_total',

@@ -51,7 +51,7 @@ export class Autopath implements Handler {
     if (own === null || own instanceof Promise || own.rcode !== RCODE.NXDOMAIN) return own;
     const zone = this.#o.zoneName;
     const candidates = [`${base}.svc.${zone}`, `${base}.${zone}`, ...(this.#o.search ?? []).map((d) => `${base}.${d}`), base];
-    return this.#walk(query, candidates, 0);
+    return this.#walk(query, context.remoteAddress, candidates, 0);
   }
 
   /**
@@ -59,7 +59,7 @@ export class Autopath implements Handler {
    * NXDOMAIN) when none does or an upstream fails, so the client walks its list as usual.
    * Synchronous while the answers are (the zone, cache hits); async from the first upstream wait.
    */
-  #walk(query: Query, candidates: readonly string[], from: number): Reply | null | Promise<Reply | null> {
+  #walk(query: Query, client: string, candidates: readonly string[], from: number): Reply | null | Promise<Reply | null> {
     const forwarder = this.#o.forwarder;
     for (let i = from; i < candidates.length; i++) {
       const candidate = candidates[i]!;
@@ -79,14 +79,14 @@ export class Autopath implements Handler {
         if (found.chase === undefined || !forwarder?.enabled) return chain;
         // An ExternalName leaving the zone: its target's records from upstream, as the chaser does.
         const target = found.chase;
-        const upstream = forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false);
+        const upstream = forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false, client);
         const append = (r: Reply) => this.#appendUpstream(query.name, candidate, [...found.answer], target, query.type, r) ?? chain;
         return upstream instanceof Promise ? upstream.then(append) : append(upstream);
       }
       if (!forwarder?.enabled) return null;
-      const reply = forwarder.resolve(candidate, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, (query.flags & FLAG.CD) !== 0);
+      const reply = forwarder.resolve(candidate, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, (query.flags & FLAG.CD) !== 0, client);
       if (reply instanceof Promise) {
-        return reply.then((r) => (r.rcode === RCODE.NXDOMAIN ? this.#walk(query, candidates, i + 1) : this.#fromUpstream(query.name, candidate, query.type, r)));
+        return reply.then((r) => (r.rcode === RCODE.NXDOMAIN ? this.#walk(query, client, candidates, i + 1) : this.#fromUpstream(query.name, candidate, query.type, r)));
       }
       if (reply.rcode !== RCODE.NXDOMAIN) return this.#fromUpstream(query.name, candidate, query.type, reply);
     }

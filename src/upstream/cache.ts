@@ -1,6 +1,6 @@
 // Upstream answers kept as prepared bytes, in two caches sized in entries, as CoreDNS's `success`
 // and `denial` caches are: answers in one, NXDOMAIN and NODATA in the other, so a flood of
-// denials cannot push answers out. Each is a TinyLfuCache (admission.ts): a name asked once waits
+// denials cannot push answers out. Each is a TinyLfuCache (tinylfu.ts): a name asked once waits
 // in a small window and replaces a cached name only if it is asked more often (bench/
 // cache-admission.ts chose it). The cluster zone never comes here: its answers are built from the
 // index and can never outlive a change. A hit is the stored sections with every TTL counted down
@@ -12,7 +12,7 @@
 import { LRUCache } from 'lru-cache';
 import { RCODE } from '../dns/constants.ts';
 import { emptyReply, type Reply } from '../dns/message.ts';
-import { AccessSketch, TinyLfuCache } from './admission.ts';
+import { AccessSketch, TinyLfuCache } from './tinylfu.ts';
 import type { CacheKind, CacheStats } from './stats.ts';
 
 /** RFC 8767 §5: the TTL of a stale answer. */

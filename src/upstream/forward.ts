@@ -1,10 +1,12 @@
 // Names outside the cluster zone: the cache first (a hit is answered synchronously, from bytes),
 // then the upstreams of the longest matching stub domain, or the default ones. Identical
-// questions in flight share one upstream query; more than --max-concurrent distinct ones are
-// REFUSED; with every upstream failing, an expired answer is served stale (RFC 8767) or SERVFAIL
-// comes at once. An upstream that sends our own queries back (a forwarding loop, such as a node
-// whose resolv.conf points at the cluster DNS) is found with a probe name and dropped, with one
-// clear log line, and the server keeps running (CoreDNS's `loop` plugin exits instead).
+// questions in flight share one upstream query; who may start a new one is admission.ts's to say
+// (--max-concurrent, a fair share per client, nothing new while the event loop is behind). Each
+// question has --forward-timeout to be answered (exchange.ts: retransmits, first reply wins);
+// past it an expired answer is served stale (RFC 8767), or SERVFAIL. An upstream that sends our
+// own queries back (a forwarding loop, such as a node whose resolv.conf points at the cluster DNS)
+// is found with a probe name and dropped, with one clear log line, and the server keeps running
+// (CoreDNS's `loop` plugin exits instead).
 import { randomBytes } from 'node:crypto';
 import type { ForwardConfig, HostPort } from '../config.ts';
 import { CLASS, FLAG, HEADER_SIZE, RCODE, rcodeName, TYPE } from '../dns/constants.ts';
@@ -14,18 +16,21 @@ import { nameOctets, ReplyWriter, type Sections, type WireRecord } from '../dns/
 import type { Logger } from '../observe/log.ts';
 import { cacheKey, ResponseCache, SERVFAIL_REPLY } from './cache.ts';
 import { scrub, type TtlLimits } from './scrub.ts';
+import { Admission } from './admission.ts';
+import { exchange, NoUpstreamError } from './exchange.ts';
+import { LoadMonitor, type LoadWindows } from './overload.ts';
 import { CacheStats, ForwardStats } from './stats.ts';
 import { type Exchanged, ExchangeError, type Question, Transport, upstream } from './transport.ts';
 import { type Timing, UpstreamPool, type UpstreamState } from './upstreams.ts';
 
 const LOOP_SUFFIX = 'cluster-dns-loop';
-/** Upstreams tried per question before giving up (each with its own adaptive timeout). */
-const MAX_ATTEMPTS = 3;
 
 export interface ForwarderOptions {
   readonly config: ForwardConfig;
   readonly logger: Logger;
   readonly timing?: Timing;
+  /** Whether the event loop is behind, window by window (default: a LoadMonitor from start()); null: never rationed. */
+  readonly load?: LoadWindows | null;
   readonly now?: () => number;
   /** Kept TCP connections to upstreams close after this long idle (default 10 s, CoreDNS's expire). */
   readonly tcpIdleMs?: number;
@@ -155,6 +160,8 @@ export class Forwarder implements Handler {
   readonly #pools: UpstreamPool[] = [];
   /** The longest TTLs a served upstream reply may carry. */
   readonly #limits: TtlLimits;
+  readonly #admission: Admission;
+  #monitor: LoadMonitor | null = null;
 
   constructor(options: ForwarderOptions) {
     this.#o = options;
@@ -165,6 +172,7 @@ export class Forwarder implements Handler {
     });
     const cfg = options.config;
     this.#limits = { successTtl: cfg.cacheSuccessTtl, denialTtl: cfg.cacheDenialTtl };
+    this.#admission = new Admission(cfg.maxConcurrent, this.stats, options.load ?? null);
     this.#cache = new ResponseCache({
       successSize: cfg.cacheSize,
       denialSize: cfg.cacheDenialSize,
@@ -182,6 +190,8 @@ export class Forwarder implements Handler {
         transport: this.#transport,
         stats: this.stats,
         logger: this.#log,
+        maxFails: cfg.maxFails,
+        probeOverTcp: cfg.forceTcp,
         ...(options.timing ? { timing: options.timing } : {}),
         onUp: (state) => this.#probeLoop(p, state),
       });
@@ -197,8 +207,13 @@ export class Forwarder implements Handler {
     return this.#pools.length > 0;
   }
 
-  /** Sends the loop probes (at start; again whenever an upstream comes back). */
+  /** Sends the loop probes (at start; again whenever an upstream comes back); watches the event loop from now on. */
   start(): void {
+    if (this.#o.load === undefined && this.#monitor === null) {
+      const monitor = new LoadMonitor();
+      monitor.subscribe((congested) => this.#admission.windowEnded(congested));
+      this.#monitor = monitor;
+    }
     for (const pool of this.#pools) for (const state of pool.states) this.#probeLoop(pool, state);
   }
 
@@ -207,7 +222,7 @@ export class Forwarder implements Handler {
     const i = pool.states.indexOf(state);
     const name = `${this.#loopToken}.${p}-${i}.${LOOP_SUFFIX}`;
     this.#transport
-      .udp(state.upstream, { name, type: TYPE.HINFO, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }, pool.timing.maxTimeoutMs)
+      .udp(state.upstream, { name, type: TYPE.HINFO, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }, this.#o.config.timeoutMs)
       .catch(() => {
         // Any answer or none: only a probe arriving back at us means something.
       });
@@ -234,15 +249,15 @@ export class Forwarder implements Handler {
     return this.#default;
   }
 
-  serve(query: Query, _context: RequestContext): Reply | null | Promise<Reply> {
+  serve(query: Query, context: RequestContext): Reply | null | Promise<Reply> {
     if (this.#caughtLoop(query.name)) return REFUSED;
     const pool = this.#poolFor(query.name);
     if (!pool) return null;
     const dnssecOk = query.edns?.dnssecOk ?? false;
     const checkingDisabled = (query.flags & FLAG.CD) !== 0;
     // With the cache handler in front, this query has just missed the cache: look no further.
-    if (this.#cacheHandler !== null) return this.#miss(cacheKey(query.name, query.type, query.class, dnssecOk, checkingDisabled), query.name, query.type, query.class, dnssecOk, checkingDisabled, pool);
-    return this.resolve(query.name, query.type, query.class, dnssecOk, checkingDisabled, pool);
+    if (this.#cacheHandler !== null) return this.#miss(cacheKey(query.name, query.type, query.class, dnssecOk, checkingDisabled), query.name, query.type, query.class, dnssecOk, checkingDisabled, pool, context.remoteAddress);
+    return this.resolve(query.name, query.type, query.class, dnssecOk, checkingDisabled, context.remoteAddress, pool);
   }
 
   #cacheHandler: Handler | null = null;
@@ -266,11 +281,14 @@ export class Forwarder implements Handler {
     return this.#cacheHandler;
   }
 
-  /** The answer for a question from the cache or upstream (for the chaser and autopath too). */
-  resolve(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool = this.#poolFor(name)): Reply | Promise<Reply> {
+  /**
+   * The answer for a question from the cache or upstream (for the chaser and autopath too), on
+   * behalf of `client` (its address: the fair share it counts against).
+   */
+  resolve(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, client: string, pool = this.#poolFor(name)): Reply | Promise<Reply> {
     if (!pool) return SERVFAIL;
     const key = cacheKey(name, type, cls, dnssecOk, checkingDisabled);
-    return this.#cached(key, name, type, cls, dnssecOk, checkingDisabled, pool) ?? this.#miss(key, name, type, cls, dnssecOk, checkingDisabled, pool);
+    return this.#cached(key, name, type, cls, dnssecOk, checkingDisabled, pool) ?? this.#miss(key, name, type, cls, dnssecOk, checkingDisabled, pool, client);
   }
 
   #cached(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool): Reply | null {
@@ -281,25 +299,28 @@ export class Forwarder implements Handler {
   }
 
   /** Upstream, sharing a flight with an identical question already on its way. */
-  #miss(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool): Reply | Promise<Reply> {
-    const q: Question = { name, type, class: cls, dnssecOk, checkingDisabled };
+  #miss(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool, client: string): Reply | Promise<Reply> {
     let pending = this.#inflight.get(key);
     if (!pending) {
-      if (this.#inflight.size >= this.#o.config.maxConcurrent) {
-        this.stats.maxConcurrentRejects++;
-        return REFUSED;
-      }
+      if (this.#admission.admit(client, this.#inflight.size) !== 'ok') return REFUSED;
+      const q: Question = { name, type, class: cls, dnssecOk, checkingDisabled };
       pending = this.#ask(key, q, pool, true);
       this.#inflight.set(key, pending);
+      this.#admission.hold(client);
+      this.#monitor?.touch();
       // Both outcomes end the flight; a rejection is the processor's to report (SERVFAIL), not an unhandled one here.
-      const landed = () => void this.#inflight.delete(key);
+      const landed = () => {
+        this.#inflight.delete(key);
+        this.#admission.release(client);
+      };
       pending.then(landed, landed);
     }
     return pending;
   }
 
   #prefetch(key: string, q: Question, pool: UpstreamPool): void {
-    if (this.#inflight.has(key) || this.#inflight.size >= this.#o.config.maxConcurrent) return;
+    // Work nobody waits for: only with the budget at most half used and the loop keeping up.
+    if (this.#inflight.has(key) || !this.#admission.roomForBackground(this.#inflight.size)) return;
     this.cacheStats.prefetches++;
     this.#cache.markPrefetching(key, true);
     // No stale fallback here: the fresh entry is still being served, nothing stale goes out.
@@ -329,7 +350,7 @@ export class Forwarder implements Handler {
     try {
       exchanged = await this.#exchange(q, pool);
     } catch (err) {
-      if (!(err instanceof ExchangeError) && !(err instanceof AllDownError)) throw err;
+      if (!(err instanceof ExchangeError) && !(err instanceof NoUpstreamError)) throw err;
       return failed(SERVFAIL);
     }
     // The body is copied after the client's question, so the upstream's must take the same octets.
@@ -351,39 +372,15 @@ export class Forwarder implements Handler {
     return converted.reply;
   }
 
-  async #exchange(q: Question, pool: UpstreamPool): Promise<Exchanged> {
-    const order = pool.order().slice(0, MAX_ATTEMPTS);
-    if (order.length === 0) throw new AllDownError();
-    let lastError: unknown = null;
-    for (const state of order) {
-      const label = state.upstream.label;
-      const timeout = state.timeoutMs(pool.timing);
-      this.stats.upstream(label).requests++;
-      const started = performance.now();
-      try {
-        let ex = this.#o.config.forceTcp ? await this.#transport.tcp(state.upstream, q, timeout) : await this.#transport.udp(state.upstream, q, timeout);
-        if ((ex.message.flags & FLAG.TC) !== 0 && !this.#o.config.forceTcp) ex = await this.#transport.tcp(state.upstream, q, timeout);
-        const rtt = performance.now() - started;
-        pool.succeeded(state, rtt);
-        this.stats.observe(label, rcodeName(ex.message.rcode), rtt / 1000);
-        return ex;
-      } catch (err) {
-        if (!(err instanceof ExchangeError)) throw err;
-        pool.failed(state, err);
-        lastError = err;
-      }
-    }
-    throw lastError;
+  #exchange(q: Question, pool: UpstreamPool): Promise<Exchanged> {
+    return exchange(q, { transport: this.#transport, pool, stats: this.stats, forceTcp: this.#o.config.forceTcp, deadlineMs: this.#o.config.timeoutMs });
   }
 
   close(): void {
+    this.#monitor?.close();
     for (const pool of this.#pools) pool.close();
     this.#transport.close();
   }
-}
-
-class AllDownError extends Error {
-  override name = 'AllDownError';
 }
 
 /** The cluster zone as the chaser and autopath see it. */
@@ -413,11 +410,11 @@ export class ExternalNameChaser implements Handler {
   serve(query: Query, context: RequestContext): Reply | null | Promise<Reply | null> {
     const reply = this.#zone.serve(query, context);
     if (reply === null || reply instanceof Promise || reply.chase === undefined) return reply;
-    return this.#chase(query, reply, reply.chase);
+    return this.#chase(query, context, reply, reply.chase);
   }
 
-  async #chase(query: Query, zoneReply: Reply, target: string): Promise<Reply> {
-    const upstreamReply = await this.#forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false);
+  async #chase(query: Query, context: RequestContext, zoneReply: Reply, target: string): Promise<Reply> {
+    const upstreamReply = await this.#forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false, context.remoteAddress);
     if (upstreamReply.rcode !== RCODE.NOERROR && upstreamReply.rcode !== RCODE.NXDOMAIN) return zoneReply;
     const sections = this.#zone.sections(query.name, query.type);
     if (!sections) return zoneReply;

@@ -109,6 +109,10 @@ describe('Metrics', () => {
     forward.upstream('10.0.0.53:53').healthcheckFailures = 2;
     forward.spoofedReplies = 4;
     forward.maxConcurrentRejects = 5;
+    forward.clientRejects = 11;
+    forward.shed = 12;
+    forward.healthcheckBroken = 13;
+    forward.upstream('10.0.0.53:53').downs = 3;
     cache.entries.success = 7;
     cache.hits.denial = 8;
     cache.misses = 9;
@@ -125,6 +129,10 @@ describe('Metrics', () => {
     assert.equal(value(text, /^coredns_forward_healthcheck_failures_total\{to="10.0.0.53:53"\}/), 2);
     assert.equal(value(text, /^cluster_dns_spoofed_replies_total /), 4);
     assert.equal(value(text, /^coredns_forward_max_concurrent_rejects_total /), 5);
+    assert.equal(value(text, /^coredns_forward_healthcheck_broken_total /), 13);
+    assert.equal(value(text, /^cluster_dns_forward_client_rejects_total /), 11);
+    assert.equal(value(text, /^cluster_dns_forward_shed_total /), 12);
+    assert.equal(value(text, /^cluster_dns_forward_upstream_down_total\{to="10.0.0.53:53"\}/), 3);
     assert.equal(value(text, /^coredns_cache_entries\{.*type="success"/), 7);
     assert.equal(value(text, /^coredns_cache_hits_total\{.*type="denial"/), 8);
     assert.equal(value(text, /^coredns_cache_misses_total\{/), 9);

@@ -37,12 +37,12 @@ export interface Received {
   readonly hasOpt: boolean;
 }
 
-function soa(zone: string, ttl: number, minimum: number): WireRecord {
+export function soa(zone: string, ttl: number, minimum: number): WireRecord {
   return { name: zone, type: TYPE.SOA, ttl, mname: `ns1.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum };
 }
 
 /** The reply to `request` (a query) with `rcode` and sections; `tc` for a truncated UDP reply. */
-function reply(request: Buffer, qname: string, rcode: number, answer: readonly WireRecord[], authority: readonly WireRecord[], tc = false): Buffer {
+export function reply(request: Buffer, qname: string, rcode: number, answer: readonly WireRecord[], authority: readonly WireRecord[], tc = false): Buffer {
   const questionEnd = decodeName(request, HEADER_SIZE)!.end + 4;
   const writer = new ReplyWriter(qname);
   if (!tc) {
@@ -81,6 +81,7 @@ export class FakeUpstream {
   readonly #spoofer: UdpSocket;
   readonly #connections = new Set<Socket>();
   #port = 0;
+  #closed = false;
   tcpConnections = 0;
 
   private constructor(udp: UdpSocket, tcp: Server, spoofer: UdpSocket) {
@@ -188,7 +189,10 @@ export class FakeUpstream {
       if (behaviour.how === 'source') this.#spoofer.send(fake, port, '127.0.0.1');
       else this.#udp.send(behaviour.how === 'garbage' ? Buffer.from([1, 2, 3, 4, 5]) : fake, port, '127.0.0.1');
     }
-    const send = () => this.#udp.send(out, port, '127.0.0.1');
+    // A delayed reply may come due after close() (a retransmitted query's): it is dropped then.
+    const send = () => {
+      if (!this.#closed) this.#udp.send(out, port, '127.0.0.1');
+    };
     if (behaviour.kind === 'answer' && behaviour.delayMs) setTimeout(send, behaviour.delayMs).unref();
     else if (behaviour.kind === 'spoof') setTimeout(send, 20).unref();
     else send();
@@ -220,6 +224,7 @@ export class FakeUpstream {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     for (const s of this.#connections) s.destroy();
     await new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
     await new Promise<void>((resolve) => this.#udp.close(() => resolve()));

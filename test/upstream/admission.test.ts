@@ -1,92 +1,104 @@
-// The store behind the response caches: the frequency sketch and W-TinyLFU, each with what it
-// promises (who stays, who goes, what counts as an eviction).
+// Who may start an upstream question: the --max-concurrent budget, a fair share per client
+// (fewer held than are still free), and nothing new while the event loop is behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AccessSketch, TinyLfuCache } from '../../src/upstream/admission.ts';
+import { Admission } from '../../src/upstream/admission.ts';
+import { ForwardStats } from '../../src/upstream/stats.ts';
 
-function rig(max: number, seed = 11) {
-  const log: string[] = [];
-  const sketch = new AccessSketch(10 * max, seed);
-  const cache = new TinyLfuCache<string>({ max, sketch, onRemove: (value, key, evicted) => log.push(`${evicted ? 'evict' : 'drop'} ${key}=${value}`) });
-  /** A lookup counted in the sketch (ResponseCache counts hits once a second; here every one), filled on a miss. */
-  const ask = (key: string, value = 'v', times = 1) => {
-    for (let i = 0; i < times; i++) {
-      sketch.record(key);
-      if (cache.get(key) === undefined) cache.set(key, value);
-    }
-  };
-  return { log, sketch, cache, ask };
+/** Starts questions for `client` until refused (bounded); returns how many it got. */
+function fill(admission: Admission, client: string, inFlight: { n: number }, limit = 10_000): number {
+  let got = 0;
+  while (got < limit && admission.admit(client, inFlight.n) === 'ok') {
+    admission.hold(client);
+    inFlight.n++;
+    got++;
+  }
+  return got;
 }
 
-test('AccessSketch: first sightings stay in the doorkeeper, counts grow to 15 (+1), and age by half', () => {
-  const s = new AccessSketch(1024, 7);
-  const hot = s.hash('hot');
-  assert.equal(s.frequency(hot), 0);
-  s.record('hot');
-  assert.equal(s.frequency(hot), 1, 'the doorkeeper only');
-  for (let i = 0; i < 9; i++) s.record('hot');
-  assert.equal(s.frequency(hot), 10);
-  for (let i = 0; i < 30; i++) s.recordHash(hot);
-  assert.equal(s.frequency(hot), 16, '4-bit counters saturate');
-  // Once a sample (about 10 records an entry: here the cursor halves one word of 4 counters
-  // every 3 records, 4,096 words, so one pass is 12,288 records) every count is halved once and
-  // the doorkeeper cleared. 40 records so far.
-  for (let i = 0; i < 12_288 - 40; i++) s.record(`once-${i}`);
-  const aged = s.frequency(hot);
-  assert.ok(aged >= 7 && aged <= 9, `halved from 15, plus collisions at most: ${aged}`);
-  assert.ok(s.frequency(s.hash('never')) <= 2, 'a name never asked is (nearly) never frequent');
-  assert.notEqual(new AccessSketch(64, 1).hash('x'), new AccessSketch(64, 2).hash('x'), 'seeded');
+test('a client alone takes at most half the budget; the rest stays for the others', () => {
+  const stats = new ForwardStats();
+  const admission = new Admission(100, stats, null);
+  const inFlight = { n: 0 };
+  assert.equal(fill(admission, '10.0.0.66', inFlight), 50);
+  assert.equal(stats.clientRejects, 1);
+  assert.equal(admission.admit('10.0.0.7', inFlight.n), 'ok', 'another client still gets in');
+  // A second flooder gets half of what the first left: each holds about a third.
+  assert.equal(fill(admission, '10.0.0.67', inFlight), 25);
+  assert.ok(admission.admit('10.0.0.7', inFlight.n) === 'ok', 'and a light client still does');
+  assert.equal(stats.maxConcurrentRejects, 0, 'the budget was never full');
 });
 
-test('TinyLfuCache: names asked once do not replace names asked often', () => {
-  const { log, cache, ask } = rig(20); // window 2, main 18
-  for (let i = 0; i < 20; i++) ask(`hot${i}`, 'h', 6);
-  for (let i = 0; i < 500; i++) ask(`once${i}`, 'o');
-  assert.equal(cache.size, 20);
-  const hotLeft = Array.from({ length: 20 }, (_, i) => cache.peek(`hot${i}`)).filter((v) => v !== undefined).length;
-  assert.equal(hotLeft, 18, 'all of the main region; the 2 in the window made way');
-  assert.ok(log.filter((l) => l.startsWith('evict once')).length >= 480, 'the one-hit names were the ones turned away');
+test('k flooders: each held to about 1/(k+1), some budget always free; released flights free their share', () => {
+  const stats = new ForwardStats();
+  const admission = new Admission(1000, stats, null);
+  const inFlight = { n: 0 };
+  // Round by round, as concurrent floods interleave.
+  const clients = ['a', 'b', 'c', 'd'];
+  for (let round = 0; round < 2000; round++) {
+    for (const c of clients) {
+      if (admission.admit(c, inFlight.n) === 'ok') {
+        admission.hold(c);
+        inFlight.n++;
+      }
+    }
+  }
+  for (const c of clients) assert.ok(admission.held(c) >= 190 && admission.held(c) <= 210, `${c}: ${admission.held(c)}`);
+  assert.ok(inFlight.n < 1000, `free: ${1000 - inFlight.n}`);
+  assert.equal(admission.admit('victim', inFlight.n), 'ok');
+  for (let i = 0; i < 100; i++) {
+    admission.release('a');
+    inFlight.n--;
+  }
+  assert.equal(admission.held('a'), admission.held('b') - 100);
+  admission.release('nobody');
+  assert.equal(admission.held('nobody'), 0);
 });
 
-test('TinyLfuCache: a second use protects an entry; frequent newcomers push out probation\'s coldest, not it', () => {
-  const { log, cache, ask } = rig(10); // window 1, main 9 (protected 7)
-  for (let i = 0; i < 10; i++) ask(`k${i}`);
-  cache.get('k0'); // k0..k8 are in the main region's probation; now k0 is protected
-  for (let i = 0; i < 12; i++) ask(`new${i}`, 'n', 4);
-  assert.equal(cache.peek('k0'), 'v');
-  for (let i = 1; i < 9; i++) assert.equal(cache.peek(`k${i}`), undefined, `k${i} made way`);
-  assert.ok(log.includes('evict k1=v'));
-  assert.equal(cache.size, 10);
+test('a full budget is REFUSED as CoreDNS counts it; background work waits for half the budget', () => {
+  const stats = new ForwardStats();
+  const admission = new Admission(4, stats);
+  assert.equal(admission.admit('x', 4), 'full');
+  assert.equal(stats.maxConcurrentRejects, 1);
+  assert.equal(admission.roomForBackground(1), true);
+  assert.equal(admission.roomForBackground(2), false);
 });
 
-test('TinyLfuCache: a full protected segment steps its coldest back to probation, which is not a removal', () => {
-  const { log, cache, ask } = rig(10);
-  for (let i = 0; i < 10; i++) ask(`k${i}`);
-  for (let i = 0; i < 9; i++) cache.get(`k${i}`); // 7 fit in protected: k0 and k1 step back
-  assert.deepEqual(log, []);
-  assert.equal(cache.size, 10);
-  ask('n0', 'n', 5); // k9, asked once, leaves the window and loses to k0 (asked twice)
-  ask('n1', 'n', 5); // n0 leaves the window and beats k0, probation's coldest
-  assert.deepEqual(log, ['evict k9=v', 'evict k0=v']);
-});
-
-test('TinyLfuCache: replacing is not an eviction and keeps the segment; delete is not either; max 1 is a window alone', () => {
-  const { log, cache, ask } = rig(10);
-  ask('a', '1');
-  ask('b', '1'); // a into probation
-  cache.get('a'); // protected
-  cache.set('a', '2');
-  cache.set('b', '2');
-  assert.deepEqual(log, ['drop a=1', 'drop b=1']);
-  assert.equal(cache.delete('b'), true);
-  assert.equal(cache.delete('b'), false);
-  assert.deepEqual(log, ['drop a=1', 'drop b=1', 'drop b=2']);
-  for (let i = 0; i < 30; i++) ask(`n${i}`, 'x', 3);
-  assert.equal(cache.peek('a'), '2', 'still protected after its replacement');
-
-  const tiny = rig(1);
-  tiny.ask('a', '1');
-  tiny.ask('b', '2');
-  assert.deepEqual([tiny.cache.peek('a'), tiny.cache.peek('b'), tiny.cache.size], [undefined, '2', 1]);
-  assert.deepEqual(tiny.log, ['evict a=1']);
+test('congested windows ration new questions (halving, a floor), calm ones add to the ration and lift it', () => {
+  const stats = new ForwardStats();
+  const admission = new Admission(100_000, stats);
+  const start = (client: string, n: number) => {
+    let got = 0;
+    for (let i = 0; i < n; i++) {
+      if (admission.admit(client, 0) !== 'ok') continue;
+      admission.hold(client);
+      admission.release(client);
+      got++;
+    }
+    return got;
+  };
+  assert.equal(start('pod', 99), 99);
+  admission.windowEnded(true);
+  admission.windowEnded(true);
+  assert.equal(admission.ration, Number.POSITIVE_INFINITY, 'congested, but not by forwarding: a few questions a window');
+  assert.equal(start('flood', 200), 200, 'not rationed');
+  admission.windowEnded(true);
+  assert.equal(admission.ration, Number.POSITIVE_INFINITY, 'one congested window is a hiccup');
+  assert.equal(start('flood', 400), 400);
+  admission.windowEnded(true);
+  assert.equal(admission.ration, 200, 'two in a row: half of what the congested window started');
+  assert.equal(admission.roomForBackground(0), false, 'no prefetches while rationed');
+  // Within a window: the flooder gets what the others leave, half of what is left at most.
+  assert.equal(start('flood', 400), 100);
+  assert.equal(start('pod', 3), 3, 'a light client still gets through');
+  assert.equal(stats.shed, 300);
+  admission.windowEnded(true);
+  assert.equal(admission.ration, 51);
+  for (let i = 0; i < 10; i++) admission.windowEnded(true);
+  assert.equal(admission.ration, 5, 'the floor: some questions always get through');
+  admission.windowEnded(false);
+  assert.equal(admission.ration, 10, 'calm: the floor added');
+  for (let i = 0; i < 9; i++) admission.windowEnded(false);
+  assert.equal(admission.ration, Number.POSITIVE_INFINITY, 'lifted after ten calm windows without refusals');
+  assert.equal(start('flood', 50), 50);
 });

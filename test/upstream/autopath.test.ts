@@ -29,6 +29,8 @@ async function rig(t: { after: (fn: () => unknown) => void }, withForwarder = tr
     stubDomains: [],
     policy: 'sequential',
     forceTcp: false,
+    timeoutMs: 5_000,
+    maxFails: 2,
     maxConcurrent: 100,
     cacheSize: 100,
     cacheSuccessTtl: 3600,
