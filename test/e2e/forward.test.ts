@@ -121,6 +121,9 @@ test('an NXDOMAIN flood ten times the cache leaves the popular names cached', as
   };
   const everyone = [...popular, ...quiet];
   for (let round = 0; round < 3; round++) for (const name of everyone) await ask(name);
+  // What the upstream was asked so far (on a loaded machine a slow first answer may have been
+  // asked again by a retransmit); from here on every one of these names comes from the cache.
+  const warmed = new Map(everyone.map((name) => [name, up.asked(name).length]));
   // 3,000 names asked once each, 4 at a time; the popular names keep being asked meanwhile, one
   // after every tenth flood name (each comes round every 400 flood names, more than a cache holds).
   let next = 0;
@@ -138,7 +141,7 @@ test('an NXDOMAIN flood ten times the cache leaves the popular names cached', as
   assert.ok(nxdomain > 2_700, `${nxdomain} NXDOMAIN of 3,000`);
   for (const name of popular) assert.match((await ask(name)).answer.join(' | '), new RegExp(`^${name.replaceAll('.', '\\.')}\\. \\d+ IN A 192\\.0\\.2\\.80$`));
   for (const name of quiet) assert.deepEqual([(await ask(name)).rcode, (await ask(name)).answer], ['NOERROR', []]);
-  for (const name of [...popular, ...quiet]) assert.equal(up.asked(name).length, 1, `${name} came from the cache`);
+  for (const name of everyone) assert.equal(up.asked(name).length, warmed.get(name), `${name} came from the cache`);
   const text = await metricsText(server);
   assert.equal(metric(text, /^coredns_cache_entries\{[^}]*type="success"[^}]*\} (\d+)$/m), 20);
   assert.ok(metric(text, /^coredns_cache_evictions_total\{[^}]*type="denial"[^}]*\} (\d+)$/m) > 2_000, 'the flood went through the denial cache');
