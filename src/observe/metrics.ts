@@ -8,7 +8,7 @@
 import { Registry } from 'prom-client';
 import { cacheFamilies, type CacheMetricsInput } from './metrics/cache.ts';
 import { forwardFamilies, type ForwardMetricsInput } from './metrics/forward.ts';
-import { KubernetesMetrics, type KubernetesMetricsInput, type ServiceKindLabel } from './metrics/kubernetes.ts';
+import { KubernetesMetrics, type KubernetesMetricsInput } from './metrics/kubernetes.ts';
 import { ProcessMetrics, type ProcessMetricsInput } from './metrics/process.ts';
 import { serverFamilies, type ServerMetricsInput } from './metrics/server.ts';
 
@@ -55,26 +55,6 @@ export class Metrics {
   /** Set once the listeners are bound (port 0 resolved). */
   setServers(servers: readonly string[]): void {
     this.#servers = [...servers];
-  }
-
-  setLameduck(on: boolean): void {
-    this.process.setLameduck(on);
-  }
-
-  countSuppressedLog(n = 1): void {
-    this.process.countSuppressedLog(n);
-  }
-
-  observeHealth(seconds: number, ok: boolean): void {
-    this.process.observeHealth(seconds, ok);
-  }
-
-  observeProgramming(kind: ServiceKindLabel, triggerTimeMs: number, nowMs?: number): void {
-    this.kubernetes.observeProgramming(kind, triggerTimeMs, nowMs);
-  }
-
-  observeWatchToAnswer(seconds: number): void {
-    this.kubernetes.observeWatchToAnswer(seconds);
   }
 
   get contentType(): string {

@@ -85,16 +85,16 @@ function metricsOf(parts: CountedParts): Metrics {
     now: () => NOW,
   });
   metrics.setServers([serverLabel('0.0.0.0', 53), serverLabel('127.0.0.1', 5353)]);
-  metrics.setLameduck(true);
-  metrics.countSuppressedLog(3);
-  metrics.countSuppressedLog();
-  metrics.observeProgramming('cluster_ip', NOW - 30, NOW);
-  metrics.observeProgramming('headless_with_selector', NOW - 2_500, NOW);
-  metrics.observeProgramming('headless_with_selector', NOW + 10, NOW);
-  metrics.observeWatchToAnswer(0.004);
-  metrics.observeWatchToAnswer(-1);
-  metrics.observeHealth(0.0003, true);
-  metrics.observeHealth(0.2, false);
+  metrics.process.setLameduck(true);
+  metrics.process.countSuppressedLog(3);
+  metrics.process.countSuppressedLog();
+  metrics.kubernetes.observeProgramming('cluster_ip', NOW - 30, NOW);
+  metrics.kubernetes.observeProgramming('headless_with_selector', NOW - 2_500, NOW);
+  metrics.kubernetes.observeProgramming('headless_with_selector', NOW + 10, NOW);
+  metrics.kubernetes.observeWatchToAnswer(0.004);
+  metrics.kubernetes.observeWatchToAnswer(-1);
+  metrics.process.observeHealth(0.0003, true);
+  metrics.process.observeHealth(0.2, false);
   return metrics;
 }
 
