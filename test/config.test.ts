@@ -32,11 +32,14 @@ test('defaults follow CoreDNS: port 53, cluster.local, TTL 5, pods verified', ()
 });
 
 test('the cluster source: --manifests, --kubeconfig, $KUBECONFIG, in-cluster, else the bundled example', () => {
-  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml', bundled: false });
+  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml', bundled: false, maxBytes: 32 * 1024 * 1024 });
+  assert.deepEqual(run(['--manifests', 'x.yaml', '--manifests-max-size', '1Gi']).source, { kind: 'manifests', path: 'x.yaml', bundled: false, maxBytes: 1024 ** 3 });
+  assert.equal(run(['--memory-limit', '384Mi']).memoryLimit, 384 * 1024 * 1024);
+  assert.equal(run([]).memoryLimit, null, 'no flag: main.ts takes the cgroup limit, if any');
   assert.deepEqual(run(['--kubeconfig', 'kc']).source, { kind: 'kubernetes', kubeconfig: 'kc' });
   assert.deepEqual(run([], { KUBECONFIG: '/k' }).source, { kind: 'kubernetes', kubeconfig: null });
   assert.deepEqual(run([], {}, () => true).source, { kind: 'kubernetes', kubeconfig: null }, 'in-cluster token present');
-  assert.deepEqual(run([]).source, { kind: 'manifests', path: BUNDLED_EXAMPLE, bundled: true });
+  assert.deepEqual(run([]).source, { kind: 'manifests', path: BUNDLED_EXAMPLE, bundled: true, maxBytes: 32 * 1024 * 1024 });
 });
 
 test('listen addresses: repeatable, IPv6 in brackets, :PORT for all interfaces', () => {
@@ -120,7 +123,14 @@ test('operations: --lameduck (seconds or with a unit), --log-queries and its sam
 
 test('--snapshot: a file in an existing folder, live clusters only, with an interval', () => {
   assert.equal(run(['--kubeconfig', '/k']).snapshot, null);
-  assert.deepEqual(run(['--kubeconfig', '/k', '--snapshot', '/var/lib/cdns/index.json']).snapshot, { path: '/var/lib/cdns/index.json', intervalMs: 60_000 });
+  assert.deepEqual(run(['--kubeconfig', '/k', '--snapshot', '/var/lib/cdns/index.json']).snapshot, {
+    path: '/var/lib/cdns/index.json',
+    intervalMs: 60_000,
+    maxAgeMs: 24 * 3_600_000,
+    maxBytes: 64 * 1024 * 1024,
+  });
+  const tuned = run(['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-age', '6h', '--snapshot-max-size', '128Mi']).snapshot;
+  assert.deepEqual([tuned?.maxAgeMs, tuned?.maxBytes], [6 * 3_600_000, 128 * 1024 * 1024]);
   assert.equal(run(['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-interval', '10s']).snapshot?.intervalMs, 10_000);
   const manifests = failure(['--manifests', '/m', '--snapshot', '/s/i.json']);
   assert.equal(manifests.flag, '--snapshot');
@@ -265,6 +275,10 @@ const everyFlag: Record<string, string[][]> = {
   '--workers': [['--workers', '0'], ['--workers', '65'], ['--workers', 'auto']],
   '--snapshot': [['--kubeconfig', '/k', '--snapshot', ''], ['--kubeconfig', '/k', '--snapshot', '/missing/i.json'], ['--manifests', '/m', '--snapshot', '/s/i.json']],
   '--snapshot-interval': [['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-interval', '500ms'], ['--kubeconfig', '/k', '--snapshot-interval', '10s']],
+  '--snapshot-max-age': [['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-age', '30s'], ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-age', '8d'], ['--kubeconfig', '/k', '--snapshot-max-age', '1h']],
+  '--snapshot-max-size': [['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-size', '1Ki'], ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-size', '64MB'], ['--kubeconfig', '/k', '--snapshot-max-size', '64Mi']],
+  '--manifests-max-size': [['--manifests', '/m', '--manifests-max-size', '12'], ['--manifests', '/m', '--manifests-max-size', 'big'], ['--kubeconfig', '/k', '--manifests-max-size', '1Mi']],
+  '--memory-limit': [['--memory-limit', '32Mi'], ['--memory-limit', '384M'], ['--memory-limit', '']],
   '--help': [['--help=1']],
   '--version': [['--version=2']],
 };

@@ -104,7 +104,24 @@ function isNamedPod(pod: PodRecord): boolean {
 }
 
 function plainIPs(plain: number | string): string[] {
-  return typeof plain === 'number' ? [v4String(plain)] : plain.split(' ');
+  return typeof plain === 'number' ? [v4String(plain)] : plain === '' ? [] : plain.split(' ');
+}
+
+/** Plain pods come back with what was kept of them: readiness is not (DNS never reads it for them). */
+function* podRecords(named: Iterable<PodRecord>, plain: Iterable<[string, number | string]>): IterableIterator<PodRecord> {
+  yield* named;
+  for (const [key, ips] of plain) {
+    const slash = key.indexOf('/');
+    yield { namespace: key.slice(0, slash), name: key.slice(slash + 1), ips: plainIPs(ips), hostname: '', subdomain: '', ready: true };
+  }
+}
+
+/** Every record of the index at one moment, readable later while the index goes on changing. */
+export interface IndexView {
+  /** The index's version when the view was taken. */
+  readonly version: number;
+  readonly counts: IndexCounts;
+  records<K extends Kind>(kind: K): Iterable<RecordOf[K]>;
 }
 
 /** What addNamespace and removeNamespace need of a table: a Map, or a V4Map. */
@@ -388,13 +405,29 @@ export class ClusterIndex {
     return (this.#records[kind as Exclude<Kind, 'Pod'>] as Map<string, RecordOf[K]>).values();
   }
 
-  /** Plain pods come back with what was kept of them: readiness is not (DNS never reads it for them). */
-  *#allPods(): IterableIterator<PodRecord> {
-    yield* this.#namedPods.values();
-    for (const [key, ips] of this.#plainPods) {
-      const slash = key.indexOf('/');
-      yield { namespace: key.slice(0, slash), name: key.slice(slash + 1), ips: plainIPs(ips), hostname: '', subdomain: '', ready: true };
-    }
+  #allPods(): IterableIterator<PodRecord> {
+    return podRecords(this.#namedPods.values(), this.#plainPods);
+  }
+
+  /**
+   * A point-in-time view for the snapshot writer, cheap enough to take between two queries:
+   * records are never changed, only replaced, so the maps are kept as arrays of references, and
+   * the plain pods' table is copied (a memcpy); pod records are made as the view is read.
+   */
+  view(): IndexView {
+    const byKind = {
+      Namespace: [...this.#records.Namespace.values()],
+      Service: [...this.#records.Service.values()],
+      EndpointSlice: [...this.#records.EndpointSlice.values()],
+    };
+    const named = [...this.#namedPods.values()];
+    const plain = this.#plainPods.copy();
+    return {
+      version: this.version,
+      counts: this.counts(),
+      records: <K extends Kind>(kind: K): Iterable<RecordOf[K]> =>
+        (kind === 'Pod' ? { [Symbol.iterator]: () => podRecords(named, plain) } : byKind[kind as Exclude<Kind, 'Pod'>]) as Iterable<RecordOf[K]>,
+    };
   }
 
   // ---- pods ----

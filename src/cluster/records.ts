@@ -252,6 +252,43 @@ export function toRecord(obj: { kind?: string } & ApiObject): { kind: Kind; reco
   }
 }
 
+/**
+ * The smallest API object the converter above turns back into `record` (what --snapshot files
+ * hold, so that restoring one runs the same checks and converters as any other file).
+ */
+export function toObject<K extends Kind>(kind: K, record: RecordOf[K]): { kind: K } & Record<string, unknown> {
+  const ports = (list: readonly PortRecord[]) => list.map((p) => ({ name: p.name, protocol: p.protocol, port: p.port }));
+  switch (kind) {
+    case 'Namespace':
+      return { kind, metadata: { name: record.name } };
+    case 'Service': {
+      const svc = record as ServiceRecord;
+      const spec: Record<string, unknown> =
+        svc.kind === 'ExternalName' ? { type: 'ExternalName', externalName: svc.externalName } : svc.kind === 'Headless' ? { clusterIP: 'None' } : { clusterIPs: svc.clusterIPs };
+      if (svc.ports.length > 0) spec.ports = ports(svc.ports);
+      if (svc.publishNotReadyAddresses) spec.publishNotReadyAddresses = true;
+      return { kind, metadata: { namespace: svc.namespace, name: svc.name }, spec };
+    }
+    case 'EndpointSlice': {
+      const slice = record as EndpointSliceRecord;
+      return {
+        kind,
+        metadata: { namespace: slice.namespace, name: slice.name, ...(slice.service ? { labels: { 'kubernetes.io/service-name': slice.service } } : {}) },
+        endpoints: slice.endpoints.map((e) => ({ addresses: e.addresses, ...(e.hostname ? { hostname: e.hostname } : {}), conditions: { ready: e.ready } })),
+        ...(slice.ports.length > 0 ? { ports: ports(slice.ports) } : {}),
+      };
+    }
+    case 'Pod': {
+      const pod = record as PodRecord;
+      const spec = pod.hostname || pod.subdomain ? { spec: { hostname: pod.hostname, subdomain: pod.subdomain } } : {};
+      const status: Record<string, unknown> = { podIPs: pod.ips.map((ip) => ({ ip })) };
+      if (pod.ready) status.conditions = [{ type: 'Ready', status: 'True' }];
+      return { kind, metadata: { namespace: pod.namespace, name: pod.name }, ...spec, status };
+    }
+  }
+  throw new TypeError(`no such kind: ${String(kind)}`);
+}
+
 // ---- What a file may hold. The API server guarantees the shape of what a watch delivers; a file
 // (--manifests, a --snapshot) guarantees nothing, and an object of the wrong shape must be
 // refused by name, never turn into a TypeError in a converter or into answers that fail at query
