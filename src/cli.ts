@@ -1,0 +1,145 @@
+// The command line (main.ts loads it once the memory settings are in place): parse the flags,
+// start, stop on SIGTERM/SIGINT. Everything else is in app.ts.
+import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import { startClusterDns, StartupError } from './app.ts';
+import { KubeConfigError } from './cluster/kubeconfig-error.ts';
+import { ManifestError } from './cluster/manifests.ts';
+import { resolve } from 'node:path';
+import { BUNDLED_EXAMPLE, ConfigError, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
+import { memoryLimit } from './launch.ts';
+import { createLogger, type Logger } from './observe/log.ts';
+import { isReplica, receiveIndex, reportCounters, startReplicas, type Replicas } from './server/workers.ts';
+import { resolveUdpIo, UdpIoUnavailableError } from './server/udp.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function fail(message: string): never {
+  process.stderr.write(`cluster-dns: ${message}\n`);
+  process.exit(2);
+}
+
+function digHost({ host, port }: HostPort): string {
+  const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `dig @${target}${port === 53 ? '' : ` -p ${port}`}`;
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseConfig(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`cluster-dns ${VERSION}\n`);
+    return;
+  }
+  const config = parsed.config;
+  try {
+    resolveUdpIo(config.udpIo);
+  } catch (err) {
+    if (err instanceof UdpIoUnavailableError) fail(err.message);
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  if (isReplica()) {
+    await runReplica(config, logger);
+    return;
+  }
+  // The whole Config: paths, addresses and numbers only (credentials stay in the kubeconfig).
+  const limit = memoryLimit(process.argv.slice(2), process.constrainedMemory());
+  const memory = {
+    limitMiB: limit ? Math.round(limit.bytes / 1048576) : null,
+    limitFrom: limit?.from ?? null,
+    heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 1048576),
+    nodeFlags: process.execArgv,
+  };
+  logger.info({ version: VERSION, node: process.version, config, memory }, 'starting');
+
+  let app;
+  let replicas: Replicas | null = null;
+  try {
+    // /metrics sums the workers' counters (asked at each scrape) with this process's.
+    const peers = { collect: () => replicas?.collect() ?? Promise.resolve([]) };
+    app = await startClusterDns(config, logger, VERSION, { reusePort: config.workers > 1, ...(config.workers > 1 ? { peers } : {}) });
+    if (config.workers > 1) replicas = startReplicas(config.workers - 1, app.index, app.dns, logger);
+  } catch (err) {
+    if (err instanceof ManifestError) fail(`--manifests: ${err.message}`);
+    if (err instanceof StartupError || err instanceof KubeConfigError) fail(err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      fail(`cannot listen: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+
+  // The bundled example: say how to try it (these names exist in examples/cluster.yaml).
+  if (config.source.kind === 'manifests' && resolve(config.source.path) === BUNDLED_EXAMPLE && config.zone === 'cluster.local') {
+    const dig = digHost(app.dns[0]!);
+    process.stderr.write(
+      `\nServing the example cluster in examples/cluster.yaml. Try:\n` +
+        `  ${dig} web.shop.svc.cluster.local A\n` +
+        `  ${dig} _postgres._tcp.db.data.svc.cluster.local SRV\n` +
+        `  ${dig} -x 10.96.10.20\n\n`,
+    );
+  }
+
+  // SIGTERM: lameduck first, as CoreDNS's `health { lameduck }` does. /ready turns 503 so the
+  // endpoint leaves the Service while DNS still answers the clients that have not noticed yet;
+  // then the sockets close. SIGINT (or a second signal) closes at once.
+  let closing = false;
+  let lameduckTimer: NodeJS.Timeout | null = null;
+  const close = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    if (lameduckTimer !== null) clearTimeout(lameduckTimer);
+    logger.info({ signal }, 'shutting down');
+    Promise.resolve(replicas?.stop()).then(() => app.close()).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => {
+    if (lameduckTimer !== null || config.lameduckMs === 0) {
+      close('SIGTERM');
+      return;
+    }
+    app.lameduck();
+    lameduckTimer = setTimeout(() => close('SIGTERM'), config.lameduckMs);
+  });
+  process.on('SIGINT', () => close('SIGINT'));
+}
+
+/** A --workers replica: the watching process's index, the same handlers, the shared ports. */
+async function runReplica(config: Config, logger: Logger): Promise<void> {
+  const { index, listen } = await receiveIndex();
+  const app = await startClusterDns(
+    // --metrics stays set so that queries are counted; the watching process serves the sums.
+    { ...config, listen, health: null, ready: null, snapshot: null, workers: 1 },
+    logger.child({ worker: process.pid }),
+    VERSION,
+    { replica: { index } },
+  );
+  reportCounters(() => app.counted());
+  const close = () => {
+    void app.close().then(() => process.exit(0));
+  };
+  // The watching process went away (or asked us to stop): nothing feeds the index any more.
+  process.on('disconnect', close);
+  process.on('SIGTERM', close);
+  process.on('SIGINT', close);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`cluster-dns: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});
