@@ -10,14 +10,15 @@
 // chunk and a line at a time: memory holds the index being built, never the file.
 //
 // The format (v2): one JSON value a line. A header, then one object a line as the smallest API
-// object the converters turn back into the record (records.ts toObject), then an end line with
-// the count, which tells a complete file from a cut one. Each object is restored through the
-// same checks and converters as a --manifests file: one that fails them is dropped and counted.
+// object the converters turn back into the record (records.ts toObject, objectLine), then an
+// end line with the count, which tells a complete file from a cut one. Each object is restored
+// through the same checks and converters as a --manifests file: one that fails them is dropped
+// and counted.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ClusterIndex, IndexView } from './index.ts';
-import { type Kind, KINDS, InvalidObjectError, checkObject, toObject, toRecord } from './records.ts';
+import { type Kind, KINDS, InvalidObjectError, checkObject, objectLine, toRecord } from './records.ts';
 import type { Logger } from '../observe/log.ts';
 
 export const SNAPSHOT_FORMAT = 'cluster-dns/snapshot/v2';
@@ -41,7 +42,7 @@ export class SnapshotError extends Error {
 /** A snapshot's main-thread work is cut into slices of at most about this long. */
 const SLICE_MS = 2;
 /** Serialized text is written in pieces of about this size. */
-const WRITE_BYTES = 256 * 1024;
+const WRITE_BYTES = 64 * 1024;
 /** Bytes read at a time on restore; a line (one object) may not be longer than MAX_LINE. */
 const READ_BYTES = 1024 * 1024;
 const MAX_LINE = 16 * 1024 * 1024;
@@ -80,7 +81,7 @@ export async function writeSnapshot(path: string, view: IndexView, zone: string,
     let sliceStarted = performance.now();
     for (const kind of KINDS) {
       for (const record of view.records(kind)) {
-        const line = `${JSON.stringify(toObject(kind, record))}\n`;
+        const line = objectLine(kind, record);
         pending.push(line);
         pendingLength += line.length;
         objects++;
