@@ -125,7 +125,7 @@ Cluster source (first that applies): --manifests, --kubeconfig, $KUBECONFIG, the
 service account, else the bundled example cluster (examples/cluster.yaml).
   --kubeconfig PATH       watch the cluster this kubeconfig names
   --manifests PATH        serve Kubernetes objects from a YAML/JSON file or folder (reloaded on change)
-  --manifests-max-size B  refuse manifests that add up to more than this, e.g. 64Mi (default 32Mi)
+  --manifests-max-size B  refuse manifests that add up to more than this, e.g. 64Mi (default 16Mi)
 
 DNS:
   --listen ADDR:PORT      UDP and TCP listen address; repeatable; IPv6 as [::1]:53 (default 0.0.0.0:53)

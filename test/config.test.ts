@@ -32,14 +32,14 @@ test('defaults follow CoreDNS: port 53, cluster.local, TTL 5, pods verified', ()
 });
 
 test('the cluster source: --manifests, --kubeconfig, $KUBECONFIG, in-cluster, else the bundled example', () => {
-  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml', bundled: false, maxBytes: 32 * 1024 * 1024 });
+  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml', bundled: false, maxBytes: 16 * 1024 * 1024 });
   assert.deepEqual(run(['--manifests', 'x.yaml', '--manifests-max-size', '1Gi']).source, { kind: 'manifests', path: 'x.yaml', bundled: false, maxBytes: 1024 ** 3 });
   assert.equal(run(['--memory-limit', '384Mi']).memoryLimit, 384 * 1024 * 1024);
   assert.equal(run([]).memoryLimit, null, 'no flag: main.ts takes the cgroup limit, if any');
   assert.deepEqual(run(['--kubeconfig', 'kc']).source, { kind: 'kubernetes', kubeconfig: 'kc' });
   assert.deepEqual(run([], { KUBECONFIG: '/k' }).source, { kind: 'kubernetes', kubeconfig: null });
   assert.deepEqual(run([], {}, () => true).source, { kind: 'kubernetes', kubeconfig: null }, 'in-cluster token present');
-  assert.deepEqual(run([]).source, { kind: 'manifests', path: BUNDLED_EXAMPLE, bundled: true, maxBytes: 32 * 1024 * 1024 });
+  assert.deepEqual(run([]).source, { kind: 'manifests', path: BUNDLED_EXAMPLE, bundled: true, maxBytes: 16 * 1024 * 1024 });
 });
 
 test('listen addresses: repeatable, IPv6 in brackets, :PORT for all interfaces', () => {

@@ -21,14 +21,14 @@ export class ManifestError extends Error {
   readonly code = 'CDNS_ERR_MANIFEST';
 }
 
-/** 32 MiB: ~100k pods of YAML; parsing that much YAML takes js-yaml ~1 GiB at its peak. */
-export const DEFAULT_MANIFESTS_MAX_BYTES = 32 * 1024 * 1024;
+/** 16 MiB: ~35k pods of YAML (js-yaml needs ~30 times a file's size at its peak), ~50k of JSON. */
+export const DEFAULT_MANIFESTS_MAX_BYTES = 16 * 1024 * 1024;
 /** js-yaml's own limit, per document: real manifests use a few aliases, if any. */
 const MAX_ALIASES = 1000;
 /** Nodes a file's aliases may add beyond its own size in bytes (which bounds its nodes without aliases). */
 const ALIAS_ALLOWANCE = 10_000;
 /** The worker's V8 heap: what a reload may take on top of the serving index. */
-const WORKER_HEAP_MIB = 1536;
+const WORKER_HEAP_MIB = 1024;
 /** A load that takes longer than this is stopped and refused. */
 const LOAD_TIMEOUT_MS = 120_000;
 /** Records handed from the worker to the index per turn of the event loop. */
