@@ -12,7 +12,7 @@ import {
   KINDS,
   recordKey,
 } from './records.ts';
-import { PlainPodTable } from './pod-table.ts';
+import { PlainPodTable, type PlainPodsCopy } from './pod-table.ts';
 import { V4Map } from './v4map.ts';
 
 export interface IndexCounts {
@@ -122,6 +122,13 @@ export interface IndexView {
   readonly version: number;
   readonly counts: IndexCounts;
   records<K extends Kind>(kind: K): Iterable<RecordOf[K]>;
+  /**
+   * The same pods, for a writer that would rather not make a record of each: the named ones, the
+   * plain ones with a single IPv4 address as the table's arrays, and the other plain ones.
+   */
+  readonly pods: { readonly named: readonly PodRecord[]; readonly table: PlainPodsCopy; readonly others: () => Iterable<PodRecord> };
+  /** Completes the copy of the pod table, pausing between its steps (read `pods.table` after). */
+  settle(pause: () => Promise<void>): Promise<void>;
 }
 
 /** What addNamespace and removeNamespace need of a table: a Map, or a V4Map. */
@@ -412,7 +419,7 @@ export class ClusterIndex {
   /**
    * A point-in-time view for the snapshot writer, cheap enough to take between two queries:
    * records are never changed, only replaced, so the maps are kept as arrays of references, and
-   * the plain pods' table is copied (a memcpy); pod records are made as the view is read.
+   * the plain pods' table is copied in steps (settle); pod records are made as the view is read.
    */
   view(): IndexView {
     const byKind = {
@@ -427,6 +434,10 @@ export class ClusterIndex {
       counts: this.counts(),
       records: <K extends Kind>(kind: K): Iterable<RecordOf[K]> =>
         (kind === 'Pod' ? { [Symbol.iterator]: () => podRecords(named, plain) } : byKind[kind as Exclude<Kind, 'Pod'>]) as Iterable<RecordOf[K]>,
+      pods: { named, table: plain, others: () => podRecords([], plain.other) },
+      settle: async (pause) => {
+        while (!plain.step()) await pause();
+      },
     };
   }
 

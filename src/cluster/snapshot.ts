@@ -15,10 +15,10 @@
 // through the same checks and converters as a --manifests file: one that fails them is dropped
 // and counted.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ClusterIndex, IndexView } from './index.ts';
-import { type Kind, KINDS, InvalidObjectError, checkObject, objectLine, toRecord } from './records.ts';
+import { type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, objectLine, toRecord } from './records.ts';
 import type { Logger } from '../observe/log.ts';
 
 export const SNAPSHOT_FORMAT = 'cluster-dns/snapshot/v2';
@@ -39,8 +39,8 @@ export class SnapshotError extends Error {
   readonly code = 'CDNS_ERR_SNAPSHOT';
 }
 
-/** A snapshot's main-thread work is cut into slices of at most about this long. */
-const SLICE_MS = 2;
+/** A write's work on the event loop is cut into slices of about this long (a turn may run two). */
+const SLICE_MS = 1;
 /** Serialized text is written in pieces of about this size. */
 const WRITE_BYTES = 64 * 1024;
 /** Bytes read at a time on restore; a line (one object) may not be longer than MAX_LINE. */
@@ -57,6 +57,96 @@ export function formatAge(ms: number): string {
   return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)}h` : ms >= 60_000 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 1000)}s`;
 }
 
+const ascii = (text: string) => Buffer.from(text, 'latin1');
+// A plain pod's line around its namespace, name and address: what objectLine writes for it.
+const POD_START = ascii('{"kind":"Pod","metadata":{"namespace":"');
+const POD_NAME = ascii('","name":"');
+const POD_IP = ascii('"},"status":{"podIPs":[{"ip":"');
+const POD_END = ascii('"}],"conditions":[{"type":"Ready","status":"True"}]}}\n');
+const POD_FIXED = POD_START.length + POD_NAME.length + POD_IP.length + POD_END.length + 15;
+const SHORT_ESCAPES: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t' };
+
+/** Copies `src[from, to)` into `out` at `at` as the inside of a JSON string (as JSON.stringify escapes). */
+function jsonBytes(out: Buffer, at: number, src: Uint8Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const b = src[i] as number;
+    if (b >= 0x20 && b !== 0x22 && b !== 0x5c) {
+      out[at++] = b;
+      continue;
+    }
+    const escape = SHORT_ESCAPES[b] ?? `\\u00${b.toString(16).padStart(2, '0')}`;
+    at += out.write(escape, at, 'latin1');
+  }
+  return at;
+}
+
+function octet(out: Buffer, at: number, n: number): number {
+  if (n >= 100) out[at++] = 0x30 + Math.floor(n / 100);
+  if (n >= 10) out[at++] = 0x30 + (Math.floor(n / 10) % 10);
+  out[at++] = 0x30 + (n % 10);
+  return at;
+}
+
+/**
+ * Writes the line of the plain pod whose key (`ns/name`, length-prefixed) is at `offset` of the
+ * arena, straight from the table's bytes: no string, no record, no garbage for 150,000 pods.
+ */
+function plainPodLine(out: Buffer, at: number, arena: Uint8Array, offset: number, v4: number): number {
+  const start = offset + 2;
+  const end = start + ((arena[offset] as number) | ((arena[offset + 1] as number) << 8));
+  let slash = start;
+  while (slash < end && arena[slash] !== 0x2f) slash++;
+  at += POD_START.copy(out, at);
+  at = jsonBytes(out, at, arena, start, slash);
+  at += POD_NAME.copy(out, at);
+  at = jsonBytes(out, at, arena, slash + 1, end);
+  at += POD_IP.copy(out, at);
+  at = octet(out, at, (v4 >>> 24) & 255);
+  out[at++] = 0x2e;
+  at = octet(out, at, (v4 >>> 16) & 255);
+  out[at++] = 0x2e;
+  at = octet(out, at, (v4 >>> 8) & 255);
+  out[at++] = 0x2e;
+  at = octet(out, at, v4 & 255);
+  at += POD_END.copy(out, at);
+  return at;
+}
+
+/** Bytes on their way to the file: one buffer, written out (in the thread pool) when it fills. */
+class Output {
+  readonly #file: FileHandle;
+  #buffer = Buffer.allocUnsafe(WRITE_BYTES);
+  #used = 0;
+  bytes = 0;
+  constructor(file: FileHandle) {
+    this.#file = file;
+  }
+  /** A buffer with `need` bytes free at `at`; write into it, then commit(end). */
+  async room(need: number): Promise<{ buffer: Buffer; at: number }> {
+    if (need > this.#buffer.length - this.#used) await this.flush();
+    if (need > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(need);
+    return { buffer: this.#buffer, at: this.#used };
+  }
+  /** `room` without the wait, or null when a flush is due first. */
+  roomNow(need: number): { buffer: Buffer; at: number } | null {
+    return need > this.#buffer.length - this.#used ? null : { buffer: this.#buffer, at: this.#used };
+  }
+  commit(end: number): void {
+    this.#used = end;
+  }
+  async text(line: string): Promise<void> {
+    const need = Buffer.byteLength(line);
+    const { buffer, at } = this.roomNow(need) ?? (await this.room(need));
+    this.commit(at + buffer.write(line, at));
+  }
+  async flush(): Promise<void> {
+    let done = 0;
+    while (done < this.#used) done += (await this.#file.write(this.#buffer, done, this.#used - done)).bytesWritten;
+    this.bytes += done;
+    this.#used = 0;
+  }
+}
+
 /**
  * Writes `view` to `path` atomically: a reader sees the old file or the new one, never half of
  * one, and a crash leaves at most a temporary file behind. Resolves to the bytes written.
@@ -64,39 +154,47 @@ export function formatAge(ms: number): string {
 export async function writeSnapshot(path: string, view: IndexView, zone: string, now = Date.now()): Promise<number> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const file = await open(tmp, 'w', 0o600);
-  let bytes = 0;
+  const out = new Output(file);
   try {
-    let pending: string[] = [];
-    let pendingLength = 0;
-    const flush = async () => {
-      if (pendingLength === 0) return;
-      const text = pending.join('');
-      pending = [];
-      pendingLength = 0;
-      bytes += (await file.write(text)).bytesWritten;
-    };
     const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, zone, writtenAt: now };
-    pending.push(`${JSON.stringify(header)}\n`);
+    await out.text(`${JSON.stringify(header)}\n`);
     let objects = 0;
     let sliceStarted = performance.now();
-    for (const kind of KINDS) {
-      for (const record of view.records(kind)) {
-        const line = objectLine(kind, record);
-        pending.push(line);
-        pendingLength += line.length;
+    const due = () => (objects & 63) === 0 && performance.now() - sliceStarted > SLICE_MS;
+    const pause = async () => {
+      await yieldToLoop();
+      sliceStarted = performance.now();
+    };
+    // The pod table's copy first, in steps, while pod events are least likely to come in between.
+    await view.settle(pause);
+    const lines = async (kind: Kind, records: Iterable<RecordOf[Kind]>) => {
+      for (const record of records) {
+        await out.text(objectLine(kind, record));
         objects++;
-        if (pendingLength >= WRITE_BYTES) {
-          await flush();
-          sliceStarted = performance.now();
-        } else if ((objects & 63) === 0 && performance.now() - sliceStarted > SLICE_MS) {
-          await yieldToLoop();
-          sliceStarted = performance.now();
-        }
+        if (due()) await pause();
       }
+    };
+    for (const kind of KINDS) {
+      if (kind !== 'Pod') {
+        await lines(kind, view.records(kind));
+        continue;
+      }
+      const { named, table, others } = view.pods;
+      await lines('Pod', named);
+      const { at, v4, arena } = table;
+      for (let i = 0; i < at.length; i++) {
+        const a = at[i] as number;
+        if (a === 0) continue;
+        const need = POD_FIXED + 6 * ((arena[a - 1] as number) | ((arena[a] as number) << 8));
+        const room = out.roomNow(need) ?? (await out.room(need));
+        out.commit(plainPodLine(room.buffer, room.at, arena, a - 1, v4[i] as number));
+        objects++;
+        if (due()) await pause();
+      }
+      await lines('Pod', others());
     }
-    pending.push(`${JSON.stringify({ end: true, objects })}\n`);
-    pendingLength++;
-    await flush();
+    await out.text(`${JSON.stringify({ end: true, objects })}\n`);
+    await out.flush();
     await file.sync();
   } catch (err) {
     await file.close().catch(() => {});
@@ -112,7 +210,7 @@ export async function writeSnapshot(path: string, view: IndexView, zone: string,
   } finally {
     await folder.close();
   }
-  return bytes;
+  return out.bytes;
 }
 
 export interface RestoreLimits {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ClusterIndex } from '../../src/cluster/index.ts';
 import { restoreSnapshot, SnapshotError, startSnapshotWriter, writeSnapshot, type RestoreLimits } from '../../src/cluster/snapshot.ts';
-import { toPod, toService } from '../../src/cluster/records.ts';
+import { KINDS, objectLine, toPod, toService } from '../../src/cluster/records.ts';
 import { TYPE } from '../../src/dns/constants.ts';
 import { createLogger, silentLogger } from '../../src/observe/log.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';
@@ -61,6 +61,21 @@ test('a snapshot restores an index that answers every question the same way', as
   assert.equal(restored.synced, true, 'a complete snapshot counts as synced: misses are NXDOMAIN, not SERVFAIL');
   assert.deepEqual(answers(restored), answers(original));
   assert.deepEqual(contents(restored), contents(original));
+});
+
+test('plain pods, written straight from the pod table, are the lines objectLine writes, escapes and all', async () => {
+  const index = indexOf(testCluster());
+  const odd = ['quote"d', 'back\\slash', 'new\nline', 'ctl\u0001x', 'tab\t', 'utf-8-é-名', 'a/b'];
+  odd.forEach((name, i) => index.upsert('Pod', { namespace: 'odd', name, ips: [`10.${i}.${i * 20}.${255 - i}`], hostname: '', subdomain: '', ready: true }));
+  index.upsert('Pod', { namespace: 'odd', name: 'v6', ips: ['fd00::9'], hostname: '', subdomain: '', ready: true });
+  const path = join(dir(), 'index.json');
+  await writeSnapshot(path, index.view(), 'cluster.local');
+  const lines = readFileSync(path, 'utf8').split('\n').slice(1, -2).map((l) => `${l}\n`);
+  const expected = KINDS.flatMap((kind) => [...index.all(kind)].map((r) => objectLine(kind, r)));
+  assert.deepEqual([...lines].sort(), [...expected].sort());
+  const restored = new ClusterIndex();
+  restoreSnapshot(path, restored, LIMITS);
+  assert.deepEqual(contents(restored), contents(index));
 });
 
 test('a write is the index as it was when it began, while watch events keep changing it (and it yields to them)', async () => {
