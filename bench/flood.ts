@@ -1,7 +1,7 @@
 // A UDP flood against the real server (bundled example cluster), bounded in packets and time:
 // what it answers, what the kernel sheds (and we count), how the latency of a steady trickle of
 // probes holds up during the flood, and how fast it is back to normal afterwards.
-//   node bench/flood.ts [--seconds 3] [--sockets 8]
+//   node_modules/.bin/node bench/flood.ts [--seconds 3] [--sockets 8]
 // Loopback only. Figures vary ±30 % on a shared VM: compare runs taken together.
 import { parseArgs } from 'node:util';
 import { BUNDLED_EXAMPLE } from '../src/config.ts';

@@ -4,7 +4,7 @@
 // and the server's own nodejs_* metrics report them. The difference is what the index costs;
 // the empty run is what Node, the libraries and the server cost before any data.
 // Loopback only; bounded (each server gets 60 s to become ready).
-//   node bench/memory.ts [--pods 150000] [--node-flags "…"] [--no-build]
+//   node_modules/.bin/node bench/memory.ts [--pods 150000] [--node-flags "…"] [--no-build]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,8 +1,8 @@
 // A deterministic synthetic cluster and a pod-like query mix, the same shape as the team's
 // Knot baseline data (100 namespaces × 100 services, 10 SRV services per namespace, pods in
 // 10.244.0.0/14), so figures can be compared with Knot serving the same names.
-//   node bench/synthetic.ts cluster OUT.json [pods]     → one v1 List of objects
-//   node bench/synthetic.ts queries OUT.txt [count] [externalShare]  → dnsperf query file
+//   node_modules/.bin/node bench/synthetic.ts cluster OUT.json [pods]     → one v1 List of objects
+//   node_modules/.bin/node bench/synthetic.ts queries OUT.txt [count] [externalShare]  → dnsperf query file
 // Addresses are data only; nothing here is ever contacted.
 import { writeFileSync } from 'node:fs';
 
@@ -252,7 +252,7 @@ if (import.meta.main) {
   } else if (what === 'queries' && out) {
     writeFileSync(out, `${queryLines(Number(arg1 ?? 100_000), Number(arg2 ?? 0)).join('\n')}\n`);
   } else {
-    process.stderr.write('usage: node bench/synthetic.ts cluster OUT.json [pods] | queries OUT.txt [count] [externalShare]\n');
+    process.stderr.write('usage: node_modules/.bin/node bench/synthetic.ts cluster OUT.json [pods] | queries OUT.txt [count] [externalShare]\n');
     process.exit(2);
   }
 }

@@ -2,12 +2,12 @@
 // and run with the server's Node and flags. Probed beside the C one, the difference is what Node's
 // datagram path (receive, the JS callback, send) costs before any DNS work.
 // Binds 127.0.0.1 only; exits after SECONDS.
-//   node bench/udp-echo.ts SECONDS  → prints the bound port
+//   node_modules/.bin/node bench/udp-echo.ts SECONDS  → prints the bound port
 import dgram from 'node:dgram';
 
 const seconds = Number(process.argv[2]);
 if (!(seconds > 0 && seconds <= 3600)) {
-  console.error('usage: node bench/udp-echo.ts SECONDS (1-3600)');
+  console.error('usage: node_modules/.bin/node bench/udp-echo.ts SECONDS (1-3600)');
   process.exit(2);
 }
 // Replies go to IP literals: the lookup is the identity, as in src/server/udp.ts.

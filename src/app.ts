@@ -14,11 +14,12 @@ import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type Ht
 import { debugRoutes } from './observe/debug.ts';
 import { memoryReleaser } from './observe/memory.ts';
 import { rateLimitedLog, type Logger } from './observe/log.ts';
-import { Metrics, serverLabel, type WatchStatus } from './observe/metrics.ts';
+import { Metrics, RenderedText, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
 import { CounterTotals, type CountedParts, type CountersSnapshot } from './observe/totals.ts';
 import { udpKernelStats } from './server/kernel.ts';
 import { startListeners } from './server/listen.ts';
+import { BindError } from './server/bind-error.ts';
 import { QueryProcessor, type QueryObserver } from './server/processor.ts';
 import type { CacheStats, ForwardStats } from './upstream/stats.ts';
 import { rcodeName, typeName } from './dns/constants.ts';
@@ -35,6 +36,8 @@ export interface ClusterDns {
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
   readonly metrics: HostPort | null;
+  /** --debug-endpoints (/debug/resolve), loopback only; null when off. */
+  readonly debug: HostPort | null;
   /** The Prometheus families (also when --metrics is off, for tests and tools). */
   readonly registry: Metrics;
   /** What this process counts queries with (a --workers replica reports it to the watching one). */
@@ -58,7 +61,7 @@ export class StartupError extends Error {
 
 /** Knobs that are not flags: tests and benchmarks shorten the API retry timings with them. */
 export interface Tuning {
-  readonly kubernetes?: Pick<KubernetesSourceOptions, 'backoff' | 'stallTimeoutMs' | 'pageSize' | 'watchTimeoutSeconds'>;
+  readonly kubernetes?: Pick<KubernetesSourceOptions, 'backoff' | 'stallTimeoutMs' | 'pageSize' | 'watchTimeoutSeconds' | 'progressIntervalMs'>;
   /**
    * A --workers replica: the index is fed by the watching process (over IPC), so no cluster
    * source is started here, and the sockets share their ports.
@@ -95,7 +98,9 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     } else {
       const { loadKubeConfig, startKubernetesSource } = await import('./cluster/kubernetes.ts');
       const kubeConfig = loadKubeConfig(config.source.kubeconfig ?? undefined);
-      if (!kubeConfig) throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod');
+      if (!kubeConfig) {
+        throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod (the service account token needs $KUBERNETES_SERVICE_HOST beside it)');
+      }
       if (config.snapshot) servingSnapshot = restoreFromSnapshot(config.snapshot, config.zone, index, logger);
       const listed = new Set<string>();
       const releaser = memoryReleaser(logger);
@@ -198,14 +203,17 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       udpKernel: () => udpKernelStats(new Set(dnsPorts)),
     });
     const registry = metrics;
-    const listeners = await startListeners(config.listen, processor, {
-      tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
-      tcpMaxConnections: config.tcpMaxConnections,
-      udpReceiveBuffer: config.udpReceiveBuffer,
-      busyPollUs: config.busyPollUs,
-      udpIo: config.udpIo,
-      reusePort: tuning.reusePort === true || tuning.replica !== undefined,
-    });
+    const listeners = await named('--listen', () =>
+      startListeners(config.listen, processor, {
+        tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
+        tcpMaxConnections: config.tcpMaxConnections,
+        tcpMaxConnectionsPerClient: config.tcpMaxConnectionsPerClient,
+        udpReceiveBuffer: config.udpReceiveBuffer,
+        busyPollUs: config.busyPollUs,
+        udpIo: config.udpIo,
+        reusePort: tuning.reusePort === true || tuning.replica !== undefined,
+      }),
+    );
     stops.push(() => listeners.close());
     registry.setServers(listeners.addresses().map((a) => serverLabel(a.host, a.port)));
     dnsPorts = listeners.addresses().map((a) => a.port);
@@ -213,8 +221,10 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     let health: HttpEndpoint | null = null;
     let ready: HttpEndpoint | null = null;
     let metricsEndpoint: HttpEndpoint | null = null;
+    let debugEndpoint: HttpEndpoint | null = null;
     if (config.health) {
-      health = await startHttpEndpoint(config.health, healthRoutes());
+      const at = config.health;
+      health = await named('--health', () => startHttpEndpoint(at, healthRoutes()));
       stops.push(() => health?.close());
       const stopProbe = startHealthProbe(health.address, (seconds, ok) => registry.observeHealth(seconds, ok));
       stops.push(stopProbe);
@@ -222,17 +232,29 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     // A --workers replica counts (for the watching process's scrapes) but serves no endpoint.
     if (config.metrics && !tuning.replica) {
       const peers = tuning.peers;
-      metricsEndpoint = await startHttpEndpoint(config.metrics, {
-        '/metrics': async () => {
-          if (totals && peers) totals.refresh(await peers.collect());
-          return { status: 200, body: await registry.text(), contentType: registry.contentType };
-        },
-        ...debugRoutes(zone, index, config.zone),
+      // Rendered at most once a second, whatever the number of scrapers.
+      const scrape = new RenderedText(async () => {
+        if (totals && peers) totals.refresh(await peers.collect());
+        return registry.text();
       });
+      const at = config.metrics;
+      metricsEndpoint = await named('--metrics', () =>
+        startHttpEndpoint(at, {
+          '/metrics': async () => ({ status: 200, body: await scrape.get(), contentType: registry.contentType }),
+        }),
+      );
       stops.push(() => metricsEndpoint?.close());
     }
+    // Opt-in and on loopback only (config.ts refuses anything else): it names index objects that
+    // the DNS answers themselves do not reveal.
+    if (config.debugEndpoints && !tuning.replica) {
+      const at = config.debugEndpoints;
+      debugEndpoint = await named('--debug-endpoints', () => startHttpEndpoint(at, debugRoutes(zone, index, config.zone)));
+      stops.push(() => debugEndpoint?.close());
+    }
     if (config.ready) {
-      ready = await startHttpEndpoint(config.ready, readyRoutes(readiness));
+      const at = config.ready;
+      ready = await named('--ready', () => startHttpEndpoint(at, readyRoutes(readiness)));
       stops.push(() => ready?.close());
     }
     if (forwarder) {
@@ -242,6 +264,8 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       logger.warn({ from: config.forward.upstreamsFrom }, 'no upstreams: names outside the cluster zone get REFUSED');
     }
     const dns = listeners.addresses();
+    // What was bound (ports chosen for 0 resolved); the rest of the config is in `starting` and,
+    // whole, in the debug line `config`.
     logger.info(
       {
         dns,
@@ -249,18 +273,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
         health: health?.address ?? null,
         ready: ready?.address ?? null,
         metrics: metricsEndpoint?.address ?? null,
-        lameduckMs: config.lameduckMs,
-        logQueries: config.logQueries ? config.logQueriesSample : false,
-        logLevel: config.logLevel,
-        maxUdpSize: config.maxUdpSize,
-        zone: config.zone,
-        ttl: config.ttl,
-        pods: config.pods,
-        source: config.source,
-        upstreams: config.forward.upstreams,
-        upstreamsFrom: config.forward.upstreamsFrom,
-        stubDomains: config.forward.stubDomains,
-        autopath: config.forward.autopath,
+        debug: debugEndpoint?.address ?? null,
       },
       'serving',
     );
@@ -271,6 +284,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       health: health?.address ?? null,
       ready: ready?.address ?? null,
       metrics: metricsEndpoint?.address ?? null,
+      debug: debugEndpoint?.address ?? null,
       registry,
       counted,
       lameduck: () => {
@@ -284,6 +298,15 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/** A bind failure named by the flag that asked for the address. */
+async function named<T>(flag: string, bind: () => Promise<T>): Promise<T> {
+  try {
+    return await bind();
+  } catch (err) {
+    throw err instanceof BindError ? err.forFlag(flag) : err;
   }
 }
 
@@ -320,19 +343,22 @@ function restoreFromSnapshot(snapshot: NonNullable<Config['snapshot']>, zone: st
  * `sample` fraction of queries. ~2.5 µs a line, hence off by default.
  */
 function queryLogger(log: Logger, sample: number): QueryObserver {
-  return (query, context, rcode, plugin, replySize) => {
+  return (query, context, rcode, plugin, replySize, seconds) => {
     if (sample < 1 && Math.random() >= sample) return;
     log.info(
       {
         remote: context.remoteAddress,
         id: query.id,
-        name: query.name === '' ? '.' : `${query.name}.`,
-        type: typeName(query.type),
+        // A FORMERR for a question that could not be read has neither.
+        name: query.questionEnd === 0 ? null : query.name === '' ? '.' : `${query.name}.`,
+        type: query.questionEnd === 0 ? null : typeName(query.type),
         proto: context.protocol,
         do: query.edns?.dnssecOk ?? false,
         rcode: rcodeName(rcode),
         plugin,
         rsize: replySize,
+        // Milliseconds, to the microsecond: from the query's arrival to its reply.
+        ms: Math.round(seconds * 1e6) / 1000,
       },
       'query',
     );

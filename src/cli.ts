@@ -1,12 +1,14 @@
-// The command line (main.ts loads it once the memory settings are in place): parse the flags,
-// start, stop on SIGTERM/SIGINT. Everything else is in app.ts.
+// cluster-dns: parse the flags, start, stop on SIGTERM/SIGINT. Everything else is in app.ts.
+// Loaded by main.ts once the Node.js version is known to be enough and the memory settings are
+// in place.
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { startClusterDns, StartupError } from './app.ts';
+import { BindError } from './server/bind-error.ts';
 import { KubeConfigError } from './cluster/kubeconfig-error.ts';
 import { ManifestError } from './cluster/manifests.ts';
 import { resolve } from 'node:path';
-import { BUNDLED_EXAMPLE, ConfigError, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
+import { BUNDLED_EXAMPLE, ConfigError, formatHostPort, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
 import { memoryLimit } from './launch.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { isReplica, receiveIndex, reportCounters, startReplicas, type Replicas } from './server/workers.ts';
@@ -17,6 +19,23 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 function fail(message: string): never {
   process.stderr.write(`cluster-dns: ${message}\n`);
   process.exit(2);
+}
+
+function describeSource(source: Config['source']): string {
+  if (source.kind === 'manifests') return `--manifests ${source.path}`;
+  if (source.kubeconfig !== null) return `--kubeconfig ${source.kubeconfig}`;
+  return process.env.KUBECONFIG ? `$KUBECONFIG ${process.env.KUBECONFIG}` : 'the in-cluster service account';
+}
+
+/** What main.ts's re-execution gave this process: the memory limit, V8's heap limit, the Node flags. */
+function memorySettings() {
+  const limit = memoryLimit(process.argv.slice(2), process.constrainedMemory());
+  return {
+    limitMiB: limit ? Math.round(limit.bytes / 1048576) : null,
+    limitFrom: limit?.from ?? null,
+    heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 1048576),
+    nodeFlags: process.execArgv,
+  };
 }
 
 function digHost({ host, port }: HostPort): string {
@@ -47,20 +66,25 @@ async function main(): Promise<void> {
     if (err instanceof UdpIoUnavailableError) fail(err.message);
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { format: config.logFormat });
   if (isReplica()) {
     await runReplica(config, logger);
     return;
   }
+  // One short line; the whole config follows at debug.
+  logger.info(
+    {
+      version: VERSION,
+      node: process.version,
+      source: describeSource(config.source),
+      listen: config.listen.map(formatHostPort),
+      upstreams: config.forward.upstreams.map(formatHostPort),
+      memory: memorySettings(),
+    },
+    'starting',
+  );
   // The whole Config: paths, addresses and numbers only (credentials stay in the kubeconfig).
-  const limit = memoryLimit(process.argv.slice(2), process.constrainedMemory());
-  const memory = {
-    limitMiB: limit ? Math.round(limit.bytes / 1048576) : null,
-    limitFrom: limit?.from ?? null,
-    heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 1048576),
-    nodeFlags: process.execArgv,
-  };
-  logger.info({ version: VERSION, node: process.version, config, memory }, 'starting');
+  logger.debug({ config }, 'config');
 
   let app;
   let replicas: Replicas | null = null;
@@ -71,11 +95,7 @@ async function main(): Promise<void> {
     if (config.workers > 1) replicas = startReplicas(config.workers - 1, app.index, app.dns, logger);
   } catch (err) {
     if (err instanceof ManifestError) fail(`--manifests: ${err.message}`);
-    if (err instanceof StartupError || err instanceof KubeConfigError) fail(err.message);
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      fail(`cannot listen: ${(err as Error).message}`);
-    }
+    if (err instanceof StartupError || err instanceof KubeConfigError || err instanceof BindError) fail(err.message);
     throw err;
   }
 
@@ -124,7 +144,7 @@ async function runReplica(config: Config, logger: Logger): Promise<void> {
   const { index, listen } = await receiveIndex();
   const app = await startClusterDns(
     // --metrics stays set so that queries are counted; the watching process serves the sums.
-    { ...config, listen, health: null, ready: null, snapshot: null, workers: 1 },
+    { ...config, listen, health: null, ready: null, debugEndpoints: null, snapshot: null, workers: 1 },
     logger.child({ worker: process.pid }),
     VERSION,
     { replica: { index } },

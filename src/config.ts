@@ -10,11 +10,12 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_UDP_SIZE } from './dns/constants.ts';
 import { DEFAULT_UDP_RECEIVE_BUFFER, UDP_IO_VALUES, type UdpIo } from './server/udp.ts';
 import { MAX_BUSY_POLL_US } from './server/busy-poll.ts';
+import { defaultPerClient } from './server/slots.ts';
 import { parseResolvConf, type ResolvConf } from './upstream/resolvconf.ts';
 import { DEFAULT_MANIFESTS_MAX_BYTES } from './cluster/manifests.ts';
 import { DEFAULT_SNAPSHOT_MAX_AGE_MS, DEFAULT_SNAPSHOT_MAX_BYTES } from './cluster/snapshot.ts';
 import { parseBytes } from './launch.ts';
-import { LOG_LEVELS, type LogLevel } from './observe/log.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './observe/log.ts';
 import { POD_MODES, type PodMode } from './zone/kubernetes.ts';
 
 export interface HostPort {
@@ -27,8 +28,6 @@ export type Source =
   | {
       readonly kind: 'manifests';
       readonly path: string;
-      /** the bundled example, chosen because nothing else was given */
-      readonly bundled: boolean;
       /** Files that add up to more than this are refused before they are read. */
       readonly maxBytes: number;
     };
@@ -43,10 +42,16 @@ export interface Config {
   readonly metrics: HostPort | null;
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
+  /** /debug/resolve, on its own loopback listener; off (null) by default. */
+  readonly debugEndpoints: HostPort | null;
   readonly logLevel: LogLevel;
+  /** JSON lines for collectors, or text lines for people. */
+  readonly logFormat: LogFormat;
   readonly maxUdpSize: number;
   readonly tcpIdleTimeoutMs: number;
   readonly tcpMaxConnections: number;
+  /** Concurrent TCP connections one source address may hold. */
+  readonly tcpMaxConnectionsPerClient: number;
   /** Kernel receive queue per UDP socket: bursts it absorbs versus how long queries wait in a flood. */
   readonly udpReceiveBuffer: number;
   /** After a datagram, µs the event loop keeps polling instead of sleeping (0: off). Latency for CPU. */
@@ -88,10 +93,19 @@ export interface ForwardConfig {
   readonly stubDomains: readonly { readonly domain: string; readonly upstreams: readonly HostPort[] }[];
   readonly policy: UpstreamPolicy;
   readonly forceTcp: boolean;
+  /** --forward-timeout: the whole budget of one upstream question; past it SERVFAIL or stale. */
+  readonly timeoutMs: number;
+  /** --max-fails: failed health probes in a row that mark an upstream down; 0: never down. */
+  readonly maxFails: number;
   readonly maxConcurrent: number;
+  /** Entries of the success cache (upstream answers); 0 with no --cache-denial-size turns caching off. */
   readonly cacheSize: number;
   readonly cacheSuccessTtl: number;
   readonly cacheDenialTtl: number;
+  /** Entries of the denial cache (NXDOMAIN, NODATA): --cache-denial-size, else --cache-size. */
+  readonly cacheDenialSize: number;
+  /** Seconds a failed resolution is answered SERVFAIL without asking upstream again (RFC 9520); 0 off. */
+  readonly cacheServfailTtl: number;
   readonly serveStaleMs: number;
   readonly autopath: boolean;
   /**
@@ -122,19 +136,23 @@ export const USAGE = `Usage: cluster-dns [flags]
 Answers the Kubernetes cluster zone from a watch-driven in-memory index.
 
 Cluster source (first that applies): --manifests, --kubeconfig, $KUBECONFIG, the in-cluster
-service account, else the bundled example cluster (examples/cluster.yaml).
+service account; with none of them it exits 2 (the example cluster: --manifests examples/cluster.yaml).
   --kubeconfig PATH       watch the cluster this kubeconfig names
   --manifests PATH        serve Kubernetes objects from a YAML/JSON file or folder (reloaded on change)
   --manifests-max-size B  refuse manifests that add up to more than this, e.g. 64Mi (default 16Mi)
 
 DNS:
   --listen ADDR:PORT      UDP and TCP listen address; repeatable; IPv6 as [::1]:53 (default 0.0.0.0:53)
+                          ports of --listen, --health, --ready, --metrics: 1-65535, or 0 for any free port
   --zone NAME             cluster domain (default cluster.local)
   --ttl SECONDS           TTL of cluster answers, 0-3600 (default 5)
   --pods MODE             disabled | insecure | verified (default verified): a-b-c-d.<ns>.pod.<zone> records
   --max-udp-size BYTES    cap on the EDNS UDP size a client may ask for, 512-65535 (default ${DEFAULT_MAX_UDP_SIZE})
   --tcp-idle-timeout SEC  close idle TCP connections after this long (default 10)
-  --tcp-max-conns N       most concurrent TCP connections (default 1000)
+  --tcp-max-conns N       most concurrent TCP connections; when all are taken the longest-idle one is
+                          closed for a newcomer (default 1000)
+  --tcp-max-conns-per-client N  most concurrent TCP connections from one source address
+                          (default: a tenth of --tcp-max-conns, 100)
   --udp-recv-buffer BYTES kernel receive queue per UDP socket, 64Ki-64Mi (default 256Ki); bigger absorbs
                           bursts, smaller keeps latency low under a flood (capped by net.core.rmem_max)
   --busy-poll DURATION    after a UDP query keep polling this long instead of sleeping, up to 10ms, e.g. 200us
@@ -146,10 +164,17 @@ DNS:
   --upstream-policy P     random | round_robin | sequential (default random)
   --stub-domain D=IP[:PORT],..  names under D go to these upstreams instead; repeatable, longest match wins
   --force-tcp             ask upstreams over TCP only
-  --max-concurrent N      most upstream queries in flight; more get REFUSED (default 1000)
-  --cache-size N          upstream answers kept, in entries (default 10000)
+  --forward-timeout D     how long an upstream question may take, retransmits included, 100ms-60s
+                          (default 5s, CoreDNS's); past it SERVFAIL, or a stale answer
+  --max-fails N           failed health probes (". IN NS") in a row that mark an upstream down, 0-100
+                          (default 2; 0: never down, no probes)
+  --max-concurrent N      most upstream queries in flight, each client a fair share; more get REFUSED
+                          (default 1000)
+  --cache-size N          upstream answers kept, in entries (default 10000; 0 turns the cache off)
   --cache-success-ttl SEC longest an upstream answer is kept (default 3600)
   --cache-denial-ttl SEC  longest an NXDOMAIN/NODATA is kept (default 30)
+  --cache-denial-size N   NXDOMAIN/NODATA kept, in entries, apart from the answers (default: --cache-size)
+  --cache-servfail-ttl SEC a name whose resolution failed gets SERVFAIL this long, not asked again; 0-300 (default 5)
   --serve-stale DURATION  how long past expiry an answer may be served while every upstream fails (default 1h; 0 off)
   --autopath              answer a pod's first search-path expansion with the first name that exists (CNAME);
                           after the cluster's search domains it tries those of --resolv-conf
@@ -157,9 +182,12 @@ DNS:
 Operations:
   --health ADDR:PORT      /health endpoint (default :8080; "off" disables)
   --ready ADDR:PORT       /ready endpoint, 200 once the index has synced (default :8181; "off" disables)
-  --metrics ADDR:PORT     Prometheus /metrics and /debug/resolve (default :9153; "off" disables)
+  --metrics ADDR:PORT     Prometheus /metrics (default :9153; "off" disables)
+  --debug-endpoints ADDR:PORT  /debug/resolve (which index objects answer a name) on this loopback
+                          address, e.g. 127.0.0.1:9154 (default off); reach it with kubectl port-forward
   --log-level LEVEL       ${LOG_LEVELS.join(' | ')} (default info)
-  --log-queries           log every answered query (one JSON line each; off by default)
+  --log-format F           json | text (default json): JSON lines for collectors, text lines for people
+  --log-queries           log every answered query with its duration (one line each; off by default)
   --log-queries-sample F  with --log-queries, log this fraction of queries, 0-1 (default 1)
   --lameduck DURATION     after SIGTERM keep answering this long with /ready at 503, e.g. 5s (default 5s)
   --workers N             processes answering queries on the same ports (SO_REUSEPORT), 1-64 (default 1);
@@ -185,6 +213,7 @@ const OPTIONS = {
   'max-udp-size': { type: 'string' },
   'tcp-idle-timeout': { type: 'string' },
   'tcp-max-conns': { type: 'string' },
+  'tcp-max-conns-per-client': { type: 'string' },
   'udp-recv-buffer': { type: 'string' },
   'busy-poll': { type: 'string' },
   'udp-io': { type: 'string' },
@@ -193,16 +222,22 @@ const OPTIONS = {
   'upstream-policy': { type: 'string' },
   'stub-domain': { type: 'string', multiple: true },
   'force-tcp': { type: 'boolean' },
+  'forward-timeout': { type: 'string' },
+  'max-fails': { type: 'string' },
   'max-concurrent': { type: 'string' },
   'cache-size': { type: 'string' },
   'cache-success-ttl': { type: 'string' },
   'cache-denial-ttl': { type: 'string' },
+  'cache-denial-size': { type: 'string' },
+  'cache-servfail-ttl': { type: 'string' },
   'serve-stale': { type: 'string' },
   autopath: { type: 'boolean' },
   metrics: { type: 'string' },
+  'debug-endpoints': { type: 'string' },
   health: { type: 'string' },
   ready: { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   'log-queries': { type: 'boolean' },
   'log-queries-sample': { type: 'string' },
   lameduck: { type: 'string' },
@@ -216,11 +251,53 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
+/** An upstream that can be asked: an address of one host (not 0.0.0.0, broadcast or multicast); parseHostPort refuses port 0. */
+function upstreamHostPort(flag: string, text: string): HostPort {
+  const hp = parseHostPort(flag, text, 53);
+  const why = unaskableAddress(hp.host);
+  if (why !== null) throw new ConfigError(`--${flag}`, `"${text}": ${hp.host} is ${why}, not a resolver's address`);
+  return hp;
+}
+
+/** Why `ip` cannot be one resolver's address (unspecified, broadcast, multicast), or null. */
+export function unaskableAddress(ip: string): string | null {
+  const lower = ip.toLowerCase();
+  // An IPv4-mapped IPv6 address is its IPv4 address.
+  const v4 = isIPv6(lower) ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower)?.[1] : lower;
+  if (v4 !== undefined && !isIPv6(v4)) {
+    const first = Number(v4.split('.')[0]);
+    if (v4 === '0.0.0.0') return 'the unspecified address';
+    if (v4 === '255.255.255.255') return 'the broadcast address';
+    if (first >= 224 && first <= 239) return 'a multicast address';
+    return null;
+  }
+  const words = expandIPv6(lower);
+  if (words.every((w) => w === 0)) return 'the unspecified address';
+  if ((words[0]! & 0xff00) === 0xff00) return 'a multicast address';
+  return null;
+}
+
+/** The eight 16-bit words of an IPv6 address (no zone suffix). */
+function expandIPv6(ip: string): number[] {
+  let text = ip;
+  // A dotted IPv4 tail is two words.
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (tail) {
+    const [a, b, c, d] = tail.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, rest] = text.split('::') as [string, string | undefined];
+  const left = head === '' ? [] : head.split(':');
+  const right = rest === undefined || rest === '' ? [] : rest.split(':');
+  const fill = rest === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...fill, ...right].map((w) => Number.parseInt(w, 16));
+}
+
 function hostPortList(flag: string, list: string): HostPort[] {
   const out = list
     .split(',')
     .filter((s) => s !== '')
-    .map((text) => parseHostPort(flag, text, 53));
+    .map((text) => upstreamHostPort(flag, text));
   if (out.length === 0) throw new ConfigError(`--${flag}`, 'needs at least one IP[:PORT]');
   return out;
 }
@@ -257,10 +334,14 @@ function forwardConfig(
     'upstream-policy'?: string | undefined;
     'stub-domain'?: string[] | undefined;
     'force-tcp'?: boolean | undefined;
+    'forward-timeout'?: string | undefined;
+    'max-fails'?: string | undefined;
     'max-concurrent'?: string | undefined;
     'cache-size'?: string | undefined;
     'cache-success-ttl'?: string | undefined;
     'cache-denial-ttl'?: string | undefined;
+    'cache-denial-size'?: string | undefined;
+    'cache-servfail-ttl'?: string | undefined;
     'serve-stale'?: string | undefined;
     autopath?: boolean | undefined;
   },
@@ -288,7 +369,10 @@ function forwardConfig(
   let upstreams = upstream;
   let upstreamsFrom = '--upstream';
   if (upstreams.length === 0) {
-    upstreams = resolvConf().nameservers.map((ip) => ({ host: ip, port: 53 }));
+    // Nameservers that cannot be asked (0.0.0.0, broadcast, multicast) are left out, as link-local ones are.
+    upstreams = resolvConf()
+      .nameservers.filter((ip) => unaskableAddress(ip) === null)
+      .map((ip) => ({ host: ip, port: 53 }));
     upstreamsFrom = resolvPath;
   }
   const local = interfaceAddresses();
@@ -304,26 +388,41 @@ function forwardConfig(
     if (!/^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(domain)) {
       throw new ConfigError('--stub-domain', `"${text.slice(0, eq)}" is not a domain name`);
     }
+    if (domain === zone || domain.endsWith(`.${zone}`)) {
+      throw new ConfigError('--stub-domain', `${domain} is inside the cluster zone ${zone}: its names are answered from the cluster, never forwarded`);
+    }
     const list = hostPortList('stub-domain', text.slice(eq + 1));
     const loop = list.find((u) => isOwnListener(u, listen, local));
     if (loop) throw new ConfigError('--stub-domain', `${loop.host}:${loop.port} is one of our own --listen addresses`);
     return { domain, upstreams: list };
   });
   const serveStale = values['serve-stale'] === undefined ? 3_600_000 : parseLongDuration('--serve-stale', values['serve-stale']);
+  const cacheSize = values['cache-size'] === undefined ? 10_000 : integer('--cache-size', values['cache-size'], 0, 10_000_000);
   return {
     upstreams,
     upstreamsFrom,
     stubDomains,
     policy: oneOf('--upstream-policy', values['upstream-policy'], UPSTREAM_POLICIES, 'random'),
     forceTcp: values['force-tcp'] ?? false,
+    timeoutMs: values['forward-timeout'] === undefined ? 5_000 : forwardTimeout(values['forward-timeout']),
+    maxFails: values['max-fails'] === undefined ? 2 : integer('--max-fails', values['max-fails'], 0, 100),
     maxConcurrent: values['max-concurrent'] === undefined ? 1000 : integer('--max-concurrent', values['max-concurrent'], 1, 100_000),
-    cacheSize: values['cache-size'] === undefined ? 10_000 : integer('--cache-size', values['cache-size'], 0, 10_000_000),
+    cacheSize,
     cacheSuccessTtl: values['cache-success-ttl'] === undefined ? 3600 : integer('--cache-success-ttl', values['cache-success-ttl'], 1, 604_800),
     cacheDenialTtl: values['cache-denial-ttl'] === undefined ? 30 : integer('--cache-denial-ttl', values['cache-denial-ttl'], 1, 86_400),
+    cacheDenialSize: values['cache-denial-size'] === undefined ? cacheSize : integer('--cache-denial-size', values['cache-denial-size'], 0, 10_000_000),
+    cacheServfailTtl: values['cache-servfail-ttl'] === undefined ? 5 : integer('--cache-servfail-ttl', values['cache-servfail-ttl'], 0, 300),
     serveStaleMs: serveStale,
     autopath: values.autopath ?? false,
     autopathSearch: values.autopath ? resolvConf().search.filter((d) => d !== zone && !d.endsWith(`.${zone}`)).slice(0, MAX_AUTOPATH_SEARCH) : [],
   };
+}
+
+/** --forward-timeout: 100ms to 60s. */
+function forwardTimeout(text: string): number {
+  const ms = parseDuration('--forward-timeout', text);
+  if (ms < 100 || ms > 60_000) throw new ConfigError('--forward-timeout', `must be from 100ms to 60s, e.g. 5s or 1500ms (got "${text}")`);
+  return ms;
 }
 
 /** Like parseDuration, up to a week, with `h` too: `1h`, `30m`, `0`. */
@@ -344,7 +443,7 @@ function bytes(flag: string, text: string, min: number, max: number): number {
 
 function snapshotConfig(
   values: { snapshot?: string | undefined; 'snapshot-interval'?: string | undefined; 'snapshot-max-age'?: string | undefined; 'snapshot-max-size'?: string | undefined },
-  source: Source,
+  source: Source | null,
   fileExists: (path: string) => boolean,
 ): Config['snapshot'] {
   const path = values.snapshot;
@@ -355,7 +454,7 @@ function snapshotConfig(
     }
     return null;
   }
-  if (source.kind !== 'kubernetes') {
+  if (source?.kind !== 'kubernetes') {
     throw new ConfigError('--snapshot', 'needs a live cluster (--kubeconfig, $KUBECONFIG or in-cluster): manifests are their own snapshot');
   }
   if (path === '' || path.endsWith('/')) throw new ConfigError('--snapshot', `must name a file (got "${path}")`);
@@ -371,8 +470,12 @@ function snapshotConfig(
   return { path, intervalMs, maxAgeMs, maxBytes };
 }
 
-/** `127.0.0.1:53`, `[::1]:53`, `:53` (all IPv4 interfaces). Host names are refused: bind to addresses. */
-export function parseHostPort(flag: string, text: string, defaultPort?: number): HostPort {
+/**
+ * `127.0.0.1:53`, `[::1]:53`, `:53` (all IPv4 interfaces). Host names are refused: bind to addresses.
+ * Ports are 1-65535; `listening` (an address we bind) also takes 0: any free port, which the
+ * `serving` line names (what the tests use).
+ */
+export function parseHostPort(flag: string, text: string, defaultPort?: number, listening = false): HostPort {
   let host: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
@@ -392,8 +495,13 @@ export function parseHostPort(flag: string, text: string, defaultPort?: number):
     if (defaultPort === undefined) throw new ConfigError(`--${flag}`, `"${text}" has no port (e.g. ${host}:53)`);
     return { host, port: defaultPort };
   }
-  const port = integer(`--${flag}`, portText, 0, 65535, `"${text}": the port`);
+  const port = integer(`--${flag}`, portText, listening ? 0 : 1, 65535, `"${text}": the port`);
   return { host, port };
+}
+
+/** `127.0.0.1:53`, `[::1]:53`: as the flags take it. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function integer(flag: string, text: string, min: number, max: number, subject = ''): number {
@@ -434,7 +542,20 @@ function fraction(flag: string, text: string): number {
 
 function optionalEndpoint(flag: string, text: string | undefined, fallback: string): HostPort | null {
   const value = text ?? fallback;
-  return value === 'off' ? null : parseHostPort(flag, value);
+  return value === 'off' ? null : parseHostPort(flag, value, undefined, true);
+}
+
+/**
+ * --debug-endpoints shows index objects that DNS answers do not reveal, so it is served on
+ * loopback only, as CoreDNS's pprof is by default (`kubectl port-forward` reaches it).
+ */
+function loopbackEndpoint(flag: string, text: string | undefined): HostPort | null {
+  if (text === undefined || text === 'off') return null;
+  const at = parseHostPort(flag, text, undefined, true);
+  if (!at.host.startsWith('127.') && at.host !== '::1') {
+    throw new ConfigError(`--${flag}`, `"${text}" is not a loopback address: use 127.0.0.1:PORT or [::1]:PORT and kubectl port-forward`);
+  }
+  return at;
 }
 
 function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -451,6 +572,13 @@ function zoneName(text: string): string {
     throw new ConfigError('--zone', `"${text}" is not a domain name (e.g. cluster.local)`);
   }
   return zone;
+}
+
+function noSource(): never {
+  throw new ConfigError(
+    'cluster source',
+    `none found (looked for --manifests, --kubeconfig, $KUBECONFIG and the service account token ${IN_CLUSTER_TOKEN}); for the example cluster give --manifests examples/cluster.yaml`,
+  );
 }
 
 export interface Environment {
@@ -486,31 +614,31 @@ export function parseConfig(
   if (values.kubeconfig !== undefined && values.manifests !== undefined) {
     throw new ConfigError('--manifests', 'cannot be combined with --kubeconfig: choose one cluster source');
   }
-  let source: Source;
+  // None found is refused once every flag has been checked: a pod without its service account
+  // token must not come up serving no cluster (or, as before, the example) and say it is ready.
+  let source: Source | null = null;
   const manifestsMax = values['manifests-max-size'];
   const maxBytes = manifestsMax === undefined ? DEFAULT_MANIFESTS_MAX_BYTES : bytes('--manifests-max-size', manifestsMax, 1024, 16 * 1024 ** 3);
   if (values.manifests !== undefined) {
     if (!fileExists(values.manifests)) throw new ConfigError('--manifests', `no such file or folder: ${values.manifests}`);
-    source = { kind: 'manifests', path: values.manifests, bundled: false, maxBytes };
+    source = { kind: 'manifests', path: values.manifests, maxBytes };
   } else if (values.kubeconfig !== undefined) {
     if (!fileExists(values.kubeconfig)) throw new ConfigError('--kubeconfig', `no such file: ${values.kubeconfig}`);
     source = { kind: 'kubernetes', kubeconfig: values.kubeconfig };
   } else if (env.KUBECONFIG || fileExists(IN_CLUSTER_TOKEN)) {
     source = { kind: 'kubernetes', kubeconfig: null };
-  } else {
-    source = { kind: 'manifests', path: BUNDLED_EXAMPLE, bundled: true, maxBytes };
   }
-  if (manifestsMax !== undefined && source.kind !== 'manifests') throw new ConfigError('--manifests-max-size', 'needs --manifests PATH');
+  if (manifestsMax !== undefined && source?.kind !== 'manifests') throw new ConfigError('--manifests-max-size', 'needs --manifests PATH');
 
-  const listen = (values.listen ?? ['0.0.0.0:53']).map((text) => parseHostPort('listen', text));
+  const listen = (values.listen ?? ['0.0.0.0:53']).map((text) => parseHostPort('listen', text, undefined, true));
   const upstream = (values.upstream ?? []).flatMap((list) => hostPortList('upstream', list));
   const zone = zoneName(values.zone ?? 'cluster.local');
   const forward = forwardConfig(values, upstream, listen, zone, readText);
+  const tcpMaxConnections = values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000);
 
   return {
     kind: 'run',
     config: Object.freeze({
-      source,
       listen,
       zone,
       ttl: values.ttl === undefined ? 5 : integer('--ttl', values.ttl, 0, 3600),
@@ -520,13 +648,18 @@ export function parseConfig(
       metrics: optionalEndpoint('metrics', values.metrics, ':9153'),
       health: optionalEndpoint('health', values.health, ':8080'),
       ready: optionalEndpoint('ready', values.ready, ':8181'),
+      debugEndpoints: loopbackEndpoint('debug-endpoints', values['debug-endpoints']),
       logLevel: oneOf('--log-level', values['log-level'], LOG_LEVELS, 'info'),
+      logFormat: oneOf('--log-format', values['log-format'], LOG_FORMATS, 'json'),
       maxUdpSize:
         values['max-udp-size'] === undefined ? DEFAULT_MAX_UDP_SIZE : integer('--max-udp-size', values['max-udp-size'], 512, 65535),
       tcpIdleTimeoutMs:
         values['tcp-idle-timeout'] === undefined ? 10_000 : integer('--tcp-idle-timeout', values['tcp-idle-timeout'], 1, 3600) * 1000,
-      tcpMaxConnections:
-        values['tcp-max-conns'] === undefined ? 1000 : integer('--tcp-max-conns', values['tcp-max-conns'], 1, 1_000_000),
+      tcpMaxConnections,
+      tcpMaxConnectionsPerClient:
+        values['tcp-max-conns-per-client'] === undefined
+          ? defaultPerClient(tcpMaxConnections)
+          : integer('--tcp-max-conns-per-client', values['tcp-max-conns-per-client'], 1, 1_000_000),
       udpReceiveBuffer: values['udp-recv-buffer'] === undefined ? DEFAULT_UDP_RECEIVE_BUFFER : bytes('--udp-recv-buffer', values['udp-recv-buffer'], 65_536, 64 * 1024 * 1024),
       busyPollUs: values['busy-poll'] === undefined ? 0 : parseMicroseconds('--busy-poll', values['busy-poll'], MAX_BUSY_POLL_US),
       udpIo: oneOf('--udp-io', values['udp-io'], UDP_IO_VALUES, 'auto'),
@@ -536,6 +669,8 @@ export function parseConfig(
       workers: values.workers === undefined ? 1 : integer('--workers', values.workers, 1, 64),
       snapshot: snapshotConfig(values, source, fileExists),
       memoryLimit: values['memory-limit'] === undefined ? null : bytes('--memory-limit', values['memory-limit'], 64 * 1024 * 1024, 1024 ** 4),
+      // Last, so that every flag is checked first.
+      source: source ?? noSource(),
     }),
   };
 }

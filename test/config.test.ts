@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { BUNDLED_EXAMPLE, ConfigError, isOwnListener, parseConfig, parseHostPort, USAGE, type Config } from '../src/config.ts';
 
 const exists = (path: string) => path !== '/missing';
-function run(argv: string[], env: { KUBECONFIG?: string } = {}, fileExists = (p: string) => exists(p) && !p.includes('serviceaccount')): Config {
+// A cluster source is required; $KUBECONFIG stands in for one unless a test says otherwise.
+function run(argv: string[], env: { KUBECONFIG?: string } = { KUBECONFIG: '/k' }, fileExists = (p: string) => exists(p) && !p.includes('serviceaccount')): Config {
   const result = parseConfig(argv, env, fileExists);
   assert.equal(result.kind, 'run');
   return (result as { config: Config }).config;
@@ -28,18 +30,68 @@ test('defaults follow CoreDNS: port 53, cluster.local, TTL 5, pods verified', ()
   assert.deepEqual(c.health, { host: '0.0.0.0', port: 8080 });
   assert.deepEqual(c.ready, { host: '0.0.0.0', port: 8181 });
   assert.deepEqual(c.metrics, { host: '0.0.0.0', port: 9153 });
+  assert.equal(c.debugEndpoints, null, '/debug/resolve is opt-in');
+  assert.equal(c.tcpMaxConnections, 1000);
+  assert.equal(c.tcpMaxConnectionsPerClient, 100);
   assert.ok(Object.isFrozen(c));
 });
 
-test('the cluster source: --manifests, --kubeconfig, $KUBECONFIG, in-cluster, else the bundled example', () => {
-  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml', bundled: false, maxBytes: 16 * 1024 * 1024 });
-  assert.deepEqual(run(['--manifests', 'x.yaml', '--manifests-max-size', '1Gi']).source, { kind: 'manifests', path: 'x.yaml', bundled: false, maxBytes: 1024 ** 3 });
-  assert.equal(run(['--memory-limit', '384Mi']).memoryLimit, 384 * 1024 * 1024);
-  assert.equal(run([]).memoryLimit, null, 'no flag: main.ts takes the cgroup limit, if any');
-  assert.deepEqual(run(['--kubeconfig', 'kc']).source, { kind: 'kubernetes', kubeconfig: 'kc' });
+test('TCP caps: per client a tenth of the pool unless given; /debug/resolve only on loopback', () => {
+  assert.equal(run(['--tcp-max-conns', '50']).tcpMaxConnectionsPerClient, 5);
+  assert.equal(run(['--tcp-max-conns', '50', '--tcp-max-conns-per-client', '50']).tcpMaxConnectionsPerClient, 50);
+  assert.equal(run(['--tcp-max-conns', '3']).tcpMaxConnectionsPerClient, 1);
+  assert.deepEqual(run(['--debug-endpoints', '127.0.0.1:9154']).debugEndpoints, { host: '127.0.0.1', port: 9154 });
+  assert.deepEqual(run(['--debug-endpoints', '[::1]:9154']).debugEndpoints, { host: '::1', port: 9154 });
+  assert.equal(run(['--debug-endpoints', 'off']).debugEndpoints, null);
+});
+
+test('the cluster source: --manifests, --kubeconfig, $KUBECONFIG, in-cluster, else exit 2 naming what it looked for', () => {
+  assert.deepEqual(run(['--manifests', 'x.yaml'], {}).source, { kind: 'manifests', path: 'x.yaml', maxBytes: 16 * 1024 * 1024 });
+  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml', maxBytes: 16 * 1024 * 1024 }, '--manifests before $KUBECONFIG');
+  assert.deepEqual(run(['--manifests', 'x.yaml', '--manifests-max-size', '1Gi']).source, { kind: 'manifests', path: 'x.yaml', maxBytes: 1024 ** 3 });
+  assert.deepEqual(run(['--kubeconfig', 'kc'], {}).source, { kind: 'kubernetes', kubeconfig: 'kc' });
   assert.deepEqual(run([], { KUBECONFIG: '/k' }).source, { kind: 'kubernetes', kubeconfig: null });
   assert.deepEqual(run([], {}, () => true).source, { kind: 'kubernetes', kubeconfig: null }, 'in-cluster token present');
-  assert.deepEqual(run([]).source, { kind: 'manifests', path: BUNDLED_EXAMPLE, bundled: true, maxBytes: 16 * 1024 * 1024 });
+  // No source: never the bundled example (a pod without its token must not serve fake data).
+  const none = (argv: string[]) => () => parseConfig(argv, {}, (p) => !p.includes('serviceaccount'));
+  assert.throws(none([]), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(
+      err.message,
+      'cluster source: none found (looked for --manifests, --kubeconfig, $KUBECONFIG and the service account token /var/run/secrets/kubernetes.io/serviceaccount/token); for the example cluster give --manifests examples/cluster.yaml',
+    );
+    return true;
+  });
+  assert.throws(none(['--ttl', 'soon']), /^ConfigError: --ttl: /, 'a bad flag is named first');
+  assert.ok(BUNDLED_EXAMPLE.endsWith('/examples/cluster.yaml'));
+});
+
+test('ports are 1-65535; an address we bind also takes 0 (any free port, named by the serving line)', () => {
+  const c = run(['--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '[::1]:0', '--metrics', ':0']);
+  assert.deepEqual([c.listen[0]?.port, c.health?.port, c.ready?.port, c.metrics?.port], [0, 0, 0, 0]);
+  for (const [argv, flag] of [
+    [['--upstream', '127.0.0.1:0'], '--upstream'],
+    [['--upstream', '[::1]:0'], '--upstream'],
+    [['--stub-domain', 'corp.example=10.0.0.1:0'], '--stub-domain'],
+    [['--upstream', '127.0.0.1:65536'], '--upstream'],
+    [['--listen', '127.0.0.1:65536'], '--listen'],
+    [['--metrics', '127.0.0.1:65536'], '--metrics'],
+  ] as const) {
+    const err = failure([...argv]);
+    assert.equal(err.flag, flag, argv.join(' '));
+    assert.match(err.message, flag === '--upstream' || flag === '--stub-domain' ? /the port must be an integer from 1 to 65535/ : /from 0 to 65535/, argv.join(' '));
+  }
+});
+
+test('--memory-limit: bytes for main.ts to size the heap to; absent, the cgroup limit (if any) is used', () => {
+  assert.equal(run(['--memory-limit', '384Mi']).memoryLimit, 384 * 1024 * 1024);
+  assert.equal(run([]).memoryLimit, null);
+});
+
+test('--log-format: json (the default) or text', () => {
+  assert.equal(run([]).logFormat, 'json');
+  assert.equal(run(['--log-format', 'text']).logFormat, 'text');
+  assert.match(failure(['--log-format', 'pretty']).message, /^--log-format: must be one of json, text/);
 });
 
 test('listen addresses: repeatable, IPv6 in brackets, :PORT for all interfaces', () => {
@@ -196,9 +248,20 @@ test('forwarding: --upstream, else resolv.conf nameservers, never our own listen
   assert.deepEqual(parseConfig([], {}, exists, () => { throw new Error('ENOENT'); }).kind, 'run');
   const d = parse([]);
   assert.deepEqual(
-    { policy: d.policy, forceTcp: d.forceTcp, maxConcurrent: d.maxConcurrent, cacheSize: d.cacheSize, cacheSuccessTtl: d.cacheSuccessTtl, cacheDenialTtl: d.cacheDenialTtl, serveStaleMs: d.serveStaleMs, autopath: d.autopath },
-    { policy: 'random', forceTcp: false, maxConcurrent: 1000, cacheSize: 10_000, cacheSuccessTtl: 3600, cacheDenialTtl: 30, serveStaleMs: 3_600_000, autopath: false },
+    { policy: d.policy, forceTcp: d.forceTcp, maxConcurrent: d.maxConcurrent, cacheSize: d.cacheSize, cacheSuccessTtl: d.cacheSuccessTtl, cacheDenialTtl: d.cacheDenialTtl, serveStaleMs: d.serveStaleMs, autopath: d.autopath, timeoutMs: d.timeoutMs, maxFails: d.maxFails },
+    { policy: 'random', forceTcp: false, maxConcurrent: 1000, cacheSize: 10_000, cacheSuccessTtl: 3600, cacheDenialTtl: 30, serveStaleMs: 3_600_000, autopath: false, timeoutMs: 5_000, maxFails: 2 },
   );
+  // Two caches, as CoreDNS's success and denial: the denial cache is as big unless told otherwise.
+  assert.deepEqual([d.cacheDenialSize, d.cacheServfailTtl], [10_000, 5]);
+  assert.deepEqual([parse(['--cache-size', '500']).cacheDenialSize, parse(['--cache-size', '0']).cacheDenialSize], [500, 0], '--cache-size 0: no cache at all');
+  const split = parse(['--cache-size', '500', '--cache-denial-size', '50', '--cache-servfail-ttl', '0']);
+  assert.deepEqual([split.cacheSize, split.cacheDenialSize, split.cacheServfailTtl], [500, 50, 0]);
+  // CoreDNS forward's budget and max_fails, and ours: any duration from 100ms to 60s, 0-100 fails.
+  assert.equal(parse(['--forward-timeout', '1500ms']).timeoutMs, 1_500);
+  assert.equal(parse(['--forward-timeout', '2']).timeoutMs, 2_000);
+  assert.equal(parse(['--max-fails', '0']).maxFails, 0);
+  // Nameservers of resolv.conf that no resolver can be at are left out, as link-local ones are.
+  assert.deepEqual(parse([], 'nameserver 0.0.0.0\nnameserver 224.0.0.251\nnameserver ::\nnameserver 10.0.0.9\n').upstreams, [{ host: '10.0.0.9', port: 53 }]);
   const o = parse(['--upstream-policy', 'round_robin', '--force-tcp', '--max-concurrent', '50', '--cache-size', '0', '--cache-success-ttl', '60', '--cache-denial-ttl', '5', '--serve-stale', '30m', '--autopath']);
   assert.deepEqual(
     { policy: o.policy, forceTcp: o.forceTcp, maxConcurrent: o.maxConcurrent, cacheSize: o.cacheSize, cacheSuccessTtl: o.cacheSuccessTtl, cacheDenialTtl: o.cacheDenialTtl, serveStaleMs: o.serveStaleMs, autopath: o.autopath },
@@ -219,6 +282,8 @@ test('forwarding: --upstream, else resolv.conf nameservers, never our own listen
     [['--stub-domain', 'bad..domain=10.0.0.1'], '--stub-domain'],
     [['--stub-domain', 'corp.example=host.name'], '--stub-domain'],
     [['--upstream', 'resolver.example'], '--upstream'],
+    [['--stub-domain', 'cluster.local=10.0.0.1'], '--stub-domain'],
+    [['--zone', 'example.org', '--stub-domain', 'x.svc.example.org=10.0.0.1'], '--stub-domain'],
   ] as const) {
     assert.equal(failure([...argv]).flag, flag, argv.join(' '));
   }
@@ -251,24 +316,42 @@ const everyFlag: Record<string, string[][]> = {
   '--max-udp-size': [['--max-udp-size', '511'], ['--max-udp-size', '65536'], ['--max-udp-size', 'big']],
   '--tcp-idle-timeout': [['--tcp-idle-timeout', '0'], ['--tcp-idle-timeout', '3601'], ['--tcp-idle-timeout', '10s']],
   '--tcp-max-conns': [['--tcp-max-conns', '0'], ['--tcp-max-conns', 'many'], ['--tcp-max-conns', '1000001']],
+  '--tcp-max-conns-per-client': [['--tcp-max-conns-per-client', '0'], ['--tcp-max-conns-per-client', '10%'], ['--tcp-max-conns-per-client', '1000001']],
   '--udp-recv-buffer': [['--udp-recv-buffer', '1Ki'], ['--udp-recv-buffer', '65Mi'], ['--udp-recv-buffer', '1.5Mi'], ['--udp-recv-buffer', '4MB']],
   '--busy-poll': [['--busy-poll', '200'], ['--busy-poll', '11ms'], ['--busy-poll', '1s'], ['--busy-poll', 'x']],
   '--udp-io': [['--udp-io', 'dgram'], ['--udp-io', 'BATCH'], ['--udp-io', '']],
-  '--upstream': [['--upstream', ''], ['--upstream', ','], ['--upstream', 'resolver.example'], ['--upstream', '10.0.0.1:99999'], ['--listen', '127.0.0.1:53', '--upstream', '127.0.0.1']],
+  '--upstream': [
+    ['--upstream', ''], ['--upstream', ','], ['--upstream', 'resolver.example'], ['--upstream', '10.0.0.1:99999'], ['--listen', '127.0.0.1:53', '--upstream', '127.0.0.1'],
+    // No server is at port 0, the unspecified addresses, broadcast or multicast (port 0 used to crash with ERR_SOCKET_BAD_PORT).
+    ['--upstream', '10.0.0.1:0'], ['--upstream', '[::1]:0'], ['--upstream', '0.0.0.0'], ['--upstream', '::'], ['--upstream', '[::]:53'], ['--upstream', '::ffff:0.0.0.0'],
+    ['--upstream', '255.255.255.255'], ['--upstream', '224.0.0.1'], ['--upstream', '239.255.255.250:53'], ['--upstream', 'ff02::fb'], ['--upstream', '[ff05::1:3]:53'],
+    ['--upstream', '10.0.0.1,0.0.0.0'],
+  ],
   '--resolv-conf': [['--resolv-conf', '/missing.conf']],
   '--upstream-policy': [['--upstream-policy', 'fastest'], ['--upstream-policy', '']],
-  '--stub-domain': [['--stub-domain', 'corp.example'], ['--stub-domain', '=10.0.0.1'], ['--stub-domain', 'bad..domain=10.0.0.1'], ['--stub-domain', 'corp.example=host.name'], ['--stub-domain', 'corp.example=']],
+  '--stub-domain': [
+    ['--stub-domain', 'corp.example'], ['--stub-domain', '=10.0.0.1'], ['--stub-domain', 'bad..domain=10.0.0.1'], ['--stub-domain', 'corp.example=host.name'], ['--stub-domain', 'corp.example='],
+    ['--stub-domain', 'corp.example=10.0.0.1:0'], ['--stub-domain', 'corp.example=0.0.0.0'], ['--stub-domain', 'corp.example=255.255.255.255'], ['--stub-domain', 'corp.example=[ff02::1]:53'],
+    // Inside the cluster zone: answered from the cluster, never forwarded.
+    ['--stub-domain', 'cluster.local=10.0.0.1'], ['--stub-domain', 'Cluster.Local.=10.0.0.1'], ['--stub-domain', 'x.svc.cluster.local=10.0.0.1'], ['--zone', 'k8s.example', '--stub-domain', 'pod.k8s.example=10.0.0.1'],
+  ],
   '--force-tcp': [['--force-tcp=yes']],
+  '--forward-timeout': [['--forward-timeout', '50ms'], ['--forward-timeout', '0'], ['--forward-timeout', '61s'], ['--forward-timeout', 'soon'], ['--forward-timeout', '-1']],
+  '--max-fails': [['--max-fails', '-1'], ['--max-fails', '101'], ['--max-fails', 'two']],
   '--max-concurrent': [['--max-concurrent', '0'], ['--max-concurrent', '100001'], ['--max-concurrent', 'lots']],
   '--cache-size': [['--cache-size', '-1'], ['--cache-size', '10000001'], ['--cache-size', '1e3']],
   '--cache-success-ttl': [['--cache-success-ttl', '0'], ['--cache-success-ttl', '604801']],
   '--cache-denial-ttl': [['--cache-denial-ttl', '0'], ['--cache-denial-ttl', 'long']],
+  '--cache-denial-size': [['--cache-denial-size', '-1'], ['--cache-denial-size', '10000001'], ['--cache-denial-size', 'half']],
+  '--cache-servfail-ttl': [['--cache-servfail-ttl', '301'], ['--cache-servfail-ttl', '5s'], ['--cache-servfail-ttl', '-1']],
   '--serve-stale': [['--serve-stale', '2w'], ['--serve-stale', '169h'], ['--serve-stale', 'forever']],
   '--autopath': [['--autopath=1']],
   '--health': [['--health', 'nowhere'], ['--health', '8080'], ['--health', ':99999']],
   '--ready': [['--ready', ''], ['--ready', 'localhost:8181']],
   '--metrics': [['--metrics', '1.2.3.4:99999'], ['--metrics', 'on']],
+  '--debug-endpoints': [['--debug-endpoints', ':9154'], ['--debug-endpoints', '0.0.0.0:9154'], ['--debug-endpoints', '10.0.0.1:9154'], ['--debug-endpoints', '[::]:9154'], ['--debug-endpoints', 'on'], ['--debug-endpoints', '127.0.0.1']],
   '--log-level': [['--log-level', 'loud'], ['--log-level', 'INFO']],
+  '--log-format': [['--log-format', 'pretty'], ['--log-format', 'JSON'], ['--log-format', '']],
   '--log-queries': [['--log-queries=1']],
   '--log-queries-sample': [['--log-queries-sample', '0'], ['--log-queries-sample', '1.5'], ['--log-queries-sample', '1%']],
   '--lameduck': [['--lameduck', 'soon'], ['--lameduck', '11m'], ['--lameduck', '5h']],
@@ -298,4 +381,12 @@ for (const [flag, cases] of Object.entries(everyFlag)) {
 test('the bad-value table covers every flag the usage text lists', () => {
   const listed = new Set([...USAGE.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => `--${m[1]}`));
   assert.deepEqual([...listed].filter((f) => !(f in everyFlag)), [], 'flags without bad-value rows');
+});
+
+test('the README flag table has a row for every flag the usage text lists', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const rows = new Set([...readme.matchAll(/^\| `(--[a-z][a-z-]*)/gm)].map((m) => m[1]));
+  for (const m of readme.matchAll(/^\| `--help`, `(--version)`/gm)) rows.add(m[1]);
+  const listed = new Set([...USAGE.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => `--${m[1]}`));
+  assert.deepEqual([...listed].filter((f) => !rows.has(f)), [], 'flags without a README row');
 });

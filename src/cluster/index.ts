@@ -14,6 +14,7 @@ import {
 } from './records.ts';
 import { PlainPodTable, type PlainPodsCopy } from './pod-table.ts';
 import { V4Map } from './v4map.ts';
+import { V4Prefixes } from './v4-prefixes.ts';
 
 export interface IndexCounts {
   Namespace: number;
@@ -36,18 +37,25 @@ function namespaceOfKey(kind: Kind, key: string): string {
   return kind === 'Namespace' ? key : key.slice(0, key.indexOf('/'));
 }
 
-/** Adds `value` to the list under `key`; lists stay tiny (one entry in the common case). */
-function addTo<V>(map: Map<string, V[]>, key: string, value: V): void {
+/**
+ * Adds `value` to the list under `key`; lists stay tiny (one entry in the common case). True when
+ * the key is new.
+ */
+function addTo<V>(map: Map<string, V[]>, key: string, value: V): boolean {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+  return list === undefined;
 }
-function removeFrom<V>(map: Map<string, V[]>, key: string, value: V): void {
+/** Removes `value` from the list under `key`; true when that emptied the key. */
+function removeFrom<V>(map: Map<string, V[]>, key: string, value: V): boolean {
   const list = map.get(key);
-  if (!list) return;
+  if (!list) return false;
   const i = list.indexOf(value);
   if (i >= 0) list.splice(i, 1);
-  if (list.length === 0) map.delete(key);
+  if (list.length > 0) return false;
+  map.delete(key);
+  return true;
 }
 
 /**
@@ -206,6 +214,8 @@ export class ClusterIndex {
   readonly #servicesByClusterIP = new Map<string, ServiceRecord[]>();
   readonly #slicesByAddress = new Map<string, EndpointSliceRecord[]>();
   readonly #podsBySubdomain = new Map<string, PodRecord[]>();
+  /** The /8, /16 and /24 networks of the IPv4 addresses in #servicesByClusterIP and #slicesByAddress. */
+  readonly #v4Networks = new V4Prefixes();
 
   readonly #now: () => number;
 
@@ -382,6 +392,14 @@ export class ClusterIndex {
     return this.#slicesByAddress.get(ip) ?? [];
   }
 
+  /**
+   * Whether a Service ClusterIP or an EndpointSlice address starts with the first `octets` (1-3)
+   * octets of the IPv4 address `address`: the reverse zone's empty non-terminals.
+   */
+  hasAddressIn(address: number, octets: number): boolean {
+    return this.#v4Networks.has(address, octets);
+  }
+
   /** Whether a pod in `namespace` has `ip` (what `--pods verified` asks). */
   hasPodIP(namespace: string, ip: string): boolean {
     const v4 = v4Int(ip);
@@ -522,10 +540,11 @@ export class ClusterIndex {
     this.#relink(kind, record, removeFrom);
   }
   #relink(kind: Kind, record: AnyRecord, op: typeof addTo): void {
+    const adding = op === addTo;
     switch (kind) {
       case 'Service': {
         const svc = record as ServiceRecord;
-        for (const ip of svc.clusterIPs) op(this.#servicesByClusterIP, ip, svc);
+        for (const ip of svc.clusterIPs) if (op(this.#servicesByClusterIP, ip, svc)) this.#countAddress(ip, this.#slicesByAddress, adding);
         break;
       }
       case 'EndpointSlice': {
@@ -536,7 +555,7 @@ export class ClusterIndex {
           for (const ip of ep.addresses)
             if (!seen.has(ip)) {
               seen.add(ip);
-              op(this.#slicesByAddress, ip, slice);
+              if (op(this.#slicesByAddress, ip, slice)) this.#countAddress(ip, this.#servicesByClusterIP, adding);
             }
         break;
       }
@@ -544,6 +563,14 @@ export class ClusterIndex {
       case 'Namespace':
         break;
     }
+  }
+
+  /** An address new to one address table (or gone from it): its networks count unless `other` has it. */
+  #countAddress(ip: string, other: Map<string, unknown>, adding: boolean): void {
+    const v4 = v4Int(ip);
+    if (v4 === NOT_V4 || other.has(ip)) return;
+    if (adding) this.#v4Networks.add(v4);
+    else this.#v4Networks.remove(v4);
   }
 
   /** Bumped by every DNS-relevant change (snapshots and metrics watch it). */

@@ -100,6 +100,8 @@ export interface KubernetesSourceOptions {
   readonly watchTimeoutSeconds?: number;
   readonly stallTimeoutMs?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** While a list runs, a progress line this often per kind (default 5 s; 0 for none). */
+  readonly progressIntervalMs?: number;
   /** An EndpointSlice change carrying `endpoints.kubernetes.io/last-change-trigger-time` reached the index. */
   readonly onProgramming?: (serviceKind: 'cluster_ip' | 'headless_with_selector' | 'headless_without_selector', triggerMs: number) => void;
   /** A kind finished a full list (the first sync or a relist). */
@@ -154,6 +156,7 @@ export function startKubernetesSource(options: KubernetesSourceOptions): Kuberne
       ...(options.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
       ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
       ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+      ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
     });
   });
   index.require(reflectors.map((r) => r.kind));

@@ -51,6 +51,8 @@ export interface ReflectorOptions<K extends Kind> {
    */
   readonly stallTimeoutMs?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** While a list runs, a progress line this often (objects so far, pages, time); 0 for none. Default 5 s. */
+  readonly progressIntervalMs?: number;
   readonly random?: () => number;
   readonly now?: () => number;
   /** Called after each full list reached the index. */
@@ -207,6 +209,15 @@ export class Reflector<K extends Kind> {
     let continueToken: string | undefined;
     let resourceVersion = '';
     let items = 0;
+    let pages = 0;
+    const first = !this.#synced;
+    // A timer, not a line per page: a slow page is when the operator most wants to hear from us.
+    const progressMs = this.#o.progressIntervalMs ?? 5_000;
+    const progress =
+      progressMs > 0
+        ? setInterval(() => this.#log.info({ items, pages, ms: this.#now() - started }, first ? 'sync in progress' : 'relist in progress'), progressMs)
+        : null;
+    progress?.unref();
     const fetchPage = (token: string | undefined) => {
       const page = api.list(resource.path, { limit: this.#o.pageSize ?? 500, continue: token, fieldSelector: resource.fieldSelector, protobuf: resource.protobuf }, abort.signal);
       // Awaited below; until then a failure must not count as unhandled.
@@ -231,6 +242,7 @@ export class Reflector<K extends Kind> {
             if (this.#stopped) throw STOPPED;
           }
         }
+        pages++;
         this.#lastEventAt = this.#now();
       } while (continueToken);
     } catch (err) {
@@ -239,15 +251,15 @@ export class Reflector<K extends Kind> {
       throw err;
     } finally {
       this.#listAbort = null;
+      if (progress !== null) clearInterval(progress);
     }
     relist.commit();
     this.#resourceVersion = resourceVersion;
     this.#lists++;
-    const firstSync = !this.#synced;
     this.#synced = true;
     index.markSynced(resource.kind);
-    this.#o.onListed?.(resource.kind, firstSync);
-    this.#log.info({ items, resourceVersion, ms: this.#now() - started }, firstSync ? 'synced' : 'relisted');
+    this.#o.onListed?.(resource.kind, first);
+    this.#log.info({ items, pages, resourceVersion, ms: this.#now() - started }, first ? 'synced' : 'relisted');
   }
 
   /** One watch from the current resourceVersion; true when it made progress. */

@@ -58,7 +58,12 @@ export function emptyReply(rcode: number, authoritative = false): Reply {
 
 export interface RequestContext {
   readonly protocol: 'udp' | 'tcp';
-  /** The client's address (for pod-aware features such as autopath). */
+  /**
+   * The client's address (for pod-aware features such as autopath, and each client's fair share
+   * of upstream questions). The transports pass a string they already have: the batch path's
+   * cached text per IPv4 sender, node:dgram's rinfo, a TCP connection's peer; nothing is built
+   * for it per query.
+   */
   readonly remoteAddress: string;
 }
 
@@ -69,4 +74,13 @@ export interface RequestContext {
 export interface Handler {
   readonly name: string;
   serve(query: Query, context: RequestContext): Reply | null | Promise<Reply | null>;
+}
+
+/**
+ * Changes the order of a reply's records while the server copies them into the message
+ * (CoreDNS's loadbalance), so prepared bytes are never re-encoded: `permute` gets the message
+ * with the first `copied` octets of `reply.body` at `at` and may swap whole records among them.
+ */
+export interface RecordOrder {
+  permute(out: Buffer, at: number, reply: Reply, copied: number): void;
 }

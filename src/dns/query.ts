@@ -14,6 +14,9 @@ export type ReadResult =
       readonly flags: number;
       /** Offset just past the question, or 0 when the question could not be read. */
       readonly questionEnd: number;
+      /** The question as read (for the query log); '' and 0 when questionEnd is 0. */
+      readonly name: string;
+      readonly type: number;
       readonly edns: Edns | null;
     };
 
@@ -198,9 +201,13 @@ function error(
   id: number,
   flags: number,
   questionEnd: number,
+  name: string,
+  type: number,
   edns: Edns | null,
 ): ReadResult {
-  return { kind: 'error', rcode, id, flags, questionEnd, edns };
+  return questionEnd === 0
+    ? { kind: 'error', rcode, id, flags, questionEnd, name: '', type: 0, edns }
+    : { kind: 'error', rcode, id, flags, questionEnd, name, type, edns };
 }
 
 /**
@@ -240,8 +247,8 @@ export function readQuery(msg: Buffer): ReadResult {
   if (questionOk && questionEnd !== 0 && ancount === 0 && nscount === 0 && arcount <= MAX_ADDITIONAL) {
     const wellFormed = scanAdditional(msg, questionEnd, arcount);
     const edns = wellFormed ? ednsOut : null;
-    if (opcode !== OPCODE_QUERY) return error(RCODE.NOTIMP, id, flags, questionEnd, edns);
-    if (!wellFormed) return error(RCODE.FORMERR, id, flags, questionEnd, null);
+    if (opcode !== OPCODE_QUERY) return error(RCODE.NOTIMP, id, flags, questionEnd, name, type, edns);
+    if (!wellFormed) return error(RCODE.FORMERR, id, flags, questionEnd, name, type, null);
     return { kind: 'query', query: { id, flags, name, type, class: qclass, questionEnd, edns } };
   }
 
@@ -258,7 +265,8 @@ export function readQuery(msg: Buffer): ReadResult {
     for (let n = 0; n < ancount + nscount && pos >= 0; n++) pos = skipRecord(msg, pos);
     if (pos >= 0 && scanAdditional(msg, pos, arcount)) edns = ednsOut;
   }
-  if (opcode !== OPCODE_QUERY) return error(RCODE.NOTIMP, id, flags, qdcount === 1 ? questionEnd : 0, edns);
-  return error(RCODE.FORMERR, id, flags, qdcount === 1 ? questionEnd : 0, edns);
+  const echoed = qdcount === 1 ? questionEnd : 0;
+  if (opcode !== OPCODE_QUERY) return error(RCODE.NOTIMP, id, flags, echoed, name, type, edns);
+  return error(RCODE.FORMERR, id, flags, echoed, name, type, edns);
 }
 

@@ -3,6 +3,7 @@
 // against its RDLENGTH and the buffer's end, names by decodeName's rules (no loops, no forward
 // pointers, 255 octets).
 import { CLASS, HEADER_SIZE, TYPE } from './constants.ts';
+import type { Reply } from './message.ts';
 import { decodeName } from './query.ts';
 import { canonicalIPv6, type WireRecord } from './writer.ts';
 
@@ -141,4 +142,54 @@ export function decodeRecord(msg: Buffer, rr: RecordSpan, owner = rr.name): Wire
       // RFC 3597: other types are never compressed, so their RDATA travels as it is.
       return { name: owner, type: rr.type, ttl, rdata: new Uint8Array(msg.subarray(at, end)) };
   }
+}
+
+/**
+ * Where each of the first `count` records of a reply body ends (offsets into `body`: the answer,
+ * authority and additional sections as they follow each other), for cutting the body between
+ * whole records. Names are stepped over, not followed (a pointer ends a name); the walk stops at
+ * a record it cannot step over, so the result may be shorter than `count`. Linear in the body.
+ */
+export function recordEnds(body: Uint8Array, count: number): Uint32Array {
+  const ends = new Uint32Array(count);
+  const len = body.length;
+  let at = 0;
+  // Bounded: every step consumes at least one octet of a finite body.
+  for (let n = 0; n < count; n++) {
+    for (;;) {
+      if (at >= len) return ends.subarray(0, n);
+      const b = body[at] as number;
+      if (b === 0) {
+        at += 1;
+        break;
+      }
+      if ((b & 0xc0) === 0xc0) {
+        at += 2;
+        break;
+      }
+      if ((b & 0xc0) !== 0) return ends.subarray(0, n);
+      at += 1 + b;
+    }
+    if (at + 10 > len) return ends.subarray(0, n);
+    at += 10 + (((body[at + 8] as number) << 8) | (body[at + 9] as number));
+    if (at > len) return ends.subarray(0, n);
+    ends[n] = at;
+  }
+  return ends;
+}
+
+/**
+ * recordEnds of a reply's whole body, walked the first time it is needed and kept with the reply:
+ * a prepared reply (the zone's, a cache entry's) is cut (truncation) and reordered (loadbalance)
+ * at the same places for every client, so it is walked once, never re-encoded.
+ */
+const endsByReply = new WeakMap<Reply, Uint32Array>();
+
+export function replyRecordEnds(reply: Reply): Uint32Array {
+  let ends = endsByReply.get(reply);
+  if (ends === undefined) {
+    ends = recordEnds(reply.body, reply.ancount + reply.nscount + reply.arcount);
+    endsByReply.set(reply, ends);
+  }
+  return ends;
 }

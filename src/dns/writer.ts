@@ -148,9 +148,15 @@ export class ReplyWriter {
   /** Message offset of body byte 0: just past the question. */
   readonly #base: number;
   readonly #names = new Map<string, number>();
+  readonly #compress: boolean;
 
-  constructor(questionName: string, initialSize = 256) {
+  /**
+   * With `compress` false no name is written as a pointer, so the body is valid after a question
+   * of any length (a template's fixed records, encoded once for every name they answer).
+   */
+  constructor(questionName: string, initialSize = 256, compress = true) {
     this.#buf = Buffer.allocUnsafe(initialSize);
+    this.#compress = compress;
     this.#base = 12 + nameOctets(questionName) + 4;
     // Register the question's suffixes so answers can point into it.
     if (questionName !== '') {
@@ -210,7 +216,7 @@ export class ReplyWriter {
     const labels = name.split('.');
     for (let i = 0; i < labels.length; i++) {
       const suffix = i === 0 ? name : labels.slice(i).join('.');
-      const known = compress ? this.#names.get(suffix) : undefined;
+      const known = compress && this.#compress ? this.#names.get(suffix) : undefined;
       if (known !== undefined) {
         this.#u16(0xc000 | known);
         return;
@@ -301,18 +307,42 @@ export class ReplyWriter {
   }
 }
 
-export function encodeReply(questionName: string, sections: Sections): Reply {
-  const writer = new ReplyWriter(questionName);
-  for (const rr of sections.answer) writer.record(rr);
-  for (const rr of sections.authority) writer.record(rr);
-  for (const rr of sections.additional) writer.record(rr);
+/** What a reply says besides its records. */
+export interface ReplyHead {
+  readonly rcode: number;
+  readonly authoritative: boolean;
+  readonly recursionAvailable?: boolean;
+  readonly chase?: string;
+}
+
+/**
+ * A Reply holding `answer`, `authority` and `additional` written after `questionName`; with
+ * `compress` false, without pointers (see ReplyWriter).
+ */
+export function writeReply(
+  questionName: string,
+  head: ReplyHead,
+  answer: readonly WireRecord[],
+  authority: readonly WireRecord[],
+  additional: readonly WireRecord[],
+  compress = true,
+): Reply {
+  const writer = new ReplyWriter(questionName, 256, compress);
+  for (const rr of answer) writer.record(rr);
+  for (const rr of authority) writer.record(rr);
+  for (const rr of additional) writer.record(rr);
   return {
-    rcode: sections.rcode,
-    authoritative: sections.authoritative,
-    ancount: sections.answer.length,
-    nscount: sections.authority.length,
-    arcount: sections.additional.length,
+    rcode: head.rcode,
+    authoritative: head.authoritative,
+    ...(head.recursionAvailable === true ? { recursionAvailable: true } : {}),
+    ancount: answer.length,
+    nscount: authority.length,
+    arcount: additional.length,
     body: writer.bytes(),
-    ...(sections.chase !== undefined ? { chase: sections.chase } : {}),
+    ...(head.chase !== undefined ? { chase: head.chase } : {}),
   };
+}
+
+export function encodeReply(questionName: string, sections: Sections): Reply {
+  return writeReply(questionName, sections, sections.answer, sections.authority, sections.additional);
 }

@@ -1,6 +1,8 @@
-// GET /debug/resolve?name=&type= on the metrics port: the cluster zone's answer for a question,
-// in presentation form, with the index objects it came from. For "why does this name answer
-// that?" without reading the API server and the spec side by side. Reads only; off the DNS path.
+// GET /debug/resolve?name=&type= on --debug-endpoints (opt-in, loopback only): the cluster zone's
+// answer for a question, in presentation form, with the index objects it came from. For "why does
+// this name answer that?" without reading the API server and the spec side by side. The objects
+// say more than DNS does (the Pod behind an IP under --pods disabled, the Pod and EndpointSlice
+// behind an NXDOMAIN), hence no listener but loopback. Reads only; off the DNS path.
 import type { ClusterIndex } from '../cluster/index.ts';
 import { rcodeName, TYPE, typeName } from '../dns/constants.ts';
 import type { ResourceRecord } from '../dns/writer.ts';

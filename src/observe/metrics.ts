@@ -153,6 +153,11 @@ export class Metrics {
     const register = this.registry;
     const registers = [register];
     collectDefaultMetrics({ register });
+    // prom-client adds totals of the typed nodejs_active_* gauges as gauges named *_total, a suffix
+    // Prometheus reserves for counters (`promtool check metrics` fails); sum() of the typed ones is the same.
+    for (const total of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      register.removeSingleMetric(total);
+    }
     const o = options;
     const counters = o.counters;
     const stats = o.stats;
@@ -357,6 +362,17 @@ export class Metrics {
       });
     }
 
+    // Ours: the failures the cache remembers (RFC 9520), held apart from the answers.
+    simpleCounter(registers, 'cluster_dns_cache_servfail_hits_total', 'Queries answered SERVFAIL (or stale) from a remembered upstream failure, without asking upstream (also counted in coredns_cache_hits_total{type="denial"}, as CoreDNS counts its cached SERVFAILs).', () => cache()?.servfailHits ?? 0);
+    new Gauge({
+      name: 'cluster_dns_cache_servfail_entries',
+      help: 'Upstream failures remembered now (--cache-servfail-ttl), apart from coredns_cache_entries.',
+      registers,
+      collect() {
+        this.set(cache()?.servfailEntries ?? 0);
+      },
+    });
+
     // ---- forwarding: coredns_proxy_*, coredns_forward_* (and the pre-1.11 names dashboards still query) ----
     const upstreams = () => o.forward?.upstreams.values() ?? [].values();
     this.#register(
@@ -427,6 +443,7 @@ export class Metrics {
       'Counter of the number of queries rejected because the concurrent queries were at maximum.',
       () => o.forward?.maxConcurrentRejects ?? 0,
     );
+    // As CoreDNS counts it: once per question that found every upstream down (and tried one anyway).
     simpleCounter(
       registers,
       'coredns_forward_healthcheck_broken_total',
@@ -518,13 +535,14 @@ export class Metrics {
     });
     new Gauge({
       name: 'cluster_dns_seconds_since_last_sync',
-      help: 'Seconds since the API server was last heard from (list, event or bookmark), by kind; -1 before the first.',
+      help: 'Seconds since the API server was last heard from (list, event or bookmark), by kind; no sample before the first.',
       labelNames: ['kind'],
       registers,
       collect() {
         this.reset();
         const t = now();
-        for (const w of watches()) this.set({ kind: w.kind }, w.lastEventAt === null ? -1 : Math.max(0, (t - w.lastEventAt) / 1000));
+        // No sample until the first sync: a -1 would read as "just now" to max() and to alert thresholds.
+        for (const w of watches()) if (w.lastEventAt !== null) this.set({ kind: w.kind }, Math.max(0, (t - w.lastEventAt) / 1000));
       },
     });
     this.#register(
@@ -552,6 +570,34 @@ export class Metrics {
       'Upstream replies dropped for a wrong ID, question or source address.',
       () => o.forward?.spoofedReplies ?? 0,
     );
+    simpleCounter(
+      registers,
+      'cluster_dns_upstream_scrubbed_records_total',
+      'Records dropped from upstream replies: out of bailiwick, off the CNAME chain, or not allowed in their section.',
+      () => o.forward?.scrubbedRecords ?? 0,
+    );
+    simpleCounter(
+      registers,
+      'cluster_dns_forward_client_rejects_total',
+      'Upstream questions refused (REFUSED) because their client held its fair share of --max-concurrent.',
+      () => o.forward?.clientRejects ?? 0,
+    );
+    simpleCounter(
+      registers,
+      'cluster_dns_forward_shed_total',
+      'New upstream questions refused (REFUSED) while the event loop was behind, so cluster names kept being answered.',
+      () => o.forward?.shed ?? 0,
+    );
+    new Counter({
+      name: 'cluster_dns_forward_upstream_down_total',
+      help: 'Times an upstream was marked down after --max-fails failed health probes in a row.',
+      labelNames: ['to'],
+      registers,
+      collect() {
+        this.reset();
+        for (const u of upstreams()) this.inc({ to: u.to }, u.downs);
+      },
+    });
     simpleCounter(registers, 'cluster_dns_truncated_responses_total', 'Replies sent with TC set because they did not fit.', () => stats.truncated);
     new Counter({
       name: 'cluster_dns_udp_receive_drops_total',
@@ -574,7 +620,9 @@ export class Metrics {
     simpleCounter(registers, 'cluster_dns_udp_send_errors_total', 'UDP replies the kernel refused to send.', () => stats.udpSendErrors);
     simpleCounter(registers, 'cluster_dns_udp_receive_errors_total', 'Failed UDP receives (socket errors other than a send), and datagrams lost with them.', () => stats.udpReceiveErrors);
     simpleCounter(registers, 'cluster_dns_tcp_connections_total', 'TCP connections accepted.', () => stats.tcpConnections);
-    simpleCounter(registers, 'cluster_dns_tcp_rejected_total', 'TCP connections refused at --tcp-max-conns.', () => stats.tcpRejected);
+    simpleCounter(registers, 'cluster_dns_tcp_rejected_total', 'TCP connections refused at --tcp-max-conns with no idle connection to close for them.', () => stats.tcpRejected);
+    simpleCounter(registers, 'cluster_dns_tcp_idle_evictions_total', 'Idle TCP connections closed to admit a new one at --tcp-max-conns.', () => stats.tcpIdleEvictions);
+    simpleCounter(registers, 'cluster_dns_tcp_client_limit_total', 'TCP connections refused because their source address held --tcp-max-conns-per-client already.', () => stats.tcpClientLimited);
     simpleCounter(registers, 'cluster_dns_tcp_read_timeouts_total', 'TCP connections closed because a query frame did not arrive whole in time (slow senders).', () => stats.tcpReadTimeouts);
     simpleCounter(registers, 'cluster_dns_tcp_idle_timeouts_total', 'TCP connections closed after --tcp-idle-timeout.', () => stats.tcpIdleTimeouts);
     simpleCounter(registers, 'cluster_dns_log_lines_suppressed_total', 'Repeated error log lines left out by rate limiting.', () => this.#logDropped);
@@ -646,6 +694,47 @@ export class Metrics {
   text(): Promise<string> {
     this.#options.stats.settle();
     return this.registry.metrics();
+  }
+}
+
+/**
+ * /metrics rendered at most once per `maxAgeMs` and the same bytes served to every scraper in
+ * between, so the DNS thread's cost (the whole text, ~2 ms at a few hundred series) no longer
+ * grows with the number of scrapers. Scrapes that arrive while a render runs share it.
+ */
+export class RenderedText {
+  readonly #render: () => Promise<string>;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  #text: Buffer | null = null;
+  #renderedAt = 0;
+  #pending: Promise<Buffer> | null = null;
+  /** Renders so far (for tests and the bench). */
+  renders = 0;
+
+  constructor(render: () => Promise<string>, maxAgeMs = 1_000, now: () => number = () => performance.now()) {
+    this.#render = render;
+    this.#maxAgeMs = maxAgeMs;
+    this.#now = now;
+  }
+
+  get(): Promise<Buffer> {
+    if (this.#text !== null && this.#now() - this.#renderedAt < this.#maxAgeMs) return Promise.resolve(this.#text);
+    this.#pending ??= this.#renderNow();
+    return this.#pending;
+  }
+
+  async #renderNow(): Promise<Buffer> {
+    const startedAt = this.#now();
+    try {
+      const text = Buffer.from(await this.#render());
+      this.renders++;
+      this.#text = text;
+      this.#renderedAt = startedAt;
+      return text;
+    } finally {
+      this.#pending = null;
+    }
   }
 }
 

@@ -18,6 +18,7 @@ interface UpstreamPlain {
   readonly responses: [string, number][];
   readonly durations: [string, { counts: number[]; sum: number; count: number }][];
   readonly healthcheckFailures: number;
+  readonly downs: number;
 }
 
 /** One process's counters, as plain JSON (what crosses the IPC channel). */
@@ -42,6 +43,8 @@ export interface CountersSnapshot {
   } | null;
   readonly forward: {
     readonly maxConcurrentRejects: number;
+    readonly clientRejects: number;
+    readonly shed: number;
     readonly spoofedReplies: number;
     readonly healthcheckBroken: number;
     readonly upstreams: UpstreamPlain[];
@@ -86,6 +89,8 @@ export function snapshotCounters(parts: CountedParts): CountersSnapshot {
     },
     forward: forward && {
       maxConcurrentRejects: forward.maxConcurrentRejects,
+      clientRejects: forward.clientRejects,
+      shed: forward.shed,
       spoofedReplies: forward.spoofedReplies,
       healthcheckBroken: forward.healthcheckBroken,
       upstreams: [...forward.upstreams.values()].map((u) => ({
@@ -94,6 +99,7 @@ export function snapshotCounters(parts: CountedParts): CountersSnapshot {
         responses: [...u.responses],
         durations: [...u.durations].map(([rcode, h]) => [rcode, { counts: [...h.counts], sum: h.sum, count: h.count }]),
         healthcheckFailures: u.healthcheckFailures,
+        downs: u.downs,
       })),
     },
   };
@@ -140,7 +146,8 @@ export class CounterTotals {
     this.cache.hits.success = this.cache.hits.denial = 0;
     this.cache.evictions.success = this.cache.evictions.denial = 0;
     this.cache.misses = this.cache.requests = this.cache.prefetches = this.cache.servedStale = 0;
-    this.forward.maxConcurrentRejects = this.forward.spoofedReplies = this.forward.healthcheckBroken = 0;
+    this.forward.maxConcurrentRejects = this.forward.clientRejects = this.forward.shed = 0;
+    this.forward.spoofedReplies = this.forward.healthcheckBroken = 0;
     this.forward.upstreams.clear();
     for (const snapshot of [snapshotCounters(this.#own()), ...workers]) this.#add(snapshot);
   }
@@ -171,12 +178,15 @@ export class CounterTotals {
     if (s.forward) {
       const f = this.forward;
       f.maxConcurrentRejects += s.forward.maxConcurrentRejects;
+      f.clientRejects += s.forward.clientRejects;
+      f.shed += s.forward.shed;
       f.spoofedReplies += s.forward.spoofedReplies;
       f.healthcheckBroken += s.forward.healthcheckBroken;
       for (const u of s.forward.upstreams) {
         const into = f.upstream(u.to);
         into.requests += u.requests;
         into.healthcheckFailures += u.healthcheckFailures;
+        into.downs += u.downs;
         for (const [rcode, n] of u.responses) into.responses.set(rcode, (into.responses.get(rcode) ?? 0) + n);
         for (const [rcode, h] of u.durations) {
           let histogram = into.durations.get(rcode);

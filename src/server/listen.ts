@@ -5,7 +5,9 @@ import type { TcpListener, TcpOptions } from './tcp.ts';
 import { DEFAULT_UDP_RECEIVE_BUFFER, startUdp } from './udp.ts';
 import type { UdpIo, UdpListener, UdpOptions } from './udp.ts';
 import { BusyPoll } from './busy-poll.ts';
+import { ConnectionSlots, defaultPerClient } from './slots.ts';
 import type { QueryProcessor } from './processor.ts';
+import { BindError, isSystemError } from './bind-error.ts';
 
 export interface ListenAddress {
   readonly host: string;
@@ -15,8 +17,10 @@ export interface ListenAddress {
 export interface ListenOptions {
   /** Default 10 000. */
   readonly tcpIdleTimeoutMs?: number;
-  /** Default 1000. */
+  /** Across every listen address; default 1000. */
   readonly tcpMaxConnections?: number;
+  /** Connections one source address may hold, across every listen address; default a tenth of tcpMaxConnections. */
+  readonly tcpMaxConnectionsPerClient?: number;
   /** Per connection; default 100. */
   readonly tcpMaxInFlight?: number;
   /** Bytes of kernel receive queue per UDP socket (capped by net.core.rmem_max). */
@@ -82,11 +86,15 @@ export async function startListeners(
   processor: QueryProcessor,
   options: ListenOptions = {},
 ): Promise<Listeners> {
+  const maxConnections = options.tcpMaxConnections ?? 1000;
+  const maxConnectionsPerClient = options.tcpMaxConnectionsPerClient ?? defaultPerClient(maxConnections);
   const tcp: TcpOptions = {
     idleTimeoutMs: options.tcpIdleTimeoutMs ?? 10_000,
-    maxConnections: options.tcpMaxConnections ?? 1000,
+    maxConnections,
+    maxConnectionsPerClient,
     maxInFlight: options.tcpMaxInFlight ?? 100,
     reusePort: options.reusePort ?? false,
+    slots: new ConnectionSlots(maxConnections, maxConnectionsPerClient),
   };
   const busyPoll = options.busyPollUs ? new BusyPoll(options.busyPollUs) : null;
   const pairs: Pair[] = [];
@@ -102,7 +110,11 @@ export async function startListeners(
         busyPoll,
         io: options.udpIo ?? 'auto',
       };
-      pairs.push(await bindPair(host, port, processor, { ...tcp, listener }, udp));
+      try {
+        pairs.push(await bindPair(host, port, processor, { ...tcp, listener }, udp));
+      } catch (err) {
+        throw isSystemError(err) ? new BindError({ host, port }, err) : err;
+      }
     }
   } catch (err) {
     await closeAll();

@@ -3,7 +3,7 @@
 // Promise and no closure on that path, since it is most of the traffic.
 import { CLASS, CLASSIC_UDP_SIZE, DEFAULT_MAX_UDP_SIZE, FLAG, RCODE, TYPE } from '../dns/constants.ts';
 import { emptyReply } from '../dns/message.ts';
-import type { Handler, Query, Reply, RequestContext } from '../dns/message.ts';
+import type { Handler, Query, RecordOrder, Reply, RequestContext } from '../dns/message.ts';
 import { performance } from 'node:perf_hooks';
 import { readQuery } from '../dns/query.ts';
 import { familyIndex, ZONE_DROPPED, type QueryCounters } from './counters.ts';
@@ -30,7 +30,7 @@ export class ServerStats {
   refused = 0;
   badvers = 0;
   otherRcode = 0;
-  /** Replies cut to header + question (+ OPT) with TC set. */
+  /** Replies cut to the whole records that fit, with TC set. */
   truncated = 0;
   /** Handler throws and rejections, answered with SERVFAIL. */
   panics = 0;
@@ -38,8 +38,12 @@ export class ServerStats {
   /** Failed UDP receives (socket errors other than a reply's send), and datagrams lost with them. */
   udpReceiveErrors = 0;
   tcpConnections = 0;
-  /** Connections refused for being over the connection limit. */
+  /** Connections refused at the connection limit with no idle connection to close for them. */
   tcpRejected = 0;
+  /** Connections refused because their source address held --tcp-max-conns-per-client already. */
+  tcpClientLimited = 0;
+  /** Idle connections closed to admit a new one at the connection limit. */
+  tcpIdleEvictions = 0;
   /** Socket errors on connections (resets, failed writes) and failed accepts. */
   tcpErrors = 0;
   /** Connections closed for a zero-length or unreadable frame. */
@@ -102,7 +106,10 @@ export interface ServerContext extends RequestContext {
   readonly listener?: number;
 }
 
-/** One answered query, for the opt-in query log. Called after the reply is built. */
+/**
+ * One answered query, for the opt-in query log. Called after the reply is built, for FORMERR and
+ * NOTIMP too: then `query` holds what was read (`questionEnd` 0 when the question was not).
+ */
 export type QueryObserver = (
   query: Query,
   context: ServerContext,
@@ -110,6 +117,8 @@ export type QueryObserver = (
   /** The handler that wrote the reply, '' for the server itself. */
   plugin: string,
   replySize: number,
+  /** From the query's arrival in process() to its reply built. */
+  seconds: number,
 ) => void;
 
 export interface QueryProcessorOptions {
@@ -120,6 +129,8 @@ export interface QueryProcessorOptions {
   /** Per-query counters for metrics; without them the query path does no metrics work at all. */
   readonly counters?: QueryCounters;
   readonly onQuery?: QueryObserver;
+  /** Reorders the records of every reply as they are copied (loadbalance); none keeps their order. */
+  readonly recordOrder?: RecordOrder;
 }
 
 type Pending = Reply | null | Promise<Reply | null>;
@@ -135,6 +146,7 @@ export class QueryProcessor {
   #onError: ((err: unknown) => void) | undefined;
   #counters: QueryCounters | null;
   #onQuery: QueryObserver | null;
+  #recordOrder: RecordOrder | null;
 
   constructor(options: QueryProcessorOptions) {
     this.#handlers = [...options.handlers];
@@ -142,6 +154,7 @@ export class QueryProcessor {
     this.#onError = options.onError;
     this.#counters = options.counters ?? null;
     this.#onQuery = options.onQuery ?? null;
+    this.#recordOrder = options.recordOrder ?? null;
   }
 
   get counters(): QueryCounters | null {
@@ -154,8 +167,9 @@ export class QueryProcessor {
 
   /** The wire reply to `msg`, or null when it must go unanswered. Never throws or rejects. */
   process(msg: Buffer, context: ServerContext): Buffer | null | Promise<Buffer | null> {
-    // Two clock reads per query are the whole cost of the duration histogram (see bench/metrics-cost.ts).
-    const start = this.#counters === null ? 0 : performance.now();
+    // Two clock reads per query are the whole cost of the duration histogram (see bench/metrics-cost.ts);
+    // the query log's duration reads the same clock.
+    const start = this.#counters === null && this.#onQuery === null ? 0 : performance.now();
     const stats = this.stats;
     stats.received++;
     if (context.protocol === 'udp') stats.udp++;
@@ -188,6 +202,13 @@ export class QueryProcessor {
           out.length,
         );
         counters.observeDuration(server, ZONE_DROPPED, (performance.now() - start) / 1000);
+      }
+      const onQuery = this.#onQuery;
+      if (onQuery !== null) {
+        // What was read of the request: the question only when it is echoed (questionEnd > 0).
+        const { id, flags, questionEnd, name, type, edns } = read;
+        const query: Query = { id, flags, name, type, class: questionEnd > 0 ? msg.readUInt16BE(questionEnd - 2) : 0, questionEnd, edns };
+        this.#observe(onQuery, query, context, read.rcode, -1, out.length, (performance.now() - start) / 1000);
       }
       return out;
     }
@@ -254,11 +275,13 @@ export class QueryProcessor {
 
   /** `handler`: index of the handler that wrote `reply`, -1 for the server itself. */
   #finish(msg: Buffer, query: Query, context: ServerContext, reply: Reply, limit: number, handler: number, start: number): Buffer {
-    const out = assemble(msg, query, reply, limit, this.#maxUdpSize);
+    const out = assemble(msg, query, reply, limit, this.#maxUdpSize, this.#recordOrder);
     const stats = this.stats;
     stats.countRcode(reply.rcode);
     if (((out[2] as number) & (FLAG.TC >>> 8)) !== 0) stats.truncated++;
     const counters = this.#counters;
+    const onQuery = this.#onQuery;
+    const seconds = counters === null && onQuery === null ? 0 : (performance.now() - start) / 1000;
     if (counters !== null) {
       const server = context.listener ?? 0;
       const zone = counters.zoneOfWire(msg, query.questionEnd);
@@ -274,17 +297,18 @@ export class QueryProcessor {
         handler + 1,
         out.length,
       );
-      counters.observeDuration(server, zone, (performance.now() - start) / 1000);
+      counters.observeDuration(server, zone, seconds);
     }
-    const onQuery = this.#onQuery;
-    if (onQuery !== null) {
-      try {
-        onQuery(query, context, reply.rcode, handler < 0 ? '' : (this.#handlers[handler] as Handler).name, out.length);
-      } catch {
-        // Logging must never cost an answer.
-      }
-    }
+    if (onQuery !== null) this.#observe(onQuery, query, context, reply.rcode, handler, out.length, seconds);
     return out;
+  }
+
+  #observe(onQuery: QueryObserver, query: Query, context: ServerContext, rcode: number, handler: number, size: number, seconds: number): void {
+    try {
+      onQuery(query, context, rcode, handler < 0 ? '' : (this.#handlers[handler] as Handler).name, size, seconds);
+    } catch {
+      // Logging must never cost an answer.
+    }
   }
 
   #panic(err: unknown, msg: Buffer, query: Query, context: ServerContext, limit: number, start: number): Buffer {

@@ -2,7 +2,8 @@
 // byte (the client's 0x20 case survives, and pointers to offset 12 in the body stay valid), the
 // body, and our OPT record when the request had EDNS.
 import { DEFAULT_MAX_UDP_SIZE, FLAG, HEADER_SIZE, TYPE } from '../dns/constants.ts';
-import type { Edns, Query, Reply } from '../dns/message.ts';
+import type { Edns, Query, RecordOrder, Reply } from '../dns/message.ts';
+import { replyRecordEnds } from '../dns/reader.ts';
 
 const OPT_SIZE = 11;
 /** Request bits a reply carries back (RFC 1035 §4.1.1 RD, RFC 4035 §3.2.2 CD). */
@@ -47,30 +48,61 @@ function writeOpt(out: Buffer, at: number, ourUdpSize: number, rcode: number, dn
   out[at + 10] = 0;
 }
 
+/** How many of the records ending at `ends` fit in `room` octets (ends ascend). */
+function wholeRecords(ends: Uint32Array, room: number): number {
+  let lo = 0;
+  let hi = ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ends[mid] as number) <= room) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
- * The reply for `query`, at most `limit` octets. When the full message would not fit, the answer
- * is header + question (+ OPT) with TC set and no records, so the client retries over TCP; the OPT
- * stays (RFC 6891 §7) so it still learns our buffer size.
+ * The reply for `query`, at most `limit` octets. When the full message would not fit, TC is set
+ * and the reply carries as many whole records as fit, in order (answer, then authority, then
+ * additional: what is cut first is the additional section), never part of one, as CoreDNS's
+ * truncation does (miekg/dns `Msg.Truncate`): a resolver that never retries over TCP (musl up
+ * to 1.2.3) still gets addresses. The OPT stays (RFC 6891 §7) so the client learns our size.
+ * With an `order` (loadbalance) the copied records are reordered in place, before the OPT.
  */
-export function assemble(request: Buffer, query: Query, reply: Reply, limit: number, ourUdpSize: number): Buffer {
+export function assemble(
+  request: Buffer,
+  query: Query,
+  reply: Reply,
+  limit: number,
+  ourUdpSize: number,
+  order: RecordOrder | null = null,
+): Buffer {
   const questionEnd = query.questionEnd;
   const optSize = query.edns === null ? 0 : OPT_SIZE;
   const body = reply.body;
   let flags = FLAG.QR | (query.flags & ECHOED) | (reply.rcode & 0xf);
   if (reply.authoritative) flags |= FLAG.AA;
   if (reply.recursionAvailable === true) flags |= FLAG.RA;
-  const full = questionEnd + body.length + optSize;
-  const fits = full <= limit;
-  const out = Buffer.allocUnsafe(fits ? full : questionEnd + optSize);
-  request.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  const arOpt = optSize === 0 ? 0 : 1;
+  let out: Buffer;
   let at = questionEnd;
-  if (fits) {
-    writeHeader(out, query.id, flags, 1, reply.ancount, reply.nscount, reply.arcount + (optSize === 0 ? 0 : 1));
+  if (questionEnd + body.length + optSize <= limit) {
+    out = Buffer.allocUnsafe(questionEnd + body.length + optSize);
+    writeHeader(out, query.id, flags, 1, reply.ancount, reply.nscount, reply.arcount + arOpt);
     out.set(body, at);
     at += body.length;
   } else {
-    writeHeader(out, query.id, flags | FLAG.TC, 1, 0, 0, optSize === 0 ? 0 : 1);
+    const ends = replyRecordEnds(reply);
+    const kept = wholeRecords(ends, limit - questionEnd - optSize);
+    const cut = kept === 0 ? 0 : (ends[kept - 1] as number);
+    const an = Math.min(kept, reply.ancount);
+    const ns = Math.min(kept - an, reply.nscount);
+    out = Buffer.allocUnsafe(questionEnd + cut + optSize);
+    writeHeader(out, query.id, flags | FLAG.TC, 1, an, ns, kept - an - ns + arOpt);
+    if (cut > 0) out.set(body.subarray(0, cut), at);
+    at += cut;
   }
+  request.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  if (order !== null && at > questionEnd) order.permute(out, questionEnd, reply, at - questionEnd);
   if (query.edns !== null) writeOpt(out, at, ourUdpSize, reply.rcode, query.edns.dnssecOk);
   return out;
 }

@@ -2,11 +2,19 @@
 // connection, replies written as each completes (they carry the query ID, so order is free).
 import net from 'node:net';
 import type { QueryProcessor, ServerContext, ServerStats } from './processor.ts';
+import { ConnectionSlots, type Slot } from './slots.ts';
 
 export interface TcpOptions {
   /** Close a connection with nothing read or written for this long. */
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
+  /** Concurrent connections one source address may hold (default: maxConnections). */
+  readonly maxConnectionsPerClient?: number;
+  /**
+   * The slots to take connections from; shared by every listener of the process, so that the
+   * caps hold across --listen addresses (default: this listener's own).
+   */
+  readonly slots?: ConnectionSlots;
   /** Unanswered queries per connection before reading pauses. */
   readonly maxInFlight: number;
   /**
@@ -28,6 +36,8 @@ export interface TcpListener {
 
 class Connection {
   #socket: net.Socket;
+  #slots: ConnectionSlots;
+  #slot: Slot;
   #processor: QueryProcessor;
   #stats: ServerStats;
   #options: TcpOptions;
@@ -45,8 +55,11 @@ class Connection {
   #lingerTimer: NodeJS.Timeout | null = null;
   #frameTimer: NodeJS.Timeout | null = null;
 
-  constructor(socket: net.Socket, processor: QueryProcessor, options: TcpOptions) {
+  constructor(socket: net.Socket, processor: QueryProcessor, options: TcpOptions, slots: ConnectionSlots, slot: Slot) {
     this.#socket = socket;
+    this.#slots = slots;
+    this.#slot = slot;
+    slot.owner = this;
     this.#processor = processor;
     this.#stats = processor.stats;
     this.#options = options;
@@ -74,6 +87,7 @@ class Connection {
       socket.destroy();
     });
     socket.on('close', () => {
+      slots.release(slot);
       if (this.#lingerTimer !== null) clearTimeout(this.#lingerTimer);
       this.#clearFrameTimer();
       this.#pending = null;
@@ -82,6 +96,14 @@ class Connection {
   }
 
   destroy(): void {
+    this.#socket.destroy();
+  }
+
+  /** The pool is full and this is its longest-idle connection: closed to admit a newcomer. */
+  evict(): void {
+    this.#stats.tcpIdleEvictions++;
+    this.#closing = true;
+    this.#pending = null;
     this.#socket.destroy();
   }
 
@@ -120,6 +142,11 @@ class Connection {
       if (this.#closing) this.#pending = null;
       else this.#pending = off === buf.length ? null : off === 0 ? buf : buf.subarray(off);
       this.#watchFrame(off > 0);
+      // Queries read: the most recently active connection now, or busy until its answers are in.
+      if (off > 0) {
+        if (this.#inFlight > 0) this.#slots.busy(this.#slot);
+        else this.#slots.touch(this.#slot);
+      }
     }
     // Whatever is left once the peer has finished can never complete (unless it is whole frames
     // held back until the peer reads what we wrote: those are answered on 'drain').
@@ -168,6 +195,7 @@ class Connection {
     this.#inFlight--;
     if (reply !== null) this.#write(reply);
     else this.#badFrame();
+    if (this.#inFlight === 0) this.#slots.touch(this.#slot);
     if (this.#closing) {
       if (this.#inFlight === 0) this.#end();
     } else {
@@ -226,18 +254,21 @@ class Connection {
 /** Listens on `host:port` and serves DNS over TCP through `processor`. */
 export function startTcp(host: string, port: number, processor: QueryProcessor, options: TcpOptions): Promise<TcpListener> {
   const stats = processor.stats;
+  const slots = options.slots ?? new ConnectionSlots(options.maxConnections, options.maxConnectionsPerClient ?? options.maxConnections);
   const connections = new Set<Connection>();
   // allowHalfOpen: a client may shut down its sending side after its last query and still expect
   // the answers to queries that are still being resolved.
   const server = net.createServer({ allowHalfOpen: true, noDelay: true });
   server.on('connection', (socket) => {
-    if (connections.size >= options.maxConnections) {
-      stats.tcpRejected++;
+    const slot = slots.take(socket.remoteAddress ?? '');
+    if (slot === 'client_limit' || slot === 'full') {
+      if (slot === 'client_limit') stats.tcpClientLimited++;
+      else stats.tcpRejected++;
       socket.destroy();
       return;
     }
     stats.tcpConnections++;
-    const connection = new Connection(socket, processor, options);
+    const connection = new Connection(socket, processor, options, slots, slot);
     connections.add(connection);
     socket.on('close', () => connections.delete(connection));
   });

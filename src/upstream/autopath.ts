@@ -10,7 +10,7 @@
 import type { ClusterIndex } from '../cluster/index.ts';
 import { CLASS, FLAG, RCODE, TYPE } from '../dns/constants.ts';
 import type { Query, Reply, RequestContext, Handler } from '../dns/message.ts';
-import type { WireRecord } from '../dns/writer.ts';
+import { encodeReply, type ResourceRecord, type WireRecord } from '../dns/writer.ts';
 import { encodeRecords, recordsOf, type Forwarder, type SectionsHandler } from './forward.ts';
 
 export interface AutopathOptions {
@@ -51,7 +51,7 @@ export class Autopath implements Handler {
     if (own === null || own instanceof Promise || own.rcode !== RCODE.NXDOMAIN) return own;
     const zone = this.#o.zoneName;
     const candidates = [`${base}.svc.${zone}`, `${base}.${zone}`, ...(this.#o.search ?? []).map((d) => `${base}.${d}`), base];
-    return this.#walk(query, candidates, 0);
+    return this.#walk(query, context.remoteAddress, candidates, 0);
   }
 
   /**
@@ -59,7 +59,7 @@ export class Autopath implements Handler {
    * NXDOMAIN) when none does or an upstream fails, so the client walks its list as usual.
    * Synchronous while the answers are (the zone, cache hits); async from the first upstream wait.
    */
-  #walk(query: Query, candidates: readonly string[], from: number): Reply | null | Promise<Reply | null> {
+  #walk(query: Query, client: string, candidates: readonly string[], from: number): Reply | null | Promise<Reply | null> {
     const forwarder = this.#o.forwarder;
     for (let i = from; i < candidates.length; i++) {
       const candidate = candidates[i]!;
@@ -67,18 +67,26 @@ export class Autopath implements Handler {
       const found = this.#o.zone.sections(candidate, query.type);
       if (found !== null) {
         if (found.rcode === RCODE.NXDOMAIN || found.rcode === RCODE.SERVFAIL) continue;
-        const chain = this.#cname(query.name, candidate, found.rcode, [...found.answer], [...found.authority], [...found.additional]);
+        // All of it is the zone's own data (the CNAME is ours too): authoritative, as the zone's answers are.
+        const cname: ResourceRecord = { name: query.name, type: TYPE.CNAME, ttl: this.#o.ttl, target: candidate };
+        const chain = encodeReply(query.name, {
+          rcode: found.rcode,
+          authoritative: true,
+          answer: [cname, ...found.answer],
+          authority: found.authority,
+          additional: found.additional,
+        });
         if (found.chase === undefined || !forwarder?.enabled) return chain;
         // An ExternalName leaving the zone: its target's records from upstream, as the chaser does.
         const target = found.chase;
-        const upstream = forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false);
+        const upstream = forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false, client);
         const append = (r: Reply) => this.#appendUpstream(query.name, candidate, [...found.answer], target, query.type, r) ?? chain;
         return upstream instanceof Promise ? upstream.then(append) : append(upstream);
       }
       if (!forwarder?.enabled) return null;
-      const reply = forwarder.resolve(candidate, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, (query.flags & FLAG.CD) !== 0);
+      const reply = forwarder.resolve(candidate, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, (query.flags & FLAG.CD) !== 0, client);
       if (reply instanceof Promise) {
-        return reply.then((r) => (r.rcode === RCODE.NXDOMAIN ? this.#walk(query, candidates, i + 1) : this.#fromUpstream(query.name, candidate, query.type, r)));
+        return reply.then((r) => (r.rcode === RCODE.NXDOMAIN ? this.#walk(query, client, candidates, i + 1) : this.#fromUpstream(query.name, candidate, query.type, r)));
       }
       if (reply.rcode !== RCODE.NXDOMAIN) return this.#fromUpstream(query.name, candidate, query.type, reply);
     }

@@ -1,11 +1,18 @@
-// Upstream answers kept as prepared bytes (lru-cache, capacity in entries). The cluster zone never
-// comes here: its answers are built from the index and can never outlive a change. A hit is the
-// stored sections with every TTL counted down to what is left; negative answers are kept for the
-// SOA's minimum (RFC 2308), capped; an answer past its TTL stays around for serve-stale (RFC 8767)
-// until --serve-stale runs out or the LRU evicts it. Hits are synchronous: the caller answers
-// from the returned bytes without awaiting anything.
+// Upstream answers kept as prepared bytes, in two caches sized in entries, as CoreDNS's `success`
+// and `denial` caches are: answers in one, NXDOMAIN and NODATA in the other, so a flood of
+// denials cannot push answers out. Each is a TinyLfuCache (tinylfu.ts): a name asked once waits
+// in a small window and replaces a cached name only if it is asked more often (bench/
+// cache-admission.ts chose it). The cluster zone never comes here: its answers are built from the
+// index and can never outlive a change. A hit is the stored sections with every TTL counted down
+// to what is left; negative answers are kept for the SOA's minimum (RFC 2308), capped; an answer
+// past its TTL stays around for serve-stale (RFC 8767) until --serve-stale runs out or it is
+// evicted. A failed resolution is remembered for --cache-servfail-ttl (RFC 9520) in a third,
+// plain LRU of expiry times, apart from the answers so that dead names evict nothing good.
+// Hits are synchronous: the caller answers from the returned bytes without awaiting anything.
 import { LRUCache } from 'lru-cache';
-import type { Reply } from '../dns/message.ts';
+import { RCODE } from '../dns/constants.ts';
+import { emptyReply, type Reply } from '../dns/message.ts';
+import { AccessSketch, TinyLfuCache } from './tinylfu.ts';
 import type { CacheKind, CacheStats } from './stats.ts';
 
 /** RFC 8767 §5: the TTL of a stale answer. */
@@ -36,9 +43,13 @@ export interface CacheEntry {
 }
 
 export interface CacheOptions {
-  readonly size: number;
+  /** Entries of each cache (--cache-size, --cache-denial-size); 0 turns that cache off. */
+  readonly successSize: number;
+  readonly denialSize: number;
   readonly successTtl: number;
   readonly denialTtl: number;
+  /** Seconds a failed resolution is answered SERVFAIL (or stale) without asking again; 0 off. */
+  readonly servfailTtl: number;
   readonly serveStaleMs: number;
   readonly stats: CacheStats;
   readonly now?: () => number;
@@ -53,41 +64,64 @@ export function cacheKey(name: string, type: number, cls: number, dnssecOk: bool
   return `${type}|${cls}|${dnssecOk ? 1 : 0}${checkingDisabled ? 1 : 0}|${name}`;
 }
 
+/** What a name whose resolution failed gets while that is remembered (and no stale answer is left). */
+export const SERVFAIL_REPLY: Reply = { ...emptyReply(RCODE.SERVFAIL), recursionAvailable: true };
+
 export class ResponseCache {
   readonly #o: CacheOptions;
-  readonly #lru: LRUCache<string, CacheEntry> | null;
+  readonly #success: TinyLfuCache<CacheEntry> | null;
+  readonly #denial: TinyLfuCache<CacheEntry> | null;
+  /** Key → when the failure stops being answered from here (ms). */
+  readonly #failures: LRUCache<string, number> | null;
+  /** How often each key is asked, for both caches' admission: every miss, and hits once a second. */
+  readonly #sketch: AccessSketch;
   readonly #now: () => number;
 
   constructor(options: CacheOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     const stats = options.stats;
-    this.#lru =
-      options.size === 0
+    this.#sketch = new AccessSketch(options.successSize + options.denialSize);
+    const onRemove = (entry: CacheEntry, _key: string, evicted: boolean) => {
+      stats.entries[entry.kind]--;
+      if (evicted) stats.evictions[entry.kind]++;
+    };
+    const cache = (max: number) => (max === 0 ? null : new TinyLfuCache<CacheEntry>({ max, sketch: this.#sketch, onRemove }));
+    this.#success = cache(options.successSize);
+    this.#denial = cache(options.denialSize);
+    const failures = Math.max(options.successSize, options.denialSize);
+    this.#failures =
+      options.servfailTtl === 0 || failures === 0
         ? null
-        : new LRUCache<string, CacheEntry>({
-            max: options.size,
-            dispose: (entry, _key, reason) => {
-              stats.entries[entry.kind]--;
-              if (reason === 'evict') stats.evictions[entry.kind]++;
-            },
-          });
+        : new LRUCache<string, number>({ max: failures, dispose: () => void stats.servfailEntries-- });
   }
 
   get size(): number {
-    return this.#lru?.size ?? 0;
+    return (this.#success?.size ?? 0) + (this.#denial?.size ?? 0);
   }
 
   /**
    * A fresh answer for `key`, TTLs counted down; null on a miss. `prefetch` is set when the entry
    * is popular and in the last tenth of its life: the caller refreshes it in the background.
+   * While a failure of `key` is remembered, a miss is SERVFAIL (or the stale answer) instead.
    */
   get(key: string): { reply: Reply; prefetch: boolean } | null {
     const stats = this.#o.stats;
     stats.requests++;
-    const entry = this.#lru?.get(key);
+    const entry = this.#success?.get(key) ?? this.#denial?.get(key);
     const now = this.#now();
     if (!entry || now >= entry.storedAt + entry.ttl * 1000) {
+      this.#sketch.record(key);
+      const failedUntil = this.#failures?.get(key);
+      if (failedUntil !== undefined) {
+        if (now < failedUntil) {
+          // Counted as CoreDNS counts the SERVFAILs it keeps in its denial cache, and on its own.
+          stats.hits.denial++;
+          stats.servfailHits++;
+          return { reply: this.stale(key) ?? SERVFAIL_REPLY, prefetch: false };
+        }
+        this.#failures!.delete(key);
+      }
       stats.misses++;
       return null;
     }
@@ -99,6 +133,9 @@ export class ResponseCache {
       !entry.prefetching && entry.ttl >= 10 && entry.hits >= (this.#o.prefetchHits ?? 3) && left * 10 <= entry.ttl;
     let reply = entry.served;
     if (reply === null || entry.servedElapsed !== elapsed) {
+      // A hit counts in the sketch once a second (with the patching): enough to rank names by how
+      // often they are asked, and the common hit never touches it.
+      this.#sketch.record(key);
       reply = this.#reply(entry, (ttl) => Math.max(0, Math.min(ttl - elapsed, left)));
       entry.served = reply;
       entry.servedElapsed = elapsed;
@@ -106,9 +143,13 @@ export class ResponseCache {
     return { reply, prefetch };
   }
 
+  #peek(key: string): CacheEntry | undefined {
+    return this.#success?.peek(key) ?? this.#denial?.peek(key);
+  }
+
   /** An expired answer still within --serve-stale, with TTL 30 (RFC 8767); null when there is none. */
   stale(key: string): Reply | null {
-    const entry = this.#lru?.peek(key);
+    const entry = this.#peek(key);
     if (!entry) return null;
     const expiredAt = entry.storedAt + entry.ttl * 1000;
     if (this.#now() > expiredAt + this.#o.serveStaleMs) return null;
@@ -117,17 +158,28 @@ export class ResponseCache {
   }
 
   markPrefetching(key: string, on: boolean): void {
-    const entry = this.#lru?.peek(key);
+    const entry = this.#peek(key);
     if (entry) entry.prefetching = on;
+  }
+
+  /**
+   * Remembers that resolving `key` failed (SERVFAIL, or no usable answer in time): for
+   * --cache-servfail-ttl it is answered from here, and the upstream is not asked (RFC 9520).
+   */
+  failed(key: string): void {
+    if (!this.#failures) return;
+    this.#failures.set(key, this.#now() + this.#o.servfailTtl * 1000);
+    this.#o.stats.servfailEntries++;
   }
 
   /**
    * Keeps an upstream answer. Success lives for its smallest TTL (capped by --cache-success-ttl);
    * NXDOMAIN and NODATA for the SOA's min(TTL, MINIMUM) (RFC 2308 §5, capped by
-   * --cache-denial-ttl) and not at all without an SOA; other rcodes are not kept.
+   * --cache-denial-ttl) and not at all without an SOA; other rcodes are not kept. Either way the
+   * name resolved: a failure remembered for it is forgotten.
    */
   put(key: string, reply: Reply, ttlOffsets: readonly number[], ttls: readonly number[], soaNegativeTtl: number | null): void {
-    if (!this.#lru) return;
+    this.#failures?.delete(key);
     let kind: CacheKind;
     let ttl: number;
     if (reply.rcode === 0 && reply.ancount > 0) {
@@ -140,7 +192,10 @@ export class ResponseCache {
     } else {
       return;
     }
-    if (ttl <= 0) return;
+    // A name that changed kind: the old entry must not be served stale later.
+    (kind === 'success' ? this.#denial : this.#success)?.delete(key);
+    const store = kind === 'success' ? this.#success : this.#denial;
+    if (ttl <= 0 || store === null) return;
     const entry: CacheEntry = {
       rcode: reply.rcode,
       ancount: reply.ancount,
@@ -158,7 +213,7 @@ export class ResponseCache {
       servedElapsed: -1,
     };
     this.#o.stats.entries[kind]++;
-    this.#lru.set(key, entry);
+    store.set(key, entry);
   }
 
   #reply(entry: CacheEntry, ttlOf: (ttl: number) => number): Reply {

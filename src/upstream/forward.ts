@@ -1,10 +1,12 @@
 // Names outside the cluster zone: the cache first (a hit is answered synchronously, from bytes),
 // then the upstreams of the longest matching stub domain, or the default ones. Identical
-// questions in flight share one upstream query; more than --max-concurrent distinct ones are
-// REFUSED; with every upstream failing, an expired answer is served stale (RFC 8767) or SERVFAIL
-// comes at once. An upstream that sends our own queries back (a forwarding loop, such as a node
-// whose resolv.conf points at the cluster DNS) is found with a probe name and dropped, with one
-// clear log line, and the server keeps running (CoreDNS's `loop` plugin exits instead).
+// questions in flight share one upstream query; who may start a new one is admission.ts's to say
+// (--max-concurrent, a fair share per client, nothing new while the event loop is behind). Each
+// question has --forward-timeout to be answered (exchange.ts: retransmits, first reply wins);
+// past it an expired answer is served stale (RFC 8767), or SERVFAIL. An upstream that sends our
+// own queries back (a forwarding loop, such as a node whose resolv.conf points at the cluster DNS)
+// is found with a probe name and dropped, with one clear log line, and the server keeps running
+// (CoreDNS's `loop` plugin exits instead).
 import { randomBytes } from 'node:crypto';
 import type { ForwardConfig, HostPort } from '../config.ts';
 import { CLASS, FLAG, HEADER_SIZE, RCODE, rcodeName, TYPE } from '../dns/constants.ts';
@@ -12,19 +14,23 @@ import { emptyReply, type Handler, type Query, type Reply, type RequestContext }
 import { decodeRecord, MalformedMessageError, readMessage, type RecordSpan } from '../dns/reader.ts';
 import { nameOctets, ReplyWriter, type Sections, type WireRecord } from '../dns/writer.ts';
 import type { Logger } from '../observe/log.ts';
-import { cacheKey, ResponseCache } from './cache.ts';
+import { cacheKey, ResponseCache, SERVFAIL_REPLY } from './cache.ts';
+import { scrub, type TtlLimits } from './scrub.ts';
+import { Admission } from './admission.ts';
+import { exchange, NoUpstreamError } from './exchange.ts';
+import { LoadMonitor, type LoadWindows } from './overload.ts';
 import { CacheStats, ForwardStats } from './stats.ts';
 import { type Exchanged, ExchangeError, type Question, Transport, upstream } from './transport.ts';
 import { type Timing, UpstreamPool, type UpstreamState } from './upstreams.ts';
 
 const LOOP_SUFFIX = 'cluster-dns-loop';
-/** Upstreams tried per question before giving up (each with its own adaptive timeout). */
-const MAX_ATTEMPTS = 3;
 
 export interface ForwarderOptions {
   readonly config: ForwardConfig;
   readonly logger: Logger;
   readonly timing?: Timing;
+  /** Whether the event loop is behind, window by window (default: a LoadMonitor from start()); null: never rationed. */
+  readonly load?: LoadWindows | null;
   readonly now?: () => number;
   /** Kept TCP connections to upstreams close after this long idle (default 10 s, CoreDNS's expire). */
   readonly tcpIdleMs?: number;
@@ -35,42 +41,48 @@ interface Converted {
   readonly ttlOffsets: number[];
   readonly ttls: number[];
   readonly negativeTtl: number | null;
+  /** Records the scrubber dropped. */
+  readonly scrubbed: number;
 }
 
 /**
- * An upstream reply as our Reply: the sections after the question copied as they are (the
- * question has the same length in both messages, so every compression pointer still lands where
- * it did), without the upstream's OPT (we add ours). Re-encoded from decoded records in the rare
- * case that the OPT is not the last record.
+ * An upstream reply as our Reply, scrubbed (scrub.ts): when nothing is dropped, the sections
+ * after the question copied as they are (the question has the same length in both messages, so
+ * every compression pointer still lands where it did), TTLs patched in the copy, without the
+ * upstream's OPT (we add ours). Re-encoded from decoded records when records are dropped or the
+ * OPT is not the last record.
  */
-export function convertReply(ex: Exchanged): Converted {
+export function convertReply(ex: Exchanged, limits: TtlLimits | null = null): Converted {
   const { wire, message: m } = ex;
-  const records = [...m.answer, ...m.authority, ...m.additional];
+  const scrubbed = scrub(wire, m, limits);
+  const kept = [...scrubbed.answer, ...scrubbed.authority, ...scrubbed.additional];
   const opts = m.additional.filter((r) => r.type === TYPE.OPT);
-  const kept = records.filter((r) => r.type !== TYPE.OPT);
-  const last = records[records.length - 1];
+  const last = m.additional[m.additional.length - 1] ?? m.authority[m.authority.length - 1] ?? m.answer[m.answer.length - 1];
   const rcode = m.rcode > 15 ? RCODE.SERVFAIL : m.rcode;
-  let negativeTtl: number | null = null;
-  for (const rr of m.authority) {
-    if (rr.type !== TYPE.SOA) continue;
-    const soa = decodeRecord(wire, rr);
-    if (soa && 'minimum' in soa) negativeTtl = Math.min(rr.ttl, soa.minimum);
-  }
-  const arcount = m.additional.length - opts.length;
-  if (opts.length === 0 || (opts.length === 1 && last?.type === TYPE.OPT)) {
+  const { ttls, negativeTtl } = scrubbed;
+  if (scrubbed.dropped === 0 && (opts.length === 0 || (opts.length === 1 && last?.type === TYPE.OPT))) {
     const end = opts.length === 0 ? (last?.end ?? m.questionEnd) : opts[0]!.start;
     const body = new Uint8Array(end - m.questionEnd);
     body.set(wire.subarray(m.questionEnd, end));
+    const ttlOffsets = kept.map((r) => r.ttlAt - m.questionEnd);
+    const view = new DataView(body.buffer);
+    for (let i = 0; i < kept.length; i++) if (ttls[i] !== kept[i]!.ttl) view.setUint32(ttlOffsets[i]!, ttls[i]!);
     return {
-      reply: { rcode, authoritative: false, recursionAvailable: true, ancount: m.answer.length, nscount: m.authority.length, arcount, body },
-      ttlOffsets: kept.map((r) => r.ttlAt - m.questionEnd),
-      ttls: kept.map((r) => r.ttl),
+      reply: { rcode, authoritative: false, recursionAvailable: true, ancount: scrubbed.answer.length, nscount: scrubbed.authority.length, arcount: scrubbed.additional.length, body },
+      ttlOffsets,
+      ttls,
       negativeTtl,
+      scrubbed: 0,
     };
   }
-  const decode = (list: readonly RecordSpan[]) => list.filter((r) => r.type !== TYPE.OPT).map((r) => decodeRecord(wire, r)).filter((r): r is WireRecord => r !== null);
-  const reply = encodeRecords(m.question?.name ?? '', rcode, decode(m.answer), decode(m.authority), decode(m.additional), false);
-  return { reply, ...ttlsOf(reply, m.question?.name ?? ''), negativeTtl };
+  let at = 0;
+  const decode = (list: readonly RecordSpan[]) =>
+    list.map((r) => {
+      const rr = decodeRecord(wire, r);
+      return rr === null ? null : { ...rr, ttl: ttls[at++]! };
+    }).filter((r): r is WireRecord => r !== null);
+  const reply = encodeRecords(m.question?.name ?? '', rcode, decode(scrubbed.answer), decode(scrubbed.authority), decode(scrubbed.additional), false);
+  return { reply, ...ttlsOf(reply, m.question?.name ?? ''), negativeTtl, scrubbed: scrubbed.dropped };
 }
 
 /** A Reply from records (for chased and autopath answers), RA set. */
@@ -129,7 +141,7 @@ function ttlsOf(reply: Reply, questionName: string): { ttlOffsets: number[]; ttl
   return { ttlOffsets: records.map((r) => r.ttlAt - m.questionEnd), ttls: records.map((r) => r.ttl) };
 }
 
-const SERVFAIL: Reply = { ...emptyReply(RCODE.SERVFAIL), recursionAvailable: true };
+const SERVFAIL = SERVFAIL_REPLY;
 const REFUSED: Reply = emptyReply(RCODE.REFUSED);
 
 export class Forwarder implements Handler {
@@ -146,6 +158,10 @@ export class Forwarder implements Handler {
   /** The random first label of our loop probes; a query carrying it came back to us. */
   readonly #loopToken = randomBytes(8).toString('hex');
   readonly #pools: UpstreamPool[] = [];
+  /** The longest TTLs a served upstream reply may carry. */
+  readonly #limits: TtlLimits;
+  readonly #admission: Admission;
+  #monitor: LoadMonitor | null = null;
 
   constructor(options: ForwarderOptions) {
     this.#o = options;
@@ -155,10 +171,14 @@ export class Forwarder implements Handler {
       ...(options.tcpIdleMs === undefined ? {} : { tcpIdleMs: options.tcpIdleMs }),
     });
     const cfg = options.config;
+    this.#limits = { successTtl: cfg.cacheSuccessTtl, denialTtl: cfg.cacheDenialTtl };
+    this.#admission = new Admission(cfg.maxConcurrent, this.stats, options.load ?? null);
     this.#cache = new ResponseCache({
-      size: cfg.cacheSize,
+      successSize: cfg.cacheSize,
+      denialSize: cfg.cacheDenialSize,
       successTtl: cfg.cacheSuccessTtl,
       denialTtl: cfg.cacheDenialTtl,
+      servfailTtl: cfg.cacheServfailTtl,
       serveStaleMs: cfg.serveStaleMs,
       stats: this.cacheStats,
       ...(options.now ? { now: options.now } : {}),
@@ -170,6 +190,8 @@ export class Forwarder implements Handler {
         transport: this.#transport,
         stats: this.stats,
         logger: this.#log,
+        maxFails: cfg.maxFails,
+        probeOverTcp: cfg.forceTcp,
         ...(options.timing ? { timing: options.timing } : {}),
         onUp: (state) => this.#probeLoop(p, state),
       });
@@ -185,8 +207,13 @@ export class Forwarder implements Handler {
     return this.#pools.length > 0;
   }
 
-  /** Sends the loop probes (at start; again whenever an upstream comes back). */
+  /** Sends the loop probes (at start; again whenever an upstream comes back); watches the event loop from now on. */
   start(): void {
+    if (this.#o.load === undefined && this.#monitor === null) {
+      const monitor = new LoadMonitor();
+      monitor.subscribe((congested) => this.#admission.windowEnded(congested));
+      this.#monitor = monitor;
+    }
     for (const pool of this.#pools) for (const state of pool.states) this.#probeLoop(pool, state);
   }
 
@@ -195,7 +222,7 @@ export class Forwarder implements Handler {
     const i = pool.states.indexOf(state);
     const name = `${this.#loopToken}.${p}-${i}.${LOOP_SUFFIX}`;
     this.#transport
-      .udp(state.upstream, { name, type: TYPE.HINFO, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }, pool.timing.maxTimeoutMs)
+      .udp(state.upstream, { name, type: TYPE.HINFO, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }, this.#o.config.timeoutMs)
       .catch(() => {
         // Any answer or none: only a probe arriving back at us means something.
       });
@@ -222,15 +249,15 @@ export class Forwarder implements Handler {
     return this.#default;
   }
 
-  serve(query: Query, _context: RequestContext): Reply | null | Promise<Reply> {
+  serve(query: Query, context: RequestContext): Reply | null | Promise<Reply> {
     if (this.#caughtLoop(query.name)) return REFUSED;
     const pool = this.#poolFor(query.name);
     if (!pool) return null;
     const dnssecOk = query.edns?.dnssecOk ?? false;
     const checkingDisabled = (query.flags & FLAG.CD) !== 0;
     // With the cache handler in front, this query has just missed the cache: look no further.
-    if (this.#cacheHandler !== null) return this.#miss(cacheKey(query.name, query.type, query.class, dnssecOk, checkingDisabled), query.name, query.type, query.class, dnssecOk, checkingDisabled, pool);
-    return this.resolve(query.name, query.type, query.class, dnssecOk, checkingDisabled, pool);
+    if (this.#cacheHandler !== null) return this.#miss(cacheKey(query.name, query.type, query.class, dnssecOk, checkingDisabled), query.name, query.type, query.class, dnssecOk, checkingDisabled, pool, context.remoteAddress);
+    return this.resolve(query.name, query.type, query.class, dnssecOk, checkingDisabled, context.remoteAddress, pool);
   }
 
   #cacheHandler: Handler | null = null;
@@ -254,11 +281,14 @@ export class Forwarder implements Handler {
     return this.#cacheHandler;
   }
 
-  /** The answer for a question from the cache or upstream (for the chaser and autopath too). */
-  resolve(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool = this.#poolFor(name)): Reply | Promise<Reply> {
+  /**
+   * The answer for a question from the cache or upstream (for the chaser and autopath too), on
+   * behalf of `client` (its address: the fair share it counts against).
+   */
+  resolve(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, client: string, pool = this.#poolFor(name)): Reply | Promise<Reply> {
     if (!pool) return SERVFAIL;
     const key = cacheKey(name, type, cls, dnssecOk, checkingDisabled);
-    return this.#cached(key, name, type, cls, dnssecOk, checkingDisabled, pool) ?? this.#miss(key, name, type, cls, dnssecOk, checkingDisabled, pool);
+    return this.#cached(key, name, type, cls, dnssecOk, checkingDisabled, pool) ?? this.#miss(key, name, type, cls, dnssecOk, checkingDisabled, pool, client);
   }
 
   #cached(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool): Reply | null {
@@ -269,25 +299,28 @@ export class Forwarder implements Handler {
   }
 
   /** Upstream, sharing a flight with an identical question already on its way. */
-  #miss(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool): Reply | Promise<Reply> {
-    const q: Question = { name, type, class: cls, dnssecOk, checkingDisabled };
+  #miss(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool, client: string): Reply | Promise<Reply> {
     let pending = this.#inflight.get(key);
     if (!pending) {
-      if (this.#inflight.size >= this.#o.config.maxConcurrent) {
-        this.stats.maxConcurrentRejects++;
-        return REFUSED;
-      }
+      if (this.#admission.admit(client, this.#inflight.size) !== 'ok') return REFUSED;
+      const q: Question = { name, type, class: cls, dnssecOk, checkingDisabled };
       pending = this.#ask(key, q, pool, true);
       this.#inflight.set(key, pending);
+      this.#admission.hold(client);
+      this.#monitor?.touch();
       // Both outcomes end the flight; a rejection is the processor's to report (SERVFAIL), not an unhandled one here.
-      const landed = () => void this.#inflight.delete(key);
+      const landed = () => {
+        this.#inflight.delete(key);
+        this.#admission.release(client);
+      };
       pending.then(landed, landed);
     }
     return pending;
   }
 
   #prefetch(key: string, q: Question, pool: UpstreamPool): void {
-    if (this.#inflight.has(key) || this.#inflight.size >= this.#o.config.maxConcurrent) return;
+    // Work nobody waits for: only with the budget at most half used and the loop keeping up.
+    if (this.#inflight.has(key) || !this.#admission.roomForBackground(this.#inflight.size)) return;
     this.cacheStats.prefetches++;
     this.#cache.markPrefetching(key, true);
     // No stale fallback here: the fresh entry is still being served, nothing stale goes out.
@@ -304,21 +337,27 @@ export class Forwarder implements Handler {
     });
   }
 
-  /** Asks upstream and caches the answer; on failure a stale answer (when `orStale`) or SERVFAIL. */
+  /**
+   * Asks upstream and caches the answer; on failure a stale answer (when `orStale`) or SERVFAIL,
+   * and the failure remembered (RFC 9520) so that the name is not asked again at once.
+   */
   async #ask(key: string, q: Question, pool: UpstreamPool, orStale: boolean): Promise<Reply> {
-    const failed = (reply: Reply) => (orStale ? (this.#cache.stale(key) ?? reply) : reply);
+    const failed = (reply: Reply) => {
+      this.#cache.failed(key);
+      return orStale ? (this.#cache.stale(key) ?? reply) : reply;
+    };
     let exchanged: Exchanged;
     try {
       exchanged = await this.#exchange(q, pool);
     } catch (err) {
-      if (!(err instanceof ExchangeError) && !(err instanceof AllDownError)) throw err;
+      if (!(err instanceof ExchangeError) && !(err instanceof NoUpstreamError)) throw err;
       return failed(SERVFAIL);
     }
     // The body is copied after the client's question, so the upstream's must take the same octets.
     if (exchanged.message.questionEnd !== HEADER_SIZE + nameOctets(q.name) + 4) return failed(SERVFAIL);
     let converted: Converted;
     try {
-      converted = convertReply(exchanged);
+      converted = convertReply(exchanged, this.#limits);
     } catch (err) {
       // Records the reader could walk but not decode (a bad SOA or name in RDATA): unusable.
       if (!(err instanceof MalformedMessageError)) throw err;
@@ -328,43 +367,20 @@ export class Forwarder implements Handler {
       // An upstream that cannot answer now: an older answer beats none (RFC 8767).
       return failed(converted.reply);
     }
+    this.stats.scrubbedRecords += converted.scrubbed;
     this.#cache.put(key, converted.reply, converted.ttlOffsets, converted.ttls, converted.negativeTtl);
     return converted.reply;
   }
 
-  async #exchange(q: Question, pool: UpstreamPool): Promise<Exchanged> {
-    const order = pool.order().slice(0, MAX_ATTEMPTS);
-    if (order.length === 0) throw new AllDownError();
-    let lastError: unknown = null;
-    for (const state of order) {
-      const label = state.upstream.label;
-      const timeout = state.timeoutMs(pool.timing);
-      this.stats.upstream(label).requests++;
-      const started = performance.now();
-      try {
-        let ex = this.#o.config.forceTcp ? await this.#transport.tcp(state.upstream, q, timeout) : await this.#transport.udp(state.upstream, q, timeout);
-        if ((ex.message.flags & FLAG.TC) !== 0 && !this.#o.config.forceTcp) ex = await this.#transport.tcp(state.upstream, q, timeout);
-        const rtt = performance.now() - started;
-        pool.succeeded(state, rtt);
-        this.stats.observe(label, rcodeName(ex.message.rcode), rtt / 1000);
-        return ex;
-      } catch (err) {
-        if (!(err instanceof ExchangeError)) throw err;
-        pool.failed(state, err);
-        lastError = err;
-      }
-    }
-    throw lastError;
+  #exchange(q: Question, pool: UpstreamPool): Promise<Exchanged> {
+    return exchange(q, { transport: this.#transport, pool, stats: this.stats, forceTcp: this.#o.config.forceTcp, deadlineMs: this.#o.config.timeoutMs });
   }
 
   close(): void {
+    this.#monitor?.close();
     for (const pool of this.#pools) pool.close();
     this.#transport.close();
   }
-}
-
-class AllDownError extends Error {
-  override name = 'AllDownError';
 }
 
 /** The cluster zone as the chaser and autopath see it. */
@@ -394,11 +410,11 @@ export class ExternalNameChaser implements Handler {
   serve(query: Query, context: RequestContext): Reply | null | Promise<Reply | null> {
     const reply = this.#zone.serve(query, context);
     if (reply === null || reply instanceof Promise || reply.chase === undefined) return reply;
-    return this.#chase(query, reply, reply.chase);
+    return this.#chase(query, context, reply, reply.chase);
   }
 
-  async #chase(query: Query, zoneReply: Reply, target: string): Promise<Reply> {
-    const upstreamReply = await this.#forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false);
+  async #chase(query: Query, context: RequestContext, zoneReply: Reply, target: string): Promise<Reply> {
+    const upstreamReply = await this.#forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false, context.remoteAddress);
     if (upstreamReply.rcode !== RCODE.NOERROR && upstreamReply.rcode !== RCODE.NXDOMAIN) return zoneReply;
     const sections = this.#zone.sections(query.name, query.type);
     if (!sections) return zoneReply;

@@ -28,21 +28,29 @@ export interface UpstreamCounters {
   /** rcode name → request duration histogram (coredns_proxy_request_duration_seconds{to,rcode}). */
   readonly durations: Map<string, DurationHistogram>;
   healthcheckFailures: number;
+  /** Times failed probes marked it down (cluster_dns_forward_upstream_down_total). */
+  downs: number;
 }
 
 export class ForwardStats {
   readonly upstreams = new Map<string, UpstreamCounters>();
   /** Over --max-concurrent: REFUSED (coredns_forward_max_concurrent_rejects_total). */
   maxConcurrentRejects = 0;
+  /** Over the client's fair share of --max-concurrent: REFUSED (cluster_dns_forward_client_rejects_total). */
+  clientRejects = 0;
+  /** New upstream questions refused while the event loop was behind (cluster_dns_forward_shed_total). */
+  shed = 0;
   /** Replies dropped for a wrong ID, question, or source (cluster_dns_spoofed_replies_total). */
   spoofedReplies = 0;
-  /** Times every upstream was down at once (coredns_forward_healthcheck_broken_total). */
+  /** Questions that found every upstream down and tried them anyway (coredns_forward_healthcheck_broken_total). */
   healthcheckBroken = 0;
+  /** Records dropped from upstream replies by the scrubber (cluster_dns_upstream_scrubbed_records_total). */
+  scrubbedRecords = 0;
 
   upstream(to: string): UpstreamCounters {
     let c = this.upstreams.get(to);
     if (!c) {
-      c = { to, requests: 0, responses: new Map(), durations: new Map(), healthcheckFailures: 0 };
+      c = { to, requests: 0, responses: new Map(), durations: new Map(), healthcheckFailures: 0, downs: 0 };
       this.upstreams.set(to, c);
     }
     return c;
@@ -72,4 +80,8 @@ export class CacheStats {
   prefetches = 0;
   servedStale = 0;
   readonly evictions = { success: 0, denial: 0 };
+  /** Lookups answered from a remembered failure (cluster_dns_cache_servfail_hits_total; also in hits.denial). */
+  servfailHits = 0;
+  /** Failures remembered now (cluster_dns_cache_servfail_entries). */
+  servfailEntries = 0;
 }

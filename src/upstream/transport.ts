@@ -2,7 +2,8 @@
 // from a fresh socket (a fresh random source port) with a fresh random ID, and a reply accepted
 // only from the upstream's address and port, with our ID, QR set, and our question (name
 // case-insensitively, type, class). Anything else is dropped and counted, and the wait goes on
-// until the real reply or the timeout. TCP connections are kept per upstream and pipelined.
+// until the real reply or the timeout. TCP connections are kept per upstream and pipelined. The
+// attempts of one query share an AttemptGroup: the first good reply ends the others.
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, isIPv6, type Socket } from 'node:net';
@@ -44,6 +45,39 @@ export class ExchangeError extends Error {
 export interface Exchanged {
   readonly wire: Buffer;
   readonly message: Message;
+}
+
+/**
+ * The attempts of one query in flight (its UDP sockets and TCP waits): close() ends every one
+ * still waiting, once the first good reply has won or the query's deadline has passed.
+ */
+export class AttemptGroup {
+  readonly #aborts = new Set<(err: ExchangeError) => void>();
+  #closed = false;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Attempts still waiting for their reply. */
+  get size(): number {
+    return this.#aborts.size;
+  }
+
+  add(abort: (err: ExchangeError) => void): void {
+    this.#aborts.add(abort);
+  }
+
+  delete(abort: (err: ExchangeError) => void): void {
+    this.#aborts.delete(abort);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const abort of [...this.#aborts]) abort(new ExchangeError('closed', 'another attempt answered, or the deadline passed'));
+    this.#aborts.clear();
+  }
 }
 
 /** The EDNS buffer size we advertise upstream (DNS Flag Day 2020). */
@@ -182,7 +216,7 @@ class TcpChannel {
     this.#armIdle();
   }
 
-  send(q: Question, timeoutMs: number): Promise<Exchanged> {
+  send(q: Question, timeoutMs: number, group: AttemptGroup | null): Promise<Exchanged> {
     let id = randomId();
     for (let i = 0; (this.#pending.has(id) || this.#expired.has(id)) && i < 16; i++) id = randomId();
     const query = encodeQuery(id, q);
@@ -190,14 +224,28 @@ class TcpChannel {
     frame.writeUInt16BE(query.length, 0);
     query.copy(frame, 2);
     return new Promise<Exchanged>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      // We stop waiting (timeout, or the group closed): a reply that still comes is dropped quietly.
+      const giveUp = (err: ExchangeError) => {
+        if (this.#pending.get(id)?.timer !== timer) return;
+        clearTimeout(timer);
         this.#pending.delete(id);
+        group?.delete(giveUp);
         if (this.#expired.size >= MAX_EXPIRED_IDS) this.#expired.clear();
         this.#expired.add(id);
-        reject(new ExchangeError('timeout', `tcp timeout after ${timeoutMs} ms`));
+        reject(err);
         this.#armIdle();
-      }, timeoutMs);
-      this.#pending.set(id, { q, resolve, reject, timer });
+      };
+      const timer = setTimeout(() => giveUp(new ExchangeError('timeout', `tcp timeout after ${timeoutMs} ms`)), timeoutMs);
+      const settle = (value: Exchanged) => {
+        group?.delete(giveUp);
+        resolve(value);
+      };
+      const fail = (err: ExchangeError) => {
+        group?.delete(giveUp);
+        reject(err);
+      };
+      this.#pending.set(id, { q, resolve: settle, reject: fail, timer });
+      group?.add(giveUp);
       if (this.#idle) clearTimeout(this.#idle);
       this.#socket.write(frame);
     });
@@ -226,9 +274,13 @@ export class Transport {
     this.#o = options;
   }
 
-  /** `q` over UDP from a fresh socket; waits out spoofed replies until `timeoutMs`. */
-  udp(to: Upstream, q: Question, timeoutMs: number): Promise<Exchanged> {
+  /**
+   * `q` over UDP from a fresh socket; waits out spoofed replies until `timeoutMs`, or until
+   * `group` closes.
+   */
+  udp(to: Upstream, q: Question, timeoutMs: number, group: AttemptGroup | null = null): Promise<Exchanged> {
     if (this.#closed) return Promise.reject(new ExchangeError('closed', 'transport closed'));
+    if (group?.closed) return Promise.reject(new ExchangeError('closed', 'attempts closed'));
     const id = randomId();
     const query = encodeQuery(id, q);
     const socket = createSocket(isIPv6(to.host) ? 'udp6' : 'udp4');
@@ -239,12 +291,14 @@ export class Transport {
         done = true;
         clearTimeout(timer);
         this.#udpInFlight.delete(abort);
+        group?.delete(abort);
         socket.close();
         if (err) reject(err);
         else resolve(value!);
       };
       const abort = (err: ExchangeError) => finish(err);
       this.#udpInFlight.add(abort);
+      group?.add(abort);
       const timer = setTimeout(() => finish(new ExchangeError('timeout', `udp timeout after ${timeoutMs} ms`)), timeoutMs);
       socket.on('error', (err) => finish(new ExchangeError('network', `udp ${to.label}: ${err.message}`)));
       socket.on('message', (wire, from) => {
@@ -260,9 +314,10 @@ export class Transport {
     });
   }
 
-  /** `q` over the kept TCP connection to `to` (opened on demand). */
-  tcp(to: Upstream, q: Question, timeoutMs: number): Promise<Exchanged> {
+  /** `q` over the kept TCP connection to `to` (opened on demand); ends early when `group` closes. */
+  tcp(to: Upstream, q: Question, timeoutMs: number, group: AttemptGroup | null = null): Promise<Exchanged> {
     if (this.#closed) return Promise.reject(new ExchangeError('closed', 'transport closed'));
+    if (group?.closed) return Promise.reject(new ExchangeError('closed', 'attempts closed'));
     let channel = this.#channels.get(to.label);
     if (!channel || channel.closed) {
       const fresh = new TcpChannel(to, this.#o.onSpoofed, this.#o.tcpIdleMs ?? 10_000, () => {
@@ -271,7 +326,7 @@ export class Transport {
       channel = fresh;
       this.#channels.set(to.label, channel);
     }
-    return channel.send(q, timeoutMs);
+    return channel.send(q, timeoutMs, group);
   }
 
   /** Kept TCP connections right now (for tests). */

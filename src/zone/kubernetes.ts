@@ -5,11 +5,11 @@
 // the index it was read from changes (its Scope): the names under one namespace depend on that
 // namespace alone, so a change there leaves the rest of the cluster's answers prepared.
 import type { ClusterIndex, Scope } from '../cluster/index.ts';
-import type { ServiceRecord } from '../cluster/records.ts';
+import type { PodRecord, ServiceRecord } from '../cluster/records.ts';
 import { RCODE, TYPE } from '../dns/constants.ts';
 import { type Handler, type Query, type Reply } from '../dns/message.ts';
 import { encodeReply, type ResourceRecord, type Sections } from '../dns/writer.ts';
-import { REVERSE_V4, REVERSE_V6, dashedIP, ipFromDashed, ipFromReverse, isV6, stripUnderscore } from './names.ts';
+import { REVERSE_V4, REVERSE_V6, dashedIP, ipFromDashed, ipFromReverse, isV6, reverseNetwork, stripUnderscore } from './names.ts';
 
 export type PodMode = 'disabled' | 'insecure' | 'verified';
 export const POD_MODES: readonly PodMode[] = ['disabled', 'insecure', 'verified'];
@@ -274,7 +274,11 @@ export class KubernetesZone implements Handler {
     if (!service) return null;
     const fqdn = `${service.name}.${namespace}.svc.${this.#zone}`;
     if (n === 3) return this.#service(service, fqdn, type);
-    if (n === 4) return this.#endpointName(service, fqdn, labels[0] ?? '', type);
+    if (n === 4) {
+      const label = labels[0] ?? '';
+      // Not an endpoint: `_tcp.<svc>` is an empty non-terminal above `_<port>._tcp.<svc>`.
+      return this.#endpointName(service, fqdn, label, type) ?? (this.#hasPorts(service, stripUnderscore(label)) ? NODATA : null);
+    }
     if (n === 5) {
       const port = stripUnderscore(labels[0] ?? '');
       return this.#servicePort(name, service, fqdn, port, stripUnderscore(labels[1] ?? ''), type);
@@ -292,7 +296,9 @@ export class KubernetesZone implements Handler {
       }
       case 'Headless': {
         const endpoints = this.#readyEndpoints(service);
-        if (endpoints.length === 0) return null; // spec §2.4.1: no ready endpoints → NXDOMAIN
+        // Spec §2.4.1: no ready endpoints → NXDOMAIN; unless a pod's hostname.subdomain answers
+        // below it, which makes the service's name an empty non-terminal.
+        if (endpoints.length === 0) return this.#podHostnames(service).length > 0 ? NODATA : null;
         if (type === TYPE.SRV) return this.#srvToEndpoints(service, fqdn, '', '');
         return this.#addresses(fqdn, unique(endpoints.map((e) => e.address)), type);
       }
@@ -306,12 +312,33 @@ export class KubernetesZone implements Handler {
     for (const ep of this.#readyEndpoints(service)) if (ep.label === label) addresses.push(ep.address);
     if (service.kind === 'Headless') {
       // A pod's hostname.subdomain answers whether or not the EndpointSlice carries the hostname.
-      for (const pod of this.#index.podsBySubdomain(service.namespace, service.name)) {
-        if (pod.hostname === label && (pod.ready || service.publishNotReadyAddresses)) addresses.push(...pod.ips);
-      }
+      for (const pod of this.#podHostnames(service)) if (pod.hostname === label) addresses.push(...pod.ips);
     }
     if (addresses.length === 0) return null;
     return this.#addresses(`${label}.${fqdn}`, unique(addresses), type);
+  }
+
+  /** The pods whose `hostname.subdomain` names answer under a headless service. */
+  #podHostnames(service: ServiceRecord): PodRecord[] {
+    const out: PodRecord[] = [];
+    for (const pod of this.#index.podsBySubdomain(service.namespace, service.name)) {
+      if (pod.ready || service.publishNotReadyAddresses) out.push(pod);
+    }
+    return out;
+  }
+
+  /**
+   * Whether `_<any port>._<protocol>.<service>` answers SRV (`_` and '' match any): exactly then
+   * `_<protocol>.<service>` has names below it.
+   */
+  #hasPorts(service: ServiceRecord, protocol: string): boolean {
+    if (service.kind === 'ClusterIP') return service.ports.some((p) => portMatches(p, '', protocol));
+    if (service.kind !== 'Headless') return false;
+    for (const slice of this.#index.slicesOf(service.namespace, service.name)) {
+      if (!slice.ports.some((p) => portMatches(p, '', protocol))) continue;
+      for (const ep of slice.endpoints) if ((ep.ready || service.publishNotReadyAddresses) && ep.addresses.length > 0) return true;
+    }
+    return false;
   }
 
   /** `_<port>._<proto>.<service>.<ns>.svc.<zone>` SRV. */
@@ -417,7 +444,7 @@ export class KubernetesZone implements Handler {
 
   #reverse(name: string, type: number): Found | typeof FALLTHROUGH {
     const ip = ipFromReverse(name);
-    if (ip === null) return FALLTHROUGH;
+    if (ip === null) return this.#reverseNonTerminal(name) ? NODATA : FALLTHROUGH;
     const targets: string[] = [];
     // A ClusterIP match wins over endpoints (CoreDNS).
     for (const svc of this.#index.servicesByClusterIP(ip)) targets.push(`${svc.name}.${svc.namespace}.svc.${this.#zone}`);
@@ -434,6 +461,16 @@ export class KubernetesZone implements Handler {
     if (targets.length === 0) return FALLTHROUGH;
     if (type !== TYPE.PTR) return NODATA;
     return { answer: unique(targets).map((target) => ({ name, type: TYPE.PTR, ttl: this.#ttl, target })) };
+  }
+
+  /**
+   * Whether a partial IPv4 reverse name (`96.10.in-addr.arpa`) lies above a cluster address (a
+   * ClusterIP or an EndpointSlice address, ready or not): an empty non-terminal of ours, NODATA.
+   * Above nothing of ours it passes on, as other reverse names do; so do partial IPv6 names.
+   */
+  #reverseNonTerminal(name: string): boolean {
+    const network = reverseNetwork(name);
+    return network !== null && this.#index.hasAddressIn(network.address, network.octets);
   }
 
   // ---- records ----

@@ -31,24 +31,50 @@ export function ipFromDashed(label: string): string | null {
 export const REVERSE_V4 = 'in-addr.arpa';
 export const REVERSE_V6 = 'ip6.arpa';
 
+/** A reverse-name label for one IPv4 octet: 0-255 without leading zeros. */
+function isOctet(label: string): boolean {
+  return /^(0|[1-9]\d{0,2})$/.test(label) && Number(label) <= 255;
+}
+
+function isNibble(label: string): boolean {
+  return /^[0-9a-f]$/.test(label);
+}
+
 /** The address a full reverse name stands for, canonical; null for partial or malformed names. */
 export function ipFromReverse(name: string): string | null {
   if (name.endsWith(`.${REVERSE_V4}`)) {
     const parts = name.slice(0, -(REVERSE_V4.length + 1)).split('.');
     if (parts.length !== 4) return null;
-    for (const p of parts) if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return null;
+    for (const p of parts) if (!isOctet(p)) return null;
     return parts.reverse().join('.');
   }
   if (name.endsWith(`.${REVERSE_V6}`)) {
     const nibbles = name.slice(0, -(REVERSE_V6.length + 1)).split('.');
     if (nibbles.length !== 32) return null;
-    for (const n of nibbles) if (!/^[0-9a-f]$/.test(n)) return null;
+    for (const n of nibbles) if (!isNibble(n)) return null;
     nibbles.reverse();
     const groups: string[] = [];
     for (let i = 0; i < 32; i += 4) groups.push(nibbles.slice(i, i + 4).join(''));
     return canonicalIPv6(groups.join(':'));
   }
   return null;
+}
+
+/**
+ * The IPv4 network a partial reverse name stands for (`96.10.in-addr.arpa` → 10.96.0.0, 2
+ * octets; 1-3 octets); null for full, empty or malformed names and for ip6.arpa.
+ */
+export function reverseNetwork(name: string): { readonly address: number; readonly octets: number } | null {
+  if (!name.endsWith(`.${REVERSE_V4}`)) return null;
+  const parts = name.slice(0, -(REVERSE_V4.length + 1)).split('.');
+  if (parts.length > 3) return null;
+  let address = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[parts.length - 1 - i] as string;
+    if (!isOctet(p)) return null;
+    address += Number(p) * 2 ** (24 - 8 * i);
+  }
+  return { address, octets: parts.length };
 }
 
 /** The reverse name of an address (for tests and tools). */

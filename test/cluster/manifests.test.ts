@@ -167,7 +167,7 @@ test('reloads read off the event loop: a bomb, an oversized file and a worker ou
   const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
   const index = new ClusterIndex();
   // The folder is the source; the worker may use 16 MiB of heap.
-  const source = await startManifestSource({ path: dir, index, logger: createLogger('info', sink), pollIntervalMs: 3_600_000, maxBytes: 4 * 1024 * 1024, heapMiB: 16 });
+  const source = await startManifestSource({ path: dir, index, logger: createLogger('info', { destination: sink }), pollIntervalMs: 3_600_000, maxBytes: 4 * 1024 * 1024, heapMiB: 16 });
   t.after(() => source.stop());
   const failures = () => lines.filter((l) => l.includes('"msg":"manifests reload failed; keeping the last good index"')).map((l) => (JSON.parse(l) as { err: string }).err);
   const kept = () => assert.ok(index.service('a', 'one'), 'the last good index keeps serving');

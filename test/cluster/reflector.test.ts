@@ -7,7 +7,8 @@ import { ClusterIndex } from '../../src/cluster/index.ts';
 import { loadKubeConfig, RESOURCES, startKubernetesSource, type KubernetesSource, type KubernetesSourceOptions } from '../../src/cluster/kubernetes.ts';
 import { ITEMS_PER_TURN, Reflector, type RawObject } from '../../src/cluster/reflector.ts';
 import type { KubernetesApi } from '../../src/cluster/api.ts';
-import { silentLogger } from '../../src/observe/log.ts';
+import { createLogger, silentLogger } from '../../src/observe/log.ts';
+import { Writable } from 'node:stream';
 import { PROTOBUF } from '../support/protobuf.ts';
 import { endpointSlice, FakeApiServer, namespace, pod, service, type FakeApiServerOptions } from '../support/apiserver.ts';
 
@@ -90,6 +91,45 @@ test('a paged list fills the index, then watches start from the list version wit
 
   const pods = api.requests.find((r) => r.path === '/api/v1/pods')!;
   assert.equal(pods.query.fieldSelector, 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown');
+});
+
+test('a slow first sync says how far it got every progressIntervalMs: kind, objects so far, pages, time', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  const { index } = await rig(
+    t,
+    (api) => {
+      api.apply(namespace('default'));
+      for (let i = 0; i < 6; i++) api.apply(pod('default', `p-${i}`, `10.244.3.${i}`));
+      // Every page takes longer than the progress interval: today's 16 s first sync in slow pages, shrunk.
+      api.slowLists(150);
+    },
+    { pageSize: 2, progressIntervalMs: 100, logger: createLogger('info', { destination }) },
+  );
+  await waitFor('sync', () => index.synced, 10_000);
+  const progress = (kind: string) => lines.filter((l) => l.msg === 'sync in progress' && l.kind === kind);
+  const pods = progress('Pod');
+  assert.ok(pods.length >= 3, `a line every 100 ms through 3 pages of 150 ms: ${JSON.stringify(pods)}`);
+  for (const line of pods) {
+    assert.equal(line.component, 'kubernetes');
+    assert.ok(typeof line.items === 'number' && typeof line.pages === 'number' && typeof line.ms === 'number', JSON.stringify(line));
+  }
+  for (let i = 1; i < pods.length; i++) {
+    assert.ok((pods[i]!.items as number) >= (pods[i - 1]!.items as number) && (pods[i]!.ms as number) >= (pods[i - 1]!.ms as number), 'counts only grow');
+  }
+  assert.ok(pods.some((l) => (l.pages as number) >= 1 && (l.items as number) >= 2), 'pages and objects so far, not only zeros');
+  assert.equal(pods[0]!.level, 'info', 'at the default level');
+  const synced = lines.find((l) => l.msg === 'synced' && l.kind === 'Pod');
+  assert.deepEqual([synced?.items, synced?.pages], [6, 3]);
+  // Once synced, the progress lines stop.
+  const count = lines.filter((l) => l.msg === 'sync in progress').length;
+  await new Promise((r) => setTimeout(r, 350));
+  assert.equal(lines.filter((l) => l.msg === 'sync in progress').length, count);
 });
 
 test('watched changes reach the index: add, modify, delete, and pods that finish', async (t) => {

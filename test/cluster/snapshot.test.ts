@@ -226,7 +226,7 @@ test('the writer says when its file is over --snapshot-max-size', async () => {
   const path = join(dir(), 'index.json');
   const lines: string[] = [];
   const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
-  const writer = startSnapshotWriter({ path, zone: 'cluster.local', index: indexOf(testCluster()), logger: createLogger('info', sink), intervalMs: 3_600_000, live: () => true, maxBytes: 100 });
+  const writer = startSnapshotWriter({ path, zone: 'cluster.local', index: indexOf(testCluster()), logger: createLogger('info', { destination: sink }), intervalMs: 3_600_000, live: () => true, maxBytes: 100 });
   await writer.stop();
   await new Promise((r) => setImmediate(r));
   assert.match(lines.join(''), /"msg":"snapshot over --snapshot-max-size: a restart will not restore it"/);

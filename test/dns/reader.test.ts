@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE } from '../../src/dns/constants.ts';
-import { decodeRecord, MalformedMessageError, readMessage } from '../../src/dns/reader.ts';
+import { decodeRecord, MalformedMessageError, readMessage, recordEnds } from '../../src/dns/reader.ts';
 import { replyMessage } from '../support/dns.ts';
 import { encodeRecords } from '../../src/upstream/forward.ts';
 
@@ -52,4 +52,22 @@ test('malformed messages are refused: cut short, counts that lie, RDATA past the
     ['two questions', (() => { const b = Buffer.from(wire); b.writeUInt16BE(2, 4); return b; })()],
   ];
   for (const [what, bad] of cases) assert.throws(() => readMessage(bad), MalformedMessageError, what);
+});
+
+test('recordEnds: where each record of a body ends, as readMessage finds them; a malformed tail ends the walk early', () => {
+  const wire = message();
+  const m = readMessage(wire);
+  const body = wire.subarray(m.questionEnd);
+  const spans = [...m.answer, ...m.authority];
+  assert.deepEqual([...recordEnds(body, spans.length)], spans.map((rr) => rr.end - m.questionEnd));
+  assert.deepEqual([...recordEnds(body, 2)], spans.slice(0, 2).map((rr) => rr.end - m.questionEnd), 'only the records asked for');
+  const third = spans[2]!.start - m.questionEnd;
+  assert.equal(recordEnds(body.subarray(0, third + 5), spans.length).length, 2, 'a record cut short is not counted');
+  const badLabel = Buffer.from(body);
+  badLabel[third] = 0x40;
+  assert.equal(recordEnds(badLabel, spans.length).length, 2, 'an extended label type stops the walk');
+  const longRdata = Buffer.from(body);
+  longRdata.writeUInt16BE(0xffff, spans[2]!.rdataStart - 2 - m.questionEnd);
+  assert.equal(recordEnds(longRdata, spans.length).length, 2, 'RDATA past the end stops the walk');
+  assert.equal(recordEnds(body, spans.length + 5).length, spans.length, 'counts that lie stop at the end');
 });

@@ -1,4 +1,4 @@
-// Bad configuration against the real binary (`node src/main.ts`): objects of the wrong shape in a
+// Bad configuration against the real binary (`src/main.ts`): objects of the wrong shape in a
 // manifests file and a kubeconfig that cannot be read stop it at start with exit 2 and one line
 // naming the problem; a manifests file broken while it runs keeps the last good index serving and
 // says why in the log. (Bad flag values are covered flag by flag in test/config.test.ts.)
@@ -45,7 +45,8 @@ test('manifests with objects of the wrong shape, and unreadable kubeconfigs: exi
   writeFileSync(join(dir, 'cleartext.kubeconfig'), kubeconfig('http://10.96.0.1:6443'));
   cases.push(['token over plain http', ['--kubeconfig', join(dir, 'cleartext.kubeconfig')], /^cluster-dns: kubeconfig .*cleartext\.kubeconfig: refusing to send the user's credentials to http:\/\/10\.96\.0\.1:6443/]);
 
-  const results = await Promise.all(cases.map(([, argv]) => runMain([...argv, ...QUIET])));
+  // Eight processes at once on a shared 2-core machine: a generous bound, not a speed check.
+  const results = await Promise.all(cases.map(([, argv]) => runMain([...argv, ...QUIET], 30_000)));
   results.forEach((result, i) => {
     const [what, , message] = cases[i]!;
     assert.equal(result.code, 2, `${what}: exit 2 (stderr: ${result.stderr})`);
@@ -92,4 +93,31 @@ test('a manifests file broken while serving: the last good index keeps answering
   writeFileSync(file, good('10.0.0.2'));
   await logged(/"msg":"manifests reloaded"/, mark);
   assert.deepEqual(await answer(), ['s.a.svc.cluster.local. 5 IN A 10.0.0.2']);
+});
+
+test('upstreams no resolver can be at, and stub domains inside the cluster zone: exit 2 at start, one line naming the flag', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    // Port 0 used to crash at start with ERR_SOCKET_BAD_PORT and a stack trace.
+    [['--upstream', '127.0.0.1:0'], /^cluster-dns: --upstream: "127\.0\.0\.1:0": the port must be an integer from 1 to 65535/],
+    [['--upstream', '0.0.0.0'], /^cluster-dns: --upstream: "0\.0\.0\.0": 0\.0\.0\.0 is the unspecified address/],
+    [['--upstream', '[::]:53'], /^cluster-dns: --upstream: "\[::\]:53": :: is the unspecified address/],
+    [['--upstream', '255.255.255.255'], /^cluster-dns: --upstream: .* is the broadcast address/],
+    [['--upstream', '224.0.0.251:5353'], /^cluster-dns: --upstream: .* is a multicast address/],
+    [['--stub-domain', 'corp.example=127.0.0.1:0'], /^cluster-dns: --stub-domain: "127\.0\.0\.1:0": the port must be/],
+    [['--stub-domain', 'corp.example=ff02::1'], /^cluster-dns: --stub-domain: .* is a multicast address/],
+    [['--stub-domain', 'cluster.local=127.0.0.1'], /^cluster-dns: --stub-domain: cluster\.local is inside the cluster zone cluster\.local/],
+    [['--stub-domain', 'x.svc.cluster.local=127.0.0.1'], /^cluster-dns: --stub-domain: x\.svc\.cluster\.local is inside the cluster zone/],
+  ];
+  // Three at a time, each given 30 s: a start-up on a busy 2-core machine can take seconds.
+  const results: Awaited<ReturnType<typeof runMain>>[] = [];
+  for (let i = 0; i < cases.length; i += 3) {
+    results.push(...(await Promise.all(cases.slice(i, i + 3).map(([argv]) => runMain([...argv, '--resolv-conf', '/dev/null', ...QUIET], 30_000)))));
+  }
+  results.forEach((result, i) => {
+    const [argv, message] = cases[i]!;
+    const what = argv.join(' ');
+    assert.equal(result.code, 2, `${what}: exit 2 (stderr: ${result.stderr})`);
+    assert.match(result.stderr, message, what);
+    assert.equal(result.stderr.trim().split('\n').length, 1, `${what}: one line`);
+  });
 });

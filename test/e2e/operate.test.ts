@@ -139,6 +139,41 @@ test('/metrics: CoreDNS families with CoreDNS labels, plus ours', async (t) => {
   assert.match(text, /# TYPE coredns_kubernetes_dns_programming_duration_seconds histogram/);
 });
 
+test('/metrics: scrapes within a second share one render; a second later the counters have moved', async (t) => {
+  const server = await withServer(t, ['--manifests', BUNDLED_EXAMPLE]);
+  await someTraffic(server);
+  const requests = (text: string) =>
+    [...text.matchAll(/^coredns_dns_requests_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  const started = performance.now();
+  const [a, b] = await Promise.all([scrape(server), scrape(server)]);
+  const c = await scrape(server);
+  if (performance.now() - started < 900) {
+    // process_cpu_seconds_total, the event-loop lag and the heap differ between two renders.
+    assert.equal(a.text, b.text, 'one render for both');
+    assert.equal(a.text, c.text, 'and for the next scrape in that second');
+  }
+  assert.ok(await queryUdp(server.dns, buildQuery('web.shop.svc.cluster.local', TYPE.A)));
+  await new Promise((r) => setTimeout(r, 1_100));
+  assert.equal(requests((await scrape(server)).text), requests(c.text) + 1);
+});
+
+test('/debug/resolve: off by default; --debug-endpoints serves it on loopback, with the objects behind an answer', async (t) => {
+  const plain = await withServer(t, ['--manifests', BUNDLED_EXAMPLE]);
+  assert.equal(plain.debug, null);
+  assert.equal((await get(plain.metrics, '/debug/resolve?name=web.shop.svc.cluster.local')).status, 404, 'not on the metrics port');
+
+  const server = await withServer(t, ['--manifests', BUNDLED_EXAMPLE, '--pods', 'disabled', '--debug-endpoints', '127.0.0.1:0']);
+  assert.equal(server.debug?.host, '127.0.0.1');
+  assert.equal((await get(server.metrics, '/debug/resolve?name=web.shop.svc.cluster.local')).status, 404);
+  // DNS says NXDOMAIN for a pod name under --pods disabled; the operator's view says which pod has the IP.
+  const res = await get(server.debug, '/debug/resolve?name=10-244-1-10.shop.pod.cluster.local');
+  assert.equal(res.status, 200);
+  const body = JSON.parse(res.body) as { rcode: string; objects: { kind: string; namespace?: string }[] };
+  assert.equal(body.rcode, 'NXDOMAIN');
+  assert.ok(body.objects.some((o) => o.kind === 'Pod' && o.namespace === 'shop'));
+  assert.equal((await get(server.debug, '/metrics')).status, 404, 'and nothing else there');
+});
+
 test('SIGTERM: lameduck (ready 503, DNS still answers), then the sockets close and the process exits 0', async (t) => {
   const server = await withServer(t, ['--manifests', BUNDLED_EXAMPLE, '--lameduck', '1500ms']);
   assert.equal((await get(server.ready, '/ready')).status, 200);
@@ -166,12 +201,18 @@ test('SIGTERM: lameduck (ready 503, DNS still answers), then the sockets close a
   assert.match(server.stdout(), /"msg":"lameduck"/);
 });
 
-test('--log-queries: one JSON line per query with a stable msg and CoreDNS log fields; off by default', async (t) => {
+test('--log-queries: one JSON line per answered query (FORMERR and NOTIMP too) with a stable msg, CoreDNS log fields and the duration; off by default', async (t) => {
   const quiet = await withServer(t, ['--manifests', BUNDLED_EXAMPLE]);
   await queryUdp(quiet.dns, buildQuery('web.shop.svc.cluster.local', TYPE.A));
   const logging = await withServer(t, ['--manifests', BUNDLED_EXAMPLE, '--log-queries']);
   await queryUdp(logging.dns, buildQuery('Web.Shop.svc.cluster.local', TYPE.A, { id: 4242 }));
   await queryUdp(logging.dns, buildQuery('nope.shop.svc.cluster.local', TYPE.AAAA));
+  // FORMERR and NOTIMP are answered (and counted in /metrics), so they are logged too.
+  const lying = buildQuery('web.shop.svc.cluster.local', TYPE.A, { id: 4343 });
+  lying.writeUInt16BE(1, 6); // an answer count with no answer record
+  await queryUdp(logging.dns, lying);
+  await queryUdp(logging.dns, buildQuery('web.shop.svc.cluster.local', TYPE.A, { id: 4444, flags: 2 << 11 }));
+  await queryUdp(logging.dns, Buffer.from([0x11, 0x5c, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 63, 1]));
   // Lines are written synchronously before the reply is sent, so they are there (allow the pipe a moment).
   let lines: Record<string, unknown>[] = [];
   for (let i = 0; i < 50; i++) {
@@ -180,10 +221,19 @@ test('--log-queries: one JSON line per query with a stable msg and CoreDNS log f
       .split('\n')
       .filter((l) => l.includes('"msg":"query"'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    if (lines.length >= 2) break;
+    if (lines.length >= 5) break;
     await new Promise((r) => setTimeout(r, 20));
   }
-  assert.equal(lines.length, 2);
+  assert.equal(lines.length, 5);
+  assert.deepEqual(
+    lines.slice(2).map((l) => [l.id, l.rcode, l.name, l.type, l.plugin]),
+    [
+      [4343, 'FORMERR', 'web.shop.svc.cluster.local.', 'A', ''],
+      [4444, 'NOTIMP', 'web.shop.svc.cluster.local.', 'A', ''],
+      [0x115c, 'FORMERR', null, null, ''],
+    ],
+    'what was read of them: the question only when it was read whole',
+  );
   assert.equal(lines[0]?.name, 'web.shop.svc.cluster.local.');
   assert.equal(lines[0]?.type, 'A');
   assert.equal(lines[0]?.rcode, 'NOERROR');
@@ -191,6 +241,11 @@ test('--log-queries: one JSON line per query with a stable msg and CoreDNS log f
   assert.equal(lines[0]?.proto, 'udp');
   assert.equal(lines[0]?.plugin, 'kubernetes');
   assert.equal(lines[0]?.remote, '127.0.0.1');
+  for (const line of lines) {
+    // Milliseconds from arrival to reply: a number, and far below the client's 1 s wait.
+    assert.equal(typeof line.ms, 'number', JSON.stringify(line));
+    assert.ok((line.ms as number) >= 0 && (line.ms as number) < 1000, JSON.stringify(line));
+  }
   assert.equal(lines[1]?.rcode, 'NXDOMAIN');
   assert.doesNotMatch(quiet.stdout(), /"msg":"query"/);
   const starting = quiet
@@ -198,5 +253,5 @@ test('--log-queries: one JSON line per query with a stable msg and CoreDNS log f
     .split('\n')
     .find((l) => l.includes('"msg":"starting"'));
   assert.ok(starting, 'a start-up line');
-  assert.equal((JSON.parse(starting) as { config: { zone: string } }).config.zone, 'cluster.local', 'it carries the config');
+  assert.equal((JSON.parse(starting) as { source: string }).source, `--manifests ${BUNDLED_EXAMPLE}`, 'it names the source');
 });

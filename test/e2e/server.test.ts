@@ -1,4 +1,4 @@
-// The real server, started as `node src/main.ts`, queried over the wire on loopback: UDP, TCP and
+// The real server, started from `src/main.ts`, queried over the wire on loopback: UDP, TCP and
 // dig, the way pods and operators reach it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,7 +96,9 @@ test('EDNS: OPT echoed, the client size honoured, 512 without EDNS, truncation s
   const name = 'many.big.svc.cluster.local';
   const classic = await ask(server, name, TYPE.A);
   assert.equal(classic.tc, true, 'over 512 bytes without EDNS: truncated');
-  assert.equal(classic.answer.length, 0);
+  // The question takes 44 octets, an A record 16: 29 whole records fit (what musl, which never
+  // retries over TCP, then resolves to).
+  assert.equal(classic.answer.length, 29);
   assert.ok(classic.raw.length <= 512);
   const small = await ask(server, name, TYPE.A, 512);
   assert.equal(small.tc, true);

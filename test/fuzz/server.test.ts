@@ -1,4 +1,4 @@
-// Hostile traffic into the live server (`node src/main.ts`) over UDP and TCP, bounded in packets
+// Hostile traffic into the live server (`src/main.ts`) over UDP and TCP, bounded in packets
 // and time: every datagram gets the reply or the drop the request deserves (checked by
 // test/support/fuzz-check.ts, the drops accounted exactly against the server's own metrics),
 // mangled TCP conversations get well-formed replies or a closed connection, the regression inputs
@@ -25,6 +25,8 @@ const TCP_CONVERSATIONS = Number(process.env.CDNS_FUZZ_TCP ?? 150);
 const FIXTURES = new URL('../fixtures/fuzz/', import.meta.url);
 
 async function scrape(server: ServerProcess): Promise<Map<string, number>> {
+  // /metrics renders at most once a second: wait out the text an earlier scrape left.
+  await new Promise((r) => setTimeout(r, 1_100));
   const text = await (await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`)).text();
   const values = new Map<string, number>();
   for (const m of text.matchAll(/^(cluster_dns_dropped_packets_total\{reason="\w+"\}|cluster_dns_udp_receive_drops_total|coredns_panics_total) (\d+)$/gm)) {

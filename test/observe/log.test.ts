@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger, rateLimitedLog } from '../../src/observe/log.ts';
+import { createLogger, formatTextLine, rateLimitedLog } from '../../src/observe/log.ts';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -11,8 +11,64 @@ function capture() {
       done();
     },
   });
-  return { lines, logger: createLogger('info', stream) };
+  return { lines, logger: createLogger('info', { destination: stream }) };
 }
+
+function rawCapture(format: 'json' | 'text', level: 'info' | 'debug' = 'info') {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+      done();
+    },
+  });
+  return { lines, logger: createLogger(level, { format, destination: stream }) };
+}
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+describe('log formats', () => {
+  it('json: level names and ISO times, one object a line', () => {
+    const { lines, logger } = rawCapture('json');
+    logger.child({ component: 'kubernetes', kind: 'Pod' }).warn({ items: 3 }, 'sync in progress');
+    assert.equal(lines.length, 1);
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    assert.equal(line.level, 'warn');
+    assert.match(String(line.time), ISO);
+    assert.ok(Math.abs(Date.parse(String(line.time)) - Date.now()) < 60_000, 'the time is now');
+    assert.deepEqual({ ...line, time: 0 }, { level: 'warn', time: 0, service: 'cluster-dns', component: 'kubernetes', kind: 'Pod', items: 3, msg: 'sync in progress' });
+  });
+
+  it('text: ISO time, level name, [component], message, then key=value', () => {
+    const { lines, logger } = rawCapture('text', 'debug');
+    logger.info({ version: '0.1.0', listen: ['127.0.0.1:1053', '[::1]:1053'], upstreams: [] }, 'starting');
+    logger.child({ component: 'kubernetes', kind: 'Pod' }).info({ items: 1200, pages: 3, ms: 5004 }, 'sync in progress');
+    logger.debug({ config: { zone: 'cluster.local' } }, 'config');
+    logger.error({ err: new Error('connect ECONNREFUSED 127.0.0.1:6443') }, 'list/watch failed; retrying');
+    logger.info({ dns: [{ host: '127.0.0.1', port: 1053 }, { host: '::1', port: 1053 }], health: null, path: '/a b' }, 'serving');
+    assert.equal(lines.length, 5);
+    const parts = lines.map((l) => /^(\S+) (\S+) +(.*)$/.exec(l));
+    for (const [i, p] of parts.entries()) {
+      assert.ok(p, lines[i]);
+      assert.match(p[1]!, ISO, lines[i]);
+    }
+    assert.deepEqual(
+      parts.map((p) => [p![2], p![3]]),
+      [
+        ['INFO', 'starting version=0.1.0 listen=127.0.0.1:1053,[::1]:1053 upstreams=[]'],
+        ['INFO', '[kubernetes] sync in progress kind=Pod items=1200 pages=3 ms=5004'],
+        ['DEBUG', 'config config={"zone":"cluster.local"}'],
+        ['ERROR', 'list/watch failed; retrying err="connect ECONNREFUSED 127.0.0.1:6443"'],
+        ['INFO', 'serving dns=127.0.0.1:1053,[::1]:1053 health=null path="/a b"'],
+      ],
+    );
+    assert.ok(lines.every((l) => !l.includes('service=')), 'the constant service field is left out');
+  });
+
+  it('text: a line that is not JSON passes through', () => {
+    assert.equal(formatTextLine('not json\n'), 'not json\n');
+  });
+});
 
 describe('rateLimitedLog', () => {
   it('lets a burst of repeats through per window, then says how many it left out', () => {
@@ -30,6 +86,6 @@ describe('rateLimitedLog', () => {
     const last = lines.at(-1);
     assert.equal(last?.msg, 'upstream failed');
     assert.equal(last?.suppressed, 8);
-    assert.equal(last?.level, 50);
+    assert.equal(last?.level, 'error');
   });
 });

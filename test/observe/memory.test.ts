@@ -38,7 +38,7 @@ test('without the addon the release is the GC alone', { skip: addon ? 'the addon
 
 function releaserUnderTest(delayMs: number) {
   const lines: string[] = [];
-  const logger = createLogger('info', new Writable({ write: (chunk, _enc, done) => (lines.push(chunk.toString()), done()) }));
+  const logger = createLogger('info', { destination: new Writable({ write: (chunk, _enc, done) => (lines.push(chunk.toString()), done()) }) });
   let releases = 0;
   const releaser = memoryReleaser(logger, delayMs, () => (releases++, { bytes: 0, trimmed: false }));
   const logged = () => lines.filter((l) => l.includes('memory released')).map((l) => JSON.parse(l) as { reasons: string[] });

@@ -25,6 +25,10 @@ function process(queries: number, upstreamReplies: number): CountedParts {
   cache.entries.success = 3;
   for (let i = 0; i < upstreamReplies; i++) forward.observe('127.0.0.1:53', 'NOERROR', 0.002);
   forward.upstream('127.0.0.1:53').requests = upstreamReplies;
+  forward.upstream('127.0.0.1:53').downs = upstreamReplies;
+  forward.healthcheckBroken = queries;
+  forward.clientRejects = queries * 2;
+  forward.shed = queries * 3;
   return { stats, counters, cache, forward };
 }
 
@@ -47,6 +51,10 @@ test('totals: own counters plus workers, as JSON snapshots, refreshed without do
   assert.equal(upstream.requests, 3);
   assert.equal(upstream.responses.get('NOERROR'), 3);
   assert.equal(upstream.durations.get('NOERROR')!.count, 3);
+  assert.equal(upstream.downs, 3);
+  assert.equal(totals.forward.healthcheckBroken, 23, 'per query, in every process');
+  assert.equal(totals.forward.clientRejects, 46);
+  assert.equal(totals.forward.shed, 69);
 
   // The own process keeps counting between scrapes; the next refresh sees it.
   own.stats.received += 10;

@@ -1,10 +1,11 @@
 // Queries an attacker would pick to amplify a spoofed flood (RFC 8482 ANY, a large headless
-// service) get a minimal or a truncated answer over UDP, and odd names (spaces, dots inside
-// labels, non-ASCII bytes, 63-octet labels, 255-octet names) come back byte for byte or fail
-// cleanly with FORMERR. Real listeners on loopback with the cluster zone.
+// service) get a minimal answer, or one cut to the client's UDP limit, over UDP, and odd names
+// (spaces, dots inside labels, non-ASCII bytes, 63-octet labels, 255-octet names) come back byte
+// for byte or fail cleanly with FORMERR. Real listeners on loopback with the cluster zone.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE } from '../../src/dns/constants.ts';
+import { readMessage } from '../../src/dns/reader.ts';
 import { startListeners } from '../../src/server/listen.ts';
 import { QueryProcessor } from '../../src/server/processor.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';
@@ -59,7 +60,21 @@ test('ANY gets one HINFO record (RFC 8482) over UDP and TCP, however much the na
   assert.equal(missing.answer.length, 0);
 });
 
-test('a large headless service: truncated over UDP (512, or the EDNS size up to 1232), complete over TCP', async (t) => {
+/** Whether every SRV target in the answer section is written out in full (RFC 2782: never compressed). */
+function srvTargetsUncompressed(reply: Buffer): boolean {
+  const m = readMessage(reply);
+  return m.answer.every((rr) => {
+    let at = rr.rdataStart + 6;
+    // Bounded by the record: each step consumes a label.
+    while (at < rr.end && reply[at] !== 0) {
+      if ((reply[at]! & 0xc0) !== 0) return false;
+      at += 1 + reply[at]!;
+    }
+    return at === rr.end - 1;
+  });
+}
+
+test('a large headless service over UDP: TC with as many whole records as fit (512, or the EDNS size up to 1232); complete over TCP', async (t) => {
   const { address, processor } = await serve(t);
   const name = 'many.big.svc.cluster.local';
   // Every type the name has, and some it has not: no UDP reply ever exceeds the limit.
@@ -69,32 +84,38 @@ test('a large headless service: truncated over UDP (512, or the EDNS size up to 
     const edns = await udp(address, query(name, type, { udpSize: 65535 }));
     assert.ok(edns.length <= 1232, `type ${type} with EDNS 65535: ${edns.length} octets (the --max-udp-size cap)`);
   }
-  const classic = decode(await udp(address, query(name, TYPE.A)));
-  assert.equal(classic.tc, true);
-  assert.equal(classic.answer.length, 0);
-  assert.equal(classic.question, `${name}. A`);
-  const capped = decode(await udp(address, query(name, TYPE.A, { udpSize: 65535 })));
-  assert.equal(capped.tc, true);
-  assert.equal(capped.optUdpSize, 1232, 'the OPT stays, advertising our cap');
-  // SRV answers carry targets in the additional section: also cut whole, never half a section.
-  const srv = decode(await udp(address, query(`_http._tcp.${name}`, TYPE.SRV, { udpSize: 1232 })));
-  assert.equal(srv.tc, true);
-  assert.equal(srv.answer.length + srv.additional.length, 0);
-
   const overTcp = decode(await queryTcp(address, query(name, TYPE.A)));
   assert.equal(overTcp.tc, false);
   assert.equal(overTcp.answer.length, 1000);
+
+  // The question takes 12 + 28 + 4 = 44 octets, each A record 16 (its owner a pointer).
+  const classic = decode(await udp(address, query(name, TYPE.A)));
+  assert.equal(classic.tc, true);
+  assert.equal(classic.question, `${name}. A`);
+  assert.deepEqual(classic.answer, overTcp.answer.slice(0, Math.floor((512 - 44) / 16)), 'the first 29 records, whole');
+  const capped = decode(await udp(address, query(name, TYPE.A, { udpSize: 65535 })));
+  assert.equal(capped.tc, true);
+  assert.equal(capped.optUdpSize, 1232, 'the OPT stays, advertising our cap');
+  assert.deepEqual(capped.answer, overTcp.answer.slice(0, Math.floor((1232 - 44 - 11) / 16)));
+  // SRV answers carry targets in the additional section: the answer section is cut first, so
+  // none of them comes along; targets stay uncompressed in the cut reply too.
+  const srvWire = await udp(address, query(`_http._tcp.${name}`, TYPE.SRV, { udpSize: 1232 }));
+  const srv = decode(srvWire);
+  assert.equal(srv.tc, true);
+  assert.ok(srv.answer.length > 10, `${srv.answer.length} SRV records`);
+  assert.equal(srv.additional.length, 0);
+  assert.ok(srvTargetsUncompressed(srvWire), 'SRV targets written in full');
   assert.ok(processor.stats.truncated >= 3);
 });
 
-test('an answer larger than any DNS message: TC over TCP too, never a frame over 65,535 octets', async (t) => {
+test('an answer larger than any DNS message: TC over TCP too, the records that fit, never a frame over 65,535 octets', async (t) => {
   const { address } = await serve(t);
   const q = query('huge.big.svc.cluster.local', TYPE.A);
   const reply = await queryTcp(address, q);
   assert.ok(reply.length <= 65535);
   const d = decode(reply);
   assert.equal(d.tc, true);
-  assert.equal(d.answer.length, 0);
+  assert.equal(d.answer.length, Math.floor((65535 - q.length) / 16));
   assert.deepEqual(reply.subarray(12, q.length), q.subarray(12), 'the question is still echoed');
 });
 

@@ -224,6 +224,41 @@ describe('QueryProcessor: checks before the handlers', () => {
     assert.equal(p.stats.formerr, 1);
     assert.equal(p.stats.notimp, 1);
   });
+
+  it('reports every answered query to onQuery, FORMERR and NOTIMP included, with what was read of them', () => {
+    const seen: Array<{ name: string; type: number; questionEnd: number; id: number; rcode: number; plugin: string; size: number }> = [];
+    const p = new QueryProcessor({
+      handlers: [handler('zone', () => aRecords(1))],
+      onQuery: (q, _c, rcode, plugin, size) => seen.push({ name: q.name, type: q.type, questionEnd: q.questionEnd, id: q.id, rcode, plugin, size }),
+    });
+    const answered = expectBuffer(p.process(request('a.b'), UDP));
+    const bad = request('x.y', { id: 7, type: TYPE.AAAA });
+    bad.writeUInt16BE(1, 6); // ancount 1 with no answer record
+    const formerr = expectBuffer(p.process(bad, UDP));
+    const notimp = expectBuffer(p.process(request('x.y', { id: 8, flags: 4 << 11 }), TCP));
+    const unread = Buffer.from([0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 63, 1]); // a label running past the end
+    const noQuestion = expectBuffer(p.process(unread, UDP));
+    assert.equal(p.process(Buffer.from([1, 2, 3]), UDP), null, 'a runt is dropped, so not reported');
+    assert.deepEqual(seen, [
+      { name: 'a.b', type: TYPE.A, questionEnd: 21, id: 0x1234, rcode: RCODE.NOERROR, plugin: 'zone', size: answered.length },
+      { name: 'x.y', type: TYPE.AAAA, questionEnd: 21, id: 7, rcode: RCODE.FORMERR, plugin: '', size: formerr.length },
+      { name: 'x.y', type: TYPE.A, questionEnd: 21, id: 8, rcode: RCODE.NOTIMP, plugin: '', size: notimp.length },
+      { name: '', type: 0, questionEnd: 0, id: 9, rcode: RCODE.FORMERR, plugin: '', size: noQuestion.length },
+    ]);
+  });
+
+  it('a throwing onQuery costs no answer', () => {
+    const p = new QueryProcessor({
+      handlers: [handler('zone', () => aRecords(1))],
+      onQuery: () => {
+        throw new Error('log sink gone');
+      },
+    });
+    const bad = request('x.y');
+    bad.writeUInt16BE(1, 6);
+    assert.equal(decode(expectBuffer(p.process(bad, UDP))).header.rcode, RCODE.FORMERR);
+    assert.equal(decode(expectBuffer(p.process(request('a.b'), UDP))).header.rcode, RCODE.NOERROR);
+  });
 });
 
 describe('QueryProcessor: size limits', () => {

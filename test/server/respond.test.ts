@@ -6,6 +6,7 @@ import { readQuery } from '../../src/dns/query.ts';
 import type { Query, Reply } from '../../src/dns/message.ts';
 import { emptyReply } from '../../src/dns/message.ts';
 import { RCODE, TYPE } from '../../src/dns/constants.ts';
+import { encodeReply } from '../../src/dns/writer.ts';
 
 const { Packet } = dns2;
 
@@ -117,36 +118,83 @@ describe('assemble', () => {
     assert.equal(p.header.rcode, RCODE.BADVERS);
   });
 
-  it('truncates to header + question with TC when over the limit', () => {
+  it('cuts to the whole records that fit, with TC, when over the limit (CoreDNS, miekg/dns Truncate)', () => {
     const req = request('big.example', { id: 9 });
     const out = assemble(req, parsed(req), answer(40), 512, 1232);
-    assert.equal(out.length, req.length);
+    // 12 + 17 (question) + 30 × 16 = 509: a 31st record would pass 512.
+    assert.equal(out.length, req.length + 30 * 16);
     const p = Packet.parse(out);
+    assert.deepEqual(p.errors, []);
     assert.equal(p.header.tc, 1);
     assert.equal(p.header.id, 9);
     assert.equal(p.header.qdcount, 1);
-    assert.equal(p.header.ancount, 0);
+    assert.equal(p.header.ancount, 30);
     assert.equal(p.header.nscount, 0);
     assert.equal(p.header.arcount, 0);
     assert.equal(p.questions[0]?.name, 'big.example');
+    assert.deepEqual(p.answers.map((a) => a.address), Array.from({ length: 30 }, (_, i) => `10.0.0.${i}`), 'the first records, in order');
   });
 
-  it('keeps the OPT in a truncated reply (RFC 6891 §7)', () => {
+  it('keeps the OPT in a truncated reply (RFC 6891 §7), within the limit', () => {
     const req = request('big.example', { udpSize: 1232 });
     const out = assemble(req, parsed(req), answer(100), 1232, 1232);
+    assert.ok(out.length <= 1232);
     const p = Packet.parse(out);
     assert.equal(p.header.tc, 1);
-    assert.equal(p.header.ancount, 0);
+    assert.equal(p.header.ancount, Math.floor((1232 - req.length) / 16), 'as many records as fit beside question and OPT');
     assert.equal(p.header.arcount, 1);
     assert.equal(optOf(p)?.class, 1232);
+    assert.deepEqual(out.subarray(out.length - 11, out.length - 8), Buffer.from([0, 0, 41]), 'the OPT ends the reply');
   });
 
-  it('fits exactly at the limit and truncates one octet over it', () => {
+  it('fits exactly at the limit and drops the last record one octet over it', () => {
     const req = request('a.b');
     const q = parsed(req);
     const size = req.length + 16 * 3;
     assert.equal(assemble(req, q, answer(3), size, 1232).length, size);
-    assert.equal(assemble(req, q, answer(3), size - 1, 1232).length, req.length);
+    const cut = assemble(req, q, answer(3), size - 1, 1232);
+    assert.equal(cut.length, req.length + 16 * 2);
+    assert.equal(cut.readUInt16BE(6), 2);
+    assert.equal(cut[2]! & 0x02, 0x02, 'TC');
+  });
+
+  // Answer, authority, additional, with names of every length and compression into earlier records.
+  const name = 'web.shop.svc.cluster.local';
+  const mixed = encodeReply(name, {
+    rcode: RCODE.NOERROR,
+    authoritative: true,
+    answer: [
+      { name, type: TYPE.CNAME, ttl: 5, target: 'db-primary.shop.svc.cluster.local' },
+      ...Array.from({ length: 30 }, (_, i) => ({ name: 'db-primary.shop.svc.cluster.local', type: TYPE.A, ttl: 5, address: `10.1.0.${i}` }) as const),
+      { name, type: TYPE.SRV, ttl: 5, priority: 0, weight: 100, port: 5432, target: 'db-0.db-primary.shop.svc.cluster.local' },
+    ],
+    authority: [{ name: 'cluster.local', type: TYPE.NS, ttl: 5, target: 'ns.dns.cluster.local' }],
+    additional: Array.from({ length: 8 }, (_, i) => ({ name: `db-${i}.db-primary.shop.svc.cluster.local`, type: TYPE.AAAA, ttl: 5, address: `fd00::${i}` }) as const),
+  });
+
+  it('never cuts inside a record: at every limit the reply parses, counts match, sections drop from the end', () => {
+    const full = 12 + name.length + 2 + 4 + mixed.body.length;
+    const plain = request(name);
+    const q = parsed(plain);
+    const whole = Packet.parse(assemble(plain, q, mixed, 65535, 1232));
+    const all = [...whole.answers, ...whole.authorities, ...whole.additionals].map((r) => JSON.stringify(r));
+    assert.ok(assemble(plain, q, mixed, 512, 1232).readUInt16BE(6) < mixed.ancount, 'at 512 the answer section is cut too');
+    let previous = -1;
+    for (let limit = 512; limit <= full + 1; limit++) {
+      const out = assemble(plain, q, mixed, limit, 1232);
+      assert.ok(out.length <= limit, `${out.length} octets over a limit of ${limit}`);
+      const p = Packet.parse(out);
+      assert.deepEqual(p.errors, [], `limit ${limit}`);
+      const [an, ns, ar] = [out.readUInt16BE(6), out.readUInt16BE(8), out.readUInt16BE(10)];
+      assert.deepEqual([p.answers.length, p.authorities.length, p.additionals.length], [an, ns, ar]);
+      const kept = [...p.answers, ...p.authorities, ...p.additionals].map((r) => JSON.stringify(r));
+      assert.deepEqual(kept, all.slice(0, kept.length), 'a prefix of the full reply, record for record');
+      if (ns + ar > 0) assert.equal(an, mixed.ancount, 'authority and additional only after every answer record');
+      assert.equal((out[2]! & 0x02) !== 0, kept.length < all.length, 'TC exactly when a record was left out');
+      assert.ok(kept.length >= previous, 'a larger limit never keeps fewer records');
+      previous = kept.length;
+    }
+    assert.equal(previous, all.length);
   });
 });
 

@@ -49,6 +49,12 @@ export function replyMessage(name: string, type: number, reply: Reply): Buffer {
   return Buffer.concat([header, query.subarray(12), reply.body]);
 }
 
+/** A handler's answer as the client would read it, or null when the handler passed the query on. */
+export function decodeReply(name: string, type: number, reply: Reply | null | Promise<Reply | null>): Decoded | null {
+  if (reply instanceof Promise) throw new Error('expected a synchronous reply');
+  return reply === null ? null : decode(replyMessage(name, type, reply));
+}
+
 export interface Decoded {
   id: number;
   rcode: string;

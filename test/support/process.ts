@@ -1,4 +1,4 @@
-// Starts the real server (`node src/main.ts …`) as a child process on loopback ports chosen by the
+// Starts the real server (`src/main.ts` on this Node) as a child process on loopback ports chosen by the
 // kernel, and reads the bound addresses from its start-up log line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,6 +13,8 @@ export interface ServerProcess {
   readonly health: HostPort | null;
   readonly ready: HostPort | null;
   readonly metrics: HostPort | null;
+  /** --debug-endpoints, when given. */
+  readonly debug: HostPort | null;
   /** Everything written so far. */
   stdout(): string;
   stderr(): string;
@@ -26,9 +28,9 @@ export interface Exit {
   stderr: string;
 }
 
-/** Runs main to completion (for flag errors, --help, --version). */
-export async function runMain(args: string[], timeoutMs = 10_000): Promise<Exit> {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs main to completion (for flag errors, --help, --version); `env` replaces the environment. */
+export async function runMain(args: string[], timeoutMs = 10_000, env?: NodeJS.ProcessEnv): Promise<Exit> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -39,14 +41,22 @@ export async function runMain(args: string[], timeoutMs = 10_000): Promise<Exit>
   return { code, stdout, stderr };
 }
 
-export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<ServerProcess> {
-  const child = spawn(
-    process.execPath,
-    // No lameduck unless a test asks for one (later flags win), so stop() is quick. No upstreams
-    // from the machine's resolv.conf: tests only ever talk to loopback (--upstream overrides).
-    [MAIN, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--lameduck', '0', '--resolv-conf', '/dev/null', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } },
-  );
+/**
+ * `wrapper`: a command that runs the server as its last arguments (`unshare … sh -c '…; exec "$@"'`
+ * for a private network namespace); it must exec, so the child is the server. `main`: another
+ * checkout's src/main.ts (a bench's before-and-after); default this one's.
+ */
+export interface StartOptions {
+  readonly wrapper?: readonly string[];
+  readonly main?: string;
+}
+
+export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000, options: StartOptions = {}): Promise<ServerProcess> {
+  // No lameduck unless a test asks for one (later flags win), so stop() is quick. No upstreams
+  // from the machine's resolv.conf: tests only ever talk to loopback (--upstream overrides).
+  const command = [process.execPath, options.main ?? MAIN, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--lameduck', '0', '--resolv-conf', '/dev/null', ...args];
+  const [file, ...rest] = [...(options.wrapper ?? []), ...command] as [string, ...string[]];
+  const child = spawn(file, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } });
   // A test process that dies (or is cut off by a pipe) must not leave its server behind.
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
@@ -54,7 +64,7 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, t
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const serving = new Promise<{ dns: HostPort[]; health: HostPort | null; ready: HostPort | null; metrics: HostPort | null }>((resolve, reject) => {
+  const serving = new Promise<{ dns: HostPort[]; health: HostPort | null; ready: HostPort | null; metrics: HostPort | null; debug?: HostPort | null }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no 'serving' line within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -83,6 +93,7 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, t
     health: line.health,
     ready: line.ready,
     metrics: line.metrics,
+    debug: line.debug ?? null,
     stdout: () => stdout,
     stderr: () => stderr,
     stop: async () => {

@@ -37,12 +37,12 @@ export interface Received {
   readonly hasOpt: boolean;
 }
 
-function soa(zone: string, ttl: number, minimum: number): WireRecord {
+export function soa(zone: string, ttl: number, minimum: number): WireRecord {
   return { name: zone, type: TYPE.SOA, ttl, mname: `ns1.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum };
 }
 
 /** The reply to `request` (a query) with `rcode` and sections; `tc` for a truncated UDP reply. */
-function reply(request: Buffer, qname: string, rcode: number, answer: readonly WireRecord[], authority: readonly WireRecord[], tc = false): Buffer {
+export function reply(request: Buffer, qname: string, rcode: number, answer: readonly WireRecord[], authority: readonly WireRecord[], tc = false): Buffer {
   const questionEnd = decodeName(request, HEADER_SIZE)!.end + 4;
   const writer = new ReplyWriter(qname);
   if (!tc) {
@@ -81,6 +81,7 @@ export class FakeUpstream {
   readonly #spoofer: UdpSocket;
   readonly #connections = new Set<Socket>();
   #port = 0;
+  #closed = false;
   tcpConnections = 0;
 
   private constructor(udp: UdpSocket, tcp: Server, spoofer: UdpSocket) {
@@ -188,7 +189,10 @@ export class FakeUpstream {
       if (behaviour.how === 'source') this.#spoofer.send(fake, port, '127.0.0.1');
       else this.#udp.send(behaviour.how === 'garbage' ? Buffer.from([1, 2, 3, 4, 5]) : fake, port, '127.0.0.1');
     }
-    const send = () => this.#udp.send(out, port, '127.0.0.1');
+    // A delayed reply may come due after close() (a retransmitted query's): it is dropped then.
+    const send = () => {
+      if (!this.#closed) this.#udp.send(out, port, '127.0.0.1');
+    };
     if (behaviour.kind === 'answer' && behaviour.delayMs) setTimeout(send, behaviour.delayMs).unref();
     else if (behaviour.kind === 'spoof') setTimeout(send, 20).unref();
     else send();
@@ -220,6 +224,7 @@ export class FakeUpstream {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     for (const s of this.#connections) s.destroy();
     await new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
     await new Promise<void>((resolve) => this.#udp.close(() => resolve()));
@@ -232,4 +237,80 @@ export function a(name: string, address: string, ttl = 300): WireRecord {
 }
 export function cname(name: string, target: string, ttl = 300): WireRecord {
   return { name, type: TYPE.CNAME, ttl, target };
+}
+
+// ---- hand-made replies, for the `raw` behaviour and the scrubber's tests: records as bytes,
+// names uncompressed, any TTL (the top bit too), any section, a poisoner's as well as a server's.
+
+export interface HandMadeRecord {
+  readonly name: string;
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdata: Buffer;
+}
+
+/** A presentation name (no escapes) as uncompressed wire labels. */
+export function nameBytes(name: string): Buffer {
+  const labels = name === '' ? [] : name.split('.');
+  return Buffer.concat([...labels.flatMap((l) => [Buffer.from([l.length]), Buffer.from(l, 'latin1')]), Buffer.from([0])]);
+}
+
+function u16(v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(v);
+  return b;
+}
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(v >>> 0);
+  return b;
+}
+
+export const rr = {
+  a: (name: string, address: string, ttl = 300): HandMadeRecord => ({ name, type: TYPE.A, ttl, rdata: Buffer.from(address.split('.').map(Number)) }),
+  /** CNAME, NS, PTR and DNAME (39): a single target name. */
+  name: (type: number, name: string, target: string, ttl = 300): HandMadeRecord => ({ name, type, ttl, rdata: nameBytes(target) }),
+  mx: (name: string, preference: number, exchange: string, ttl = 300): HandMadeRecord => ({ name, type: TYPE.MX, ttl, rdata: Buffer.concat([u16(preference), nameBytes(exchange)]) }),
+  srv: (name: string, port: number, target: string, ttl = 300): HandMadeRecord => ({ name, type: TYPE.SRV, ttl, rdata: Buffer.concat([u16(10), u16(5), u16(port), nameBytes(target)]) }),
+  soa: (zone: string, ttl: number, minimum: number): HandMadeRecord => ({
+    name: zone,
+    type: TYPE.SOA,
+    ttl,
+    rdata: Buffer.concat([nameBytes(`ns1.${zone}`), nameBytes(`hostmaster.${zone}`), u32(1), u32(3600), u32(600), u32(86400), u32(minimum)]),
+  }),
+  /** RRSIG (46) over `covered`, signed by `signer`, with a dummy signature. */
+  rrsig: (name: string, covered: number, signer: string, ttl = 300): HandMadeRecord => ({
+    name,
+    type: 46,
+    ttl,
+    rdata: Buffer.concat([u16(covered), Buffer.from([13, name.split('.').length]), u32(ttl), u32(0x70000000), u32(0x60000000), u16(4242), nameBytes(signer), Buffer.alloc(64, 7)]),
+  }),
+  /** NSEC (47) from `name` to `next`, types A and RRSIG. */
+  nsec: (name: string, next: string, ttl = 300): HandMadeRecord => ({ name, type: 47, ttl, rdata: Buffer.concat([nameBytes(next), Buffer.from([0, 6, 0x40, 0, 0, 0, 0, 0x03])]) }),
+};
+
+/**
+ * The reply to `request` with `rcode` and these sections, the question echoed as asked, and an
+ * OPT last when the request had one (`optFirst` puts it before the other additional records).
+ */
+export function handMadeReply(
+  request: Buffer,
+  rcode: number,
+  sections: { answer?: readonly HandMadeRecord[]; authority?: readonly HandMadeRecord[]; additional?: readonly HandMadeRecord[]; optFirst?: boolean },
+): Buffer {
+  const questionEnd = decodeName(request, HEADER_SIZE)!.end + 4;
+  const { answer = [], authority = [], additional = [] } = sections;
+  const hasOpt = request.readUInt16BE(10) > 0;
+  const opt = Buffer.from([0, 0, TYPE.OPT, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
+  const encode = (r: HandMadeRecord) => Buffer.concat([nameBytes(r.name), u16(r.type), u16(1), u32(r.ttl), u16(r.rdata.length), r.rdata]);
+  const extra = additional.map(encode);
+  if (hasOpt) sections.optFirst ? extra.unshift(opt) : extra.push(opt);
+  const header = Buffer.alloc(HEADER_SIZE);
+  header.writeUInt16BE(request.readUInt16BE(0), 0);
+  header.writeUInt16BE(FLAG.QR | FLAG.RD | FLAG.RA | rcode, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(answer.length, 6);
+  header.writeUInt16BE(authority.length, 8);
+  header.writeUInt16BE(extra.length, 10);
+  return Buffer.concat([header, request.subarray(HEADER_SIZE, questionEnd), ...answer.map(encode), ...authority.map(encode), ...extra]);
 }

@@ -29,10 +29,14 @@ async function rig(t: { after: (fn: () => unknown) => void }, withForwarder = tr
     stubDomains: [],
     policy: 'sequential',
     forceTcp: false,
+    timeoutMs: 5_000,
+    maxFails: 2,
     maxConcurrent: 100,
     cacheSize: 100,
     cacheSuccessTtl: 3600,
     cacheDenialTtl: 30,
+    cacheDenialSize: 100,
+    cacheServfailTtl: 5,
     serveStaleMs: 0,
     autopath: true,
     autopathSearch: search,
@@ -71,7 +75,15 @@ test('a name of the cluster further down the search list: CNAME to it, answered 
   const r = await ask('kubernetes.default.testns.svc.cluster.local', POD_OF_TESTNS);
   assert.equal(r.rcode, 'NOERROR');
   assert.deepEqual(r.answer, ['kubernetes.default.testns.svc.cluster.local. 5 IN CNAME kubernetes.default.svc.cluster.local.', 'kubernetes.default.svc.cluster.local. 5 IN A 10.96.0.1']);
+  assert.equal(r.aa, true, 'the CNAME and its target are the zone\'s own data: authoritative, as without autopath');
+  assert.equal(r.ra, false, 'no recursion was involved');
   assert.equal(up.received.length, 0);
+  // NODATA further down the list: the same, with the zone's SOA.
+  const nodata = await ask('kubernetes.default.testns.svc.cluster.local', POD_OF_TESTNS, TYPE.AAAA);
+  assert.equal(nodata.rcode, 'NOERROR');
+  assert.equal(nodata.aa, true);
+  assert.deepEqual(nodata.answer, ['kubernetes.default.testns.svc.cluster.local. 5 IN CNAME kubernetes.default.svc.cluster.local.']);
+  assert.match(withoutSerial(nodata.authority[0] ?? ''), /^cluster\.local\. \d+ IN SOA /);
 });
 
 test('a name that exists as asked is answered as it is, without a CNAME', async (t) => {

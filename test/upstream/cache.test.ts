@@ -1,12 +1,14 @@
 // The upstream-answer cache on its own, with a hand-driven clock: upstream replies are built as
-// whole messages, converted as the forwarder converts them, kept, and read back with dns2.
+// whole messages, converted as the forwarder converts them, kept, and read back with dns2. Two
+// caches (answers, denials) that a flood of names asked once cannot flush, and the failures
+// remembered beside them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLASS, FLAG, HEADER_SIZE, RCODE, TYPE } from '../../src/dns/constants.ts';
 import type { Reply } from '../../src/dns/message.ts';
 import { readMessage } from '../../src/dns/reader.ts';
 import { ReplyWriter, type WireRecord } from '../../src/dns/writer.ts';
-import { cacheKey, ResponseCache, STALE_TTL } from '../../src/upstream/cache.ts';
+import { cacheKey, ResponseCache, SERVFAIL_REPLY, STALE_TTL } from '../../src/upstream/cache.ts';
 import { convertReply } from '../../src/upstream/forward.ts';
 import { CacheStats } from '../../src/upstream/stats.ts';
 import { buildQuery, decode, replyMessage } from '../support/dns.ts';
@@ -32,13 +34,15 @@ function upstreamReply(name: string, rcode: number, answer: WireRecord[], author
   return convertReply({ wire, message: readMessage(wire) });
 }
 
-function rig(options: { size?: number; successTtl?: number; denialTtl?: number; serveStaleMs?: number } = {}) {
+function rig(options: { size?: number; denialSize?: number; successTtl?: number; denialTtl?: number; servfailTtl?: number; serveStaleMs?: number } = {}) {
   const clock = { now: 1_800_000_000_000 };
   const stats = new CacheStats();
   const cache = new ResponseCache({
-    size: options.size ?? 100,
+    successSize: options.size ?? 100,
+    denialSize: options.denialSize ?? options.size ?? 100,
     successTtl: options.successTtl ?? 3600,
     denialTtl: options.denialTtl ?? 30,
+    servfailTtl: options.servfailTtl ?? 5,
     serveStaleMs: options.serveStaleMs ?? 3_600_000,
     stats,
     now: () => clock.now,
@@ -46,7 +50,8 @@ function rig(options: { size?: number; successTtl?: number; denialTtl?: number; 
   const put = (name: string, converted: ReturnType<typeof upstreamReply>, dnssecOk = false) =>
     cache.put(cacheKey(name, TYPE.A, CLASS.IN, dnssecOk), converted.reply, converted.ttlOffsets, converted.ttls, converted.negativeTtl);
   const get = (name: string, dnssecOk = false) => cache.get(cacheKey(name, TYPE.A, CLASS.IN, dnssecOk));
-  return { cache, stats, clock, put, get };
+  const failed = (name: string) => cache.failed(cacheKey(name, TYPE.A, CLASS.IN, false));
+  return { cache, stats, clock, put, get, failed };
 }
 
 const show = (name: string, reply: Reply) => decode(replyMessage(name, TYPE.A, reply));
@@ -130,19 +135,108 @@ test('not kept: a denial without an SOA, SERVFAIL, REFUSED, a TTL of 0, and anyt
   assert.equal(off.stats.misses, 1);
 });
 
-test('LRU: the least recently used entry goes at --cache-size, counted by kind; replacing an entry is not an eviction', () => {
-  const { put, get, stats, cache } = rig({ size: 2 });
-  put('one.example.com', upstreamReply('one.example.com', RCODE.NOERROR, [a('one.example.com', '192.0.2.1')]));
-  put('two.example.com', upstreamReply('two.example.com', RCODE.NXDOMAIN, [], [soa('example.com', 60, 60)]));
-  assert.ok(get('one.example.com'), 'one is now the most recently used');
-  put('three.example.com', upstreamReply('three.example.com', RCODE.NOERROR, [a('three.example.com', '192.0.2.3')]));
-  assert.equal(get('two.example.com'), null, 'two was the least recently used');
-  assert.deepEqual(stats.evictions, { success: 0, denial: 1 });
-  assert.deepEqual(stats.entries, { success: 2, denial: 0 });
-  put('three.example.com', upstreamReply('three.example.com', RCODE.NOERROR, [a('three.example.com', '192.0.2.4')]));
-  assert.deepEqual(stats.entries, { success: 2, denial: 0 });
-  assert.deepEqual(stats.evictions, { success: 0, denial: 1 });
-  assert.equal(cache.size, 2);
+test('two caches of --cache-size entries each: denials never evict answers; evictions counted by kind; replacing is not evicting', () => {
+  const { put, get, stats, cache } = rig({ size: 10 });
+  for (let i = 0; i < 10; i++) put(`a${i}.example.com`, upstreamReply(`a${i}.example.com`, RCODE.NOERROR, [a(`a${i}.example.com`, '192.0.2.1')]));
+  for (let i = 0; i < 500; i++) put(`nx${i}.example.com`, upstreamReply(`nx${i}.example.com`, RCODE.NXDOMAIN, [], [soa('example.com', 60, 60)]));
+  for (let i = 0; i < 10; i++) assert.ok(get(`a${i}.example.com`), `a${i} is still cached`);
+  assert.deepEqual(stats.entries, { success: 10, denial: 10 });
+  assert.deepEqual(stats.evictions, { success: 0, denial: 490 });
+  assert.equal(cache.size, 20);
+  put('a3.example.com', upstreamReply('a3.example.com', RCODE.NOERROR, [a('a3.example.com', '192.0.2.4')]));
+  assert.deepEqual(stats.entries, { success: 10, denial: 10 });
+  assert.equal(stats.evictions.success, 0);
+  // A name that changed kind leaves the other cache: its old answer cannot be served stale later.
+  put('a4.example.com', upstreamReply('a4.example.com', RCODE.NXDOMAIN, [], [soa('example.com', 60, 60)]));
+  assert.deepEqual(stats.entries, { success: 9, denial: 10 });
+  assert.equal(show('a4.example.com', get('a4.example.com')!.reply).rcode, 'NXDOMAIN');
+  const denialOnly = rig({ size: 0, denialSize: 5 });
+  denialOnly.put('x.example.com', upstreamReply('x.example.com', RCODE.NOERROR, [a('x.example.com', '192.0.2.1')]));
+  denialOnly.put('nx.example.com', upstreamReply('nx.example.com', RCODE.NXDOMAIN, [], [soa('example.com', 60, 60)]));
+  assert.equal(denialOnly.get('x.example.com'), null, '--cache-size 0 --cache-denial-size 5: answers not kept');
+  assert.ok(denialOnly.get('nx.example.com'));
+});
+
+test('an NXDOMAIN flood of thousands of names asked once leaves the names asked often cached', () => {
+  // 1,000 entries a cache; 300 popular names (half answers, half AAAA-style NODATA) asked five
+  // times each, then 20,000 NXDOMAIN names asked once, a popular name asked after every tenth:
+  // each popular name comes round every 3,000 flood names, three times what a cache holds.
+  const { put, get, stats } = rig({ size: 1000, denialTtl: 3600, successTtl: 3600 });
+  const popular = Array.from({ length: 300 }, (_, i) => `p${i}.example.com`);
+  const ask = (name: string, i: number): boolean => {
+    if (get(name)) return true;
+    const denied = name.startsWith('nx') || i % 2 === 1;
+    put(name, denied ? upstreamReply(name, name.startsWith('nx') ? RCODE.NXDOMAIN : RCODE.NOERROR, [], [soa('example.com', 3600, 3600)]) : upstreamReply(name, RCODE.NOERROR, [a(name, '192.0.2.1', 3600)]));
+    return false;
+  };
+  for (let round = 0; round < 5; round++) popular.forEach((n, i) => ask(n, i));
+  let hits = 0;
+  let asked = 0;
+  for (let f = 0; f < 20_000; f++) {
+    ask(`nx${f}-${(f * 2654435761) >>> 0}.flood.example.com`, 0);
+    if (f % 10 === 9) {
+      const i = asked++ % popular.length;
+      if (ask(popular[i]!, i)) hits++;
+    }
+  }
+  assert.equal(asked, 2000);
+  assert.ok(hits >= asked * 0.95, `popular names hit ${hits} of ${asked}`);
+  assert.equal(stats.entries.success, 150, 'the answers were never touched');
+  assert.ok(stats.evictions.denial > 18_000, 'the flood itself came and went');
+});
+
+test('remembered failures: SERVFAIL for --cache-servfail-ttl without a miss, the stale answer if one is left, counted; then asked again', () => {
+  const { put, get, failed, clock, stats } = rig({ servfailTtl: 5, serveStaleMs: 600_000 });
+  failed('dead.example.com');
+  const held = get('dead.example.com');
+  assert.ok(held);
+  assert.equal(held.reply, SERVFAIL_REPLY);
+  assert.equal(show('dead.example.com', held.reply).rcode, 'SERVFAIL');
+  assert.equal(stats.servfailHits, 1);
+  assert.equal(stats.hits.denial, 1, 'a hit as CoreDNS counts the SERVFAILs it caches');
+  assert.equal(stats.misses, 0);
+  assert.equal(stats.servfailEntries, 1);
+  clock.now += 4_900;
+  assert.ok(get('dead.example.com'));
+  clock.now += 200;
+  assert.equal(get('dead.example.com'), null, 'after 5 s the name is asked again');
+  assert.equal(stats.servfailEntries, 0);
+  // With an expired answer within --serve-stale, the remembered failure serves that.
+  put('flaky.example.com', upstreamReply('flaky.example.com', RCODE.NOERROR, [a('flaky.example.com', '192.0.2.7', 60)]));
+  clock.now += 61_000;
+  failed('flaky.example.com');
+  assert.deepEqual(show('flaky.example.com', get('flaky.example.com')!.reply).answer, [`flaky.example.com. ${STALE_TTL} IN A 192.0.2.7`]);
+  // An answer that arrives ends it at once.
+  put('flaky.example.com', upstreamReply('flaky.example.com', RCODE.NOERROR, [a('flaky.example.com', '192.0.2.8', 60)]));
+  assert.deepEqual(show('flaky.example.com', get('flaky.example.com')!.reply).answer, ['flaky.example.com. 60 IN A 192.0.2.8']);
+  assert.equal(stats.servfailEntries, 0);
+
+  const off = rig({ servfailTtl: 0 });
+  off.failed('dead.example.com');
+  assert.equal(off.get('dead.example.com'), null, '--cache-servfail-ttl 0: not remembered');
+  const noCache = rig({ size: 0 });
+  noCache.failed('dead.example.com');
+  assert.equal(noCache.get('dead.example.com'), null, '--cache-size 0: nothing is cached, failures neither');
+});
+
+test('a flood of failures evicts no answer and no denial', () => {
+  const { put, get, failed, stats } = rig({ size: 50 });
+  for (let i = 0; i < 50; i++) {
+    put(`a${i}.example.com`, upstreamReply(`a${i}.example.com`, RCODE.NOERROR, [a(`a${i}.example.com`, '192.0.2.1')]));
+    put(`nx${i}.example.com`, upstreamReply(`nx${i}.example.com`, RCODE.NXDOMAIN, [], [soa('example.com', 60, 60)]));
+  }
+  for (let i = 0; i < 5000; i++) failed(`dead${i}.example.com`);
+  assert.deepEqual(stats.entries, { success: 50, denial: 50 });
+  assert.deepEqual(stats.evictions, { success: 0, denial: 0 });
+  assert.equal(stats.servfailEntries, 50, 'bounded by the larger cache\'s size');
+  for (let i = 0; i < 50; i++) assert.ok(get(`a${i}.example.com`) && get(`nx${i}.example.com`));
+  assert.ok(get('dead4999.example.com'), 'the latest failures are the ones remembered');
+});
+
+test('an answer whose TTL has the top bit set is served with TTL 0 and not kept', () => {
+  const { put, get } = rig();
+  put('top.example.com', upstreamReply('top.example.com', RCODE.NOERROR, [{ name: 'top.example.com', type: TYPE.A, ttl: 0x80000001, address: '192.0.2.1' }]));
+  assert.equal(get('top.example.com'), null);
 });
 
 test('prefetch: asked for once an entry has 3 hits and at most a tenth of its TTL left, and not twice at once', () => {

@@ -1,7 +1,10 @@
 // The forwarder against a scripted loopback upstream, through the real query processor: what goes
 // out (fresh IDs and ports, RD, our OPT), what is accepted (spoofed replies are not), TCP on TC
-// and kept connections, adaptive timeouts, down upstreams, coalescing, the concurrency cap, the
-// cache (countdown, negative caching, LRU, prefetch, serve-stale), stub domains and loops.
+// The forwarder against a scripted loopback upstream, through the real query processor: what goes
+// out (fresh IDs and ports, RD, our OPT), what is accepted (spoofed replies are not), TCP on TC
+// and kept connections, retransmits within the deadline, health from probes, coalescing, the
+// concurrency cap and fair shares, shedding, the cache (countdown, negative caching, admission,
+// prefetch, serve-stale, remembered failures), scrubbing, stub domains and loops.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -14,34 +17,41 @@ import { startListeners } from '../../src/server/listen.ts';
 import { QueryProcessor } from '../../src/server/processor.ts';
 import { silentLogger } from '../../src/observe/log.ts';
 import { ExternalNameChaser, Forwarder } from '../../src/upstream/forward.ts';
+import type { LoadWindows } from '../../src/upstream/overload.ts';
 import type { Timing } from '../../src/upstream/upstreams.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';
 import { indexOf, testCluster } from '../support/cluster.ts';
 import { buildQuery, decode } from '../support/dns.ts';
-import { a, cname, FakeUpstream } from '../support/upstream.ts';
+import { a, cname, FakeUpstream, handMadeReply, rr } from '../support/upstream.ts';
 
-// Short enough for silent upstreams to cost little, long enough that a loaded machine (the suite
-// runs files in parallel; the upstream shares our event loop) does not turn a loopback answer
-// into a timeout: the floor stays at 150 ms however fast the measured round trips are.
-const FAST: Timing = { initialTimeoutMs: 150, minTimeoutMs: 150, maxTimeoutMs: 300, probeMs: 40, maxProbeMs: 160 };
-/** For tests whose upstream answers late on purpose (tens of ms): no timeout may race those delays. */
-const PATIENT: Timing = { ...FAST, initialTimeoutMs: 2_000, minTimeoutMs: 2_000, maxTimeoutMs: 2_000 };
+// For the tests of retransmits and health: sent again after 150 ms (doubling), probes that give
+// up after 150 ms and come 40 ms apart, so silent upstreams cost little. A late retransmit never
+// fails a query (the first attempt keeps listening until the deadline), only adds a send.
+const FAST: Timing = { initialRtoMs: 150, minRtoMs: 150, maxRtoMs: 300, probeTimeoutMs: 150, probeIntervalMs: 40, maxProbeIntervalMs: 160 };
+/** The rest count what goes upstream: no retransmit may race a loopback answer on a loaded machine. */
+const PATIENT: Timing = { ...FAST, initialRtoMs: 2_000, minRtoMs: 2_000, maxRtoMs: 2_000 };
 
 function hostPort(up: FakeUpstream): HostPort {
   return { host: '127.0.0.1', port: up.port };
 }
 
 function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}): ForwardConfig {
+  // --cache-denial-size follows --cache-size unless given, as on the command line.
+  const cacheSize = extra.cacheSize ?? 1000;
   return {
     upstreams,
     upstreamsFrom: '--upstream',
     stubDomains: [],
     policy: 'sequential',
     forceTcp: false,
+    timeoutMs: 2_000,
+    maxFails: 2,
     maxConcurrent: 1000,
-    cacheSize: 1000,
+    cacheSize,
     cacheSuccessTtl: 3600,
     cacheDenialTtl: 30,
+    cacheDenialSize: cacheSize,
+    cacheServfailTtl: 5,
     serveStaleMs: 3_600_000,
     autopath: false,
     autopathSearch: [],
@@ -52,18 +62,18 @@ function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}
 interface Rig {
   forwarder: Forwarder;
   processor: QueryProcessor;
-  ask(name: string, type?: number, options?: { id?: number }): Promise<ReturnType<typeof decode>>;
+  ask(name: string, type?: number, options?: { id?: number; from?: string }): Promise<ReturnType<typeof decode>>;
   clock: { now: number };
 }
 
 async function rig(
   t: { after: (fn: () => unknown) => void },
   config: ForwardConfig,
-  options: { withZone?: boolean; tcpIdleMs?: number; timing?: Timing } = {},
+  options: { withZone?: boolean; tcpIdleMs?: number; timing?: Timing; load?: LoadWindows | null } = {},
 ): Promise<Rig> {
   const clock = { now: 1_800_000_000_000 };
-  const { withZone = false, tcpIdleMs, timing = FAST } = options;
-  const forwarder = new Forwarder({ config, logger: silentLogger(), timing, now: () => clock.now, ...(tcpIdleMs === undefined ? {} : { tcpIdleMs }) });
+  const { withZone = false, tcpIdleMs, timing = PATIENT, load = null } = options;
+  const forwarder = new Forwarder({ config, logger: silentLogger(), timing, load, now: () => clock.now, ...(tcpIdleMs === undefined ? {} : { tcpIdleMs }) });
   t.after(() => forwarder.close());
   const handlers = [];
   if (withZone) {
@@ -77,7 +87,8 @@ async function rig(
     processor,
     clock,
     ask: async (name, type = TYPE.A, options = {}) => {
-      const out = await processor.process(buildQuery(name, type, { udpSize: 1232, ...options }), { protocol: 'udp', remoteAddress: '127.0.0.1' });
+      const { from = '127.0.0.1', ...query } = options;
+      const out = await processor.process(buildQuery(name, type, { udpSize: 1232, ...query }), { protocol: 'udp', remoteAddress: from });
       assert.ok(out, 'a reply');
       return decode(out);
     },
@@ -100,8 +111,9 @@ test('forwards with RD and our OPT, answers with RA and without AA, in the clien
   assert.equal(r.ra, true);
   assert.equal(r.aa, false);
   assert.equal(r.question, 'WWW.Example.COM. A');
-  // Owner names that point at the question take the client's case, as the question does.
-  assert.deepEqual(r.answer, ['WWW.Example.COM. 600 IN CNAME web.example.net.', 'web.example.net. 300 IN A 192.0.2.10']);
+  // Owner names that point at the question take the client's case, as the question does. No TTL
+  // says more than the answer's smallest (what the cache keeps it for, and so what a hit says).
+  assert.deepEqual(r.answer, ['WWW.Example.COM. 300 IN CNAME web.example.net.', 'web.example.net. 300 IN A 192.0.2.10']);
   assert.equal(r.opts, 1, 'our OPT only');
   const sent = up.asked('www.example.com')[0]!;
   assert.equal(sent.flags & 0x0100, 0x0100, 'RD');
@@ -149,6 +161,29 @@ test('truncated over UDP: asked again over TCP, on one kept connection; --force-
   assert.deepEqual(tcpOnly.received.map((r) => r.transport), ['tcp', 'tcp']);
 });
 
+test('a large upstream answer to a client without EDNS: the whole records that fit, TC set, from upstream and from the cache', async (t) => {
+  const up = await upstreamFor(t);
+  const records = [cname('many.example.com', 'pool.example.net'), ...Array.from({ length: 60 }, (_, i) => a('pool.example.net', `192.0.2.${i + 1}`))];
+  up.set('many.example.com', { kind: 'truncate', records });
+  const { processor } = await rig(t, forwardConfig([hostPort(up)]));
+  const udp = { protocol: 'udp', remoteAddress: '127.0.0.1' } as const;
+  const cut: ReturnType<typeof decode>[] = [];
+  for (const source of ['upstream', 'cache']) {
+    const out = (await processor.process(buildQuery('many.example.com', TYPE.A), udp))!;
+    assert.ok(out.length <= 512, `${source}: ${out.length} octets`);
+    const d = decode(out);
+    assert.equal(d.tc, true, source);
+    assert.equal(d.rcode, 'NOERROR');
+    assert.ok(d.answer.length > 20, `${source}: ${d.answer.length} records`);
+    cut.push(d);
+  }
+  const full = decode((await processor.process(buildQuery('many.example.com', TYPE.A), { protocol: 'tcp', remoteAddress: '127.0.0.1' }))!);
+  assert.equal(full.tc, false);
+  assert.equal(full.answer.length, 61);
+  for (const d of cut) assert.deepEqual(d.answer, full.answer.slice(0, d.answer.length), 'the CNAME and the first addresses, whole');
+  assert.equal(up.asked('many.example.com').filter((r) => r.transport === 'tcp').length, 1, 'asked once; then from the cache');
+});
+
 test('identical questions in flight become one upstream query; over --max-concurrent is REFUSED and counted', async (t) => {
   const up = await upstreamFor(t);
   up.fallback = { kind: 'answer', records: [a('slow.example.com', '192.0.2.5')], delayMs: 80 };
@@ -164,45 +199,129 @@ test('identical questions in flight become one upstream query; over --max-concur
   assert.equal(capped.forwarder.stats.maxConcurrentRejects, 1);
 });
 
-test('a silent upstream times out, the next one answers; two failures mark it down, probes bring it back', async (t) => {
+test('a silent upstream: the retransmit goes to the next one; failed probes, not queries, mark it down; a probe brings it back', async (t) => {
   const dead = await upstreamFor(t);
   const good = await upstreamFor(t);
   dead.fallback = { kind: 'silent' };
   good.fallback = { kind: 'answer', records: [a('q.example.com', '192.0.2.8')] };
-  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead), hostPort(good)], { cacheSize: 0 }));
-  assert.equal((await ask('q1.example.com')).rcode, 'NOERROR');
-  assert.equal((await ask('q2.example.com')).rcode, 'NOERROR');
-  const toDead = dead.received.filter((r) => r.name.startsWith('q')).length;
-  assert.equal(toDead, 2, 'tried first both times (sequential), timed out both times');
-  // Down now: skipped, no waiting.
-  await ask('q3.example.com');
-  assert.equal(dead.received.filter((r) => r.name.startsWith('q')).length, 2);
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead), hostPort(good)], { cacheSize: 0 }), { timing: FAST });
+  assert.equal((await ask('q1.example.com')).rcode, 'NOERROR', 'answered by the second upstream after the retransmit timer');
+  const queriesTo = (up: FakeUpstream) => up.received.filter((r) => r.name.startsWith('q')).length;
+  const probesTo = (up: FakeUpstream) => up.received.filter((r) => r.name === '' && r.type === TYPE.NS).length;
+  assert.equal(queriesTo(dead), 1, 'tried first (sequential)');
+  // The timeout started a probe; two failed probes in a row (150 ms each, 40 ms apart) mark it down.
   const deadStats = forwarder.stats.upstreams.get(`127.0.0.1:${dead.port}`)!;
-  assert.equal(deadStats.requests, 2);
-  // Probes fail while it stays silent; once it answers, a probe (". NS") finds it and it is used again.
-  await new Promise((r) => setTimeout(r, 400)); // a probe waits up to initialTimeoutMs (150) for its answer
-  assert.ok(deadStats.healthcheckFailures >= 1);
+  const deadline = Date.now() + 5_000;
+  while (deadStats.downs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(deadStats.downs, 1, 'marked down');
+  assert.ok(deadStats.healthcheckFailures >= 2);
+  assert.ok(probesTo(dead) >= 2, 'probed with . NS');
+  // Down now: skipped, no waiting.
+  await ask('q2.example.com');
+  assert.equal(queriesTo(dead), 1);
+  assert.equal(probesTo(good), 0, 'a healthy upstream that answers is never probed');
+  // It keeps being probed; once it answers, a probe brings it back and it is used again.
   dead.fallback = { kind: 'answer', records: [] };
-  const deadline = Date.now() + 3_000;
-  while (dead.received.filter((r) => r.name.startsWith('q')).length === 2 && Date.now() < deadline) {
+  const back = Date.now() + 5_000;
+  while (queriesTo(dead) === 1 && Date.now() < back) {
     await ask(`q${Math.floor(Math.random() * 1e9)}.example.com`);
     await new Promise((r) => setTimeout(r, 30));
   }
-  assert.ok(dead.received.some((r) => r.name === '' && r.type === TYPE.NS), 'probed with . NS');
-  assert.ok(dead.received.filter((r) => r.name.startsWith('q')).length > 2, 'asked again once back');
+  assert.ok(queriesTo(dead) > 1, 'asked again once back');
+  assert.equal(forwarder.stats.healthcheckBroken, 0, 'the other upstream was up all along');
 });
 
-test('with every upstream down: SERVFAIL at once, without asking anyone', async (t) => {
+test('slow names never mark an upstream down: probes are answered, the late answers are taken', async (t) => {
+  const up = await upstreamFor(t);
+  up.fallback = { kind: 'answer', records: [a('slow.example.com', '192.0.2.9')], delayMs: 400 };
+  up.set('', { kind: 'answer', records: [] }); // the root's NS, as a resolver has it cached
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)], { cacheSize: 0 }), { timing: FAST });
+  // Each is resent at 150 and 450 ms (doubling) to the only upstream; the first reply wins.
+  const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => ask(`slow${i}.example.com`)));
+  assert.deepEqual(replies.map((r) => r.rcode), Array(6).fill('NOERROR'));
+  const stats = forwarder.stats.upstreams.get(`127.0.0.1:${up.port}`)!;
+  assert.ok(up.received.some((r) => r.name === '' && r.type === TYPE.NS), 'the timeouts were probed');
+  assert.equal(stats.downs, 0);
+  assert.equal(stats.healthcheckFailures, 0);
+  assert.ok(stats.requests > 6, `retransmitted (${stats.requests} sends for 6 names)`);
+  assert.equal(forwarder.stats.spoofedReplies, 0, 'the replies to the losing attempts are not forgeries');
+});
+
+test('--max-fails 0: an upstream is never probed nor marked down', async (t) => {
   const dead = await upstreamFor(t);
   dead.fallback = { kind: 'silent' };
-  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead)], { cacheSize: 0 }));
-  await ask('a1.example.com');
-  await ask('a2.example.com');
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead)], { cacheSize: 0, maxFails: 0, timeoutMs: 400 }), { timing: FAST });
+  assert.equal((await ask('m1.example.com')).rcode, 'SERVFAIL');
+  assert.equal((await ask('m2.example.com')).rcode, 'SERVFAIL');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(dead.received.filter((r) => r.name === '').length, 0, 'no probes');
+  assert.equal(forwarder.stats.upstreams.get(`127.0.0.1:${dead.port}`)!.downs, 0);
+});
+
+test('with every upstream down each query still asks one, counted in healthcheck_broken; an answer brings it back', async (t) => {
+  const dead = await upstreamFor(t);
+  dead.fallback = { kind: 'silent' };
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(dead)], { cacheSize: 0, timeoutMs: 400 }), { timing: FAST });
+  assert.equal((await ask('a1.example.com')).rcode, 'SERVFAIL', 'past the deadline');
+  const stats = forwarder.stats.upstreams.get(`127.0.0.1:${dead.port}`)!;
+  const deadline = Date.now() + 5_000;
+  while (stats.downs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(stats.downs, 1);
+  assert.equal(forwarder.stats.healthcheckBroken, 0, 'no query has found it down yet');
   const before = dead.received.filter((r) => r.name.startsWith('a')).length;
-  const r = await ask('a3.example.com');
-  assert.equal(r.rcode, 'SERVFAIL');
-  assert.equal(dead.received.filter((r) => r.name.startsWith('a')).length, before);
-  assert.equal(forwarder.stats.healthcheckBroken, 1);
+  const started = performance.now();
+  assert.equal((await ask('a2.example.com')).rcode, 'SERVFAIL');
+  assert.ok(performance.now() - started >= 350, 'not at once: the query waited for its deadline');
+  assert.ok(dead.received.filter((r) => r.name.startsWith('a')).length > before, 'asked although down');
+  await ask('a3.example.com');
+  assert.equal(forwarder.stats.healthcheckBroken, 2, 'once per query that found every upstream down (as CoreDNS counts it)');
+  // It answers again: the next query's reply is proof enough, before any probe says so.
+  dead.fallback = { kind: 'answer', records: [a('a4.example.com', '192.0.2.4')] };
+  assert.equal((await ask('a4.example.com')).rcode, 'NOERROR');
+  assert.equal(forwarder.stats.healthcheckBroken, 3);
+  await ask('a5.example.com');
+  assert.equal(forwarder.stats.healthcheckBroken, 3, 'up again');
+});
+
+test('fair shares: a client flooding names that never resolve is refused first; another client still gets through', async (t) => {
+  const up = await upstreamFor(t);
+  up.fallback = { kind: 'silent' };
+  up.set('www.example.com', { kind: 'answer', records: [a('www.example.com', '192.0.2.20')] });
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)], { cacheSize: 0, maxConcurrent: 20, timeoutMs: 1_000, maxFails: 0 }));
+  const flood = Array.from({ length: 40 }, (_, i) => ask(`r${i}.never.example`, TYPE.A, { from: '10.244.9.9' }));
+  const victim = await ask('www.example.com', TYPE.A, { from: '10.244.1.1' });
+  assert.equal(victim.rcode, 'NOERROR');
+  const rcodes = (await Promise.all(flood)).map((r) => r.rcode);
+  assert.equal(rcodes.filter((r) => r === 'REFUSED').length, 30, 'the flooder holds at most half of 20');
+  assert.equal(rcodes.filter((r) => r === 'SERVFAIL').length, 10);
+  assert.equal(forwarder.stats.clientRejects, 30);
+  assert.equal(forwarder.stats.maxConcurrentRejects, 0);
+});
+
+test('while the event loop is behind, new upstream questions are rationed; cache hits and cluster names are not', async (t) => {
+  const up = await upstreamFor(t);
+  up.fallback = { kind: 'answer', records: [a('x.example.com', '192.0.2.21')] };
+  // Its own name on its answer: the scrubber keeps only records on the question's chain.
+  up.set('hit.example.com', { kind: 'answer', records: [a('hit.example.com', '192.0.2.22')] });
+  let windowEnded: (congested: boolean) => void = () => {};
+  const load: LoadWindows = { subscribe: (fn) => void (windowEnded = fn) };
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)]), { withZone: true, load });
+  assert.equal((await ask('hit.example.com')).rcode, 'NOERROR');
+  // Windows congested while forwarding 100 new questions each: the ration falls to its floor (5 a window).
+  for (let w = 0; w < 2; w++) {
+    await Promise.all(Array.from({ length: 100 }, (_, i) => ask(`load${w}-${i}.example.com`)));
+    windowEnded(true);
+  }
+  for (let i = 0; i < 10; i++) windowEnded(true);
+  const rcodes = await Promise.all(Array.from({ length: 8 }, (_, i) => ask(`miss${i}.example.com`)));
+  assert.equal(rcodes.filter((r) => r.rcode === 'NOERROR').length, 3, 'half of the five left: the client may not take it all');
+  assert.equal(rcodes.filter((r) => r.rcode === 'REFUSED').length, 5);
+  assert.equal(forwarder.stats.shed, 5);
+  assert.equal(forwarder.stats.clientRejects, 0);
+  assert.equal((await ask('hit.example.com')).rcode, 'NOERROR', 'from the cache');
+  assert.equal((await ask('svc1.testns.svc.cluster.local')).rcode, 'NOERROR', 'from the zone');
+  for (let i = 0; i < 12; i++) windowEnded(false);
+  assert.equal((await ask('miss7.example.com')).rcode, 'NOERROR', 'lifted');
 });
 
 test('the cache: TTLs count down, NXDOMAIN kept for the SOA minimum capped by --cache-denial-ttl, no SOA no caching', async (t) => {
@@ -233,10 +352,13 @@ test('the cache: TTLs count down, NXDOMAIN kept for the SOA minimum capped by --
   up.set('servfail.example.com', { kind: 'servfail' });
   await ask('servfail.example.com');
   await ask('servfail.example.com');
-  assert.equal(up.asked('servfail.example.com').length, 2, 'SERVFAIL is not cached');
+  assert.equal(up.asked('servfail.example.com').length, 1, 'SERVFAIL is remembered (5 s), not kept as an answer');
+  clock.now += 5_001;
+  up.set('servfail.example.com', { kind: 'answer', records: [a('servfail.example.com', '192.0.2.9', 300)] });
+  assert.equal((await ask('servfail.example.com')).rcode, 'NOERROR');
 });
 
-test('LRU eviction at --cache-size is counted; popular entries are prefetched before they expire', async (t) => {
+test('evictions at --cache-size are counted, a name asked once does not push out one asked before; popular entries are prefetched', async (t) => {
   const up = await upstreamFor(t);
   up.fallback = { kind: 'answer', records: [] };
   for (const n of ['e1', 'e2', 'e3', 'hot']) up.set(`${n}.example.com`, { kind: 'answer', records: [a(`${n}.example.com`, '192.0.2.4', 100)] });
@@ -247,7 +369,9 @@ test('LRU eviction at --cache-size is counted; popular entries are prefetched be
   assert.equal(forwarder.cacheStats.evictions.success, 1);
   assert.equal(forwarder.cacheStats.entries.success, 2);
   await ask('e1.example.com');
-  assert.equal(up.asked('e1.example.com').length, 2, 'e1 was evicted');
+  assert.equal(up.asked('e1.example.com').length, 1, 'e1, in first, stayed');
+  await ask('e2.example.com');
+  assert.equal(up.asked('e2.example.com').length, 2, 'e2, asked as often as e1, was turned away');
 
   await ask('hot.example.com');
   for (let i = 0; i < 3; i++) await ask('hot.example.com');
@@ -261,7 +385,7 @@ test('LRU eviction at --cache-size is counted; popular entries are prefetched be
 test('serve-stale: with every upstream failing, an expired answer is served with TTL 30, within --serve-stale', async (t) => {
   const up = await upstreamFor(t);
   up.set('stale.example.com', { kind: 'answer', records: [a('stale.example.com', '192.0.2.30', 60)] });
-  const { ask, clock, forwarder } = await rig(t, forwardConfig([hostPort(up)], { serveStaleMs: 600_000 }));
+  const { ask, clock, forwarder } = await rig(t, forwardConfig([hostPort(up)], { serveStaleMs: 600_000, timeoutMs: 300 }));
   await ask('stale.example.com');
   up.fallback = { kind: 'silent' };
   up.set('stale.example.com', { kind: 'silent' });
@@ -399,11 +523,11 @@ test('kept TCP connections: queries are pipelined and answered out of order on o
   assert.equal(up.tcpConnections, 2, 'a new connection once the old one closed');
 });
 
-test('a TCP reply that comes after its timeout is dropped quietly, not counted as forged', async (t) => {
+test('a TCP reply that comes after the deadline is dropped quietly, not counted as forged', async (t) => {
   const up = await upstreamFor(t);
   up.set('late.example.com', { kind: 'answer', records: [a('late.example.com', '192.0.2.12')], delayMs: 250 });
-  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)], { forceTcp: true, cacheSize: 0 }));
-  assert.equal((await ask('late.example.com')).rcode, 'SERVFAIL', 'gave up after the 150 ms initial timeout');
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)], { forceTcp: true, cacheSize: 0, timeoutMs: 150 }));
+  assert.equal((await ask('late.example.com')).rcode, 'SERVFAIL', 'gave up at the 150 ms deadline');
   const deadline = Date.now() + 1_000;
   while (up.asked('late.example.com').length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 200)); // the late reply arrives meanwhile
@@ -413,8 +537,9 @@ test('a TCP reply that comes after its timeout is dropped quietly, not counted a
 test('compressed upstream replies are re-based onto the client\'s question: pointers into it, OPT in the middle', async (t) => {
   const up = await upstreamFor(t);
   // By hand: the answer's owner points at the question (offset 12), the CNAME target's suffix
-  // points into it too, the A record's owner points at the CNAME target; the upstream's OPT sits
-  // between two additional records, so the sections are decoded and written again.
+  // points into it too, the A record's owner points at the CNAME target; the zone's NS set points
+  // into the question as well; the upstream's OPT sits between the two glue records, so the
+  // sections are decoded and written again.
   up.set('www.example.com', {
     kind: 'raw',
     build: (request) => {
@@ -425,6 +550,7 @@ test('compressed upstream replies are re-based onto the client\'s question: poin
       header.writeUInt16BE(FLAG.QR | FLAG.RD | FLAG.RA, 2);
       header.writeUInt16BE(1, 4);
       header.writeUInt16BE(2, 6);
+      header.writeUInt16BE(2, 8);
       header.writeUInt16BE(3, 10);
       const cnameAt = HEADER_SIZE + q.length + 12; // where the CNAME's RDATA starts
       const exampleCom = HEADER_SIZE + 4; // "example.com" inside the question
@@ -434,16 +560,21 @@ test('compressed upstream replies are re-based onto the client\'s question: poin
         rr([0xc0, 12], TYPE.CNAME, cnameRdata),
         rr([0xc0 | (cnameAt >> 8), cnameAt & 255], TYPE.A, [192, 0, 2, 21]),
       ]);
+      const authority = Buffer.concat([
+        rr([0xc0, exampleCom], TYPE.NS, [2, ...Buffer.from('ns'), 0xc0, exampleCom]),
+        rr([0xc0, exampleCom], TYPE.NS, [3, ...Buffer.from('ns2'), 0xc0, exampleCom]),
+      ]);
       const glue = rr([2, ...Buffer.from('ns'), 0xc0, exampleCom], TYPE.A, [192, 0, 2, 53]);
       const opt = Buffer.from([0, 0, TYPE.OPT, 0x10, 0, 0, 0, 0, 0, 0, 0]);
       const glue2 = rr([3, ...Buffer.from('ns2'), 0xc0, exampleCom], TYPE.A, [192, 0, 2, 54]);
-      return Buffer.concat([header, q, answer, glue, opt, glue2]);
+      return Buffer.concat([header, q, answer, authority, glue, opt, glue2]);
     },
   });
   const { ask } = await rig(t, forwardConfig([hostPort(up)]));
   const r = await ask('WWW.example.COM');
   assert.equal(r.rcode, 'NOERROR');
   assert.deepEqual(r.answer, ['WWW.example.COM. 60 IN CNAME web.example.COM.', 'web.example.COM. 60 IN A 192.0.2.21']);
+  assert.deepEqual(r.authority, ['example.COM. 60 IN NS ns.example.COM.', 'example.COM. 60 IN NS ns2.example.COM.']);
   assert.deepEqual(r.additional, ['ns.example.COM. 60 IN A 192.0.2.53', 'ns2.example.COM. 60 IN A 192.0.2.54']);
   assert.equal(r.opts, 1, 'our OPT only');
 });
@@ -478,7 +609,65 @@ test('close() ends upstream exchanges in flight at once and leaves no probes beh
   const started = performance.now();
   forwarder.close();
   assert.equal((await pending).rcode, 'SERVFAIL');
-  assert.ok(performance.now() - started < 100, 'not after the 150 ms timeout');
+  assert.ok(performance.now() - started < 100, 'not after a retransmit timer or the deadline');
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(up.received.filter((q) => q.name === '').length, 0, 'no health probe after close');
+});
+
+test('a dead name asked 50 times costs the upstream one resolution within --cache-servfail-ttl, then one again after', async (t) => {
+  const up = await upstreamFor(t);
+  up.set('dead.example.com', { kind: 'servfail' });
+  up.set('gone.example.com', { kind: 'silent' });
+  up.fallback = { kind: 'answer', records: [a('fine.example.com', '192.0.2.1')] };
+  const { ask, clock, forwarder } = await rig(t, forwardConfig([hostPort(up)]));
+  const first = await Promise.all(Array.from({ length: 25 }, () => ask('dead.example.com')));
+  for (let i = 0; i < 25; i++) first.push(await ask('dead.example.com'));
+  assert.ok(first.every((r) => r.rcode === 'SERVFAIL'));
+  assert.equal(up.asked('dead.example.com').length, 1);
+  assert.equal(forwarder.cacheStats.servfailHits, 25, 'the 25 asked after it failed; the first 25 shared its flight');
+  // No usable answer in time (a silent upstream): remembered the same way, from where it failed.
+  assert.equal((await ask('gone.example.com')).rcode, 'SERVFAIL');
+  const sent = up.asked('gone.example.com').length;
+  for (let i = 0; i < 49; i++) assert.equal((await ask('gone.example.com')).rcode, 'SERVFAIL');
+  assert.equal(up.asked('gone.example.com').length, sent, 'nothing more went upstream for it');
+  assert.equal((await ask('fine.example.com')).rcode, 'NOERROR', 'other names are asked as usual');
+  clock.now += 4_000;
+  await ask('dead.example.com');
+  assert.equal(up.asked('dead.example.com').length, 1, '4 s on: still remembered');
+  clock.now += 1_001;
+  await ask('dead.example.com');
+  await ask('dead.example.com');
+  assert.equal(up.asked('dead.example.com').length, 2, 'after 5 s: asked again, once');
+
+  const off = await rig(t, forwardConfig([hostPort(up)], { cacheServfailTtl: 0 }));
+  await off.ask('dead.example.com');
+  await off.ask('dead.example.com');
+  assert.equal(up.asked('dead.example.com').length, 4, '--cache-servfail-ttl 0: every query goes upstream');
+});
+
+test('out-of-bailiwick records from upstream reach neither the client nor the cache, and are counted', async (t) => {
+  const up = await upstreamFor(t);
+  // A poisoner's reply: an extra answer for another name, an NS set for another zone with its
+  // glue, and an address for a name nothing points at.
+  up.set('www.example.com', {
+    kind: 'raw',
+    build: (request) =>
+      handMadeReply(request, RCODE.NOERROR, {
+        answer: [rr.a('www.example.com', '192.0.2.10', 120), rr.a('bank.example.org', '198.51.100.66', 86400)],
+        authority: [rr.name(TYPE.NS, 'example.org', 'ns.evil.example'), rr.name(TYPE.NS, 'example.com', 'ns1.example.com')],
+        additional: [rr.a('ns.evil.example', '198.51.100.53'), rr.a('ns1.example.com', '192.0.2.53'), rr.a('login.example.org', '198.51.100.67')],
+      }),
+  });
+  up.set('bank.example.org', { kind: 'answer', records: [a('bank.example.org', '192.0.2.99', 60)] });
+  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)]));
+  for (const round of ['miss', 'hit']) {
+    const r = await ask('www.example.com');
+    assert.deepEqual(r.answer, ['www.example.com. 120 IN A 192.0.2.10'], round);
+    assert.deepEqual(r.authority, ['example.com. 120 IN NS ns1.example.com.'], round);
+    assert.deepEqual(r.additional, ['ns1.example.com. 120 IN A 192.0.2.53'], round);
+  }
+  assert.equal(up.asked('www.example.com').length, 1);
+  assert.equal(forwarder.stats.scrubbedRecords, 4);
+  assert.deepEqual((await ask('bank.example.org')).answer, ['bank.example.org. 60 IN A 192.0.2.99'], 'the poison was never cached');
+  assert.equal(up.asked('bank.example.org').length, 1);
 });

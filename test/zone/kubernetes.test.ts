@@ -12,6 +12,7 @@ import type { Query } from '../../src/dns/message.ts';
 
 const SOA = 'cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 5';
 const Z = 'cluster.local';
+const RSOA4 = 'in-addr.arpa. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 5';
 
 interface Row {
   name: string;
@@ -249,6 +250,38 @@ const rows: Row[] = [
     why: 'search-path expansion: too many labels',
   },
   { name: `www.example.com.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'external name expansion' },
+  // Empty non-terminals: a name with names below it exists (RFC 1034 §3.1, RFC 4592 §2.2.2), so it
+  // is NODATA, never NXDOMAIN, which RFC 8020 lets a cache apply to everything below it. CoreDNS
+  // answers NXDOMAIN for the `_proto` ones (it reads `_tcp.svc1` as an endpoint named `_tcp`).
+  { name: `_tcp.svc1.testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'ENT: `_http._tcp.svc1…` is below it' },
+  { name: `_tcp.svc1.testns.svc.${Z}`, type: 'SRV', authority: [SOA], why: 'ENT, any type: NODATA' },
+  { name: `tcp.svc1.testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'ENT without the underscore: `http.tcp.svc1…` answers (CoreDNS strips underscores)' },
+  { name: `_.svc1.testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'ENT: a `_` protocol label matches any, so `_http._.svc1…` answers' },
+  { name: `_udp.svc1.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'no UDP port: nothing below it' },
+  { name: `_sctp.svc1.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'no SCTP port' },
+  { name: `_udp.kube-dns.kube-system.svc.${Z}`, type: 'A', authority: [SOA], why: 'ENT: the dns port is UDP' },
+  { name: `_tcp.hdls.testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'ENT under a headless service: ready endpoints with TCP ports' },
+  { name: `_udp.hdls.testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'ENT: the metrics port (UDP) of the IPv4 slice' },
+  { name: `_tcp.hdls-empty.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'no ready endpoint: no SRV below it' },
+  { name: `_tcp.ext.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'ExternalName: no SRV below it' },
+  { name: `_x._tcp.svc1.testns.svc.${Z}`, type: 'SRV', rcode: 'NXDOMAIN', authority: [SOA], why: 'below the ENT, a port that does not exist' },
+  {
+    name: `hdls-sub.testns.svc.${Z}`,
+    type: 'A',
+    authority: [SOA],
+    why: 'headless without ready endpoints (no records, spec 2.4.1), but a pod\'s hostname.subdomain answers below it: ENT',
+  },
+  {
+    name: `sub-0.hdls-sub.testns.svc.${Z}`,
+    type: 'A',
+    answer: [`sub-0.hdls-sub.testns.svc.${Z}. 5 IN A 10.244.6.1`],
+    why: 'the pod hostname.subdomain name below that ENT',
+  },
+  { name: `hdls-sub-late.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'only a not-ready pod below: nothing answers, NXDOMAIN' },
+  { name: `1.96.10.in-addr.arpa`, type: 'PTR', authority: [RSOA4], why: 'reverse ENT: 1.1.96.10.in-addr.arpa answers below it' },
+  { name: `96.10.in-addr.arpa`, type: 'NS', authority: [RSOA4], why: 'reverse ENT, any type' },
+  { name: `10.in-addr.arpa`, type: 'SOA', authority: [RSOA4], why: 'reverse ENT at one label' },
+  { name: `2.244.10.in-addr.arpa`, type: 'PTR', authority: [RSOA4], why: 'an endpoint address (not ready, so its own PTR passes on) lies below: a cluster address range' },
 ];
 
 function ask(zone: KubernetesZone, name: string, type: number, asked = name) {
@@ -257,7 +290,14 @@ function ask(zone: KubernetesZone, name: string, type: number, asked = name) {
 }
 
 const zones = new Map<PodMode, KubernetesZone>();
-const index = indexOf(testCluster());
+// For the empty non-terminal rows: headless services whose only names are pods' hostname.subdomain.
+const index = indexOf([
+  ...testCluster(),
+  service('testns', 'hdls-sub', { headless: true }),
+  pod('testns', 'sub-0', ['10.244.6.1'], { hostname: 'sub-0', subdomain: 'hdls-sub' }),
+  service('testns', 'hdls-sub-late', { headless: true }),
+  pod('testns', 'late-0', ['10.244.6.2'], { hostname: 'late-0', subdomain: 'hdls-sub-late', ready: false }),
+]);
 for (const pods of ['disabled', 'insecure', 'verified'] as const) {
   zones.set(pods, new KubernetesZone({ index, zone: Z, ttl: 5, pods }));
 }
@@ -295,7 +335,37 @@ test('names outside the zone and unknown reverse names pass to the next handler'
   assert.equal(ask(zone, 'www.example.com', TYPE.A), null);
   assert.equal(ask(zone, 'xcluster.local', TYPE.A), null);
   assert.equal(ask(zone, '9.9.9.9.in-addr.arpa', TYPE.PTR), null);
-  assert.equal(ask(zone, '10.in-addr.arpa', TYPE.PTR), null);
+  // Partial reverse names above no cluster address, or not reverse names at all.
+  // Partial IPv6 names pass on even above a cluster address (not counted: that would be 31
+  // nibble prefixes an address).
+  for (const name of ['9.in-addr.arpa', '9.96.10.in-addr.arpa', '0.97.10.in-addr.arpa', 'x.10.in-addr.arpa', '010.in-addr.arpa', '256.in-addr.arpa', 'd.f.ip6.arpa', '6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa']) {
+    assert.equal(ask(zone, name, TYPE.PTR), null, name);
+  }
+});
+
+test('reverse empty non-terminals follow the addresses below them', () => {
+  const index = indexOf(testCluster());
+  const zone = new KubernetesZone({ index, zone: Z, ttl: 5, pods: 'verified' });
+  const ent = ['97.10.in-addr.arpa', '7.97.10.in-addr.arpa'];
+  const full = '8.7.97.10.in-addr.arpa';
+  for (const name of [...ent, full]) assert.equal(ask(zone, name, TYPE.PTR), null, `${name}: nothing below yet`);
+  const apply = (obj: ReturnType<typeof service>) => {
+    const r = toRecord(obj)!;
+    index.upsert(r.kind, r.record);
+  };
+  apply(service('testns', 'late', { clusterIPs: ['10.97.7.8', 'fd00:10:97::7'] }));
+  for (const name of ent) {
+    const got = ask(zone, name, TYPE.PTR);
+    assert.equal(got?.rcode, 'NOERROR', name);
+    assert.deepEqual(got?.answer, [], name);
+  }
+  assert.deepEqual(ask(zone, full, TYPE.PTR)?.answer, [`${full}. 5 IN PTR late.testns.svc.${Z}.`]);
+  // The same address as an endpoint too: it stays counted until both are gone.
+  apply(endpointSlice('testns', 'svc1', 'svc1-late', 'IPv4', [{ ip: '10.97.7.8' }], []));
+  index.remove('Service', 'testns/late');
+  assert.equal(ask(zone, ent[1]!, TYPE.PTR)?.rcode, 'NOERROR', 'the endpoint address is still below');
+  index.remove('EndpointSlice', 'testns/svc1-late');
+  for (const name of [...ent, full]) assert.equal(ask(zone, name, TYPE.PTR), null, `${name}: nothing below any more`);
 });
 
 test('SRV weight is floor(100/N) over the records of the answer', () => {
