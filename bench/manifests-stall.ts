@@ -5,7 +5,8 @@
 //   yaml-30k    the same shape in YAML with 30,000 pods (~9 MB: YAML costs js-yaml ~30x its size)
 //   alias-bomb  ~500 bytes of YAML aliases that expand to 10^6 pods
 // Printed per case: how the reload ended and how long it took, the probe's longest wait and gap
-// during it, and the server's peak RSS over it (VmHWM, reset before each case).
+// during it, and the server's RSS before, at its peak (VmHWM, reset before each case) and 10 s
+// after.
 // Loopback only; bounded (each reload gets 180 s).
 //   node bench/manifests-stall.ts [--cases json-150k,yaml-30k,alias-bomb] [--dist DIR --old] [--no-build]
 // (--dist DIR --old runs another build, e.g. main's, which has no --manifests-max-size.)
@@ -91,13 +92,17 @@ try {
     const finished = now();
     await sleep(1_000);
     const samples = await probe.stop();
-    await sleep(3_000);
+    // V8 keeps a dead worker's heap pages pooled for a few seconds before it gives them back.
+    await sleep(10_000);
     const rssAfter = +rssMiB(server.child.pid!).toFixed(1);
-    const last = [...server.lines<{ msg: string; err?: string; ms?: number; Pod?: number; time: number }>('manifests reloaded'), ...server.lines<{ msg: string; err?: string; time: number }>('manifests reload failed; keeping the last good index')].sort((a, b) => a.time - b.time).at(-1)!;
+    type Ended = { err?: string; Pod?: number; time: number | string };
+    // Log times are epoch ms, or ISO strings in builds whose logger writes those.
+    const at = (e: Ended) => (typeof e.time === 'number' ? e.time : Date.parse(e.time));
+    const last = [...server.lines<Ended>('manifests reloaded'), ...server.lines<Ended>('manifests reload failed; keeping the last good index')].sort((a, b) => at(a) - at(b)).at(-1)!;
     results.push({
       case: name,
       bytes: Buffer.byteLength(text),
-      outcome: last.err ? `refused: ${last.err.slice(last.err.indexOf(': ') + 2, 160)}` : `reloaded (${(last as { Pod?: number }).Pod} pods)`,
+      outcome: last.err ? `refused: ${last.err.slice(last.err.indexOf(': ') + 2, 160)}` : `reloaded (${last.Pod} pods)`,
       reloadMs: Math.round(finished - started),
       duringReload: stallFigures(samples, [[started, finished]]),
       rssBeforeMiB: rssBefore,

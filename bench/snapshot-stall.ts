@@ -132,7 +132,7 @@ const server = await startServer({
 try {
   await until('the sync', () => (server.stdout().match(/"msg":"synced"/g) ?? []).length >= 4, 60_000);
   await sleep(4_000); // past the memory release after the sync
-  const written = () => server.lines<{ time: number; ms: number; bytes: number }>('snapshot written');
+  const written = () => server.lines<{ time: number | string; ms: number; bytes: number }>('snapshot written');
   // The first write (the sync) happens on its own; let it pass before the probe starts.
   await until('the first write', () => written().length >= 1, 30_000);
   await sleep(1_500);
@@ -147,7 +147,9 @@ try {
   const samples = await probe.stop();
   const measured = written().slice(before);
   // A write's window: from its start (its log time less its duration) to its end, a probe interval either side.
-  const windows = measured.map((w) => [w.time - w.ms - 5, w.time + 5] as const);
+  // Log times are epoch ms, or ISO strings in builds whose logger writes those.
+  const ended = (w: { time: number | string }) => (typeof w.time === 'number' ? w.time : Date.parse(w.time));
+  const windows = measured.map((w) => [ended(w) - w.ms - 5, ended(w) + 5] as const);
   const result = {
     pods,
     build: values.dist ?? 'this branch',
