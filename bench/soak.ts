@@ -46,13 +46,14 @@ const server = await startServer({
   dist: values.dist ?? join(root, 'dist'),
   // No Node flags, no malloc variables: what `node dist/main.js` gets from a shell.
   env: { PATH: process.env.PATH, ...(values.untuned ? { CLUSTER_DNS_TUNED: '1' } : {}) },
-  args: ['--kubeconfig', api.writeKubeconfig(work), '--health', 'off', '--ready', 'off', '--metrics', 'off', ...(values['memory-limit'] ? ['--memory-limit', values['memory-limit']] : [])],
+  // debug: the config line says what memory settings the server runs with.
+  args: ['--kubeconfig', api.writeKubeconfig(work), '--health', 'off', '--ready', 'off', '--metrics', 'off', '--log-level', 'debug', ...(values['memory-limit'] ? ['--memory-limit', values['memory-limit']] : [])],
 });
 const pid = server.child.pid!;
 try {
   await until('the sync', () => (server.stdout().match(/"msg":"synced"/g) ?? []).length >= 4, 90_000);
   await sleep(4_000);
-  const starting = server.lines<{ memory?: { heapLimitMiB: number; nodeFlags: string[] } }>('starting')[0]?.memory ?? null;
+  const starting = server.lines<{ memory?: { heapLimitMiB: number; nodeFlags: string[] } }>('config')[0]?.memory ?? null;
   const afterSync = +rssMiB(pid).toFixed(1);
   log(`synced; RSS ${afterSync} MiB; ${seconds} s of ${values.qps} QPS with a change a second`);
   const [cmd, args] = spawnSync('sh', ['-c', 'command -v taskset']).status === 0 ? ['taskset', ['-c', '1', 'dnsperf']] : ['dnsperf', []];

@@ -79,12 +79,11 @@ async function main(): Promise<void> {
       source: describeSource(config.source),
       listen: config.listen.map(formatHostPort),
       upstreams: config.forward.upstreams.map(formatHostPort),
-      memory: memorySettings(),
     },
     'starting',
   );
   // The whole Config: paths, addresses and numbers only (credentials stay in the kubeconfig).
-  logger.debug({ config }, 'config');
+  logger.debug({ config, memory: memorySettings() }, 'config');
 
   let app;
   let replicas: Replicas | null = null;

@@ -13,8 +13,9 @@ import { runMain, startServer, type ServerProcess } from '../support/process.ts'
 
 const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
-const starting = (server: ServerProcess) =>
-  JSON.parse(server.stdout().split('\n').find((l) => l.includes('"msg":"starting"'))!) as { memory: { heapLimitMiB: number; limitMiB: number | null; limitFrom: string | null; nodeFlags: string[] } };
+/** The memory settings, in the debug line with the config. */
+const configLine = (server: ServerProcess) =>
+  JSON.parse(server.stdout().split('\n').find((l) => l.includes('"msg":"config"'))!) as { memory: { heapLimitMiB: number; limitMiB: number | null; limitFrom: string | null; nodeFlags: string[] } };
 
 async function ready(server: ServerProcess): Promise<number> {
   const res = await fetch(`http://${server.ready!.host}:${server.ready!.port}/ready`, { signal: AbortSignal.timeout(5_000) });
@@ -23,7 +24,7 @@ async function ready(server: ServerProcess): Promise<number> {
 }
 
 test('plain `node src/main.ts`: re-executed once with the memory settings, same pid; SIGTERM still lameducks and exits 0', async (t) => {
-  const server = await startServer(['--manifests', BUNDLED_EXAMPLE, '--lameduck', '1s', '--memory-limit', '512Mi']);
+  const server = await startServer(['--manifests', BUNDLED_EXAMPLE, '--lameduck', '1s', '--memory-limit', '512Mi', '--log-level', 'debug']);
   t.after(() => server.stop());
   const pid = server.child.pid!;
   const args = cmdline(pid);
@@ -31,10 +32,10 @@ test('plain `node src/main.ts`: re-executed once with the memory settings, same 
   assert.ok(args.includes('--max-old-space-size=307'), '60 % of 512 MiB');
   assert.equal(args.filter((a) => a.endsWith('main.ts')).length, 1);
   const after = args.slice(args.findIndex((a) => a.endsWith('main.ts')) + 1);
-  assert.deepEqual([after.slice(0, 2), after.slice(-6)], [['--listen', '127.0.0.1:0'], ['--manifests', BUNDLED_EXAMPLE, '--lameduck', '1s', '--memory-limit', '512Mi']], 'the arguments kept, in order');
+  assert.deepEqual([after.slice(0, 2), after.slice(-6)], [['--listen', '127.0.0.1:0'], ['--lameduck', '1s', '--memory-limit', '512Mi', '--log-level', 'debug']], 'the arguments kept, in order');
   const env = environ(pid);
   for (const pair of ['MALLOC_ARENA_MAX=1', 'MALLOC_TRIM_THRESHOLD_=131072', 'CLUSTER_DNS_TUNED=1']) assert.ok(env.includes(pair), pair);
-  const { memory } = starting(server);
+  const { memory } = configLine(server);
   assert.deepEqual([memory.limitMiB, memory.limitFrom], [512, '--memory-limit']);
   assert.ok(memory.heapLimitMiB >= 307 && memory.heapLimitMiB < 400, `V8's heap limit ${memory.heapLimitMiB} MiB`);
   assert.equal(decode((await queryUdp(server.dns, buildQuery('web.shop.svc.cluster.local', TYPE.A)))!).rcode, 'NOERROR');
@@ -60,9 +61,9 @@ test("the user's flags and variables win; CLUSTER_DNS_TUNED=1 runs exactly as st
   const env = environ(own.child.pid!);
   assert.ok(env.includes('MALLOC_ARENA_MAX=2') && env.includes('MALLOC_TRIM_THRESHOLD_=131072'), env.join(' '));
 
-  const asStarted = await startServer(['--manifests', BUNDLED_EXAMPLE], { CLUSTER_DNS_TUNED: '1' });
+  const asStarted = await startServer(['--manifests', BUNDLED_EXAMPLE, '--log-level', 'debug'], { CLUSTER_DNS_TUNED: '1' });
   t.after(() => asStarted.stop());
-  assert.deepEqual(starting(asStarted).memory.nodeFlags, []);
+  assert.deepEqual(configLine(asStarted).memory.nodeFlags, []);
   assert.ok(!environ(asStarted.child.pid!).some((p) => p.startsWith('MALLOC_')));
 
   const bad = await runMain(['--ttl', 'x']);
