@@ -85,9 +85,10 @@ try {
     const probe = startProbe(server.dns, 'svc-1.ns-1.svc.cluster.local', { intervalMs: 5, maxMs: 200_000 });
     await sleep(1_000);
     seen = ended();
-    const started = now();
     replace(json ? jsonFile : file, text);
     if (json) replace(file, '');
+    // From here: writing the file held this process, not the server (the poll notices it within 1 s).
+    const started = now();
     await until(`${name} reloaded`, () => ended() > seen, 180_000);
     const finished = now();
     await sleep(1_000);
