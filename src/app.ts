@@ -1,5 +1,5 @@
 // Wires the parts together: a cluster source feeds the index, the zone answers from it, the
-// processor runs the handler chain for both transports. main.ts only parses flags and signals;
+// processor runs the handler chain for both transports. cli.ts only parses flags and signals;
 // tests start the same thing in-process.
 import { existsSync } from 'node:fs';
 import { ClusterIndex } from './cluster/index.ts';
@@ -8,7 +8,7 @@ import { ClusterIndex } from './cluster/index.ts';
 import type { KubernetesSourceOptions } from './cluster/kubernetes.ts';
 import { startManifestSource } from './cluster/manifests.ts';
 import { KINDS } from './cluster/records.ts';
-import { readSnapshot, restoreSnapshot, SnapshotError, startSnapshotWriter } from './cluster/snapshot.ts';
+import { formatBytes, restoreSnapshot, SnapshotError, startSnapshotWriter } from './cluster/snapshot.ts';
 import type { Config, HostPort } from './config.ts';
 import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
 import { debugRoutes } from './observe/debug.ts';
@@ -113,7 +113,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     if (tuning.replica) {
       // Fed by the watching process.
     } else if (config.source.kind === 'manifests') {
-      const source = startManifestSource({ path: config.source.path, index, logger });
+      const source = await startManifestSource({ path: config.source.path, index, logger, maxBytes: config.source.maxBytes });
       stops.push(() => source.stop());
     } else {
       const { loadKubeConfig, startKubernetesSource } = await import('./cluster/kubernetes.ts');
@@ -121,7 +121,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       if (!kubeConfig) {
         throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod (the service account token needs $KUBERNETES_SERVICE_HOST beside it)');
       }
-      if (config.snapshot) servingSnapshot = restoreFromSnapshot(config.snapshot.path, config.zone, index, logger);
+      if (config.snapshot) servingSnapshot = restoreFromSnapshot(config.snapshot, config.zone, index, logger);
       const listed = new Set<string>();
       const releaser = memoryReleaser(logger);
       stops.push(() => releaser.cancel());
@@ -154,6 +154,11 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
           index,
           logger,
           live: () => listed.size === KINDS.length,
+          // When every kind last heard from the API server (a list, an event, a bookmark).
+          heardAt: () => {
+            const times = source.statuses().map((s) => s.lastEventAt);
+            return times.length === 0 || times.includes(null) ? null : Math.min(...(times as number[]));
+          },
         });
         // Registered after the source, so it runs before the source stops: the last write at shutdown.
         stops.push(() => writer.stop());
@@ -312,15 +317,22 @@ async function named<T>(flag: string, bind: () => Promise<T>): Promise<T> {
  * Serves the last snapshot until the live sync replaces it; a missing or unusable file only
  * means starting empty (and SERVFAIL until the sync), never a failed start.
  */
-function restoreFromSnapshot(path: string, zone: string, index: ClusterIndex, logger: Logger): boolean {
+function restoreFromSnapshot(snapshot: NonNullable<Config['snapshot']>, zone: string, index: ClusterIndex, logger: Logger): boolean {
+  const { path } = snapshot;
   if (!existsSync(path)) {
     logger.info({ path }, 'no snapshot yet');
     return false;
   }
   try {
-    const snapshot = readSnapshot(path, zone);
-    const counts = restoreSnapshot(index, snapshot);
-    logger.warn({ path, writtenAt: new Date(snapshot.writtenAt).toISOString(), counts }, 'serving from snapshot until the live sync');
+    const started = performance.now();
+    const restored = restoreSnapshot(path, index, { zone, maxBytes: snapshot.maxBytes, maxAgeMs: snapshot.maxAgeMs });
+    if (restored.dropped > 0) {
+      logger.warn({ path, dropped: restored.dropped, problems: restored.problems }, 'snapshot objects that fail the checks were left out');
+    }
+    logger.warn(
+      { path, writtenAt: new Date(restored.writtenAt).toISOString(), size: formatBytes(restored.bytes), counts: restored.counts, dropped: restored.dropped, ms: Math.round(performance.now() - started) },
+      'serving from snapshot until the live sync',
+    );
     return true;
   } catch (err) {
     if (!(err instanceof SnapshotError)) throw err;
