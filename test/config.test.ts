@@ -111,7 +111,7 @@ test('values are normalised', () => {
   assert.equal(c.ttl, 30);
   assert.equal(c.pods, 'insecure');
   assert.equal(c.health, null);
-  assert.deepEqual(c.upstream, [
+  assert.deepEqual(c.forward.upstreams, [
     { host: '1.1.1.1', port: 53 },
     { host: '::1', port: 5353 },
   ]);
