@@ -28,6 +28,15 @@ export const MANIFESTS_OPTIONS = optionTable({
   },
 });
 
+/** A duration parser that also refuses less than `min` ms. */
+function durationAtLeast(parse: (name: string, text: string) => number, min: number) {
+  return (text: string, name: string): number => {
+    const ms = parse(name, text);
+    if (ms < min) throw new ConfigError(name, `must be at least ${formatDuration(min)} (got "${text}")`);
+    return ms;
+  };
+}
+
 function snapshotPath(text: string, name: string): string | null {
   if (text === '' || text.endsWith('/')) throw new ConfigError(name, `must name a file (got "${text}")`);
   return text;
@@ -48,11 +57,7 @@ export const SNAPSHOT_OPTIONS = optionTable({
     group: 'operations',
     arg: 'DURATION',
     default: '60s',
-    parse: (text: string, name: string) => {
-      const ms = parseDuration(name, text);
-      if (ms < 1000) throw new ConfigError(name, `must be at least 1s (got "${text}")`);
-      return ms;
-    },
+    parse: durationAtLeast(parseDuration, 1000),
     help: 'how often the snapshot is rewritten when the index changed',
     doc: 'how often the snapshot is rewritten when the index changed',
   },
@@ -62,11 +67,7 @@ export const SNAPSHOT_OPTIONS = optionTable({
     group: 'operations',
     arg: 'DURATION',
     default: formatDuration(DEFAULT_SNAPSHOT_MAX_AGE_MS),
-    parse: (text: string, name: string) => {
-      const ms = parseLongDuration(name, text);
-      if (ms < 60_000) throw new ConfigError(name, `must be at least 1m (got "${text}")`);
-      return ms;
-    },
+    parse: durationAtLeast(parseLongDuration, 60_000),
     help: 'at start, ignore a snapshot written longer ago than this, e.g. 6h',
     doc: 'at start, a snapshot written longer ago is ignored (`6h`, `30m`; up to `168h`)',
   },
