@@ -4,7 +4,7 @@
 // bytes) through the same chain. The cache is filled once from a scripted upstream on loopback;
 // the measured loop never touches the network. Figures are printed, not asserted.
 // Run: node_modules/.bin/node bench/cache-hit.ts [iterations]
-import type { ForwardConfig } from '../src/config.ts';
+import { DEFAULT_CONFIG, type ForwardConfig } from '../src/config.ts';
 import { TYPE } from '../src/dns/constants.ts';
 import { silentLogger } from '../src/observe/log.ts';
 import { QueryProcessor } from '../src/server/processor.ts';
@@ -19,24 +19,7 @@ const iterations = Number.isFinite(requested) ? Math.min(Math.max(1000, Math.flo
 
 const upstream = await FakeUpstream.start();
 upstream.set('www.example.com', { kind: 'answer', records: [cname('www.example.com', 'web.example.net', 3600), a('web.example.net', '192.0.2.10', 3600), a('web.example.net', '192.0.2.11', 3600)] });
-const config: ForwardConfig = {
-  upstreams: [{ host: '127.0.0.1', port: upstream.port }],
-  upstreamsFrom: '--upstream',
-  stubDomains: [],
-  policy: 'random',
-  forceTcp: false,
-  timeoutMs: 5_000,
-  maxFails: 2,
-  maxConcurrent: 1000,
-  cacheSize: 10_000,
-  cacheSuccessTtl: 3600,
-  cacheDenialTtl: 30,
-  cacheDenialSize: 10_000,
-  cacheServfailTtl: 5,
-  serveStaleMs: 3_600_000,
-  autopath: false,
-  autopathSearch: [],
-};
+const config: ForwardConfig = { ...DEFAULT_CONFIG.forward, upstreams: [{ host: '127.0.0.1', port: upstream.port }], upstreamsFrom: '--upstream' };
 const forwarder = new Forwarder({ config, logger: silentLogger() });
 const zone = new KubernetesZone({ index: indexOf(testCluster()), zone: 'cluster.local', ttl: 5, pods: 'verified' });
 const processor = new QueryProcessor({ handlers: [new ExternalNameChaser(zone, forwarder), forwarder] });

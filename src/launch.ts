@@ -4,8 +4,9 @@
 // times what it holds (bench/RESULTS.md, memory soak). V8's heap sizes and glibc's malloc are
 // fixed when a process starts, so main.ts re-executes itself once (process.execve: the same
 // pid, so signals, the exit status and lameduck are the process's own) with what is missing.
-// Flags and variables the user gave win. Only node: built-ins here: this runs before anything
-// else is loaded.
+// Flags and variables the user gave win. Only node: built-ins here (and base/bytes.ts, which
+// imports nothing): this runs before anything else is loaded.
+import { parseBytes } from './base/bytes.ts';
 
 /** glibc: one malloc arena, free memory trimmed past 128 KiB (the image's ENV). */
 export const MEMORY_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '131072' };
@@ -22,12 +23,7 @@ const MIN_HEAP_MIB = 64;
 /** process.constrainedMemory() reports "no limit" as 0 or as about 2^64. */
 const NO_LIMIT = 2 ** 60;
 
-/** `384Mi`, `1Gi`, `512Ki`, `262144`: bytes, or NaN. */
-export function parseBytes(text: string): number {
-  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(text.trim());
-  if (!m) return Number.NaN;
-  return Number(m[1]) * (m[2] === 'Ki' ? 1024 : m[2] === 'Mi' ? 1024 ** 2 : m[2] === 'Gi' ? 1024 ** 3 : 1);
-}
+export { parseBytes };
 
 /** The last value of `--name V` or `--name=V` in argv. */
 function flagValue(argv: readonly string[], name: string): string | undefined {

@@ -1,7 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BUNDLED_EXAMPLE, ConfigError, isOwnListener, parseConfig, parseHostPort, USAGE, type Config } from '../src/config.ts';
+import {
+  BUNDLED_EXAMPLE,
+  ConfigError,
+  DEFAULT_CONFIG,
+  flagAssignments,
+  isOwnListener,
+  OPTIONS,
+  parseConfig,
+  parseHostPort,
+  README_FLAG_TABLE,
+  resolveConfig,
+  USAGE,
+  type Assignment,
+  type Config,
+  type HostPort,
+  type Origin,
+} from '../src/config.ts';
+import { readmeFlagTable } from '../scripts/flag-table.ts';
 
 const exists = (path: string) => path !== '/missing';
 // A cluster source is required; $KUBECONFIG stands in for one unless a test says otherwise.
@@ -111,7 +128,7 @@ test('values are normalised', () => {
   assert.equal(c.ttl, 30);
   assert.equal(c.pods, 'insecure');
   assert.equal(c.health, null);
-  assert.deepEqual(c.upstream, [
+  assert.deepEqual(c.forward.upstreams, [
     { host: '1.1.1.1', port: 53 },
     { host: '::1', port: 5353 },
   ]);
@@ -383,10 +400,92 @@ test('the bad-value table covers every flag the usage text lists', () => {
   assert.deepEqual([...listed].filter((f) => !(f in everyFlag)), [], 'flags without bad-value rows');
 });
 
-test('the README flag table has a row for every flag the usage text lists', () => {
+test('the README flag table is the option table (npm run flags:readme -- --write rewrites it)', () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const rows = new Set([...readme.matchAll(/^\| `(--[a-z][a-z-]*)/gm)].map((m) => m[1]));
-  for (const m of readme.matchAll(/^\| `--help`, `(--version)`/gm)) rows.add(m[1]);
+  const found = readmeFlagTable(readme);
+  assert.ok(found, 'README.md has a flag table');
+  assert.equal(found.text, README_FLAG_TABLE);
+  // Every flag --help lists has its row.
   const listed = new Set([...USAGE.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => `--${m[1]}`));
+  const rows = new Set([...found.text.matchAll(/`(--[a-z][a-z-]*)/g)].map((m) => m[1]));
   assert.deepEqual([...listed].filter((f) => !rows.has(f)), [], 'flags without a README row');
+});
+
+test('--help lists every option once, with its argument, under its group', () => {
+  for (const spec of OPTIONS) {
+    const entry = new RegExp(`^  --${spec.flag}${spec.arg === undefined ? '' : ` ${spec.arg.replace(/[[\]().*+?]/g, '\\$&')}`}(?= |$)`, 'gm');
+    assert.equal([...USAGE.matchAll(entry)].length, 1, spec.flag);
+  }
+  assert.ok(USAGE.indexOf('--cache-size N') > USAGE.indexOf('Cache of upstream answers:'));
+  assert.ok(USAGE.split('\n').every((line) => line.length <= 112), 'lines fit 112 columns');
+});
+
+test('DEFAULT_CONFIG is what no flags give (with the example as the source and no resolv.conf)', () => {
+  const parsed = parseConfig(['--manifests', BUNDLED_EXAMPLE], {}, () => true, () => {
+    throw new Error('ENOENT');
+  });
+  assert.equal(parsed.kind, 'run');
+  const { config } = parsed as { config: Config };
+  assert.deepEqual(config, DEFAULT_CONFIG);
+  assert.deepEqual(DEFAULT_CONFIG.forward.upstreams, [], 'never a real resolver');
+  assert.equal(DEFAULT_CONFIG.ttl, 5);
+  assert.equal(DEFAULT_CONFIG.forward.cacheDenialSize, DEFAULT_CONFIG.forward.cacheSize);
+});
+
+test('the Config is frozen all the way down', () => {
+  const c = run(['--listen', '127.0.0.1:5353', '--upstream', '192.0.2.1', '--stub-domain', 'corp.example=192.0.2.9', '--kubeconfig', '/k', '--snapshot', '/s/i.json']);
+  for (const inner of [c, c.listen, c.listen[0], c.forward, c.forward.upstreams, c.forward.upstreams[0], c.forward.stubDomains[0], c.forward.stubDomains[0]?.upstreams, c.snapshot, c.source, DEFAULT_CONFIG.forward]) {
+    assert.ok(Object.isFrozen(inner));
+  }
+  assert.throws(() => {
+    (c.listen as HostPort[]).push({ host: '0.0.0.0', port: 1 });
+  }, TypeError);
+});
+
+test('origins: each value says whether it was defaulted or given by a flag', () => {
+  const parsed = parseConfig(['--ttl', '30', '--listen', '127.0.0.1:1', '--listen', '127.0.0.1:2'], { KUBECONFIG: '/k' }, exists, () => '');
+  assert.equal(parsed.kind, 'run');
+  const { origins } = parsed as { origins: ReadonlyMap<string, Origin> };
+  assert.deepEqual(origins.get('ttl'), { kind: 'flag' });
+  assert.deepEqual(origins.get('listen'), { kind: 'flag' });
+  assert.deepEqual(origins.get('zone'), { kind: 'default' });
+  assert.deepEqual([...origins.keys()].sort(), OPTIONS.map((o) => o.flag).sort());
+});
+
+test('another source (a Corefile) sets the same options through the same parsers, named by place', () => {
+  const host = { env: {}, fileExists: exists, readText: () => '' };
+  const at = (line: number, directive: string) => ({ kind: 'corefile', file: 'Corefile', line, directive }) as const;
+  const flags = flagAssignments(['--manifests', 'x.yaml', '--listen', '127.0.0.1:1053']);
+  assert.equal(flags.kind, 'run');
+  const given = (flags as { assignments: readonly Assignment[] }).assignments;
+  const { config, origins } = resolveConfig(
+    [
+      ...given,
+      { flag: 'cache-success-ttl', value: '30', from: at(7, 'cache') },
+      { flag: 'force-tcp', value: true, from: at(4, 'forward') },
+      { flag: 'upstream', value: '192.0.2.1', from: at(3, 'forward') },
+      { flag: 'upstream', value: '192.0.2.2:5353', from: at(3, 'forward') },
+    ],
+    host,
+  );
+  assert.equal(config.forward.cacheSuccessTtl, 30);
+  assert.equal(config.forward.forceTcp, true);
+  assert.deepEqual(config.forward.upstreams, [{ host: '192.0.2.1', port: 53 }, { host: '192.0.2.2', port: 5353 }]);
+  assert.deepEqual(origins.get('cache-success-ttl'), at(7, 'cache'));
+  assert.deepEqual(origins.get('listen'), { kind: 'flag' });
+  const refused = (assignments: Assignment[]) => {
+    try {
+      resolveConfig([...given, ...assignments], host);
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.message;
+    }
+    assert.fail('expected a refusal');
+  };
+  assert.equal(refused([{ flag: 'ttl', value: 'soon', from: at(2, 'kubernetes') }]), 'Corefile:2: kubernetes: must be an integer from 0 to 3600 (got "soon")');
+  assert.equal(refused([{ flag: 'listen', value: '127.0.0.1:53', from: at(1, 'bind') }]), '--listen: also set at Corefile:1: bind: set it in one place');
+  assert.equal(refused([{ flag: 'ttl', value: '5', from: at(2, 'kubernetes') }, { flag: 'ttl', value: '6', from: at(9, 'kubernetes') }]), 'Corefile:9: kubernetes: sets ttl again (already set at Corefile:2: kubernetes)');
+  assert.equal(refused([{ flag: 'upstream', value: '127.0.0.1:1053', from: at(3, 'forward') }]), 'Corefile:3: forward: 127.0.0.1:1053 is one of our own --listen addresses: that would be a forwarding loop');
+  assert.equal(refused([{ flag: 'loadbalance', value: true, from: at(5, 'loadbalance') }]), 'Corefile:5: loadbalance: unknown option');
+  assert.equal(refused([{ flag: 'ttl', value: true, from: at(2, 'kubernetes') }]), 'Corefile:2: kubernetes: needs a value');
 });

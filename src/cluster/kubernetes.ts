@@ -9,7 +9,7 @@ import type { ClusterIndex } from './index.ts';
 import { readEndpointSlice, readNamespace, readPod, readService } from './protobuf.ts';
 import { type Kind, toEndpointSlice, toNamespace, toPod, toService } from './records.ts';
 import { type RawObject, Reflector, type ReflectorStatus, type ResourceSpec } from './reflector.ts';
-import { IN_CLUSTER_TOKEN } from '../config.ts';
+import { IN_CLUSTER_TOKEN } from '../kube/options.ts';
 import type { Logger } from '../observe/log.ts';
 
 /** CoreDNS's pod field selector: Succeeded, Failed and Unknown pods never answer. */

@@ -2,7 +2,7 @@
 // process serves; /ready answers 200 once the index has fully synced, 503 with the reason before.
 import { createServer, get, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { HostPort } from '../config.ts';
+import type { HostPort } from '../base/address.ts';
 import { ConnectionSlots, type Slot } from '../server/slots.ts';
 import { BindError, isSystemError } from '../server/bind-error.ts';
 

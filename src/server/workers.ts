@@ -7,7 +7,7 @@
 // each scrape and reports the sums (src/observe/totals.ts).
 import cluster, { type Worker } from 'node:cluster';
 import { ClusterIndex, type Mutation } from '../cluster/index.ts';
-import type { HostPort } from '../config.ts';
+import type { HostPort } from '../base/address.ts';
 import type { Logger } from '../observe/log.ts';
 import { snapshotCounters, type CountedParts, type CountersSnapshot } from '../observe/totals.ts';
 

@@ -8,7 +8,8 @@
 // is found with a probe name and dropped, with one clear log line, and the server keeps running
 // (CoreDNS's `loop` plugin exits instead).
 import { randomBytes } from 'node:crypto';
-import type { ForwardConfig, HostPort } from '../config.ts';
+import type { HostPort } from '../base/address.ts';
+import type { ForwardConfig } from './options.ts';
 import { CLASS, FLAG, HEADER_SIZE, RCODE, rcodeName, TYPE } from '../dns/constants.ts';
 import { emptyReply, type Handler, type Query, type Reply, type RequestContext } from '../dns/message.ts';
 import { decodeRecord, MalformedMessageError, readMessage, type RecordSpan } from '../dns/reader.ts';

@@ -7,7 +7,7 @@
 // max_fails). A down upstream is skipped and probed with backoff until it answers. With every
 // upstream down, each query still tries them (CoreDNS: one at random) and is counted in
 // coredns_forward_healthcheck_broken_total. Slow names never take an upstream down.
-import type { UpstreamPolicy } from '../config.ts';
+import type { UpstreamPolicy } from './options.ts';
 import { CLASS, TYPE } from '../dns/constants.ts';
 import type { Logger } from '../observe/log.ts';
 import type { ForwardStats } from './stats.ts';

@@ -3,7 +3,7 @@
 // clients that are, or are not, pods of the namespace their first search domain names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ForwardConfig } from '../../src/config.ts';
+import { DEFAULT_CONFIG, type ForwardConfig } from '../../src/config.ts';
 import { TYPE } from '../../src/dns/constants.ts';
 import type { Handler } from '../../src/dns/message.ts';
 import { silentLogger } from '../../src/observe/log.ts';
@@ -24,19 +24,13 @@ async function rig(t: { after: (fn: () => unknown) => void }, withForwarder = tr
   t.after(() => up.close());
   up.set('api.example.com', { kind: 'answer', records: [a('api.example.com', '192.0.2.55', 60)] });
   const config: ForwardConfig = {
+    ...DEFAULT_CONFIG.forward,
     upstreams: [{ host: '127.0.0.1', port: up.port }],
     upstreamsFrom: '--upstream',
-    stubDomains: [],
     policy: 'sequential',
-    forceTcp: false,
-    timeoutMs: 5_000,
-    maxFails: 2,
     maxConcurrent: 100,
     cacheSize: 100,
-    cacheSuccessTtl: 3600,
-    cacheDenialTtl: 30,
     cacheDenialSize: 100,
-    cacheServfailTtl: 5,
     serveStaleMs: 0,
     autopath: true,
     autopathSearch: search,

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import type { ForwardConfig, HostPort } from '../../src/config.ts';
+import { DEFAULT_CONFIG, type ForwardConfig, type HostPort } from '../../src/config.ts';
 import { FLAG, HEADER_SIZE, RCODE, TYPE } from '../../src/dns/constants.ts';
 import type { Query } from '../../src/dns/message.ts';
 import { decodeName, readQuery } from '../../src/dns/query.ts';
@@ -38,25 +38,7 @@ function hostPort(up: FakeUpstream): HostPort {
 function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}): ForwardConfig {
   // --cache-denial-size follows --cache-size unless given, as on the command line.
   const cacheSize = extra.cacheSize ?? 1000;
-  return {
-    upstreams,
-    upstreamsFrom: '--upstream',
-    stubDomains: [],
-    policy: 'sequential',
-    forceTcp: false,
-    timeoutMs: 2_000,
-    maxFails: 2,
-    maxConcurrent: 1000,
-    cacheSize,
-    cacheSuccessTtl: 3600,
-    cacheDenialTtl: 30,
-    cacheDenialSize: cacheSize,
-    cacheServfailTtl: 5,
-    serveStaleMs: 3_600_000,
-    autopath: false,
-    autopathSearch: [],
-    ...extra,
-  };
+  return { ...DEFAULT_CONFIG.forward, upstreams, upstreamsFrom: '--upstream', policy: 'sequential', timeoutMs: 2_000, cacheSize, cacheDenialSize: cacheSize, ...extra };
 }
 
 interface Rig {

@@ -1,0 +1,37 @@
+// The cluster zone's options: its name, the TTL of its answers, the pod records.
+import { ConfigError, integerIn, oneOf, optionTable, type OptionValues } from '../base/options.ts';
+import { POD_MODES } from './kubernetes.ts';
+
+/** A cluster domain: lower-case, no trailing dot, valid labels. */
+function zoneName(text: string, name: string): string {
+  const zone = text.toLowerCase().replace(/\.$/, '');
+  const label = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+  if (zone === '' || zone.length > 253 || !zone.split('.').every((l) => label.test(l))) {
+    throw new ConfigError(name, `"${text}" is not a domain name (e.g. cluster.local)`);
+  }
+  return zone;
+}
+
+export const ZONE_OPTIONS = optionTable({
+  zone: { flag: 'zone', group: 'dns', arg: 'NAME', default: 'cluster.local', parse: zoneName, help: 'cluster domain', doc: 'the cluster domain' },
+  ttl: {
+    flag: 'ttl',
+    group: 'dns',
+    arg: 'SECONDS',
+    default: '5',
+    parse: integerIn(0, 3600),
+    help: 'TTL of cluster answers, 0-3600',
+    doc: "TTL of cluster answers (CoreDNS's default); `dns-version` uses 28800",
+  },
+  pods: {
+    flag: 'pods',
+    group: 'dns',
+    arg: 'MODE',
+    default: 'verified',
+    parse: oneOf(POD_MODES),
+    help: 'disabled | insecure | verified: a-b-c-d.<ns>.pod.<zone> records',
+    doc: '`a-b-c-d.<ns>.pod.<zone>`: `disabled` (NXDOMAIN), `insecure` (any IP, no check: anyone can mint a name for any address), `verified` (only an IP a pod of that namespace has)',
+  },
+});
+
+export type ZoneOptions = OptionValues<typeof ZONE_OPTIONS>;
