@@ -71,7 +71,7 @@ export const SERVER_OPTIONS = optionTable({
     default: { value: 0, text: '0, off', doc: '`0` (off)' },
     parse: (text: string, name: string) => parseMicroseconds(name, text, MAX_BUSY_POLL_US),
     help: `after a UDP query keep polling this long instead of sleeping, up to ${MAX_BUSY_POLL_US / 1000}ms, e.g. 200us; cuts the wake-up from answer latency, keeps a core busy under load`,
-    doc: 'after a UDP query keep the event loop polling this long instead of sleeping (`200us`, `1ms`; up to `10ms`): the next query skips the CPU\'s wake-up (p50 at 10k QPS ~67 → ~27 µs on the bench VM), at the price of a core kept busy while queries keep coming. Give the pod a whole-core CPU request and no lower limit, or the throttling costs more than the polling saves',
+    doc: 'after a UDP query keep the event loop polling this long instead of sleeping (`200us`, `1ms`; up to `10ms`): the next query skips the CPU\'s wake-up (figures in bench/RESULTS.md), at the price of a core kept busy while queries keep coming. Give the pod a whole-core CPU request and no lower limit, or the throttling costs more than the polling saves',
   },
   udpIo: {
     flag: 'udp-io',
