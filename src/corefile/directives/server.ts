@@ -53,12 +53,13 @@ export interface ErrorsSettings {
 export function readErrors(d: Directive): ErrorsSettings {
   const P = 'errors';
   argCount(d, P, 0, 1);
-  if (d.args.length === 1 && d.args[0] !== 'stdout') fail(d, P, `only "stdout" is supported as the errors log (got ${d.args[0]})`);
+  if (d.args.length === 1 && d.args[0] !== 'stdout') fail(d, P, `invalid log file: ${d.args[0]} (only stdout)`);
   let stacktrace = false;
   const consolidate: ErrorsSettings['consolidate'][number][] = [];
   for (const p of lines(d)) {
     flat(p, P);
-    if (p.name === 'stacktrace') {
+    // `stacktrace` now, `panicRecoveryStacktrace` in CoreDNS before 1.11.
+    if (p.name === 'stacktrace' || p.name === 'panicRecoveryStacktrace') {
       argCount(p, P, 0, 0);
       stacktrace = true;
     } else if (p.name === 'consolidate') {
