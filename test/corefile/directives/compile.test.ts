@@ -2,12 +2,11 @@
 // across blocks, reload; and every distribution fixture compiled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { compile, type Plan } from '../../../src/corefile/directives/index.ts';
 import { CorefileError, parseCorefile, parseCorefileText } from '../../../src/corefile/index.ts';
-import { memoryFs } from '../../support/corefile.ts';
+import { COREFILE_FIXTURES as FIXTURES, memoryFs, mounted } from '../../support/corefile.ts';
 import { BASE_FILES, FILE, planOf } from './support.ts';
 
 const names = (plan: Plan, i = 0) => plan.servers[i]?.plugins.map((p) => p.name);
@@ -75,23 +74,7 @@ test('warnings: the reader\'s and the directives\'', async () => {
   ]);
 });
 
-// The distribution fixtures (the project's own), read from disk as the server would read them.
-const FIXTURES = fileURLToPath(new URL('../../fixtures/corefiles/', import.meta.url));
-
-/** A fixture folder placed under `mount`, for an in-memory read (k3s imports absolute paths). */
-function mounted(folder: string, mount: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string, rel: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path, `${rel}/${name}`);
-      else out[`${mount}${rel}/${name}`] = readFileSync(path, 'utf8');
-    }
-  };
-  walk(join(FIXTURES, folder), '');
-  return out;
-}
-
+// The distribution fixtures (the project's own), read as the server would read them.
 async function fixturePlan(path: string, files: Record<string, string>): Promise<Plan> {
   const fs = memoryFs({ ...BASE_FILES, ...files });
   return compile(await parseCorefile(path, fs, { env: {} }), { fs, cwd: '/' });
