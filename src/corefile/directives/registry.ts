@@ -83,7 +83,8 @@ export const DIRECTIVES: { readonly [N in PluginName]: Spec<N> } = {
   bind: { read: readBind, once: false },
   debug: { read: readBare('debug'), once: true },
   ready: { read: readEndpoint('ready'), once: true },
-  health: { read: readHealth, once: true },
+  // CoreDNS's health setup reads every health line of a block; the last one wins.
+  health: { read: readHealth, once: false },
   prometheus: { read: readEndpoint('prometheus'), once: true },
   errors: { read: readErrors, once: true },
   log: { read: readLog, once: false },
