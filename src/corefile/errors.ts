@@ -8,7 +8,7 @@ export interface Location {
 }
 
 /** What went wrong, for callers that branch on it; the message is for people. */
-export type CorefileErrorKind = 'file' | 'syntax' | 'key' | 'import' | 'env' | 'limit';
+export type CorefileErrorKind = 'file' | 'syntax' | 'key' | 'import' | 'env' | 'limit' | 'directive' | 'unsupported';
 
 /**
  * `FILE:LINE: why`, or `FILE: why` for a whole-file problem. `via` lists the import lines that

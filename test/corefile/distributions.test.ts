@@ -1,27 +1,10 @@
 // The Corefiles distributions ship (test/fixtures/corefiles, the project's own renderings).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { filesRead, parseCorefile, parseCorefileText, printCorefile, type Corefile, type Directive } from '../../src/corefile/index.ts';
-import { lines, located, memoryFs, shape } from '../support/corefile.ts';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/corefiles/', import.meta.url));
-
-/** A fixture folder's files, placed under `mount` for an in-memory read (k3s imports absolute paths). */
-function mounted(folder: string, mount: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string, rel: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path, `${rel}/${name}`);
-      else out[`${mount}${rel}/${name}`] = readFileSync(path, 'utf8');
-    }
-  };
-  walk(join(FIXTURES, folder), '');
-  return out;
-}
+import { COREFILE_FIXTURES as FIXTURES, lines, located, memoryFs, mounted, shape } from '../support/corefile.ts';
 
 const names = (ds: readonly Directive[]) => ds.map((d) => d.name);
 const find = (ds: readonly Directive[], name: string) => ds.find((d) => d.name === name) as Directive;

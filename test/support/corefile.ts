@@ -1,6 +1,8 @@
 // Corefile test helpers: an in-memory CorefileFs (files by absolute path, folders implied by
 // them, symlinks resolved as the kernel resolves them) and compact views of a parse for table rows.
-import { posix } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Corefile, CorefileFs, Directive, FileInfo } from '../../src/corefile/index.ts';
 
 export interface MemoryFs extends CorefileFs {
@@ -88,5 +90,22 @@ export function located(corefile: Pick<Corefile, 'blocks'>): { name: string; at:
     }
   };
   for (const b of corefile.blocks) walk(b.directives);
+  return out;
+}
+
+/** test/fixtures/corefiles/, the distribution Corefiles in the project's own renderings. */
+export const COREFILE_FIXTURES = fileURLToPath(new URL('../fixtures/corefiles/', import.meta.url));
+
+/** A fixture folder's files, placed under `mount` for an in-memory read (k3s imports absolute paths). */
+export function mounted(folder: string, mount: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path, `${rel}/${name}`);
+      else out[`${mount}${rel}/${name}`] = readFileSync(path, 'utf8');
+    }
+  };
+  walk(join(COREFILE_FIXTURES, folder), '');
   return out;
 }
