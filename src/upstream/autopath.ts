@@ -10,8 +10,9 @@
 import type { ClusterIndex } from '../cluster/index.ts';
 import { CLASS, FLAG, RCODE, TYPE } from '../dns/constants.ts';
 import type { Query, Reply, RequestContext, Handler } from '../dns/message.ts';
-import { encodeReply, type ResourceRecord, type WireRecord } from '../dns/writer.ts';
-import { encodeRecords, recordsOf, type Forwarder, type SectionsHandler } from './forward.ts';
+import { replyRecords } from '../dns/rebase.ts';
+import { encodeReply, type ResourceRecord, type WireRecord, writeReply } from '../dns/writer.ts';
+import type { Forwarder, SectionsHandler } from './forward.ts';
 
 export interface AutopathOptions {
   readonly index: ClusterIndex;
@@ -97,31 +98,23 @@ export class Autopath implements Handler {
   /** CNAME asked → `candidate`, the zone's chain from there, the upstream's records for `target`; null when unusable. */
   #appendUpstream(name: string, candidate: string, zoneAnswer: WireRecord[], target: string, type: number, reply: Reply): Reply | null {
     if (reply.rcode !== RCODE.NOERROR && reply.rcode !== RCODE.NXDOMAIN) return null;
-    let records: ReturnType<typeof recordsOf>;
-    try {
-      records = recordsOf(target, type, reply);
-    } catch {
-      return null;
-    }
+    const records = replyRecords(target, reply, 'skip');
+    if (records === null) return null;
     const cname: WireRecord = { name, type: TYPE.CNAME, ttl: this.#o.ttl, target: candidate };
-    return encodeRecords(name, reply.rcode, [cname, ...zoneAnswer, ...records.answer], records.authority, [], false);
+    return writeReply(name, { rcode: reply.rcode, authoritative: false, recursionAvailable: true }, [cname, ...zoneAnswer, ...records.answer], records.authority, []);
   }
 
   #fromUpstream(name: string, target: string, type: number, reply: Reply): Reply | null {
     // SERVFAIL, REFUSED: not an answer to hand out under a CNAME; the client asks again itself.
     if (reply.rcode !== RCODE.NOERROR) return null;
-    let records: ReturnType<typeof recordsOf>;
-    try {
-      records = recordsOf(target, type, reply);
-    } catch {
-      return null;
-    }
+    const records = replyRecords(target, reply, 'skip');
+    if (records === null) return null;
     return this.#cname(name, target, RCODE.NOERROR, records.answer, records.authority, []);
   }
 
   #cname(name: string, target: string, rcode: number, answer: WireRecord[], authority: WireRecord[], additional: WireRecord[]): Reply {
     const cname: WireRecord = { name, type: TYPE.CNAME, ttl: this.#o.ttl, target };
-    return encodeRecords(name, rcode, [cname, ...answer], authority, additional, false);
+    return writeReply(name, { rcode, authoritative: false, recursionAvailable: true }, [cname, ...answer], authority, additional);
   }
 }
 

@@ -9,13 +9,14 @@
 // (CoreDNS's `loop` plugin exits instead).
 import { randomBytes } from 'node:crypto';
 import type { ForwardConfig, HostPort } from '../config.ts';
-import { CLASS, FLAG, HEADER_SIZE, RCODE, rcodeName, TYPE } from '../dns/constants.ts';
+import { CLASS, FLAG, HEADER_SIZE, RCODE, TYPE } from '../dns/constants.ts';
 import { emptyReply, type Handler, type Query, type Reply, type RequestContext } from '../dns/message.ts';
-import { decodeRecord, MalformedMessageError, readMessage, type RecordSpan } from '../dns/reader.ts';
-import { nameOctets, ReplyWriter, type Sections, type WireRecord } from '../dns/writer.ts';
+import { MalformedMessageError } from '../dns/reader.ts';
+import { replyRecords } from '../dns/rebase.ts';
+import { nameOctets, type Sections, writeReply } from '../dns/writer.ts';
 import type { Logger } from '../observe/log.ts';
 import { cacheKey, ResponseCache, SERVFAIL_REPLY } from './cache.ts';
-import { scrub, type TtlLimits } from './scrub.ts';
+import { type Converted, convertReply, type TtlLimits } from './scrub.ts';
 import { Admission } from './admission.ts';
 import { exchange, NoUpstreamError } from './exchange.ts';
 import { LoadMonitor, type LoadWindows } from './overload.ts';
@@ -34,111 +35,6 @@ export interface ForwarderOptions {
   readonly now?: () => number;
   /** Kept TCP connections to upstreams close after this long idle (default 10 s, CoreDNS's expire). */
   readonly tcpIdleMs?: number;
-}
-
-interface Converted {
-  readonly reply: Reply;
-  readonly ttlOffsets: number[];
-  readonly ttls: number[];
-  readonly negativeTtl: number | null;
-  /** Records the scrubber dropped. */
-  readonly scrubbed: number;
-}
-
-/**
- * An upstream reply as our Reply, scrubbed (scrub.ts): when nothing is dropped, the sections
- * after the question copied as they are (the question has the same length in both messages, so
- * every compression pointer still lands where it did), TTLs patched in the copy, without the
- * upstream's OPT (we add ours). Re-encoded from decoded records when records are dropped or the
- * OPT is not the last record.
- */
-export function convertReply(ex: Exchanged, limits: TtlLimits | null = null): Converted {
-  const { wire, message: m } = ex;
-  const scrubbed = scrub(wire, m, limits);
-  const kept = [...scrubbed.answer, ...scrubbed.authority, ...scrubbed.additional];
-  const opts = m.additional.filter((r) => r.type === TYPE.OPT);
-  const last = m.additional[m.additional.length - 1] ?? m.authority[m.authority.length - 1] ?? m.answer[m.answer.length - 1];
-  const rcode = m.rcode > 15 ? RCODE.SERVFAIL : m.rcode;
-  const { ttls, negativeTtl } = scrubbed;
-  if (scrubbed.dropped === 0 && (opts.length === 0 || (opts.length === 1 && last?.type === TYPE.OPT))) {
-    const end = opts.length === 0 ? (last?.end ?? m.questionEnd) : opts[0]!.start;
-    const body = new Uint8Array(end - m.questionEnd);
-    body.set(wire.subarray(m.questionEnd, end));
-    const ttlOffsets = kept.map((r) => r.ttlAt - m.questionEnd);
-    const view = new DataView(body.buffer);
-    for (let i = 0; i < kept.length; i++) if (ttls[i] !== kept[i]!.ttl) view.setUint32(ttlOffsets[i]!, ttls[i]!);
-    return {
-      reply: { rcode, authoritative: false, recursionAvailable: true, ancount: scrubbed.answer.length, nscount: scrubbed.authority.length, arcount: scrubbed.additional.length, body },
-      ttlOffsets,
-      ttls,
-      negativeTtl,
-      scrubbed: 0,
-    };
-  }
-  let at = 0;
-  const decode = (list: readonly RecordSpan[]) =>
-    list.map((r) => {
-      const rr = decodeRecord(wire, r);
-      return rr === null ? null : { ...rr, ttl: ttls[at++]! };
-    }).filter((r): r is WireRecord => r !== null);
-  const reply = encodeRecords(m.question?.name ?? '', rcode, decode(scrubbed.answer), decode(scrubbed.authority), decode(scrubbed.additional), false);
-  return { reply, ...ttlsOf(reply, m.question?.name ?? ''), negativeTtl, scrubbed: scrubbed.dropped };
-}
-
-/** A Reply from records (for chased and autopath answers), RA set. */
-export function encodeRecords(
-  questionName: string,
-  rcode: number,
-  answer: readonly WireRecord[],
-  authority: readonly WireRecord[],
-  additional: readonly WireRecord[],
-  authoritative: boolean,
-): Reply {
-  const writer = new ReplyWriter(questionName);
-  for (const rr of answer) writer.record(rr);
-  for (const rr of authority) writer.record(rr);
-  for (const rr of additional) writer.record(rr);
-  return { rcode, authoritative, recursionAvailable: true, ancount: answer.length, nscount: authority.length, arcount: additional.length, body: writer.bytes() };
-}
-
-/** Rebuilds a whole message around a Reply (to read its records back). */
-function messageOf(questionName: string, type: number, reply: Reply): Buffer {
-  const qlen = nameOctets(questionName);
-  const out = Buffer.alloc(HEADER_SIZE + qlen + 4 + reply.body.length);
-  out.writeUInt16BE(FLAG.QR | reply.rcode, 2);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(reply.ancount, 6);
-  out.writeUInt16BE(reply.nscount, 8);
-  out.writeUInt16BE(reply.arcount, 10);
-  let at = HEADER_SIZE;
-  if (questionName !== '') {
-    for (const label of questionName.split('.')) {
-      const bytes = Buffer.from(label.replace(/\\(\d{3})/g, (_, d: string) => String.fromCharCode(Number(d))), 'latin1');
-      out[at++] = bytes.length;
-      bytes.copy(out, at);
-      at += bytes.length;
-    }
-  }
-  out[at++] = 0;
-  out.writeUInt16BE(type, at);
-  out.writeUInt16BE(CLASS.IN, at + 2);
-  out.set(reply.body, at + 4);
-  return out;
-}
-
-/** The records of a Reply to `questionName`/`type`, decoded so they can be written again. */
-export function recordsOf(questionName: string, type: number, reply: Reply): { answer: WireRecord[]; authority: WireRecord[]; additional: WireRecord[] } {
-  const wire = messageOf(questionName, type, reply);
-  const m = readMessage(wire);
-  const decode = (list: readonly RecordSpan[]) => list.map((r) => decodeRecord(wire, r)).filter((r): r is WireRecord => r !== null);
-  return { answer: decode(m.answer), authority: decode(m.authority), additional: decode(m.additional) };
-}
-
-function ttlsOf(reply: Reply, questionName: string): { ttlOffsets: number[]; ttls: number[] } {
-  const wire = messageOf(questionName, 0, reply);
-  const m = readMessage(wire);
-  const records = [...m.answer, ...m.authority, ...m.additional];
-  return { ttlOffsets: records.map((r) => r.ttlAt - m.questionEnd), ttls: records.map((r) => r.ttl) };
 }
 
 const SERVFAIL = SERVFAIL_REPLY;
@@ -418,12 +314,8 @@ export class ExternalNameChaser implements Handler {
     if (upstreamReply.rcode !== RCODE.NOERROR && upstreamReply.rcode !== RCODE.NXDOMAIN) return zoneReply;
     const sections = this.#zone.sections(query.name, query.type);
     if (!sections) return zoneReply;
-    let found: ReturnType<typeof recordsOf>;
-    try {
-      found = recordsOf(target, query.type, upstreamReply);
-    } catch {
-      return zoneReply;
-    }
-    return encodeRecords(query.name, upstreamReply.rcode, [...sections.answer, ...found.answer], found.authority, [], false);
+    const found = replyRecords(target, upstreamReply, 'skip');
+    if (found === null) return zoneReply;
+    return writeReply(query.name, { rcode: upstreamReply.rcode, authoritative: false, recursionAvailable: true }, [...sections.answer, ...found.answer], found.authority, []);
   }
 }

@@ -9,7 +9,7 @@ import type { Reply } from '../../src/dns/message.ts';
 import { readMessage } from '../../src/dns/reader.ts';
 import { ReplyWriter, type WireRecord } from '../../src/dns/writer.ts';
 import { cacheKey, ResponseCache, SERVFAIL_REPLY, STALE_TTL } from '../../src/upstream/cache.ts';
-import { convertReply } from '../../src/upstream/forward.ts';
+import { convertReply } from '../../src/upstream/scrub.ts';
 import { CacheStats } from '../../src/upstream/stats.ts';
 import { buildQuery, decode, replyMessage } from '../support/dns.ts';
 import { a } from '../support/upstream.ts';
