@@ -4,27 +4,22 @@
 // (--max-concurrent, a fair share per client, nothing new while the event loop is behind). Each
 // question has --forward-timeout to be answered (exchange.ts: retransmits, first reply wins);
 // past it an expired answer is served stale (RFC 8767), or SERVFAIL. An upstream that sends our
-// own queries back (a forwarding loop, such as a node whose resolv.conf points at the cluster DNS)
-// is found with a probe name and dropped, with one clear log line, and the server keeps running
-// (CoreDNS's `loop` plugin exits instead).
-import { randomBytes } from 'node:crypto';
+// own queries back is found and dropped (loop.ts).
 import type { ForwardConfig, HostPort } from '../config.ts';
 import { CLASS, FLAG, HEADER_SIZE, RCODE, TYPE } from '../dns/constants.ts';
 import { emptyReply, type Handler, type Query, type Reply, type RequestContext } from '../dns/message.ts';
 import { MalformedMessageError } from '../dns/reader.ts';
-import { replyRecords } from '../dns/rebase.ts';
-import { nameOctets, type Sections, writeReply } from '../dns/writer.ts';
+import { nameOctets } from '../dns/writer.ts';
 import type { Logger } from '../observe/log.ts';
 import { cacheKey, ResponseCache, SERVFAIL_REPLY } from './cache.ts';
 import { type Converted, convertReply, type TtlLimits } from './scrub.ts';
 import { Admission } from './admission.ts';
 import { exchange, NoUpstreamError } from './exchange.ts';
+import { LoopDetector } from './loop.ts';
 import { LoadMonitor, type LoadWindows } from './overload.ts';
 import { CacheStats, ForwardStats } from './stats.ts';
-import { type Exchanged, ExchangeError, type Question, Transport, upstream } from './transport.ts';
-import { type Timing, UpstreamPool, type UpstreamState } from './upstreams.ts';
-
-const LOOP_SUFFIX = 'cluster-dns-loop';
+import { type Exchanged, ExchangeError, type Question, questionOf, Transport, upstream } from './transport.ts';
+import { type Timing, UpstreamPool } from './upstreams.ts';
 
 export interface ForwarderOptions {
   readonly config: ForwardConfig;
@@ -35,6 +30,12 @@ export interface ForwarderOptions {
   readonly now?: () => number;
   /** Kept TCP connections to upstreams close after this long idle (default 10 s, CoreDNS's expire). */
   readonly tcpIdleMs?: number;
+  /**
+   * A CacheHandler answers this forwarder's cache hits just before it in the chain (as CoreDNS's
+   * `cache` precedes `forward`): serve() then asks upstream at once. Without (the default) serve()
+   * looks the cache up itself first.
+   */
+  readonly cacheInFront?: boolean;
 }
 
 const SERVFAIL = SERVFAIL_REPLY;
@@ -44,6 +45,8 @@ export class Forwarder implements Handler {
   readonly name = 'forward';
   readonly stats = new ForwardStats();
   readonly cacheStats = new CacheStats();
+  /** Whether a CacheHandler answers the hits in front of this handler (ForwarderOptions.cacheInFront). */
+  readonly cacheInFront: boolean;
   readonly #o: ForwarderOptions;
   readonly #log: Logger;
   readonly #transport: Transport;
@@ -51,9 +54,8 @@ export class Forwarder implements Handler {
   readonly #default: UpstreamPool | null;
   readonly #stubs: { readonly domain: string; readonly pool: UpstreamPool }[];
   readonly #inflight = new Map<string, Promise<Reply>>();
-  /** The random first label of our loop probes; a query carrying it came back to us. */
-  readonly #loopToken = randomBytes(8).toString('hex');
   readonly #pools: UpstreamPool[] = [];
+  readonly #loops: LoopDetector;
   /** The longest TTLs a served upstream reply may carry. */
   readonly #limits: TtlLimits;
   readonly #admission: Admission;
@@ -61,12 +63,14 @@ export class Forwarder implements Handler {
 
   constructor(options: ForwarderOptions) {
     this.#o = options;
+    this.cacheInFront = options.cacheInFront ?? false;
     this.#log = options.logger.child({ component: 'forward' });
     this.#transport = new Transport({
       onSpoofed: () => this.stats.spoofedReplies++,
       ...(options.tcpIdleMs === undefined ? {} : { tcpIdleMs: options.tcpIdleMs }),
     });
     const cfg = options.config;
+    this.#loops = new LoopDetector(this.#pools, this.#transport, cfg.timeoutMs, this.#log);
     this.#limits = { successTtl: cfg.cacheSuccessTtl, denialTtl: cfg.cacheDenialTtl };
     this.#admission = new Admission(cfg.maxConcurrent, this.stats, options.load ?? null);
     this.#cache = new ResponseCache({
@@ -89,7 +93,7 @@ export class Forwarder implements Handler {
         maxFails: cfg.maxFails,
         probeOverTcp: cfg.forceTcp,
         ...(options.timing ? { timing: options.timing } : {}),
-        onUp: (state) => this.#probeLoop(p, state),
+        onUp: (state) => this.#loops.probe(p, state),
       });
       this.#pools.push(p);
       return p;
@@ -110,34 +114,7 @@ export class Forwarder implements Handler {
       monitor.subscribe((congested) => this.#admission.windowEnded(congested));
       this.#monitor = monitor;
     }
-    for (const pool of this.#pools) for (const state of pool.states) this.#probeLoop(pool, state);
-  }
-
-  #probeLoop(pool: UpstreamPool, state: UpstreamState): void {
-    const p = this.#pools.indexOf(pool);
-    const i = pool.states.indexOf(state);
-    const name = `${this.#loopToken}.${p}-${i}.${LOOP_SUFFIX}`;
-    this.#transport
-      .udp(state.upstream, { name, type: TYPE.HINFO, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }, this.#o.config.timeoutMs)
-      .catch(() => {
-        // Any answer or none: only a probe arriving back at us means something.
-      });
-  }
-
-  /** A query that is one of our own loop probes: the upstream it went to forwards to us. */
-  #caughtLoop(name: string): boolean {
-    if (!name.endsWith(`.${LOOP_SUFFIX}`) || !name.startsWith(`${this.#loopToken}.`)) return false;
-    const [p, i] = name.slice(this.#loopToken.length + 1, -LOOP_SUFFIX.length - 1).split('-').map(Number);
-    const pool = this.#pools[p ?? -1];
-    const state = pool?.states[i ?? -1];
-    if (pool && state && !state.loop) {
-      pool.markLoop(state);
-      this.#log.error(
-        { upstream: state.upstream.label },
-        'forwarding loop: this upstream sends our queries back to us; it is no longer used (check the node resolv.conf and --upstream)',
-      );
-    }
-    return true;
+    this.#loops.probeAll();
   }
 
   #poolFor(name: string): UpstreamPool | null {
@@ -146,60 +123,46 @@ export class Forwarder implements Handler {
   }
 
   serve(query: Query, context: RequestContext): Reply | null | Promise<Reply> {
-    if (this.#caughtLoop(query.name)) return REFUSED;
+    if (this.#loops.caught(query.name)) return REFUSED;
     const pool = this.#poolFor(query.name);
     if (!pool) return null;
-    const dnssecOk = query.edns?.dnssecOk ?? false;
-    const checkingDisabled = (query.flags & FLAG.CD) !== 0;
+    const q = questionOf(query);
+    const key = cacheKey(q);
     // With the cache handler in front, this query has just missed the cache: look no further.
-    if (this.#cacheHandler !== null) return this.#miss(cacheKey(query.name, query.type, query.class, dnssecOk, checkingDisabled), query.name, query.type, query.class, dnssecOk, checkingDisabled, pool, context.remoteAddress);
-    return this.resolve(query.name, query.type, query.class, dnssecOk, checkingDisabled, context.remoteAddress, pool);
+    if (this.cacheInFront) return this.#miss(key, q, pool, context.remoteAddress);
+    return this.#cached(key, q, pool) ?? this.#miss(key, q, pool, context.remoteAddress);
   }
 
-  #cacheHandler: Handler | null = null;
-
-  /**
-   * The handler that answers cache hits, to go just before this one in the chain (as CoreDNS's
-   * `cache` precedes `forward`): hits are then counted under plugin "cache" in
-   * coredns_dns_responses_total, and this handler sees only the misses.
-   */
-  cacheHandler(): Handler {
-    this.#cacheHandler ??= {
-      name: 'cache',
-      serve: (query: Query): Reply | null => {
-        const pool = this.#poolFor(query.name);
-        if (!pool) return null;
-        const dnssecOk = query.edns?.dnssecOk ?? false;
-        const checkingDisabled = (query.flags & FLAG.CD) !== 0;
-        return this.#cached(cacheKey(query.name, query.type, query.class, dnssecOk, checkingDisabled), query.name, query.type, query.class, dnssecOk, checkingDisabled, pool);
-      },
-    };
-    return this.#cacheHandler;
+  /** The cache's answer for `q` (the CacheHandler's lookup); null on a miss and for names not forwarded. */
+  cached(q: Question): Reply | null {
+    const pool = this.#poolFor(q.name);
+    if (!pool) return null;
+    return this.#cached(cacheKey(q), q, pool);
   }
 
   /**
-   * The answer for a question from the cache or upstream (for the chaser and autopath too), on
+   * The answer for a question from the cache or upstream (for the chaser and autopath), on
    * behalf of `client` (its address: the fair share it counts against).
    */
-  resolve(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, client: string, pool = this.#poolFor(name)): Reply | Promise<Reply> {
+  resolve(q: Question, client: string): Reply | Promise<Reply> {
+    const pool = this.#poolFor(q.name);
     if (!pool) return SERVFAIL;
-    const key = cacheKey(name, type, cls, dnssecOk, checkingDisabled);
-    return this.#cached(key, name, type, cls, dnssecOk, checkingDisabled, pool) ?? this.#miss(key, name, type, cls, dnssecOk, checkingDisabled, pool, client);
+    const key = cacheKey(q);
+    return this.#cached(key, q, pool) ?? this.#miss(key, q, pool, client);
   }
 
-  #cached(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool): Reply | null {
+  #cached(key: string, q: Question, pool: UpstreamPool): Reply | null {
     const hit = this.#cache.get(key);
     if (hit === null) return null;
-    if (hit.prefetch) this.#prefetch(key, { name, type, class: cls, dnssecOk, checkingDisabled }, pool);
+    if (hit.prefetch) this.#prefetch(key, q, pool);
     return hit.reply;
   }
 
   /** Upstream, sharing a flight with an identical question already on its way. */
-  #miss(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool, client: string): Reply | Promise<Reply> {
+  #miss(key: string, q: Question, pool: UpstreamPool, client: string): Reply | Promise<Reply> {
     let pending = this.#inflight.get(key);
     if (!pending) {
       if (this.#admission.admit(client, this.#inflight.size) !== 'ok') return REFUSED;
-      const q: Question = { name, type, class: cls, dnssecOk, checkingDisabled };
       pending = this.#ask(key, q, pool, true);
       this.#inflight.set(key, pending);
       this.#admission.hold(client);
@@ -276,46 +239,5 @@ export class Forwarder implements Handler {
     this.#monitor?.close();
     for (const pool of this.#pools) pool.close();
     this.#transport.close();
-  }
-}
-
-/** The cluster zone as the chaser and autopath see it. */
-export interface SectionsHandler extends Handler {
-  sections(name: string, type: number): Sections | null;
-}
-
-/**
- * ExternalName services whose CNAME leaves the cluster zone: the zone's reply (the CNAME chain)
- * with the target resolved upstream and appended, so the client gets the chain whole.
- */
-export class ExternalNameChaser implements Handler {
-  readonly name: string;
-  readonly #zone: SectionsHandler;
-  readonly #forwarder: Forwarder;
-
-  constructor(zone: SectionsHandler, forwarder: Forwarder) {
-    this.#zone = zone;
-    this.#forwarder = forwarder;
-    this.name = zone.name;
-  }
-
-  sections(name: string, type: number): Sections | null {
-    return this.#zone.sections(name, type);
-  }
-
-  serve(query: Query, context: RequestContext): Reply | null | Promise<Reply | null> {
-    const reply = this.#zone.serve(query, context);
-    if (reply === null || reply instanceof Promise || reply.chase === undefined) return reply;
-    return this.#chase(query, context, reply, reply.chase);
-  }
-
-  async #chase(query: Query, context: RequestContext, zoneReply: Reply, target: string): Promise<Reply> {
-    const upstreamReply = await this.#forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false, context.remoteAddress);
-    if (upstreamReply.rcode !== RCODE.NOERROR && upstreamReply.rcode !== RCODE.NXDOMAIN) return zoneReply;
-    const sections = this.#zone.sections(query.name, query.type);
-    if (!sections) return zoneReply;
-    const found = replyRecords(target, upstreamReply, 'skip');
-    if (found === null) return zoneReply;
-    return writeReply(query.name, { rcode: upstreamReply.rcode, authoritative: false, recursionAvailable: true }, [...sections.answer, ...found.answer], found.authority, []);
   }
 }
