@@ -1,15 +1,16 @@
 // Answers the cluster zone (and the reverse names of cluster addresses) from the index, as the
 // Kubernetes DNS-Based Service Discovery spec 1.1.0 says, with CoreDNS's `kubernetes` plugin
-// filling the gaps. Every reply is built once and kept as encoded bytes, so a repeated question
-// costs one Map lookup (the prepared-answer cache). A prepared reply stays good until the part of
-// the index it was read from changes (its Scope): the names under one namespace depend on that
-// namespace alone, so a change there leaves the rest of the cluster's answers prepared.
+// filling the gaps. Every reply is built once and kept as encoded bytes (prepared.ts), so a
+// repeated question costs one Map lookup. A prepared reply stays good until the part of the index
+// it was read from changes (its Scope): the names under one namespace depend on that namespace
+// alone, so a change there leaves the rest of the cluster's answers prepared.
 import type { ClusterIndex, Scope } from '../cluster/index.ts';
 import type { PodRecord, ServiceRecord } from '../cluster/records.ts';
 import { RCODE, TYPE } from '../dns/constants.ts';
 import { type Handler, type Query, type Reply } from '../dns/message.ts';
 import { encodeReply, type ResourceRecord, type Sections } from '../dns/writer.ts';
 import { REVERSE_V4, REVERSE_V6, dashedIP, ipFromDashed, ipFromReverse, isV6, reverseNetwork, stripUnderscore } from './names.ts';
+import { PreparedReplies } from './prepared.ts';
 
 export type PodMode = 'disabled' | 'insecure' | 'verified';
 export const POD_MODES: readonly PodMode[] = ['disabled', 'insecure', 'verified'];
@@ -43,18 +44,6 @@ const MAX_ALIAS_CHAIN = 8;
 /** For answers that read nothing from the index (unknown names under the zone, dns-version). */
 const CONSTANT: Scope = Object.freeze({ gen: 0 });
 
-/** A prepared reply and the generation of the scope it was read from. */
-class Prepared {
-  readonly reply: Reply | null;
-  readonly scope: Scope;
-  readonly gen: number;
-  constructor(reply: Reply | null, scope: Scope, gen: number) {
-    this.reply = reply;
-    this.scope = scope;
-    this.gen = gen;
-  }
-}
-
 interface Endpoint {
   readonly address: string;
   /** The endpoint's hostname, or its dashed IP. */
@@ -68,15 +57,7 @@ export class KubernetesZone implements Handler {
   readonly #dotZone: string;
   readonly #ttl: number;
   readonly #pods: PodMode;
-  readonly #maxPrepared: number;
-  /**
-   * Prepared replies by qtype, then name: keying by the name string the query reader made saves
-   * building (and hashing) a `type|name` string per query. Types ≥ 256 share the last slot's map
-   * with the type in the key.
-   */
-  readonly #prepared: Map<string, Prepared>[] = Array.from({ length: 257 }, () => new Map());
-  #preparedCount = 0;
-  #preparedEpoch = -1;
+  readonly #prepared: PreparedReplies;
   /** Set while building an answer that followed an alias to another name of the zone. */
   #readOtherNames = false;
 
@@ -86,7 +67,7 @@ export class KubernetesZone implements Handler {
     this.#dotZone = `.${options.zone}`;
     this.#ttl = options.ttl;
     this.#pods = options.pods;
-    this.#maxPrepared = options.maxPrepared ?? 100_000;
+    this.#prepared = new PreparedReplies(options.maxPrepared ?? 100_000);
   }
 
   /** True for names this handler is the authority for or may hold (reverse names). */
@@ -102,25 +83,15 @@ export class KubernetesZone implements Handler {
   serve(query: Query): Reply | null {
     const name = query.name;
     if (!this.covers(name)) return null;
-    if (this.#preparedEpoch !== this.#index.epoch) {
-      this.#clearPrepared();
-      this.#preparedEpoch = this.#index.epoch;
-    }
     const type = query.type;
-    const prepared = this.#prepared[type < 256 ? type : 256] as Map<string, Prepared>;
-    const key = type < 256 ? name : `${type}|${name}`;
-    const entry = prepared.get(key);
-    if (entry !== undefined && entry.gen === entry.scope.gen) return entry.reply;
+    const prepared = this.#prepared.get(name, type, this.#index.epoch);
+    if (prepared !== undefined) return prepared;
     // Building is synchronous: the index cannot change between reading the scope and the answer.
     let scope = this.#scopeOf(name);
     this.#readOtherNames = false;
     const reply = this.answer(name, type);
     if (this.#readOtherNames) scope = this.#index.everything;
-    if (entry === undefined) {
-      if (this.#preparedCount >= this.#maxPrepared) this.#clearPrepared();
-      this.#preparedCount++;
-    }
-    prepared.set(key, new Prepared(reply, scope, scope.gen));
+    this.#prepared.set(name, type, reply, scope);
     return reply;
   }
 
@@ -141,12 +112,6 @@ export class KubernetesZone implements Handler {
       return this.#index.hasNamespace(namespace) ? this.#index.namespaceScope(namespace) : this.#index.namespaces;
     }
     return last === 'dns' ? this.#index.everything : CONSTANT;
-  }
-
-  #clearPrepared(): void {
-    if (this.#preparedCount === 0) return;
-    for (const map of this.#prepared) if (map.size > 0) map.clear();
-    this.#preparedCount = 0;
   }
 
   /** Builds the reply for a question without the cache; null when the name is not ours to answer. */
