@@ -13,6 +13,7 @@ import type { Query, Reply, RequestContext, Handler } from '../dns/message.ts';
 import { encodeReply, type ResourceRecord, type WireRecord } from '../dns/writer.ts';
 import { appendUpstream, chaseUpstream, type SectionsHandler } from './chase.ts';
 import type { Forwarder } from './forward.ts';
+import { namespaceOf, parseName, serviceOf } from '../zone/parse.ts';
 
 export interface AutopathOptions {
   readonly index: ClusterIndex;
@@ -28,22 +29,21 @@ export class Autopath implements Handler {
   readonly name = 'autopath';
   readonly #o: AutopathOptions;
   readonly #suffix: string;
-  readonly #dotZone: string;
 
   constructor(options: AutopathOptions) {
     this.#o = options;
     this.#suffix = `.svc.${options.zoneName}`;
-    this.#dotZone = `.${options.zoneName}`;
   }
 
   serve(query: Query, context: RequestContext): Reply | null | Promise<Reply | null> {
     const name = query.name;
     if (!name.endsWith(this.#suffix) || query.type === TYPE.ANY) return null;
-    const rest = name.slice(0, -this.#suffix.length);
-    const dot = rest.lastIndexOf('.');
-    if (dot <= 0) return null;
-    const namespace = rest.slice(dot + 1);
-    const base = rest.slice(0, dot);
+    // Something asked below `<ns>.svc.<zone>` (where a service would be, or deeper).
+    const parsed = parseName(name, this.#o.zoneName);
+    const namespace = serviceOf(parsed) === null ? null : namespaceOf(parsed);
+    if (namespace === null) return null;
+    // What the pod asked, before the first search domain (`<ns>.svc.<zone>`) was appended.
+    const base = name.slice(0, name.length - this.#suffix.length - namespace.length - 1);
     // Only the first search domain, and only for a pod of that namespace: that is what says the
     // rest of the search list is <ns>.svc, svc, zone.
     if (!this.#o.index.hasPodIP(namespace, podAddress(context.remoteAddress))) return null;
