@@ -24,7 +24,8 @@ FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 # One malloc arena and a fixed trim threshold: glibc otherwise keeps an arena per thread (V8's and
 # libuv's) holding freed memory; ~15 MB less RSS after sync at 150k pods (bench/RESULTS.md).
-# `npm run bench` starts the server with this environment too.
+# `npm run bench` starts the server with this environment too. dist/main.js sets the same itself
+# when it is started without them (src/launch.ts), and sizes the heap to the container's limit.
 ENV MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

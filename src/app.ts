@@ -1,5 +1,5 @@
 // Wires the parts together: a cluster source feeds the index, the zone answers from it, the
-// processor runs the handler chain for both transports. main.ts only parses flags and signals;
+// processor runs the handler chain for both transports. cli.ts only parses flags and signals;
 // tests start the same thing in-process.
 import { existsSync } from 'node:fs';
 import { ClusterIndex } from './cluster/index.ts';
@@ -8,7 +8,7 @@ import { ClusterIndex } from './cluster/index.ts';
 import type { KubernetesSourceOptions } from './cluster/kubernetes.ts';
 import { startManifestSource } from './cluster/manifests.ts';
 import { KINDS } from './cluster/records.ts';
-import { readSnapshot, restoreSnapshot, SnapshotError, startSnapshotWriter } from './cluster/snapshot.ts';
+import { formatBytes, restoreSnapshot, SnapshotError, startSnapshotWriter } from './cluster/snapshot.ts';
 import type { Config, HostPort } from './config.ts';
 import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
 import { debugRoutes } from './observe/debug.ts';
@@ -82,8 +82,6 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   const index = tuning.replica?.index ?? new ClusterIndex();
   // Filled in as the parts that own these counters are started.
   const observed: ObservedParts = {};
-  // Created once the processor exists; parts started before it report through this.
-  let metrics: Metrics | null = null;
   let servingSnapshot = false;
   let dnsPorts: number[] = [];
   const stops: (() => unknown)[] = [];
@@ -92,10 +90,32 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   };
 
   try {
+    // Created first, so that every part reports to it from its start. It reads the parts below
+    // (declared later in this block) only at scrape time, and nothing scrapes before startup ends.
+    const metrics = new Metrics({
+      get stats() {
+        return totals?.stats ?? processor.stats;
+      },
+      get counters() {
+        return totals?.counters ?? counters;
+      },
+      index,
+      version,
+      get forward() {
+        return observed.forward ? (totals?.forward ?? observed.forward) : null;
+      },
+      get cache() {
+        return observed.cache ? (totals?.cache ?? observed.cache) : null;
+      },
+      watches: () => observed.watches?.() ?? [],
+      notReadyReason: () => readiness.notReadyReason(),
+      servingSnapshot: () => servingSnapshot,
+      udpKernel: () => udpKernelStats(new Set(dnsPorts)),
+    });
     if (tuning.replica) {
       // Fed by the watching process.
     } else if (config.source.kind === 'manifests') {
-      const source = startManifestSource({ path: config.source.path, index, logger });
+      const source = await startManifestSource({ path: config.source.path, index, logger, maxBytes: config.source.maxBytes });
       stops.push(() => source.stop());
     } else {
       const { loadKubeConfig, startKubernetesSource } = await import('./cluster/kubernetes.ts');
@@ -103,7 +123,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       if (!kubeConfig) {
         throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod (the service account token needs $KUBERNETES_SERVICE_HOST beside it)');
       }
-      if (config.snapshot) servingSnapshot = restoreFromSnapshot(config.snapshot.path, config.zone, index, logger);
+      if (config.snapshot) servingSnapshot = restoreFromSnapshot(config.snapshot, config.zone, index, logger);
       const listed = new Set<string>();
       const releaser = memoryReleaser(logger);
       stops.push(() => releaser.cancel());
@@ -124,8 +144,8 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
             logger.info({ path: config.snapshot?.path }, 'live sync replaced the snapshot');
           }
         },
-        onProgramming: (kind, triggerMs) => metrics?.observeProgramming(kind, triggerMs),
-        onWatchToAnswer: (seconds) => metrics?.observeWatchToAnswer(seconds),
+        onProgramming: (kind, triggerMs) => metrics.kubernetes.observeProgramming(kind, triggerMs),
+        onWatchToAnswer: (seconds) => metrics.kubernetes.observeWatchToAnswer(seconds),
       });
       observed.watches = () => source.statuses();
       stops.push(() => source.stop());
@@ -136,6 +156,11 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
           index,
           logger,
           live: () => listed.size === KINDS.length,
+          // When every kind last heard from the API server (a list, an event, a bookmark).
+          heardAt: () => {
+            const times = source.statuses().map((s) => s.lastEventAt);
+            return times.length === 0 || times.includes(null) ? null : Math.min(...(times as number[]));
+          },
         });
         // Registered after the source, so it runs before the source stops: the last write at shutdown.
         stops.push(() => writer.stop());
@@ -166,7 +191,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       notReadyReason: () =>
         lameduck ? 'lameduck' : index.synced ? null : `kubernetes: not synced yet (${index.unsyncedKinds().join(', ')})`,
     };
-    const limited = rateLimitedLog(log, { onSuppressed: (n) => metrics?.countSuppressedLog(n) });
+    const limited = rateLimitedLog(log, { onSuppressed: (n) => metrics.process.countSuppressedLog(n) });
     const processor = new QueryProcessor({
       handlers,
       maxUdpSize: config.maxUdpSize,
@@ -183,23 +208,6 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     });
     // With --workers, /metrics reports the sums over every process (src/observe/totals.ts).
     const totals = tuning.peers ? new CounterTotals(counted, countersOptions) : null;
-    metrics = new Metrics({
-      stats: totals?.stats ?? processor.stats,
-      counters: totals?.counters ?? counters,
-      index,
-      version,
-      get forward() {
-        return observed.forward ? (totals?.forward ?? observed.forward) : null;
-      },
-      get cache() {
-        return observed.cache ? (totals?.cache ?? observed.cache) : null;
-      },
-      watches: () => observed.watches?.() ?? [],
-      notReadyReason: () => readiness.notReadyReason(),
-      servingSnapshot: () => servingSnapshot,
-      udpKernel: () => udpKernelStats(new Set(dnsPorts)),
-    });
-    const registry = metrics;
     const listeners = await named('--listen', () =>
       startListeners(config.listen, processor, {
         tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
@@ -212,7 +220,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       }),
     );
     stops.push(() => listeners.close());
-    registry.setServers(listeners.addresses().map((a) => serverLabel(a.host, a.port)));
+    metrics.setServers(listeners.addresses().map((a) => serverLabel(a.host, a.port)));
     dnsPorts = listeners.addresses().map((a) => a.port);
 
     let health: HttpEndpoint | null = null;
@@ -223,7 +231,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       const at = config.health;
       health = await named('--health', () => startHttpEndpoint(at, healthRoutes()));
       stops.push(() => health?.close());
-      const stopProbe = startHealthProbe(health.address, (seconds, ok) => registry.observeHealth(seconds, ok));
+      const stopProbe = startHealthProbe(health.address, (seconds, ok) => metrics.process.observeHealth(seconds, ok));
       stops.push(stopProbe);
     }
     // A --workers replica counts (for the watching process's scrapes) but serves no endpoint.
@@ -232,12 +240,12 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       // Rendered at most once a second, whatever the number of scrapers.
       const scrape = new RenderedText(async () => {
         if (totals && peers) totals.refresh(await peers.collect());
-        return registry.text();
+        return metrics.text();
       });
       const at = config.metrics;
       metricsEndpoint = await named('--metrics', () =>
         startHttpEndpoint(at, {
-          '/metrics': async () => ({ status: 200, body: await scrape.get(), contentType: registry.contentType }),
+          '/metrics': async () => ({ status: 200, body: await scrape.get(), contentType: metrics.contentType }),
         }),
       );
       stops.push(() => metricsEndpoint?.close());
@@ -282,12 +290,12 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       ready: ready?.address ?? null,
       metrics: metricsEndpoint?.address ?? null,
       debug: debugEndpoint?.address ?? null,
-      registry,
+      registry: metrics,
       counted,
       lameduck: () => {
         if (lameduck) return;
         lameduck = true;
-        registry.setLameduck(true);
+        metrics.process.setLameduck(true);
         logger.info({ lameduckMs: config.lameduckMs }, 'lameduck');
       },
       close: closeAll,
@@ -311,15 +319,22 @@ async function named<T>(flag: string, bind: () => Promise<T>): Promise<T> {
  * Serves the last snapshot until the live sync replaces it; a missing or unusable file only
  * means starting empty (and SERVFAIL until the sync), never a failed start.
  */
-function restoreFromSnapshot(path: string, zone: string, index: ClusterIndex, logger: Logger): boolean {
+function restoreFromSnapshot(snapshot: NonNullable<Config['snapshot']>, zone: string, index: ClusterIndex, logger: Logger): boolean {
+  const { path } = snapshot;
   if (!existsSync(path)) {
     logger.info({ path }, 'no snapshot yet');
     return false;
   }
   try {
-    const snapshot = readSnapshot(path, zone);
-    const counts = restoreSnapshot(index, snapshot);
-    logger.warn({ path, writtenAt: new Date(snapshot.writtenAt).toISOString(), counts }, 'serving from snapshot until the live sync');
+    const started = performance.now();
+    const restored = restoreSnapshot(path, index, { zone, maxBytes: snapshot.maxBytes, maxAgeMs: snapshot.maxAgeMs });
+    if (restored.dropped > 0) {
+      logger.warn({ path, dropped: restored.dropped, problems: restored.problems }, 'snapshot objects that fail the checks were left out');
+    }
+    logger.warn(
+      { path, writtenAt: new Date(restored.writtenAt).toISOString(), size: formatBytes(restored.bytes), counts: restored.counts, dropped: restored.dropped, ms: Math.round(performance.now() - started) },
+      'serving from snapshot until the live sync',
+    );
     return true;
   } catch (err) {
     if (!(err instanceof SnapshotError)) throw err;

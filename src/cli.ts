@@ -1,12 +1,15 @@
 // cluster-dns: parse the flags, start, stop on SIGTERM/SIGINT. Everything else is in app.ts.
-// Loaded by main.ts once the Node.js version is known to be enough.
+// Loaded by main.ts once the Node.js version is known to be enough and the memory settings are
+// in place.
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import { startClusterDns, StartupError } from './app.ts';
 import { BindError } from './server/bind-error.ts';
 import { KubeConfigError } from './cluster/kubeconfig-error.ts';
 import { ManifestError } from './cluster/manifests.ts';
 import { resolve } from 'node:path';
 import { BUNDLED_EXAMPLE, ConfigError, formatHostPort, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
+import { memoryLimit } from './launch.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { isReplica, receiveIndex, reportCounters, startReplicas, type Replicas } from './server/workers.ts';
 import { resolveUdpIo, UdpIoUnavailableError } from './server/udp.ts';
@@ -22,6 +25,17 @@ function describeSource(source: Config['source']): string {
   if (source.kind === 'manifests') return `--manifests ${source.path}`;
   if (source.kubeconfig !== null) return `--kubeconfig ${source.kubeconfig}`;
   return process.env.KUBECONFIG ? `$KUBECONFIG ${process.env.KUBECONFIG}` : 'the in-cluster service account';
+}
+
+/** What main.ts's re-execution gave this process: the memory limit, V8's heap limit, the Node flags. */
+function memorySettings() {
+  const limit = memoryLimit(process.argv.slice(2), process.constrainedMemory());
+  return {
+    limitMiB: limit ? Math.round(limit.bytes / 1048576) : null,
+    limitFrom: limit?.from ?? null,
+    heapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 1048576),
+    nodeFlags: process.execArgv,
+  };
 }
 
 function digHost({ host, port }: HostPort): string {
@@ -69,7 +83,7 @@ async function main(): Promise<void> {
     'starting',
   );
   // The whole Config: paths, addresses and numbers only (credentials stay in the kubeconfig).
-  logger.debug({ config }, 'config');
+  logger.debug({ config, memory: memorySettings() }, 'config');
 
   let app;
   let replicas: Replicas | null = null;

@@ -12,6 +12,9 @@ import { DEFAULT_UDP_RECEIVE_BUFFER, UDP_IO_VALUES, type UdpIo } from './server/
 import { MAX_BUSY_POLL_US } from './server/busy-poll.ts';
 import { defaultPerClient } from './server/slots.ts';
 import { parseResolvConf, type ResolvConf } from './upstream/resolvconf.ts';
+import { DEFAULT_MANIFESTS_MAX_BYTES } from './cluster/manifests.ts';
+import { DEFAULT_SNAPSHOT_MAX_AGE_MS, DEFAULT_SNAPSHOT_MAX_BYTES } from './cluster/snapshot.ts';
+import { parseBytes } from './launch.ts';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './observe/log.ts';
 import { POD_MODES, type PodMode } from './zone/kubernetes.ts';
 
@@ -22,7 +25,12 @@ export interface HostPort {
 
 export type Source =
   | { readonly kind: 'kubernetes'; /** null: $KUBECONFIG or the in-cluster service account */ readonly kubeconfig: string | null }
-  | { readonly kind: 'manifests'; readonly path: string };
+  | {
+      readonly kind: 'manifests';
+      readonly path: string;
+      /** Files that add up to more than this are refused before they are read. */
+      readonly maxBytes: number;
+    };
 
 export interface Config {
   readonly source: Source;
@@ -61,7 +69,16 @@ export interface Config {
   /** Processes answering queries; one of them watches the cluster and feeds the others. */
   readonly workers: number;
   /** Where the slim index is kept on disk for restarts during an API outage (live clusters only). */
-  readonly snapshot: { readonly path: string; readonly intervalMs: number } | null;
+  readonly snapshot: {
+    readonly path: string;
+    readonly intervalMs: number;
+    /** A file written longer ago than this is not restored. */
+    readonly maxAgeMs: number;
+    /** A bigger file is not read at all. */
+    readonly maxBytes: number;
+  } | null;
+  /** --memory-limit (bytes): main.ts sizes the V8 heap to it; null for the cgroup's limit, or none. */
+  readonly memoryLimit: number | null;
 }
 
 export type UpstreamPolicy = 'random' | 'round_robin' | 'sequential';
@@ -122,6 +139,7 @@ Cluster source (first that applies): --manifests, --kubeconfig, $KUBECONFIG, the
 service account; with none of them it exits 2 (the example cluster: --manifests examples/cluster.yaml).
   --kubeconfig PATH       watch the cluster this kubeconfig names
   --manifests PATH        serve Kubernetes objects from a YAML/JSON file or folder (reloaded on change)
+  --manifests-max-size B  refuse manifests that add up to more than this, e.g. 64Mi (default 16Mi)
 
 DNS:
   --listen ADDR:PORT      UDP and TCP listen address; repeatable; IPv6 as [::1]:53 (default 0.0.0.0:53)
@@ -177,12 +195,17 @@ Operations:
   --snapshot PATH         keep the index in this file (atomically, every --snapshot-interval and at
                           shutdown); a restart while the API server is down serves from it
   --snapshot-interval D   how often the snapshot is rewritten when the index changed (default 60s)
+  --snapshot-max-age D    at start, ignore a snapshot written longer ago than this, e.g. 6h (default 24h)
+  --snapshot-max-size B   at start, ignore a snapshot file bigger than this, e.g. 128Mi (default 64Mi)
+  --memory-limit BYTES    the memory the server may use, e.g. 384Mi; the V8 heap is sized to fit it
+                          (default: the container's cgroup limit, if any)
   --help, --version
 `;
 
 const OPTIONS = {
   kubeconfig: { type: 'string' },
   manifests: { type: 'string' },
+  'manifests-max-size': { type: 'string' },
   listen: { type: 'string', multiple: true },
   zone: { type: 'string' },
   ttl: { type: 'string' },
@@ -221,6 +244,9 @@ const OPTIONS = {
   snapshot: { type: 'string' },
   workers: { type: 'string' },
   'snapshot-interval': { type: 'string' },
+  'snapshot-max-age': { type: 'string' },
+  'snapshot-max-size': { type: 'string' },
+  'memory-limit': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -408,22 +434,24 @@ function parseLongDuration(flag: string, text: string): number {
   return ms;
 }
 
-/** `262144`, `256Ki`, `4Mi`: a byte count within [min, max]. */
+/** `262144`, `256Ki`, `4Mi`, `1Gi`: a byte count within [min, max]. */
 function bytes(flag: string, text: string, min: number, max: number): number {
-  const m = /^(\d+)(Ki|Mi)?$/.exec(text.trim());
-  const value = m ? Number(m[1]) * (m[2] === 'Ki' ? 1024 : m[2] === 'Mi' ? 1024 * 1024 : 1) : Number.NaN;
-  if (!(value >= min && value <= max)) throw new ConfigError(flag, `must be a size from ${min} to ${max} bytes, e.g. 262144, 256Ki or 4Mi (got "${text}")`);
+  const value = parseBytes(text);
+  if (!(value >= min && value <= max)) throw new ConfigError(flag, `must be a size from ${min} to ${max} bytes, e.g. 262144, 256Ki, 4Mi or 1Gi (got "${text}")`);
   return value;
 }
 
 function snapshotConfig(
-  path: string | undefined,
-  interval: string | undefined,
+  values: { snapshot?: string | undefined; 'snapshot-interval'?: string | undefined; 'snapshot-max-age'?: string | undefined; 'snapshot-max-size'?: string | undefined },
   source: Source | null,
   fileExists: (path: string) => boolean,
 ): Config['snapshot'] {
+  const path = values.snapshot;
+  const interval = values['snapshot-interval'];
   if (path === undefined) {
-    if (interval !== undefined) throw new ConfigError('--snapshot-interval', 'needs --snapshot PATH');
+    for (const flag of ['snapshot-interval', 'snapshot-max-age', 'snapshot-max-size'] as const) {
+      if (values[flag] !== undefined) throw new ConfigError(`--${flag}`, 'needs --snapshot PATH');
+    }
     return null;
   }
   if (source?.kind !== 'kubernetes') {
@@ -434,7 +462,12 @@ function snapshotConfig(
   if (!fileExists(folder)) throw new ConfigError('--snapshot', `no such folder: ${folder}`);
   const intervalMs = interval === undefined ? 60_000 : parseDuration('--snapshot-interval', interval);
   if (intervalMs < 1000) throw new ConfigError('--snapshot-interval', `must be at least 1s (got "${interval}")`);
-  return { path, intervalMs };
+  const age = values['snapshot-max-age'];
+  const maxAgeMs = age === undefined ? DEFAULT_SNAPSHOT_MAX_AGE_MS : parseLongDuration('--snapshot-max-age', age);
+  if (maxAgeMs < 60_000) throw new ConfigError('--snapshot-max-age', `must be at least 1m (got "${age}")`);
+  const size = values['snapshot-max-size'];
+  const maxBytes = size === undefined ? DEFAULT_SNAPSHOT_MAX_BYTES : bytes('--snapshot-max-size', size, 1024 * 1024, 16 * 1024 ** 3);
+  return { path, intervalMs, maxAgeMs, maxBytes };
 }
 
 /**
@@ -584,15 +617,18 @@ export function parseConfig(
   // None found is refused once every flag has been checked: a pod without its service account
   // token must not come up serving no cluster (or, as before, the example) and say it is ready.
   let source: Source | null = null;
+  const manifestsMax = values['manifests-max-size'];
+  const maxBytes = manifestsMax === undefined ? DEFAULT_MANIFESTS_MAX_BYTES : bytes('--manifests-max-size', manifestsMax, 1024, 16 * 1024 ** 3);
   if (values.manifests !== undefined) {
     if (!fileExists(values.manifests)) throw new ConfigError('--manifests', `no such file or folder: ${values.manifests}`);
-    source = { kind: 'manifests', path: values.manifests };
+    source = { kind: 'manifests', path: values.manifests, maxBytes };
   } else if (values.kubeconfig !== undefined) {
     if (!fileExists(values.kubeconfig)) throw new ConfigError('--kubeconfig', `no such file: ${values.kubeconfig}`);
     source = { kind: 'kubernetes', kubeconfig: values.kubeconfig };
   } else if (env.KUBECONFIG || fileExists(IN_CLUSTER_TOKEN)) {
     source = { kind: 'kubernetes', kubeconfig: null };
   }
+  if (manifestsMax !== undefined && source?.kind !== 'manifests') throw new ConfigError('--manifests-max-size', 'needs --manifests PATH');
 
   const listen = (values.listen ?? ['0.0.0.0:53']).map((text) => parseHostPort('listen', text, undefined, true));
   const upstream = (values.upstream ?? []).flatMap((list) => hostPortList('upstream', list));
@@ -631,7 +667,8 @@ export function parseConfig(
       logQueries: values['log-queries'] ?? false,
       logQueriesSample: values['log-queries-sample'] === undefined ? 1 : fraction('--log-queries-sample', values['log-queries-sample']),
       workers: values.workers === undefined ? 1 : integer('--workers', values.workers, 1, 64),
-      snapshot: snapshotConfig(values.snapshot, values['snapshot-interval'], source, fileExists),
+      snapshot: snapshotConfig(values, source, fileExists),
+      memoryLimit: values['memory-limit'] === undefined ? null : bytes('--memory-limit', values['memory-limit'], 64 * 1024 * 1024, 1024 ** 4),
       // Last, so that every flag is checked first.
       source: source ?? noSource(),
     }),

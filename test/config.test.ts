@@ -46,8 +46,9 @@ test('TCP caps: per client a tenth of the pool unless given; /debug/resolve only
 });
 
 test('the cluster source: --manifests, --kubeconfig, $KUBECONFIG, in-cluster, else exit 2 naming what it looked for', () => {
-  assert.deepEqual(run(['--manifests', 'x.yaml'], {}).source, { kind: 'manifests', path: 'x.yaml' });
-  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml' }, '--manifests before $KUBECONFIG');
+  assert.deepEqual(run(['--manifests', 'x.yaml'], {}).source, { kind: 'manifests', path: 'x.yaml', maxBytes: 16 * 1024 * 1024 });
+  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml', maxBytes: 16 * 1024 * 1024 }, '--manifests before $KUBECONFIG');
+  assert.deepEqual(run(['--manifests', 'x.yaml', '--manifests-max-size', '1Gi']).source, { kind: 'manifests', path: 'x.yaml', maxBytes: 1024 ** 3 });
   assert.deepEqual(run(['--kubeconfig', 'kc'], {}).source, { kind: 'kubernetes', kubeconfig: 'kc' });
   assert.deepEqual(run([], { KUBECONFIG: '/k' }).source, { kind: 'kubernetes', kubeconfig: null });
   assert.deepEqual(run([], {}, () => true).source, { kind: 'kubernetes', kubeconfig: null }, 'in-cluster token present');
@@ -80,6 +81,11 @@ test('ports are 1-65535; an address we bind also takes 0 (any free port, named b
     assert.equal(err.flag, flag, argv.join(' '));
     assert.match(err.message, flag === '--upstream' || flag === '--stub-domain' ? /the port must be an integer from 1 to 65535/ : /from 0 to 65535/, argv.join(' '));
   }
+});
+
+test('--memory-limit: bytes for main.ts to size the heap to; absent, the cgroup limit (if any) is used', () => {
+  assert.equal(run(['--memory-limit', '384Mi']).memoryLimit, 384 * 1024 * 1024);
+  assert.equal(run([]).memoryLimit, null);
 });
 
 test('--log-format: json (the default) or text', () => {
@@ -169,7 +175,14 @@ test('operations: --lameduck (seconds or with a unit), --log-queries and its sam
 
 test('--snapshot: a file in an existing folder, live clusters only, with an interval', () => {
   assert.equal(run(['--kubeconfig', '/k']).snapshot, null);
-  assert.deepEqual(run(['--kubeconfig', '/k', '--snapshot', '/var/lib/cdns/index.json']).snapshot, { path: '/var/lib/cdns/index.json', intervalMs: 60_000 });
+  assert.deepEqual(run(['--kubeconfig', '/k', '--snapshot', '/var/lib/cdns/index.json']).snapshot, {
+    path: '/var/lib/cdns/index.json',
+    intervalMs: 60_000,
+    maxAgeMs: 24 * 3_600_000,
+    maxBytes: 64 * 1024 * 1024,
+  });
+  const tuned = run(['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-age', '6h', '--snapshot-max-size', '128Mi']).snapshot;
+  assert.deepEqual([tuned?.maxAgeMs, tuned?.maxBytes], [6 * 3_600_000, 128 * 1024 * 1024]);
   assert.equal(run(['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-interval', '10s']).snapshot?.intervalMs, 10_000);
   const manifests = failure(['--manifests', '/m', '--snapshot', '/s/i.json']);
   assert.equal(manifests.flag, '--snapshot');
@@ -345,6 +358,10 @@ const everyFlag: Record<string, string[][]> = {
   '--workers': [['--workers', '0'], ['--workers', '65'], ['--workers', 'auto']],
   '--snapshot': [['--kubeconfig', '/k', '--snapshot', ''], ['--kubeconfig', '/k', '--snapshot', '/missing/i.json'], ['--manifests', '/m', '--snapshot', '/s/i.json']],
   '--snapshot-interval': [['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-interval', '500ms'], ['--kubeconfig', '/k', '--snapshot-interval', '10s']],
+  '--snapshot-max-age': [['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-age', '30s'], ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-age', '8d'], ['--kubeconfig', '/k', '--snapshot-max-age', '1h']],
+  '--snapshot-max-size': [['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-size', '1Ki'], ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-size', '64MB'], ['--kubeconfig', '/k', '--snapshot-max-size', '64Mi']],
+  '--manifests-max-size': [['--manifests', '/m', '--manifests-max-size', '12'], ['--manifests', '/m', '--manifests-max-size', 'big'], ['--kubeconfig', '/k', '--manifests-max-size', '1Mi']],
+  '--memory-limit': [['--memory-limit', '32Mi'], ['--memory-limit', '384M'], ['--memory-limit', '']],
   '--help': [['--help=1']],
   '--version': [['--version=2']],
 };

@@ -12,7 +12,7 @@ import {
   KINDS,
   recordKey,
 } from './records.ts';
-import { PlainPodTable } from './pod-table.ts';
+import { PlainPodTable, type PlainPodsCopy } from './pod-table.ts';
 import { V4Map } from './v4map.ts';
 import { V4Prefixes } from './v4-prefixes.ts';
 
@@ -112,7 +112,31 @@ function isNamedPod(pod: PodRecord): boolean {
 }
 
 function plainIPs(plain: number | string): string[] {
-  return typeof plain === 'number' ? [v4String(plain)] : plain.split(' ');
+  return typeof plain === 'number' ? [v4String(plain)] : plain === '' ? [] : plain.split(' ');
+}
+
+/** Plain pods come back with what was kept of them: readiness is not (DNS never reads it for them). */
+function* podRecords(named: Iterable<PodRecord>, plain: Iterable<[string, number | string]>): IterableIterator<PodRecord> {
+  yield* named;
+  for (const [key, ips] of plain) {
+    const slash = key.indexOf('/');
+    yield { namespace: key.slice(0, slash), name: key.slice(slash + 1), ips: plainIPs(ips), hostname: '', subdomain: '', ready: true };
+  }
+}
+
+/** Every record of the index at one moment, readable later while the index goes on changing. */
+export interface IndexView {
+  /** The index's version when the view was taken. */
+  readonly version: number;
+  readonly counts: IndexCounts;
+  records<K extends Kind>(kind: K): Iterable<RecordOf[K]>;
+  /**
+   * The same pods, for a writer that would rather not make a record of each: the named ones, the
+   * plain ones with a single IPv4 address as the table's arrays, and the other plain ones.
+   */
+  readonly pods: { readonly named: readonly PodRecord[]; readonly table: PlainPodsCopy; readonly others: () => Iterable<PodRecord> };
+  /** Completes the copy of the pod table, pausing between its steps (read `pods.table` after). */
+  settle(pause: () => Promise<void>): Promise<void>;
 }
 
 /** What addNamespace and removeNamespace need of a table: a Map, or a V4Map. */
@@ -406,13 +430,33 @@ export class ClusterIndex {
     return (this.#records[kind as Exclude<Kind, 'Pod'>] as Map<string, RecordOf[K]>).values();
   }
 
-  /** Plain pods come back with what was kept of them: readiness is not (DNS never reads it for them). */
-  *#allPods(): IterableIterator<PodRecord> {
-    yield* this.#namedPods.values();
-    for (const [key, ips] of this.#plainPods) {
-      const slash = key.indexOf('/');
-      yield { namespace: key.slice(0, slash), name: key.slice(slash + 1), ips: plainIPs(ips), hostname: '', subdomain: '', ready: true };
-    }
+  #allPods(): IterableIterator<PodRecord> {
+    return podRecords(this.#namedPods.values(), this.#plainPods);
+  }
+
+  /**
+   * A point-in-time view for the snapshot writer, cheap enough to take between two queries:
+   * records are never changed, only replaced, so the maps are kept as arrays of references, and
+   * the plain pods' table is copied in steps (settle); pod records are made as the view is read.
+   */
+  view(): IndexView {
+    const byKind = {
+      Namespace: [...this.#records.Namespace.values()],
+      Service: [...this.#records.Service.values()],
+      EndpointSlice: [...this.#records.EndpointSlice.values()],
+    };
+    const named = [...this.#namedPods.values()];
+    const plain = this.#plainPods.copy();
+    return {
+      version: this.version,
+      counts: this.counts(),
+      records: <K extends Kind>(kind: K): Iterable<RecordOf[K]> =>
+        (kind === 'Pod' ? { [Symbol.iterator]: () => podRecords(named, plain) } : byKind[kind as Exclude<Kind, 'Pod'>]) as Iterable<RecordOf[K]>,
+      pods: { named, table: plain, others: () => podRecords([], plain.other) },
+      settle: async (pause) => {
+        while (!plain.step()) await pause();
+      },
+    };
   }
 
   // ---- pods ----

@@ -1,4 +1,4 @@
-// The kubeconfig error on its own, so that main.ts can recognise it without loading client-node:
+// The kubeconfig error on its own, so that cli.ts can recognise it without loading client-node:
 // --workers replicas never load it (see app.ts).
 export class KubeConfigError extends Error {
   override name = 'KubeConfigError';

@@ -1,20 +1,43 @@
 // A cluster read from YAML/JSON files instead of an API server: for the bundled example, for
 // demos and for tests. The files are converted to the same slim records the watches produce and
-// swapped into the index whole; a file that fails to parse at reload keeps the last good index.
+// applied to the index as a relist is; a file that fails to parse at reload keeps the last good
+// index. Reading is bounded and off the event loop: files over --manifests-max-size are refused
+// before they are read, YAML aliases may not blow a file up (an alias bomb), and the parsing and
+// converting run in a worker thread with a heap limit of its own, which hands the records over a
+// batch at a time, one batch a turn of the event loop (a 45 MB file took 3-12 s to parse here).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 // js-yaml rather than client-node's loadAllYaml: that one turns every document into a generated
 // model class (and fails on an empty document); we want the plain objects, as a watch delivers them.
 import { loadAll } from 'js-yaml';
 import type { ClusterIndex } from './index.ts';
-import { type Kind, type RecordOf, KINDS, InvalidObjectError, toRecord } from './records.ts';
+import { type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, toRecord } from './records.ts';
 import type { Logger } from '../observe/log.ts';
 
 export class ManifestError extends Error {
   override name = 'ManifestError';
   readonly code = 'CDNS_ERR_MANIFEST';
 }
+
+/** 16 MiB: ~35k pods of YAML (js-yaml needs ~30 times a file's size at its peak), ~50k of JSON. */
+export const DEFAULT_MANIFESTS_MAX_BYTES = 16 * 1024 * 1024;
+/** js-yaml's own limit, per document: real manifests use a few aliases, if any. */
+const MAX_ALIASES = 1000;
+/** Nodes a file's aliases may add beyond its own size in bytes (which bounds its nodes without aliases). */
+const ALIAS_ALLOWANCE = 10_000;
+/** The worker's V8 heap: what a reload may take on top of the serving index. */
+const WORKER_HEAP_MIB = 1024;
+/** A load that takes longer than this is stopped and refused. */
+const LOAD_TIMEOUT_MS = 120_000;
+/** Records handed from the worker to the index per turn of the event loop. */
+const BATCH = 500;
+/**
+ * At start nothing is served yet: files up to this size are read in-process, which spares
+ * every start the worker's own start-up (~250 ms of CPU). Reloads always use the worker.
+ */
+const IN_PROCESS_BYTES = 1024 * 1024;
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -45,140 +68,78 @@ function* objectsOf(doc: unknown): Generator<ObjectLike> {
   yield obj;
 }
 
-// ---- What a file may hold. The API server guarantees the shape of what a watch delivers; a file
-// guarantees nothing, and an object of the wrong shape must be refused by name (exit 2 at start,
-// last good index kept at reload), never turn into a TypeError or into answers that fail at
-// query time (an A record for "banana"). Only the fields DNS reads are checked.
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function fail(where: string, what: string): never {
-  throw new ManifestError(`${where}: ${what}`);
-}
-
-function optionalObject(where: string, value: unknown, field: string): Json {
-  if (value === undefined || value === null) return {};
-  if (!isObject(value)) fail(where, `${field} must be an object`);
-  return value;
-}
-
-function optionalString(where: string, value: unknown, field: string): void {
-  if (value !== undefined && value !== null && typeof value !== 'string') fail(where, `${field} must be a string`);
-}
-
-function optionalList(where: string, value: unknown, field: string): unknown[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) fail(where, `${field} must be a list`);
-  return value;
-}
-
-function address(where: string, value: unknown, field: string, family?: 4 | 6): void {
-  const version = typeof value === 'string' ? isIP(value) : 0;
-  if (version === 0 || (family !== undefined && version !== family)) {
-    fail(where, `${field} ${JSON.stringify(value)} is not an ${family === undefined ? 'IP' : `IPv${family}`} address`);
+function sizedFiles(path: string): { file: string; size: number }[] {
+  try {
+    return manifestFiles(path).map((file) => ({ file, size: statSync(file).size }));
+  } catch (err) {
+    throw new ManifestError(`${path}: ${(err as Error).message}`);
   }
 }
 
-function checkPorts(where: string, value: unknown, field: string, portRequired: boolean): void {
-  optionalList(where, value, field).forEach((p, i) => {
-    const at = `${field}[${i}]`;
-    if (!isObject(p)) fail(where, `${at} must be an object`);
-    optionalString(where, p.name, `${at}.name`);
-    optionalString(where, p.protocol, `${at}.protocol`);
-    const port = p.port;
-    if ((port !== undefined && port !== null) || portRequired) {
-      if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) fail(where, `${at}.port must be a number from 1 to 65535`);
+/**
+ * Refuses a document whose aliases expand it past `budget` nodes. js-yaml makes an alias the
+ * same JS object as its anchor, so nothing is expanded yet; every walk over the objects would
+ * expand it (651 bytes became 10^6 pods). Sizes are memoized by object, so this costs one visit
+ * per distinct node.
+ */
+function checkExpansion(file: string, docs: readonly unknown[], budget: number): void {
+  const sizes = new Map<object, number>();
+  const open = new Set<object>();
+  const refuse = (why: string): never => {
+    throw new ManifestError(`${file}: ${why}: refused (an alias bomb?)`);
+  };
+  const size = (node: unknown): number => {
+    if (typeof node !== 'object' || node === null) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (open.has(node)) refuse('a YAML alias refers to an object that contains it');
+    open.add(node);
+    let n = 1;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      n += size(child);
+      if (n > budget) refuse(`YAML aliases expand it to more than ${budget} nodes (its size in bytes + ${ALIAS_ALLOWANCE})`);
     }
-  });
-}
-
-/** Refuses, naming the object and the field, what the converters in records.ts cannot take. */
-function checkObject(obj: Json): void {
-  const metadata = optionalObject(String(obj.kind), obj.metadata, 'metadata');
-  const where = `${String(obj.kind)} ${typeof metadata.namespace === 'string' ? `${metadata.namespace}/` : ''}${typeof metadata.name === 'string' ? metadata.name : '(no name)'}`;
-  // A missing name is records.ts's own error ("Service without metadata.name").
-  optionalString(where, metadata.name, 'metadata.name');
-  optionalString(where, metadata.namespace, 'metadata.namespace');
-  const labels = optionalObject(where, metadata.labels, 'metadata.labels');
-  for (const [key, value] of Object.entries(labels)) optionalString(where, value, `metadata.labels["${key}"]`);
-  switch (obj.kind) {
-    case 'Service': {
-      const spec = optionalObject(where, obj.spec, 'spec');
-      optionalString(where, spec.type, 'spec.type');
-      optionalString(where, spec.externalName, 'spec.externalName');
-      const ips = [...(spec.clusterIP === undefined || spec.clusterIP === null ? [] : [spec.clusterIP]), ...optionalList(where, spec.clusterIPs, 'spec.clusterIPs')];
-      if (spec.type !== 'ExternalName') {
-        for (const ip of ips) if (ip !== 'None' && ip !== '') address(where, ip, 'spec.clusterIP(s)');
-      }
-      if (spec.publishNotReadyAddresses !== undefined && typeof spec.publishNotReadyAddresses !== 'boolean') fail(where, 'spec.publishNotReadyAddresses must be true or false');
-      checkPorts(where, spec.ports, 'spec.ports', true);
-      break;
-    }
-    case 'EndpointSlice': {
-      optionalString(where, obj.addressType, 'addressType');
-      const family = obj.addressType === 'IPv4' ? 4 : obj.addressType === 'IPv6' ? 6 : undefined;
-      optionalList(where, obj.endpoints, 'endpoints').forEach((e, i) => {
-        const at = `endpoints[${i}]`;
-        if (!isObject(e)) fail(where, `${at} must be an object`);
-        optionalString(where, e.hostname, `${at}.hostname`);
-        const conditions = optionalObject(where, e.conditions, `${at}.conditions`);
-        if (conditions.ready !== undefined && conditions.ready !== null && typeof conditions.ready !== 'boolean') fail(where, `${at}.conditions.ready must be true or false`);
-        // FQDN slices hold names, which DNS ignores; addresses of the slice's family otherwise.
-        if (obj.addressType !== 'FQDN') optionalList(where, e.addresses, `${at}.addresses`).forEach((a, j) => address(where, a, `${at}.addresses[${j}]`, family));
-      });
-      checkPorts(where, obj.ports, 'ports', false);
-      break;
-    }
-    case 'Pod': {
-      const spec = optionalObject(where, obj.spec, 'spec');
-      optionalString(where, spec.hostname, 'spec.hostname');
-      optionalString(where, spec.subdomain, 'spec.subdomain');
-      const status = optionalObject(where, obj.status, 'status');
-      optionalString(where, status.phase, 'status.phase');
-      if (status.podIP !== undefined && status.podIP !== null && status.podIP !== '') address(where, status.podIP, 'status.podIP');
-      optionalList(where, status.podIPs, 'status.podIPs').forEach((entry, i) => {
-        if (!isObject(entry)) fail(where, `status.podIPs[${i}] must be an object`);
-        if (entry.ip !== undefined && entry.ip !== '') address(where, entry.ip, `status.podIPs[${i}].ip`);
-      });
-      optionalList(where, status.conditions, 'status.conditions').forEach((c, i) => {
-        if (!isObject(c)) fail(where, `status.conditions[${i}] must be an object`);
-      });
-      break;
-    }
-    default:
+    open.delete(node);
+    sizes.set(node, n);
+    return n;
+  };
+  let total = 0;
+  for (const doc of docs) {
+    total += size(doc);
+    if (total > budget) refuse(`YAML aliases expand it to more than ${budget} nodes (its size in bytes + ${ALIAS_ALLOWANCE})`);
   }
 }
 
 export type RecordsByKind = { [K in Kind]: RecordOf[K][] };
 
-/** Reads and converts every manifest under `path`; throws ManifestError naming the file and the problem. */
-export function readManifests(path: string): RecordsByKind {
+/**
+ * Reads and converts every manifest under `path`; throws ManifestError naming the file and the
+ * problem. Synchronous and unbounded in time: the server calls it in a worker (loadManifests).
+ */
+export function readManifests(path: string, options: { maxBytes?: number } = {}): RecordsByKind {
+  const maxBytes = options.maxBytes ?? DEFAULT_MANIFESTS_MAX_BYTES;
   const out: RecordsByKind = { Namespace: [], Service: [], EndpointSlice: [], Pod: [] };
-  let files: string[];
-  try {
-    files = manifestFiles(path);
-  } catch (err) {
-    throw new ManifestError(`${path}: ${(err as Error).message}`);
+  const files = sizedFiles(path);
+  const total = files.reduce((sum, f) => sum + f.size, 0);
+  if (total > maxBytes) {
+    throw new ManifestError(`${path}: ${total} bytes${files.length > 1 ? ` in ${files.length} files` : ''}, over --manifests-max-size ${maxBytes}`);
   }
-  for (const file of files) {
+  for (const { file, size } of files) {
     let docs: unknown[];
     try {
       const text = readFileSync(file, 'utf8');
-      // JSON is YAML too, but JSON.parse is ~50× faster on a big generated cluster.
-      docs = extname(file) === '.json' ? [JSON.parse(text)] : loadAll(text);
+      // JSON is YAML too, but JSON.parse is ~50× faster on a big generated cluster, and has no aliases.
+      docs = extname(file) === '.json' ? [JSON.parse(text)] : loadAll(text, { maxAliases: MAX_ALIASES });
     } catch (err) {
       throw new ManifestError(`${file}: ${(err as Error).message.split('\n')[0]}`);
     }
+    if (extname(file) !== '.json') checkExpansion(file, docs, size + ALIAS_ALLOWANCE);
     let n = 0;
     for (const doc of docs) {
       try {
         for (const obj of objectsOf(doc)) {
           n++;
-          checkObject(obj as Json);
+          checkObject(obj as Record<string, unknown>);
           const converted = toRecord(obj as Parameters<typeof toRecord>[0]);
           if (converted) (out[converted.kind] as RecordOf[Kind][]).push(converted.record);
         }
@@ -201,12 +162,120 @@ export function readManifests(path: string): RecordsByKind {
   return out;
 }
 
-/** Swaps the whole cluster into the index within one turn of the event loop. */
-export function applyManifests(index: ClusterIndex, records: RecordsByKind): void {
-  index.replace('Namespace', records.Namespace);
-  index.replace('Service', records.Service);
-  index.replace('EndpointSlice', records.EndpointSlice);
-  index.replace('Pod', records.Pod);
+/** Records a batch at a time, in KINDS order: what the worker hands over. */
+export interface ManifestBatches {
+  readonly counts: Record<Kind, number>;
+  /** The next batch, or null after the last one. */
+  next(): Promise<{ readonly kind: Kind; readonly records: readonly RecordOf[Kind][] } | null>;
+  close(): void;
+}
+
+/** The worker's messages to the loader. */
+export type FromWorker =
+  | { readonly type: 'counts'; readonly counts: Record<Kind, number> }
+  | { readonly type: 'batch'; readonly kind: Kind; readonly records: RecordOf[Kind][] }
+  | { readonly type: 'done' }
+  | { readonly type: 'error'; readonly message: string };
+
+/** Batches of records read in this thread. */
+function inProcess(records: RecordsByKind): ManifestBatches {
+  const batches = batchesOf(records);
+  return {
+    counts: Object.fromEntries(KINDS.map((k) => [k, records[k].length])) as Record<Kind, number>,
+    next: async () => batches.next().value ?? null,
+    close: () => {},
+  };
+}
+
+/** Batches of `records`, for the worker to send one per request. */
+export function* batchesOf(records: RecordsByKind, size = BATCH): Generator<{ kind: Kind; records: RecordOf[Kind][] }> {
+  for (const kind of KINDS) {
+    const list = records[kind] as RecordOf[Kind][];
+    for (let i = 0; i < list.length; i += size) yield { kind, records: list.slice(i, i + size) };
+  }
+}
+
+// src/ runs as .ts, dist/ as .js: the worker is the sibling file of this one.
+const WORKER = new URL(`./manifests-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/** Reads `path` in a worker thread (readManifests there); rejects with ManifestError. */
+export function loadManifests(path: string, options: { maxBytes: number; heapMiB?: number; timeoutMs?: number }): Promise<ManifestBatches> {
+  return new Promise((resolve, reject) => {
+    const heapMiB = options.heapMiB ?? WORKER_HEAP_MIB;
+    const worker = new Worker(WORKER, { workerData: { path, maxBytes: options.maxBytes }, resourceLimits: { maxOldGenerationSizeMb: heapMiB }, stdout: false, stderr: false });
+    let waiting: { resolve: (m: FromWorker) => void; reject: (err: Error) => void } | null = null;
+    let failure: ManifestError | null = null;
+    let settled = false;
+    const fail = (err: ManifestError) => {
+      failure ??= err;
+      clearTimeout(timer);
+      void worker.terminate();
+      if (!settled) {
+        settled = true;
+        reject(failure);
+      }
+      waiting?.reject(failure);
+      waiting = null;
+    };
+    const timer = setTimeout(() => fail(new ManifestError(`${path}: not read within ${LOAD_TIMEOUT_MS / 1000} s: refused`)), options.timeoutMs ?? LOAD_TIMEOUT_MS);
+    timer.unref();
+    worker.on('error', (err: Error & { code?: string }) => {
+      fail(
+        new ManifestError(
+          err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `${path}: reading it took more than the ${heapMiB} MiB its worker may use: refused` : `${path}: ${err.message.split('\n')[0]}`,
+        ),
+      );
+    });
+    worker.on('exit', () => fail(new ManifestError(`${path}: the worker reading it stopped early`)));
+    const ask = () =>
+      new Promise<FromWorker>((res, rej) => {
+        if (failure) return rej(failure);
+        waiting = { resolve: res, reject: rej };
+        worker.postMessage('next');
+      });
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'error') return fail(new ManifestError(message.message));
+      if (message.type === 'counts') {
+        settled = true;
+        resolve({
+          counts: message.counts,
+          next: async () => {
+            const m = await ask();
+            if (m.type === 'batch') return { kind: m.kind, records: m.records };
+            clearTimeout(timer);
+            failure ??= new ManifestError(`${path}: read to the end`);
+            void worker.terminate();
+            return null;
+          },
+          close: () => {
+            failure ??= new ManifestError(`${path}: closed`);
+            clearTimeout(timer);
+            void worker.terminate();
+          },
+        });
+        return;
+      }
+      const w = waiting;
+      waiting = null;
+      w?.resolve(message);
+    });
+  });
+}
+
+/**
+ * Applies the batches to the index as a relist does, kind by kind (no name vanishes meanwhile,
+ * the kind's records not in the files go at its end), one batch per turn of the event loop.
+ */
+export async function applyManifests(index: ClusterIndex, batches: ManifestBatches): Promise<void> {
+  let batch = await batches.next();
+  for (const kind of KINDS) {
+    const relist = index.beginReplace(kind);
+    while (batch && batch.kind === kind) {
+      for (const record of batch.records) relist.add(record);
+      batch = await batches.next();
+    }
+    relist.commit();
+  }
   for (const kind of KINDS) index.markSynced(kind);
 }
 
@@ -224,8 +293,8 @@ function signature(path: string): string {
 }
 
 export interface ManifestSource {
-  /** Reload now (also what the file poll calls); returns false and keeps the index if the files are bad. */
-  reload(): boolean;
+  /** Reload now (also what the file poll calls); false, keeping the index, if the files are bad. */
+  reload(): Promise<boolean>;
   stop(): void;
 }
 
@@ -234,35 +303,74 @@ export interface ManifestSource {
  * it when a file changes. Polling, not fs.watch: editors and ConfigMap mounts replace files by
  * rename, which fs.watch reports unreliably; a stat per file per second is nothing.
  */
-export function startManifestSource(options: {
+export async function startManifestSource(options: {
   path: string;
   index: ClusterIndex;
   logger: Logger;
+  maxBytes?: number;
   pollIntervalMs?: number;
-}): ManifestSource {
+  /** The worker's heap limit (tests make it small). */
+  heapMiB?: number;
+}): Promise<ManifestSource> {
   const { path, index, logger } = options;
   const log = logger.child({ component: 'manifests' });
-  let last = signature(path);
-  const first = readManifests(path);
-  applyManifests(index, first);
-  log.info({ path, ...index.counts() }, 'manifests loaded');
-
-  const reload = (): boolean => {
+  const maxBytes = options.maxBytes ?? DEFAULT_MANIFESTS_MAX_BYTES;
+  const load = async (first: boolean) => {
+    const started = performance.now();
+    const small = first && sizedFiles(path).reduce((sum, f) => sum + f.size, 0) <= IN_PROCESS_BYTES;
+    const batches = small ? inProcess(readManifests(path, { maxBytes })) : await loadManifests(path, { maxBytes, ...(options.heapMiB ? { heapMiB: options.heapMiB } : {}) });
     try {
-      applyManifests(index, readManifests(path));
-      log.info({ path, ...index.counts() }, 'manifests reloaded');
+      await applyManifests(index, batches);
+    } finally {
+      batches.close();
+    }
+    return Math.round(performance.now() - started);
+  };
+  let last = signature(path);
+  const ms = await load(true);
+  log.info({ path, ...index.counts(), ms }, 'manifests loaded');
+
+  let stopped = false;
+  let running: Promise<boolean> | null = null;
+  let again = false;
+  const reloadOnce = async (): Promise<boolean> => {
+    try {
+      const took = await load(false);
+      log.info({ path, ...index.counts(), ms: took }, 'manifests reloaded');
       return true;
     } catch (err) {
-      log.warn({ path, err: (err as Error).message }, 'manifests reload failed; keeping the last good index');
+      if (!(err instanceof ManifestError)) throw err;
+      log.warn({ path, err: err.message }, 'manifests reload failed; keeping the last good index');
       return false;
     }
+  };
+  // One load at a time; a change seen meanwhile loads again once it ends.
+  const reload = (): Promise<boolean> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = reloadOnce().finally(() => {
+      running = null;
+      if (again && !stopped) {
+        again = false;
+        void reload();
+      }
+    });
+    return running;
   };
   const timer = setInterval(() => {
     const now = signature(path);
     if (now === last) return;
     last = now;
-    reload();
+    void reload();
   }, options.pollIntervalMs ?? 1000);
   timer.unref();
-  return { reload, stop: () => clearInterval(timer) };
+  return {
+    reload,
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { ClusterIndex } from '../../src/cluster/index.ts';
 import { ManifestError, readManifests, startManifestSource } from '../../src/cluster/manifests.ts';
-import { silentLogger } from '../../src/observe/log.ts';
+import { createLogger, silentLogger } from '../../src/observe/log.ts';
 import { BUNDLED_EXAMPLE } from '../../src/config.ts';
 
 function scratch(t: { after: (fn: () => void) => void }): string {
@@ -55,7 +56,7 @@ test('a changed file is reloaded; a broken one keeps the last good index', async
   const file = join(dir, 'c.yaml');
   writeFileSync(file, 'kind: Service\nmetadata: {name: one, namespace: a}\nspec: {clusterIP: 10.0.0.1}\n');
   const index = new ClusterIndex();
-  const source = startManifestSource({ path: file, index, logger: silentLogger(), pollIntervalMs: 20 });
+  const source = await startManifestSource({ path: file, index, logger: silentLogger(), pollIntervalMs: 20 });
   t.after(() => source.stop());
   assert.ok(index.synced);
   assert.ok(index.service('a', 'one'));
@@ -64,10 +65,10 @@ test('a changed file is reloaded; a broken one keeps the last good index', async
     return check();
   };
   writeFileSync(file, 'kind: Service\nmetadata: {name: two, namespace: a}\nspec: {clusterIP: 10.0.0.2}\n');
-  assert.ok(await waitFor(() => index.service('a', 'two') !== undefined));
-  assert.equal(index.service('a', 'one'), undefined);
+  // Applied as a relist is: the new objects first, what the file no longer has removed at the end.
+  assert.ok(await waitFor(() => index.service('a', 'two') !== undefined && index.service('a', 'one') === undefined));
   writeFileSync(file, 'kind: Service\nmetadata: {name: [broken\n');
-  assert.equal(source.reload(), false);
+  assert.equal(await source.reload(), false);
   assert.ok(index.service('a', 'two'), 'the last good index keeps serving');
 });
 
@@ -114,4 +115,109 @@ test('FQDN slices, ExternalName services and empty optional fields are fine', (t
   assert.equal(r.EndpointSlice[0]?.endpoints.length, 0);
   assert.equal(r.Service[0]?.externalName, 'db.example.com');
   assert.deepEqual(r.Pod[0]?.ips, ['fd00::1']);
+});
+
+/** 651 bytes in the issue, ~500 here: six levels of ten aliases, 10^6 pods once expanded. */
+function aliasBomb(): string {
+  const ten = (anchor: string) => `[${Array(10).fill(`*${anchor}`).join(',')}]`;
+  let yaml = 'kind: List\nx0: &x0 {kind: Pod, metadata: {name: bomb, namespace: default}, status: {podIP: 10.1.0.1}}\n';
+  for (let i = 1; i <= 5; i++) yaml += `x${i}: &x${i} {kind: List, items: ${ten(`x${i - 1}`)}}\n`;
+  return `${yaml}items: ${ten('x5')}\n`;
+}
+
+test('a YAML alias bomb is refused at once, naming the file; aliases that refer to themselves too', (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'bomb.yaml');
+  writeFileSync(file, aliasBomb());
+  const started = performance.now();
+  assert.throws(() => readManifests(file), (err: Error) => err instanceof ManifestError && err.message.startsWith(`${file}: YAML aliases expand it to more than`) && /refused \(an alias bomb\?\)$/.test(err.message));
+  // Generous: refusing reads ~60 distinct nodes; expanding took 0.9 s and 352 MiB.
+  assert.ok(performance.now() - started < 2_000);
+  writeFileSync(file, 'kind: List\nitems: &a [*a]\n');
+  assert.throws(() => readManifests(file), /a YAML alias refers to an object that contains it: refused/);
+  // js-yaml's own bound: more than 1000 aliases in one document.
+  writeFileSync(file, `kind: List\nx: &x {kind: Namespace, metadata: {name: n}}\nitems: [${Array(1001).fill('*x').join(',')}]\n`);
+  assert.throws(() => readManifests(file), /aliases exceeded maxAliases \(1000\)/);
+});
+
+test('aliases used as people use them (shared labels, a repeated port list) are fine', (t) => {
+  const file = join(scratch(t), 'ok.yaml');
+  const services = Array.from({ length: 20 }, (_, i) => `kind: Service\nmetadata: {name: s${i}, namespace: a, labels: *labels}\nspec: {clusterIP: 10.0.0.${i + 1}, ports: *ports}\n`);
+  writeFileSync(file, `kind: Namespace\nmetadata: {name: a, labels: &labels {team: web, tier: front}}\nspec: {x: &ports [{name: http, port: 80}, {name: https, port: 443}]}\n---\n${services.map((s) => s.replace('*labels', '{team: web}')).join('---\n').replace(/\*ports/g, '[{name: http, port: 80}]')}`);
+  assert.equal(readManifests(file).Service.length, 20);
+  writeFileSync(file, `kind: List\nx: &ports [{name: http, port: 80}, {name: https, port: 443}]\nitems:\n${Array.from({ length: 20 }, (_, i) => `- {kind: Service, metadata: {name: s${i}, namespace: a}, spec: {clusterIP: 10.0.0.${i + 1}, ports: *ports}}`).join('\n')}\n`);
+  const r = readManifests(file);
+  assert.equal(r.Service.length, 20);
+  assert.deepEqual(r.Service[19]?.ports.map((p) => p.port), [80, 443]);
+});
+
+test('files over --manifests-max-size are refused before they are read', (t) => {
+  const dir = scratch(t);
+  writeFileSync(join(dir, 'a.yaml'), `kind: Namespace\nmetadata: {name: a}\n# ${'x'.repeat(600)}\n`);
+  writeFileSync(join(dir, 'b.json'), `not even JSON ${'y'.repeat(600)}`);
+  assert.throws(() => readManifests(dir, { maxBytes: 1000 }), (err: Error) => err instanceof ManifestError && /: \d+ bytes in 2 files, over --manifests-max-size 1000$/.test(err.message));
+  assert.throws(() => readManifests(dir, { maxBytes: 100_000 }), /b\.json: .*JSON/, 'under the cap the files are read');
+});
+
+test('reloads read off the event loop: a bomb, an oversized file and a worker out of memory each keep the last good index and log why', async (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'kind: Service\nmetadata: {name: one, namespace: a}\nspec: {clusterIP: 10.0.0.1}\n');
+  const lines: string[] = [];
+  const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
+  const index = new ClusterIndex();
+  // The folder is the source; the worker may use 16 MiB of heap.
+  const source = await startManifestSource({ path: dir, index, logger: createLogger('info', { destination: sink }), pollIntervalMs: 3_600_000, maxBytes: 4 * 1024 * 1024, heapMiB: 16 });
+  t.after(() => source.stop());
+  const failures = () => lines.filter((l) => l.includes('"msg":"manifests reload failed; keeping the last good index"')).map((l) => (JSON.parse(l) as { err: string }).err);
+  const kept = () => assert.ok(index.service('a', 'one'), 'the last good index keeps serving');
+
+  writeFileSync(file, aliasBomb());
+  assert.equal(await source.reload(), false);
+  assert.match(failures().at(-1)!, /c\.yaml: YAML aliases expand it to more than \d+ nodes/);
+  kept();
+
+  writeFileSync(file, `kind: Namespace\nmetadata: {name: a}\n# ${'x'.repeat(5 * 1024 * 1024)}\n`);
+  assert.equal(await source.reload(), false);
+  assert.match(failures().at(-1)!, /: \d+ bytes, over --manifests-max-size 4194304$/);
+  kept();
+
+  // 2.7 MB of JSON, 30,000 pods: more than 16 MiB of heap once parsed.
+  writeFileSync(file, '');
+  const items = Array.from({ length: 30_000 }, (_, i) => ({ kind: 'Pod', metadata: { name: `p${i}`, namespace: 'a' }, status: { podIP: `10.1.${(i >> 8) & 255}.${i & 255}` } }));
+  writeFileSync(join(dir, 'big.json'), JSON.stringify({ kind: 'List', items }));
+  assert.equal(await source.reload(), false);
+  assert.match(failures().at(-1)!, /: reading it took more than the 16 MiB its worker may use: refused$/);
+  kept();
+
+  rmSync(join(dir, 'big.json'));
+  writeFileSync(file, 'kind: Service\nmetadata: {name: two, namespace: a}\nspec: {clusterIP: 10.0.0.2}\n');
+  assert.equal(await source.reload(), true);
+  assert.ok(index.service('a', 'two'));
+  assert.equal(index.service('a', 'one'), undefined);
+});
+
+test('a reload hands the records to the index a batch per turn of the event loop', async (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'pods.json');
+  const pods = (n: number, ns: string) => JSON.stringify({ kind: 'List', items: Array.from({ length: n }, (_, i) => ({ kind: 'Pod', metadata: { name: `p${i}`, namespace: ns }, status: { podIP: `10.2.${(i >> 8) & 255}.${i & 255}` } })) });
+  writeFileSync(file, pods(10, 'a'));
+  const index = new ClusterIndex();
+  const source = await startManifestSource({ path: file, index, logger: silentLogger(), pollIntervalMs: 3_600_000 });
+  t.after(() => source.stop());
+  writeFileSync(file, pods(20_000, 'b'));
+  let turns = 0;
+  let done = false;
+  const reloaded = source.reload().finally(() => (done = true));
+  const seen = new Set<number>();
+  while (!done && turns < 1_000_000) {
+    await new Promise((r) => setImmediate(r));
+    turns++;
+    seen.add(index.counts().Pod);
+  }
+  assert.equal(await reloaded, true);
+  assert.equal(index.counts().Pod, 20_000);
+  assert.equal(index.hasNamespace('a'), false);
+  // 20,000 pods in batches of 500: the loop ran between them, and saw the index part-way.
+  assert.ok(seen.size >= 10, `the loop saw ${seen.size} different pod counts during the reload`);
 });

@@ -106,3 +106,24 @@ test('marks follow their entries through deletes, growth and rewrites; unmarked 
   table.clearMarks();
   assert.equal(table.unmarkedKeys().length, values.size);
 });
+
+test('a copy is the table as it was when taken, whether changes come before, between or after its steps', () => {
+  const table = new PlainPodTable();
+  for (let i = 0; i < 100_000; i++) table.set(`ns-${i % 7}/p-${i}`, i);
+  table.set('ns/v6', 'fd00::1');
+  const before = [...table].sort();
+  for (const changeAfterSteps of [0, 1, 3, Number.POSITIVE_INFINITY]) {
+    const copy = table.copy();
+    let steps = 0;
+    while (steps < changeAfterSteps && !copy.step()) steps++;
+    // Removals move entries (backward shift), additions grow the table (a resize) and its arena.
+    for (let i = 0; i < 60_000; i += 2) table.delete(`ns-${i % 7}/p-${i}`);
+    for (let i = 0; i < 100_000; i++) table.set(`other/q-${i}`, i);
+    table.set('ns/v6', 'fd00::2');
+    assert.deepEqual([...copy].sort(), before, `changed after ${steps} steps`);
+    // Undo, for the next round.
+    for (let i = 0; i < 100_000; i++) table.delete(`other/q-${i}`);
+    for (let i = 0; i < 60_000; i += 2) table.set(`ns-${i % 7}/p-${i}`, i);
+    table.set('ns/v6', 'fd00::1');
+  }
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidObjectError, toEndpointSlice, toPod, toRecord, toService } from '../../src/cluster/records.ts';
-import { endpointSlice, pod, service } from '../support/cluster.ts';
+import { checkObject, InvalidObjectError, objectLine, toEndpointSlice, toObject, toPod, toRecord, toService, KINDS } from '../../src/cluster/records.ts';
+import { endpointSlice, indexOf, pod, service, testCluster } from '../support/cluster.ts';
 
 test('services: ClusterIP, dual-stack, headless, ExternalName', () => {
   assert.deepEqual(toService(service('NS', 'Web', { clusterIPs: ['10.0.0.1', 'fd00::1'], ports: [{ name: 'HTTP', protocol: 'TCP', port: 80 }] })), {
@@ -71,4 +71,22 @@ test('port lists with the same contents are one frozen array, shared by services
   assert.deepEqual(c.ports, [{ name: 'http', protocol: 'udp', port: 80 }]);
   assert.ok(Object.isFrozen(a.ports) && Object.isFrozen(a.ports[0]));
   assert.throws(() => (a.ports as unknown as { port: number }[]).push({ port: 1 }), TypeError);
+});
+
+test('toObject and objectLine (what snapshots hold) turn back into the very record, through the checks files pass', () => {
+  const index = indexOf(testCluster());
+  index.upsert('Pod', { namespace: 'x', name: 'no-ip', ips: [], hostname: '', subdomain: '', ready: false });
+  index.upsert('Pod', { namespace: 'x', name: 'only-host', ips: ['10.9.9.9'], hostname: 'h', subdomain: '', ready: false });
+  let n = 0;
+  for (const kind of KINDS) {
+    for (const record of index.all(kind)) {
+      const obj = toObject(kind, record);
+      assert.equal(objectLine(kind, record), `${JSON.stringify(obj)}\n`, `${kind} ${JSON.stringify(record)}: the line is the object`);
+      const parsed = JSON.parse(objectLine(kind, record)) as Record<string, unknown>;
+      checkObject(parsed);
+      assert.deepEqual(toRecord(parsed), { kind, record }, `${kind} ${JSON.stringify(record)}`);
+      n++;
+    }
+  }
+  assert.ok(n > 20);
 });

@@ -3,7 +3,7 @@
 // and the last index serving through an API outage.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TYPE } from '../../src/dns/constants.ts';
@@ -148,6 +148,60 @@ test('--snapshot: a restart while the API server is down serves the last index, 
   assert.deepEqual((await ask(second, 'api.shop.svc.cluster.local', TYPE.A)).answer, ['api.shop.svc.cluster.local. 5 IN A 10.96.10.40']);
   await eventually('snapshot flag cleared', async () => (await fetch(metricsUrl)).text(), (text) => /^cluster_dns_snapshot_serving 0$/m.test(text));
   assert.match(second.stdout(), /"msg":"live sync replaced the snapshot"/);
+});
+
+test('--snapshot files that must not be served: bad addresses dropped, too old, too big and old-format files ignored, each with a log line; the server starts and syncs live', async (t) => {
+  const api = await FakeApiServer.start();
+  t.after(() => api.close());
+  seed(api);
+  const kubeconfig = api.writeKubeconfig();
+  const folder = mkdtempSync(join(tmpdir(), 'cdns-snap-'));
+  const good = join(folder, 'good.json');
+  const first = await startServer(['--kubeconfig', kubeconfig, '--snapshot', good]);
+  await eventually('ready', () => httpStatus(first.ready, '/ready'), (s) => s === 200);
+  assert.equal(await first.stop(), 0);
+  const text = readFileSync(good, 'utf8');
+  const variant = (name: string, content: string | Buffer) => {
+    const path = join(folder, name);
+    writeFileSync(path, content);
+    return path;
+  };
+  const banana = variant('banana.json', text.replace('"clusterIPs":["10.96.10.20"]', '"clusterIPs":["banana"]'));
+  const old = variant('old.json', text.replace(/"writtenAt":\d+/, `"writtenAt":${Date.now() - 2 * 3_600_000}`));
+  const big = variant('big.json', Buffer.alloc(2 * 1024 * 1024, ' '));
+  const v1 = variant('v1.json', `${JSON.stringify({ format: 'cluster-dns/snapshot/v1', zone: 'cluster.local', writtenAt: Date.now(), records: {} })}\n`);
+  assert.notEqual(readFileSync(banana, 'utf8'), text);
+
+  // A restart while the API server is down: the bad Service is left out (NXDOMAIN, not SERVFAIL), the rest serves.
+  await api.pause();
+  const server = await startServer(['--kubeconfig', kubeconfig, '--snapshot', banana]);
+  t.after(() => server.stop());
+  assert.equal((await ask(server, 'web.shop.svc.cluster.local', TYPE.A)).rcode, 'NXDOMAIN');
+  assert.deepEqual((await ask(server, 'db-0.db.shop.svc.cluster.local', TYPE.A)).answer, ['db-0.db.shop.svc.cluster.local. 5 IN A 10.244.1.10']);
+  const dropped = server.stdout().split('\n').find((l) => l.includes('"msg":"snapshot objects that fail the checks were left out"'));
+  assert.ok(dropped, server.stdout());
+  assert.equal((JSON.parse(dropped) as { dropped: number }).dropped, 1);
+  assert.match(dropped, /Service shop\/web: spec\.clusterIP\(s\) \\"banana\\" is not an IP address/);
+  await api.resume();
+  await eventually('web from the live sync', () => ask(server, 'web.shop.svc.cluster.local', TYPE.A), (r) => r.answer[0] === 'web.shop.svc.cluster.local. 5 IN A 10.96.10.20', 8_000);
+
+  // Files that are not restored at all: the reason logged, then the live sync as without a snapshot.
+  const ignored: [string, string[], RegExp][] = [
+    [old, ['--snapshot-max-age', '1h'], /written 2\.0h ago .*older than --snapshot-max-age 1\.0h/],
+    [big, ['--snapshot-max-size', '1Mi'], /big\.json: 2\.0 MiB, over --snapshot-max-size 1\.0 MiB/],
+    [v1, [], /written in the format cluster-dns\/snapshot\/v1/],
+  ];
+  await Promise.all(
+    ignored.map(async ([path, flags, reason]) => {
+      const s = await startServer(['--kubeconfig', kubeconfig, '--snapshot', path, ...flags]);
+      t.after(() => s.stop());
+      await eventually(`ready after ignoring ${path}`, () => httpStatus(s.ready, '/ready'), (code) => code === 200, 10_000);
+      const line = s.stdout().split('\n').find((l) => l.includes('"msg":"snapshot ignored"'));
+      assert.ok(line, s.stdout());
+      assert.match((JSON.parse(line) as { err: string }).err, reason);
+      assert.deepEqual((await ask(s, 'web.shop.svc.cluster.local', TYPE.A)).answer, ['web.shop.svc.cluster.local. 5 IN A 10.96.10.20']);
+    }),
+  );
 });
 
 test('the first sync releases memory once, after the last kind lists (not between lists)', async (t) => {

@@ -310,8 +310,19 @@ export class FakeApiServer {
 
   /** The apiserver comes back on the same port, with whatever state it has now. */
   async resume(): Promise<void> {
-    this.#server = this.#createServer();
-    await this.#listen(this.#port);
+    // While paused, another test's short-lived socket can hold the freed port for a moment
+    // (EADDRINUSE); the apiserver comes back as soon as the port is free again.
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      this.#server = this.#createServer();
+      try {
+        await this.#listen(this.#port);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
   }
 
   async close(): Promise<void> {
