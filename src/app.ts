@@ -26,7 +26,9 @@ import { rcodeName, typeName } from './dns/constants.ts';
 import { KubernetesZone } from './zone/kubernetes.ts';
 import type { Handler } from './dns/message.ts';
 import { Autopath } from './upstream/autopath.ts';
-import { ExternalNameChaser, Forwarder } from './upstream/forward.ts';
+import { CacheHandler } from './upstream/cache-handler.ts';
+import { ExternalNameChaser } from './upstream/chase.ts';
+import { Forwarder } from './upstream/forward.ts';
 
 export interface ClusterDns {
   readonly index: ClusterIndex;
@@ -168,7 +170,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     const zone = new KubernetesZone({ index, zone: config.zone, ttl: config.ttl, pods: config.pods });
     const log = logger.child({ component: 'server' });
     const forwarding = config.forward.upstreams.length > 0 || config.forward.stubDomains.length > 0;
-    const forwarder = forwarding ? new Forwarder({ config: config.forward, logger }) : null;
+    const forwarder = forwarding ? new Forwarder({ config: config.forward, logger, cacheInFront: true }) : null;
     if (forwarder) {
       stops.push(() => forwarder.close());
       observed.forward = forwarder.stats;
@@ -181,7 +183,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       handlers.push(new Autopath({ index, zone: zoneHandler, zoneName: config.zone, forwarder, ttl: config.ttl, search: config.forward.autopathSearch }));
     }
     handlers.push(zoneHandler);
-    if (forwarder) handlers.push(forwarder.cacheHandler(), forwarder);
+    if (forwarder) handlers.push(new CacheHandler(forwarder), forwarder);
     const countersOptions = { servers: config.listen.length, zones: [config.zone], plugins: handlers.map((h) => h.name) };
     const counters = new QueryCounters(countersOptions);
     let lameduck = false;

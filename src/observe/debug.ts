@@ -6,8 +6,8 @@
 import type { ClusterIndex } from '../cluster/index.ts';
 import { rcodeName, TYPE, typeName } from '../dns/constants.ts';
 import type { ResourceRecord } from '../dns/writer.ts';
-import { ipFromDashed, ipFromReverse } from '../zone/names.ts';
 import type { KubernetesZone } from '../zone/kubernetes.ts';
+import { namespaceOf, parseName, serviceOf } from '../zone/parse.ts';
 import type { Route } from './health.ts';
 
 export interface ObjectRef {
@@ -78,31 +78,29 @@ function objectsFor(index: ClusterIndex, zone: string, name: string): ObjectRef[
   const add = (ref: ObjectRef) => {
     if (!out.some((o) => o.kind === ref.kind && o.namespace === ref.namespace && o.name === ref.name && o.ip === ref.ip)) out.push(ref);
   };
-  const reverseIP = ipFromReverse(name);
-  if (reverseIP !== null) {
-    for (const s of index.servicesByClusterIP(reverseIP)) add({ kind: 'Service', namespace: s.namespace, name: s.name });
-    for (const slice of index.slicesByAddress(reverseIP)) add({ kind: 'EndpointSlice', namespace: slice.namespace, name: slice.name });
+  const parsed = parseName(name, zone);
+  if (parsed.kind === 'reverse') {
+    for (const s of index.servicesByClusterIP(parsed.ip)) add({ kind: 'Service', namespace: s.namespace, name: s.name });
+    for (const slice of index.slicesByAddress(parsed.ip)) add({ kind: 'EndpointSlice', namespace: slice.namespace, name: slice.name });
     return out;
   }
-  if (!name.endsWith(`.${zone}`)) return out;
-  const labels = name.slice(0, -zone.length - 1).split('.').reverse(); // [svc|pod, ns, ...]
-  const [kind, namespace, service, ...rest] = labels;
-  if (!namespace) return out;
+  // Names too long for the grammar show what their labels would have been read from.
+  const namespace = namespaceOf(parsed);
+  if (namespace === null) return out;
   if (index.hasNamespace(namespace)) add({ kind: 'Namespace', name: namespace });
-  if (kind === 'pod' && service !== undefined && rest.length === 0) {
-    const ip = ipFromDashed(service);
-    if (ip !== null && index.hasPodIP(namespace, ip)) add({ kind: 'Pod', namespace, ip });
+  if (parsed.kind === 'pod') {
+    if (parsed.ip !== null && index.hasPodIP(namespace, parsed.ip)) add({ kind: 'Pod', namespace, ip: parsed.ip });
     return out;
   }
-  if (kind !== 'svc' || service === undefined) return out;
+  const service = serviceOf(parsed);
+  if (service === null) return out;
   const svc = index.service(namespace, service);
   if (svc) add({ kind: 'Service', namespace, name: svc.name });
   // An endpoint or hostname label (`host.svc.ns.svc.zone`), or the SRV forms: the slices and
   // pods that can answer for the service.
   for (const slice of index.slicesOf(namespace, service)) add({ kind: 'EndpointSlice', namespace, name: slice.name });
-  const host = rest.length === 1 ? rest[0] : undefined;
-  if (host !== undefined) {
-    for (const p of index.podsBySubdomain(namespace, service)) if (p.hostname === host) add({ kind: 'Pod', namespace, name: p.name });
+  if (parsed.kind === 'endpoint') {
+    for (const p of index.podsBySubdomain(namespace, service)) if (p.hostname === parsed.endpoint) add({ kind: 'Pod', namespace, name: p.name });
   }
   return out;
 }

@@ -11,7 +11,9 @@ import type { ClusterIndex } from '../cluster/index.ts';
 import { CLASS, FLAG, RCODE, TYPE } from '../dns/constants.ts';
 import type { Query, Reply, RequestContext, Handler } from '../dns/message.ts';
 import { encodeReply, type ResourceRecord, type WireRecord } from '../dns/writer.ts';
-import { encodeRecords, recordsOf, type Forwarder, type SectionsHandler } from './forward.ts';
+import { appendUpstream, chaseUpstream, type SectionsHandler } from './chase.ts';
+import type { Forwarder } from './forward.ts';
+import { namespaceOf, parseName, serviceOf } from '../zone/parse.ts';
 
 export interface AutopathOptions {
   readonly index: ClusterIndex;
@@ -27,22 +29,21 @@ export class Autopath implements Handler {
   readonly name = 'autopath';
   readonly #o: AutopathOptions;
   readonly #suffix: string;
-  readonly #dotZone: string;
 
   constructor(options: AutopathOptions) {
     this.#o = options;
     this.#suffix = `.svc.${options.zoneName}`;
-    this.#dotZone = `.${options.zoneName}`;
   }
 
   serve(query: Query, context: RequestContext): Reply | null | Promise<Reply | null> {
     const name = query.name;
     if (!name.endsWith(this.#suffix) || query.type === TYPE.ANY) return null;
-    const rest = name.slice(0, -this.#suffix.length);
-    const dot = rest.lastIndexOf('.');
-    if (dot <= 0) return null;
-    const namespace = rest.slice(dot + 1);
-    const base = rest.slice(0, dot);
+    // Something asked below `<ns>.svc.<zone>` (where a service would be, or deeper).
+    const parsed = parseName(name, this.#o.zoneName);
+    const namespace = serviceOf(parsed) === null ? null : namespaceOf(parsed);
+    if (namespace === null) return null;
+    // What the pod asked, before the first search domain (`<ns>.svc.<zone>`) was appended.
+    const base = name.slice(0, name.length - this.#suffix.length - namespace.length - 1);
     // Only the first search domain, and only for a pod of that namespace: that is what says the
     // rest of the search list is <ns>.svc, svc, zone.
     if (!this.#o.index.hasPodIP(namespace, podAddress(context.remoteAddress))) return null;
@@ -78,50 +79,27 @@ export class Autopath implements Handler {
         });
         if (found.chase === undefined || !forwarder?.enabled) return chain;
         // An ExternalName leaving the zone: its target's records from upstream, as the chaser does.
-        const target = found.chase;
-        const upstream = forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false, client);
-        const append = (r: Reply) => this.#appendUpstream(query.name, candidate, [...found.answer], target, query.type, r) ?? chain;
-        return upstream instanceof Promise ? upstream.then(append) : append(upstream);
+        const lead = [cname, ...found.answer];
+        const chased = chaseUpstream(forwarder, query, client, found.chase, () => lead);
+        return chased instanceof Promise ? chased.then((r) => r ?? chain) : (chased ?? chain);
       }
       if (!forwarder?.enabled) return null;
-      const reply = forwarder.resolve(candidate, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, (query.flags & FLAG.CD) !== 0, client);
+      const dnssecOk = query.edns?.dnssecOk ?? false;
+      const reply = forwarder.resolve({ name: candidate, type: query.type, class: CLASS.IN, dnssecOk, checkingDisabled: (query.flags & FLAG.CD) !== 0 }, client);
       if (reply instanceof Promise) {
-        return reply.then((r) => (r.rcode === RCODE.NXDOMAIN ? this.#walk(query, client, candidates, i + 1) : this.#fromUpstream(query.name, candidate, query.type, r)));
+        return reply.then((r) => (r.rcode === RCODE.NXDOMAIN ? this.#walk(query, client, candidates, i + 1) : this.#fromUpstream(query.name, candidate, r)));
       }
-      if (reply.rcode !== RCODE.NXDOMAIN) return this.#fromUpstream(query.name, candidate, query.type, reply);
+      if (reply.rcode !== RCODE.NXDOMAIN) return this.#fromUpstream(query.name, candidate, reply);
     }
     // Nothing anywhere on the search list: the zone's own NXDOMAIN, as without autopath.
     return null;
   }
 
-  /** CNAME asked → `candidate`, the zone's chain from there, the upstream's records for `target`; null when unusable. */
-  #appendUpstream(name: string, candidate: string, zoneAnswer: WireRecord[], target: string, type: number, reply: Reply): Reply | null {
-    if (reply.rcode !== RCODE.NOERROR && reply.rcode !== RCODE.NXDOMAIN) return null;
-    let records: ReturnType<typeof recordsOf>;
-    try {
-      records = recordsOf(target, type, reply);
-    } catch {
-      return null;
-    }
-    const cname: WireRecord = { name, type: TYPE.CNAME, ttl: this.#o.ttl, target: candidate };
-    return encodeRecords(name, reply.rcode, [cname, ...zoneAnswer, ...records.answer], records.authority, [], false);
-  }
-
-  #fromUpstream(name: string, target: string, type: number, reply: Reply): Reply | null {
+  #fromUpstream(name: string, target: string, reply: Reply): Reply | null {
     // SERVFAIL, REFUSED: not an answer to hand out under a CNAME; the client asks again itself.
     if (reply.rcode !== RCODE.NOERROR) return null;
-    let records: ReturnType<typeof recordsOf>;
-    try {
-      records = recordsOf(target, type, reply);
-    } catch {
-      return null;
-    }
-    return this.#cname(name, target, RCODE.NOERROR, records.answer, records.authority, []);
-  }
-
-  #cname(name: string, target: string, rcode: number, answer: WireRecord[], authority: WireRecord[], additional: WireRecord[]): Reply {
     const cname: WireRecord = { name, type: TYPE.CNAME, ttl: this.#o.ttl, target };
-    return encodeRecords(name, rcode, [cname, ...answer], authority, additional, false);
+    return appendUpstream(name, [cname], target, reply);
   }
 }
 

@@ -14,6 +14,7 @@ import { RCODE } from '../dns/constants.ts';
 import { emptyReply, type Reply } from '../dns/message.ts';
 import { AccessSketch, TinyLfuCache } from './tinylfu.ts';
 import type { CacheKind, CacheStats } from './stats.ts';
+import type { Question } from './transport.ts';
 
 /** RFC 8767 §5: the TTL of a stale answer. */
 export const STALE_TTL = 30;
@@ -60,10 +61,10 @@ export interface CacheOptions {
 }
 
 /** One entry per name, type, class and DO bit (a DO answer carries signatures a plain one lacks). */
-export function cacheKey(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled = false): string {
+export function cacheKey(q: Question): string {
   // CD as in CoreDNS's cache key: a validating upstream answers a CD query with what it would
   // otherwise SERVFAIL, and that answer must not reach clients that did not ask for it.
-  return `${type}|${cls}|${dnssecOk ? 1 : 0}${checkingDisabled ? 1 : 0}|${name}`;
+  return `${q.type}|${q.class}|${q.dnssecOk ? 1 : 0}${q.checkingDisabled ? 1 : 0}|${q.name}`;
 }
 
 /** What a name whose resolution failed gets while that is remembered (and no stale answer is left). */

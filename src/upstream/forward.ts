@@ -4,27 +4,23 @@
 // (--max-concurrent, a fair share per client, nothing new while the event loop is behind). Each
 // question has --forward-timeout to be answered (exchange.ts: retransmits, first reply wins);
 // past it an expired answer is served stale (RFC 8767), or SERVFAIL. An upstream that sends our
-// own queries back (a forwarding loop, such as a node whose resolv.conf points at the cluster DNS)
-// is found with a probe name and dropped, with one clear log line, and the server keeps running
-// (CoreDNS's `loop` plugin exits instead).
-import { randomBytes } from 'node:crypto';
+// own queries back is found and dropped (loop.ts).
 import type { HostPort } from '../base/address.ts';
 import type { ForwardConfig } from './options.ts';
-import { CLASS, FLAG, HEADER_SIZE, RCODE, rcodeName, TYPE } from '../dns/constants.ts';
+import { CLASS, FLAG, HEADER_SIZE, RCODE, TYPE } from '../dns/constants.ts';
 import { emptyReply, type Handler, type Query, type Reply, type RequestContext } from '../dns/message.ts';
-import { decodeRecord, MalformedMessageError, readMessage, type RecordSpan } from '../dns/reader.ts';
-import { nameOctets, ReplyWriter, type Sections, type WireRecord } from '../dns/writer.ts';
+import { MalformedMessageError } from '../dns/reader.ts';
+import { nameOctets } from '../dns/writer.ts';
 import type { Logger } from '../observe/log.ts';
 import { cacheKey, ResponseCache, SERVFAIL_REPLY } from './cache.ts';
-import { scrub, type TtlLimits } from './scrub.ts';
+import { type Converted, convertReply, type TtlLimits } from './scrub.ts';
 import { Admission } from './admission.ts';
 import { exchange, NoUpstreamError } from './exchange.ts';
+import { LoopDetector } from './loop.ts';
 import { LoadMonitor, type LoadWindows } from './overload.ts';
 import { CacheStats, ForwardStats } from './stats.ts';
-import { type Exchanged, ExchangeError, type Question, Transport, upstream } from './transport.ts';
-import { type Timing, UpstreamPool, type UpstreamState } from './upstreams.ts';
-
-const LOOP_SUFFIX = 'cluster-dns-loop';
+import { type Exchanged, ExchangeError, type Question, questionOf, Transport, upstream } from './transport.ts';
+import { type Timing, UpstreamPool } from './upstreams.ts';
 
 export interface ForwarderOptions {
   readonly config: ForwardConfig;
@@ -35,111 +31,12 @@ export interface ForwarderOptions {
   readonly now?: () => number;
   /** Kept TCP connections to upstreams close after this long idle (default 10 s, CoreDNS's expire). */
   readonly tcpIdleMs?: number;
-}
-
-interface Converted {
-  readonly reply: Reply;
-  readonly ttlOffsets: number[];
-  readonly ttls: number[];
-  readonly negativeTtl: number | null;
-  /** Records the scrubber dropped. */
-  readonly scrubbed: number;
-}
-
-/**
- * An upstream reply as our Reply, scrubbed (scrub.ts): when nothing is dropped, the sections
- * after the question copied as they are (the question has the same length in both messages, so
- * every compression pointer still lands where it did), TTLs patched in the copy, without the
- * upstream's OPT (we add ours). Re-encoded from decoded records when records are dropped or the
- * OPT is not the last record.
- */
-export function convertReply(ex: Exchanged, limits: TtlLimits | null = null): Converted {
-  const { wire, message: m } = ex;
-  const scrubbed = scrub(wire, m, limits);
-  const kept = [...scrubbed.answer, ...scrubbed.authority, ...scrubbed.additional];
-  const opts = m.additional.filter((r) => r.type === TYPE.OPT);
-  const last = m.additional[m.additional.length - 1] ?? m.authority[m.authority.length - 1] ?? m.answer[m.answer.length - 1];
-  const rcode = m.rcode > 15 ? RCODE.SERVFAIL : m.rcode;
-  const { ttls, negativeTtl } = scrubbed;
-  if (scrubbed.dropped === 0 && (opts.length === 0 || (opts.length === 1 && last?.type === TYPE.OPT))) {
-    const end = opts.length === 0 ? (last?.end ?? m.questionEnd) : opts[0]!.start;
-    const body = new Uint8Array(end - m.questionEnd);
-    body.set(wire.subarray(m.questionEnd, end));
-    const ttlOffsets = kept.map((r) => r.ttlAt - m.questionEnd);
-    const view = new DataView(body.buffer);
-    for (let i = 0; i < kept.length; i++) if (ttls[i] !== kept[i]!.ttl) view.setUint32(ttlOffsets[i]!, ttls[i]!);
-    return {
-      reply: { rcode, authoritative: false, recursionAvailable: true, ancount: scrubbed.answer.length, nscount: scrubbed.authority.length, arcount: scrubbed.additional.length, body },
-      ttlOffsets,
-      ttls,
-      negativeTtl,
-      scrubbed: 0,
-    };
-  }
-  let at = 0;
-  const decode = (list: readonly RecordSpan[]) =>
-    list.map((r) => {
-      const rr = decodeRecord(wire, r);
-      return rr === null ? null : { ...rr, ttl: ttls[at++]! };
-    }).filter((r): r is WireRecord => r !== null);
-  const reply = encodeRecords(m.question?.name ?? '', rcode, decode(scrubbed.answer), decode(scrubbed.authority), decode(scrubbed.additional), false);
-  return { reply, ...ttlsOf(reply, m.question?.name ?? ''), negativeTtl, scrubbed: scrubbed.dropped };
-}
-
-/** A Reply from records (for chased and autopath answers), RA set. */
-export function encodeRecords(
-  questionName: string,
-  rcode: number,
-  answer: readonly WireRecord[],
-  authority: readonly WireRecord[],
-  additional: readonly WireRecord[],
-  authoritative: boolean,
-): Reply {
-  const writer = new ReplyWriter(questionName);
-  for (const rr of answer) writer.record(rr);
-  for (const rr of authority) writer.record(rr);
-  for (const rr of additional) writer.record(rr);
-  return { rcode, authoritative, recursionAvailable: true, ancount: answer.length, nscount: authority.length, arcount: additional.length, body: writer.bytes() };
-}
-
-/** Rebuilds a whole message around a Reply (to read its records back). */
-function messageOf(questionName: string, type: number, reply: Reply): Buffer {
-  const qlen = nameOctets(questionName);
-  const out = Buffer.alloc(HEADER_SIZE + qlen + 4 + reply.body.length);
-  out.writeUInt16BE(FLAG.QR | reply.rcode, 2);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(reply.ancount, 6);
-  out.writeUInt16BE(reply.nscount, 8);
-  out.writeUInt16BE(reply.arcount, 10);
-  let at = HEADER_SIZE;
-  if (questionName !== '') {
-    for (const label of questionName.split('.')) {
-      const bytes = Buffer.from(label.replace(/\\(\d{3})/g, (_, d: string) => String.fromCharCode(Number(d))), 'latin1');
-      out[at++] = bytes.length;
-      bytes.copy(out, at);
-      at += bytes.length;
-    }
-  }
-  out[at++] = 0;
-  out.writeUInt16BE(type, at);
-  out.writeUInt16BE(CLASS.IN, at + 2);
-  out.set(reply.body, at + 4);
-  return out;
-}
-
-/** The records of a Reply to `questionName`/`type`, decoded so they can be written again. */
-export function recordsOf(questionName: string, type: number, reply: Reply): { answer: WireRecord[]; authority: WireRecord[]; additional: WireRecord[] } {
-  const wire = messageOf(questionName, type, reply);
-  const m = readMessage(wire);
-  const decode = (list: readonly RecordSpan[]) => list.map((r) => decodeRecord(wire, r)).filter((r): r is WireRecord => r !== null);
-  return { answer: decode(m.answer), authority: decode(m.authority), additional: decode(m.additional) };
-}
-
-function ttlsOf(reply: Reply, questionName: string): { ttlOffsets: number[]; ttls: number[] } {
-  const wire = messageOf(questionName, 0, reply);
-  const m = readMessage(wire);
-  const records = [...m.answer, ...m.authority, ...m.additional];
-  return { ttlOffsets: records.map((r) => r.ttlAt - m.questionEnd), ttls: records.map((r) => r.ttl) };
+  /**
+   * A CacheHandler answers this forwarder's cache hits just before it in the chain (as CoreDNS's
+   * `cache` precedes `forward`): serve() then asks upstream at once. Without (the default) serve()
+   * looks the cache up itself first.
+   */
+  readonly cacheInFront?: boolean;
 }
 
 const SERVFAIL = SERVFAIL_REPLY;
@@ -149,6 +46,8 @@ export class Forwarder implements Handler {
   readonly name = 'forward';
   readonly stats = new ForwardStats();
   readonly cacheStats = new CacheStats();
+  /** Whether a CacheHandler answers the hits in front of this handler (ForwarderOptions.cacheInFront). */
+  readonly cacheInFront: boolean;
   readonly #o: ForwarderOptions;
   readonly #log: Logger;
   readonly #transport: Transport;
@@ -156,9 +55,8 @@ export class Forwarder implements Handler {
   readonly #default: UpstreamPool | null;
   readonly #stubs: { readonly domain: string; readonly pool: UpstreamPool }[];
   readonly #inflight = new Map<string, Promise<Reply>>();
-  /** The random first label of our loop probes; a query carrying it came back to us. */
-  readonly #loopToken = randomBytes(8).toString('hex');
   readonly #pools: UpstreamPool[] = [];
+  readonly #loops: LoopDetector;
   /** The longest TTLs a served upstream reply may carry. */
   readonly #limits: TtlLimits;
   readonly #admission: Admission;
@@ -166,12 +64,14 @@ export class Forwarder implements Handler {
 
   constructor(options: ForwarderOptions) {
     this.#o = options;
+    this.cacheInFront = options.cacheInFront ?? false;
     this.#log = options.logger.child({ component: 'forward' });
     this.#transport = new Transport({
       onSpoofed: () => this.stats.spoofedReplies++,
       ...(options.tcpIdleMs === undefined ? {} : { tcpIdleMs: options.tcpIdleMs }),
     });
     const cfg = options.config;
+    this.#loops = new LoopDetector(this.#pools, this.#transport, cfg.timeoutMs, this.#log);
     this.#limits = { successTtl: cfg.cacheSuccessTtl, denialTtl: cfg.cacheDenialTtl };
     this.#admission = new Admission(cfg.maxConcurrent, this.stats, options.load ?? null);
     this.#cache = new ResponseCache({
@@ -194,7 +94,7 @@ export class Forwarder implements Handler {
         maxFails: cfg.maxFails,
         probeOverTcp: cfg.forceTcp,
         ...(options.timing ? { timing: options.timing } : {}),
-        onUp: (state) => this.#probeLoop(p, state),
+        onUp: (state) => this.#loops.probe(p, state),
       });
       this.#pools.push(p);
       return p;
@@ -215,34 +115,7 @@ export class Forwarder implements Handler {
       monitor.subscribe((congested) => this.#admission.windowEnded(congested));
       this.#monitor = monitor;
     }
-    for (const pool of this.#pools) for (const state of pool.states) this.#probeLoop(pool, state);
-  }
-
-  #probeLoop(pool: UpstreamPool, state: UpstreamState): void {
-    const p = this.#pools.indexOf(pool);
-    const i = pool.states.indexOf(state);
-    const name = `${this.#loopToken}.${p}-${i}.${LOOP_SUFFIX}`;
-    this.#transport
-      .udp(state.upstream, { name, type: TYPE.HINFO, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }, this.#o.config.timeoutMs)
-      .catch(() => {
-        // Any answer or none: only a probe arriving back at us means something.
-      });
-  }
-
-  /** A query that is one of our own loop probes: the upstream it went to forwards to us. */
-  #caughtLoop(name: string): boolean {
-    if (!name.endsWith(`.${LOOP_SUFFIX}`) || !name.startsWith(`${this.#loopToken}.`)) return false;
-    const [p, i] = name.slice(this.#loopToken.length + 1, -LOOP_SUFFIX.length - 1).split('-').map(Number);
-    const pool = this.#pools[p ?? -1];
-    const state = pool?.states[i ?? -1];
-    if (pool && state && !state.loop) {
-      pool.markLoop(state);
-      this.#log.error(
-        { upstream: state.upstream.label },
-        'forwarding loop: this upstream sends our queries back to us; it is no longer used (check the node resolv.conf and --upstream)',
-      );
-    }
-    return true;
+    this.#loops.probeAll();
   }
 
   #poolFor(name: string): UpstreamPool | null {
@@ -251,60 +124,46 @@ export class Forwarder implements Handler {
   }
 
   serve(query: Query, context: RequestContext): Reply | null | Promise<Reply> {
-    if (this.#caughtLoop(query.name)) return REFUSED;
+    if (this.#loops.caught(query.name)) return REFUSED;
     const pool = this.#poolFor(query.name);
     if (!pool) return null;
-    const dnssecOk = query.edns?.dnssecOk ?? false;
-    const checkingDisabled = (query.flags & FLAG.CD) !== 0;
+    const q = questionOf(query);
+    const key = cacheKey(q);
     // With the cache handler in front, this query has just missed the cache: look no further.
-    if (this.#cacheHandler !== null) return this.#miss(cacheKey(query.name, query.type, query.class, dnssecOk, checkingDisabled), query.name, query.type, query.class, dnssecOk, checkingDisabled, pool, context.remoteAddress);
-    return this.resolve(query.name, query.type, query.class, dnssecOk, checkingDisabled, context.remoteAddress, pool);
+    if (this.cacheInFront) return this.#miss(key, q, pool, context.remoteAddress);
+    return this.#cached(key, q, pool) ?? this.#miss(key, q, pool, context.remoteAddress);
   }
 
-  #cacheHandler: Handler | null = null;
-
-  /**
-   * The handler that answers cache hits, to go just before this one in the chain (as CoreDNS's
-   * `cache` precedes `forward`): hits are then counted under plugin "cache" in
-   * coredns_dns_responses_total, and this handler sees only the misses.
-   */
-  cacheHandler(): Handler {
-    this.#cacheHandler ??= {
-      name: 'cache',
-      serve: (query: Query): Reply | null => {
-        const pool = this.#poolFor(query.name);
-        if (!pool) return null;
-        const dnssecOk = query.edns?.dnssecOk ?? false;
-        const checkingDisabled = (query.flags & FLAG.CD) !== 0;
-        return this.#cached(cacheKey(query.name, query.type, query.class, dnssecOk, checkingDisabled), query.name, query.type, query.class, dnssecOk, checkingDisabled, pool);
-      },
-    };
-    return this.#cacheHandler;
+  /** The cache's answer for `q` (the CacheHandler's lookup); null on a miss and for names not forwarded. */
+  cached(q: Question): Reply | null {
+    const pool = this.#poolFor(q.name);
+    if (!pool) return null;
+    return this.#cached(cacheKey(q), q, pool);
   }
 
   /**
-   * The answer for a question from the cache or upstream (for the chaser and autopath too), on
+   * The answer for a question from the cache or upstream (for the chaser and autopath), on
    * behalf of `client` (its address: the fair share it counts against).
    */
-  resolve(name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, client: string, pool = this.#poolFor(name)): Reply | Promise<Reply> {
+  resolve(q: Question, client: string): Reply | Promise<Reply> {
+    const pool = this.#poolFor(q.name);
     if (!pool) return SERVFAIL;
-    const key = cacheKey(name, type, cls, dnssecOk, checkingDisabled);
-    return this.#cached(key, name, type, cls, dnssecOk, checkingDisabled, pool) ?? this.#miss(key, name, type, cls, dnssecOk, checkingDisabled, pool, client);
+    const key = cacheKey(q);
+    return this.#cached(key, q, pool) ?? this.#miss(key, q, pool, client);
   }
 
-  #cached(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool): Reply | null {
+  #cached(key: string, q: Question, pool: UpstreamPool): Reply | null {
     const hit = this.#cache.get(key);
     if (hit === null) return null;
-    if (hit.prefetch) this.#prefetch(key, { name, type, class: cls, dnssecOk, checkingDisabled }, pool);
+    if (hit.prefetch) this.#prefetch(key, q, pool);
     return hit.reply;
   }
 
   /** Upstream, sharing a flight with an identical question already on its way. */
-  #miss(key: string, name: string, type: number, cls: number, dnssecOk: boolean, checkingDisabled: boolean, pool: UpstreamPool, client: string): Reply | Promise<Reply> {
+  #miss(key: string, q: Question, pool: UpstreamPool, client: string): Reply | Promise<Reply> {
     let pending = this.#inflight.get(key);
     if (!pending) {
       if (this.#admission.admit(client, this.#inflight.size) !== 'ok') return REFUSED;
-      const q: Question = { name, type, class: cls, dnssecOk, checkingDisabled };
       pending = this.#ask(key, q, pool, true);
       this.#inflight.set(key, pending);
       this.#admission.hold(client);
@@ -381,50 +240,5 @@ export class Forwarder implements Handler {
     this.#monitor?.close();
     for (const pool of this.#pools) pool.close();
     this.#transport.close();
-  }
-}
-
-/** The cluster zone as the chaser and autopath see it. */
-export interface SectionsHandler extends Handler {
-  sections(name: string, type: number): Sections | null;
-}
-
-/**
- * ExternalName services whose CNAME leaves the cluster zone: the zone's reply (the CNAME chain)
- * with the target resolved upstream and appended, so the client gets the chain whole.
- */
-export class ExternalNameChaser implements Handler {
-  readonly name: string;
-  readonly #zone: SectionsHandler;
-  readonly #forwarder: Forwarder;
-
-  constructor(zone: SectionsHandler, forwarder: Forwarder) {
-    this.#zone = zone;
-    this.#forwarder = forwarder;
-    this.name = zone.name;
-  }
-
-  sections(name: string, type: number): Sections | null {
-    return this.#zone.sections(name, type);
-  }
-
-  serve(query: Query, context: RequestContext): Reply | null | Promise<Reply | null> {
-    const reply = this.#zone.serve(query, context);
-    if (reply === null || reply instanceof Promise || reply.chase === undefined) return reply;
-    return this.#chase(query, context, reply, reply.chase);
-  }
-
-  async #chase(query: Query, context: RequestContext, zoneReply: Reply, target: string): Promise<Reply> {
-    const upstreamReply = await this.#forwarder.resolve(target, query.type, CLASS.IN, query.edns?.dnssecOk ?? false, false, context.remoteAddress);
-    if (upstreamReply.rcode !== RCODE.NOERROR && upstreamReply.rcode !== RCODE.NXDOMAIN) return zoneReply;
-    const sections = this.#zone.sections(query.name, query.type);
-    if (!sections) return zoneReply;
-    let found: ReturnType<typeof recordsOf>;
-    try {
-      found = recordsOf(target, query.type, upstreamReply);
-    } catch {
-      return zoneReply;
-    }
-    return encodeRecords(query.name, upstreamReply.rcode, [...sections.answer, ...found.answer], found.authority, [], false);
   }
 }

@@ -17,6 +17,8 @@
 import { RCODE, TYPE } from '../dns/constants.ts';
 import { decodeName } from '../dns/query.ts';
 import { decodeRecord, MalformedMessageError, type Message, type RecordSpan } from '../dns/reader.ts';
+import { type KeptRecords, replyOfMessage, type TimedReply } from '../dns/rebase.ts';
+import type { Exchanged } from './transport.ts';
 
 // Types the scrubber reads that the rest of the server never writes.
 const KX = 36;
@@ -33,17 +35,23 @@ export interface TtlLimits {
   readonly denialTtl: number;
 }
 
-export interface Scrubbed {
-  /** The records kept, by section, OPT left out. */
-  readonly answer: readonly RecordSpan[];
-  readonly authority: readonly RecordSpan[];
-  readonly additional: readonly RecordSpan[];
-  /** Records dropped (OPT not counted). */
-  readonly dropped: number;
-  /** The TTL each kept record is to be served with: answer, authority, additional, in order. */
+export interface Scrubbed extends KeptRecords {
   readonly ttls: number[];
   /** min(TTL, MINIMUM) of the SOA kept (RFC 2308 §5), or null. */
   readonly negativeTtl: number | null;
+}
+
+/** An upstream reply as our Reply, scrubbed, and what the cache needs to keep it. */
+export interface Converted extends TimedReply {
+  readonly negativeTtl: number | null;
+  /** Records the scrubber dropped. */
+  readonly scrubbed: number;
+}
+
+/** What of `ex` may be served, as a Reply (rebase.ts writes it); throws MalformedMessageError for records it cannot read. */
+export function convertReply(ex: Exchanged, limits: TtlLimits | null = null): Converted {
+  const scrubbed = scrub(ex.wire, ex.message, limits);
+  return { ...replyOfMessage(ex.wire, ex.message, scrubbed), negativeTtl: scrubbed.negativeTtl, scrubbed: scrubbed.dropped };
 }
 
 /** RFC 2181 §8: a TTL with the most significant bit set is read as 0. */

@@ -9,6 +9,7 @@ import { createSocket } from 'node:dgram';
 import { connect, isIPv6, type Socket } from 'node:net';
 import { FLAG, HEADER_SIZE, TYPE } from '../dns/constants.ts';
 import { type Message, MalformedMessageError, readMessage } from '../dns/reader.ts';
+import type { Query } from '../dns/message.ts';
 import { nameOctets } from '../dns/writer.ts';
 
 export interface Upstream {
@@ -29,6 +30,11 @@ export interface Question {
   readonly class: number;
   readonly dnssecOk: boolean;
   readonly checkingDisabled: boolean;
+}
+
+/** What a client's query asks: its name, type and class, with its DO and CD bits. */
+export function questionOf(query: Query): Question {
+  return { name: query.name, type: query.type, class: query.class, dnssecOk: query.edns?.dnssecOk ?? false, checkingDisabled: (query.flags & FLAG.CD) !== 0 };
 }
 
 export type ExchangeErrorKind = 'timeout' | 'network' | 'closed';

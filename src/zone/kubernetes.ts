@@ -1,15 +1,18 @@
 // Answers the cluster zone (and the reverse names of cluster addresses) from the index, as the
 // Kubernetes DNS-Based Service Discovery spec 1.1.0 says, with CoreDNS's `kubernetes` plugin
-// filling the gaps. Every reply is built once and kept as encoded bytes, so a repeated question
-// costs one Map lookup (the prepared-answer cache). A prepared reply stays good until the part of
-// the index it was read from changes (its Scope): the names under one namespace depend on that
-// namespace alone, so a change there leaves the rest of the cluster's answers prepared.
+// filling the gaps. Every reply is built once and kept as encoded bytes (prepared.ts), so a
+// repeated question costs one Map lookup, before the name is even parsed (parse.ts). A prepared
+// reply stays good until the part of the index it was read from changes (its Scope): the names
+// under one namespace depend on that namespace alone, so a change there leaves the rest of the
+// cluster's answers prepared.
 import type { ClusterIndex, Scope } from '../cluster/index.ts';
 import type { PodRecord, ServiceRecord } from '../cluster/records.ts';
 import { RCODE, TYPE } from '../dns/constants.ts';
 import { type Handler, type Query, type Reply } from '../dns/message.ts';
 import { encodeReply, type ResourceRecord, type Sections } from '../dns/writer.ts';
-import { REVERSE_V4, REVERSE_V6, dashedIP, ipFromDashed, ipFromReverse, isV6, reverseNetwork, stripUnderscore } from './names.ts';
+import { REVERSE_V4, REVERSE_V6, dashedIP, isV6 } from './names.ts';
+import { type ClusterName, namespaceOf, parseName } from './parse.ts';
+import { PreparedReplies } from './prepared.ts';
 
 export type PodMode = 'disabled' | 'insecure' | 'verified';
 export const POD_MODES: readonly PodMode[] = ['disabled', 'insecure', 'verified'];
@@ -43,18 +46,6 @@ const MAX_ALIAS_CHAIN = 8;
 /** For answers that read nothing from the index (unknown names under the zone, dns-version). */
 const CONSTANT: Scope = Object.freeze({ gen: 0 });
 
-/** A prepared reply and the generation of the scope it was read from. */
-class Prepared {
-  readonly reply: Reply | null;
-  readonly scope: Scope;
-  readonly gen: number;
-  constructor(reply: Reply | null, scope: Scope, gen: number) {
-    this.reply = reply;
-    this.scope = scope;
-    this.gen = gen;
-  }
-}
-
 interface Endpoint {
   readonly address: string;
   /** The endpoint's hostname, or its dashed IP. */
@@ -68,15 +59,7 @@ export class KubernetesZone implements Handler {
   readonly #dotZone: string;
   readonly #ttl: number;
   readonly #pods: PodMode;
-  readonly #maxPrepared: number;
-  /**
-   * Prepared replies by qtype, then name: keying by the name string the query reader made saves
-   * building (and hashing) a `type|name` string per query. Types ≥ 256 share the last slot's map
-   * with the type in the key.
-   */
-  readonly #prepared: Map<string, Prepared>[] = Array.from({ length: 257 }, () => new Map());
-  #preparedCount = 0;
-  #preparedEpoch = -1;
+  readonly #prepared: PreparedReplies;
   /** Set while building an answer that followed an alias to another name of the zone. */
   #readOtherNames = false;
 
@@ -86,7 +69,7 @@ export class KubernetesZone implements Handler {
     this.#dotZone = `.${options.zone}`;
     this.#ttl = options.ttl;
     this.#pods = options.pods;
-    this.#maxPrepared = options.maxPrepared ?? 100_000;
+    this.#prepared = new PreparedReplies(options.maxPrepared ?? 100_000);
   }
 
   /** True for names this handler is the authority for or may hold (reverse names). */
@@ -102,25 +85,17 @@ export class KubernetesZone implements Handler {
   serve(query: Query): Reply | null {
     const name = query.name;
     if (!this.covers(name)) return null;
-    if (this.#preparedEpoch !== this.#index.epoch) {
-      this.#clearPrepared();
-      this.#preparedEpoch = this.#index.epoch;
-    }
     const type = query.type;
-    const prepared = this.#prepared[type < 256 ? type : 256] as Map<string, Prepared>;
-    const key = type < 256 ? name : `${type}|${name}`;
-    const entry = prepared.get(key);
-    if (entry !== undefined && entry.gen === entry.scope.gen) return entry.reply;
+    const prepared = this.#prepared.get(name, type, this.#index.epoch);
+    if (prepared !== undefined) return prepared;
     // Building is synchronous: the index cannot change between reading the scope and the answer.
-    let scope = this.#scopeOf(name);
+    const parsed = parseName(name, this.#zone);
+    let scope = this.#scopeOf(parsed);
     this.#readOtherNames = false;
-    const reply = this.answer(name, type);
+    const sections = this.#sections(name, parsed, type);
+    const reply = sections && encodeReply(name, sections);
     if (this.#readOtherNames) scope = this.#index.everything;
-    if (entry === undefined) {
-      if (this.#preparedCount >= this.#maxPrepared) this.#clearPrepared();
-      this.#preparedCount++;
-    }
-    prepared.set(key, new Prepared(reply, scope, scope.gen));
+    this.#prepared.set(name, type, reply, scope);
     return reply;
   }
 
@@ -130,23 +105,18 @@ export class KubernetesZone implements Handler {
    * rest (the apex, ns.dns, reverse names) may read anything. The SOA of a negative answer
    * carries the serial of when that answer was built.
    */
-  #scopeOf(name: string): Scope {
-    if (!name.endsWith(this.#dotZone)) return this.#index.everything; // the apex, reverse names
-    const end = name.length - this.#dotZone.length;
-    const lastDot = name.lastIndexOf('.', end - 1);
-    const last = name.slice(lastDot + 1, end);
-    if (last === 'svc' || last === 'pod') {
-      if (lastDot < 0) return CONSTANT; // svc.<zone>, pod.<zone>: empty non-terminals
-      const namespace = name.slice(name.lastIndexOf('.', lastDot - 1) + 1, lastDot);
-      return this.#index.hasNamespace(namespace) ? this.#index.namespaceScope(namespace) : this.#index.namespaces;
+  #scopeOf(parsed: ClusterName): Scope {
+    const namespace = namespaceOf(parsed);
+    if (namespace !== null) return this.#index.hasNamespace(namespace) ? this.#index.namespaceScope(namespace) : this.#index.namespaces;
+    switch (parsed.kind) {
+      case 'branch': // svc.<zone>, pod.<zone>: empty non-terminals
+      case 'dns-version':
+        return CONSTANT;
+      case 'invalid':
+        return parsed.branch === 'dns' ? this.#index.everything : CONSTANT;
+      default:
+        return this.#index.everything; // the apex, dns and ns.dns, reverse names
     }
-    return last === 'dns' ? this.#index.everything : CONSTANT;
-  }
-
-  #clearPrepared(): void {
-    if (this.#preparedCount === 0) return;
-    for (const map of this.#prepared) if (map.size > 0) map.clear();
-    this.#preparedCount = 0;
   }
 
   /** Builds the reply for a question without the cache; null when the name is not ours to answer. */
@@ -156,11 +126,30 @@ export class KubernetesZone implements Handler {
   }
 
   sections(name: string, type: number): Sections | null {
-    const reverse = !name.endsWith(this.#dotZone) && name !== this.#zone;
+    return this.#sections(name, parseName(name, this.#zone), type);
+  }
+
+  #sections(name: string, parsed: ClusterName, type: number): Sections | null {
     const lookupType = type === TYPE.ANY ? TYPE.A : type;
-    const found = reverse ? this.#reverse(name, lookupType) : this.#lookup(name, lookupType);
+    let found: Lookup | typeof FALLTHROUGH;
+    let apex = this.#zone;
+    switch (parsed.kind) {
+      case 'outside':
+        return null;
+      case 'reverse':
+        found = this.#reverse(name, parsed.ip, lookupType);
+        apex = isV6(parsed.ip) ? REVERSE_V6 : REVERSE_V4;
+        break;
+      case 'reverse-network':
+        // A partial name above a cluster address (a ClusterIP or an EndpointSlice address, ready
+        // or not): an empty non-terminal of ours; above nothing of ours it passes on.
+        found = this.#index.hasAddressIn(parsed.address, parsed.octets) ? NODATA : FALLTHROUGH;
+        apex = REVERSE_V4;
+        break;
+      default:
+        found = this.#lookup(name, parsed, lookupType);
+    }
     if (found === FALLTHROUGH) return null;
-    const apex = reverse ? (name.endsWith(REVERSE_V4) ? REVERSE_V4 : REVERSE_V6) : this.#zone;
     if (found === null) {
       // Before the first full sync a miss may only mean "not seen yet" (CoreDNS does the same).
       if (!this.#index.synced) return this.#reply(RCODE.SERVFAIL, [], [], []);
@@ -195,7 +184,7 @@ export class KubernetesZone implements Handler {
         return { ...this.#reply(RCODE.NOERROR, answer, [], []), chase: current };
       }
       this.#readOtherNames = true;
-      const next = this.#lookup(current, type);
+      const next = this.#lookup(current, parseName(current, this.#zone), type);
       if (next === null) return this.#reply(RCODE.NXDOMAIN, answer, [this.#soa(apex)], []);
       if (next.alias === undefined) {
         answer.push(...next.answer);
@@ -224,24 +213,27 @@ export class KubernetesZone implements Handler {
 
   // ---- forward names ----
 
-  #lookup(name: string, type: number): Lookup {
-    if (name === this.#zone) return this.#apex(type);
-    const labels = name.slice(0, -this.#dotZone.length).split('.');
-    const last = labels[labels.length - 1];
-    switch (last) {
-      case 'svc':
-        return this.#serviceName(name, labels, type);
+  #lookup(name: string, parsed: ClusterName, type: number): Lookup {
+    switch (parsed.kind) {
+      case 'apex':
+        return this.#apex(type);
+      case 'branch':
+      case 'dns': // empty non-terminals: svc, pod, and the one above ns.dns
+        return NODATA;
+      case 'namespace':
+        return this.#index.hasNamespace(parsed.namespace) ? NODATA : null;
+      case 'service':
+      case 'endpoint':
+      case 'srv':
+        return this.#serviceName(name, parsed, type);
       case 'pod':
-        return this.#podName(labels, type);
+        return this.#podName(parsed, type);
       case 'dns-version':
-        if (labels.length !== 1) return null;
         return type === TYPE.TXT
           ? { answer: [{ name, type: TYPE.TXT, ttl: SCHEMA_VERSION_TTL, text: [SCHEMA_VERSION] }] }
           : NODATA;
-      case 'dns':
-        if (labels.length === 1) return NODATA; // empty non-terminal above ns.dns
-        if (labels.length === 2 && labels[0] === 'ns') return this.#addresses(name, this.#nameserverAddresses(), type);
-        return null;
+      case 'nameserver':
+        return this.#addresses(name, this.#nameserverAddresses(), type);
       default:
         return null;
     }
@@ -263,27 +255,22 @@ export class KubernetesZone implements Handler {
     return this.#index.service('kube-system', 'kube-dns')?.clusterIPs ?? [];
   }
 
-  /** `svc.<zone>` and below: labels are the name's labels left of the zone, ending in 'svc'. */
-  #serviceName(name: string, labels: string[], type: number): Lookup {
-    const n = labels.length;
-    if (n === 1) return NODATA;
-    const namespace = labels[n - 2] ?? '';
+  /** A service's name and the names below it. */
+  #serviceName(name: string, parsed: Extract<ClusterName, { kind: 'service' | 'endpoint' | 'srv' }>, type: number): Lookup {
+    const namespace = parsed.namespace;
     if (!this.#index.hasNamespace(namespace)) return null;
-    if (n === 2) return NODATA;
-    const service = this.#index.service(namespace, labels[n - 3] ?? '');
+    const service = this.#index.service(namespace, parsed.service);
     if (!service) return null;
     const fqdn = `${service.name}.${namespace}.svc.${this.#zone}`;
-    if (n === 3) return this.#service(service, fqdn, type);
-    if (n === 4) {
-      const label = labels[0] ?? '';
-      // Not an endpoint: `_tcp.<svc>` is an empty non-terminal above `_<port>._tcp.<svc>`.
-      return this.#endpointName(service, fqdn, label, type) ?? (this.#hasPorts(service, stripUnderscore(label)) ? NODATA : null);
+    switch (parsed.kind) {
+      case 'service':
+        return this.#service(service, fqdn, type);
+      case 'endpoint':
+        // Not an endpoint: `_tcp.<svc>` is an empty non-terminal above `_<port>._tcp.<svc>`.
+        return this.#endpointName(service, fqdn, parsed.endpoint, type) ?? (this.#hasPorts(service, parsed.protocol) ? NODATA : null);
+      case 'srv':
+        return this.#servicePort(name, service, fqdn, parsed.port, parsed.protocol, type);
     }
-    if (n === 5) {
-      const port = stripUnderscore(labels[0] ?? '');
-      return this.#servicePort(name, service, fqdn, port, stripUnderscore(labels[1] ?? ''), type);
-    }
-    return null;
   }
 
   #service(service: ServiceRecord, fqdn: string, type: number): Lookup {
@@ -426,25 +413,18 @@ export class KubernetesZone implements Handler {
   }
 
   /** `<dashed-ip>.<ns>.pod.<zone>` per `--pods`. */
-  #podName(labels: string[], type: number): Lookup {
-    const n = labels.length;
-    if (n === 1) return NODATA;
-    const namespace = labels[n - 2] ?? '';
+  #podName(parsed: Extract<ClusterName, { kind: 'pod' }>, type: number): Lookup {
+    const { namespace, label, ip } = parsed;
     if (!this.#index.hasNamespace(namespace)) return null;
-    if (n === 2) return NODATA;
-    if (n !== 3 || this.#pods === 'disabled') return null;
-    const label = labels[0] ?? '';
-    const ip = ipFromDashed(label);
-    if (ip === null) return null;
+    if (this.#pods === 'disabled' || ip === null) return null;
     if (this.#pods === 'verified' && !this.#index.hasPodIP(namespace, ip)) return null;
     return this.#addresses(`${label}.${namespace}.pod.${this.#zone}`, [ip], type);
   }
 
   // ---- reverse names ----
 
-  #reverse(name: string, type: number): Found | typeof FALLTHROUGH {
-    const ip = ipFromReverse(name);
-    if (ip === null) return this.#reverseNonTerminal(name) ? NODATA : FALLTHROUGH;
+  /** A full reverse name, `ip`'s. */
+  #reverse(name: string, ip: string, type: number): Found | typeof FALLTHROUGH {
     const targets: string[] = [];
     // A ClusterIP match wins over endpoints (CoreDNS).
     for (const svc of this.#index.servicesByClusterIP(ip)) targets.push(`${svc.name}.${svc.namespace}.svc.${this.#zone}`);
@@ -461,16 +441,6 @@ export class KubernetesZone implements Handler {
     if (targets.length === 0) return FALLTHROUGH;
     if (type !== TYPE.PTR) return NODATA;
     return { answer: unique(targets).map((target) => ({ name, type: TYPE.PTR, ttl: this.#ttl, target })) };
-  }
-
-  /**
-   * Whether a partial IPv4 reverse name (`96.10.in-addr.arpa`) lies above a cluster address (a
-   * ClusterIP or an EndpointSlice address, ready or not): an empty non-terminal of ours, NODATA.
-   * Above nothing of ours it passes on, as other reverse names do; so do partial IPv6 names.
-   */
-  #reverseNonTerminal(name: string): boolean {
-    const network = reverseNetwork(name);
-    return network !== null && this.#index.hasAddressIn(network.address, network.octets);
   }
 
   // ---- records ----

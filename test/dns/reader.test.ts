@@ -4,13 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE } from '../../src/dns/constants.ts';
 import { decodeRecord, MalformedMessageError, readMessage, recordEnds } from '../../src/dns/reader.ts';
+import { writeReply } from '../../src/dns/writer.ts';
 import { replyMessage } from '../support/dns.ts';
-import { encodeRecords } from '../../src/upstream/forward.ts';
 
 function message() {
-  const reply = encodeRecords(
+  const reply = writeReply(
     'www.example.com',
-    0,
+    { rcode: 0, authoritative: false, recursionAvailable: true },
     [
       { name: 'www.example.com', type: TYPE.CNAME, ttl: 60, target: 'edge.example.net' },
       { name: 'edge.example.net', type: TYPE.A, ttl: 30, address: '192.0.2.9' },
@@ -20,7 +20,6 @@ function message() {
     ],
     [{ name: 'example.com', type: TYPE.SOA, ttl: 900, mname: 'ns.example.com', rname: 'admin.example.com', serial: 7, refresh: 1, retry: 2, expire: 3, minimum: 60 }],
     [],
-    false,
   );
   return replyMessage('www.example.com', TYPE.A, reply);
 }

@@ -55,6 +55,20 @@ test('misses show the SOA; reverse names name the service; names outside the zon
   assert.deepEqual(outside.objects, []);
 });
 
+test('objects come from the names of the grammar only: a namespace label elsewhere names nothing', () => {
+  const { resolve } = rig();
+  const other = resolve('testns.other.cluster.local');
+  assert.equal(other.rcode, 'NXDOMAIN');
+  assert.deepEqual(other.objects, [], 'the zone reads no namespace for it, so none is shown');
+  const long = resolve('a._http._tcp.svc1.testns.svc.cluster.local');
+  assert.equal(long.rcode, 'NXDOMAIN');
+  assert.deepEqual(long.objects, [
+    { kind: 'Namespace', name: 'testns' },
+    { kind: 'Service', namespace: 'testns', name: 'svc1' },
+    { kind: 'EndpointSlice', namespace: 'testns', name: 'svc1-abc' },
+  ], 'too long for the grammar: what its labels would have been read from');
+});
+
 test('over HTTP: JSON, and 400 for a bad type or name', async (t) => {
   const { index, zone } = rig();
   const endpoint = await startHttpEndpoint({ host: '127.0.0.1', port: 0 }, debugRoutes(zone, index, 'cluster.local'));

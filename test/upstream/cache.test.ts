@@ -9,7 +9,7 @@ import type { Reply } from '../../src/dns/message.ts';
 import { readMessage } from '../../src/dns/reader.ts';
 import { ReplyWriter, type WireRecord } from '../../src/dns/writer.ts';
 import { cacheKey, ResponseCache, SERVFAIL_REPLY, STALE_TTL } from '../../src/upstream/cache.ts';
-import { convertReply } from '../../src/upstream/forward.ts';
+import { convertReply } from '../../src/upstream/scrub.ts';
 import { CacheStats } from '../../src/upstream/stats.ts';
 import { buildQuery, decode, replyMessage } from '../support/dns.ts';
 import { a } from '../support/upstream.ts';
@@ -34,6 +34,11 @@ function upstreamReply(name: string, rcode: number, answer: WireRecord[], author
   return convertReply({ wire, message: readMessage(wire) });
 }
 
+/** The key of an A question in class IN. */
+function keyOfA(name: string, dnssecOk = false): string {
+  return cacheKey({ name, type: TYPE.A, class: CLASS.IN, dnssecOk, checkingDisabled: false });
+}
+
 function rig(options: { size?: number; denialSize?: number; successTtl?: number; denialTtl?: number; servfailTtl?: number; serveStaleMs?: number } = {}) {
   const clock = { now: 1_800_000_000_000 };
   const stats = new CacheStats();
@@ -48,9 +53,9 @@ function rig(options: { size?: number; denialSize?: number; successTtl?: number;
     now: () => clock.now,
   });
   const put = (name: string, converted: ReturnType<typeof upstreamReply>, dnssecOk = false) =>
-    cache.put(cacheKey(name, TYPE.A, CLASS.IN, dnssecOk), converted.reply, converted.ttlOffsets, converted.ttls, converted.negativeTtl);
-  const get = (name: string, dnssecOk = false) => cache.get(cacheKey(name, TYPE.A, CLASS.IN, dnssecOk));
-  const failed = (name: string) => cache.failed(cacheKey(name, TYPE.A, CLASS.IN, false));
+    cache.put(keyOfA(name, dnssecOk), converted.reply, converted.ttlOffsets, converted.ttls, converted.negativeTtl);
+  const get = (name: string, dnssecOk = false) => cache.get(keyOfA(name, dnssecOk));
+  const failed = (name: string) => cache.failed(keyOfA(name));
   return { cache, stats, clock, put, get, failed };
 }
 
@@ -93,10 +98,10 @@ test('the key holds type, class and the DO bit: a DO answer is not served to a p
   put('signed.example.com', upstreamReply('signed.example.com', RCODE.NOERROR, [a('signed.example.com', '192.0.2.9')]), true);
   assert.equal(get('signed.example.com'), null);
   assert.ok(get('signed.example.com', true));
-  assert.notEqual(cacheKey('x.example', TYPE.A, CLASS.IN, false), cacheKey('x.example', TYPE.A, CLASS.CH, false));
-  assert.notEqual(cacheKey('x.example', TYPE.A, CLASS.IN, false), cacheKey('x.example', TYPE.AAAA, CLASS.IN, false));
-  assert.notEqual(cacheKey('x.example', TYPE.A, CLASS.IN, false), cacheKey('x.example', TYPE.A, CLASS.IN, false, true), 'CD');
-  assert.notEqual(cacheKey('x.example', TYPE.A, CLASS.IN, true), cacheKey('x.example', TYPE.A, CLASS.IN, false, true), 'DO is not CD');
+  assert.notEqual(keyOfA('x.example'), cacheKey({ name: 'x.example', type: TYPE.A, class: CLASS.CH, dnssecOk: false, checkingDisabled: false }));
+  assert.notEqual(keyOfA('x.example'), cacheKey({ name: 'x.example', type: TYPE.AAAA, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }));
+  assert.notEqual(keyOfA('x.example'), cacheKey({ name: 'x.example', type: TYPE.A, class: CLASS.IN, dnssecOk: false, checkingDisabled: true }), 'CD');
+  assert.notEqual(keyOfA('x.example', true), cacheKey({ name: 'x.example', type: TYPE.A, class: CLASS.IN, dnssecOk: false, checkingDisabled: true }), 'DO is not CD');
 });
 
 test('caps: success by --cache-success-ttl; NXDOMAIN and NODATA by the SOA (min of its TTL and MINIMUM) and --cache-denial-ttl', () => {
@@ -241,7 +246,7 @@ test('an answer whose TTL has the top bit set is served with TTL 0 and not kept'
 
 test('prefetch: asked for once an entry has 3 hits and at most a tenth of its TTL left, and not twice at once', () => {
   const { put, get, clock, cache } = rig();
-  const key = cacheKey('hot.example.com', TYPE.A, CLASS.IN, false);
+  const key = keyOfA('hot.example.com');
   put('hot.example.com', upstreamReply('hot.example.com', RCODE.NOERROR, [a('hot.example.com', '192.0.2.1', 100)]));
   clock.now += 95_000;
   assert.equal(get('hot.example.com')!.prefetch, false, 'one hit: not popular yet');
@@ -256,7 +261,7 @@ test('prefetch: asked for once an entry has 3 hits and at most a tenth of its TT
 
 test('serve-stale: an expired answer with TTL 30 while within --serve-stale, counted; nothing after', () => {
   const { put, cache, clock, stats } = rig({ serveStaleMs: 600_000 });
-  const key = cacheKey('old.example.com', TYPE.A, CLASS.IN, false);
+  const key = keyOfA('old.example.com');
   put('old.example.com', upstreamReply('old.example.com', RCODE.NOERROR, [a('old.example.com', '192.0.2.1', 60)]));
   clock.now += 60_000 + 500_000;
   const stale = cache.stale(key);

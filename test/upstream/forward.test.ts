@@ -1,87 +1,17 @@
 // The forwarder against a scripted loopback upstream, through the real query processor: what goes
 // out (fresh IDs and ports, RD, our OPT), what is accepted (spoofed replies are not), TCP on TC
-// The forwarder against a scripted loopback upstream, through the real query processor: what goes
-// out (fresh IDs and ports, RD, our OPT), what is accepted (spoofed replies are not), TCP on TC
 // and kept connections, retransmits within the deadline, health from probes, coalescing, the
 // concurrency cap and fair shares, shedding, the cache (countdown, negative caching, admission,
-// prefetch, serve-stale, remembered failures), scrubbing, stub domains and loops.
+// prefetch, serve-stale, remembered failures), scrubbing and stub domains.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
-import { DEFAULT_CONFIG, type ForwardConfig, type HostPort } from '../../src/config.ts';
 import { FLAG, HEADER_SIZE, RCODE, TYPE } from '../../src/dns/constants.ts';
-import type { Query } from '../../src/dns/message.ts';
-import { decodeName, readQuery } from '../../src/dns/query.ts';
-import { ReplyWriter } from '../../src/dns/writer.ts';
-import { startListeners } from '../../src/server/listen.ts';
+import { decodeName } from '../../src/dns/query.ts';
 import { QueryProcessor } from '../../src/server/processor.ts';
-import { silentLogger } from '../../src/observe/log.ts';
-import { ExternalNameChaser, Forwarder } from '../../src/upstream/forward.ts';
 import type { LoadWindows } from '../../src/upstream/overload.ts';
-import type { Timing } from '../../src/upstream/upstreams.ts';
-import { KubernetesZone } from '../../src/zone/kubernetes.ts';
-import { indexOf, testCluster } from '../support/cluster.ts';
 import { buildQuery, decode } from '../support/dns.ts';
+import { FAST, forwardConfig, hostPort, PATIENT, queryOf, rig, upstreamFor } from '../support/forwarder.ts';
 import { a, cname, FakeUpstream, handMadeReply, rr } from '../support/upstream.ts';
-
-// For the tests of retransmits and health: sent again after 150 ms (doubling), probes that give
-// up after 150 ms and come 40 ms apart, so silent upstreams cost little. A late retransmit never
-// fails a query (the first attempt keeps listening until the deadline), only adds a send.
-const FAST: Timing = { initialRtoMs: 150, minRtoMs: 150, maxRtoMs: 300, probeTimeoutMs: 150, probeIntervalMs: 40, maxProbeIntervalMs: 160 };
-/** The rest count what goes upstream: no retransmit may race a loopback answer on a loaded machine. */
-const PATIENT: Timing = { ...FAST, initialRtoMs: 2_000, minRtoMs: 2_000, maxRtoMs: 2_000 };
-
-function hostPort(up: FakeUpstream): HostPort {
-  return { host: '127.0.0.1', port: up.port };
-}
-
-function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}): ForwardConfig {
-  // --cache-denial-size follows --cache-size unless given, as on the command line.
-  const cacheSize = extra.cacheSize ?? 1000;
-  return { ...DEFAULT_CONFIG.forward, upstreams, upstreamsFrom: '--upstream', policy: 'sequential', timeoutMs: 2_000, cacheSize, cacheDenialSize: cacheSize, ...extra };
-}
-
-interface Rig {
-  forwarder: Forwarder;
-  processor: QueryProcessor;
-  ask(name: string, type?: number, options?: { id?: number; from?: string }): Promise<ReturnType<typeof decode>>;
-  clock: { now: number };
-}
-
-async function rig(
-  t: { after: (fn: () => unknown) => void },
-  config: ForwardConfig,
-  options: { withZone?: boolean; tcpIdleMs?: number; timing?: Timing; load?: LoadWindows | null } = {},
-): Promise<Rig> {
-  const clock = { now: 1_800_000_000_000 };
-  const { withZone = false, tcpIdleMs, timing = PATIENT, load = null } = options;
-  const forwarder = new Forwarder({ config, logger: silentLogger(), timing, load, now: () => clock.now, ...(tcpIdleMs === undefined ? {} : { tcpIdleMs }) });
-  t.after(() => forwarder.close());
-  const handlers = [];
-  if (withZone) {
-    const zone = new KubernetesZone({ index: indexOf(testCluster()), zone: 'cluster.local', ttl: 5, pods: 'verified' });
-    handlers.push(new ExternalNameChaser(zone, forwarder));
-  }
-  handlers.push(forwarder);
-  const processor = new QueryProcessor({ handlers });
-  return {
-    forwarder,
-    processor,
-    clock,
-    ask: async (name, type = TYPE.A, options = {}) => {
-      const { from = '127.0.0.1', ...query } = options;
-      const out = await processor.process(buildQuery(name, type, { udpSize: 1232, ...query }), { protocol: 'udp', remoteAddress: from });
-      assert.ok(out, 'a reply');
-      return decode(out);
-    },
-  };
-}
-
-async function upstreamFor(t: { after: (fn: () => unknown) => void }): Promise<FakeUpstream> {
-  const up = await FakeUpstream.start();
-  t.after(() => up.close());
-  return up;
-}
 
 test('forwards with RD and our OPT, answers with RA and without AA, in the client case, without the upstream OPT', async (t) => {
   const up = await upstreamFor(t);
@@ -402,49 +332,6 @@ test('stub domains: the longest matching domain picks the upstreams', async (t) 
   assert.deepEqual(lab.received.map((r) => r.name), ['ci.lab.corp.example']);
 });
 
-test('ExternalName CNAMEs that leave the zone are chased upstream and the chain returned whole', async (t) => {
-  const up = await upstreamFor(t);
-  up.set('www.example.com', { kind: 'answer', records: [a('www.example.com', '192.0.2.80', 120)] });
-  const { ask } = await rig(t, forwardConfig([hostPort(up)]), { withZone: true });
-  const r = await ask('ext.testns.svc.cluster.local');
-  assert.equal(r.rcode, 'NOERROR');
-  assert.deepEqual(r.answer, ['ext.testns.svc.cluster.local. 5 IN CNAME www.example.com.', 'www.example.com. 120 IN A 192.0.2.80']);
-  // In-zone targets still come from the index alone.
-  const inZone = await ask('ext-in.testns.svc.cluster.local');
-  assert.deepEqual(inZone.answer, ['ext-in.testns.svc.cluster.local. 5 IN CNAME svc1.testns.svc.cluster.local.', 'svc1.testns.svc.cluster.local. 5 IN A 10.96.1.1']);
-  assert.equal(up.asked('svc1.testns.svc.cluster.local').length, 0);
-});
-
-test('a forwarding loop is found with a probe, logged, and that upstream dropped, without exiting', async (t) => {
-  // The "upstream" relays everything to our own server, as a node resolv.conf pointing at the
-  // cluster DNS would.
-  const relay = createSocket('udp4');
-  t.after(() => relay.close());
-  await new Promise<void>((resolve) => relay.bind(0, '127.0.0.1', resolve));
-  const lines: string[] = [];
-  const logger = silentLogger();
-  const forwarder = new Forwarder({
-    config: forwardConfig([{ host: '127.0.0.1', port: relay.address().port }]),
-    logger: Object.assign(Object.create(logger), { child: () => ({ ...logger, error: (_: unknown, msg: string) => lines.push(msg), warn: () => {}, info: () => {} }) }),
-    timing: FAST,
-  });
-  t.after(() => forwarder.close());
-  const processor = new QueryProcessor({ handlers: [forwarder] });
-  const listeners = await startListeners([{ host: '127.0.0.1', port: 0 }], processor);
-  t.after(() => listeners.close());
-  const ours = listeners.addresses()[0]!;
-  relay.on('message', (msg) => relay.send(msg, ours.port, '127.0.0.1'));
-  forwarder.start();
-  const deadline = Date.now() + 2_000;
-  while (lines.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 100)); // the probe may come round more than once: one line
-  assert.equal(lines.filter((l) => /forwarding loop/.test(l)).length, 1, lines.join(' | '));
-  // The looping upstream is no longer asked: SERVFAIL (nothing left), and we are still here.
-  const out = await processor.process(buildQuery('example.com', TYPE.A), { protocol: 'udp', remoteAddress: '127.0.0.1' });
-  assert.equal(decode(out!).rcode, 'SERVFAIL');
-  assert.ok(lines.some((l) => /every upstream is down/.test(l)));
-});
-
 test('names with odd bytes (a space, a dot inside a label, non-ASCII) reach the upstream byte for byte', async (t) => {
   const up = await upstreamFor(t);
   up.fallback = { kind: 'answer', records: [] };
@@ -458,12 +345,6 @@ test('names with odd bytes (a space, a dot inside a label, non-ASCII) reach the 
   assert.deepEqual(out.subarray(12, 12 + question.length), question, 'the question echoed byte for byte');
   assert.deepEqual(up.received.map((r) => r.name), ['a\\032b.x\\046y.\\195\\169.example.com']);
 });
-
-function queryOf(name: string, type = TYPE.A): Query {
-  const read = readQuery(buildQuery(name, type, { udpSize: 1232 }));
-  assert.equal(read.kind, 'query');
-  return (read as { query: Query }).query;
-}
 
 test('a cache hit is answered synchronously, from the stored bytes (no Promise on the hot path)', async (t) => {
   const up = await upstreamFor(t);

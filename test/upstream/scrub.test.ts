@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { HEADER_SIZE, RCODE, TYPE, typeName } from '../../src/dns/constants.ts';
 import type { Reply } from '../../src/dns/message.ts';
 import { readMessage } from '../../src/dns/reader.ts';
-import { convertReply } from '../../src/upstream/forward.ts';
-import { ttlOf, within } from '../../src/upstream/scrub.ts';
+import { convertReply, ttlOf, within } from '../../src/upstream/scrub.ts';
 import { buildQuery, replyMessage } from '../support/dns.ts';
 import { handMadeReply, type HandMadeRecord, rr } from '../support/upstream.ts';
 
