@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterIndex } from '../src/cluster/index.ts';
 import { toRecord } from '../src/cluster/records.ts';
-import { writeSnapshot } from '../src/cluster/snapshot.ts';
+import { writeSnapshot } from '../src/index/snapshot.ts';
 import { FakeApiServer, service, type ApiObject } from '../test/support/apiserver.ts';
 import { percentile } from '../test/support/load.ts';
 import { imageRuntime } from './image.ts';

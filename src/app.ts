@@ -8,7 +8,7 @@ import { ClusterIndex } from './cluster/index.ts';
 import type { KubernetesSourceOptions } from './cluster/kubernetes.ts';
 import { startManifestSource } from './cluster/manifests.ts';
 import { KINDS } from './cluster/records.ts';
-import { formatBytes, restoreSnapshot, SnapshotError, startSnapshotWriter } from './cluster/snapshot.ts';
+import { formatBytes, restoreSnapshot, SnapshotError, startSnapshotWriter } from './index/snapshot.ts';
 import type { Config, HostPort } from './config.ts';
 import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
 import { debugRoutes } from './observe/debug.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ClusterIndex } from '../../src/cluster/index.ts';
-import { restoreSnapshot, SnapshotError, startSnapshotWriter, writeSnapshot, type RestoreLimits } from '../../src/cluster/snapshot.ts';
+import { restoreSnapshot, SnapshotError, startSnapshotWriter, writeSnapshot, type RestoreLimits } from '../../src/index/snapshot.ts';
 import { KINDS, objectLine, toPod, toService } from '../../src/cluster/records.ts';
 import { TYPE } from '../../src/dns/constants.ts';
 import { createLogger, silentLogger } from '../../src/observe/log.ts';
