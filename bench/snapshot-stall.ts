@@ -19,7 +19,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ClusterIndex } from '../src/cluster/index.ts';
+import { ClusterIndex } from '../src/index/index.ts';
 import { toRecord } from '../src/cluster/records.ts';
 import { writeSnapshot } from '../src/index/snapshot.ts';
 import { FakeApiServer, service, type ApiObject } from '../test/support/apiserver.ts';

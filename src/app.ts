@@ -2,11 +2,11 @@
 // processor runs the handler chain for both transports. cli.ts only parses flags and signals;
 // tests start the same thing in-process.
 import { existsSync } from 'node:fs';
-import { ClusterIndex } from './cluster/index.ts';
+import { ClusterIndex } from './index/index.ts';
 // Type only: the module itself (client-node, undici: ~25 MiB of RSS) is imported where a cluster
 // is watched, so --workers replicas and --manifests never load it.
 import type { KubernetesSourceOptions } from './cluster/kubernetes.ts';
-import { startManifestSource } from './cluster/manifests.ts';
+import { startManifestSource } from './index/manifests.ts';
 import { KINDS } from './cluster/records.ts';
 import { formatBytes, restoreSnapshot, SnapshotError, startSnapshotWriter } from './index/snapshot.ts';
 import type { Config, HostPort } from './config.ts';

@@ -12,7 +12,7 @@ import { DEFAULT_UDP_RECEIVE_BUFFER, UDP_IO_VALUES, type UdpIo } from './server/
 import { MAX_BUSY_POLL_US } from './server/busy-poll.ts';
 import { defaultPerClient } from './server/slots.ts';
 import { parseResolvConf, type ResolvConf } from './upstream/resolvconf.ts';
-import { DEFAULT_MANIFESTS_MAX_BYTES } from './cluster/manifests.ts';
+import { DEFAULT_MANIFESTS_MAX_BYTES } from './index/manifests.ts';
 import { DEFAULT_SNAPSHOT_MAX_AGE_MS, DEFAULT_SNAPSHOT_MAX_BYTES } from './index/snapshot.ts';
 import { parseBytes } from './launch.ts';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './observe/log.ts';

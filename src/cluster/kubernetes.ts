@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { KubeConfig } from './client-node.ts';
 import { KubeConfigError } from './kubeconfig-error.ts';
 import { ClientNodeApi, type KubernetesApi } from './api.ts';
-import type { ClusterIndex } from './index.ts';
+import type { ClusterIndex } from '../index/index.ts';
 import { readEndpointSlice, readNamespace, readPod, readService } from './protobuf.ts';
 import { type Kind, toEndpointSlice, toNamespace, toPod, toService } from './records.ts';
 import { type RawObject, Reflector, type ReflectorStatus, type ResourceSpec } from './reflector.ts';

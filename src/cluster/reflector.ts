@@ -10,7 +10,7 @@
 //     keeping the last good index serving; a watch silent past `stallTimeoutMs` (no event, no
 //     bookmark) is restarted from its resourceVersion;
 //   - a generation number makes events from an abandoned watch harmless.
-import type { ClusterIndex } from './index.ts';
+import type { ClusterIndex } from '../index/index.ts';
 import { type Kind, type RecordOf, InvalidObjectError } from './records.ts';
 import type { KubernetesApi, WatchHandle } from './api.ts';
 import type { ItemReader } from './protobuf.ts';

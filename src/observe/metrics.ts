@@ -5,7 +5,7 @@
 // ForwardStats, CacheStats), and every family is filled from them in `collect()` at scrape time,
 // on a private Registry so that two servers in one process (tests) never collide.
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
-import type { ClusterIndex } from '../cluster/index.ts';
+import type { ClusterIndex } from '../index/index.ts';
 import { FAMILY_LABELS, PROTO_LABELS, RCODE_SLOTS, rcodeLabel, TYPE_LABELS, type BucketCounts, type QueryCounters } from '../server/counters.ts';
 import type { ServerStats } from '../server/processor.ts';
 import { DURATION_BUCKETS, type CacheStats, type DurationHistogram, type ForwardStats } from '../upstream/stats.ts';

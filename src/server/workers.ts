@@ -6,7 +6,7 @@
 // /metrics (served by the watching process only) asks every worker for its query counters at
 // each scrape and reports the sums (src/observe/totals.ts).
 import cluster, { type Worker } from 'node:cluster';
-import { ClusterIndex, type Mutation } from '../cluster/index.ts';
+import { ClusterIndex, type Mutation } from '../index/index.ts';
 import type { HostPort } from '../config.ts';
 import type { Logger } from '../observe/log.ts';
 import { snapshotCounters, type CountedParts, type CountersSnapshot } from '../observe/totals.ts';

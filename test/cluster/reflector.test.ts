@@ -3,7 +3,7 @@
 // outages, silent watches, expired continue tokens, and stop().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterIndex } from '../../src/cluster/index.ts';
+import { ClusterIndex } from '../../src/index/index.ts';
 import { loadKubeConfig, RESOURCES, startKubernetesSource, type KubernetesSource, type KubernetesSourceOptions } from '../../src/cluster/kubernetes.ts';
 import { ITEMS_PER_TURN, Reflector, type RawObject } from '../../src/cluster/reflector.ts';
 import type { KubernetesApi } from '../../src/cluster/api.ts';

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ClusterIndex } from '../../src/cluster/index.ts';
+import { ClusterIndex } from '../../src/index/index.ts';
 import { restoreSnapshot, SnapshotError, startSnapshotWriter, writeSnapshot, type RestoreLimits } from '../../src/index/snapshot.ts';
 import { KINDS, objectLine, toPod, toService } from '../../src/cluster/records.ts';
 import { TYPE } from '../../src/dns/constants.ts';

@@ -1,6 +1,6 @@
 // Kubernetes objects for tests, written the way the API server returns them. Addresses are data
 // only: nothing here is ever contacted.
-import { ClusterIndex } from '../../src/cluster/index.ts';
+import { ClusterIndex } from '../../src/index/index.ts';
 import { toRecord } from '../../src/cluster/records.ts';
 
 type Obj = Record<string, unknown> & {

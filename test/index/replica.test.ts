@@ -2,7 +2,7 @@
 // watching process's index, through upserts, removals, relists and syncs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterIndex } from '../../src/cluster/index.ts';
+import { ClusterIndex } from '../../src/index/index.ts';
 import { KINDS, recordKey, toRecord } from '../../src/cluster/records.ts';
 import { TYPE } from '../../src/dns/constants.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';

@@ -1,7 +1,7 @@
 // The IPv4 network counts behind the reverse zone's empty non-terminals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { V4Prefixes } from '../../src/cluster/v4-prefixes.ts';
+import { V4Prefixes } from '../../src/index/v4-prefixes.ts';
 
 const ip = (a: number, b = 0, c = 0, d = 0) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 

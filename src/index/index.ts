@@ -11,7 +11,7 @@ import {
   type ServiceRecord,
   KINDS,
   recordKey,
-} from './records.ts';
+} from '../cluster/records.ts';
 import { PlainPodTable, type PlainPodsCopy } from './pod-table.ts';
 import { V4Map } from './v4map.ts';
 import { V4Prefixes } from './v4-prefixes.ts';

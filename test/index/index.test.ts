@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterIndex } from '../../src/cluster/index.ts';
+import { ClusterIndex } from '../../src/index/index.ts';
 import { toRecord, type Kind, type RecordOf } from '../../src/cluster/records.ts';
 import { endpointSlice, pod, service, testCluster, indexOf } from '../support/cluster.ts';
 

@@ -1,7 +1,7 @@
 // PlainPodTable against a plain Map under random churn: int32 and string values, growth, deletes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PlainPodTable } from '../../src/cluster/pod-table.ts';
+import { PlainPodTable } from '../../src/index/pod-table.ts';
 
 test('behaves as a Map of pod keys under random churn, through growth', () => {
   let seed = 777;

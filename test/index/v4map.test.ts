@@ -2,7 +2,7 @@
 // is where an open-addressing table goes wrong).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { V4Map } from '../../src/cluster/v4map.ts';
+import { V4Map } from '../../src/index/v4map.ts';
 
 test('behaves as a Map under random churn, through growth, clustered and signed keys', () => {
   let seed = 12345;

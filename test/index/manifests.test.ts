@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ClusterIndex } from '../../src/cluster/index.ts';
-import { ManifestError, readManifests, startManifestSource } from '../../src/cluster/manifests.ts';
+import { ClusterIndex } from '../../src/index/index.ts';
+import { ManifestError, readManifests, startManifestSource } from '../../src/index/manifests.ts';
 import { createLogger, silentLogger } from '../../src/observe/log.ts';
 import { BUNDLED_EXAMPLE } from '../../src/config.ts';
 
