@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterIndex } from '../src/index/index.ts';
-import { toRecord } from '../src/cluster/records.ts';
+import { toRecord } from '../src/objects/kinds.ts';
 import { writeSnapshot } from '../src/index/snapshot.ts';
 import { FakeApiServer, service, type ApiObject } from '../test/support/apiserver.ts';
 import { percentile } from '../test/support/load.ts';

@@ -7,7 +7,7 @@ import { ClusterIndex } from './index/index.ts';
 // is watched, so --workers replicas and --manifests never load it.
 import type { KubernetesSourceOptions } from './cluster/kubernetes.ts';
 import { startManifestSource } from './index/manifests.ts';
-import { KINDS } from './cluster/records.ts';
+import { KINDS } from './objects/kinds.ts';
 import { formatBytes, restoreSnapshot, SnapshotError, startSnapshotWriter } from './index/snapshot.ts';
 import type { Config, HostPort } from './config.ts';
 import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';

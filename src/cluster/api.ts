@@ -4,9 +4,9 @@
 // calls would turn every item into model classes only for us to throw them away.
 import { HttpMethod, type KubeConfig, RequestContext, Watch } from './client-node.ts';
 import { Agent, type Dispatcher } from 'undici';
-import type { RawObject } from './reflector.ts';
+import type { ItemReader, RawObject } from '../objects/meta.ts';
 import { splitListPage } from './list-items.ts';
-import { type ItemReader, PROTOBUF_CONTENT_TYPE, readList, readStatus } from './protobuf.ts';
+import { PROTOBUF_CONTENT_TYPE, readList, readStatus } from './protobuf.ts';
 import { type Body, BodyBuffers, itemsThenRelease } from './body-buffers.ts';
 
 interface RawResponse {

@@ -1,20 +1,17 @@
 // A live cluster as the index's source: four reflectors (Namespaces, Services, EndpointSlices,
-// Pods) on one KubeConfig. Pods are watched without the finished ones, as CoreDNS does, so a
-// cluster full of completed Jobs costs nothing.
+// Pods) on one KubeConfig, each listing and watching its kind as src/objects/ describes it (path,
+// field selector, protobuf reader, converter, key).
 import { existsSync } from 'node:fs';
 import { KubeConfig } from './client-node.ts';
 import { KubeConfigError } from './kubeconfig-error.ts';
 import { ClientNodeApi, type KubernetesApi } from './api.ts';
 import type { ClusterIndex } from '../index/index.ts';
-import { readEndpointSlice, readNamespace, readPod, readService } from './protobuf.ts';
-import { type Kind, toEndpointSlice, toNamespace, toPod, toService } from './records.ts';
-import { type RawObject, Reflector, type ReflectorStatus, type ResourceSpec } from './reflector.ts';
+import { SERVICE_NAME_LABEL } from '../objects/endpoint-slice.ts';
+import { type Kind, OBJECT_KINDS } from '../objects/kinds.ts';
+import type { RawObject } from '../objects/meta.ts';
+import { Reflector, type ReflectorStatus, type ResourceSpec } from './reflector.ts';
 import { IN_CLUSTER_TOKEN } from '../config.ts';
 import type { Logger } from '../observe/log.ts';
-
-/** CoreDNS's pod field selector: Succeeded, Failed and Unknown pods never answer. */
-export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown';
-
 
 /**
  * The KubeConfig for `path`, else $KUBECONFIG (a ':'-list, merged), else the pod's service
@@ -65,30 +62,8 @@ function isClearTextRemote(server: string): boolean {
   return !(host === 'localhost' || host.startsWith('127.') || host === '::1');
 }
 
-function key(namespaced: boolean) {
-  return (obj: RawObject): string => {
-    const name = obj.metadata?.name;
-    if (!name) throw new Error('object without metadata.name');
-    return namespaced ? `${(obj.metadata?.namespace ?? 'default').toLowerCase()}/${name.toLowerCase()}` : name.toLowerCase();
-  };
-}
-
-// The converters take the loosely typed API shape; a watch hands over exactly that JSON, and the
-// protobuf readers of lists (protobuf.ts) the same shape with only the fields DNS reads.
-// keyOf must agree with recordKey, or a DELETED event would miss what an ADDED stored.
-type Convert<K extends Kind> = ResourceSpec<K>['convert'];
-export const RESOURCES: { readonly [K in Kind]: ResourceSpec<K> } = {
-  Namespace: { kind: 'Namespace', path: '/api/v1/namespaces', protobuf: readNamespace, convert: toNamespace as Convert<'Namespace'>, keyOf: key(false) },
-  Service: { kind: 'Service', path: '/api/v1/services', protobuf: readService, convert: toService as Convert<'Service'>, keyOf: key(true) },
-  EndpointSlice: {
-    kind: 'EndpointSlice',
-    path: '/apis/discovery.k8s.io/v1/endpointslices',
-    protobuf: readEndpointSlice,
-    convert: toEndpointSlice as Convert<'EndpointSlice'>,
-    keyOf: key(true),
-  },
-  Pod: { kind: 'Pod', path: '/api/v1/pods', fieldSelector: POD_FIELD_SELECTOR, protobuf: readPod, convert: toPod as Convert<'Pod'>, keyOf: key(true) },
-};
+/** What each reflector lists and watches: every kind, as its module in src/objects/ describes it. */
+export const RESOURCES: { readonly [K in Kind]: ResourceSpec<K> } = OBJECT_KINDS;
 
 export interface KubernetesSourceOptions {
   readonly kubeConfig?: KubeConfig;
@@ -128,8 +103,8 @@ export function startKubernetesSource(options: KubernetesSourceOptions): Kuberne
     if (!options.onProgramming || type === 'DELETED') return;
     const trigger = Date.parse(obj.metadata?.annotations?.[TRIGGER_TIME] ?? '');
     if (Number.isNaN(trigger)) return;
-    const labels = (obj.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
-    const svc = index.service((obj.metadata?.namespace ?? '').toLowerCase(), (labels['kubernetes.io/service-name'] ?? '').toLowerCase());
+    const labels = obj.metadata?.labels ?? {};
+    const svc = index.service((obj.metadata?.namespace ?? '').toLowerCase(), (labels[SERVICE_NAME_LABEL] ?? '').toLowerCase());
     if (!svc || svc.kind === 'ExternalName') return;
     const kind =
       svc.kind === 'ClusterIP'

@@ -11,17 +11,11 @@
 //     bookmark) is restarted from its resourceVersion;
 //   - a generation number makes events from an abandoned watch harmless.
 import type { ClusterIndex } from '../index/index.ts';
-import { type Kind, type RecordOf, InvalidObjectError } from './records.ts';
+import { type Kind, type RecordOf, InvalidObjectError } from '../objects/kinds.ts';
 import type { KubernetesApi, WatchHandle } from './api.ts';
-import type { ItemReader } from './protobuf.ts';
+import type { ItemReader, RawObject } from '../objects/meta.ts';
 import { ApiError } from './api.ts';
 import { rateLimitedLog, type Logger, type RateLimitedLog } from '../observe/log.ts';
-
-/** What a watch delivers: the raw JSON object (only the fields DNS reads are ever looked at). */
-export interface RawObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; annotations?: Record<string, string> };
-  [field: string]: unknown;
-}
 
 export interface ResourceSpec<K extends Kind> {
   readonly kind: K;

@@ -2,16 +2,11 @@
 // Every mutation is synchronous, so a query never sees half of a change, and a relist
 // (`replace`) swaps a whole kind within one turn of the event loop: no moment in which
 // existing names vanish.
-import {
-  type AnyRecord,
-  type EndpointSliceRecord,
-  type Kind,
-  type PodRecord,
-  type RecordOf,
-  type ServiceRecord,
-  KINDS,
-  recordKey,
-} from '../cluster/records.ts';
+import type { EndpointSliceRecord } from '../objects/endpoint-slice.ts';
+import { type AnyRecord, type Kind, type RecordOf, KINDS, recordKey } from '../objects/kinds.ts';
+import { namespacedKey } from '../objects/meta.ts';
+import type { PodRecord } from '../objects/pod.ts';
+import type { ServiceRecord } from '../objects/service.ts';
 import { PlainPodTable, type PlainPodsCopy } from './pod-table.ts';
 import { V4Map } from './v4map.ts';
 import { V4Prefixes } from './v4-prefixes.ts';
@@ -328,7 +323,7 @@ export class ClusterIndex {
     return {
       add: (pod) => {
         this.#upsertPod(pod);
-        const key = `${pod.namespace}/${pod.name}`;
+        const key = namespacedKey(pod.namespace, pod.name);
         if (isNamedPod(pod)) namedSeen.add(key);
         else this.#plainPods.mark(key);
       },
@@ -377,7 +372,7 @@ export class ClusterIndex {
   }
 
   service(namespace: string, name: string): ServiceRecord | undefined {
-    return this.#records.Service.get(`${namespace}/${name}`);
+    return this.#records.Service.get(namespacedKey(namespace, name));
   }
 
   slicesOf(namespace: string, service: string): readonly EndpointSliceRecord[] {
@@ -462,7 +457,7 @@ export class ClusterIndex {
   // ---- pods ----
 
   #upsertPod(pod: PodRecord): void {
-    const key = `${pod.namespace}/${pod.name}`;
+    const key = namespacedKey(pod.namespace, pod.name);
     const named = isNamedPod(pod);
     const v4 = pod.ips.length === 1 ? v4Int(pod.ips[0] as string) : NOT_V4;
     const ips = v4 !== NOT_V4 ? v4 : pod.ips.join(' ');

@@ -3,7 +3,7 @@
 // serving thread takes in one batch per turn.
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchesOf, ManifestError, readManifests, type FromWorker } from './manifests.ts';
-import { KINDS } from '../cluster/records.ts';
+import { KINDS } from '../objects/kinds.ts';
 
 const port = parentPort!;
 const send = (message: FromWorker) => port.postMessage(message);

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 // model class (and fails on an empty document); we want the plain objects, as a watch delivers them.
 import { loadAll } from 'js-yaml';
 import type { ClusterIndex } from './index.ts';
-import { type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, toRecord } from '../cluster/records.ts';
+import { type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, toRecord } from '../objects/kinds.ts';
 import type { Logger } from '../observe/log.ts';
 
 export class ManifestError extends Error {

@@ -18,7 +18,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ClusterIndex, IndexView } from './index.ts';
-import { type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, objectLine, toRecord } from '../cluster/records.ts';
+import { type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, objectLine, toRecord } from '../objects/kinds.ts';
 import type { Logger } from '../observe/log.ts';
 
 export const SNAPSHOT_FORMAT = 'cluster-dns/snapshot/v2';

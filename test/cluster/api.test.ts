@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, ClientNodeApi } from '../../src/cluster/api.ts';
 import { loadKubeConfig } from '../../src/cluster/kubernetes.ts';
-import { readPod, readService } from '../../src/cluster/protobuf.ts';
+import { readPod } from '../../src/objects/pod.ts';
+import { readService } from '../../src/objects/service.ts';
 import { FakeApiServer, pod, service, type FakeApiServerOptions } from '../support/apiserver.ts';
 import { PROTOBUF } from '../support/protobuf.ts';
 

@@ -3,9 +3,13 @@
 // are written by hand, so each side checks the other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProtobufError, readEndpointSlice, readList, readNamespace, readPod, readService, readStatus, WireReader, type ItemReader } from '../../src/cluster/protobuf.ts';
-import { toEndpointSlice, toNamespace, toPod, toService } from '../../src/cluster/records.ts';
-import type { RawObject } from '../../src/cluster/reflector.ts';
+import { readList, readStatus } from '../../src/cluster/protobuf.ts';
+import { readEndpointSlice, toEndpointSlice } from '../../src/objects/endpoint-slice.ts';
+import type { ItemReader, RawObject } from '../../src/objects/meta.ts';
+import { readNamespace, toNamespace } from '../../src/objects/namespace.ts';
+import { readPod, toPod } from '../../src/objects/pod.ts';
+import { readService, toService } from '../../src/objects/service.ts';
+import { ProtobufError, WireReader } from '../../src/objects/wire.ts';
 import { encodeList, encodeMessage, envelope } from '../support/protobuf.ts';
 import { endpointSlice, namespace, pod, service } from '../support/apiserver.ts';
 import { clusterObjects, dressPod } from '../../bench/synthetic.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterIndex } from '../../src/index/index.ts';
-import { toRecord, type Kind, type RecordOf } from '../../src/cluster/records.ts';
+import { toRecord, type Kind, type RecordOf } from '../../src/objects/kinds.ts';
 import { endpointSlice, pod, service, testCluster, indexOf } from '../support/cluster.ts';
 
 function record<K extends Kind>(obj: Parameters<typeof toRecord>[0]): RecordOf[K] {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterIndex } from '../../src/index/index.ts';
-import { KINDS, recordKey, toRecord } from '../../src/cluster/records.ts';
+import { KINDS, recordKey, toRecord } from '../../src/objects/kinds.ts';
 import { TYPE } from '../../src/dns/constants.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';
 import { endpointSlice, pod, service, testCluster } from '../support/cluster.ts';

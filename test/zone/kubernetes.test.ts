@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { KubernetesZone, type PodMode } from '../../src/zone/kubernetes.ts';
 import { TYPE } from '../../src/dns/constants.ts';
 import { ClusterIndex } from '../../src/index/index.ts';
-import { toRecord } from '../../src/cluster/records.ts';
+import { toRecord } from '../../src/objects/kinds.ts';
 import { decode, replyMessage, withoutSerial } from '../support/dns.ts';
 import { endpointSlice, indexOf, namespace, pod, service, testCluster } from '../support/cluster.ts';
 import type { Query } from '../../src/dns/message.ts';

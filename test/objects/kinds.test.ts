@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkObject, InvalidObjectError, objectLine, toEndpointSlice, toObject, toPod, toRecord, toService, KINDS } from '../../src/cluster/records.ts';
+import { checkObject, InvalidObjectError, objectLine, OBJECT_KINDS, recordKey, toObject, toRecord, KINDS } from '../../src/objects/kinds.ts';
+import { toEndpointSlice } from '../../src/objects/endpoint-slice.ts';
+import { toPod } from '../../src/objects/pod.ts';
+import { toService } from '../../src/objects/service.ts';
 import { endpointSlice, indexOf, pod, service, testCluster } from '../support/cluster.ts';
 
 test('services: ClusterIP, dual-stack, headless, ExternalName', () => {
@@ -58,6 +61,29 @@ test('a slim pod is far smaller than the API object it replaces', () => {
 test('objects without a name are refused with a typed error; unknown kinds are ignored', () => {
   assert.throws(() => toService({ metadata: {} }), InvalidObjectError);
   assert.equal(toRecord({ kind: 'ConfigMap', metadata: { name: 'x' } }), null);
+  // Kinds are looked up by name: no name of Object.prototype is one.
+  for (const kind of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) assert.equal(toRecord({ kind, metadata: { name: 'x' } }), null, kind);
+  for (const kind of KINDS) assert.throws(() => OBJECT_KINDS[kind].keyOf({ metadata: { namespace: 'a' } }), InvalidObjectError, kind);
+});
+
+test("an object's key, from its metadata alone (a DELETED event), is the key its record is stored under", () => {
+  const objects = [
+    ...testCluster(),
+    { kind: 'Namespace', metadata: { name: 'Mixed-Case' } },
+    // A namespaced object without a namespace is in `default`.
+    { ...service('x', 'Web', {}), metadata: { name: 'Web' } },
+    { ...pod('x', 'P-0', ['10.244.0.1']), metadata: { name: 'P-0' } },
+    { ...endpointSlice('Ns', 'web', 'Web-Abc', 'IPv4', [{ ip: '10.0.0.1' }], []) },
+  ];
+  let n = 0;
+  for (const obj of objects) {
+    const converted = toRecord(obj);
+    if (!converted) continue;
+    assert.equal(OBJECT_KINDS[converted.kind].keyOf(obj), recordKey(converted.record), JSON.stringify(obj.metadata));
+    n++;
+  }
+  assert.equal(recordKey(toRecord(objects.at(-3)!)!.record), 'default/web');
+  assert.ok(n > 20);
 });
 
 test('port lists with the same contents are one frozen array, shared by services and slices', () => {
