@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { ClusterIndex } from './index/index.ts';
 // Type only: the module itself (client-node, undici: ~25 MiB of RSS) is imported where a cluster
 // is watched, so --workers replicas and --manifests never load it.
-import type { KubernetesSourceOptions } from './cluster/kubernetes.ts';
+import type { KubernetesSourceOptions } from './kube/kubernetes.ts';
 import { startManifestSource } from './index/manifests.ts';
 import { KINDS } from './objects/kinds.ts';
 import { formatBytes, restoreSnapshot, SnapshotError, startSnapshotWriter } from './index/snapshot.ts';
@@ -96,7 +96,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       const source = await startManifestSource({ path: config.source.path, index, logger, maxBytes: config.source.maxBytes });
       stops.push(() => source.stop());
     } else {
-      const { loadKubeConfig, startKubernetesSource } = await import('./cluster/kubernetes.ts');
+      const { loadKubeConfig, startKubernetesSource } = await import('./kube/kubernetes.ts');
       const kubeConfig = loadKubeConfig(config.source.kubeconfig ?? undefined);
       if (!kubeConfig) {
         throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod (the service account token needs $KUBERNETES_SERVICE_HOST beside it)');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { startClusterDns, StartupError } from './app.ts';
 import { BindError } from './server/bind-error.ts';
-import { KubeConfigError } from './cluster/kubeconfig-error.ts';
+import { KubeConfigError } from './kube/kubeconfig-error.ts';
 import { ManifestError } from './index/manifests.ts';
 import { resolve } from 'node:path';
 import { BUNDLED_EXAMPLE, ConfigError, formatHostPort, parseConfig, USAGE, type Config, type HostPort } from './config.ts';

@@ -2,7 +2,7 @@
 // with the whole page parsed instead whenever the body is not shaped for that.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitListPage } from '../../src/cluster/list-items.ts';
+import { splitListPage } from '../../src/kube/list-items.ts';
 import { clusterObjects, dressPod } from '../../bench/synthetic.ts';
 
 /** As the apiserver writes a list: compact, items last, each item opening with its metadata. */

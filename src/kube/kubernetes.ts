@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig } from './client-node.ts';
 import { KubeConfigError } from './kubeconfig-error.ts';
-import { ClientNodeApi, type KubernetesApi } from './api.ts';
+import { ClientNodeApi } from './api.ts';
+import type { KubernetesApi } from './types.ts';
 import type { ClusterIndex } from '../index/index.ts';
 import { SERVICE_NAME_LABEL } from '../objects/endpoint-slice.ts';
 import { type Kind, OBJECT_KINDS } from '../objects/kinds.ts';

@@ -12,7 +12,7 @@
 //   - a generation number makes events from an abandoned watch harmless.
 import type { ClusterIndex } from '../index/index.ts';
 import { type Kind, type RecordOf, InvalidObjectError } from '../objects/kinds.ts';
-import type { KubernetesApi, WatchHandle } from './api.ts';
+import type { KubernetesApi, WatchHandle } from './types.ts';
 import type { ItemReader, RawObject } from '../objects/meta.ts';
 import { ApiError } from './api.ts';
 import { rateLimitedLog, type Logger, type RateLimitedLog } from '../observe/log.ts';

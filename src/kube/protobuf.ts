@@ -9,7 +9,7 @@
 // readers are written by hand from the field numbers of k8s.io/api core/v1 and discovery/v1 and
 // apimachinery meta/v1 (generated.proto); the tests check them against the double's encoder, which
 // takes its numbers from those files.
-import type { ListPage } from './api.ts';
+import type { ListPage } from './types.ts';
 import type { ItemReader, RawObject } from '../objects/meta.ts';
 import { ProtobufError, WireReader } from '../objects/wire.ts';
 

@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKubeConfig } from '../../src/cluster/kubernetes.ts';
-import { KubeConfigError } from '../../src/cluster/kubeconfig-error.ts';
+import { loadKubeConfig } from '../../src/kube/kubernetes.ts';
+import { KubeConfigError } from '../../src/kube/kubeconfig-error.ts';
 
 test('credentials are never sent in clear text to another machine; loopback http (kubectl proxy) and https are fine', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdns-kubeconfig-'));
@@ -38,5 +38,5 @@ test('client-node and undici load only where a cluster is watched: --workers rep
     return (JSON.parse(out.stdout) as string[]).filter((file) => /[/\\](@kubernetes[/\\]client-node|undici)[/\\]/.test(file));
   };
   assert.deepEqual(loaded(new URL('../../src/app.ts', import.meta.url).pathname), []);
-  assert.ok(loaded(new URL('../../src/cluster/kubernetes.ts', import.meta.url).pathname).length > 0, 'the check sees them when they load');
+  assert.ok(loaded(new URL('../../src/kube/kubernetes.ts', import.meta.url).pathname).length > 0, 'the check sees them when they load');
 });

@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterIndex } from '../../src/index/index.ts';
-import { loadKubeConfig, RESOURCES, startKubernetesSource, type KubernetesSource, type KubernetesSourceOptions } from '../../src/cluster/kubernetes.ts';
-import { ITEMS_PER_TURN, Reflector } from '../../src/cluster/reflector.ts';
+import { loadKubeConfig, RESOURCES, startKubernetesSource, type KubernetesSource, type KubernetesSourceOptions } from '../../src/kube/kubernetes.ts';
+import { ITEMS_PER_TURN, Reflector } from '../../src/kube/reflector.ts';
 import type { RawObject } from '../../src/objects/meta.ts';
-import type { KubernetesApi } from '../../src/cluster/api.ts';
+import type { KubernetesApi } from '../../src/kube/types.ts';
 import { createLogger, silentLogger } from '../../src/observe/log.ts';
 import { Writable } from 'node:stream';
 import { PROTOBUF } from '../support/protobuf.ts';

@@ -1,8 +1,8 @@
 // ClientNodeApi's lists against the kube-apiserver double.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError, ClientNodeApi } from '../../src/cluster/api.ts';
-import { loadKubeConfig } from '../../src/cluster/kubernetes.ts';
+import { ApiError, ClientNodeApi } from '../../src/kube/api.ts';
+import { loadKubeConfig } from '../../src/kube/kubernetes.ts';
 import { readPod } from '../../src/objects/pod.ts';
 import { readService } from '../../src/objects/service.ts';
 import { FakeApiServer, pod, service, type FakeApiServerOptions } from '../support/apiserver.ts';

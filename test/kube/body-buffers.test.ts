@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BodyBuffers, itemsThenRelease } from '../../src/cluster/body-buffers.ts';
+import { BodyBuffers, itemsThenRelease } from '../../src/kube/body-buffers.ts';
 
 const chunk = (bytes: number, fill: number) => Buffer.alloc(bytes, fill);
 
