@@ -80,8 +80,6 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   const index = tuning.replica?.index ?? new ClusterIndex();
   // Filled in as the parts that own these counters are started.
   const observed: ObservedParts = {};
-  // Created once the processor exists; parts started before it report through this.
-  let metrics: Metrics | null = null;
   let servingSnapshot = false;
   let dnsPorts: number[] = [];
   const stops: (() => unknown)[] = [];
@@ -90,6 +88,28 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   };
 
   try {
+    // Created first, so that every part reports to it from its start. It reads the parts below
+    // (declared later in this block) only at scrape time, and nothing scrapes before startup ends.
+    const metrics = new Metrics({
+      get stats() {
+        return totals?.stats ?? processor.stats;
+      },
+      get counters() {
+        return totals?.counters ?? counters;
+      },
+      index,
+      version,
+      get forward() {
+        return observed.forward ? (totals?.forward ?? observed.forward) : null;
+      },
+      get cache() {
+        return observed.cache ? (totals?.cache ?? observed.cache) : null;
+      },
+      watches: () => observed.watches?.() ?? [],
+      notReadyReason: () => readiness.notReadyReason(),
+      servingSnapshot: () => servingSnapshot,
+      udpKernel: () => udpKernelStats(new Set(dnsPorts)),
+    });
     if (tuning.replica) {
       // Fed by the watching process.
     } else if (config.source.kind === 'manifests') {
@@ -122,8 +142,8 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
             logger.info({ path: config.snapshot?.path }, 'live sync replaced the snapshot');
           }
         },
-        onProgramming: (kind, triggerMs) => metrics?.observeProgramming(kind, triggerMs),
-        onWatchToAnswer: (seconds) => metrics?.observeWatchToAnswer(seconds),
+        onProgramming: (kind, triggerMs) => metrics.kubernetes.observeProgramming(kind, triggerMs),
+        onWatchToAnswer: (seconds) => metrics.kubernetes.observeWatchToAnswer(seconds),
       });
       observed.watches = () => source.statuses();
       stops.push(() => source.stop());
@@ -169,7 +189,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       notReadyReason: () =>
         lameduck ? 'lameduck' : index.synced ? null : `kubernetes: not synced yet (${index.unsyncedKinds().join(', ')})`,
     };
-    const limited = rateLimitedLog(log, { onSuppressed: (n) => metrics?.countSuppressedLog(n) });
+    const limited = rateLimitedLog(log, { onSuppressed: (n) => metrics.process.countSuppressedLog(n) });
     const processor = new QueryProcessor({
       handlers,
       maxUdpSize: config.maxUdpSize,
@@ -186,23 +206,6 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     });
     // With --workers, /metrics reports the sums over every process (src/observe/totals.ts).
     const totals = tuning.peers ? new CounterTotals(counted, countersOptions) : null;
-    metrics = new Metrics({
-      stats: totals?.stats ?? processor.stats,
-      counters: totals?.counters ?? counters,
-      index,
-      version,
-      get forward() {
-        return observed.forward ? (totals?.forward ?? observed.forward) : null;
-      },
-      get cache() {
-        return observed.cache ? (totals?.cache ?? observed.cache) : null;
-      },
-      watches: () => observed.watches?.() ?? [],
-      notReadyReason: () => readiness.notReadyReason(),
-      servingSnapshot: () => servingSnapshot,
-      udpKernel: () => udpKernelStats(new Set(dnsPorts)),
-    });
-    const registry = metrics;
     const listeners = await named('--listen', () =>
       startListeners(config.listen, processor, {
         tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
@@ -215,7 +218,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       }),
     );
     stops.push(() => listeners.close());
-    registry.setServers(listeners.addresses().map((a) => serverLabel(a.host, a.port)));
+    metrics.setServers(listeners.addresses().map((a) => serverLabel(a.host, a.port)));
     dnsPorts = listeners.addresses().map((a) => a.port);
 
     let health: HttpEndpoint | null = null;
@@ -226,7 +229,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       const at = config.health;
       health = await named('--health', () => startHttpEndpoint(at, healthRoutes()));
       stops.push(() => health?.close());
-      const stopProbe = startHealthProbe(health.address, (seconds, ok) => registry.observeHealth(seconds, ok));
+      const stopProbe = startHealthProbe(health.address, (seconds, ok) => metrics.process.observeHealth(seconds, ok));
       stops.push(stopProbe);
     }
     // A --workers replica counts (for the watching process's scrapes) but serves no endpoint.
@@ -235,12 +238,12 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       // Rendered at most once a second, whatever the number of scrapers.
       const scrape = new RenderedText(async () => {
         if (totals && peers) totals.refresh(await peers.collect());
-        return registry.text();
+        return metrics.text();
       });
       const at = config.metrics;
       metricsEndpoint = await named('--metrics', () =>
         startHttpEndpoint(at, {
-          '/metrics': async () => ({ status: 200, body: await scrape.get(), contentType: registry.contentType }),
+          '/metrics': async () => ({ status: 200, body: await scrape.get(), contentType: metrics.contentType }),
         }),
       );
       stops.push(() => metricsEndpoint?.close());
@@ -285,12 +288,12 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       ready: ready?.address ?? null,
       metrics: metricsEndpoint?.address ?? null,
       debug: debugEndpoint?.address ?? null,
-      registry,
+      registry: metrics,
       counted,
       lameduck: () => {
         if (lameduck) return;
         lameduck = true;
-        registry.setLameduck(true);
+        metrics.process.setLameduck(true);
         logger.info({ lameduckMs: config.lameduckMs }, 'lameduck');
       },
       close: closeAll,

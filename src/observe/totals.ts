@@ -3,20 +3,16 @@
 // reports the sums, so coredns_dns_*, coredns_cache_*, coredns_forward_* / coredns_proxy_* and the
 // per-query cluster_dns_* counters cover every process, as one CoreDNS pod's would. Nothing of
 // this runs per query: a snapshot is taken only when asked.
-import { QueryCounters, type BucketCounts, type QueryCountersOptions } from '../server/counters.ts';
+import type { HistogramJson } from '../base/histogram.ts';
+import { QueryCounters, type QueryCountersJson, type QueryCountersOptions } from '../server/counters.ts';
 import { ServerStats } from '../server/processor.ts';
-import { CacheStats, DurationHistogram, ForwardStats } from '../upstream/stats.ts';
+import { CacheStats, ForwardStats } from '../upstream/stats.ts';
 
-interface BucketsPlain {
-  readonly counts: number[];
-  readonly sums: number[];
-  readonly totals: number[];
-}
 interface UpstreamPlain {
   readonly to: string;
   readonly requests: number;
   readonly responses: [string, number][];
-  readonly durations: [string, { counts: number[]; sum: number; count: number }][];
+  readonly durations: [string, HistogramJson][];
   readonly healthcheckFailures: number;
   readonly downs: number;
 }
@@ -24,14 +20,7 @@ interface UpstreamPlain {
 /** One process's counters, as plain JSON (what crosses the IPC channel). */
 export interface CountersSnapshot {
   readonly stats: Record<string, number>;
-  readonly counters: {
-    readonly requests: number[];
-    readonly responses: number[];
-    readonly doRequests: number[];
-    readonly duration: BucketsPlain;
-    readonly requestSize: BucketsPlain;
-    readonly responseSize: BucketsPlain;
-  } | null;
+  readonly counters: QueryCountersJson | null;
   readonly cache: {
     readonly entries: { success: number; denial: number };
     readonly hits: { success: number; denial: number };
@@ -59,8 +48,6 @@ export interface CountedParts {
   readonly forward: ForwardStats | null;
 }
 
-const plainBuckets = (b: BucketCounts): BucketsPlain => ({ counts: [...b.counts], sums: [...b.sums], totals: [...b.totals] });
-
 export function snapshotCounters(parts: CountedParts): CountersSnapshot {
   parts.stats.settle();
   const stats: Record<string, number> = {};
@@ -70,14 +57,7 @@ export function snapshotCounters(parts: CountedParts): CountersSnapshot {
   const forward = parts.forward;
   return {
     stats,
-    counters: c && {
-      requests: [...c.requests],
-      responses: [...c.responses],
-      doRequests: [...c.doRequests],
-      duration: plainBuckets(c.duration),
-      requestSize: plainBuckets(c.requestSize),
-      responseSize: plainBuckets(c.responseSize),
-    },
+    counters: c && c.toJSON(),
     cache: cache && {
       entries: { ...cache.entries },
       hits: { ...cache.hits },
@@ -97,24 +77,12 @@ export function snapshotCounters(parts: CountedParts): CountersSnapshot {
         to: u.to,
         requests: u.requests,
         responses: [...u.responses],
-        durations: [...u.durations].map(([rcode, h]) => [rcode, { counts: [...h.counts], sum: h.sum, count: h.count }]),
+        durations: [...u.durations].map(([rcode, h]) => [rcode, h.toJSON()]),
         healthcheckFailures: u.healthcheckFailures,
         downs: u.downs,
       })),
     },
   };
-}
-
-function addArray(into: Float64Array, from: readonly number[]): void {
-  // Processes of one server have the same configuration, hence the same layout; a mismatch
-  // (never expected) adds what overlaps rather than throwing in the middle of a scrape.
-  const n = Math.min(into.length, from.length);
-  for (let i = 0; i < n; i++) into[i]! += from[i] as number;
-}
-function addBuckets(into: BucketCounts, from: BucketsPlain): void {
-  addArray(into.counts, from.counts);
-  addArray(into.sums, from.sums);
-  addArray(into.totals, from.totals);
 }
 
 /**
@@ -134,12 +102,7 @@ export class CounterTotals {
   }
 
   refresh(workers: readonly CountersSnapshot[]): void {
-    for (const key of ['requests', 'responses', 'doRequests'] as const) this.counters[key].fill(0);
-    for (const key of ['duration', 'requestSize', 'responseSize'] as const) {
-      this.counters[key].counts.fill(0);
-      this.counters[key].sums.fill(0);
-      this.counters[key].totals.fill(0);
-    }
+    this.counters.clear();
     const stats = this.stats as unknown as Record<string, number>;
     for (const key of Object.keys(stats)) if (typeof stats[key] === 'number') stats[key] = 0;
     this.cache.entries.success = this.cache.entries.denial = 0;
@@ -155,14 +118,7 @@ export class CounterTotals {
   #add(s: CountersSnapshot): void {
     const stats = this.stats as unknown as Record<string, number>;
     for (const [key, value] of Object.entries(s.stats)) if (typeof stats[key] === 'number') stats[key] += value;
-    if (s.counters) {
-      addArray(this.counters.requests, s.counters.requests);
-      addArray(this.counters.responses, s.counters.responses);
-      addArray(this.counters.doRequests, s.counters.doRequests);
-      addBuckets(this.counters.duration, s.counters.duration);
-      addBuckets(this.counters.requestSize, s.counters.requestSize);
-      addBuckets(this.counters.responseSize, s.counters.responseSize);
-    }
+    if (s.counters) this.counters.add(s.counters);
     if (s.cache) {
       const c = this.cache;
       for (const kind of ['success', 'denial'] as const) {
@@ -188,16 +144,7 @@ export class CounterTotals {
         into.healthcheckFailures += u.healthcheckFailures;
         into.downs += u.downs;
         for (const [rcode, n] of u.responses) into.responses.set(rcode, (into.responses.get(rcode) ?? 0) + n);
-        for (const [rcode, h] of u.durations) {
-          let histogram = into.durations.get(rcode);
-          if (!histogram) {
-            histogram = new DurationHistogram();
-            into.durations.set(rcode, histogram);
-          }
-          addArray(histogram.counts, h.counts);
-          histogram.sum += h.sum;
-          histogram.count += h.count;
-        }
+        for (const [rcode, h] of u.durations) f.duration(u.to, rcode).add(h);
       }
     }
   }

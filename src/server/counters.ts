@@ -1,11 +1,10 @@
 // Per-query counters in CoreDNS's label space (server, zone, proto, family, type, rcode, plugin),
 // kept in typed arrays indexed by small integers: a labelled prom-client inc/observe re-hashes its
-// labels (~580 ns), a typed-array slot bump costs ~1 ns. src/observe/metrics.ts turns these into
-// Prometheus families at scrape time.
+// labels (~580 ns), a typed-array slot bump costs ~1 ns. The layout is read back here only, as
+// labelled samples (`samples`, `histogramSamples`), for /metrics and the --workers sums.
+import { addSlots, Histogram, TIME_BUCKETS, type HistogramJson, type HistogramSample } from '../base/histogram.ts';
 import { TYPE } from '../dns/constants.ts';
 
-/** CoreDNS's duration buckets: ExponentialBuckets(0.00025, 2, 16), 0.25 ms … 8.192 s. */
-export const TIME_BUCKETS: readonly number[] = Array.from({ length: 16 }, (_, i) => 0.00025 * 2 ** i);
 /** CoreDNS's plugin.SizeBuckets, for request and response sizes in bytes. */
 export const SIZE_BUCKETS: readonly number[] = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16e3, 32e3, 48e3, 64e3];
 
@@ -68,43 +67,34 @@ export interface QueryCountersOptions {
   readonly plugins: readonly string[];
 }
 
-/** Histogram slots: one per bucket (non-cumulative), one for +Inf. */
-export class BucketCounts {
-  readonly bounds: readonly number[];
-  readonly counts: Float64Array;
-  readonly sums: Float64Array;
-  readonly totals: Float64Array;
-  readonly #width: number;
-
-  constructor(bounds: readonly number[], series: number) {
-    this.bounds = bounds;
-    this.#width = bounds.length + 1;
-    this.counts = new Float64Array(series * this.#width);
-    this.sums = new Float64Array(series);
-    this.totals = new Float64Array(series);
-  }
-
-  observe(series: number, value: number): void {
-    const bounds = this.bounds;
-    // Most values fall in the first buckets, so a linear scan beats a binary search here.
-    let i = 0;
-    while (i < bounds.length && value > (bounds[i] as number)) i++;
-    this.counts[series * this.#width + i]!++;
-    this.sums[series]! += value;
-    this.totals[series]!++;
-  }
-
-  /** Cumulative counts per bound (and +Inf last) of one series. */
-  cumulative(series: number): number[] {
-    const out: number[] = [];
-    let running = 0;
-    for (let i = 0; i < this.#width; i++) {
-      running += this.counts[series * this.#width + i] as number;
-      out.push(running);
-    }
-    return out;
-  }
+type Labels = Record<string, string>;
+/** One series of a counter family: its labels, in CoreDNS's order, and its value. */
+export interface Sample {
+  readonly labels: Readonly<Labels>;
+  readonly value: number;
 }
+export type CounterFamily = 'requests' | 'responses' | 'doRequests';
+export type HistogramFamily = 'duration' | 'requestSize' | 'responseSize';
+
+/** The counters as plain JSON (what crosses the --workers IPC channel). */
+export interface QueryCountersJson {
+  readonly requests: readonly number[];
+  readonly responses: readonly number[];
+  readonly doRequests: readonly number[];
+  readonly duration: HistogramJson;
+  readonly requestSize: HistogramJson;
+  readonly responseSize: HistogramJson;
+}
+
+/** One index of a slot array: a label and its values, outermost first. */
+interface Dimension {
+  readonly name: string;
+  readonly values: readonly string[];
+}
+
+const RCODE_LABELS = Array.from({ length: RCODE_SLOTS }, (_, slot) => rcodeLabel(slot));
+const COUNTER_FAMILIES = ['requests', 'responses', 'doRequests'] as const;
+const HISTOGRAM_FAMILIES = ['duration', 'requestSize', 'responseSize'] as const;
 
 export class QueryCounters {
   readonly servers: number;
@@ -119,10 +109,10 @@ export class QueryCounters {
   /** [server][zone] */
   readonly doRequests: Float64Array;
   /** series [server][zone] */
-  readonly duration: BucketCounts;
+  readonly duration: Histogram;
   /** series [server][zone][proto] */
-  readonly requestSize: BucketCounts;
-  readonly responseSize: BucketCounts;
+  readonly requestSize: Histogram;
+  readonly responseSize: Histogram;
   readonly #zones: readonly string[];
   /** The zones in wire form (length-prefixed labels, root included), for zoneOfWire. */
   readonly #wireZones: readonly Uint8Array[];
@@ -140,9 +130,9 @@ export class QueryCounters {
     this.requests = new Float64Array(this.servers * zones * 2 * 2 * TYPE_LABELS.length);
     this.responses = new Float64Array(this.servers * zones * RCODE_SLOTS * this.pluginLabels.length);
     this.doRequests = new Float64Array(this.servers * zones);
-    this.duration = new BucketCounts(TIME_BUCKETS, this.servers * zones);
-    this.requestSize = new BucketCounts(SIZE_BUCKETS, this.servers * zones * 2);
-    this.responseSize = new BucketCounts(SIZE_BUCKETS, this.servers * zones * 2);
+    this.duration = new Histogram(TIME_BUCKETS, this.servers * zones);
+    this.requestSize = new Histogram(SIZE_BUCKETS, this.servers * zones * 2);
+    this.responseSize = new Histogram(SIZE_BUCKETS, this.servers * zones * 2);
   }
 
   get zoneCount(): number {
@@ -197,12 +187,90 @@ export class QueryCounters {
     if (dnssecOk) this.doRequests[sz]!++;
     const slot = rcode < RCODE_SLOTS - 1 ? rcode : RCODE_SLOTS - 1;
     this.responses[(sz * RCODE_SLOTS + slot) * this.pluginLabels.length + plugin]!++;
-    this.requestSize.observe(sz * 2 + proto, requestSize);
-    if (responseSize >= 0) this.responseSize.observe(sz * 2 + proto, responseSize);
+    this.requestSize.observe(requestSize, sz * 2 + proto);
+    if (responseSize >= 0) this.responseSize.observe(responseSize, sz * 2 + proto);
   }
 
   /** Time from reading the request to having its reply. */
   observeDuration(server: number, zone: number, seconds: number): void {
-    this.duration.observe((server < this.servers ? server : 0) * this.zoneLabels.length + zone, seconds);
+    this.duration.observe(seconds, (server < this.servers ? server : 0) * this.zoneLabels.length + zone);
   }
+
+  /** The non-zero series of a counter family; `servers` names the listeners (the `server` label). */
+  *samples(family: CounterFamily, servers: readonly string[]): Generator<Sample> {
+    const slots = this[family];
+    const dims = this.#layout(family, servers);
+    for (let i = 0; i < slots.length; i++) {
+      const value = slots[i] as number;
+      if (value !== 0) yield { labels: labelsOf(i, dims), value };
+    }
+  }
+
+  /** The series of a histogram family that observed anything. */
+  *histogramSamples(family: HistogramFamily, servers: readonly string[]): Generator<HistogramSample> {
+    const histogram = this[family];
+    const dims = this.#layout(family, servers);
+    for (let series = 0; series < histogram.totals.length; series++) {
+      if (histogram.totals[series] !== 0) yield { labels: labelsOf(series, dims), histogram, series };
+    }
+  }
+
+  /** How count() and observeDuration() index each family's slots (they write it inline, for speed). */
+  #layout(family: CounterFamily | HistogramFamily, servers: readonly string[]): readonly Dimension[] {
+    const server = { name: 'server', values: Array.from({ length: this.servers }, (_, s) => servers[s] ?? servers[0] ?? '') };
+    const zone = { name: 'zone', values: this.zoneLabels };
+    const proto = { name: 'proto', values: PROTO_LABELS };
+    switch (family) {
+      case 'requests':
+        return [server, zone, proto, { name: 'family', values: FAMILY_LABELS }, { name: 'type', values: TYPE_LABELS }];
+      case 'responses':
+        return [server, zone, { name: 'rcode', values: RCODE_LABELS }, { name: 'plugin', values: this.pluginLabels }];
+      case 'doRequests':
+      case 'duration':
+        return [server, zone];
+      case 'requestSize':
+      case 'responseSize':
+        return [server, zone, proto];
+    }
+  }
+
+  toJSON(): QueryCountersJson {
+    return {
+      requests: [...this.requests],
+      responses: [...this.responses],
+      doRequests: [...this.doRequests],
+      duration: this.duration.toJSON(),
+      requestSize: this.requestSize.toJSON(),
+      responseSize: this.responseSize.toJSON(),
+    };
+  }
+
+  /** Adds another process's counters (same configuration, same layout): the --workers sums. */
+  add(from: QueryCountersJson): void {
+    for (const key of COUNTER_FAMILIES) addSlots(this[key], from[key]);
+    for (const key of HISTOGRAM_FAMILIES) this[key].add(from[key]);
+  }
+
+  clear(): void {
+    for (const key of COUNTER_FAMILIES) this[key].fill(0);
+    for (const key of HISTOGRAM_FAMILIES) this[key].clear();
+  }
+}
+
+/** Slot `i`'s labels: `i` read as a mixed-radix number over `dims`, with `view` after `zone` as CoreDNS writes it. */
+function labelsOf(i: number, dims: readonly Dimension[]): Labels {
+  const values: string[] = [];
+  let rest = i;
+  for (let d = dims.length - 1; d >= 0; d--) {
+    const n = (dims[d] as Dimension).values.length;
+    const at = rest % n;
+    values[d] = (dims[d] as Dimension).values[at] ?? '';
+    rest = (rest - at) / n;
+  }
+  const labels: Labels = {};
+  dims.forEach((dim, d) => {
+    labels[dim.name] = values[d] as string;
+    if (dim.name === 'zone') labels.view = '';
+  });
+  return labels;
 }

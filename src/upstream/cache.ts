@@ -32,6 +32,8 @@ export interface CacheEntry {
   /** Seconds the entry is fresh. */
   readonly ttl: number;
   hits: number;
+  /** Of `hits`, those the sketch has been told of (it hears of hits once a second, in a batch). */
+  sketchedHits: number;
   prefetching: boolean;
   /**
    * The reply last handed out and the whole seconds elapsed it was patched for: every hit within
@@ -133,9 +135,14 @@ export class ResponseCache {
       !entry.prefetching && entry.ttl >= 10 && entry.hits >= (this.#o.prefetchHits ?? 3) && left * 10 <= entry.ttl;
     let reply = entry.served;
     if (reply === null || entry.servedElapsed !== elapsed) {
-      // A hit counts in the sketch once a second (with the patching): enough to rank names by how
-      // often they are asked, and the common hit never touches it.
-      this.#sketch.record(key);
+      // The sketch hears of hits once a second (with the patching), all of that second's at once
+      // (a counter saturates at 15): names are ranked by how often they are asked, and the common
+      // hit never touches it. One record a second would rank a name asked a thousand times a
+      // second with one asked once.
+      const h = this.#sketch.hash(key);
+      const news = Math.min(15, entry.hits - entry.sketchedHits);
+      entry.sketchedHits = entry.hits;
+      for (let i = 0; i < news; i++) this.#sketch.recordHash(h);
       reply = this.#reply(entry, (ttl) => Math.max(0, Math.min(ttl - elapsed, left)));
       entry.served = reply;
       entry.servedElapsed = elapsed;
@@ -208,6 +215,7 @@ export class ResponseCache {
       storedAt: this.#now(),
       ttl,
       hits: 0,
+      sketchedHits: 0,
       prefetching: false,
       served: null,
       servedElapsed: -1,

@@ -1,23 +1,6 @@
 // Counters the forwarder and the cache keep as plain numbers (cheap on the query path); the
 // metrics module turns them into CoreDNS's Prometheus families at scrape time.
-
-/** CoreDNS's duration buckets: ExponentialBuckets(0.00025, 2, 16), 0.25 ms … 8.192 s. */
-export const DURATION_BUCKETS: readonly number[] = Array.from({ length: 16 }, (_, i) => 0.00025 * 2 ** i);
-
-export class DurationHistogram {
-  /** Non-cumulative counts per bucket; the last slot counts observations above the top bucket. */
-  readonly counts = new Float64Array(DURATION_BUCKETS.length + 1);
-  sum = 0;
-  count = 0;
-
-  observe(seconds: number): void {
-    let i = 0;
-    while (i < DURATION_BUCKETS.length && seconds > (DURATION_BUCKETS[i] as number)) i++;
-    this.counts[i]!++;
-    this.sum += seconds;
-    this.count++;
-  }
-}
+import { Histogram, TIME_BUCKETS } from '../base/histogram.ts';
 
 export interface UpstreamCounters {
   /** `ip:port` as CoreDNS's `to` label writes it. */
@@ -26,7 +9,7 @@ export interface UpstreamCounters {
   /** rcode name (NOERROR, NXDOMAIN, …) → replies. */
   readonly responses: Map<string, number>;
   /** rcode name → request duration histogram (coredns_proxy_request_duration_seconds{to,rcode}). */
-  readonly durations: Map<string, DurationHistogram>;
+  readonly durations: Map<string, Histogram>;
   healthcheckFailures: number;
   /** Times failed probes marked it down (cluster_dns_forward_upstream_down_total). */
   downs: number;
@@ -60,12 +43,18 @@ export class ForwardStats {
   observe(to: string, rcode: string, seconds: number): void {
     const c = this.upstream(to);
     c.responses.set(rcode, (c.responses.get(rcode) ?? 0) + 1);
+    this.duration(to, rcode).observe(seconds);
+  }
+
+  /** The request duration histogram of `to`'s replies with `rcode`. */
+  duration(to: string, rcode: string): Histogram {
+    const c = this.upstream(to);
     let h = c.durations.get(rcode);
     if (!h) {
-      h = new DurationHistogram();
+      h = new Histogram(TIME_BUCKETS);
       c.durations.set(rcode, h);
     }
-    h.observe(seconds);
+    return h;
   }
 }
 

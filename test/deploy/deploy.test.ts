@@ -389,7 +389,7 @@ describe('deploy/grafana/cluster-dns.json', () => {
       cache: new CacheStats(),
       watches: () => [{ kind: 'Pod', synced: true, lastEventAt: Date.now(), relists: 1, restarts: 1, events: { ADDED: 1 } }],
     });
-    metrics.observeProgramming('cluster_ip', Date.now() - 10);
+    metrics.kubernetes.observeProgramming('cluster_ip', Date.now() - 10);
     const scrape = parseScrape(await metrics.text());
     for (const expr of exprs) {
       const cleaned = expr.replace(/\$__rate_interval|\$__interval/g, '5m');

@@ -148,8 +148,8 @@ describe('Metrics', () => {
     ];
     const { metrics, index } = setup({ watches: () => watches, now: () => 100_000 });
     index.upsert('Namespace', { name: 'shop' } as never);
-    metrics.observeProgramming('headless_with_selector', 99_000);
-    metrics.observeWatchToAnswer(0.004);
+    metrics.kubernetes.observeProgramming('headless_with_selector', 99_000);
+    metrics.kubernetes.observeWatchToAnswer(0.004);
     const text = await metrics.text();
     assert.equal(value(text, /^cluster_dns_watch_events_total\{kind="Service",type="ADDED"\}/), 10);
     assert.equal(value(text, /^cluster_dns_relists_total\{kind="Service"\}/), 2);

@@ -68,7 +68,7 @@ test('busy poll: the loop is kept from sleeping, never blocked (timers still run
   const measure = async (poll: BusyPoll | null): Promise<{ elu: number; ticks: number }> => {
     const start = performance.eventLoopUtilization();
     let ticks = 0;
-    const deadline = performance.now() + 60;
+    const deadline = performance.now() + 200;
     while (performance.now() < deadline) {
       poll?.touch();
       await sleep(3);
@@ -82,7 +82,8 @@ test('busy poll: the loop is kept from sleeping, never blocked (timers still run
   const polling = await measure(poller);
   assert.ok(idle.elu < 0.5, `a waiting loop: utilization ${idle.elu}`);
   assert.ok(polling.elu > 0.8, `a polling loop: utilization ${polling.elu}`);
-  // The 3 ms timers kept firing while the loop polled: about as many turns as without polling.
-  assert.ok(polling.ticks >= idle.ticks / 2, `timers ran ${polling.ticks} times polling, ${idle.ticks} idle`);
+  // The 3 ms timers kept firing while the loop polled (a blocked loop would fire them once); a
+  // polling process is descheduled more on a busy machine, hence a quarter, not about as many.
+  assert.ok(polling.ticks >= Math.max(5, idle.ticks / 4), `timers ran ${polling.ticks} times polling, ${idle.ticks} idle`);
   await stopped(poller);
 });
