@@ -16,7 +16,7 @@ import { memoryReleaser } from './observe/memory.ts';
 import { rateLimitedLog, type Logger } from './observe/log.ts';
 import { Metrics, RenderedText, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
-import { CounterTotals, type CountedParts, type CountersSnapshot } from './observe/totals.ts';
+import { CounterTotals, type CountedParts, type CountersSnapshot } from './replica/totals.ts';
 import { udpKernelStats } from './server/kernel.ts';
 import { startListeners } from './server/listen.ts';
 import { BindError } from './server/bind-error.ts';
@@ -204,7 +204,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       cache: observed.cache ?? null,
       forward: observed.forward ?? null,
     });
-    // With --workers, /metrics reports the sums over every process (src/observe/totals.ts).
+    // With --workers, /metrics reports the sums over every process (src/replica/totals.ts).
     const totals = tuning.peers ? new CounterTotals(counted, countersOptions) : null;
     const listeners = await named('--listen', () =>
       startListeners(config.listen, processor, {

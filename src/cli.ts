@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { BUNDLED_EXAMPLE, ConfigError, formatHostPort, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
 import { memoryLimit } from './launch.ts';
 import { createLogger, type Logger } from './observe/log.ts';
-import { isReplica, receiveIndex, reportCounters, startReplicas, type Replicas } from './server/workers.ts';
+import { isReplica, receiveIndex, reportCounters, startReplicas, type Replicas } from './replica/workers.ts';
 import { resolveUdpIo, UdpIoUnavailableError } from './server/udp.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;

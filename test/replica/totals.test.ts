@@ -2,7 +2,7 @@
 // JSON that crosses the IPC channel, and refreshing twice never double-counts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CounterTotals, snapshotCounters, type CountedParts } from '../../src/observe/totals.ts';
+import { CounterTotals, snapshotCounters, type CountedParts } from '../../src/replica/totals.ts';
 import { QueryCounters } from '../../src/server/counters.ts';
 import { ServerStats } from '../../src/server/processor.ts';
 import { CacheStats, ForwardStats } from '../../src/upstream/stats.ts';

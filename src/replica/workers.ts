@@ -4,12 +4,12 @@
 // give more QPS without N copies of the watch, of the list traffic or of the API server's load.
 // A new worker gets the whole index first, then the stream; one that dies is replaced.
 // /metrics (served by the watching process only) asks every worker for its query counters at
-// each scrape and reports the sums (src/observe/totals.ts).
+// each scrape and reports the sums (src/replica/totals.ts).
 import cluster, { type Worker } from 'node:cluster';
 import { ClusterIndex, type Mutation } from '../index/index.ts';
 import type { HostPort } from '../config.ts';
 import type { Logger } from '../observe/log.ts';
-import { snapshotCounters, type CountedParts, type CountersSnapshot } from '../observe/totals.ts';
+import { snapshotCounters, type CountedParts, type CountersSnapshot } from './totals.ts';
 
 /** IPC messages, watcher → replica. */
 type ToReplica =
