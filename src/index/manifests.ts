@@ -15,6 +15,7 @@ import { loadAll } from 'js-yaml';
 import type { ClusterIndex } from './index.ts';
 import { type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, toRecord } from '../objects/kinds.ts';
 import type { Logger } from '../observe/log.ts';
+import { ListedKinds, type ListedListener, type Source } from './source.ts';
 
 export class ManifestError extends Error {
   override name = 'ManifestError';
@@ -292,85 +293,122 @@ function signature(path: string): string {
   }
 }
 
-export interface ManifestSource {
-  /** Reload now (also what the file poll calls); false, keeping the index, if the files are bad. */
-  reload(): Promise<boolean>;
-  stop(): void;
+export interface ManifestSourceOptions {
+  readonly path: string;
+  readonly index: ClusterIndex;
+  readonly logger: Logger;
+  readonly maxBytes?: number;
+  readonly pollIntervalMs?: number;
+  /** The worker's heap limit (tests make it small). */
+  readonly heapMiB?: number;
 }
 
 /**
- * Loads `path` into the index (throwing ManifestError if it is bad: a start-up error) and reloads
- * it when a file changes. Polling, not fs.watch: editors and ConfigMap mounts replace files by
- * rename, which fs.watch reports unreliably; a stat per file per second is nothing.
+ * Loads `path` into the index (start() rejects with ManifestError if it is bad: a start-up error)
+ * and reloads it when a file changes. Polling, not fs.watch: editors and ConfigMap mounts replace
+ * files by rename, which fs.watch reports unreliably; a stat per file per second is nothing.
+ * Each load is a full list of every kind, so the memory it leaves behind is released after it.
  */
-export async function startManifestSource(options: {
-  path: string;
-  index: ClusterIndex;
-  logger: Logger;
-  maxBytes?: number;
-  pollIntervalMs?: number;
-  /** The worker's heap limit (tests make it small). */
-  heapMiB?: number;
-}): Promise<ManifestSource> {
-  const { path, index, logger } = options;
-  const log = logger.child({ component: 'manifests' });
-  const maxBytes = options.maxBytes ?? DEFAULT_MANIFESTS_MAX_BYTES;
-  const load = async (first: boolean) => {
+export class ManifestSource implements Source {
+  readonly #options: ManifestSourceOptions;
+  readonly #log: Logger;
+  readonly #maxBytes: number;
+  readonly #listed: ListedKinds;
+  #started: Promise<void> | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
+  #running: Promise<boolean> | null = null;
+  #again = false;
+
+  constructor(options: ManifestSourceOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: 'manifests' });
+    this.#maxBytes = options.maxBytes ?? DEFAULT_MANIFESTS_MAX_BYTES;
+    this.#listed = new ListedKinds(options.logger, 'reloaded');
+  }
+
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    const { path, index } = this.#options;
+    let last = signature(path);
+    const ms = await this.#load(true);
+    this.#log.info({ path, ...index.counts(), ms }, 'manifests loaded');
+    if (this.#stopped) return;
+    this.#timer = setInterval(() => {
+      const now = signature(path);
+      if (now === last) return;
+      last = now;
+      void this.reload();
+    }, this.#options.pollIntervalMs ?? 1000);
+    this.#timer.unref();
+  }
+
+  async #load(first: boolean): Promise<number> {
+    const { path, index, heapMiB } = this.#options;
+    const maxBytes = this.#maxBytes;
     const started = performance.now();
     const small = first && sizedFiles(path).reduce((sum, f) => sum + f.size, 0) <= IN_PROCESS_BYTES;
-    const batches = small ? inProcess(readManifests(path, { maxBytes })) : await loadManifests(path, { maxBytes, ...(options.heapMiB ? { heapMiB: options.heapMiB } : {}) });
+    const batches = small ? inProcess(readManifests(path, { maxBytes })) : await loadManifests(path, { maxBytes, ...(heapMiB ? { heapMiB } : {}) });
     try {
       await applyManifests(index, batches);
     } finally {
       batches.close();
     }
+    for (const kind of KINDS) this.#listed.listed(kind, first);
     return Math.round(performance.now() - started);
-  };
-  let last = signature(path);
-  const ms = await load(true);
-  log.info({ path, ...index.counts(), ms }, 'manifests loaded');
+  }
 
-  let stopped = false;
-  let running: Promise<boolean> | null = null;
-  let again = false;
-  const reloadOnce = async (): Promise<boolean> => {
+  async #reloadOnce(): Promise<boolean> {
+    const { path, index } = this.#options;
     try {
-      const took = await load(false);
-      log.info({ path, ...index.counts(), ms: took }, 'manifests reloaded');
+      const took = await this.#load(false);
+      this.#log.info({ path, ...index.counts(), ms: took }, 'manifests reloaded');
       return true;
     } catch (err) {
       if (!(err instanceof ManifestError)) throw err;
-      log.warn({ path, err: err.message }, 'manifests reload failed; keeping the last good index');
+      this.#log.warn({ path, err: err.message }, 'manifests reload failed; keeping the last good index');
       return false;
     }
-  };
-  // One load at a time; a change seen meanwhile loads again once it ends.
-  const reload = (): Promise<boolean> => {
-    if (running) {
-      again = true;
-      return running;
+  }
+
+  /** Reload now (also what the file poll calls); false, keeping the index, if the files are bad. One load at a time; a change seen meanwhile loads again once it ends. */
+  reload(): Promise<boolean> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
     }
-    running = reloadOnce().finally(() => {
-      running = null;
-      if (again && !stopped) {
-        again = false;
-        void reload();
+    this.#running = this.#reloadOnce().finally(() => {
+      this.#running = null;
+      if (this.#again && !this.#stopped) {
+        this.#again = false;
+        void this.reload();
       }
     });
-    return running;
-  };
-  const timer = setInterval(() => {
-    const now = signature(path);
-    if (now === last) return;
-    last = now;
-    void reload();
-  }, options.pollIntervalMs ?? 1000);
-  timer.unref();
-  return {
-    reload,
-    stop: () => {
-      stopped = true;
-      clearInterval(timer);
-    },
-  };
+    return this.#running;
+  }
+
+  synced(): boolean {
+    return this.#listed.synced();
+  }
+
+  onListed(listener: ListedListener): void {
+    this.#listed.onListed(listener);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#listed.stop();
+  }
+}
+
+/** A ManifestSource, started (tests). */
+export async function startManifestSource(options: ManifestSourceOptions): Promise<ManifestSource> {
+  const source = new ManifestSource(options);
+  await source.start();
+  return source;
 }
