@@ -31,8 +31,8 @@ export class ListedKinds {
   readonly #again: string;
 
   /** `logger` null: no memory release. `again` names a later full list in the release's reasons. */
-  constructor(logger: Logger | null, again = 'relisted') {
-    this.#releaser = logger ? memoryReleaser(logger) : null;
+  constructor(logger: Logger | null, again = 'relisted', releaser: MemoryReleaser | null = logger ? memoryReleaser(logger) : null) {
+    this.#releaser = releaser;
     this.#again = again;
   }
 

@@ -6,13 +6,12 @@ import { KubeConfig } from './client-node.ts';
 import { KubeConfigError } from './kubeconfig-error.ts';
 import { ClientNodeApi } from './api.ts';
 import type { KubernetesApi } from './types.ts';
-import type { ClusterIndex } from '../index/index.ts';
 import { SERVICE_NAME_LABEL } from '../objects/endpoint-slice.ts';
 import { type Kind, OBJECT_KINDS } from '../objects/kinds.ts';
 import type { RawObject } from '../objects/meta.ts';
-import { Reflector, type ReflectorStatus, type ResourceSpec } from './reflector.ts';
+import { Reflector, type ReflectorOptions, type ReflectorStatus, type ResourceSpec } from './reflector.ts';
 import { IN_CLUSTER_TOKEN } from '../config.ts';
-import type { Logger } from '../observe/log.ts';
+import { ListedKinds, type ListedListener, type Source } from '../index/source.ts';
 
 /**
  * The KubeConfig for `path`, else $KUBECONFIG (a ':'-list, merged), else the pod's service
@@ -66,42 +65,95 @@ function isClearTextRemote(server: string): boolean {
 /** What each reflector lists and watches: every kind, as its module in src/objects/ describes it. */
 export const RESOURCES: { readonly [K in Kind]: ResourceSpec<K> } = OBJECT_KINDS;
 
-export interface KubernetesSourceOptions {
+/** Each reflector's own options, passed on to all four. */
+export interface KubernetesSourceOptions
+  extends Pick<ReflectorOptions<Kind>, 'index' | 'logger' | 'pageSize' | 'watchTimeoutSeconds' | 'stallTimeoutMs' | 'backoff' | 'progressIntervalMs'> {
   readonly kubeConfig?: KubeConfig;
   /** Instead of a KubeConfig (tests). */
   readonly api?: KubernetesApi;
-  readonly index: ClusterIndex;
-  readonly logger: Logger;
-  readonly pageSize?: number;
-  readonly watchTimeoutSeconds?: number;
-  readonly stallTimeoutMs?: number;
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  /** While a list runs, a progress line this often per kind (default 5 s; 0 for none). */
-  readonly progressIntervalMs?: number;
   /** An EndpointSlice change carrying `endpoints.kubernetes.io/last-change-trigger-time` reached the index. */
   readonly onProgramming?: (serviceKind: 'cluster_ip' | 'headless_with_selector' | 'headless_without_selector', triggerMs: number) => void;
-  /** A kind finished a full list (the first sync or a relist). */
-  readonly onListed?: (kind: Kind, first: boolean) => void;
   /** A watch event reached the index, `seconds` after it was read off the wire. */
   readonly onWatchToAnswer?: (seconds: number) => void;
-}
-
-export interface KubernetesSource {
-  statuses(): ReflectorStatus[];
-  stop(): Promise<void>;
 }
 
 const TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 const MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 
-export function startKubernetesSource(options: KubernetesSourceOptions): KubernetesSource {
-  const { index, logger } = options;
-  const api = options.api ?? new ClientNodeApi(options.kubeConfig ?? failNoConfig());
-  const log = logger.child({ component: 'kubernetes' });
-  if (api instanceof ClientNodeApi) log.info({ server: api.server }, 'watching the cluster');
+/** One reflector per kind on one API client; each full list (sync, relist) is a listed event. */
+export class KubernetesSource implements Source {
+  readonly #options: KubernetesSourceOptions;
+  readonly #api: KubernetesApi;
+  readonly #reflectors: Reflector<Kind>[];
+  readonly #listed: ListedKinds;
+  #started: Promise<void> | null = null;
 
-  const programming = (type: string, obj: RawObject) => {
-    if (!options.onProgramming || type === 'DELETED') return;
+  constructor(options: KubernetesSourceOptions) {
+    this.#options = options;
+    const { index, logger } = options;
+    this.#api = options.api ?? new ClientNodeApi(options.kubeConfig ?? failNoConfig());
+    this.#listed = new ListedKinds(logger);
+    const onListed = (kind: Kind, first: boolean) => this.#listed.listed(kind, first);
+    this.#reflectors = (Object.values(RESOURCES) as ResourceSpec<Kind>[]).map((resource) => {
+      const onApplied = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: RawObject, receivedAt: number) => {
+        options.onWatchToAnswer?.((performance.now() - receivedAt) / 1000);
+        if (resource.kind === 'EndpointSlice') this.#programming(type, obj);
+      };
+      return new Reflector({
+        resource,
+        api: this.#api,
+        index,
+        logger,
+        onApplied,
+        onListed,
+        ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+        ...(options.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
+        ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
+        ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+        ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+      });
+    });
+  }
+
+  /** Starts the reflectors; the lists run on from there (`synced()` and the index say when they are done). */
+  start(): Promise<void> {
+    if (this.#started) return this.#started;
+    // At once, not a turn later: the index knows from here on which kinds it waits for.
+    const log = this.#options.logger.child({ component: 'kubernetes' });
+    if (this.#api instanceof ClientNodeApi) log.info({ server: this.#api.server }, 'watching the cluster');
+    this.#options.index.require(this.#reflectors.map((r) => r.kind));
+    for (const reflector of this.#reflectors) reflector.start();
+    this.#started = Promise.resolve();
+    return this.#started;
+  }
+
+  async stop(): Promise<void> {
+    this.#listed.stop();
+    await Promise.all(this.#reflectors.map((r) => r.stop()));
+    await this.#api.close?.();
+  }
+
+  synced(): boolean {
+    return this.#listed.synced();
+  }
+
+  onListed(listener: ListedListener): void {
+    this.#listed.onListed(listener);
+  }
+
+  statuses(): ReflectorStatus[] {
+    return this.#reflectors.map((r) => r.status());
+  }
+
+  /** When every kind last heard from the API server (a list, an event, a bookmark); null before. */
+  heardAt(): number | null {
+    const times = this.statuses().map((s) => s.lastEventAt);
+    return times.length === 0 || times.includes(null) ? null : Math.min(...(times as number[]));
+  }
+
+  #programming(type: string, obj: RawObject): void {
+    const { index, onProgramming } = this.#options;
+    if (!onProgramming || type === 'DELETED') return;
     const trigger = Date.parse(obj.metadata?.annotations?.[TRIGGER_TIME] ?? '');
     if (Number.isNaN(trigger)) return;
     const labels = obj.metadata?.labels ?? {};
@@ -113,37 +165,15 @@ export function startKubernetesSource(options: KubernetesSourceOptions): Kuberne
         : labels[MANAGED_BY] === 'endpointslice-controller.k8s.io'
           ? 'headless_with_selector'
           : 'headless_without_selector';
-    options.onProgramming(kind, trigger);
-  };
+    onProgramming(kind, trigger);
+  }
+}
 
-  const reflectors = (Object.values(RESOURCES) as ResourceSpec<Kind>[]).map((resource) => {
-    const onApplied = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: RawObject, receivedAt: number) => {
-      options.onWatchToAnswer?.((performance.now() - receivedAt) / 1000);
-      if (resource.kind === 'EndpointSlice') programming(type, obj);
-    };
-    return new Reflector({
-      resource,
-      api,
-      index,
-      logger,
-      onApplied,
-      ...(options.onListed ? { onListed: options.onListed } : {}),
-      ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
-      ...(options.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
-      ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
-      ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
-      ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
-    });
-  });
-  index.require(reflectors.map((r) => r.kind));
-  for (const reflector of reflectors) reflector.start();
-  return {
-    statuses: () => reflectors.map((r) => r.status()),
-    stop: async () => {
-      await Promise.all(reflectors.map((r) => r.stop()));
-      await api.close?.();
-    },
-  };
+/** A KubernetesSource, started (tests). */
+export function startKubernetesSource(options: KubernetesSourceOptions): KubernetesSource {
+  const source = new KubernetesSource(options);
+  void source.start();
+  return source;
 }
 
 function failNoConfig(): never {

@@ -9,6 +9,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { ClusterIndex, type Mutation } from '../index/index.ts';
 import type { HostPort } from '../config.ts';
 import type { Logger } from '../observe/log.ts';
+import { ListedKinds, type ListedListener, type Source } from '../index/source.ts';
+import { KINDS } from '../objects/kinds.ts';
 import { snapshotCounters, type CountedParts, type CountersSnapshot } from './totals.ts';
 
 /** IPC messages, watcher → replica. */
@@ -139,17 +141,48 @@ export function startReplicas(count: number, index: ClusterIndex, listen: readon
 }
 
 /**
- * In a replica: the index as the watching process sends it, and the addresses to listen on
- * (resolved there, so port 0 works). Resolves once the whole snapshot has arrived.
+ * In a replica, the source of its index: the watching process sends the whole index, then the
+ * addresses to listen on (resolved there, so port 0 works), then every change. start() resolves
+ * once the whole index has arrived; that is every kind's one full list.
  */
-export function receiveIndex(): Promise<{ index: ClusterIndex; listen: readonly HostPort[] }> {
-  const index = new ClusterIndex();
-  return new Promise((resolve) => {
-    process.on('message', (message: ToReplica) => {
-      if (message.type === 'mutations') for (const m of message.batch) index.apply(m);
-      else if (message.type === 'snapshot-done') resolve({ index, listen: message.listen });
+export class ReplicaFeed implements Source {
+  readonly index = new ClusterIndex();
+  readonly #listed = new ListedKinds(null);
+  #listen: readonly HostPort[] = [];
+  #started: Promise<void> | null = null;
+  #onMessage: ((message: ToReplica) => void) | null = null;
+
+  start(): Promise<void> {
+    this.#started ??= new Promise((resolve) => {
+      this.#onMessage = (message: ToReplica) => {
+        if (message.type === 'mutations') for (const m of message.batch) this.index.apply(m);
+        else if (message.type === 'snapshot-done') {
+          this.#listen = message.listen;
+          for (const kind of KINDS) this.#listed.listed(kind, true);
+          resolve();
+        }
+      };
+      process.on('message', this.#onMessage);
     });
-  });
+    return this.#started;
+  }
+
+  /** The watching process's DNS addresses, to share; known once started. */
+  get listen(): readonly HostPort[] {
+    return this.#listen;
+  }
+
+  synced(): boolean {
+    return this.#listed.synced();
+  }
+
+  onListed(listener: ListedListener): void {
+    this.#listed.onListed(listener);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#onMessage) process.off('message', this.#onMessage);
+  }
 }
 
 /** In a replica: answers the watching process's scrapes with this process's counters. */

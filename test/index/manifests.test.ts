@@ -221,3 +221,25 @@ test('a reload hands the records to the index a batch per turn of the event loop
   // 20,000 pods in batches of 500: the loop ran between them, and saw the index part-way.
   assert.ok(seen.size >= 10, `the loop saw ${seen.size} different pod counts during the reload`);
 });
+
+test('a load and a reload are each followed by the memory release, as an API sync is', async (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'kind: Service\nmetadata: {name: one, namespace: a}\nspec: {clusterIP: 10.0.0.1}\n');
+  const lines: string[] = [];
+  const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
+  const source = await startManifestSource({ path: file, index: new ClusterIndex(), logger: createLogger('info', { destination: sink }), pollIntervalMs: 3_600_000 });
+  t.after(() => source.stop());
+  assert.equal(source.synced(), true);
+  const released = async (count: number) => {
+    // The release waits a second after the last request; bounded at 20 s for a loaded machine.
+    for (let i = 0; i < 200 && lines.filter((l) => l.includes('"msg":"memory released"')).length < count; i++) await new Promise((r) => setTimeout(r, 100));
+    return lines.filter((l) => l.includes('"msg":"memory released"')).map((l) => (JSON.parse(l) as { reasons: string[] }).reasons);
+  };
+  assert.deepEqual((await released(1))[0], ['Namespace synced', 'Service synced', 'EndpointSlice synced', 'Pod synced']);
+  const relisted: string[] = [];
+  source.onListed((kind, first) => relisted.push(`${kind} ${first}`));
+  assert.equal(await source.reload(), true);
+  assert.deepEqual((await released(2))[1], ['Namespace reloaded', 'Service reloaded', 'EndpointSlice reloaded', 'Pod reloaded']);
+  assert.deepEqual(relisted, ['Namespace false', 'Service false', 'EndpointSlice false', 'Pod false']);
+});

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { loadKubeConfig } from '../../src/kube/kubernetes.ts';
 import { KubeConfigError } from '../../src/kube/kubeconfig-error.ts';
 
@@ -39,4 +39,29 @@ test('client-node and undici load only where a cluster is watched: --workers rep
   };
   assert.deepEqual(loaded(new URL('../../src/app.ts', import.meta.url).pathname), []);
   assert.ok(loaded(new URL('../../src/kube/kubernetes.ts', import.meta.url).pathname).length > 0, 'the check sees them when they load');
+});
+
+/** The imports of src/kube/ modules other than open.ts in `text` that are not type-only. */
+function kubeCrossings(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/gm)) {
+    const target = m[2] ?? m[3]!;
+    if (/(^|\/)kube\//.test(target) && !/\/kube\/open\.ts$/.test(target) && !m[1]) out.push(target);
+  }
+  return out;
+}
+
+test('src/kube/ is entered through open.ts only: the rest of src/ imports its other modules for types alone', () => {
+  assert.deepEqual(
+    kubeCrossings("import { A } from './kube/api.ts';\nimport type { B } from './kube/types.ts';\nimport { C } from './kube/open.ts';\nconst d = await import('./kube/kubernetes.ts');\n"),
+    ['./kube/api.ts', './kube/kubernetes.ts'],
+    'the scan sees value imports, static and dynamic, and lets types and open.ts through',
+  );
+  const src = new URL('../../src/', import.meta.url).pathname;
+  const crossings: string[] = [];
+  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts') || file.startsWith(`kube${sep}`)) continue;
+    for (const target of kubeCrossings(readFileSync(join(src, file), 'utf8'))) crossings.push(`${file}: ${target}`);
+  }
+  assert.deepEqual(crossings, []);
 });
