@@ -1,8 +1,8 @@
 // The synthetic cluster as a zone file, for Knot DNS to serve the same names with the same
 // answers as cluster-dns (built from the same objects through the same slim records), so the
 // benchmark's ratio compares like with like.
-import { ClusterIndex } from '../src/cluster/index.ts';
-import { toRecord } from '../src/cluster/records.ts';
+import { ClusterIndex } from '../src/index/index.ts';
+import { toRecord } from '../src/objects/kinds.ts';
 import { dashedIP } from '../src/zone/names.ts';
 import { ZONE, type Obj } from './synthetic.ts';
 

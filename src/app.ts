@@ -1,22 +1,18 @@
 // Wires the parts together: a cluster source feeds the index, the zone answers from it, the
 // processor runs the handler chain for both transports. cli.ts only parses flags and signals;
 // tests start the same thing in-process.
-import { existsSync } from 'node:fs';
-import { ClusterIndex } from './cluster/index.ts';
-// Type only: the module itself (client-node, undici: ~25 MiB of RSS) is imported where a cluster
-// is watched, so --workers replicas and --manifests never load it.
-import type { KubernetesSourceOptions } from './cluster/kubernetes.ts';
-import { startManifestSource } from './cluster/manifests.ts';
-import { KINDS } from './cluster/records.ts';
-import { formatBytes, restoreSnapshot, SnapshotError, startSnapshotWriter } from './cluster/snapshot.ts';
+import { ClusterIndex } from './index/index.ts';
+import { ManifestSource } from './index/manifests.ts';
+import { restoreSnapshotThenWrite, type SnapshotHandover } from './index/snapshot-handover.ts';
+import type { Source } from './index/source.ts';
+import { openKubernetesSource, type KubernetesSource, type KubernetesSourceOptions } from './kube/open.ts';
 import type { Config, HostPort } from './config.ts';
-import { healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
+import { healthRoutes, readyRoutes, ServingReadiness, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
 import { debugRoutes } from './observe/debug.ts';
-import { memoryReleaser } from './observe/memory.ts';
 import { rateLimitedLog, type Logger } from './observe/log.ts';
 import { Metrics, RenderedText, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
-import { CounterTotals, type CountedParts, type CountersSnapshot } from './observe/totals.ts';
+import { CounterTotals, type CountedParts, type CountersSnapshot } from './replica/totals.ts';
 import { udpKernelStats } from './server/kernel.ts';
 import { startListeners } from './server/listen.ts';
 import { BindError } from './server/bind-error.ts';
@@ -24,10 +20,7 @@ import { QueryProcessor, type QueryObserver } from './server/processor.ts';
 import type { CacheStats, ForwardStats } from './upstream/stats.ts';
 import { rcodeName, typeName } from './dns/constants.ts';
 import { KubernetesZone } from './zone/kubernetes.ts';
-import type { Handler } from './dns/message.ts';
-import { Autopath } from './upstream/autopath.ts';
-import { CacheHandler } from './upstream/cache-handler.ts';
-import { ExternalNameChaser } from './upstream/chase.ts';
+import { clusterHandlers } from './upstream/chain.ts';
 import { Forwarder } from './upstream/forward.ts';
 
 export interface ClusterDns {
@@ -56,19 +49,14 @@ export interface ObservedParts {
   watches?: (() => Iterable<WatchStatus>) | null;
 }
 
-export class StartupError extends Error {
-  override name = 'StartupError';
-  readonly code = 'CDNS_ERR_STARTUP';
-}
-
 /** Knobs that are not flags: tests and benchmarks shorten the API retry timings with them. */
 export interface Tuning {
   readonly kubernetes?: Pick<KubernetesSourceOptions, 'backoff' | 'stallTimeoutMs' | 'pageSize' | 'watchTimeoutSeconds' | 'progressIntervalMs'>;
   /**
-   * A --workers replica: the index is fed by the watching process (over IPC), so no cluster
-   * source is started here, and the sockets share their ports.
+   * A --workers replica: its source is the watching process's feed (over IPC, holding the index),
+   * so no cluster source is opened here, and the sockets share their ports.
    */
-  readonly replica?: { readonly index: ClusterIndex };
+  readonly replica?: Source & { readonly index: ClusterIndex };
   /** SO_REUSEPORT on the DNS sockets (the watching process, when there are --workers). */
   readonly reusePort?: boolean;
   /**
@@ -82,7 +70,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
   const index = tuning.replica?.index ?? new ClusterIndex();
   // Filled in as the parts that own these counters are started.
   const observed: ObservedParts = {};
-  let servingSnapshot = false;
+  let snapshots: SnapshotHandover | null = null;
   let dnsPorts: number[] = [];
   const stops: (() => unknown)[] = [];
   const closeAll = async () => {
@@ -109,63 +97,22 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       },
       watches: () => observed.watches?.() ?? [],
       notReadyReason: () => readiness.notReadyReason(),
-      servingSnapshot: () => servingSnapshot,
+      servingSnapshot: () => snapshots?.serving() ?? false,
       udpKernel: () => udpKernelStats(new Set(dnsPorts)),
     });
-    if (tuning.replica) {
-      // Fed by the watching process.
-    } else if (config.source.kind === 'manifests') {
-      const source = await startManifestSource({ path: config.source.path, index, logger, maxBytes: config.source.maxBytes });
-      stops.push(() => source.stop());
-    } else {
-      const { loadKubeConfig, startKubernetesSource } = await import('./cluster/kubernetes.ts');
-      const kubeConfig = loadKubeConfig(config.source.kubeconfig ?? undefined);
-      if (!kubeConfig) {
-        throw new StartupError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod (the service account token needs $KUBERNETES_SERVICE_HOST beside it)');
-      }
-      if (config.snapshot) servingSnapshot = restoreFromSnapshot(config.snapshot, config.zone, index, logger);
-      const listed = new Set<string>();
-      const releaser = memoryReleaser(logger);
-      stops.push(() => releaser.cancel());
-      const source = startKubernetesSource({
-        kubeConfig,
-        index,
-        logger,
-        ...tuning.kubernetes,
-        onListed: (kind, first) => {
-          listed.add(kind);
-          const reason = first ? `${kind} synced` : `${kind} relisted`;
-          // The first sync's release waits for every kind: taken between two lists, it paused the
-          // Pod list (~150 ms at 150k pods, before ready) and the rest of that list undid it.
-          if (first && listed.size < KINDS.length) releaser.hold(reason);
-          else releaser.schedule(reason);
-          if (servingSnapshot && listed.size === KINDS.length) {
-            servingSnapshot = false;
-            logger.info({ path: config.snapshot?.path }, 'live sync replaced the snapshot');
-          }
-        },
-        onProgramming: (kind, triggerMs) => metrics.kubernetes.observeProgramming(kind, triggerMs),
-        onWatchToAnswer: (seconds) => metrics.kubernetes.observeWatchToAnswer(seconds),
-      });
+    const source = tuning.replica ?? (await openSource(config, index, logger, metrics, tuning));
+    stops.push(() => source.stop());
+    if (isKubernetes(source)) {
       observed.watches = () => source.statuses();
-      stops.push(() => source.stop());
       if (config.snapshot) {
-        const writer = startSnapshotWriter({
-          ...config.snapshot,
-          zone: config.zone,
-          index,
-          logger,
-          live: () => listed.size === KINDS.length,
-          // When every kind last heard from the API server (a list, an event, a bookmark).
-          heardAt: () => {
-            const times = source.statuses().map((s) => s.lastEventAt);
-            return times.length === 0 || times.includes(null) ? null : Math.min(...(times as number[]));
-          },
-        });
-        // Registered after the source, so it runs before the source stops: the last write at shutdown.
-        stops.push(() => writer.stop());
+        // Restored before the source starts filling the index. Stops run in reverse, so the
+        // writer stops before the source: the last write at shutdown.
+        const handover = restoreSnapshotThenWrite({ ...config.snapshot, zone: config.zone, index, logger, source });
+        snapshots = handover;
+        stops.push(() => handover.stop());
       }
     }
+    await source.start();
 
     const zone = new KubernetesZone({ index, zone: config.zone, ttl: config.ttl, pods: config.pods });
     const log = logger.child({ component: 'server' });
@@ -176,21 +123,13 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       observed.forward = forwarder.stats;
       observed.cache = forwarder.cacheStats;
     }
-    // transport → [autopath] → cluster zone (ExternalName CNAMEs chased upstream) → forward + cache
-    const zoneHandler = forwarder ? new ExternalNameChaser(zone, forwarder) : zone;
-    const handlers: Handler[] = [];
-    if (config.forward.autopath) {
-      handlers.push(new Autopath({ index, zone: zoneHandler, zoneName: config.zone, forwarder, ttl: config.ttl, search: config.forward.autopathSearch }));
-    }
-    handlers.push(zoneHandler);
-    if (forwarder) handlers.push(new CacheHandler(forwarder), forwarder);
+    const handlers = clusterHandlers({ zone, index, zoneName: config.zone, ttl: config.ttl, forwarder, autopathSearch: config.forward.autopath ? config.forward.autopathSearch : null });
     const countersOptions = { servers: config.listen.length, zones: [config.zone], plugins: handlers.map((h) => h.name) };
     const counters = new QueryCounters(countersOptions);
-    let lameduck = false;
-    const readiness = {
-      notReadyReason: () =>
-        lameduck ? 'lameduck' : index.synced ? null : `kubernetes: not synced yet (${index.unsyncedKinds().join(', ')})`,
-    };
+    const readiness = new ServingReadiness(index, () => {
+      metrics.process.setLameduck(true);
+      logger.info({ lameduckMs: config.lameduckMs }, 'lameduck');
+    });
     const limited = rateLimitedLog(log, { onSuppressed: (n) => metrics.process.countSuppressedLog(n) });
     const processor = new QueryProcessor({
       handlers,
@@ -206,7 +145,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       cache: observed.cache ?? null,
       forward: observed.forward ?? null,
     });
-    // With --workers, /metrics reports the sums over every process (src/observe/totals.ts).
+    // With --workers, /metrics reports the sums over every process (src/replica/totals.ts).
     const totals = tuning.peers ? new CounterTotals(counted, countersOptions) : null;
     const listeners = await named('--listen', () =>
       startListeners(config.listen, processor, {
@@ -292,12 +231,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       debug: debugEndpoint?.address ?? null,
       registry: metrics,
       counted,
-      lameduck: () => {
-        if (lameduck) return;
-        lameduck = true;
-        metrics.process.setLameduck(true);
-        logger.info({ lameduckMs: config.lameduckMs }, 'lameduck');
-      },
+      lameduck: () => readiness.lameduck(),
       close: closeAll,
     };
   } catch (err) {
@@ -315,32 +249,22 @@ async function named<T>(flag: string, bind: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * Serves the last snapshot until the live sync replaces it; a missing or unusable file only
- * means starting empty (and SERVFAIL until the sync), never a failed start.
- */
-function restoreFromSnapshot(snapshot: NonNullable<Config['snapshot']>, zone: string, index: ClusterIndex, logger: Logger): boolean {
-  const { path } = snapshot;
-  if (!existsSync(path)) {
-    logger.info({ path }, 'no snapshot yet');
-    return false;
+/** The cluster source --manifests or the kubeconfig names; not started yet. */
+async function openSource(config: Config, index: ClusterIndex, logger: Logger, metrics: Metrics, tuning: Tuning): Promise<Source> {
+  if (config.source.kind === 'manifests') {
+    return new ManifestSource({ path: config.source.path, index, logger, maxBytes: config.source.maxBytes });
   }
-  try {
-    const started = performance.now();
-    const restored = restoreSnapshot(path, index, { zone, maxBytes: snapshot.maxBytes, maxAgeMs: snapshot.maxAgeMs });
-    if (restored.dropped > 0) {
-      logger.warn({ path, dropped: restored.dropped, problems: restored.problems }, 'snapshot objects that fail the checks were left out');
-    }
-    logger.warn(
-      { path, writtenAt: new Date(restored.writtenAt).toISOString(), size: formatBytes(restored.bytes), counts: restored.counts, dropped: restored.dropped, ms: Math.round(performance.now() - started) },
-      'serving from snapshot until the live sync',
-    );
-    return true;
-  } catch (err) {
-    if (!(err instanceof SnapshotError)) throw err;
-    logger.warn({ path, err: err.message }, 'snapshot ignored');
-    return false;
-  }
+  return openKubernetesSource(config.source.kubeconfig, {
+    index,
+    logger,
+    ...tuning.kubernetes,
+    onProgramming: (kind, triggerMs) => metrics.kubernetes.observeProgramming(kind, triggerMs),
+    onWatchToAnswer: (seconds) => metrics.kubernetes.observeWatchToAnswer(seconds),
+  });
+}
+
+function isKubernetes(source: Source): source is KubernetesSource {
+  return 'statuses' in source;
 }
 
 /**

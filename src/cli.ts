@@ -3,15 +3,15 @@
 // in place.
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
-import { startClusterDns, StartupError } from './app.ts';
+import { startClusterDns } from './app.ts';
 import { BindError } from './server/bind-error.ts';
-import { KubeConfigError } from './cluster/kubeconfig-error.ts';
-import { ManifestError } from './cluster/manifests.ts';
+import { KubeConfigError } from './kube/open.ts';
+import { ManifestError } from './index/manifests.ts';
 import { resolve } from 'node:path';
 import { BUNDLED_EXAMPLE, ConfigError, formatHostPort, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
 import { memoryLimit } from './launch.ts';
 import { createLogger, type Logger } from './observe/log.ts';
-import { isReplica, receiveIndex, reportCounters, startReplicas, type Replicas } from './server/workers.ts';
+import { isReplica, ReplicaFeed, reportCounters, startReplicas, type Replicas } from './replica/workers.ts';
 import { resolveUdpIo, UdpIoUnavailableError } from './server/udp.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     if (config.workers > 1) replicas = startReplicas(config.workers - 1, app.index, app.dns, logger);
   } catch (err) {
     if (err instanceof ManifestError) fail(`--manifests: ${err.message}`);
-    if (err instanceof StartupError || err instanceof KubeConfigError || err instanceof BindError) fail(err.message);
+    if (err instanceof KubeConfigError || err instanceof BindError) fail(err.message);
     throw err;
   }
 
@@ -140,13 +140,14 @@ async function main(): Promise<void> {
 
 /** A --workers replica: the watching process's index, the same handlers, the shared ports. */
 async function runReplica(config: Config, logger: Logger): Promise<void> {
-  const { index, listen } = await receiveIndex();
+  const feed = new ReplicaFeed();
+  await feed.start();
   const app = await startClusterDns(
     // --metrics stays set so that queries are counted; the watching process serves the sums.
-    { ...config, listen, health: null, ready: null, debugEndpoints: null, snapshot: null, workers: 1 },
+    { ...config, listen: feed.listen, health: null, ready: null, debugEndpoints: null, snapshot: null, workers: 1 },
     logger.child({ worker: process.pid }),
     VERSION,
-    { replica: { index } },
+    { replica: feed },
   );
   reportCounters(() => app.counted());
   const close = () => {

@@ -3,8 +3,8 @@
 import { dirname } from 'node:path';
 import { formatBytes } from '../base/bytes.ts';
 import { anyText, bytes, ConfigError, formatDuration, optionTable, parseDuration, parseLongDuration, type OptionValues } from '../base/options.ts';
-import { DEFAULT_MANIFESTS_MAX_BYTES } from '../cluster/manifests.ts';
-import { DEFAULT_SNAPSHOT_MAX_AGE_MS, DEFAULT_SNAPSHOT_MAX_BYTES } from '../cluster/snapshot.ts';
+import { DEFAULT_MANIFESTS_MAX_BYTES } from './manifests.ts';
+import { DEFAULT_SNAPSHOT_MAX_AGE_MS, DEFAULT_SNAPSHOT_MAX_BYTES } from './snapshot.ts';
 
 export const MANIFESTS_OPTIONS = optionTable({
   manifests: {

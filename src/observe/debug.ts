@@ -3,7 +3,7 @@
 // this name answer that?" without reading the API server and the spec side by side. The objects
 // say more than DNS does (the Pod behind an IP under --pods disabled, the Pod and EndpointSlice
 // behind an NXDOMAIN), hence no listener but loopback. Reads only; off the DNS path.
-import type { ClusterIndex } from '../cluster/index.ts';
+import type { ClusterIndex } from '../index/index.ts';
 import { rcodeName, TYPE, typeName } from '../dns/constants.ts';
 import type { ResourceRecord } from '../dns/writer.ts';
 import type { KubernetesZone } from '../zone/kubernetes.ts';

@@ -137,6 +137,34 @@ export interface Readiness {
   notReadyReason(): string | null;
 }
 
+/**
+ * The server's own readiness: not ready until the index has synced every kind it waits for, and
+ * not ready again from lameduck on (SIGTERM's first step, as CoreDNS's `health { lameduck }`):
+ * /ready answers 503 so the endpoint leaves the Service while DNS keeps answering.
+ */
+export class ServingReadiness implements Readiness {
+  readonly #index: { readonly synced: boolean; unsyncedKinds(): readonly string[] };
+  readonly #onLameduck: () => void;
+  #lameduck = false;
+
+  constructor(index: { readonly synced: boolean; unsyncedKinds(): readonly string[] }, onLameduck: () => void = () => {}) {
+    this.#index = index;
+    this.#onLameduck = onLameduck;
+  }
+
+  notReadyReason(): string | null {
+    if (this.#lameduck) return 'lameduck';
+    return this.#index.synced ? null : `kubernetes: not synced yet (${this.#index.unsyncedKinds().join(', ')})`;
+  }
+
+  /** Enters lameduck once; `onLameduck` hears of it the first time only. */
+  lameduck(): void {
+    if (this.#lameduck) return;
+    this.#lameduck = true;
+    this.#onLameduck();
+  }
+}
+
 export function healthRoutes(): Record<string, Route> {
   return { '/health': () => ({ status: 200, body: 'OK' }) };
 }

@@ -7,7 +7,7 @@
 // (a pod inherits them from the kubelet), then the name itself. The trade-off: answers depend on
 // who asks (a pod of another namespace asking the same name gets the plain NXDOMAIN), and the pod
 // index must be on.
-import type { ClusterIndex } from '../cluster/index.ts';
+import type { ClusterIndex } from '../index/index.ts';
 import { CLASS, FLAG, RCODE, TYPE } from '../dns/constants.ts';
 import type { Query, Reply, RequestContext, Handler } from '../dns/message.ts';
 import { encodeReply, type ResourceRecord, type WireRecord } from '../dns/writer.ts';

@@ -5,8 +5,9 @@
 // reply stays good until the part of the index it was read from changes (its Scope): the names
 // under one namespace depend on that namespace alone, so a change there leaves the rest of the
 // cluster's answers prepared.
-import type { ClusterIndex, Scope } from '../cluster/index.ts';
-import type { PodRecord, ServiceRecord } from '../cluster/records.ts';
+import type { ClusterIndex, Scope } from '../index/index.ts';
+import type { PodRecord } from '../objects/pod.ts';
+import type { ServiceRecord } from '../objects/service.ts';
 import { RCODE, TYPE } from '../dns/constants.ts';
 import { type Handler, type Query, type Reply } from '../dns/message.ts';
 import { encodeReply, type ResourceRecord, type Sections } from '../dns/writer.ts';

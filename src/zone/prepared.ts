@@ -2,7 +2,7 @@
 // costs one Map lookup. A reply stays good until the part of the index it was read from changes
 // (its Scope's generation moves on); a new index epoch (a relist from scratch) drops them all, and
 // so does reaching the bound, which keeps memory flat under random names.
-import type { Scope } from '../cluster/index.ts';
+import type { Scope } from '../index/index.ts';
 import type { Reply } from '../dns/message.ts';
 
 /** A prepared reply and the generation of the scope it was read from. */

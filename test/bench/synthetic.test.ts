@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { knotZone } from '../../bench/knot-zone.ts';
 import { clusterObjects, dressPod, EXTERNAL_NAMES, queryLines } from '../../bench/synthetic.ts';
-import { toPod } from '../../src/cluster/records.ts';
+import { toPod } from '../../src/objects/pod.ts';
 import { indexOf } from '../support/cluster.ts';
 import { buildQuery, decode, replyMessage } from '../support/dns.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';

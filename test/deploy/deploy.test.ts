@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
-import { ClusterIndex } from '../../src/cluster/index.ts';
+import { ClusterIndex } from '../../src/index/index.ts';
 import { parseConfig, parseDuration } from '../../src/config.ts';
 import { Metrics } from '../../src/observe/metrics.ts';
 import { QueryCounters } from '../../src/server/counters.ts';

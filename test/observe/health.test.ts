@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HTTP_LIMITS, healthRoutes, readyRoutes, startHealthProbe, startHttpEndpoint } from '../../src/observe/health.ts';
+import { HTTP_LIMITS, healthRoutes, readyRoutes, ServingReadiness, startHealthProbe, startHttpEndpoint } from '../../src/observe/health.ts';
 import { connectFrom, slowHeaders, until } from '../support/abuse.ts';
 
 /** Writes `request` raw and returns the status line's code, or null if the server closed first. */
@@ -117,3 +117,16 @@ describe('HTTP endpoints', () => {
   });
 });
 
+
+it('ServingReadiness: not ready until the index has synced, then ready, then lameduck for good (told once)', () => {
+  const index = { synced: false, unsyncedKinds: () => ['Pod'] };
+  let told = 0;
+  const readiness = new ServingReadiness(index, () => told++);
+  assert.equal(readiness.notReadyReason(), 'kubernetes: not synced yet (Pod)');
+  index.synced = true;
+  assert.equal(readiness.notReadyReason(), null);
+  readiness.lameduck();
+  readiness.lameduck();
+  assert.equal(readiness.notReadyReason(), 'lameduck');
+  assert.equal(told, 1);
+});

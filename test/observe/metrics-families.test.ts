@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ClusterIndex } from '../../src/cluster/index.ts';
+import { ClusterIndex } from '../../src/index/index.ts';
 import { Metrics, serverLabel, type WatchStatus } from '../../src/observe/metrics.ts';
-import { CounterTotals, snapshotCounters, type CountedParts } from '../../src/observe/totals.ts';
+import { CounterTotals, snapshotCounters, type CountedParts } from '../../src/replica/totals.ts';
 import { QueryCounters } from '../../src/server/counters.ts';
 import { ServerStats } from '../../src/server/processor.ts';
 import { CacheStats, ForwardStats } from '../../src/upstream/stats.ts';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterIndex } from '../../src/cluster/index.ts';
+import { ClusterIndex } from '../../src/index/index.ts';
 import { startHttpEndpoint } from '../../src/observe/health.ts';
 import { Metrics, RenderedText, serverLabel, type WatchStatus } from '../../src/observe/metrics.ts';
 import { familyIndex, QueryCounters, typeIndex, TYPE_LABELS } from '../../src/server/counters.ts';

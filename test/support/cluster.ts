@@ -1,7 +1,7 @@
 // Kubernetes objects for tests, written the way the API server returns them. Addresses are data
 // only: nothing here is ever contacted.
-import { ClusterIndex } from '../../src/cluster/index.ts';
-import { toRecord } from '../../src/cluster/records.ts';
+import { ClusterIndex } from '../../src/index/index.ts';
+import { toRecord } from '../../src/objects/kinds.ts';
 
 type Obj = Record<string, unknown> & {
   kind: string;

@@ -1,7 +1,7 @@
 // The index's and the watches' families: CoreDNS's DNS programming latency, and ours (objects,
 // sync, the snapshot, watch events, relists, restarts, watch-to-answer latency).
 import { exponentialBuckets, Histogram } from '../../base/histogram.ts';
-import type { ClusterIndex } from '../../cluster/index.ts';
+import type { ClusterIndex } from '../../index/index.ts';
 import { counter, gauge, histogram, simpleGauge, type Registers } from './families.ts';
 
 /** CoreDNS's kubernetes/object DurationSinceFunc buckets: ExponentialBuckets(0.001, 2, 20), to ~9 min. */
@@ -12,7 +12,7 @@ export const SERVICE_KINDS = ['cluster_ip', 'headless_with_selector', 'headless_
 export type ServiceKindLabel = (typeof SERVICE_KINDS)[number];
 
 /**
- * What one watched kind reports. The reflector (src/cluster/reflector.ts) owns these as plain
+ * What one watched kind reports. The reflector (src/kube/reflector.ts) owns these as plain
  * fields; metrics only read them at scrape time.
  */
 export interface WatchStatus {

@@ -1,0 +1,6 @@
+// The kubeconfig error on its own, so that cli.ts can recognise it without loading client-node:
+// --workers replicas never load it (see open.ts).
+export class KubeConfigError extends Error {
+  override name = 'KubeConfigError';
+  readonly code = 'CDNS_ERR_KUBECONFIG';
+}
