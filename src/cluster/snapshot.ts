@@ -153,7 +153,11 @@ class Output {
  */
 export async function writeSnapshot(path: string, view: IndexView, zone: string, now = Date.now()): Promise<number> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const file = await open(tmp, 'w', 0o600);
+  const release = () => view.pods.table.release();
+  const file = await open(tmp, 'w', 0o600).catch((err: unknown) => {
+    release();
+    throw err;
+  });
   const out = new Output(file);
   try {
     const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, zone, writtenAt: now };
@@ -165,8 +169,6 @@ export async function writeSnapshot(path: string, view: IndexView, zone: string,
       await yieldToLoop();
       sliceStarted = performance.now();
     };
-    // The pod table's copy first, in steps, while pod events are least likely to come in between.
-    await view.settle(pause);
     const lines = async (kind: Kind, records: Iterable<RecordOf[Kind]>) => {
       for (const record of records) {
         await out.text(objectLine(kind, record));
@@ -181,18 +183,19 @@ export async function writeSnapshot(path: string, view: IndexView, zone: string,
       }
       const { named, table, others } = view.pods;
       await lines('Pod', named);
-      const { at, v4, arena } = table;
-      for (let i = 0; i < at.length; i++) {
-        const a = at[i] as number;
+      const { arena } = table;
+      for (let i = 0; i < table.slots; i++) {
+        const a = table.at(i);
         if (a === 0) continue;
         const need = POD_FIXED + 6 * ((arena[a - 1] as number) | ((arena[a] as number) << 8));
         const room = out.roomNow(need) ?? (await out.room(need));
-        out.commit(plainPodLine(room.buffer, room.at, arena, a - 1, v4[i] as number));
+        out.commit(plainPodLine(room.buffer, room.at, arena, a - 1, table.v4(i)));
         objects++;
         if (due()) await pause();
       }
       await lines('Pod', others());
     }
+    release(); // every line is out: pod changes need not save blocks for the view any more
     await out.text(`${JSON.stringify({ end: true, objects })}\n`);
     await out.flush();
     await file.sync();
@@ -200,6 +203,8 @@ export async function writeSnapshot(path: string, view: IndexView, zone: string,
     await file.close().catch(() => {});
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    release();
   }
   await file.close();
   await rename(tmp, path);
