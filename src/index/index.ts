@@ -130,8 +130,6 @@ export interface IndexView {
    * plain ones with a single IPv4 address as the table's arrays, and the other plain ones.
    */
   readonly pods: { readonly named: readonly PodRecord[]; readonly table: PlainPodsCopy; readonly others: () => Iterable<PodRecord> };
-  /** Completes the copy of the pod table, pausing between its steps (read `pods.table` after). */
-  settle(pause: () => Promise<void>): Promise<void>;
 }
 
 /** What addNamespace and removeNamespace need of a table: a Map, or a V4Map. */
@@ -432,7 +430,8 @@ export class ClusterIndex {
   /**
    * A point-in-time view for the snapshot writer, cheap enough to take between two queries:
    * records are never changed, only replaced, so the maps are kept as arrays of references, and
-   * the plain pods' table is copied in steps (settle); pod records are made as the view is read.
+   * the plain pods' table copies a block only before changing it; pod records are made as the
+   * view is read. The reader calls `pods.table.release()` when done.
    */
   view(): IndexView {
     const byKind = {
@@ -448,9 +447,6 @@ export class ClusterIndex {
       records: <K extends Kind>(kind: K): Iterable<RecordOf[K]> =>
         (kind === 'Pod' ? { [Symbol.iterator]: () => podRecords(named, plain) } : byKind[kind as Exclude<Kind, 'Pod'>]) as Iterable<RecordOf[K]>,
       pods: { named, table: plain, others: () => podRecords([], plain.other) },
-      settle: async (pause) => {
-        while (!plain.step()) await pause();
-      },
     };
   }
 

@@ -30,36 +30,36 @@ function keyAt(arena: Uint8Array, offset: number): string {
 }
 
 /**
- * A copy of the table (PlainPodTable.copy): its entries, and its arrays for a reader that wants
- * the keys' bytes without a string per pod (the snapshot writer).
+ * The table as it was when copy() was called, readable while the table goes on changing: its
+ * entries, and slot by slot for a reader that wants the keys' bytes without a string per pod
+ * (the snapshot writer). Nothing is copied when it is taken: the table saves a block of slots
+ * into it only before changing that block (copy-on-write), and the arena is never rewritten
+ * below the length it had (keys are appended; a compaction makes a new arena).
  */
 export interface PlainPodsCopy extends Iterable<[string, number | string]> {
-  /** Per slot: 1 + the arena offset of its key (a 2-byte little-endian length, then UTF-8), or 0. */
-  readonly at: Int32Array;
-  /** Per slot: the pod's IPv4 address as an int32. */
-  readonly v4: Int32Array;
+  /** Slots to read, 0 to slots - 1. */
+  readonly slots: number;
+  /** 1 + the arena offset of slot `i`'s key (a 2-byte little-endian length, then UTF-8), or 0. */
+  at(i: number): number;
+  /** Slot `i`'s IPv4 address as an int32. */
+  v4(i: number): number;
   readonly arena: Uint8Array;
   /** The pods with other addresses (IPv6, several), kept apart. */
   readonly other: readonly [string, number | string][];
-  /**
-   * Copies the next piece (~0.5 MB) of the arrays; true once they are whole. Until then the
-   * arrays are incomplete: read them after step() said true, or after finish().
-   */
-  step(): boolean;
-  /** Copies the rest now. */
-  finish(): void;
+  /** The reader is done: the table stops saving blocks for it. */
+  release(): void;
 }
 
-/** Slots (8 bytes each, in two arrays) and arena bytes copied by one step of a copy. */
-const STEP_SLOTS = 32 * 1024;
-const STEP_BYTES = 256 * 1024;
+/** Slots saved together before a change (16 KiB of each array). */
+const BLOCK_BITS = 12;
+const BLOCK_MASK = (1 << BLOCK_BITS) - 1;
 
-interface CopyTarget {
+/** What a copy reads: the table's arrays as they were, and the blocks saved before they changed. */
+interface CopyState {
   readonly at: Int32Array;
   readonly v4: Int32Array;
-  readonly arena: Uint8Array;
-  slots: number;
-  bytes: number;
+  readonly savedAt: (Int32Array | undefined)[];
+  readonly savedV4: (Int32Array | undefined)[];
 }
 
 export class PlainPodTable {
@@ -85,8 +85,11 @@ export class PlainPodTable {
   #foundSlot = -1;
   #foundAtChange = -1;
   readonly #other = new Map<string, number | string>();
-  /** A copy being made in steps: every change finishes it first, so it is the table as it was. */
-  #copying: CopyTarget | null = null;
+  /**
+   * The copies still being read (weakly, so a copy nobody releases costs nothing once it is
+   * gone): a slot of the arrays they read is saved into them before it changes.
+   */
+  #copies: WeakRef<CopyState>[] = [];
   /** The marked keys of `#other` (pods with IPv6 or several addresses). */
   readonly #otherMarked = new Set<string>();
 
@@ -156,7 +159,6 @@ export class PlainPodTable {
 
   /** `value`: an int32 (one IPv4 address) or a string (anything else). */
   set(key: string, value: number | string): void {
-    this.#finishCopy();
     this.delete(key);
     // delete() left the key encoded in the scratch buffer.
     if (typeof value === 'string' || this.#scratchLength > MAX_KEY_BYTES) {
@@ -183,6 +185,8 @@ export class PlainPodTable {
   /** Compacts the arena when most of it is dead keys, else doubles it. */
   #makeRoom(need: number): void {
     this.#changes++;
+    // Every slot's offset changes below.
+    if (this.#copies.length > 0) for (let block = 0; block << BLOCK_BITS < this.#at.length; block++) this.#saveBlock(block << BLOCK_BITS);
     const live = this.#arenaLive + need;
     let size = this.#arena.length;
     while (live * 2 > size) size *= 2;
@@ -206,6 +210,7 @@ export class PlainPodTable {
     this.#changes++;
     let i = this.#home(offset);
     while (this.#at[i] !== 0) i = (i + 1) & this.#mask;
+    if (this.#copies.length > 0) this.#saveBlock(i);
     this.#at[i] = offset + 1;
     this.#v4[i] = v4;
     this.#marked[i] = marked;
@@ -213,7 +218,6 @@ export class PlainPodTable {
   }
 
   delete(key: string): boolean {
-    this.#finishCopy();
     let i = this.#encode(key) ? this.#slot() : -1;
     if (i < 0) {
       this.#otherMarked.delete(key);
@@ -232,11 +236,13 @@ export class PlainPodTable {
       // Entry j may fill hole i unless its home lies cyclically in (i, j].
       const between = i <= j ? home > i && home <= j : home > i || home <= j;
       if (between) continue;
+      if (this.#copies.length > 0) this.#saveBlock(i);
       this.#at[i] = at;
       this.#v4[i] = this.#v4[j] as number;
       this.#marked[i] = this.#marked[j] as number;
       i = j;
     }
+    if (this.#copies.length > 0) this.#saveBlock(i);
     this.#at[i] = 0;
     this.#marked[i] = 0;
     return true;
@@ -279,55 +285,50 @@ export class PlainPodTable {
     yield* this.#other;
   }
 
-  /**
-   * The entries as they are now, to be read later while the table goes on changing. The arrays
-   * (~5 MB at 150k pods) are copied in steps, so that taking a copy never holds the event loop
-   * for the whole memcpy and its page faults (1.7-11 ms here); a change to the table before the
-   * last step copies the rest first. Keys are decoded only as the copy is read.
-   */
+  /** The entries as they are now, to be read later while the table goes on changing (PlainPodsCopy). */
   copy(): PlainPodsCopy {
-    this.#finishCopy();
-    const target: CopyTarget = { at: new Int32Array(this.#at.length), v4: new Int32Array(this.#v4.length), arena: new Uint8Array(this.#arenaUsed), slots: 0, bytes: 0 };
-    this.#copying = target;
+    const state: CopyState = { at: this.#at, v4: this.#v4, savedAt: [], savedV4: [] };
+    const ref = new WeakRef(state);
+    this.#copies.push(ref);
     const other = [...this.#other];
-    const finish = () => {
-      if (this.#copying === target) this.#finishCopy();
-    };
-    const { at, v4, arena } = target;
+    const arena = this.#arena.subarray(0, this.#arenaUsed);
+    const at = (i: number) => state.savedAt[i >>> BLOCK_BITS]?.[i & BLOCK_MASK] ?? (state.at[i] as number);
+    const v4 = (i: number) => state.savedV4[i >>> BLOCK_BITS]?.[i & BLOCK_MASK] ?? (state.v4[i] as number);
     return {
+      slots: state.at.length,
       at,
       v4,
       arena,
       other,
-      step: () => this.#copying !== target || this.#copyStep(target, STEP_SLOTS, STEP_BYTES),
-      finish,
+      release: () => {
+        this.#copies = this.#copies.filter((r) => r !== ref);
+      },
       *[Symbol.iterator]() {
-        finish();
-        for (let i = 0; i < at.length; i++) {
-          const a = at[i] as number;
-          if (a !== 0) yield [keyAt(arena, a - 1), v4[i] as number];
+        for (let i = 0; i < state.at.length; i++) {
+          const a = at(i);
+          if (a !== 0) yield [keyAt(arena, a - 1), v4(i)];
         }
         yield* other;
       },
     };
   }
 
-  /** Copies up to `slots` slots and `bytes` arena bytes more; true (and done) when all are. */
-  #copyStep(target: CopyTarget, slots: number, bytes: number): boolean {
-    const slotsEnd = Math.min(target.at.length, target.slots + slots);
-    target.at.set(this.#at.subarray(target.slots, slotsEnd), target.slots);
-    target.v4.set(this.#v4.subarray(target.slots, slotsEnd), target.slots);
-    target.slots = slotsEnd;
-    const bytesEnd = Math.min(target.arena.length, target.bytes + bytes);
-    target.arena.set(this.#arena.subarray(target.bytes, bytesEnd), target.bytes);
-    target.bytes = bytesEnd;
-    const done = slotsEnd === target.at.length && bytesEnd === target.arena.length;
-    if (done) this.#copying = null;
-    return done;
-  }
-
-  #finishCopy(): void {
-    if (this.#copying) this.#copyStep(this.#copying, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  /** Before slot `i` of the arrays changes: its block is saved into every copy that reads these arrays and lacks it. */
+  #saveBlock(i: number): void {
+    const block = i >>> BLOCK_BITS;
+    let gone = false;
+    for (const ref of this.#copies) {
+      const copy = ref.deref();
+      if (copy === undefined) {
+        gone = true;
+        continue;
+      }
+      if (copy.at !== this.#at || copy.savedAt[block] !== undefined) continue;
+      const from = block << BLOCK_BITS;
+      copy.savedAt[block] = this.#at.slice(from, from + BLOCK_MASK + 1);
+      copy.savedV4[block] = this.#v4.slice(from, from + BLOCK_MASK + 1);
+    }
+    if (gone) this.#copies = this.#copies.filter((r) => r.deref() !== undefined);
   }
 
   #resize(capacity: number): void {

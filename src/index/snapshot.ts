@@ -5,8 +5,10 @@
 // the first live sync of each kind replaces what came from it.
 //
 // The event loop answers DNS, so neither side holds it for long: a write serializes a
-// point-in-time view of the index (ClusterIndex.view) in slices of a couple of milliseconds, and
-// the writes, the fsyncs and the rename run in libuv's thread pool. A restore reads the file a
+// point-in-time view of the index (ClusterIndex.view) in slices of a millisecond, as bytes
+// straight into two reused buffers (snapshot-lines.ts: no string or object per line, so the
+// collector has next to nothing to do), and the writes, the fsyncs and the rename run in
+// libuv's thread pool. A restore reads the file a
 // chunk and a line at a time: memory holds the index being built, never the file.
 //
 // The format (v2): one JSON value a line. A header, then one object a line as the smallest API
@@ -14,11 +16,12 @@
 // end line with the count, which tells a complete file from a cut one. Each object is restored
 // through the same checks and converters as a --manifests file: one that fails them is dropped
 // and counted.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync, write } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ClusterIndex, IndexView } from './index.ts';
 import { type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, objectLine, toRecord } from '../objects/kinds.ts';
+import { DONE, LineBuffer, SLICE_OVER, ViewLines } from './snapshot-lines.ts';
 import type { Logger } from '../observe/log.ts';
 
 export const SNAPSHOT_FORMAT = 'cluster-dns/snapshot/v2';
@@ -42,7 +45,7 @@ export class SnapshotError extends Error {
 /** A write's work on the event loop is cut into slices of about this long (a turn may run two). */
 const SLICE_MS = 1;
 /** Serialized text is written in pieces of about this size. */
-const WRITE_BYTES = 64 * 1024;
+const WRITE_BYTES = 256 * 1024;
 /** Bytes read at a time on restore; a line (one object) may not be longer than MAX_LINE. */
 const READ_BYTES = 1024 * 1024;
 const MAX_LINE = 16 * 1024 * 1024;
@@ -57,94 +60,79 @@ export function formatAge(ms: number): string {
   return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)}h` : ms >= 60_000 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 1000)}s`;
 }
 
-const ascii = (text: string) => Buffer.from(text, 'latin1');
-// A plain pod's line around its namespace, name and address: what objectLine writes for it.
-const POD_START = ascii('{"kind":"Pod","metadata":{"namespace":"');
-const POD_NAME = ascii('","name":"');
-const POD_IP = ascii('"},"status":{"podIPs":[{"ip":"');
-const POD_END = ascii('"}],"conditions":[{"type":"Ready","status":"True"}]}}\n');
-const POD_FIXED = POD_START.length + POD_NAME.length + POD_IP.length + POD_END.length + 15;
-const SHORT_ESCAPES: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t' };
-
-/** Copies `src[from, to)` into `out` at `at` as the inside of a JSON string (as JSON.stringify escapes). */
-function jsonBytes(out: Buffer, at: number, src: Uint8Array, from: number, to: number): number {
-  for (let i = from; i < to; i++) {
-    const b = src[i] as number;
-    if (b >= 0x20 && b !== 0x22 && b !== 0x5c) {
-      out[at++] = b;
-      continue;
-    }
-    const escape = SHORT_ESCAPES[b] ?? `\\u00${b.toString(16).padStart(2, '0')}`;
-    at += out.write(escape, at, 'latin1');
-  }
-  return at;
-}
-
-function octet(out: Buffer, at: number, n: number): number {
-  if (n >= 100) out[at++] = 0x30 + Math.floor(n / 100);
-  if (n >= 10) out[at++] = 0x30 + (Math.floor(n / 10) % 10);
-  out[at++] = 0x30 + (n % 10);
-  return at;
-}
-
 /**
- * Writes the line of the plain pod whose key (`ns/name`, length-prefixed) is at `offset` of the
- * arena, straight from the table's bytes: no string, no record, no garbage for 150,000 pods.
+ * Bytes on their way to the file: lines are written into one buffer while the other one, full,
+ * is written out in the thread pool, so that serializing waits for the disk only when it is
+ * ahead of it.
  */
-function plainPodLine(out: Buffer, at: number, arena: Uint8Array, offset: number, v4: number): number {
-  const start = offset + 2;
-  const end = start + ((arena[offset] as number) | ((arena[offset + 1] as number) << 8));
-  let slash = start;
-  while (slash < end && arena[slash] !== 0x2f) slash++;
-  at += POD_START.copy(out, at);
-  at = jsonBytes(out, at, arena, start, slash);
-  at += POD_NAME.copy(out, at);
-  at = jsonBytes(out, at, arena, slash + 1, end);
-  at += POD_IP.copy(out, at);
-  at = octet(out, at, (v4 >>> 24) & 255);
-  out[at++] = 0x2e;
-  at = octet(out, at, (v4 >>> 16) & 255);
-  out[at++] = 0x2e;
-  at = octet(out, at, (v4 >>> 8) & 255);
-  out[at++] = 0x2e;
-  at = octet(out, at, v4 & 255);
-  at += POD_END.copy(out, at);
-  return at;
+class Output {
+  readonly #fd: number;
+  readonly lines = new LineBuffer(WRITE_BYTES);
+  #spare: Buffer | null = Buffer.allocUnsafe(WRITE_BYTES);
+  #writing: Promise<void> | null = null;
+  #failed: Error | null = null;
+  bytes = 0;
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+  /** Hands the lines so far to the thread pool, and goes on in the spare buffer (once it is back). */
+  async flush(): Promise<void> {
+    if (this.#writing) await this.#writing;
+    if (this.#failed) throw this.#failed;
+    const full = this.lines.buffer;
+    const used = this.lines.used;
+    if (used === 0) return;
+    this.lines.buffer = this.#spare!;
+    this.lines.used = 0;
+    this.#spare = null;
+    this.#writing = writeAll(this.#fd, full, used).then(
+      () => {
+        this.bytes += used;
+        this.#spare = full;
+        this.#writing = null;
+      },
+      (err: Error) => {
+        this.#failed = err;
+        this.#writing = null;
+      },
+    );
+  }
+  /** Everything written out. */
+  async drain(): Promise<void> {
+    await this.flush();
+    if (this.#writing) await this.#writing;
+    if (this.#failed) throw this.#failed;
+  }
+  /** Waits for a write under way, without starting one (after a failure). */
+  async idle(): Promise<void> {
+    if (this.#writing) await this.#writing;
+  }
+  /** A line of text (the header, the end line). */
+  async text(line: string): Promise<void> {
+    const bytes = Buffer.from(line);
+    for (;;) {
+      this.lines.begin();
+      this.lines.bytes(bytes);
+      if (this.lines.end()) return;
+      if (this.lines.used > 0) await this.flush();
+      else this.lines.grow();
+    }
+  }
 }
 
-/** Bytes on their way to the file: one buffer, written out (in the thread pool) when it fills. */
-class Output {
-  readonly #file: FileHandle;
-  #buffer = Buffer.allocUnsafe(WRITE_BYTES);
-  #used = 0;
-  bytes = 0;
-  constructor(file: FileHandle) {
-    this.#file = file;
-  }
-  /** A buffer with `need` bytes free at `at`; write into it, then commit(end). */
-  async room(need: number): Promise<{ buffer: Buffer; at: number }> {
-    if (need > this.#buffer.length - this.#used) await this.flush();
-    if (need > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(need);
-    return { buffer: this.#buffer, at: this.#used };
-  }
-  /** `room` without the wait, or null when a flush is due first. */
-  roomNow(need: number): { buffer: Buffer; at: number } | null {
-    return need > this.#buffer.length - this.#used ? null : { buffer: this.#buffer, at: this.#used };
-  }
-  commit(end: number): void {
-    this.#used = end;
-  }
-  async text(line: string): Promise<void> {
-    const need = Buffer.byteLength(line);
-    const { buffer, at } = this.roomNow(need) ?? (await this.room(need));
-    this.commit(at + buffer.write(line, at));
-  }
-  async flush(): Promise<void> {
+/** write(2) of `buffer[0, length)` in the thread pool, however many calls it takes. */
+function writeAll(fd: number, buffer: Buffer, length: number): Promise<void> {
+  return new Promise((resolve, reject) => {
     let done = 0;
-    while (done < this.#used) done += (await this.#file.write(this.#buffer, done, this.#used - done)).bytesWritten;
-    this.bytes += done;
-    this.#used = 0;
-  }
+    const next = () =>
+      write(fd, buffer, done, length - done, null, (err, written) => {
+        if (err) return reject(err);
+        done += written;
+        if (done < length) next();
+        else resolve();
+      });
+    next();
+  });
 }
 
 /**
@@ -153,53 +141,35 @@ class Output {
  */
 export async function writeSnapshot(path: string, view: IndexView, zone: string, now = Date.now()): Promise<number> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const file = await open(tmp, 'w', 0o600);
-  const out = new Output(file);
+  const release = () => view.pods.table.release();
+  const file = await open(tmp, 'w', 0o600).catch((err: unknown) => {
+    release();
+    throw err;
+  });
+  const out = new Output(file.fd);
   try {
     const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, zone, writtenAt: now };
     await out.text(`${JSON.stringify(header)}\n`);
-    let objects = 0;
-    let sliceStarted = performance.now();
-    const due = () => (objects & 63) === 0 && performance.now() - sliceStarted > SLICE_MS;
-    const pause = async () => {
-      await yieldToLoop();
-      sliceStarted = performance.now();
-    };
-    // The pod table's copy first, in steps, while pod events are least likely to come in between.
-    await view.settle(pause);
-    const lines = async (kind: Kind, records: Iterable<RecordOf[Kind]>) => {
-      for (const record of records) {
-        await out.text(objectLine(kind, record));
-        objects++;
-        if (due()) await pause();
-      }
-    };
-    for (const kind of KINDS) {
-      if (kind !== 'Pod') {
-        await lines(kind, view.records(kind));
-        continue;
-      }
-      const { named, table, others } = view.pods;
-      await lines('Pod', named);
-      const { at, v4, arena } = table;
-      for (let i = 0; i < at.length; i++) {
-        const a = at[i] as number;
-        if (a === 0) continue;
-        const need = POD_FIXED + 6 * ((arena[a - 1] as number) | ((arena[a] as number) << 8));
-        const room = out.roomNow(need) ?? (await out.room(need));
-        out.commit(plainPodLine(room.buffer, room.at, arena, a - 1, v4[i] as number));
-        objects++;
-        if (due()) await pause();
-      }
-      await lines('Pod', others());
+    const lines = new ViewLines(view);
+    // Slices of SLICE_MS; a full buffer goes to the thread pool, and the next slice starts.
+    for (;;) {
+      const done = lines.fill(out.lines, performance.now() + SLICE_MS);
+      if (done === DONE) break;
+      if (done === SLICE_OVER) await yieldToLoop();
+      else if (out.lines.used > 0) await out.flush();
+      else out.lines.grow(); // one line longer than the whole buffer
     }
-    await out.text(`${JSON.stringify({ end: true, objects })}\n`);
-    await out.flush();
+    release(); // every line is out: pod changes need not save blocks for the view any more
+    await out.text(`${JSON.stringify({ end: true, objects: lines.objects })}\n`);
+    await out.drain();
     await file.sync();
   } catch (err) {
+    await out.idle();
     await file.close().catch(() => {});
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    release();
   }
   await file.close();
   await rename(tmp, path);
