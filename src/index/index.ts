@@ -10,6 +10,7 @@ import type { ServiceRecord } from '../objects/service.ts';
 import { PlainPodTable, type PlainPodsCopy } from './pod-table.ts';
 import { V4Map } from './v4map.ts';
 import { V4Prefixes } from './v4-prefixes.ts';
+import { V6Prefixes } from './v6-prefixes.ts';
 
 export interface IndexCounts {
   Namespace: number;
@@ -209,6 +210,7 @@ export class ClusterIndex {
   readonly #podsBySubdomain = new Map<string, PodRecord[]>();
   /** The /8, /16 and /24 networks of the IPv4 addresses in #servicesByClusterIP and #slicesByAddress. */
   readonly #v4Networks = new V4Prefixes();
+  readonly #v6Networks = new V6Prefixes();
 
   readonly #now: () => number;
 
@@ -393,6 +395,11 @@ export class ClusterIndex {
     return this.#v4Networks.has(address, octets);
   }
 
+  /** The same for ip6.arpa: whether a cluster address starts with `prefix` (1-31 hex nibbles). */
+  hasV6AddressIn(prefix: string): boolean {
+    return this.#v6Networks.has(prefix);
+  }
+
   /** Whether a pod in `namespace` has `ip` (what `--pods verified` asks). */
   hasPodIP(namespace: string, ip: string): boolean {
     const v4 = v4Int(ip);
@@ -558,9 +565,12 @@ export class ClusterIndex {
 
   /** An address new to one address table (or gone from it): its networks count unless `other` has it. */
   #countAddress(ip: string, other: Map<string, unknown>, adding: boolean): void {
+    if (other.has(ip)) return;
     const v4 = v4Int(ip);
-    if (v4 === NOT_V4 || other.has(ip)) return;
-    if (adding) this.#v4Networks.add(v4);
+    if (v4 === NOT_V4) {
+      if (adding) this.#v6Networks.add(ip);
+      else this.#v6Networks.remove(ip);
+    } else if (adding) this.#v4Networks.add(v4);
     else this.#v4Networks.remove(v4);
   }
 

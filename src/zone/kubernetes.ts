@@ -147,6 +147,10 @@ export class KubernetesZone implements Handler {
         found = this.#index.hasAddressIn(parsed.address, parsed.octets) ? NODATA : FALLTHROUGH;
         apex = REVERSE_V4;
         break;
+      case 'reverse-network-v6':
+        found = this.#index.hasV6AddressIn(parsed.prefix) ? NODATA : FALLTHROUGH;
+        apex = REVERSE_V6;
+        break;
       default:
         found = this.#lookup(name, parsed, lookupType);
     }

@@ -40,6 +40,23 @@ function isNibble(label: string): boolean {
   return /^[0-9a-f]$/.test(label);
 }
 
+/**
+ * The IPv6 prefix a partial ip6.arpa name stands for, as 1-31 hex nibbles most significant first
+ * (`0.0.d.f.ip6.arpa` → "fd00"); null for full, empty or malformed names and for in-addr.arpa.
+ */
+export function reverseNetworkV6(name: string): string | null {
+  if (!name.endsWith(`.${REVERSE_V6}`)) return null;
+  const nibbles = name.slice(0, -(REVERSE_V6.length + 1)).split('.');
+  if (nibbles.length > 31) return null;
+  let prefix = '';
+  for (let i = nibbles.length - 1; i >= 0; i--) {
+    const n = nibbles[i] as string;
+    if (!isNibble(n)) return null;
+    prefix += n;
+  }
+  return prefix;
+}
+
 /** The address a full reverse name stands for, canonical; null for partial or malformed names. */
 export function ipFromReverse(name: string): string | null {
   if (name.endsWith(`.${REVERSE_V4}`)) {

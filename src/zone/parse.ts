@@ -2,12 +2,12 @@
 // under the zone, or a reverse name, stands for, with its parts. Pure: it knows the names, not the
 // index, so whether the namespace, service or pod exists is the caller's to ask. Callers that
 // answer from prepared replies look those up by name first and parse only to build one.
-import { ipFromDashed, ipFromReverse, reverseNetwork, stripUnderscore } from './names.ts';
+import { ipFromDashed, ipFromReverse, reverseNetwork, reverseNetworkV6, stripUnderscore } from './names.ts';
 
 export type Branch = 'svc' | 'pod';
 
 export type ClusterName =
-  /** Neither the zone nor a reverse name we can read (a partial IPv6 or malformed one). */
+  /** Neither the zone nor a reverse name we can read (a malformed one, or too many labels). */
   | { readonly kind: 'outside' }
   /** `<zone>` */
   | { readonly kind: 'apex' }
@@ -36,6 +36,8 @@ export type ClusterName =
   | { readonly kind: 'reverse'; readonly ip: string }
   /** A partial in-addr.arpa name: the first `octets` octets of `address` */
   | { readonly kind: 'reverse-network'; readonly address: number; readonly octets: number }
+  /** A partial ip6.arpa name: the address prefix it stands for, 1-31 hex nibbles */
+  | { readonly kind: 'reverse-network-v6'; readonly prefix: string }
   /**
    * Under the zone, but no name of the grammar: `branch` is the label next to the zone; below
    * svc and pod (a name too long), `namespace` is the label in its place, and so is `service`
@@ -105,5 +107,7 @@ function reverse(name: string): ClusterName {
   const ip = ipFromReverse(name);
   if (ip !== null) return { kind: 'reverse', ip };
   const network = reverseNetwork(name);
-  return network === null ? OUTSIDE : { kind: 'reverse-network', address: network.address, octets: network.octets };
+  if (network !== null) return { kind: 'reverse-network', address: network.address, octets: network.octets };
+  const prefix = reverseNetworkV6(name);
+  return prefix === null ? OUTSIDE : { kind: 'reverse-network-v6', prefix };
 }

@@ -13,6 +13,7 @@ import type { Query } from '../../src/dns/message.ts';
 const SOA = 'cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 5';
 const Z = 'cluster.local';
 const RSOA4 = 'in-addr.arpa. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 5';
+const RSOA6 = 'ip6.arpa. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 5';
 
 interface Row {
   name: string;
@@ -281,6 +282,14 @@ const rows: Row[] = [
   { name: `1.96.10.in-addr.arpa`, type: 'PTR', authority: [RSOA4], why: 'reverse ENT: 1.1.96.10.in-addr.arpa answers below it' },
   { name: `96.10.in-addr.arpa`, type: 'NS', authority: [RSOA4], why: 'reverse ENT, any type' },
   { name: `10.in-addr.arpa`, type: 'SOA', authority: [RSOA4], why: 'reverse ENT at one label' },
+  { name: `0.0.d.f.ip6.arpa`, type: 'PTR', authority: [RSOA6], why: 'IPv6 reverse ENT: fd00:10:96::2 lies below it' },
+  {
+    name: `0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa`,
+    type: 'AAAA',
+    authority: [RSOA6],
+    why: 'IPv6 reverse ENT one nibble above the address, any type',
+  },
+  { name: `d.f.ip6.arpa`, type: 'PTR', authority: [RSOA6], why: 'IPv6 reverse ENT at one nibble; an endpoint address (fd00:244::10) counts too' },
   { name: `2.244.10.in-addr.arpa`, type: 'PTR', authority: [RSOA4], why: 'an endpoint address (not ready, so its own PTR passes on) lies below: a cluster address range' },
 ];
 
@@ -336,9 +345,8 @@ test('names outside the zone and unknown reverse names pass to the next handler'
   assert.equal(ask(zone, 'xcluster.local', TYPE.A), null);
   assert.equal(ask(zone, '9.9.9.9.in-addr.arpa', TYPE.PTR), null);
   // Partial reverse names above no cluster address, or not reverse names at all.
-  // Partial IPv6 names pass on even above a cluster address (not counted: that would be 31
-  // nibble prefixes an address).
-  for (const name of ['9.in-addr.arpa', '9.96.10.in-addr.arpa', '0.97.10.in-addr.arpa', 'x.10.in-addr.arpa', '010.in-addr.arpa', '256.in-addr.arpa', 'd.f.ip6.arpa', '6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa']) {
+  const belowNothing = ['9.in-addr.arpa', '9.96.10.in-addr.arpa', '0.97.10.in-addr.arpa', 'x.10.in-addr.arpa', '010.in-addr.arpa', '256.in-addr.arpa'];
+  for (const name of [...belowNothing, 'e.f.ip6.arpa', '7.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa', 'g.d.f.ip6.arpa']) {
     assert.equal(ask(zone, name, TYPE.PTR), null, name);
   }
 });
@@ -346,7 +354,7 @@ test('names outside the zone and unknown reverse names pass to the next handler'
 test('reverse empty non-terminals follow the addresses below them', () => {
   const index = indexOf(testCluster());
   const zone = new KubernetesZone({ index, zone: Z, ttl: 5, pods: 'verified' });
-  const ent = ['97.10.in-addr.arpa', '7.97.10.in-addr.arpa'];
+  const ent = ['97.10.in-addr.arpa', '7.97.10.in-addr.arpa', '7.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa'];
   const full = '8.7.97.10.in-addr.arpa';
   for (const name of [...ent, full]) assert.equal(ask(zone, name, TYPE.PTR), null, `${name}: nothing below yet`);
   const apply = (obj: ReturnType<typeof service>) => {
@@ -364,6 +372,7 @@ test('reverse empty non-terminals follow the addresses below them', () => {
   apply(endpointSlice('testns', 'svc1', 'svc1-late', 'IPv4', [{ ip: '10.97.7.8' }], []));
   index.remove('Service', 'testns/late');
   assert.equal(ask(zone, ent[1]!, TYPE.PTR)?.rcode, 'NOERROR', 'the endpoint address is still below');
+  assert.equal(ask(zone, ent[2]!, TYPE.PTR), null, 'fd00:10:97::7 went with the Service');
   index.remove('EndpointSlice', 'testns/svc1-late');
   for (const name of [...ent, full]) assert.equal(ask(zone, name, TYPE.PTR), null, `${name}: nothing below any more`);
 });

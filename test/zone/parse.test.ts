@@ -102,7 +102,14 @@ const rows: Row[] = [
     want: { kind: 'reverse-network', address: 0x0a600000, octets: 2 },
     why: 'a partial IPv4 reverse name: the network it stands for',
   },
-  { name: '0.0.d.f.ip6.arpa', want: { kind: 'outside' }, why: 'partial IPv6 names are read as nothing (they pass on)' },
+  { name: '0.0.d.f.ip6.arpa', want: { kind: 'reverse-network-v6', prefix: 'fd00' }, why: 'a partial IPv6 reverse name: its nibbles, most significant first' },
+  { name: 'D.f.ip6.arpa', want: { kind: 'outside' }, why: 'nibbles are lowercase, as names reach the zone lowercased' },
+  { name: '00.d.f.ip6.arpa', want: { kind: 'outside' }, why: 'a label of two nibbles is no reverse name' },
+  {
+    name: '1.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa',
+    want: { kind: 'outside' },
+    why: '33 nibbles',
+  },
   { name: '01.1.96.10.in-addr.arpa', want: { kind: 'outside' }, why: 'an octet with a leading zero is no reverse name' },
   { name: '1.1.1.1.96.10.in-addr.arpa', want: { kind: 'outside' }, why: 'five octets' },
   // outside
