@@ -87,8 +87,12 @@ test('a paged list fills the index, then watches start from the list version wit
   assert.ok(Number(watch.query.timeoutSeconds) >= 300, 'a server-side timeout, as client-go sets');
   assert.equal(watch.query.resourceVersion, '108', 'from the version the list was read at');
 
-  // List pages share connections: at most one per concurrent list, plus one per watch.
-  assert.ok(api.connections <= 8, `${api.connections} connections for ${api.requests.length} requests`);
+  // List pages share connections: a page goes out on a connection an earlier list used, so the
+  // lists of four kinds (six requests) need fewer connections than requests. (The total is not
+  // asserted: under load a keep-alive socket may be retired between requests.)
+  const allLists = api.requests.filter((r) => r.query.watch === undefined);
+  const listConnections = new Set(allLists.map((r) => r.connection));
+  assert.ok(listConnections.size < allLists.length, `${listConnections.size} connections for ${allLists.length} list requests`);
 
   const pods = api.requests.find((r) => r.path === '/api/v1/pods')!;
   assert.equal(pods.query.fieldSelector, 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown');

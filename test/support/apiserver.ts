@@ -46,6 +46,8 @@ export interface RequestRecord {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   readonly status: number;
+  /** Which connection carried it: 1 for the first that carried a request, and so on. */
+  readonly connection: number;
   /** A list's encoding: the content type it was answered with. */
   readonly contentType?: string;
 }
@@ -162,6 +164,9 @@ export class FakeApiServer {
   readonly #history: HistoryEvent[] = [];
   readonly #watches = new Set<OpenWatch>();
   readonly #sockets = new Set<Duplex>();
+  /** The (TLS) socket a request came on → its number, in the order of first requests. */
+  readonly #connectionOf = new WeakMap<object, number>();
+  #connectionsSeen = 0;
   /** Snapshots behind outstanding continue tokens. */
   readonly #snapshots = new Map<string, ListSnapshot>();
   #nextSnapshot = 1;
@@ -392,10 +397,16 @@ export class FakeApiServer {
     res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', ...status }));
   }
 
+  #connectionNumber(socket: object): number {
+    let n = this.#connectionOf.get(socket);
+    if (n === undefined) this.#connectionOf.set(socket, (n = ++this.#connectionsSeen));
+    return n;
+  }
+
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://double');
     const query = Object.fromEntries(url.searchParams);
-    const log = { method: req.method ?? 'GET', path: url.pathname, query, status: 0 };
+    const log = { method: req.method ?? 'GET', path: url.pathname, query, status: 0, connection: this.#connectionNumber(req.socket) };
     const protobuf = this.#protobuf && acceptsProtobuf(req.headers.accept);
     if (this.token !== null && req.headers.authorization !== `Bearer ${this.token}`) {
       this.#status(res, 401, 'Unauthorized', 'Unauthorized', log, protobuf);

@@ -29,7 +29,8 @@ export interface Exit {
 }
 
 /** Runs main to completion (for flag errors, --help, --version); `env` replaces the environment. */
-export async function runMain(args: string[], timeoutMs = 10_000, env?: NodeJS.ProcessEnv): Promise<Exit> {
+// A bound for a hung process, not a speed check: a start on a busy 2-core machine takes seconds.
+export async function runMain(args: string[], timeoutMs = 30_000, env?: NodeJS.ProcessEnv): Promise<Exit> {
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   let stdout = '';
   let stderr = '';
