@@ -353,6 +353,7 @@ const everyFlag: Record<string, string[][]> = {
     ['--stub-domain', 'cluster.local=10.0.0.1'], ['--stub-domain', 'Cluster.Local.=10.0.0.1'], ['--stub-domain', 'x.svc.cluster.local=10.0.0.1'], ['--zone', 'k8s.example', '--stub-domain', 'pod.k8s.example=10.0.0.1'],
   ],
   '--force-tcp': [['--force-tcp=yes']],
+  '--ignore-empty-service': [['--ignore-empty-service=yes']],
   '--forward-timeout': [['--forward-timeout', '50ms'], ['--forward-timeout', '0'], ['--forward-timeout', '61s'], ['--forward-timeout', 'soon'], ['--forward-timeout', '-1']],
   '--max-fails': [['--max-fails', '-1'], ['--max-fails', '101'], ['--max-fails', 'two']],
   '--max-concurrent': [['--max-concurrent', '0'], ['--max-concurrent', '100001'], ['--max-concurrent', 'lots']],

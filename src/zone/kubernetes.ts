@@ -27,6 +27,8 @@ export interface KubernetesZoneOptions {
   readonly zone: string;
   readonly ttl: number;
   readonly pods: PodMode;
+  /** CoreDNS's `ignore empty_service`: a ClusterIP Service without ready endpoints does not exist. */
+  readonly ignoreEmptyService?: boolean;
   /** Most prepared replies kept before the cache starts over (bounds memory under random names). */
   readonly maxPrepared?: number;
 }
@@ -60,6 +62,7 @@ export class KubernetesZone implements Handler {
   readonly #dotZone: string;
   readonly #ttl: number;
   readonly #pods: PodMode;
+  readonly #ignoreEmptyService: boolean;
   readonly #prepared: PreparedReplies;
   /** Set while building an answer that followed an alias to another name of the zone. */
   #readOtherNames = false;
@@ -70,6 +73,7 @@ export class KubernetesZone implements Handler {
     this.#dotZone = `.${options.zone}`;
     this.#ttl = options.ttl;
     this.#pods = options.pods;
+    this.#ignoreEmptyService = options.ignoreEmptyService ?? false;
     this.#prepared = new PreparedReplies(options.maxPrepared ?? 100_000);
   }
 
@@ -266,6 +270,7 @@ export class KubernetesZone implements Handler {
     if (!this.#index.hasNamespace(namespace)) return null;
     const service = this.#index.service(namespace, parsed.service);
     if (!service) return null;
+    if (this.#ignoreEmptyService && service.kind === 'ClusterIP' && this.#readyEndpoints(service).length === 0) return null;
     const fqdn = `${service.name}.${namespace}.svc.${this.#zone}`;
     switch (parsed.kind) {
       case 'service':

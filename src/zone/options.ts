@@ -1,5 +1,5 @@
 // The cluster zone's options: its name, the TTL of its answers, the pod records.
-import { ConfigError, integerIn, oneOf, optionTable, type OptionValues } from '../base/options.ts';
+import { ConfigError, integerIn, oneOf, optionTable, switchOption, type OptionValues } from '../base/options.ts';
 import { POD_MODES } from './kubernetes.ts';
 
 /** A cluster domain: lower-case, no trailing dot, valid labels. */
@@ -32,6 +32,12 @@ export const ZONE_OPTIONS = optionTable({
     help: 'disabled | insecure | verified: a-b-c-d.<ns>.pod.<zone> records',
     doc: '`a-b-c-d.<ns>.pod.<zone>`: `disabled` (NXDOMAIN), `insecure` (any IP, no check: anyone can mint a name for any address), `verified` (only an IP a pod of that namespace has)',
   },
+  ignoreEmptyService: switchOption({
+    flag: 'ignore-empty-service',
+    group: 'dns',
+    help: 'NXDOMAIN for a ClusterIP Service without ready endpoints (CoreDNS: ignore empty_service)',
+    doc: "NXDOMAIN for a ClusterIP Service's names while it has no ready endpoints, as CoreDNS's `ignore empty_service`; its PTR stays",
+  }),
 });
 
 export type ZoneOptions = OptionValues<typeof ZONE_OPTIONS>;

@@ -499,3 +499,40 @@ describe('prepared answers are kept per namespace', () => {
     assert.deepEqual(ask(ptr, TYPE.PTR)?.answer, [`${ptr}. 5 IN PTR far.other.svc.${Z}.`]);
   });
 });
+
+describe('ignore empty_service (--ignore-empty-service): a ClusterIP Service without ready endpoints does not exist', () => {
+  const objects = [
+    ...testCluster(),
+    service('testns', 'notready', { clusterIPs: ['10.96.1.9'], ports: [{ name: 'http', port: 80 }] }),
+    endpointSlice('testns', 'notready', 'notready-1', 'IPv4', [{ ip: '10.244.9.9', ready: false }], [{ name: 'http', port: 80 }]),
+  ];
+  const on = new KubernetesZone({ index: indexOf(objects), zone: Z, ttl: 5, pods: 'verified', ignoreEmptyService: true });
+  const off = new KubernetesZone({ index: indexOf(objects), zone: Z, ttl: 5, pods: 'verified' });
+  const rows: { name: string; type: keyof typeof TYPE; on: string; off: string; why: string }[] = [
+    { name: `dual.testns.svc.${Z}`, type: 'A', on: 'NXDOMAIN', off: 'NOERROR', why: 'no EndpointSlice at all (CoreDNS TestServeDNS ignore empty_service)' },
+    { name: `_https._tcp.dual.testns.svc.${Z}`, type: 'SRV', on: 'NXDOMAIN', off: 'NOERROR', why: 'its SRV names go with it' },
+    { name: `notready.testns.svc.${Z}`, type: 'A', on: 'NXDOMAIN', off: 'NOERROR', why: 'endpoints, none ready' },
+    { name: `svc1.testns.svc.${Z}`, type: 'A', on: 'NOERROR', off: 'NOERROR', why: 'ready endpoints: answered as always' },
+    { name: `hdls-empty.testns.svc.${Z}`, type: 'A', on: 'NXDOMAIN', off: 'NXDOMAIN', why: 'headless Services follow the spec either way' },
+    { name: `ext.testns.svc.${Z}`, type: 'CNAME', on: 'NOERROR', off: 'NOERROR', why: 'ExternalName has no endpoints to count' },
+    { name: '2.1.96.10.in-addr.arpa', type: 'PTR', on: 'NOERROR', off: 'NOERROR', why: 'the PTR of its ClusterIP stays, as in CoreDNS' },
+  ];
+  for (const row of rows) {
+    it(`${row.name} ${row.type}: ${row.on} (${row.why})`, () => {
+      assert.equal(ask(on, row.name, TYPE[row.type])?.rcode, row.on, 'on');
+      assert.equal(ask(off, row.name, TYPE[row.type])?.rcode, row.off, 'off');
+    });
+  }
+
+  it('the answer follows the endpoints: ready → answered, gone → NXDOMAIN again', () => {
+    const index = indexOf(objects);
+    const zone = new KubernetesZone({ index, zone: Z, ttl: 5, pods: 'verified', ignoreEmptyService: true });
+    const name = `notready.testns.svc.${Z}`;
+    assert.equal(ask(zone, name, TYPE.A)?.rcode, 'NXDOMAIN');
+    const ready = toRecord(endpointSlice('testns', 'notready', 'notready-1', 'IPv4', [{ ip: '10.244.9.9' }], [{ name: 'http', port: 80 }]))!;
+    index.upsert(ready.kind, ready.record);
+    assert.deepEqual(ask(zone, name, TYPE.A)?.answer, [`${name}. 5 IN A 10.96.1.9`]);
+    index.remove('EndpointSlice', 'testns/notready-1');
+    assert.equal(ask(zone, name, TYPE.A)?.rcode, 'NXDOMAIN');
+  });
+});
