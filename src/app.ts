@@ -252,11 +252,12 @@ async function named<T>(flag: string, bind: () => Promise<T>): Promise<T> {
 /** The cluster source --manifests or the kubeconfig names; not started yet. */
 async function openSource(config: Config, index: ClusterIndex, logger: Logger, metrics: Metrics, tuning: Tuning): Promise<Source> {
   if (config.source.kind === 'manifests') {
-    return new ManifestSource({ path: config.source.path, index, logger, maxBytes: config.source.maxBytes });
+    return new ManifestSource({ path: config.source.path, index, logger, maxBytes: config.source.maxBytes, ...convertOptions(config) });
   }
   return openKubernetesSource(config.source.kubeconfig, {
     index,
     logger,
+    ...convertOptions(config),
     ...tuning.kubernetes,
     onProgramming: (kind, triggerMs) => metrics.kubernetes.observeProgramming(kind, triggerMs),
     onWatchToAnswer: (seconds) => metrics.kubernetes.observeWatchToAnswer(seconds),
@@ -292,4 +293,9 @@ function queryLogger(log: Logger, sample: number): QueryObserver {
       'query',
     );
   };
+}
+
+/** What the zone's options change in the records a source makes; nothing when they are off. */
+function convertOptions(config: Config): { convert?: { endpointPodNames: true } } {
+  return config.endpointPodNames ? { convert: { endpointPodNames: true } } : {};
 }

@@ -3,18 +3,18 @@
 // serving thread takes in one batch per turn.
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchesOf, ManifestError, readManifests, type FromWorker, type RecordsByKind } from './manifests.ts';
-import { type Kind, KINDS } from '../objects/kinds.ts';
+import { type ConvertOptions, type Kind, KINDS } from '../objects/kinds.ts';
 import { releaseMemory } from '../observe/memory.ts';
 
 const port = parentPort!;
 const send = (message: FromWorker) => port.postMessage(message);
-const { path, maxBytes } = workerData as { path: string; maxBytes: number };
+const { path, maxBytes, convert } = workerData as { path: string; maxBytes: number; convert: ConvertOptions };
 
 const countsOf = (records: RecordsByKind) => Object.fromEntries(KINDS.map((k) => [k, records[k].length])) as Record<Kind, number>;
 
 /** In a function, not at the module's top level: a module's locals live as long as the module. */
 function serve(): void {
-  const records = readManifests(path, { maxBytes });
+  const records = readManifests(path, { maxBytes, convert });
   const counts = countsOf(records);
   let batches: ReturnType<typeof batchesOf> | null = batchesOf(records);
   port.on('message', () => {

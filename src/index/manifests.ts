@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 // model class (and fails on an empty document); we want the plain objects, as a watch delivers them.
 import { loadAll } from 'js-yaml';
 import type { ClusterIndex } from './index.ts';
-import { type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, toRecord } from '../objects/kinds.ts';
+import { type ConvertOptions, type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, objectKinds, toRecord } from '../objects/kinds.ts';
 import type { Logger } from '../observe/log.ts';
 import { ListedKinds, type ListedListener, type Source } from './source.ts';
 
@@ -117,8 +117,9 @@ export type RecordsByKind = { [K in Kind]: RecordOf[K][] };
  * Reads and converts every manifest under `path`; throws ManifestError naming the file and the
  * problem. Synchronous and unbounded in time: the server calls it in a worker (loadManifests).
  */
-export function readManifests(path: string, options: { maxBytes?: number } = {}): RecordsByKind {
+export function readManifests(path: string, options: { maxBytes?: number; convert?: ConvertOptions } = {}): RecordsByKind {
   const maxBytes = options.maxBytes ?? DEFAULT_MANIFESTS_MAX_BYTES;
+  const kinds = objectKinds(options.convert);
   const out: RecordsByKind = { Namespace: [], Service: [], EndpointSlice: [], Pod: [] };
   const files = sizedFiles(path);
   const total = files.reduce((sum, f) => sum + f.size, 0);
@@ -141,7 +142,7 @@ export function readManifests(path: string, options: { maxBytes?: number } = {})
         for (const obj of objectsOf(doc)) {
           n++;
           checkObject(obj as Record<string, unknown>);
-          const converted = toRecord(obj as Parameters<typeof toRecord>[0]);
+          const converted = toRecord(obj as Parameters<typeof toRecord>[0], kinds);
           if (converted) (out[converted.kind] as RecordOf[Kind][]).push(converted.record);
         }
       } catch (err) {
@@ -200,10 +201,10 @@ export function* batchesOf(records: RecordsByKind, size = BATCH): Generator<{ ki
 const WORKER = new URL(`./manifests-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /** Reads `path` in a worker thread (readManifests there); rejects with ManifestError. */
-export function loadManifests(path: string, options: { maxBytes: number; heapMiB?: number; timeoutMs?: number }): Promise<ManifestBatches> {
+export function loadManifests(path: string, options: { maxBytes: number; heapMiB?: number; timeoutMs?: number; convert?: ConvertOptions }): Promise<ManifestBatches> {
   return new Promise((resolve, reject) => {
     const heapMiB = options.heapMiB ?? WORKER_HEAP_MIB;
-    const worker = new Worker(WORKER, { workerData: { path, maxBytes: options.maxBytes }, resourceLimits: { maxOldGenerationSizeMb: heapMiB }, stdout: false, stderr: false });
+    const worker = new Worker(WORKER, { workerData: { path, maxBytes: options.maxBytes, convert: options.convert ?? {} }, resourceLimits: { maxOldGenerationSizeMb: heapMiB }, stdout: false, stderr: false });
     let waiting: { resolve: (m: FromWorker) => void; reject: (err: Error) => void } | null = null;
     let failure: ManifestError | null = null;
     let settled = false;
@@ -298,6 +299,8 @@ export interface ManifestSourceOptions {
   readonly index: ClusterIndex;
   readonly logger: Logger;
   readonly maxBytes?: number;
+  /** What the zone's options change in the records (endpoint_pod_names). */
+  readonly convert?: ConvertOptions;
   readonly pollIntervalMs?: number;
   /** The worker's heap limit (tests make it small). */
   readonly heapMiB?: number;
@@ -348,11 +351,11 @@ export class ManifestSource implements Source {
   }
 
   async #load(first: boolean): Promise<number> {
-    const { path, index, heapMiB } = this.#options;
+    const { path, index, heapMiB, convert = {} } = this.#options;
     const maxBytes = this.#maxBytes;
     const started = performance.now();
     const small = first && sizedFiles(path).reduce((sum, f) => sum + f.size, 0) <= IN_PROCESS_BYTES;
-    const batches = small ? inProcess(readManifests(path, { maxBytes })) : await loadManifests(path, { maxBytes, ...(heapMiB ? { heapMiB } : {}) });
+    const batches = small ? inProcess(readManifests(path, { maxBytes, convert })) : await loadManifests(path, { maxBytes, convert, ...(heapMiB ? { heapMiB } : {}) });
     try {
       await applyManifests(index, batches);
     } finally {

@@ -7,7 +7,7 @@ import { KubeConfigError } from './kubeconfig-error.ts';
 import { ClientNodeApi } from './api.ts';
 import type { KubernetesApi } from './types.ts';
 import { SERVICE_NAME_LABEL } from '../objects/endpoint-slice.ts';
-import { type Kind, OBJECT_KINDS } from '../objects/kinds.ts';
+import { type ConvertOptions, type Kind, OBJECT_KINDS, objectKinds } from '../objects/kinds.ts';
 import type { RawObject } from '../objects/meta.ts';
 import { Reflector, type ReflectorOptions, type ReflectorStatus, type ResourceSpec } from './reflector.ts';
 import { IN_CLUSTER_TOKEN } from './options.ts';
@@ -69,6 +69,8 @@ export const RESOURCES: { readonly [K in Kind]: ResourceSpec<K> } = OBJECT_KINDS
 export interface KubernetesSourceOptions
   extends Pick<ReflectorOptions<Kind>, 'index' | 'logger' | 'pageSize' | 'watchTimeoutSeconds' | 'stallTimeoutMs' | 'backoff' | 'progressIntervalMs'> {
   readonly kubeConfig?: KubeConfig;
+  /** What the zone's options change in the records (endpoint_pod_names). */
+  readonly convert?: ConvertOptions;
   /** Instead of a KubeConfig (tests). */
   readonly api?: KubernetesApi;
   /** An EndpointSlice change carrying `endpoints.kubernetes.io/last-change-trigger-time` reached the index. */
@@ -94,7 +96,7 @@ export class KubernetesSource implements Source {
     this.#api = options.api ?? new ClientNodeApi(options.kubeConfig ?? failNoConfig());
     this.#listed = new ListedKinds(logger);
     const onListed = (kind: Kind, first: boolean) => this.#listed.listed(kind, first);
-    this.#reflectors = (Object.values(RESOURCES) as ResourceSpec<Kind>[]).map((resource) => {
+    this.#reflectors = (Object.values(options.convert ? objectKinds(options.convert) : RESOURCES) as ResourceSpec<Kind>[]).map((resource) => {
       const onApplied = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: RawObject, receivedAt: number) => {
         options.onWatchToAnswer?.((performance.now() - receivedAt) / 1000);
         if (resource.kind === 'EndpointSlice') this.#programming(type, obj);

@@ -29,6 +29,28 @@ interface EndpointObject {
   addresses?: string[];
   hostname?: string;
   conditions?: { ready?: boolean | null };
+  /** Read only for endpointPodNames (it would be one more string an endpoint otherwise). */
+  targetRef?: { kind?: string; name?: string } | null;
+}
+
+/** How EndpointSlices are read: what the `kubernetes` plugin's options change in the record. */
+export interface EndpointSliceOptions {
+  /** CoreDNS's `endpoint_pod_names`: an endpoint without a hostname is named by its pod. */
+  readonly endpointPodNames?: boolean;
+}
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The name of an endpoint below its Service: its hostname; else, with endpointPodNames, its
+ * pod's name when that is one DNS label (a pod name may have dots, which would be more labels);
+ * else '' (the dashed IP, at answer time).
+ */
+function endpointHostname(ep: EndpointObject, podNames: boolean): string {
+  if (ep.hostname) return ep.hostname.toLowerCase();
+  if (!podNames || ep.targetRef?.kind !== 'Pod' || !ep.targetRef.name) return '';
+  const name = ep.targetRef.name.toLowerCase();
+  return DNS_LABEL.test(name) ? name : '';
 }
 
 interface EndpointSliceObject extends ApiObject {
@@ -37,7 +59,8 @@ interface EndpointSliceObject extends ApiObject {
   ports?: PortObject[] | null;
 }
 
-export function toEndpointSlice(obj: EndpointSliceObject): EndpointSliceRecord {
+export function toEndpointSlice(obj: EndpointSliceObject, options: EndpointSliceOptions = {}): EndpointSliceRecord {
+  const podNames = options.endpointPodNames === true;
   const { name, namespace } = objectMeta(obj, 'EndpointSlice', true);
   const service = (obj.metadata?.labels?.[SERVICE_NAME_LABEL] ?? '').toLowerCase();
   // FQDN slices carry names, not addresses: nothing DNS can answer from.
@@ -48,7 +71,7 @@ export function toEndpointSlice(obj: EndpointSliceObject): EndpointSliceRecord {
       if (!ep.addresses?.length) continue;
       endpoints.push({
         addresses: exact(ep.addresses),
-        hostname: (ep.hostname ?? '').toLowerCase(),
+        hostname: endpointHostname(ep, podNames),
         ready: ep.conditions?.ready == null ? true : ep.conditions.ready === true,
       });
     }
@@ -92,12 +115,12 @@ interface EndpointSliceShape extends RawObject {
 const SERVICE_NAME_BYTES = Buffer.from(SERVICE_NAME_LABEL);
 
 /** EndpointSlice: metadata = 1, endpoints = 2, ports = 3, addressType = 4. */
-export const readEndpointSlice = (buf: Buffer, start: number, end: number): EndpointSliceShape => {
+const endpointSliceReader = (podNames: boolean) => (buf: Buffer, start: number, end: number): EndpointSliceShape => {
   const slice: EndpointSliceShape = { metadata: {} };
   const r = new WireReader(buf, start, end);
   for (let field = r.next(); field !== 0; field = r.next()) {
     if (field === 1) readObjectMeta(r, slice.metadata, SERVICE_NAME_BYTES);
-    else if (field === 2) slice.endpoints = append(slice.endpoints, readEndpoint(r));
+    else if (field === 2) slice.endpoints = append(slice.endpoints, readEndpoint(r, podNames));
     else if (field === 3) slice.ports = append(slice.ports, readPort(r));
     else if (field === 4) slice.addressType = r.string();
     else r.skip();
@@ -105,8 +128,13 @@ export const readEndpointSlice = (buf: Buffer, start: number, end: number): Endp
   return slice;
 };
 
-/** Endpoint: addresses = 1, conditions = 2 (ready = 1; unset means ready), hostname = 3. */
-function readEndpoint(r: WireReader): EndpointObject {
+export const readEndpointSlice = endpointSliceReader(false);
+
+/**
+ * Endpoint: addresses = 1, conditions = 2 (ready = 1; unset means ready), hostname = 3,
+ * targetRef = 4 (an ObjectReference: kind = 1, name = 3), read only when podNames.
+ */
+function readEndpoint(r: WireReader, podNames: boolean): EndpointObject {
   const outer = r.enter();
   const endpoint: EndpointObject = {};
   for (let field = r.next(); field !== 0; field = r.next()) {
@@ -120,10 +148,23 @@ function readEndpoint(r: WireReader): EndpointObject {
       }
       r.leave(outerConditions);
     } else if (field === 3) endpoint.hostname = r.string();
+    else if (field === 4 && podNames) endpoint.targetRef = readTargetRef(r);
     else r.skip();
   }
   r.leave(outer);
   return endpoint;
+}
+
+function readTargetRef(r: WireReader): { kind?: string; name?: string } {
+  const outer = r.enter();
+  const ref: { kind?: string; name?: string } = {};
+  for (let f = r.next(); f !== 0; f = r.next()) {
+    if (f === 1) ref.kind = r.string();
+    else if (f === 3) ref.name = r.string();
+    else r.skip();
+  }
+  r.leave(outer);
+  return ref;
 }
 
 export const ENDPOINT_SLICE: ObjectKind<'EndpointSlice', EndpointSliceRecord> = {
@@ -136,3 +177,13 @@ export const ENDPOINT_SLICE: ObjectKind<'EndpointSlice', EndpointSliceRecord> = 
   check: checkEndpointSlice,
   toObject: endpointSliceObject,
 };
+
+/** The kind as `options` read it (ENDPOINT_SLICE itself when they change nothing). */
+export function endpointSliceKind(options: EndpointSliceOptions): ObjectKind<'EndpointSlice', EndpointSliceRecord> {
+  if (options.endpointPodNames !== true) return ENDPOINT_SLICE;
+  return {
+    ...ENDPOINT_SLICE,
+    protobuf: endpointSliceReader(true),
+    convert: (obj: RawObject) => toEndpointSlice(obj as EndpointSliceObject, options),
+  };
+}

@@ -5,7 +5,7 @@
 // converter, checks, protobuf reader, API path and key; this one dispatches over them.
 import type { Json } from './check.ts';
 import { checkMeta } from './check.ts';
-import { type EndpointSliceRecord, ENDPOINT_SLICE } from './endpoint-slice.ts';
+import { type EndpointSliceOptions, type EndpointSliceRecord, ENDPOINT_SLICE, endpointSliceKind } from './endpoint-slice.ts';
 import { type ApiObject, type ObjectKind, type RawObject, namespacedKey } from './meta.ts';
 import { type NamespaceRecord, NAMESPACE } from './namespace.ts';
 import { type PodRecord, POD } from './pod.ts';
@@ -30,10 +30,20 @@ export const OBJECT_KINDS: { readonly [K in Kind]: ObjectKind<K, RecordOf[K]> } 
   Pod: POD,
 };
 export const KINDS: readonly Kind[] = Object.keys(OBJECT_KINDS) as Kind[];
+export type ObjectKinds = typeof OBJECT_KINDS;
+
+/** What the cluster zone's options change in the records a source makes (empty: nothing). */
+export type ConvertOptions = EndpointSliceOptions;
+
+/** The kinds as `options` read them: OBJECT_KINDS itself when they change nothing. */
+export function objectKinds(options: ConvertOptions = {}): ObjectKinds {
+  const slices = endpointSliceKind(options);
+  return slices === ENDPOINT_SLICE ? OBJECT_KINDS : { ...OBJECT_KINDS, EndpointSlice: slices };
+}
 
 /** The kind named by an object's `kind` field; undefined for the kinds DNS ignores. */
-function kindOf(name: unknown): ObjectKind<Kind, AnyRecord> | undefined {
-  return typeof name === 'string' && Object.hasOwn(OBJECT_KINDS, name) ? (OBJECT_KINDS[name as Kind] as ObjectKind<Kind, AnyRecord>) : undefined;
+function kindOf(name: unknown, kinds: ObjectKinds = OBJECT_KINDS): ObjectKind<Kind, AnyRecord> | undefined {
+  return typeof name === 'string' && Object.hasOwn(kinds, name) ? (kinds[name as Kind] as ObjectKind<Kind, AnyRecord>) : undefined;
 }
 
 /** The map key of a record: `ns/name`, or `name` for a Namespace (what each kind's keyOf gives its object). */
@@ -42,8 +52,8 @@ export function recordKey(record: AnyRecord): string {
 }
 
 /** Converts any supported API object by its `kind` field; null for kinds and objects DNS ignores. */
-export function toRecord(obj: { kind?: string } & ApiObject): { kind: Kind; record: AnyRecord } | null {
-  const kind = kindOf(obj.kind);
+export function toRecord(obj: { kind?: string } & ApiObject, kinds: ObjectKinds = OBJECT_KINDS): { kind: Kind; record: AnyRecord } | null {
+  const kind = kindOf(obj.kind, kinds);
   if (!kind) return null;
   const record = kind.convert(obj as RawObject);
   return record ? { kind: kind.kind, record } : null;

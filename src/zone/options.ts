@@ -32,6 +32,12 @@ export const ZONE_OPTIONS = optionTable({
     help: 'disabled | insecure | verified: a-b-c-d.<ns>.pod.<zone> records',
     doc: '`a-b-c-d.<ns>.pod.<zone>`: `disabled` (NXDOMAIN), `insecure` (any IP, no check: anyone can mint a name for any address), `verified` (only an IP a pod of that namespace has)',
   },
+  endpointPodNames: switchOption({
+    flag: 'endpoint-pod-names',
+    group: 'dns',
+    help: "name an endpoint without a hostname by its pod's name (CoreDNS: endpoint_pod_names)",
+    doc: "an endpoint without a hostname is named by its pod (the EndpointSlice's `targetRef`) instead of its dashed IP, as CoreDNS's `endpoint_pod_names`; a pod name that is not one DNS label keeps the dashed IP",
+  }),
   ignoreEmptyService: switchOption({
     flag: 'ignore-empty-service',
     group: 'dns',

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readList, readStatus } from '../../src/kube/protobuf.ts';
-import { readEndpointSlice, toEndpointSlice } from '../../src/objects/endpoint-slice.ts';
+import { endpointSliceKind, readEndpointSlice, toEndpointSlice } from '../../src/objects/endpoint-slice.ts';
 import type { ItemReader, RawObject } from '../../src/objects/meta.ts';
 import { readNamespace, toNamespace } from '../../src/objects/namespace.ts';
 import { readPod, toPod } from '../../src/objects/pod.ts';
@@ -170,5 +170,14 @@ test('services, endpoint slices and namespaces read from protobuf make the same 
   assert.equal((slices[0] as { service: string }).service, 'web');
   assert.deepEqual((slices[0] as { endpoints: { ready: boolean }[] }).endpoints.map((e) => e.ready), [true, false]);
   assert.equal((slices[1] as { endpoints: { ready: boolean }[] }).endpoints[0]!.ready, true, 'unset ready counts as ready');
+  // endpoint_pod_names reads targetRef from protobuf as from JSON (and only then).
+  const named = endpointSlice('a', 'web-pods', 'web', [{ addresses: ['10.244.0.5'] }, { addresses: ['10.244.0.6'], hostname: 'pet' }]);
+  (named.endpoints as Record<string, unknown>[])[0]!.targetRef = { kind: 'Pod', namespace: 'a', name: 'web-5', uid: 'u1' };
+  (named.endpoints as Record<string, unknown>[])[1]!.targetRef = { kind: 'Pod', namespace: 'a', name: 'web-6', uid: 'u2' };
+  const podNames = endpointSliceKind({ endpointPodNames: true });
+  const [withNames] = sameRecords('EndpointSlice', podNames.protobuf, podNames.convert, [named]) as { endpoints: { hostname: string }[] }[];
+  assert.deepEqual(withNames!.endpoints.map((e) => e.hostname), ['web-5', 'pet']);
+  const [without] = sameRecords('EndpointSlice', readEndpointSlice, toEndpointSlice, [named]) as { endpoints: { hostname: string }[] }[];
+  assert.deepEqual(without!.endpoints.map((e) => e.hostname), ['', 'pet']);
   assert.deepEqual(sameRecords('Namespace', readNamespace, toNamespace, [namespace('Default'), { ...namespace('kube-system'), status: { phase: 'Active' } }] as Record<string, unknown>[]), [{ name: 'default' }, { name: 'kube-system' }]);
 });

@@ -276,6 +276,24 @@ test('every kind is listed in protobuf and watched in JSON; both reach the index
   assert.deepEqual(lists.map((r) => r.contentType), [PROTOBUF, PROTOBUF, PROTOBUF, PROTOBUF]);
 });
 
+test('endpoint_pod_names (convert option): listed in protobuf and watched in JSON, endpoints are named by their pods', async (t) => {
+  const named = (name: string, ip: string, podName: string) => {
+    const slice = endpointSlice('shop', name, 'db', [{ addresses: [ip] }]);
+    (slice.endpoints as Record<string, unknown>[])[0]!.targetRef = { kind: 'Pod', namespace: 'shop', name: podName };
+    return slice;
+  };
+  const { api, index } = await rig(t, (api) => {
+    basicCluster(api);
+    api.apply(named('db-listed', '10.244.1.7', 'db-7'));
+  }, { convert: { endpointPodNames: true } });
+  await waitFor('sync', () => index.synced);
+  await waitFor('watches', () => api.openWatches() === 4);
+  api.apply(named('db-watched', '10.244.1.8', 'db-8'));
+  await waitFor('watched slice', () => index.slicesOf('shop', 'db').length === 3);
+  const names = index.slicesOf('shop', 'db').flatMap((s) => s.endpoints.map((e) => e.hostname)).sort();
+  assert.deepEqual(names, ['db-0', 'db-7', 'db-8'], 'a hostname stays; the others are their pods');
+});
+
 test('server errors back off and retry while the last index keeps serving', async (t) => {
   const { api, index, status } = await rig(t, basicCluster, {}, { bookmarkIntervalMs: 60_000 });
   await waitFor('sync', () => index.synced);

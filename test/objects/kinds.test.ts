@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkObject, InvalidObjectError, objectLine, OBJECT_KINDS, recordKey, toObject, toRecord, KINDS } from '../../src/objects/kinds.ts';
+import { checkObject, InvalidObjectError, objectKinds, objectLine, OBJECT_KINDS, recordKey, toObject, toRecord, KINDS } from '../../src/objects/kinds.ts';
 import { toEndpointSlice } from '../../src/objects/endpoint-slice.ts';
 import { toPod } from '../../src/objects/pod.ts';
 import { toService } from '../../src/objects/service.ts';
@@ -37,6 +37,32 @@ test('endpoint slices: ready unset counts as ready, FQDN slices hold nothing', (
   const fqdn = endpointSlice('a', 'svc', 's2', 'IPv4', [{ ip: 'x.example.com' }], []);
   fqdn.addressType = 'FQDN';
   assert.deepEqual(toEndpointSlice(fqdn).endpoints, []);
+});
+
+test('endpoint_pod_names: an endpoint without a hostname is named by its pod, when that is one DNS label', () => {
+  const ref = (kind: string, name: string) => ({ kind, name, namespace: 'a', uid: 'u' });
+  const rows: { endpoint: Record<string, unknown>; off: string; on: string; why: string }[] = [
+    { endpoint: { targetRef: ref('Pod', 'web-7d9f-x2') }, off: '', on: 'web-7d9f-x2', why: "the pod's name" },
+    { endpoint: { targetRef: ref('Pod', 'Web-0') }, off: '', on: 'web-0', why: 'lower-cased, as names are matched' },
+    { endpoint: { hostname: 'pet-0', targetRef: ref('Pod', 'web-0') }, off: 'pet-0', on: 'pet-0', why: 'a hostname wins (CoreDNS endpointHostname)' },
+    { endpoint: { targetRef: ref('Node', 'node-1') }, off: '', on: '', why: 'only a Pod names an endpoint' },
+    { endpoint: { targetRef: ref('Pod', 'web.v1') }, off: '', on: '', why: 'a pod name with a dot would be two labels: the dashed IP stays' },
+    { endpoint: { targetRef: ref('Pod', 'x'.repeat(64)) }, off: '', on: '', why: 'longer than a label' },
+    { endpoint: {}, off: '', on: '', why: 'no targetRef' },
+  ];
+  const kinds = objectKinds({ endpointPodNames: true });
+  assert.equal(objectKinds({}), OBJECT_KINDS, 'off: the very same kinds, nothing read in addition');
+  for (const row of rows) {
+    const obj = {
+      kind: 'EndpointSlice',
+      metadata: { name: 's', namespace: 'a', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.0.0.1'], ...row.endpoint }],
+    };
+    const hostnameOf = (converted: ReturnType<typeof toRecord>) => (converted?.record as unknown as { endpoints: { hostname: string }[] }).endpoints[0]!.hostname;
+    assert.equal(hostnameOf(toRecord(obj)), row.off, `off: ${row.why}`);
+    assert.equal(hostnameOf(toRecord(obj, kinds)), row.on, `on: ${row.why}`);
+  }
 });
 
 test('pods: slim, with hostname/subdomain and readiness; finished or deleting pods are dropped', () => {
