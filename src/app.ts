@@ -2,6 +2,7 @@
 // processor runs the handler chain for both transports. cli.ts only parses flags and signals;
 // tests start the same thing in-process.
 import { ClusterIndex } from './index/index.ts';
+import { objectKinds, type ConvertOptions } from './objects/kinds.ts';
 import { ManifestSource } from './index/manifests.ts';
 import { restoreSnapshotThenWrite, type SnapshotHandover } from './index/snapshot-handover.ts';
 import type { Source } from './index/source.ts';
@@ -107,7 +108,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       if (config.snapshot) {
         // Restored before the source starts filling the index. Stops run in reverse, so the
         // writer stops before the source: the last write at shutdown.
-        const handover = restoreSnapshotThenWrite({ ...config.snapshot, zone: config.zone, index, logger, source });
+        const handover = restoreSnapshotThenWrite({ ...config.snapshot, zone: config.zone, kinds: objectKinds(convertOptions(config).convert), index, logger, source });
         snapshots = handover;
         stops.push(() => handover.stop());
       }
@@ -296,6 +297,7 @@ function queryLogger(log: Logger, sample: number): QueryObserver {
 }
 
 /** What the zone's options change in the records a source makes; nothing when they are off. */
-function convertOptions(config: Config): { convert?: { endpointPodNames: true } } {
-  return config.endpointPodNames ? { convert: { endpointPodNames: true } } : {};
+function convertOptions(config: Config): { convert?: ConvertOptions } {
+  if (!config.endpointPodNames && !config.noEndpoints) return {};
+  return { convert: { endpointPodNames: config.endpointPodNames, noEndpoints: config.noEndpoints } };
 }

@@ -2,6 +2,7 @@
 // kind, then the source's index is written back now and then. A missing or unusable file only
 // means starting empty (and SERVFAIL until the sync), never a failed start.
 import { existsSync } from 'node:fs';
+import type { ObjectKinds } from '../objects/kinds.ts';
 import type { ClusterIndex } from './index.ts';
 import { formatBytes, restoreSnapshot, SnapshotError, startSnapshotWriter } from './snapshot.ts';
 import type { Source } from './source.ts';
@@ -13,6 +14,8 @@ export interface SnapshotHandoverOptions {
   readonly maxAgeMs: number;
   readonly maxBytes: number;
   readonly zone: string;
+  /** The kinds the source reads (objectKinds); all of them by default. */
+  readonly kinds?: ObjectKinds;
   readonly index: ClusterIndex;
   readonly logger: Logger;
   /** The live source; `heardAt` is when every kind last heard from it (a snapshot's refresh). */
@@ -53,14 +56,14 @@ export function restoreSnapshotThenWrite(options: SnapshotHandoverOptions): Snap
   return { serving: () => serving, stop: () => writer.stop() };
 }
 
-function restore({ path, zone, index, logger, maxBytes, maxAgeMs }: SnapshotHandoverOptions): boolean {
+function restore({ path, zone, kinds, index, logger, maxBytes, maxAgeMs }: SnapshotHandoverOptions): boolean {
   if (!existsSync(path)) {
     logger.info({ path }, 'no snapshot yet');
     return false;
   }
   try {
     const started = performance.now();
-    const restored = restoreSnapshot(path, index, { zone, maxBytes, maxAgeMs });
+    const restored = restoreSnapshot(path, index, { zone, maxBytes, maxAgeMs, ...(kinds ? { kinds } : {}) });
     if (restored.dropped > 0) {
       logger.warn({ path, dropped: restored.dropped, problems: restored.problems }, 'snapshot objects that fail the checks were left out');
     }

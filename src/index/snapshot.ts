@@ -20,7 +20,7 @@ import { closeSync, fstatSync, openSync, readSync, write } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ClusterIndex, IndexView } from './index.ts';
-import { type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, objectLine, toRecord } from '../objects/kinds.ts';
+import { type Kind, type ObjectKinds, type RecordOf, KINDS, InvalidObjectError, OBJECT_KINDS, checkObject, objectLine, toRecord } from '../objects/kinds.ts';
 import { DONE, LineBuffer, SLICE_OVER, ViewLines } from './snapshot-lines.ts';
 import type { Logger } from '../observe/log.ts';
 
@@ -190,6 +190,8 @@ export interface RestoreLimits {
   /** Files written longer ago than this are not restored. */
   readonly maxAgeMs: number;
   readonly now?: number;
+  /** The kinds the source reads (objectKinds): a kind left out (noendpoints) is not restored. */
+  readonly kinds?: ObjectKinds;
 }
 
 export interface Restored {
@@ -307,7 +309,9 @@ export function restoreSnapshot(path: string, index: ClusterIndex, limits: Resto
       const obj = parseLine(path, line, `object ${++seen}`);
       try {
         checkObject(obj);
-        const converted = toRecord(obj);
+        const kinds = limits.kinds ?? OBJECT_KINDS;
+        if (typeof obj.kind === 'string' && Object.hasOwn(OBJECT_KINDS, obj.kind) && !Object.hasOwn(kinds, obj.kind)) continue; // not read now
+        const converted = toRecord(obj, kinds);
         if (!converted) throw new InvalidObjectError(`${String(obj.kind)}: not a kind of record`);
         index.upsert(converted.kind, converted.record);
         counts[converted.kind]++;

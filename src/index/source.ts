@@ -26,6 +26,7 @@ export interface Source {
  */
 export class ListedKinds {
   readonly #listed = new Set<Kind>();
+  #expected: number = KINDS.length;
   readonly #listeners: ListedListener[] = [];
   readonly #releaser: MemoryReleaser | null;
   readonly #again: string;
@@ -44,8 +45,13 @@ export class ListedKinds {
     for (const listener of this.#listeners) listener(kind, first);
   }
 
+  /** The kinds the source reads, when not all of them (noendpoints leaves EndpointSlices out). */
+  expect(kinds: readonly Kind[]): void {
+    this.#expected = kinds.length;
+  }
+
   synced(): boolean {
-    return this.#listed.size === KINDS.length;
+    return this.#listed.size === this.#expected;
   }
 
   onListed(listener: ListedListener): void {

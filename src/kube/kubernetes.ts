@@ -96,7 +96,9 @@ export class KubernetesSource implements Source {
     this.#api = options.api ?? new ClientNodeApi(options.kubeConfig ?? failNoConfig());
     this.#listed = new ListedKinds(logger);
     const onListed = (kind: Kind, first: boolean) => this.#listed.listed(kind, first);
-    this.#reflectors = (Object.values(options.convert ? objectKinds(options.convert) : RESOURCES) as ResourceSpec<Kind>[]).map((resource) => {
+    const resources = Object.values(options.convert ? objectKinds(options.convert) : RESOURCES) as ResourceSpec<Kind>[];
+    this.#listed.expect(resources.map((r) => r.kind));
+    this.#reflectors = resources.map((resource) => {
       const onApplied = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: RawObject, receivedAt: number) => {
         options.onWatchToAnswer?.((performance.now() - receivedAt) / 1000);
         if (resource.kind === 'EndpointSlice') this.#programming(type, obj);

@@ -30,13 +30,21 @@ export const OBJECT_KINDS: { readonly [K in Kind]: ObjectKind<K, RecordOf[K]> } 
   Pod: POD,
 };
 export const KINDS: readonly Kind[] = Object.keys(OBJECT_KINDS) as Kind[];
-export type ObjectKinds = typeof OBJECT_KINDS;
+/** The kinds a source reads (EndpointSlice left out under noEndpoints). */
+export type ObjectKinds = { readonly [K in Kind]?: ObjectKind<K, RecordOf[K]> };
 
 /** What the cluster zone's options change in the records a source makes (empty: nothing). */
-export type ConvertOptions = EndpointSliceOptions;
+export interface ConvertOptions extends EndpointSliceOptions {
+  /** CoreDNS's `noendpoints`: no EndpointSlice is read, listed or watched. */
+  readonly noEndpoints?: boolean;
+}
 
 /** The kinds as `options` read them: OBJECT_KINDS itself when they change nothing. */
 export function objectKinds(options: ConvertOptions = {}): ObjectKinds {
+  if (options.noEndpoints === true) {
+    const { EndpointSlice: _left, ...rest } = OBJECT_KINDS;
+    return rest;
+  }
   const slices = endpointSliceKind(options);
   return slices === ENDPOINT_SLICE ? OBJECT_KINDS : { ...OBJECT_KINDS, EndpointSlice: slices };
 }

@@ -38,6 +38,12 @@ export const ZONE_OPTIONS = optionTable({
     help: "name an endpoint without a hostname by its pod's name (CoreDNS: endpoint_pod_names)",
     doc: "an endpoint without a hostname is named by its pod (the EndpointSlice's `targetRef`) instead of its dashed IP, as CoreDNS's `endpoint_pod_names`; a pod name that is not one DNS label keeps the dashed IP",
   }),
+  noEndpoints: switchOption({
+    flag: 'no-endpoints',
+    group: 'dns',
+    help: 'no endpoint records, and no EndpointSlice watch (CoreDNS: noendpoints)',
+    doc: "no endpoint records and no EndpointSlice list or watch, as CoreDNS's `noendpoints`: ClusterIP Services answer as before; headless ones, endpoint names and their PTRs are NXDOMAIN",
+  }),
   ignoreEmptyService: switchOption({
     flag: 'ignore-empty-service',
     group: 'dns',

@@ -1,5 +1,6 @@
 // The kubernetes-plugin options that change answers, through the real server over the wire:
-// --endpoint-pod-names (endpoint_pod_names) and --ignore-empty-service (ignore empty_service).
+// --endpoint-pod-names (endpoint_pod_names), --ignore-empty-service (ignore empty_service) and
+// --no-endpoints (noendpoints).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,7 +51,7 @@ async function ask(server: ServerProcess, name: string, type: number) {
   return decode(reply);
 }
 
-test('--endpoint-pod-names and --ignore-empty-service change the answers; without them, CoreDNS defaults', async (t) => {
+test('--endpoint-pod-names, --ignore-empty-service and --no-endpoints change the answers; without them, CoreDNS defaults', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdns-k8sopts-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'cluster.yaml');
@@ -103,6 +104,15 @@ test('--endpoint-pod-names and --ignore-empty-service change the answers; withou
   }
   assert.equal((await ask(options, 'idle.shop.svc.cluster.local', TYPE.A)).rcode, 'NXDOMAIN');
   assert.equal((await ask(options, '10-244-1-5.web.shop.svc.cluster.local', TYPE.A)).rcode, 'NXDOMAIN');
+
+  // noendpoints: the slices are not read; ClusterIP Services answer, headless ones do not.
+  const bare = await withServer(t, ['--manifests', file, '--no-endpoints']);
+  assert.deepEqual((await ask(bare, 'idle.shop.svc.cluster.local', TYPE.A)).answer, ['idle.shop.svc.cluster.local. 5 IN A 10.96.3.3']);
+  assert.equal((await ask(bare, '_http._tcp.idle.shop.svc.cluster.local', TYPE.SRV)).answer.length, 1, "a ClusterIP Service's SRV comes from its ports");
+  for (const name of ['web.shop.svc.cluster.local', 'pet-0.web.shop.svc.cluster.local', '6.1.244.10.in-addr.arpa']) {
+    const type = name.endsWith('.arpa') ? TYPE.PTR : TYPE.A;
+    assert.equal((await ask(bare, name, type)).rcode, name.endsWith('.arpa') ? 'REFUSED' : 'NXDOMAIN', `${name}: no endpoints, so not ours`);
+  }
 
   // A reload is read in the manifests worker: the option reaches it too.
   writeFileSync(file, CLUSTER.replace('name: web-7d9f-x2', 'name: web-7d9f-z9'));

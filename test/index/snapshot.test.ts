@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ClusterIndex } from '../../src/index/index.ts';
 import { restoreSnapshot, SnapshotError, startSnapshotWriter, writeSnapshot, type RestoreLimits } from '../../src/index/snapshot.ts';
-import { KINDS, objectLine } from '../../src/objects/kinds.ts';
+import { KINDS, objectKinds, objectLine } from '../../src/objects/kinds.ts';
 import { toPod } from '../../src/objects/pod.ts';
 import { toService } from '../../src/objects/service.ts';
 import { TYPE } from '../../src/dns/constants.ts';
@@ -63,6 +63,18 @@ test('a snapshot restores an index that answers every question the same way', as
   assert.equal(restored.synced, true, 'a complete snapshot counts as synced: misses are NXDOMAIN, not SERVFAIL');
   assert.deepEqual(answers(restored), answers(original));
   assert.deepEqual(contents(restored), contents(original));
+});
+
+test('noendpoints: a snapshot written with EndpointSlices restores without them, and drops nothing', async () => {
+  const original = indexOf(testCluster());
+  const path = join(dir(), 'index.json');
+  await writeSnapshot(path, original.view(), 'cluster.local');
+  const restored = new ClusterIndex();
+  const result = restoreSnapshot(path, restored, { ...LIMITS, kinds: objectKinds({ noEndpoints: true }) });
+  assert.equal(result.counts.EndpointSlice, 0);
+  assert.equal(result.dropped, 0, 'a kind not read now is no problem with the file');
+  assert.equal([...restored.all('EndpointSlice')].length, 0, 'no slice that no watch would ever replace');
+  assert.equal(result.counts.Service, original.counts().Service);
 });
 
 test('plain pods, written straight from the pod table, are the lines objectLine writes, escapes and all', async () => {

@@ -294,6 +294,15 @@ test('endpoint_pod_names (convert option): listed in protobuf and watched in JSO
   assert.deepEqual(names, ['db-0', 'db-7', 'db-8'], 'a hostname stays; the others are their pods');
 });
 
+test('noendpoints (convert option): EndpointSlices are never listed or watched, and the index syncs without them', async (t) => {
+  const { api, index, source } = await rig(t, basicCluster, { convert: { noEndpoints: true } });
+  await waitFor('sync', () => index.synced && source.synced());
+  await waitFor('watches', () => api.openWatches() === 3);
+  assert.ok(!api.requests.some((r) => r.path.includes('endpointslices')), 'no EndpointSlice request at all');
+  assert.deepEqual(index.slicesOf('shop', 'db'), []);
+  assert.deepEqual(index.service('shop', 'web')?.clusterIPs, ['10.96.0.20']);
+});
+
 test('server errors back off and retry while the last index keeps serving', async (t) => {
   const { api, index, status } = await rig(t, basicCluster, {}, { bookmarkIntervalMs: 60_000 });
   await waitFor('sync', () => index.synced);

@@ -50,6 +50,9 @@ test('endpoint_pod_names: an endpoint without a hostname is named by its pod, wh
     { endpoint: { targetRef: ref('Pod', 'x'.repeat(64)) }, off: '', on: '', why: 'longer than a label' },
     { endpoint: {}, off: '', on: '', why: 'no targetRef' },
   ];
+  const without = objectKinds({ noEndpoints: true });
+  assert.deepEqual(Object.keys(without), ['Namespace', 'Service', 'Pod'], 'noendpoints: EndpointSlices are not read');
+  assert.equal(toRecord({ kind: 'EndpointSlice', metadata: { name: 's', namespace: 'a' } }, without), null);
   const kinds = objectKinds({ endpointPodNames: true });
   assert.equal(objectKinds({}), OBJECT_KINDS, 'off: the very same kinds, nothing read in addition');
   for (const row of rows) {
