@@ -298,6 +298,6 @@ function queryLogger(log: Logger, sample: number): QueryObserver {
 
 /** What the zone's options change in the records a source makes; nothing when they are off. */
 function convertOptions(config: Config): { convert?: ConvertOptions } {
-  if (!config.endpointPodNames && !config.noEndpoints) return {};
-  return { convert: { endpointPodNames: config.endpointPodNames, noEndpoints: config.noEndpoints } };
+  if (!config.endpointPodNames && !config.noEndpoints && config.namespaces.length === 0) return {};
+  return { convert: { endpointPodNames: config.endpointPodNames, noEndpoints: config.noEndpoints, namespaces: config.namespaces } };
 }

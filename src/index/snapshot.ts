@@ -310,9 +310,10 @@ export function restoreSnapshot(path: string, index: ClusterIndex, limits: Resto
       try {
         checkObject(obj);
         const kinds = limits.kinds ?? OBJECT_KINDS;
-        if (typeof obj.kind === 'string' && Object.hasOwn(OBJECT_KINDS, obj.kind) && !Object.hasOwn(kinds, obj.kind)) continue; // not read now
+        if (typeof obj.kind !== 'string' || !Object.hasOwn(OBJECT_KINDS, obj.kind)) throw new InvalidObjectError(`${String(obj.kind)}: not a kind of record`);
+        // A kind not read now (noendpoints), or an object the options leave out (namespaces).
         const converted = toRecord(obj, kinds);
-        if (!converted) throw new InvalidObjectError(`${String(obj.kind)}: not a kind of record`);
+        if (!converted) continue;
         index.upsert(converted.kind, converted.record);
         counts[converted.kind]++;
       } catch (err) {

@@ -37,16 +37,39 @@ export type ObjectKinds = { readonly [K in Kind]?: ObjectKind<K, RecordOf[K]> };
 export interface ConvertOptions extends EndpointSliceOptions {
   /** CoreDNS's `noendpoints`: no EndpointSlice is read, listed or watched. */
   readonly noEndpoints?: boolean;
+  /** CoreDNS's `namespaces`: only these namespaces' objects are kept (lower-case); empty: all. */
+  readonly namespaces?: readonly string[];
 }
 
 /** The kinds as `options` read them: OBJECT_KINDS itself when they change nothing. */
 export function objectKinds(options: ConvertOptions = {}): ObjectKinds {
-  if (options.noEndpoints === true) {
-    const { EndpointSlice: _left, ...rest } = OBJECT_KINDS;
-    return rest;
-  }
   const slices = endpointSliceKind(options);
-  return slices === ENDPOINT_SLICE ? OBJECT_KINDS : { ...OBJECT_KINDS, EndpointSlice: slices };
+  let kinds: ObjectKinds = slices === ENDPOINT_SLICE ? OBJECT_KINDS : { ...OBJECT_KINDS, EndpointSlice: slices };
+  if (options.noEndpoints === true) {
+    const { EndpointSlice: _left, ...rest } = kinds;
+    kinds = rest;
+  }
+  const namespaces = options.namespaces ?? [];
+  if (namespaces.length > 0) {
+    kinds = Object.fromEntries(Object.entries(kinds).map(([name, kind]) => [name, inNamespaces(kind as ObjectKind<Kind, AnyRecord>, namespaces)]));
+  }
+  return kinds;
+}
+
+/**
+ * A kind that keeps only the objects of `namespaces` (a Namespace by its name): the rest convert
+ * to null, so the index never holds them. With one namespace the API is asked for it alone.
+ */
+function inNamespaces<K extends Kind, R extends AnyRecord>(kind: ObjectKind<K, R>, namespaces: readonly string[]): ObjectKind<K, R> {
+  const keep = new Set(namespaces);
+  const field = kind.namespaced ? 'metadata.namespace' : 'metadata.name';
+  const only = namespaces.length === 1 ? `${field}=${namespaces[0]}` : null;
+  const inScope = (obj: RawObject) => keep.has((kind.namespaced ? (obj.metadata?.namespace ?? 'default') : (obj.metadata?.name ?? '')).toLowerCase());
+  return {
+    ...kind,
+    convert: (obj: RawObject) => (inScope(obj) ? kind.convert(obj) : null),
+    ...(only ? { fieldSelector: kind.fieldSelector ? `${kind.fieldSelector},${only}` : only } : {}),
+  };
 }
 
 /** The kind named by an object's `kind` field; undefined for the kinds DNS ignores. */

@@ -12,6 +12,14 @@ function zoneName(text: string, name: string): string {
   return zone;
 }
 
+/** `shop` or `shop,data`: namespace names (DNS labels), lower-cased. */
+function namespaceNames(text: string, name: string): readonly string[] {
+  const names = text.split(',').map((n) => n.trim().toLowerCase());
+  const label = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+  for (const n of names) if (!label.test(n)) throw new ConfigError(name, `"${n}" is not a namespace name`);
+  return names;
+}
+
 export const ZONE_OPTIONS = optionTable({
   zone: { flag: 'zone', group: 'dns', arg: 'NAME', default: 'cluster.local', parse: zoneName, help: 'cluster domain', doc: 'the cluster domain' },
   ttl: {
@@ -38,6 +46,16 @@ export const ZONE_OPTIONS = optionTable({
     help: "name an endpoint without a hostname by its pod's name (CoreDNS: endpoint_pod_names)",
     doc: "an endpoint without a hostname is named by its pod (the EndpointSlice's `targetRef`) instead of its dashed IP, as CoreDNS's `endpoint_pod_names`; a pod name that is not one DNS label keeps the dashed IP",
   }),
+  namespaces: {
+    flag: 'namespaces',
+    group: 'dns',
+    arg: 'NAME',
+    repeatable: true,
+    default: { value: [] as readonly string[], text: '', doc: 'all' },
+    parse: namespaceNames,
+    help: 'expose only this namespace (repeatable, or NS,NS); others are NXDOMAIN, PTRs too (CoreDNS: namespaces)',
+    doc: "expose only these namespaces, as CoreDNS's `namespaces`: names and PTRs of the others are NXDOMAIN and the index never holds their objects; with one, the API is asked for that namespace alone (a field selector)",
+  },
   noEndpoints: switchOption({
     flag: 'no-endpoints',
     group: 'dns',

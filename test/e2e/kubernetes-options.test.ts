@@ -1,6 +1,6 @@
 // The kubernetes-plugin options that change answers, through the real server over the wire:
 // --endpoint-pod-names (endpoint_pod_names), --ignore-empty-service (ignore empty_service) and
-// --no-endpoints (noendpoints).
+// --no-endpoints (noendpoints), --namespaces (namespaces).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +37,15 @@ apiVersion: v1
 kind: Service
 metadata: {name: idle, namespace: shop}
 spec: {clusterIP: 10.96.3.3, clusterIPs: [10.96.3.3], ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: data}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: data}
+spec: {clusterIP: 10.96.4.4, clusterIPs: [10.96.4.4]}
 `;
 
 async function withServer(t: { after: (fn: () => Promise<unknown>) => void }, args: string[]): Promise<ServerProcess> {
@@ -51,7 +60,7 @@ async function ask(server: ServerProcess, name: string, type: number) {
   return decode(reply);
 }
 
-test('--endpoint-pod-names, --ignore-empty-service and --no-endpoints change the answers; without them, CoreDNS defaults', async (t) => {
+test('--endpoint-pod-names, --ignore-empty-service, --no-endpoints and --namespaces change the answers; without them, CoreDNS defaults', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdns-k8sopts-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'cluster.yaml');
@@ -113,6 +122,15 @@ test('--endpoint-pod-names, --ignore-empty-service and --no-endpoints change the
     const type = name.endsWith('.arpa') ? TYPE.PTR : TYPE.A;
     assert.equal((await ask(bare, name, type)).rcode, name.endsWith('.arpa') ? 'REFUSED' : 'NXDOMAIN', `${name}: no endpoints, so not ours`);
   }
+
+  // namespaces: data is not exposed: its names and its ClusterIP's PTR are not answered.
+  const scoped = await withServer(t, ['--manifests', file, '--namespaces', 'shop']);
+  assert.deepEqual((await ask(plain, 'db.data.svc.cluster.local', TYPE.A)).answer, ['db.data.svc.cluster.local. 5 IN A 10.96.4.4']);
+  assert.equal((await ask(scoped, 'db.data.svc.cluster.local', TYPE.A)).rcode, 'NXDOMAIN');
+  assert.equal((await ask(scoped, 'data.svc.cluster.local', TYPE.A)).rcode, 'NXDOMAIN', 'the namespace itself is not there');
+  assert.equal((await ask(plain, '4.4.96.10.in-addr.arpa', TYPE.PTR)).answer.length, 1);
+  assert.equal((await ask(scoped, '4.4.96.10.in-addr.arpa', TYPE.PTR)).answer.length, 0, 'no PTR for a hidden namespace');
+  assert.deepEqual((await ask(scoped, 'idle.shop.svc.cluster.local', TYPE.A)).answer, ['idle.shop.svc.cluster.local. 5 IN A 10.96.3.3']);
 
   // A reload is read in the manifests worker: the option reaches it too.
   writeFileSync(file, CLUSTER.replace('name: web-7d9f-x2', 'name: web-7d9f-z9'));

@@ -303,6 +303,20 @@ test('noendpoints (convert option): EndpointSlices are never listed or watched, 
   assert.deepEqual(index.service('shop', 'web')?.clusterIPs, ['10.96.0.20']);
 });
 
+test('namespaces (convert option): one namespace is listed and watched alone; other namespaces never reach the index', async (t) => {
+  const { api, index } = await rig(t, basicCluster, { convert: { namespaces: ['shop'] } });
+  await waitFor('sync', () => index.synced);
+  await waitFor('watches', () => api.openWatches() === 4);
+  const services = api.requests.filter((r) => r.path === '/api/v1/services');
+  assert.ok(services.length >= 2 && services.every((r) => r.query.fieldSelector === 'metadata.namespace=shop'), 'list and watch ask for shop alone');
+  api.apply(service('default', 'elsewhere', { clusterIP: '10.96.0.90' }));
+  api.apply(service('shop', 'late', { clusterIP: '10.96.0.91' }));
+  await waitFor('watched service', () => index.service('shop', 'late') !== undefined);
+  assert.equal(index.service('default', 'elsewhere'), undefined);
+  assert.ok(index.hasNamespace('shop'));
+  assert.ok(!index.hasNamespace('default'), 'the Namespace list asked for shop by name');
+});
+
 test('server errors back off and retry while the last index keeps serving', async (t) => {
   const { api, index, status } = await rig(t, basicCluster, {}, { bookmarkIntervalMs: 60_000 });
   await waitFor('sync', () => index.synced);

@@ -68,6 +68,26 @@ test('endpoint_pod_names: an endpoint without a hostname is named by its pod, wh
   }
 });
 
+test('namespaces: only the exposed namespaces are kept; with one, the API is asked for it alone', () => {
+  const one = objectKinds({ namespaces: ['shop'] });
+  const rows: { obj: Record<string, unknown>; kept: boolean; why: string }[] = [
+    { obj: service('shop', 'web', { clusterIPs: ['10.96.0.1'] }), kept: true, why: 'an exposed namespace' },
+    { obj: service('data', 'db', { clusterIPs: ['10.96.0.2'] }), kept: false, why: 'another namespace: never in the index' },
+    { obj: { kind: 'Namespace', metadata: { name: 'shop' } }, kept: true, why: 'a Namespace by its own name' },
+    { obj: { kind: 'Namespace', metadata: { name: 'data' } }, kept: false, why: 'so data.svc is NXDOMAIN' },
+    { obj: pod('data', 'p', ['10.244.0.9']), kept: false, why: 'pods too' },
+    { obj: endpointSlice('shop', 'web', 'web-1', 'IPv4', [{ ip: '10.244.0.1' }], []), kept: true, why: 'and slices' },
+  ];
+  for (const row of rows) assert.equal(toRecord(row.obj as Parameters<typeof toRecord>[0], one) !== null, row.kept, row.why);
+  assert.equal(one.Service!.fieldSelector, 'metadata.namespace=shop');
+  assert.equal(one.Namespace!.fieldSelector, 'metadata.name=shop');
+  assert.equal(one.Pod!.fieldSelector, `${OBJECT_KINDS.Pod.fieldSelector},metadata.namespace=shop`, "joined with the pods' own selector");
+  const two = objectKinds({ namespaces: ['shop', 'data'] });
+  assert.equal(two.Service!.fieldSelector, undefined, 'no OR in field selectors: two namespaces are filtered as they arrive');
+  assert.equal(two.Pod!.fieldSelector, OBJECT_KINDS.Pod.fieldSelector);
+  assert.notEqual(toRecord(service('data', 'db', { clusterIPs: ['10.96.0.2'] }) as Parameters<typeof toRecord>[0], two), null);
+});
+
 test('pods: slim, with hostname/subdomain and readiness; finished or deleting pods are dropped', () => {
   const p = toPod(pod('a', 'p', ['10.0.0.1', 'fd00::1'], { hostname: 'H', subdomain: 'Sub', ready: false }));
   assert.deepEqual(p, { namespace: 'a', name: 'p', ips: ['10.0.0.1', 'fd00::1'], hostname: 'h', subdomain: 'sub', ready: false });
