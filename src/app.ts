@@ -115,7 +115,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     }
     await source.start();
 
-    const zone = new KubernetesZone({ index, zone: config.zone, ttl: config.ttl, pods: config.pods, ignoreEmptyService: config.ignoreEmptyService });
+    const zone = new KubernetesZone({ index, zone: config.zone, ttl: config.ttl, pods: config.pods, ignoreEmptyService: config.ignoreEmptyService, fallthrough: config.fallthrough });
     const log = logger.child({ component: 'server' });
     const forwarding = config.forward.upstreams.length > 0 || config.forward.stubDomains.length > 0;
     const forwarder = forwarding ? new Forwarder({ config: config.forward, logger, cacheInFront: true }) : null;

@@ -27,6 +27,8 @@ export interface KubernetesZoneOptions {
   readonly zone: string;
   readonly ttl: number;
   readonly pods: PodMode;
+  /** CoreDNS's `fallthrough`: an NXDOMAIN for a name in these zones ('.': all) is not ours to answer. */
+  readonly fallthrough?: readonly string[];
   /** CoreDNS's `ignore empty_service`: a ClusterIP Service without ready endpoints does not exist. */
   readonly ignoreEmptyService?: boolean;
   /** Most prepared replies kept before the cache starts over (bounds memory under random names). */
@@ -63,6 +65,7 @@ export class KubernetesZone implements Handler {
   readonly #ttl: number;
   readonly #pods: PodMode;
   readonly #ignoreEmptyService: boolean;
+  readonly #fallthrough: readonly string[];
   readonly #prepared: PreparedReplies;
   /** Set while building an answer that followed an alias to another name of the zone. */
   #readOtherNames = false;
@@ -74,6 +77,7 @@ export class KubernetesZone implements Handler {
     this.#ttl = options.ttl;
     this.#pods = options.pods;
     this.#ignoreEmptyService = options.ignoreEmptyService ?? false;
+    this.#fallthrough = options.fallthrough ?? [];
     this.#prepared = new PreparedReplies(options.maxPrepared ?? 100_000);
   }
 
@@ -135,6 +139,16 @@ export class KubernetesZone implements Handler {
   }
 
   #sections(name: string, parsed: ClusterName, type: number): Sections | null {
+    const sections = this.#answerSections(name, parsed, type);
+    if (this.#fallthrough.length > 0 && sections?.rcode === RCODE.NXDOMAIN && this.#fallsThrough(name)) return null;
+    return sections;
+  }
+
+  #fallsThrough(name: string): boolean {
+    return this.#fallthrough.some((zone) => zone === '.' || name === zone || name.endsWith(`.${zone}`));
+  }
+
+  #answerSections(name: string, parsed: ClusterName, type: number): Sections | null {
     const lookupType = type === TYPE.ANY ? TYPE.A : type;
     let found: Lookup | typeof FALLTHROUGH;
     let apex = this.#zone;

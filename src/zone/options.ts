@@ -46,6 +46,16 @@ export const ZONE_OPTIONS = optionTable({
     help: "name an endpoint without a hostname by its pod's name (CoreDNS: endpoint_pod_names)",
     doc: "an endpoint without a hostname is named by its pod (the EndpointSlice's `targetRef`) instead of its dashed IP, as CoreDNS's `endpoint_pod_names`; a pod name that is not one DNS label keeps the dashed IP",
   }),
+  fallthrough: {
+    flag: 'fallthrough',
+    group: 'dns',
+    arg: 'ZONE',
+    repeatable: true,
+    default: { value: [] as readonly string[], text: '', doc: 'none' },
+    parse: (text: string, name: string): readonly string[] => [text === '.' ? '.' : zoneName(text, name)],
+    help: 'an NXDOMAIN for a name in ZONE ("." for all) goes on upstream instead of being answered; repeatable (CoreDNS: fallthrough)',
+    doc: "an NXDOMAIN of the cluster zone for a name in ZONE (`.`: every name) is not answered but passed on to the cache and upstream, as CoreDNS's `fallthrough [ZONES…]`; repeatable",
+  },
   namespaces: {
     flag: 'namespaces',
     group: 'dns',

@@ -10,6 +10,7 @@ import { TYPE } from '../../src/dns/constants.ts';
 import { buildQuery, decode } from '../support/dns.ts';
 import { queryUdp } from '../support/client.ts';
 import { startServer, type ServerProcess } from '../support/process.ts';
+import { a, FakeUpstream } from '../support/upstream.ts';
 
 const CLUSTER = `
 apiVersion: v1
@@ -140,4 +141,22 @@ test('--endpoint-pod-names, --ignore-empty-service, --no-endpoints and --namespa
     if (answer.length === 0) await new Promise((r) => setTimeout(r, 50));
   }
   assert.deepEqual(answer, ['web-7d9f-z9.web.shop.svc.cluster.local. 5 IN A 10.244.1.5'], 'the reloaded pod name answers');
+});
+
+test('--fallthrough: a cluster-zone NXDOMAIN in the listed zone is asked upstream; what exists never is', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cdns-k8sopts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'cluster.yaml');
+  writeFileSync(file, CLUSTER);
+  const up = await FakeUpstream.start();
+  t.after(() => up.close());
+  up.set('foo.cluster.local', { kind: 'answer', records: [a('foo.cluster.local', '10.10.10.10', 303)] });
+  up.set('legacy.shop.svc.cluster.local', { kind: 'answer', records: [a('legacy.shop.svc.cluster.local', '10.10.10.11', 303)] });
+  const server = await withServer(t, ['--manifests', file, '--upstream', up.address, '--fallthrough', 'svc.cluster.local']);
+  assert.deepEqual((await ask(server, 'legacy.shop.svc.cluster.local', TYPE.A)).answer, ['legacy.shop.svc.cluster.local. 303 IN A 10.10.10.11'], 'in the zone: asked upstream');
+  const outside = await ask(server, 'foo.cluster.local', TYPE.A);
+  assert.equal(outside.rcode, 'NXDOMAIN', 'outside the fallthrough zone: answered');
+  assert.equal(outside.aa, true);
+  assert.deepEqual((await ask(server, 'idle.shop.svc.cluster.local', TYPE.A)).answer, ['idle.shop.svc.cluster.local. 5 IN A 10.96.3.3']);
+  assert.deepEqual(up.received.map((r) => r.name).filter((n) => n.endsWith('cluster.local')), ['legacy.shop.svc.cluster.local'], 'only the miss went upstream');
 });

@@ -536,3 +536,27 @@ describe('ignore empty_service (--ignore-empty-service): a ClusterIP Service wit
     assert.equal(ask(zone, name, TYPE.A)?.rcode, 'NXDOMAIN');
   });
 });
+
+describe('fallthrough (--fallthrough ZONE): an NXDOMAIN in those zones is passed on, everything else answered', () => {
+  const index = indexOf(testCluster());
+  const rows: { fallthrough: string[]; name: string; type: keyof typeof TYPE; want: string | null; why: string }[] = [
+    { fallthrough: ['.'], name: `nosuch.testns.svc.${Z}`, type: 'A', want: null, why: "'.': every NXDOMAIN goes on (CoreDNS's bare fallthrough)" },
+    { fallthrough: ['.'], name: `foo.${Z}`, type: 'A', want: null, why: 'a name CoreDNS tests pass to the file plugin behind it' },
+    { fallthrough: ['.'], name: `svc1.testns.svc.${Z}`, type: 'A', want: 'NOERROR', why: 'what exists is answered' },
+    { fallthrough: ['.'], name: `svc1.testns.svc.${Z}`, type: 'TXT', want: 'NOERROR', why: 'NODATA is an answer, not a miss' },
+    { fallthrough: [`svc.${Z}`], name: `nosuch.testns.svc.${Z}`, type: 'A', want: null, why: 'inside the listed zone' },
+    { fallthrough: [`svc.${Z}`], name: `foo.${Z}`, type: 'A', want: 'NXDOMAIN', why: 'outside it: answered (TestKubernetesFallthroughFiltered)' },
+    { fallthrough: [], name: `nosuch.testns.svc.${Z}`, type: 'A', want: 'NXDOMAIN', why: 'off' },
+  ];
+  for (const row of rows) {
+    it(`${row.fallthrough.join(' ') || 'none'}: ${row.name} ${row.type} → ${row.want ?? 'passed on'} (${row.why})`, () => {
+      const zone = new KubernetesZone({ index, zone: Z, ttl: 5, pods: 'verified', fallthrough: row.fallthrough });
+      assert.equal(ask(zone, row.name, TYPE[row.type])?.rcode ?? null, row.want);
+      assert.equal(ask(zone, row.name, TYPE[row.type])?.rcode ?? null, row.want, 'the same from the prepared replies');
+    });
+  }
+  it('before the first sync a miss is still SERVFAIL: not known to be missing', () => {
+    const zone = new KubernetesZone({ index: new ClusterIndex(), zone: Z, ttl: 5, pods: 'verified', fallthrough: ['.'] });
+    assert.equal(ask(zone, `nosuch.testns.svc.${Z}`, TYPE.A)?.rcode, 'SERVFAIL');
+  });
+});
