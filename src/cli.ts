@@ -8,7 +8,10 @@ import { BindError } from './server/bind-error.ts';
 import { KubeConfigError } from './kube/open.ts';
 import { ManifestError } from './index/manifests.ts';
 import { resolve } from 'node:path';
-import { BUNDLED_EXAMPLE, ConfigError, formatHostPort, parseConfig, USAGE, type Config, type HostPort } from './config.ts';
+import { existsSync } from 'node:fs';
+import { BUNDLED_EXAMPLE, ConfigError, formatHostPort, loadConfiguration, OPTIONS, USAGE, type Config, type HostPort } from './config.ts';
+import { describeConfiguration } from './config/check.ts';
+import { CorefileError } from './corefile/errors.ts';
 import { memoryLimit } from './launch.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { isReplica, ReplicaFeed, reportCounters, startReplicas, type Replicas } from './replica/workers.ts';
@@ -44,11 +47,19 @@ function digHost({ host, port }: HostPort): string {
 }
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  // --check validates what a start would use; a missing cluster source is the machine's, not the file's.
+  const checking = argv.includes('--check');
   let parsed;
   try {
-    parsed = parseConfig(process.argv.slice(2));
+    parsed = await loadConfiguration(argv, {
+      env: process.env,
+      fileExists: existsSync,
+      readText: (path) => readFileSync(path, 'utf8'),
+      sourceMayBeMissing: checking,
+    });
   } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
+    if (err instanceof ConfigError || err instanceof CorefileError) fail(err.message);
     throw err;
   }
   if (parsed.kind === 'help') {
@@ -60,6 +71,12 @@ async function main(): Promise<void> {
     return;
   }
   const config = parsed.config;
+  if (config.check) {
+    process.stdout.write(describeConfiguration(OPTIONS, parsed.assignments, parsed.plan, parsed.implied));
+    return;
+  }
+  // The Corefile's handlers (hosts, rewrite, template, loadbalance, …): built from the plan.
+  const plan = parsed.plan;
   try {
     resolveUdpIo(config.udpIo);
   } catch (err) {

@@ -19,6 +19,11 @@ import { OBSERVE_OPTIONS, type ObserveOptions } from './observe/options.ts';
 import { SERVER_OPTIONS, serverOptions, WORKERS_OPTIONS, type ServerOptions } from './server/options.ts';
 import { CACHE_OPTIONS, FORWARD_OPTIONS, forwardOptions, type ForwardConfig } from './upstream/options.ts';
 import { ZONE_OPTIONS, type ZoneOptions } from './zone/options.ts';
+import { COREFILE_OPTIONS, type CorefileOptions } from './corefile/options.ts';
+import { loadCorefile, type Plan } from './corefile/directives/index.ts';
+import type { Environment as CorefileEnvironment } from './corefile/env.ts';
+import type { CorefileFs } from './corefile/fs.ts';
+import { corefileAssignments, withCorefile } from './config/corefile.ts';
 
 export { formatHostPort, unaskableAddress, type HostPort } from './base/address.ts';
 export { ConfigError, parseDuration, parseHostPort } from './base/options.ts';
@@ -51,6 +56,7 @@ const PROCESS_OPTIONS = optionTable({
 
 /** Every part's table. Within a --help section and in the README, options come in this order. */
 const PARTS = {
+  corefile: COREFILE_OPTIONS,
   kube: KUBE_OPTIONS,
   manifests: MANIFESTS_OPTIONS,
   zone: ZONE_OPTIONS,
@@ -69,7 +75,7 @@ export const OPTIONS: readonly OptionSpec<unknown>[] = Object.values(PARTS).flat
 const BY_FLAG = new Map(OPTIONS.map((spec) => [spec.flag, spec]));
 if (BY_FLAG.size !== OPTIONS.length) throw new Error('two options declare the same flag');
 
-export interface Config extends ZoneOptions, ServerOptions, ObserveOptions {
+export interface Config extends ZoneOptions, ServerOptions, ObserveOptions, CorefileOptions {
   readonly source: Source;
   /** Names outside the cluster zone: where they go, and what is kept of the answers. */
   readonly forward: ForwardConfig;
@@ -129,8 +135,10 @@ const ARGS = {
 /** The command line as Assignments (or --help / --version). */
 export function flagAssignments(argv: readonly string[]): { readonly kind: 'run'; readonly assignments: readonly Assignment[] } | { readonly kind: 'help' } | { readonly kind: 'version' } {
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  // CoreDNS's own Deployment args spell it `-conf`: taken as --conf.
+  const args = argv.map((a) => (a === '-conf' ? '--conf' : a.startsWith('-conf=') ? `-${a}` : a));
   try {
-    ({ values } = parseArgs({ args: [...argv], options: ARGS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: ARGS, strict: true, allowPositionals: false }));
   } catch (err) {
     // node:util's messages name the flag; keep them to one line.
     const message = (err as Error).message.split('\n')[0] ?? 'invalid arguments';
@@ -166,6 +174,8 @@ export interface Host {
   readonly readText: (path: string) => string;
   /** This machine's interface addresses (by default, networkInterfaces()). */
   readonly localAddresses?: ReadonlySet<string>;
+  /** --check: no cluster source found is reported, not refused (the Corefile is what is checked). */
+  readonly sourceMayBeMissing?: boolean;
 }
 
 function noSource(): never {
@@ -233,6 +243,7 @@ export function resolveConfig(assignments: readonly Assignment[], host: Host): {
   });
   const config: Config = {
     ...zone,
+    ...r.corefile.values,
     ...server,
     ...r.observe.values,
     ...r.workers.values,
@@ -240,9 +251,42 @@ export function resolveConfig(assignments: readonly Assignment[], host: Host): {
     forward,
     snapshot,
     // Last, so that every option is checked first.
-    source: source ?? noSource(),
+    source: source ?? (host.sourceMayBeMissing ? { kind: 'kubernetes', kubeconfig: null } : noSource()),
   };
   return { config: deepFreeze(config), origins };
+}
+
+/** What a start reads: the options, and the compiled Corefile when --conf names one. */
+export type LoadResult =
+  | (ParseResult & { readonly kind: 'help' | 'version' })
+  | (Extract<ParseResult, { kind: 'run' }> & {
+      readonly plan: Plan | null;
+      /** Every assignment that set an option, flags and Corefile alike (what --check prints). */
+      readonly assignments: readonly Assignment[];
+      /** Those of them the Corefile implies by saying nothing (CoreDNS's defaults). */
+      readonly implied: ReadonlySet<Assignment>;
+    });
+
+/**
+ * The Config from flags and, with --conf, the Corefile (parsed, compiled and mapped onto the same
+ * options). Throws ConfigError (a flag) or CorefileError (`FILE:LINE: why`).
+ */
+export async function loadConfiguration(
+  argv: readonly string[],
+  host: Host & { readonly corefileEnv?: CorefileEnvironment; readonly corefileFs?: CorefileFs } = {
+    env: process.env,
+    fileExists: existsSync,
+    readText: (path) => readFileSync(path, 'utf8'),
+  },
+): Promise<LoadResult> {
+  const flags = flagAssignments(argv);
+  if (flags.kind !== 'run') return flags;
+  const conf = flags.assignments.filter((a) => a.flag === 'conf').at(-1)?.value;
+  if (typeof conf !== 'string') return { kind: 'run', ...resolveConfig(flags.assignments, host), plan: null, assignments: flags.assignments, implied: new Set() };
+  const { plan } = await loadCorefile(conf, { env: host.corefileEnv ?? process.env, ...(host.corefileFs ? { fs: host.corefileFs } : {}) });
+  const fromCorefile = corefileAssignments(plan);
+  const assignments = withCorefile(flags.assignments, fromCorefile);
+  return { kind: 'run', ...resolveConfig(assignments, host), plan, assignments, implied: new Set(fromCorefile.implied) };
 }
 
 export function parseConfig(

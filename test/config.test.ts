@@ -356,6 +356,8 @@ const everyFlag: Record<string, string[][]> = {
   '--ignore-empty-service': [['--ignore-empty-service=yes']],
   '--endpoint-pod-names': [['--endpoint-pod-names=yes']],
   '--no-endpoints': [['--no-endpoints=yes']],
+  '--conf': [['--conf']],
+  '--check': [['--check=yes']],
   '--fallthrough': [['--fallthrough', 'bad..zone'], ['--fallthrough', '']],
   '--namespaces': [['--namespaces', 'Bad_NS'], ['--namespaces', 'shop,,data']],
   '--forward-timeout': [['--forward-timeout', '50ms'], ['--forward-timeout', '0'], ['--forward-timeout', '61s'], ['--forward-timeout', 'soon'], ['--forward-timeout', '-1']],

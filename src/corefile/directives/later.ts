@@ -98,16 +98,9 @@ function passedOn(k: KubernetesSettings, zone: string): boolean {
  * is accepted; what goes beyond it is refused here.
  */
 export const NOT_YET: readonly NotYet[] = [
-  k8s('namespaces', 'exposing only some namespaces', prop('namespaces')),
   k8s('labels', 'filtering Services by label', prop('labels')),
   k8s('namespace_labels', 'filtering namespaces by label', prop('namespace_labels')),
-  k8s('endpoint_pod_names', 'naming endpoints after their pods', prop('endpoint_pod_names')),
-  k8s('noendpoints', 'answering without endpoint records', prop('noendpoints')),
-  k8s('ignore empty_service', 'NXDOMAIN for Services without ready endpoints', prop('ignore')),
   k8s('multicluster', 'multicluster (MCS) zones', prop('multicluster')),
-  k8s('fallthrough beyond the reverse zones', 'passing cluster-zone NXDOMAINs on to the next plugin', (k) =>
-    k.fallthrough !== null && k.fallthrough.some((f) => !isWholeReverseTree(f)) ? (k.at['fallthrough'] ?? null) : null,
-  ),
   k8s('several cluster zones', 'serving more than one cluster zone', (k, at) => (k.zones.filter((z) => !z.endsWith('.arpa')).length > 1 ? at : null)),
   k8s('authoritative reverse zones', 'answering a reverse zone with its own SOA instead of passing it on (list it in fallthrough)', (k, at) =>
     k.reverseZones.some((z) => !passedOn(k, z)) ? at : null,
@@ -115,10 +108,6 @@ export const NOT_YET: readonly NotYet[] = [
   { directive: 'transfer', feature: 'zone transfer', needs: 'AXFR of the cluster zone', find: (_s: never, at: Site) => at },
   { directive: 'k8s_external', feature: 'k8s_external', needs: 'the external zone of LoadBalancer and external IPs', find: (_s: never, at: Site) => at },
 ];
-
-function isWholeReverseTree(zone: string): boolean {
-  return zone === 'in-addr.arpa' || zone === 'ip6.arpa';
-}
 
 /** Throws `FILE:LINE: DIRECTIVE: FEATURE is not supported yet (…)` for the first row that applies. */
 export function refuseNotYet(directive: string, settings: unknown, at: Site): void {
