@@ -23,6 +23,11 @@ import { rcodeName, typeName } from './dns/constants.ts';
 import { KubernetesZone } from './zone/kubernetes.ts';
 import { clusterHandlers } from './upstream/chain.ts';
 import { Forwarder } from './upstream/forward.ts';
+import type { Handler, RecordOrder } from './dns/message.ts';
+import type { Plan } from './corefile/directives/index.ts';
+import { buildPlugins, hostsKey } from './corefile/plugins.ts';
+import { Chain } from './plugins/chain.ts';
+import { PluginStage } from './plugins/stage.ts';
 
 export interface ClusterDns {
   readonly index: ClusterIndex;
@@ -40,6 +45,11 @@ export interface ClusterDns {
   counted(): CountedParts;
   /** SIGTERM's first step: /ready answers 503 "lameduck" while DNS keeps answering. */
   lameduck(): void;
+  /**
+   * A reloaded Corefile's handlers, swapped in at once (the index, the forwarder and its cache
+   * stay); hosts handlers whose options did not change are kept. Only with `tuning.plan`.
+   */
+  applyPlan(plan: Plan): void;
   close(): Promise<void>;
 }
 
@@ -65,6 +75,8 @@ export interface Tuning {
    * /metrics reports the sums over all processes.
    */
   readonly peers?: { collect(): Promise<readonly CountersSnapshot[]> };
+  /** A compiled Corefile (--conf): its blocks' handlers in front of the cluster chain. */
+  readonly plan?: Plan;
 }
 
 export async function startClusterDns(config: Config, logger: Logger, version = '0.0.0', tuning: Tuning = {}): Promise<ClusterDns> {
@@ -125,6 +137,12 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       observed.cache = forwarder.cacheStats;
     }
     const handlers = clusterHandlers({ zone, index, zoneName: config.zone, ttl: config.ttl, forwarder, autopathSearch: config.forward.autopath ? config.forward.autopathSearch : null });
+    // A Corefile's blocks come first; a block without handlers of its own passes to the cluster chain.
+    const corefile = tuning.plan ? startPlugins(tuning.plan, new Chain(handlers, 'cluster'), logger) : null;
+    if (corefile) {
+      handlers.unshift(corefile.stage);
+      stops.push(() => corefile.stop());
+    }
     const countersOptions = { servers: config.listen.length, zones: [config.zone], plugins: handlers.map((h) => h.name) };
     const counters = new QueryCounters(countersOptions);
     const readiness = new ServingReadiness(index, () => {
@@ -139,6 +157,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       // With --metrics off the query path skips the counting (and the clock reads) altogether.
       ...(config.metrics ? { counters } : {}),
       onQuery: config.logQueries ? queryLogger(logger.child({ component: 'query' }), config.logQueriesSample) : undefined,
+      ...(corefile?.recordOrder ? { recordOrder: corefile.recordOrder } : {}),
     });
     const counted = (): CountedParts => ({
       stats: processor.stats,
@@ -233,6 +252,10 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       registry: metrics,
       counted,
       lameduck: () => readiness.lameduck(),
+      applyPlan: (plan: Plan) => {
+        if (!corefile) throw new Error('applyPlan: started without a Corefile');
+        processor.setRecordOrder(corefile.apply(plan));
+      },
       close: closeAll,
     };
   } catch (err) {
@@ -300,4 +323,28 @@ function queryLogger(log: Logger, sample: number): QueryObserver {
 function convertOptions(config: Config): { convert?: ConvertOptions } {
   if (!config.endpointPodNames && !config.noEndpoints && config.namespaces.length === 0) return {};
   return { convert: { endpointPodNames: config.endpointPodNames, noEndpoints: config.noEndpoints, namespaces: config.namespaces } };
+}
+
+/** The Corefile's handlers, running: the stage, the record order, and the hosts files' polling. */
+function startPlugins(plan: Plan, rest: Handler, logger: Logger) {
+  let built = buildPlugins(plan, rest, logger);
+  const stage = new PluginStage(built.blocks);
+  for (const h of built.hosts) h.start();
+  return {
+    stage,
+    recordOrder: built.recordOrder,
+    /** Swaps in `next`'s handlers; returns its record order. */
+    apply(next: Plan): RecordOrder | null {
+      const kept = new Map(built.hosts.map((h) => [hostsKey(h.options), h]));
+      const fresh = buildPlugins(next, rest, logger, kept);
+      for (const h of fresh.hosts) if (!built.hosts.includes(h)) h.start();
+      stage.swap(fresh.blocks);
+      for (const h of built.hosts) if (!fresh.hosts.includes(h)) h.stop();
+      built = fresh;
+      return fresh.recordOrder;
+    },
+    stop(): void {
+      for (const h of built.hosts) h.stop();
+    },
+  };
 }

@@ -12,6 +12,8 @@ import { existsSync } from 'node:fs';
 import { BUNDLED_EXAMPLE, ConfigError, formatHostPort, loadConfiguration, OPTIONS, USAGE, type Config, type HostPort } from './config.ts';
 import { describeConfiguration } from './config/check.ts';
 import { CorefileError } from './corefile/errors.ts';
+import { startReloading } from './config/reload.ts';
+import type { Plan } from './corefile/directives/index.ts';
 import { memoryLimit } from './launch.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { isReplica, ReplicaFeed, reportCounters, startReplicas, type Replicas } from './replica/workers.ts';
@@ -75,7 +77,6 @@ async function main(): Promise<void> {
     process.stdout.write(describeConfiguration(OPTIONS, parsed.assignments, parsed.plan, parsed.implied));
     return;
   }
-  // The Corefile's handlers (hosts, rewrite, template, loadbalance, …): built from the plan.
   const plan = parsed.plan;
   try {
     resolveUdpIo(config.udpIo);
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel, { format: config.logFormat });
   if (isReplica()) {
-    await runReplica(config, logger);
+    await runReplica(config, logger, parsed.plan);
     return;
   }
   // One short line; the whole config follows at debug.
@@ -107,13 +108,17 @@ async function main(): Promise<void> {
   try {
     // /metrics sums the workers' counters (asked at each scrape) with this process's.
     const peers = { collect: () => replicas?.collect() ?? Promise.resolve([]) };
-    app = await startClusterDns(config, logger, VERSION, { reusePort: config.workers > 1, ...(config.workers > 1 ? { peers } : {}) });
+    app = await startClusterDns(config, logger, VERSION, { reusePort: config.workers > 1, ...(config.workers > 1 ? { peers } : {}), ...(plan ? { plan } : {}) });
     if (config.workers > 1) replicas = startReplicas(config.workers - 1, app.index, app.dns, logger);
   } catch (err) {
     if (err instanceof ManifestError) fail(`--manifests: ${err.message}`);
     if (err instanceof KubeConfigError || err instanceof BindError) fail(err.message);
     throw err;
   }
+
+  // The Corefile's edits: its handlers swap in as they are saved (options at the next start).
+  const running = app;
+  const reloading = plan && config.conf !== null ? await startReloading(running, config.conf, { logger, metrics: running.registry.process, running: plan }) : null;
 
   // The bundled example: say how to try it (these names exist in examples/cluster.yaml).
   if (config.source.kind === 'manifests' && resolve(config.source.path) === BUNDLED_EXAMPLE && config.zone === 'cluster.local') {
@@ -136,6 +141,7 @@ async function main(): Promise<void> {
     closing = true;
     if (lameduckTimer !== null) clearTimeout(lameduckTimer);
     logger.info({ signal }, 'shutting down');
+    reloading?.close();
     Promise.resolve(replicas?.stop()).then(() => app.close()).then(
       () => process.exit(0),
       (err: unknown) => {
@@ -156,7 +162,7 @@ async function main(): Promise<void> {
 }
 
 /** A --workers replica: the watching process's index, the same handlers, the shared ports. */
-async function runReplica(config: Config, logger: Logger): Promise<void> {
+async function runReplica(config: Config, logger: Logger, plan: Plan | null): Promise<void> {
   const feed = new ReplicaFeed();
   await feed.start();
   const app = await startClusterDns(
@@ -164,10 +170,13 @@ async function runReplica(config: Config, logger: Logger): Promise<void> {
     { ...config, listen: feed.listen, health: null, ready: null, debugEndpoints: null, snapshot: null, workers: 1 },
     logger.child({ worker: process.pid }),
     VERSION,
-    { replica: feed },
+    { replica: feed, ...(plan ? { plan } : {}) },
   );
   reportCounters(() => app.counted());
+  // Each replica reads the Corefile's edits itself, as the watching process does.
+  const reloading = plan && config.conf !== null ? await startReloading(app, config.conf, { logger, metrics: app.registry.process, running: plan }) : null;
   const close = () => {
+    reloading?.close();
     void app.close().then(() => process.exit(0));
   };
   // The watching process went away (or asked us to stop): nothing feeds the index any more.

@@ -157,6 +157,11 @@ export class QueryProcessor {
     this.#recordOrder = options.recordOrder ?? null;
   }
 
+  /** loadbalance after a Corefile reload: the next replies are copied in the new order. */
+  setRecordOrder(order: RecordOrder | null): void {
+    this.#recordOrder = order;
+  }
+
   get counters(): QueryCounters | null {
     return this.#counters;
   }

@@ -50,12 +50,14 @@ export async function runMain(args: string[], timeoutMs = 30_000, env?: NodeJS.P
 export interface StartOptions {
   readonly wrapper?: readonly string[];
   readonly main?: string;
+  /** No --listen of ours: a --conf Corefile's server blocks say where to listen. */
+  readonly corefileListens?: boolean;
 }
 
 export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000, options: StartOptions = {}): Promise<ServerProcess> {
   // No lameduck unless a test asks for one (later flags win), so stop() is quick. No upstreams
   // from the machine's resolv.conf: tests only ever talk to loopback (--upstream overrides).
-  const command = [process.execPath, options.main ?? MAIN, '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--lameduck', '0', '--resolv-conf', '/dev/null', ...args];
+  const command = [process.execPath, options.main ?? MAIN, ...(options.corefileListens ? [] : ['--listen', '127.0.0.1:0']), '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--lameduck', '0', '--resolv-conf', '/dev/null', ...args];
   const [file, ...rest] = [...(options.wrapper ?? []), ...command] as [string, ...string[]];
   const child = spawn(file, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } });
   // A test process that dies (or is cut off by a pipe) must not leave its server behind.

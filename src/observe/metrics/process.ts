@@ -26,6 +26,9 @@ export class ProcessMetrics {
   #healthFailures = 0;
   #lameduck = false;
   #logDropped = 0;
+  #reloadFailures = 0;
+  /** sha256 of the Corefile running (--conf); null without one. */
+  #configHash: string | null = null;
 
   constructor(register: Registry, o: ProcessMetricsInput, servers: () => readonly string[]) {
     const registers = [register];
@@ -64,6 +67,12 @@ export class ProcessMetrics {
       () => this.#healthFailures,
     );
 
+    // The reload plugin's: a Corefile edit that could not be applied; which one runs.
+    simpleCounter(registers, 'coredns_reload_failed_total', 'Counter of the number of failed reload attempts.', () => this.#reloadFailures);
+    gauge(registers, 'coredns_reload_version_info', 'A metric with a constant 1 value labeled by hash, and value which type of hash generated.', ['hash', 'value'], () =>
+      this.#configHash === null ? [] : [{ labels: { hash: 'sha256', value: this.#configHash }, value: 1 }],
+    );
+
     // ---- ours: cluster_dns_* ----
     simpleCounter(
       registers,
@@ -87,6 +96,14 @@ export class ProcessMetrics {
   /** For the rate-limited logger: lines it left out. */
   countSuppressedLog(n = 1): void {
     this.#logDropped += n;
+  }
+
+  countReloadFailure(): void {
+    this.#reloadFailures++;
+  }
+
+  setConfigHash(hash: string | null): void {
+    this.#configHash = hash;
   }
 
   setLameduck(on: boolean): void {
