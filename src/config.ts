@@ -224,7 +224,8 @@ export function resolveConfig(assignments: readonly Assignment[], host: Host): {
 
   // None found is refused once every option has been checked: a pod without its service account
   // token must not come up serving no cluster (or, as before, the example) and say it is ready.
-  const source = clusterSource(r, host, nameOf);
+  // --check on a machine with no cluster: checked as if in the pod, with its service account.
+  const source = clusterSource(r, host, nameOf) ?? (host.sourceMayBeMissing ? ({ kind: 'kubernetes', kubeconfig: null } as const) : null);
   const server = serverOptions(r.server.values);
   const zone = r.zone.values;
   const forward = forwardOptions(r.forward.values, r.cache.values, {
@@ -251,7 +252,7 @@ export function resolveConfig(assignments: readonly Assignment[], host: Host): {
     forward,
     snapshot,
     // Last, so that every option is checked first.
-    source: source ?? (host.sourceMayBeMissing ? { kind: 'kubernetes', kubeconfig: null } : noSource()),
+    source: source ?? noSource(),
   };
   return { config: deepFreeze(config), origins };
 }
@@ -282,6 +283,8 @@ export async function loadConfiguration(
   const flags = flagAssignments(argv);
   if (flags.kind !== 'run') return flags;
   const conf = flags.assignments.filter((a) => a.flag === 'conf').at(-1)?.value;
+  // A bad flag value is named before any file is read.
+  for (const table of Object.values(PARTS) as OptionTable[]) resolveOptions(table, flags.assignments);
   if (typeof conf !== 'string') return { kind: 'run', ...resolveConfig(flags.assignments, host), plan: null, assignments: flags.assignments, implied: new Set() };
   const { plan } = await loadCorefile(conf, { env: host.corefileEnv ?? process.env, ...(host.corefileFs ? { fs: host.corefileFs } : {}) });
   const fromCorefile = corefileAssignments(plan);

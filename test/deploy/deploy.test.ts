@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import { ClusterIndex } from '../../src/index/index.ts';
-import { parseConfig, parseDuration } from '../../src/config.ts';
+import { loadConfiguration } from '../../src/config.ts';
+import { memoryFs } from '../support/corefile.ts';
 import { Metrics } from '../../src/observe/metrics.ts';
 import { QueryCounters } from '../../src/server/counters.ts';
 import { QueryProcessor } from '../../src/server/processor.ts';
@@ -71,6 +72,34 @@ function expandedArgs(podIP: string): string[] {
 }
 const args = expandedArgs(POD_IP);
 
+/** The ConfigMap's files where the Deployment mounts them (the Corefile --conf reads). */
+function mountedConfig(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const mount of list(container, 'volumeMounts')) {
+    const volume = list(podSpec, 'volumes').find((v) => at(v, 'name') === at(mount, 'name'));
+    const name = at(volume, 'configMap', 'name');
+    if (typeof name !== 'string') continue;
+    const data = at(one('ConfigMap', name), 'data') as Record<string, string>;
+    for (const item of list(volume, 'configMap', 'items')) files[`${String(at(mount, 'mountPath'))}/${String(at(item, 'path'))}`] = data[at(item, 'key') as string]!;
+  }
+  return files;
+}
+
+/** What the pod's process reads at start: its args, its env (POD_IP), the mounted Corefile. */
+async function podConfig(podIP: string) {
+  const env = { POD_IP: podIP };
+  const result = await loadConfiguration(expandedArgs(podIP), {
+    env: {},
+    fileExists: () => true,
+    readText: () => 'nameserver 10.0.0.2\n',
+    localAddresses: new Set(),
+    corefileEnv: env,
+    corefileFs: memoryFs({ ...mountedConfig(), '/etc/resolv.conf': 'nameserver 10.0.0.2\n' }),
+  });
+  assert.equal(result.kind, 'run');
+  return result as Extract<typeof result, { kind: 'run' }>;
+}
+
 /** The Dockerfile's instructions, continuation lines joined. */
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
   .replace(/\\\n/g, ' ')
@@ -81,7 +110,7 @@ const instructions = (word: string) => dockerfile.filter((l) => l.toUpperCase().
 
 describe('deploy/ manifests', () => {
   it('parse, and each kustomization (the base, every component) names every manifest in its folder', () => {
-    assert.deepEqual(baseObjects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    assert.deepEqual(baseObjects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
     for (const o of objects) assert.ok(o.apiVersion && o.kind && at(o, 'metadata', 'name'), JSON.stringify(o).slice(0, 80));
     for (const folder of FOLDERS) {
       const kustomization = load(join(folder, 'kustomization.yaml'))[0];
@@ -116,7 +145,7 @@ describe('deploy/ manifests', () => {
     assert.equal(at(podSpec, 'serviceAccountName'), at(sa, 'metadata', 'name'));
   });
 
-  it('Deployment: 2 replicas spread over nodes, a PDB, probes on /health and /ready, resources', () => {
+  it('Deployment: 2 replicas spread over nodes, a PDB, probes on /health and /ready, resources', async () => {
     assert.equal(at(deployment, 'metadata', 'namespace'), 'kube-system');
     assert.equal(at(deployment, 'spec', 'replicas'), 2);
     const podLabels = at(deployment, 'spec', 'template', 'metadata', 'labels');
@@ -131,9 +160,7 @@ describe('deploy/ manifests', () => {
     assert.ok(matches(at(pdb, 'spec', 'selector', 'matchLabels'), podLabels));
     assert.ok(at(pdb, 'spec', 'maxUnavailable') !== undefined || at(pdb, 'spec', 'minAvailable') !== undefined);
 
-    const config = parseConfig(args, {}, () => true);
-    assert.equal(config.kind, 'run');
-    const c = (config as Extract<typeof config, { kind: 'run' }>).config;
+    const c = (await podConfig(POD_IP)).config;
     assert.equal(at(container, 'livenessProbe', 'httpGet', 'path'), '/health');
     assert.equal(at(container, 'livenessProbe', 'httpGet', 'port'), c.health?.port);
     assert.equal(at(container, 'readinessProbe', 'httpGet', 'path'), '/ready');
@@ -145,8 +172,8 @@ describe('deploy/ manifests', () => {
     assert.deepEqual([c.health?.host, c.ready?.host, c.metrics?.host], [POD_IP, POD_IP, POD_IP]);
     assert.equal(c.listen[0]?.host, '0.0.0.0');
     assert.equal(at(container, 'livenessProbe', 'httpGet', 'host'), undefined, 'probes go to the pod IP');
-    const v6 = parseConfig(expandedArgs('fd00:10:244::7'), {}, () => true);
-    assert.equal(v6.kind === 'run' && v6.config.metrics?.host, 'fd00:10:244::7', 'an IPv6 pod IP works too');
+    const v6 = await podConfig('fd00:10:244::7');
+    assert.equal(v6.config.metrics?.host, 'fd00:10:244::7', 'an IPv6 pod IP works too');
     assert.ok(at(container, 'resources', 'requests', 'cpu') && at(container, 'resources', 'requests', 'memory'));
     assert.ok(at(container, 'resources', 'limits', 'memory'));
     // The root filesystem is read-only: the snapshot must live on a mounted emptyDir.
@@ -253,10 +280,11 @@ describe('Dockerfile', () => {
     }
   });
 
-  it("the image's command line is one main.ts accepts", () => {
-    const parsed = parseConfig(args, {}, () => true);
-    assert.equal(parsed.kind, 'run');
-    assert.equal(parseDuration('--lameduck', args.find((a) => a.startsWith('--lameduck='))?.split('=')[1] ?? ''), 5000);
+  it("the image's command line is one main.ts accepts, with the ConfigMap's Corefile", async () => {
+    const parsed = await podConfig(POD_IP);
+    assert.equal(parsed.config.lameduckMs, 5000);
+    assert.ok(parsed.plan, 'the Corefile is read (--conf)');
+    assert.equal(parsed.origins.get('ttl')?.kind, 'corefile', 'the zone options come from the ConfigMap');
   });
 
   it("its build stage's steps work by hand: npm ci (offline, from the npm cache), build, prune; then dist/main.js runs", { timeout: 180_000 }, async (t) => {

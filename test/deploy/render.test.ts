@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dump } from 'js-yaml';
-import { parseConfig } from '../../src/config.ts';
+import { loadConfiguration } from '../../src/config.ts';
+import { memoryFs } from '../support/corefile.ts';
 import { kubeTools, run, type KubeTools } from '../support/kube-tools.ts';
 import { parseManifests, schemaError, unknownFields, type K8sObject } from '../support/k8s-schema.ts';
 
@@ -101,7 +102,7 @@ describe('kubectl kustomize deploy/', { skip }, () => {
   it('the base: schema-valid; the kube-dns Service at the ClusterIP of deploy/kustomization.yaml; no ServiceMonitor, no autoscaler', async () => {
     const objects = await kustomize();
     await assertValid(objects);
-    assert.deepEqual(objects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    assert.deepEqual(objects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
     for (const o of objects) if (!o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, 'kube-system', keyOf(o));
     assert.equal(specOf(pick(objects, 'Service', 'kube-dns')).clusterIP, '10.96.0.10');
     assert.equal(specOf(pick(objects, 'Deployment', 'cluster-dns')).replicas, 2);
@@ -266,35 +267,54 @@ describe('helm: charts/cluster-dns', { skip }, () => {
     assert.equal(containerOf(deployment).image, 'registry.example/dns/cluster-dns:9.9.9');
   });
 
-  it('the args it writes are ones the binary accepts: zone, upstreams, stub domains, extra flags', async () => {
-    const objects = await helmRender({
-      zone: 'k8s.example',
-      upstreams: ['10.0.0.2', '10.0.0.3:5353'],
-      stubDomains: { 'corp.example': ['10.1.0.53'] },
-      lameduck: '7s',
-      extraArgs: ['--ttl=30'],
-      snapshot: { enabled: false },
+  it('the Corefile it writes from servers and the args are what the binary reads: zone, upstreams, a stub block, extra flags', async () => {
+    const servers = [
+      {
+        zones: [{ zone: '.' }],
+        port: 53,
+        plugins: [
+          { name: 'health', parameters: '[{$POD_IP}]:8080', configBlock: 'lameduck 7s' },
+          { name: 'ready', parameters: '[{$POD_IP}]:8181' },
+          { name: 'kubernetes', parameters: 'k8s.example in-addr.arpa ip6.arpa', configBlock: 'pods insecure\nfallthrough in-addr.arpa ip6.arpa\nttl 30' },
+          { name: 'prometheus', parameters: '[{$POD_IP}]:9153' },
+          { name: 'forward', parameters: '. 10.0.0.2 10.0.0.3:5353' },
+          { name: 'loadbalance' },
+        ],
+      },
+      { zones: [{ zone: 'corp.example' }], port: 53, plugins: [{ name: 'forward', parameters: '. 10.1.0.53' }] },
+    ];
+    const objects = await helmRender({ servers, extraArgs: ['--tcp-max-conns=2000'], snapshot: { enabled: false } });
+    const container = containerOf(pick(objects, 'Deployment'));
+    // As the kubelet runs it: the ConfigMap mounted where the Deployment says, POD_IP in the env.
+    const corefile = (pick(objects, 'ConfigMap', 'cluster-dns') as unknown as { data: { Corefile: string } }).data.Corefile;
+    const env = { POD_IP: '10.244.0.7' };
+    const parsed = await loadConfiguration(container.args as string[], {
+      env: {},
+      fileExists: () => true,
+      readText: () => '',
+      localAddresses: new Set(),
+      corefileEnv: env,
+      corefileFs: memoryFs({ '/etc/cluster-dns/Corefile': corefile }),
     });
-    // As the kubelet expands them: $(POD_IP) from the downward API's status.podIP.
-    const args = (containerOf(pick(objects, 'Deployment')).args as string[]).map((a) => a.replaceAll('$(POD_IP)', '10.244.0.7'));
-    const parsed = parseConfig(args, {}, () => true);
     assert.equal(parsed.kind, 'run');
     const c = (parsed as Extract<typeof parsed, { kind: 'run' }>).config;
     assert.equal(c.zone, 'k8s.example');
     assert.deepEqual(c.forward.upstreams, [{ host: '10.0.0.2', port: 53 }, { host: '10.0.0.3', port: 5353 }]);
     assert.deepEqual(c.forward.stubDomains.map((s) => s.domain), ['corp.example']);
     assert.equal(c.ttl, 30);
+    assert.equal(c.pods, 'insecure');
     assert.equal(c.lameduckMs, 7000);
+    assert.equal(c.tcpMaxConnections, 2000, "extraArgs");
     assert.equal(c.snapshot, null);
-    assert.equal(c.health?.port, 8080);
-    assert.equal(c.ready?.port, 8181);
-    assert.equal(c.metrics?.port, 9153);
+    assert.deepEqual([c.health?.host, c.health?.port, c.ready?.port, c.metrics?.port], ['10.244.0.7', 8080, 8181, 9153]);
     assert.equal(c.listen[0]?.port, 53);
   });
 
-  it('refuses, naming the value: CoreDNS Corefile values it cannot read yet, and hpa with autoscaler', async () => {
+  it('refuses, naming the value: CoreDNS chart values it does not read, the old flag values, and hpa with autoscaler', async () => {
     for (const [values, message] of [
-      [{ servers: [{ zones: [{ zone: '.' }], port: 53, plugins: [{ name: 'errors' }] }] }, /servers: a CoreDNS chart value/],
+      [{ servers: [] }, /servers: empty/],
+      [{ zone: 'k8s.example' }, /zone: now a line of the Corefile in servers/],
+      [{ upstreams: ['10.0.0.2'] }, /upstreams: now a line of the Corefile/],
       [{ zoneFiles: [{ filename: 'a.db', domain: 'a.example', contents: '' }] }, /zoneFiles:/],
       [{ hpa: { enabled: true }, autoscaler: { enabled: true } }, /hpa.enabled and autoscaler.enabled/],
     ] as const) {

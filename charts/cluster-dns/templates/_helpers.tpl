@@ -84,14 +84,22 @@ customAnnotations merged with an object's own: `annotations:` at the given inden
 {{- end -}}
 
 {{/*
-Values this chart does not read yet and that would change answers if silently dropped: a clear
-error instead. servers, zoneFiles and extraConfig become a Corefile once cluster-dns reads one.
+Values this chart does not read and that would change answers if silently dropped: a clear
+error instead. (servers is the Corefile; zone files and extra server blocks are not supported.)
 */}}
 {{- define "cluster-dns.refuseUnsupported" -}}
-{{- range $key := list "servers" "zoneFiles" "extraConfig" "extraSecrets" }}
+{{- range $key := list "zoneFiles" "extraConfig" "extraSecrets" }}
 {{- if index $.Values $key }}
-{{- fail (printf "%s: a CoreDNS chart value cluster-dns does not read yet (no Corefile); use zone, upstreams, stubDomains and extraArgs (charts/cluster-dns/README.md)" $key) }}
+{{- fail (printf "%s: a CoreDNS chart value cluster-dns does not read (no zone files, no extra Corefile text); write it in servers (charts/cluster-dns/README.md)" $key) }}
 {{- end }}
+{{- end }}
+{{- range $key := list "zone" "upstreams" "stubDomains" "lameduck" "listen" }}
+{{- if hasKey $.Values $key }}
+{{- fail (printf "%s: now a line of the Corefile in servers (the kubernetes, forward or health plugin, or a server block's zone and port); see charts/cluster-dns/README.md" $key) }}
+{{- end }}
+{{- end }}
+{{- if not .Values.servers }}
+{{- fail "servers: empty; cluster-dns reads its configuration from this Corefile (at least a block with kubernetes)" }}
 {{- end }}
 {{- if and .Values.hpa.enabled .Values.autoscaler.enabled }}
 {{- fail "hpa.enabled and autoscaler.enabled: choose one, both would set the replica count" }}

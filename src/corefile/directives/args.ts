@@ -169,7 +169,8 @@ export function address(text: string, at: Site, plugin: string, what: string, de
   if (bracket) {
     host = bracket[1] as string;
     portText = bracket[2] ?? null;
-    if (!isIPv6(host)) fail(at, plugin, `${what} "${text}": "${host}" is not an IPv6 address`);
+    // Go's SplitHostPort takes any IP in brackets: `[$(POD_IP)]:8080` serves IPv4 and IPv6 pods.
+    if (!isIPv6(host) && !isIPv4(host)) fail(at, plugin, `${what} "${text}": "${host}" is not an IP address`);
   } else if (isIPv6(text)) {
     host = text;
   } else {
