@@ -6,7 +6,7 @@
 // Run: node_modules/.bin/node bench/cache-hit.ts [iterations]
 import { DEFAULT_CONFIG, type ForwardConfig } from '../src/config.ts';
 import { TYPE } from '../src/dns/constants.ts';
-import { silentLogger } from '../src/observe/log.ts';
+import { silentLogger } from '../src/base/log.ts';
 import { QueryProcessor } from '../src/server/processor.ts';
 import { ExternalNameChaser } from '../src/upstream/chase.ts';
 import { Forwarder } from '../src/upstream/forward.ts';

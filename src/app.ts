@@ -10,7 +10,7 @@ import { openKubernetesSource, type KubernetesSource, type KubernetesSourceOptio
 import type { Config, HostPort } from './config.ts';
 import { healthRoutes, readyRoutes, ServingReadiness, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
 import { debugRoutes } from './observe/debug.ts';
-import { rateLimitedLog, type Logger } from './observe/log.ts';
+import { rateLimitedLog, type Logger } from './base/log.ts';
 import { Metrics, RenderedText, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
 import { CounterTotals, type CountedParts, type CountersSnapshot } from './replica/totals.ts';

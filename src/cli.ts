@@ -15,7 +15,7 @@ import { CorefileError } from './corefile/errors.ts';
 import { startReloading } from './config/reload.ts';
 import type { Plan } from './corefile/directives/index.ts';
 import { memoryLimit } from './launch.ts';
-import { createLogger, type Logger } from './observe/log.ts';
+import { createLogger, type Logger } from './base/log.ts';
 import { isReplica, ReplicaFeed, reportCounters, startReplicas, type Replicas } from './replica/workers.ts';
 import { resolveUdpIo, UdpIoUnavailableError } from './server/udp.ts';
 

@@ -5,12 +5,13 @@
 import { isIP } from 'node:net';
 import type { HostPort } from './address.ts';
 import { parseBytes } from './bytes.ts';
+import { ClusterDnsError } from './errors.ts';
 
 /**
  * A value the user gave that cannot be used. `flag` names what they wrote: `--ttl`, or for
  * another source its place (`Corefile:12: cache`); the message starts with it, on one line.
  */
-export class ConfigError extends Error {
+export class ConfigError extends ClusterDnsError {
   override name = 'ConfigError';
   readonly code = 'CDNS_ERR_CONFIG';
   readonly flag: string;

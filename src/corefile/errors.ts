@@ -1,4 +1,5 @@
 // The one error a Corefile read can end in, located at the file and line that caused it.
+import { ClusterDnsError } from '../base/errors.ts';
 
 /** A place in a Corefile or in a file it imports. */
 export interface Location {
@@ -14,7 +15,7 @@ export type CorefileErrorKind = 'file' | 'syntax' | 'key' | 'import' | 'env' | '
  * `FILE:LINE: why`, or `FILE: why` for a whole-file problem. `via` lists the import lines that
  * led to the file, outermost first, and is appended as "(imported at FILE:LINE)".
  */
-export class CorefileError extends Error {
+export class CorefileError extends ClusterDnsError {
   override name = 'CorefileError';
   readonly code = 'CDNS_ERR_COREFILE';
   readonly kind: CorefileErrorKind;

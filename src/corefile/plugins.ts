@@ -2,7 +2,7 @@
 // CoreDNS's order in front of the cluster chain, and loadbalance as the replies' record order.
 // What the option table took (kubernetes, forward, cache, health, …) is not built here.
 import type { Handler, RecordOrder } from '../dns/message.ts';
-import type { Logger } from '../observe/log.ts';
+import type { Logger } from '../base/log.ts';
 import { Chain } from '../plugins/chain.ts';
 import { HostsHandler, hostsOptions, type HostsOptions } from '../plugins/hosts.ts';
 import { RecordShuffle } from '../plugins/loadbalance.ts';

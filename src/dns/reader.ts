@@ -6,6 +6,7 @@ import { CLASS, HEADER_SIZE, TYPE } from './constants.ts';
 import type { Reply } from './message.ts';
 import { decodeName } from './query.ts';
 import { canonicalIPv6, type WireRecord } from './writer.ts';
+import { ClusterDnsError } from '../base/errors.ts';
 
 export interface RecordSpan {
   /** Owner, lower-cased presentation form. */
@@ -32,8 +33,9 @@ export interface Message {
   readonly additional: readonly RecordSpan[];
 }
 
-export class MalformedMessageError extends Error {
+export class MalformedMessageError extends ClusterDnsError {
   override name = 'MalformedMessageError';
+  readonly code = 'CDNS_ERR_MALFORMED_MESSAGE';
 }
 
 function fail(why: string): never {

@@ -6,9 +6,11 @@
 import { TYPE, typeName } from './constants.ts';
 import { canonicalName } from './name.ts';
 import { canonicalIPv6, ipv4Bytes, type WireRecord } from './writer.ts';
+import { ClusterDnsError } from '../base/errors.ts';
 
-export class RecordTextError extends Error {
+export class RecordTextError extends ClusterDnsError {
   override name = 'RecordTextError';
+  readonly code = 'CDNS_ERR_RECORD_TEXT';
 }
 
 /** TTL when the text gives none: miekg/dns's default for NewRR. */

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchesOf, ManifestError, readManifests, type FromWorker, type RecordsByKind } from './manifests.ts';
 import { type ConvertOptions, type Kind, KINDS } from '../objects/kinds.ts';
-import { releaseMemory } from '../observe/memory.ts';
+import { releaseMemory } from '../base/memory.ts';
 
 const port = parentPort!;
 const send = (message: FromWorker) => port.postMessage(message);

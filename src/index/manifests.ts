@@ -14,10 +14,11 @@ import { Worker } from 'node:worker_threads';
 import { loadAll } from 'js-yaml';
 import type { ClusterIndex } from './index.ts';
 import { type ConvertOptions, type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, objectKinds, toRecord } from '../objects/kinds.ts';
-import type { Logger } from '../observe/log.ts';
+import type { Logger } from '../base/log.ts';
 import { ListedKinds, type ListedListener, type Source } from './source.ts';
+import { ClusterDnsError } from '../base/errors.ts';
 
-export class ManifestError extends Error {
+export class ManifestError extends ClusterDnsError {
   override name = 'ManifestError';
   readonly code = 'CDNS_ERR_MANIFEST';
 }

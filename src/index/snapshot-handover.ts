@@ -6,7 +6,7 @@ import type { ObjectKinds } from '../objects/kinds.ts';
 import type { ClusterIndex } from './index.ts';
 import { formatBytes, restoreSnapshot, SnapshotError, startSnapshotWriter } from './snapshot.ts';
 import type { Source } from './source.ts';
-import type { Logger } from '../observe/log.ts';
+import type { Logger } from '../base/log.ts';
 
 export interface SnapshotHandoverOptions {
   readonly path: string;

@@ -22,7 +22,8 @@ import { basename, dirname, join } from 'node:path';
 import type { ClusterIndex, IndexView } from './index.ts';
 import { type Kind, type ObjectKinds, type RecordOf, KINDS, InvalidObjectError, OBJECT_KINDS, checkObject, objectLine, toRecord } from '../objects/kinds.ts';
 import { DONE, LineBuffer, SLICE_OVER, ViewLines } from './snapshot-lines.ts';
-import type { Logger } from '../observe/log.ts';
+import type { Logger } from '../base/log.ts';
+import { ClusterDnsError } from '../base/errors.ts';
 
 export const SNAPSHOT_FORMAT = 'cluster-dns/snapshot/v2';
 /** 24 hours (see README, --snapshot-max-age). */
@@ -37,7 +38,7 @@ export interface SnapshotHeader {
   readonly writtenAt: number;
 }
 
-export class SnapshotError extends Error {
+export class SnapshotError extends ClusterDnsError {
   override name = 'SnapshotError';
   readonly code = 'CDNS_ERR_SNAPSHOT';
 }

@@ -3,8 +3,8 @@
 // lifecycle, so app.ts only wires one: it starts and stops, says when every kind has had a full
 // list, tells listeners of each full list, and gives back the memory a full load leaves behind.
 import { type Kind, KINDS } from '../objects/kinds.ts';
-import type { Logger } from '../observe/log.ts';
-import { memoryReleaser, type MemoryReleaser } from '../observe/memory.ts';
+import type { Logger } from '../base/log.ts';
+import { memoryReleaser, type MemoryReleaser } from '../base/memory.ts';
 
 /** A kind finished a full list: its first (`first`), or a relist or reload after that. */
 export type ListedListener = (kind: Kind, first: boolean) => void;

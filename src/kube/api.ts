@@ -9,6 +9,7 @@ import type { KubernetesApi, ListPage, ListParams, WatchHandle, WatchParams } fr
 import { splitListPage } from './list-items.ts';
 import { PROTOBUF_CONTENT_TYPE, readList, readStatus } from './protobuf.ts';
 import { type Body, BodyBuffers, itemsThenRelease } from './body-buffers.ts';
+import { ClusterDnsError } from '../base/errors.ts';
 
 interface RawResponse {
   readonly status: number;
@@ -73,7 +74,7 @@ function get(dispatcher: Dispatcher, buffers: BodyBuffers, url: URL, headers: Re
 const CUT_FROM_ITEM_BYTES = 1024;
 
 /** A non-2xx answer from the API server, with its Status reason. */
-export class ApiError extends Error {
+export class ApiError extends ClusterDnsError {
   override name = 'ApiError';
   readonly code = 'CDNS_ERR_KUBE_API';
   readonly status: number;

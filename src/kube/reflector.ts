@@ -15,7 +15,8 @@ import { type Kind, type RecordOf, InvalidObjectError } from '../objects/kinds.t
 import type { KubernetesApi, WatchHandle } from './types.ts';
 import type { ItemReader, RawObject } from '../objects/meta.ts';
 import { ApiError } from './api.ts';
-import { rateLimitedLog, type Logger, type RateLimitedLog } from '../observe/log.ts';
+import { rateLimitedLog, type Logger, type RateLimitedLog } from '../base/log.ts';
+import { ClusterDnsError } from '../base/errors.ts';
 
 export interface ResourceSpec<K extends Kind> {
   readonly kind: K;
@@ -70,8 +71,9 @@ export interface ReflectorStatus {
 }
 
 /** Thrown inside the loop when the API server says our resourceVersion is too old. */
-class GoneError extends Error {
+class GoneError extends ClusterDnsError {
   override name = 'GoneError';
+  readonly code = 'CDNS_ERR_GONE';
 }
 
 const STOPPED = Symbol('stopped');

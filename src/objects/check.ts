@@ -4,9 +4,9 @@
 // time (an A record for "banana"). Only the fields DNS reads are checked: the metadata here,
 // each kind's own fields in its module (its `check`), through these helpers.
 import { isIP } from 'node:net';
-import { InvalidObjectError } from './meta.ts';
+import { InvalidObjectError, type Json } from './meta.ts';
 
-export type Json = Record<string, unknown>;
+export type { Json };
 
 export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

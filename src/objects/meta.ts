@@ -1,8 +1,11 @@
 // What every kind shares: the loosely typed API object (raw watch JSON, the protobuf readers'
 // output and client-node models all have these field names), its ObjectMeta and the key an
 // object is stored under, and the shape of a kind's module (ObjectKind).
-import type { Json } from './check.ts';
 import { type WireReader, valueWhereKey, sameBytes } from './wire.ts';
+import { ClusterDnsError } from '../base/errors.ts';
+
+/** An API object as JSON. */
+export type Json = Record<string, unknown>;
 
 export interface ObjectMeta {
   name?: string;
@@ -28,7 +31,7 @@ export interface ApiObject {
 /** Reads one list item in place; the object has the JSON field names and only what DNS reads. */
 export type ItemReader = (buf: Buffer, start: number, end: number) => RawObject;
 
-export class InvalidObjectError extends Error {
+export class InvalidObjectError extends ClusterDnsError {
   override name = 'InvalidObjectError';
   readonly code = 'CDNS_ERR_INVALID_OBJECT';
 }

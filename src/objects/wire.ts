@@ -3,9 +3,10 @@
 // strings DNS needs. The envelope and the list around the items are read in kube/protobuf.ts.
 // Fields are read wherever they appear and unknown ones are skipped, as protobuf allows a newer
 // apiserver to add them.
+import { ClusterDnsError } from '../base/errors.ts';
 
 /** A body that is not the protobuf it claims to be: truncated, or a wire type that cannot be. */
-export class ProtobufError extends Error {
+export class ProtobufError extends ClusterDnsError {
   override name = 'ProtobufError';
   readonly code = 'CDNS_ERR_PROTOBUF';
 }

@@ -9,6 +9,7 @@ import type { ResourceRecord } from '../dns/writer.ts';
 import type { KubernetesZone } from '../zone/kubernetes.ts';
 import { namespaceOf, parseName, serviceOf } from '../zone/parse.ts';
 import type { Route } from './health.ts';
+import { ClusterDnsError } from '../base/errors.ts';
 
 export interface ObjectRef {
   readonly kind: 'Namespace' | 'Service' | 'EndpointSlice' | 'Pod';
@@ -32,7 +33,10 @@ export interface Resolution {
   readonly synced: boolean;
 }
 
-export class DebugInputError extends Error {}
+export class DebugInputError extends ClusterDnsError {
+  override name = 'DebugInputError';
+  readonly code = 'CDNS_ERR_DEBUG_INPUT';
+}
 
 const TYPE_BY_NAME = new Map<string, number>(Object.entries(TYPE));
 

@@ -2,7 +2,7 @@
 // and how long it keeps answering after SIGTERM (CoreDNS's `health { lameduck }`).
 import type { HostPort } from '../base/address.ts';
 import { ConfigError, endpointOrOff, fraction, hostPortNamed, oneOf, optionTable, parseDuration, switchOption, type OptionValues } from '../base/options.ts';
-import { LOG_FORMATS, LOG_LEVELS } from './log.ts';
+import { LOG_FORMATS, LOG_LEVELS } from '../base/log.ts';
 
 /**
  * --debug-endpoints shows index objects that DNS answers do not reveal, so it is served on

@@ -1,10 +1,10 @@
 // The one error the plugins' option checks throw: it names the plugin and says what is wrong in a
 // line, so a Corefile reader can prefix FILE:LINE and exit 2 (or fail a reload) with it.
+import { ClusterDnsError } from '../base/errors.ts';
 
-export class PluginOptionError extends Error {
+export class PluginOptionError extends ClusterDnsError {
   override name = 'PluginOptionError';
-  /** Stable code for callers that branch on the kind of error. */
-  readonly code = 'PLUGIN_OPTION';
+  readonly code = 'CDNS_ERR_PLUGIN_OPTION';
   readonly plugin: string;
 
   constructor(plugin: string, message: string) {

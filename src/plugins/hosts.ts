@@ -10,7 +10,7 @@ import { RCODE, TYPE } from '../dns/constants.ts';
 import { emptyReply, type Handler, type Query, type Reply } from '../dns/message.ts';
 import { canonicalName, ZoneSet } from '../dns/name.ts';
 import { canonicalIPv6, encodeReply, ipv6Bytes } from '../dns/writer.ts';
-import type { Logger } from '../observe/log.ts';
+import type { Logger } from '../base/log.ts';
 import { PluginOptionError } from './errors.ts';
 
 export interface HostsOptions {

@@ -8,9 +8,11 @@
 // each turn ends in a character the inner repetitions cannot match (`(?:[^.]+\.)+`, the shape
 // Corefiles use), which keeps the turns from overlapping. Polynomial cost remains (two `.*`
 // in a row); a query name is at most 255 octets, which bounds it.
+import { ClusterDnsError } from '../base/errors.ts';
 
-export class RegexSyntaxError extends Error {
+export class RegexSyntaxError extends ClusterDnsError {
   override name = 'RegexSyntaxError';
+  readonly code = 'CDNS_ERR_REGEX_SYNTAX';
 }
 
 /** Longer regexes are refused: no Corefile needs one, and each costs per query. */

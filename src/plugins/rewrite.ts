@@ -13,7 +13,7 @@ import { classCode, typeCode } from '../dns/mnemonics.ts';
 import { canonicalName, fqdn } from '../dns/name.ts';
 import { rebuildReply, replyRecords, type ReplyRecords } from '../dns/rebase.ts';
 import { nameOctets, type WireRecord } from '../dns/writer.ts';
-import { rateLimitedLog, type Logger, type RateLimitedLog } from '../observe/log.ts';
+import { rateLimitedLog, type Logger, type RateLimitedLog } from '../base/log.ts';
 import { PluginOptionError } from './errors.ts';
 import { compileRe2, mayMatch, RegexSyntaxError, type CompiledRegex } from './regex.ts';
 

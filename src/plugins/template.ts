@@ -15,7 +15,7 @@ import { classCode, classMnemonic, rcodeCode, typeCode, typeMnemonic } from '../
 import { canonicalName, fqdn, ZoneSet } from '../dns/name.ts';
 import { parseRecordText, RecordTextError } from '../dns/rrtext.ts';
 import { writeReply, type WireRecord } from '../dns/writer.ts';
-import { rateLimitedLog, type Logger, type RateLimitedLog } from '../observe/log.ts';
+import { rateLimitedLog, type Logger, type RateLimitedLog } from '../base/log.ts';
 import { PluginOptionError } from './errors.ts';
 import { compileRe2, mayMatch, RegexSyntaxError, type CompiledRegex } from './regex.ts';
 

@@ -8,7 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ClusterIndex, type Mutation } from '../index/index.ts';
 import type { HostPort } from '../base/address.ts';
-import type { Logger } from '../observe/log.ts';
+import type { Logger } from '../base/log.ts';
 import { ListedKinds, type ListedListener, type Source } from '../index/source.ts';
 import { KINDS } from '../objects/kinds.ts';
 import { snapshotCounters, type CountedParts, type CountersSnapshot } from './totals.ts';

@@ -1,5 +1,6 @@
 // A listening address that could not be bound, in one line naming the flag and what to do.
 // Shared by the DNS listeners (server/listen.ts) and the HTTP endpoints (observe/health.ts).
+import { ClusterDnsError } from '../base/errors.ts';
 
 export interface BoundAddress {
   readonly host: string;
@@ -10,7 +11,7 @@ export interface BoundAddress {
  * An address that could not be bound, named as the flags take it, with the reason in words and,
  * for a privileged port, what it takes. `flag` is set by whoever knows which flag asked for it.
  */
-export class BindError extends Error {
+export class BindError extends ClusterDnsError {
   override name = 'BindError';
   readonly code = 'CDNS_ERR_BIND';
   readonly address: BoundAddress;

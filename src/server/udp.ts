@@ -6,13 +6,15 @@ import type { RemoteInfo } from 'node:dgram';
 import type { QueryProcessor } from './processor.ts';
 import type { BusyPoll } from './busy-poll.ts';
 import { openUdpBatch, udpBatchAddon, type UdpBatchAddon, type UdpBatchOptions } from './udp-batch.ts';
+import { ClusterDnsError } from '../base/errors.ts';
 
 /** --udp-io: `batch` needs native/udp-batch.node; `auto` uses it when it loads. */
 export type UdpIo = 'auto' | 'batch' | 'node';
 export const UDP_IO_VALUES: readonly UdpIo[] = ['auto', 'batch', 'node'];
 
 /** --udp-io batch without the addon: a start-up error, not a silent fallback. */
-export class UdpIoUnavailableError extends Error {
+export class UdpIoUnavailableError extends ClusterDnsError {
+  readonly code = 'CDNS_ERR_UDP_IO_UNAVAILABLE';
   constructor() {
     super('--udp-io batch: native/udp-batch.node is not built (npm run build needs a C compiler)');
     this.name = 'UdpIoUnavailableError';

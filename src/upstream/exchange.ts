@@ -10,6 +10,7 @@ import { FLAG, rcodeName } from '../dns/constants.ts';
 import type { ForwardStats } from './stats.ts';
 import { AttemptGroup, type Exchanged, ExchangeError, type Question, type Transport } from './transport.ts';
 import type { UpstreamPool, UpstreamState } from './upstreams.ts';
+import { ClusterDnsError } from '../base/errors.ts';
 
 /** Sends per question at most (the first and three repeats): bounds what a dead name costs upstream. */
 export const MAX_SENDS = 4;
@@ -25,8 +26,9 @@ export interface ExchangeOptions {
 }
 
 /** Every upstream of the pool sends our queries back to us: there is nobody to ask. */
-export class NoUpstreamError extends Error {
+export class NoUpstreamError extends ClusterDnsError {
   override name = 'NoUpstreamError';
+  readonly code = 'CDNS_ERR_NO_UPSTREAM';
 }
 
 /**

@@ -11,7 +11,7 @@ import { CLASS, FLAG, HEADER_SIZE, RCODE, TYPE } from '../dns/constants.ts';
 import { emptyReply, type Handler, type Query, type Reply, type RequestContext } from '../dns/message.ts';
 import { MalformedMessageError } from '../dns/reader.ts';
 import { nameOctets } from '../dns/writer.ts';
-import type { Logger } from '../observe/log.ts';
+import type { Logger } from '../base/log.ts';
 import { cacheKey, ResponseCache, SERVFAIL_REPLY } from './cache.ts';
 import { type Converted, convertReply, type TtlLimits } from './scrub.ts';
 import { Admission } from './admission.ts';

@@ -5,7 +5,7 @@
 // instead).
 import { randomBytes } from 'node:crypto';
 import { CLASS, TYPE } from '../dns/constants.ts';
-import type { Logger } from '../observe/log.ts';
+import type { Logger } from '../base/log.ts';
 import type { Transport } from './transport.ts';
 import type { UpstreamPool, UpstreamState } from './upstreams.ts';
 

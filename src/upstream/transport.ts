@@ -11,6 +11,7 @@ import { FLAG, HEADER_SIZE, TYPE } from '../dns/constants.ts';
 import { type Message, MalformedMessageError, readMessage } from '../dns/reader.ts';
 import type { Query } from '../dns/message.ts';
 import { nameOctets } from '../dns/writer.ts';
+import { ClusterDnsError } from '../base/errors.ts';
 
 export interface Upstream {
   readonly host: string;
@@ -39,8 +40,9 @@ export function questionOf(query: Query): Question {
 
 export type ExchangeErrorKind = 'timeout' | 'network' | 'closed';
 
-export class ExchangeError extends Error {
+export class ExchangeError extends ClusterDnsError {
   override name = 'ExchangeError';
+  readonly code = 'CDNS_ERR_EXCHANGE';
   readonly kind: ExchangeErrorKind;
   constructor(kind: ExchangeErrorKind, message: string) {
     super(message);

@@ -9,7 +9,7 @@
 // coredns_forward_healthcheck_broken_total. Slow names never take an upstream down.
 import type { UpstreamPolicy } from './options.ts';
 import { CLASS, TYPE } from '../dns/constants.ts';
-import type { Logger } from '../observe/log.ts';
+import type { Logger } from '../base/log.ts';
 import type { ForwardStats } from './stats.ts';
 import { ExchangeError, type Transport, type Upstream } from './transport.ts';
 

@@ -58,22 +58,3 @@ test('deepFreeze freezes nested objects and arrays', () => {
   const v = deepFreeze({ a: [{ b: 1 }], c: { d: [2] } });
   assert.ok(Object.isFrozen(v.a) && Object.isFrozen(v.a[0]) && Object.isFrozen(v.c.d));
 });
-
-// Imports run downward: the parts' options files and base/ never reach up to the composer.
-test('no part imports config.ts or config/; base/ imports only base/; config/ only base/, config/ and corefile/', () => {
-  const src = fileURLToPath(new URL('../../src/', import.meta.url));
-  const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
-  const wrong: string[] = [];
-  for (const file of files) {
-    const text = readFileSync(join(src, file), 'utf8');
-    for (const m of text.matchAll(/^(?:import|export)[^'"]*from '(\.[^']+)'/gm)) {
-      const target = relative(src, join(src, file, '..', m[1]!));
-      const composer = target === 'config.ts' || target.startsWith('config/');
-      if (composer && !['cli.ts', 'app.ts', 'config.ts'].includes(file) && !file.startsWith('config/')) wrong.push(`${file} -> ${target}`);
-      if (file.startsWith('base/') && !target.startsWith('base/')) wrong.push(`${file} -> ${target}`);
-      // config/ is the composer's: the table machinery, and the Corefile's mapping onto it.
-      if (file.startsWith('config/') && !['base/', 'config/', 'corefile/'].some((p) => target.startsWith(p))) wrong.push(`${file} -> ${target}`);
-    }
-  }
-  assert.deepEqual(wrong, []);
-});

@@ -6,7 +6,7 @@ import { compile } from '../../src/corefile/directives/index.ts';
 import { parseCorefileText } from '../../src/corefile/index.ts';
 import { buildPlugins, hostsKey } from '../../src/corefile/plugins.ts';
 import type { Handler } from '../../src/dns/message.ts';
-import { createLogger } from '../../src/observe/log.ts';
+import { createLogger } from '../../src/base/log.ts';
 import { memoryFs } from '../support/corefile.ts';
 
 const rest: Handler = { name: 'cluster', serve: () => null };

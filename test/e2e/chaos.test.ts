@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { startClusterDns } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { TYPE } from '../../src/dns/constants.ts';
-import { silentLogger } from '../../src/observe/log.ts';
+import { silentLogger } from '../../src/base/log.ts';
 import { buildQuery, decode } from '../support/dns.ts';
 import { FakeApiServer, namespace, service } from '../support/apiserver.ts';
 import { a, FakeUpstream, type Behaviour } from '../support/upstream.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ClusterIndex } from '../../src/index/index.ts';
 import { ManifestError, readManifests, startManifestSource } from '../../src/index/manifests.ts';
-import { createLogger, silentLogger } from '../../src/observe/log.ts';
+import { createLogger, silentLogger } from '../../src/base/log.ts';
 import { BUNDLED_EXAMPLE } from '../../src/config.ts';
 
 function scratch(t: { after: (fn: () => void) => void }): string {

@@ -14,7 +14,7 @@ import { KINDS, objectKinds, objectLine } from '../../src/objects/kinds.ts';
 import { toPod } from '../../src/objects/pod.ts';
 import { toService } from '../../src/objects/service.ts';
 import { TYPE } from '../../src/dns/constants.ts';
-import { createLogger, silentLogger } from '../../src/observe/log.ts';
+import { createLogger, silentLogger } from '../../src/base/log.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';
 import { indexOf, testCluster } from '../support/cluster.ts';
 

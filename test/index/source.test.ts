@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ListedKinds } from '../../src/index/source.ts';
 import { KINDS } from '../../src/objects/kinds.ts';
-import type { MemoryReleaser } from '../../src/observe/memory.ts';
+import type { MemoryReleaser } from '../../src/base/memory.ts';
 
 function recordingReleaser() {
   const calls: string[] = [];

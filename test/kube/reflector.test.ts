@@ -8,7 +8,7 @@ import { loadKubeConfig, RESOURCES, startKubernetesSource, type KubernetesSource
 import { ITEMS_PER_TURN, Reflector } from '../../src/kube/reflector.ts';
 import type { RawObject } from '../../src/objects/meta.ts';
 import type { KubernetesApi } from '../../src/kube/types.ts';
-import { createLogger, silentLogger } from '../../src/observe/log.ts';
+import { createLogger, silentLogger } from '../../src/base/log.ts';
 import { Writable } from 'node:stream';
 import { PROTOBUF } from '../support/protobuf.ts';
 import { endpointSlice, FakeApiServer, namespace, pod, service, type FakeApiServerOptions } from '../support/apiserver.ts';

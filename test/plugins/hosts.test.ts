@@ -8,7 +8,7 @@ import { TYPE } from '../../src/dns/constants.ts';
 import type { Query } from '../../src/dns/message.ts';
 import { DEFAULT_HOSTS_OPTIONS, HostsHandler, hostsOptions, type HostsOptions } from '../../src/plugins/hosts.ts';
 import { PluginOptionError } from '../../src/plugins/errors.ts';
-import { createLogger } from '../../src/observe/log.ts';
+import { createLogger } from '../../src/base/log.ts';
 import { decode, decodeReply, replyMessage } from '../support/dns.ts';
 
 // /etc/hosts as the hosts(5) examples and CoreDNS's README write it, plus what real files hold.

@@ -6,7 +6,7 @@ import { TYPE } from '../../src/dns/constants.ts';
 import type { Handler, Query } from '../../src/dns/message.ts';
 import { readQuery } from '../../src/dns/query.ts';
 import { QueryProcessor } from '../../src/server/processor.ts';
-import { silentLogger } from '../../src/observe/log.ts';
+import { silentLogger } from '../../src/base/log.ts';
 import { CacheHandler } from '../../src/upstream/cache-handler.ts';
 import { ExternalNameChaser } from '../../src/upstream/chase.ts';
 import { Forwarder } from '../../src/upstream/forward.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_CONFIG, type ForwardConfig } from '../../src/config.ts';
 import { TYPE } from '../../src/dns/constants.ts';
 import type { Handler } from '../../src/dns/message.ts';
-import { silentLogger } from '../../src/observe/log.ts';
+import { silentLogger } from '../../src/base/log.ts';
 import { QueryProcessor } from '../../src/server/processor.ts';
 import { Autopath } from '../../src/upstream/autopath.ts';
 import { ExternalNameChaser } from '../../src/upstream/chase.ts';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TYPE } from '../../src/dns/constants.ts';
-import { silentLogger } from '../../src/observe/log.ts';
+import { silentLogger } from '../../src/base/log.ts';
 import { CacheHandler } from '../../src/upstream/cache-handler.ts';
 import { Forwarder } from '../../src/upstream/forward.ts';
 import { decodeReply } from '../support/dns.ts';

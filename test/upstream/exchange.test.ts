@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { FLAG } from '../../src/dns/constants.ts';
-import { silentLogger } from '../../src/observe/log.ts';
+import { silentLogger } from '../../src/base/log.ts';
 import { exchange, MAX_SENDS } from '../../src/upstream/exchange.ts';
 import { ForwardStats } from '../../src/upstream/stats.ts';
 import { ExchangeError, Transport, upstream } from '../../src/upstream/transport.ts';

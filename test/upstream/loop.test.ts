@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { TYPE } from '../../src/dns/constants.ts';
 import { startListeners } from '../../src/server/listen.ts';
 import { QueryProcessor } from '../../src/server/processor.ts';
-import { silentLogger } from '../../src/observe/log.ts';
+import { silentLogger } from '../../src/base/log.ts';
 import { Forwarder } from '../../src/upstream/forward.ts';
 import { buildQuery, decode } from '../support/dns.ts';
 import { FAST, forwardConfig, hostPort, rig, upstreamFor } from '../support/forwarder.ts';

@@ -2,7 +2,7 @@
 // policies, and health from probes (down after --max-fails failed probes, never from queries).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../src/observe/log.ts';
+import { silentLogger } from '../../src/base/log.ts';
 import { ForwardStats } from '../../src/upstream/stats.ts';
 import { Transport, upstream } from '../../src/upstream/transport.ts';
 import { DEFAULT_TIMING, type Timing, UpstreamPool, UpstreamState } from '../../src/upstream/upstreams.ts';

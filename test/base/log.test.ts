@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger, formatTextLine, rateLimitedLog } from '../../src/observe/log.ts';
+import { createLogger, formatTextLine, rateLimitedLog } from '../../src/base/log.ts';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];

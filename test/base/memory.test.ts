@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/observe/log.ts';
-import { loadMallocTrim, memoryReleaser, releaseMemory } from '../../src/observe/memory.ts';
+import { createLogger } from '../../src/base/log.ts';
+import { loadMallocTrim, memoryReleaser, releaseMemory } from '../../src/base/memory.ts';
 
 const addon = loadMallocTrim();
 // `npm test` builds the addon first whenever there is a C compiler.
