@@ -20,7 +20,7 @@ import { closeSync, fstatSync, openSync, readSync, write } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ClusterIndex, IndexView } from './index.ts';
-import { type Kind, type ObjectKinds, type RecordOf, KINDS, InvalidObjectError, OBJECT_KINDS, checkObject, objectLine, toRecord } from '../objects/kinds.ts';
+import { type Kind, type ObjectKinds, KINDS, InvalidObjectError, OBJECT_KINDS, checkObject, toRecord } from '../objects/kinds.ts';
 import { DONE, LineBuffer, SLICE_OVER, ViewLines } from './snapshot-lines.ts';
 import type { Logger } from '../base/log.ts';
 import { ClusterDnsError } from '../base/errors.ts';

@@ -128,7 +128,7 @@ export interface QueryProcessorOptions {
   readonly onError?: (err: unknown) => void;
   /** Per-query counters for metrics; without them the query path does no metrics work at all. */
   readonly counters?: QueryCounters;
-  readonly onQuery?: QueryObserver;
+  readonly onQuery?: QueryObserver | undefined;
   /** Reorders the records of every reply as they are copied (loadbalance); none keeps their order. */
   readonly recordOrder?: RecordOrder;
 }

@@ -7,7 +7,7 @@
 // own queries back is found and dropped (loop.ts).
 import type { HostPort } from '../base/address.ts';
 import type { ForwardConfig } from './options.ts';
-import { CLASS, FLAG, HEADER_SIZE, RCODE, TYPE } from '../dns/constants.ts';
+import { HEADER_SIZE, RCODE } from '../dns/constants.ts';
 import { emptyReply, type Handler, type Query, type Reply, type RequestContext } from '../dns/message.ts';
 import { MalformedMessageError } from '../dns/reader.ts';
 import { nameOctets } from '../dns/writer.ts';

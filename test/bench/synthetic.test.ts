@@ -13,7 +13,7 @@ import { knotZone } from '../../bench/knot-zone.ts';
 import { clusterObjects, dressPod, EXTERNAL_NAMES, queryLines } from '../../bench/synthetic.ts';
 import { toPod } from '../../src/objects/pod.ts';
 import { indexOf } from '../support/cluster.ts';
-import { buildQuery, decode, replyMessage } from '../support/dns.ts';
+import { decode, replyMessage } from '../support/dns.ts';
 import { KubernetesZone } from '../../src/zone/kubernetes.ts';
 import { TYPE } from '../../src/dns/constants.ts';
 

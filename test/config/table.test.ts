@@ -1,8 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError, integerIn, optionTable, switchOption } from '../../src/base/options.ts';
 import { deepFreeze, helpEntry, renderFlagTable, resolveOptions, type Assignment } from '../../src/config/table.ts';
 
