@@ -13,7 +13,9 @@ import { LRUCache } from 'lru-cache';
 import { AccessSketch, TinyLfuCache } from '../src/upstream/tinylfu.ts';
 import { rng } from './synthetic.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, only: { type: 'string' }, seed: { type: 'string', default: '18' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '120' }, only: { type: 'string' }, seed: { type: 'string', default: '18' } },
+});
 const floodSeconds = Math.min(Math.max(10, Number(values.seconds) || 120), 600);
 const WARM_SECONDS = 60;
 const CAPACITY = 10_000;
@@ -116,10 +118,29 @@ class TwoQueue implements Store {
 }
 
 const candidates: Candidate[] = [
-  { name: 'single-lru', why: 'before: one LRU for answers and denials', make: () => { const one = lru(CAPACITY); return { success: one, denial: one }; } },
-  { name: 'split-lru', why: 'a success and a denial LRU, no admission rule', make: () => ({ success: lru(CAPACITY), denial: lru(CAPACITY) }) },
-  { name: 'slru', why: 'segmented LRU: probation 20 %, a second hit promotes to protected 80 %', make: () => ({ success: new Slru(CAPACITY), denial: new Slru(CAPACITY) }) },
-  { name: '2q', why: '2Q: FIFO 25 %, ghost keys 50 %, main LRU', make: () => ({ success: new TwoQueue(CAPACITY), denial: new TwoQueue(CAPACITY) }) },
+  {
+    name: 'single-lru',
+    why: 'before: one LRU for answers and denials',
+    make: () => {
+      const one = lru(CAPACITY);
+      return { success: one, denial: one };
+    },
+  },
+  {
+    name: 'split-lru',
+    why: 'a success and a denial LRU, no admission rule',
+    make: () => ({ success: lru(CAPACITY), denial: lru(CAPACITY) }),
+  },
+  {
+    name: 'slru',
+    why: 'segmented LRU: probation 20 %, a second hit promotes to protected 80 %',
+    make: () => ({ success: new Slru(CAPACITY), denial: new Slru(CAPACITY) }),
+  },
+  {
+    name: '2q',
+    why: '2Q: FIFO 25 %, ghost keys 50 %, main LRU',
+    make: () => ({ success: new TwoQueue(CAPACITY), denial: new TwoQueue(CAPACITY) }),
+  },
   {
     name: 'w-tinylfu',
     why: 'window LRU 10 % (src/upstream/tinylfu.ts), then admitted only if asked more often than the victim (count-min sketch, doorkeeper, aging); main SLRU',
@@ -139,7 +160,11 @@ for (const share of [0.01, 0.2]) {
     why: `the same with a ${share * 100} % window`,
     make: () => {
       const sketch = new AccessSketch(2 * CAPACITY, 0x2545f491);
-      return { success: new TinyLfuCache<number>({ max: CAPACITY, sketch, window: share }), denial: new TinyLfuCache<number>({ max: CAPACITY, sketch, window: share }), sketch };
+      return {
+        success: new TinyLfuCache<number>({ max: CAPACITY, sketch, window: share }),
+        denial: new TinyLfuCache<number>({ max: CAPACITY, sketch, window: share }),
+        sketch,
+      };
     },
   });
 }
@@ -186,7 +211,12 @@ function workload(name: string, successNames: number, denialNames: number, s: nu
 /** TTLs of the names that resolve, by name (30 s to 1 h); denials keep 30 s (--cache-denial-ttl). */
 const SUCCESS_TTLS = [30, 60, 60, 300, 300, 300, 3600, 3600, 60, 300];
 const popular = workload('10,000 popular names (8,000 resolve, 2,000 denied; Zipf s=1)', 8_000, 2_000, 1);
-const longTail = workload('a long tail: 60,000 names (50,000 resolve, 10,000 denied; Zipf s=0.8), more than a cache holds', 50_000, 10_000, 0.8);
+const longTail = workload(
+  'a long tail: 60,000 names (50,000 resolve, 10,000 denied; Zipf s=0.8), more than a cache holds',
+  50_000,
+  10_000,
+  0.8,
+);
 
 interface Flood {
   readonly name: string;
@@ -232,7 +262,10 @@ function run(candidate: Candidate, w: Workload, flood: Flood | null, seed: numbe
   let upstream = 0;
   let floodSerial = 0;
   // One queue per repeat, each in time order.
-  const repeatsDue = Array.from({ length: Math.max(0, (flood?.repeats ?? 1) - 1) }, () => ({ head: 0, due: [] as { at: number; key: string }[] }));
+  const repeatsDue = Array.from({ length: Math.max(0, (flood?.repeats ?? 1) - 1) }, () => ({
+    head: 0,
+    due: [] as { at: number; key: string }[],
+  }));
   const end = (WARM_SECONDS + floodSeconds) * 1000;
   let popularDebt = 0;
   let floodDebt = 0;
@@ -270,7 +303,9 @@ function run(candidate: Candidate, w: Workload, flood: Flood | null, seed: numbe
       floodDebt -= 1;
       const key = `1|1|00|${(floodSerial++).toString(36)}${Math.floor(random() * 1e9).toString(36)}.flood.example.net`;
       ask(key);
-      repeatsDue.forEach((q, r) => q.due.push({ at: now + (r + 1) * flood.repeatMs, key }));
+      repeatsDue.forEach((q, r) => {
+        q.due.push({ at: now + (r + 1) * flood.repeatMs, key });
+      });
     }
     for (const q of repeatsDue) while (q.head < q.due.length && q.due[q.head]!.at <= now) ask(q.due[q.head++]!.key);
   }
@@ -296,14 +331,24 @@ function hitCost(candidate: Candidate): number {
 
 const pct = (hits: number, asked: number) => (asked === 0 ? '-' : `${((100 * hits) / asked).toFixed(1)} %`);
 const chosen = candidates.filter((c) => values.only === undefined || c.name === values.only);
-console.log(`node ${process.version}; ${WARM_SECONDS} s warm-up, then ${floodSeconds} s measured; seed ${values.seed}; capacity ${CAPACITY} per cache`);
+console.log(
+  `node ${process.version}; ${WARM_SECONDS} s warm-up, then ${floodSeconds} s measured; seed ${values.seed}; capacity ${CAPACITY} per cache`,
+);
 for (const c of chosen) console.log(`  ${c.name.padEnd(11)} ${c.why}`);
-const runs: [Workload, Flood | null][] = [...floods.map((f): [Workload, Flood | null] => [popular, f]), [longTail, null], [longTail, floods[1]!], [longTail, floods[3]!], [longTail, floods[4]!]];
+const runs: [Workload, Flood | null][] = [
+  ...floods.map((f): [Workload, Flood | null] => [popular, f]),
+  [longTail, null],
+  [longTail, floods[1]!],
+  [longTail, floods[3]!],
+  [longTail, floods[4]!],
+];
 for (const [w, flood] of runs) {
   console.log(`\n${w.name}; ${flood?.name ?? 'no flood'}: their hit rate (denials alone) and upstream queries per second`);
   for (const c of chosen) {
     const f = run(c, w, flood, Number(values.seed));
-    console.log(`  ${c.name.padEnd(11)} ${pct(f.popularHits, f.popularAsked).padStart(7)}  (${pct(f.denialHits, f.denialAsked).padStart(7)})  upstream ${f.upstreamPerSecond.toFixed(0).padStart(6)}/s`);
+    console.log(
+      `  ${c.name.padEnd(11)} ${pct(f.popularHits, f.popularAsked).padStart(7)}  (${pct(f.denialHits, f.denialAsked).padStart(7)})  upstream ${f.upstreamPerSecond.toFixed(0).padStart(6)}/s`,
+    );
   }
 }
 console.log('\nns per hit of a cached name (the store alone, median of 5)');

@@ -19,8 +19,19 @@ const requested = Number(process.argv[2] ?? 1_000_000);
 const iterations = Number.isFinite(requested) ? Math.min(Math.max(1000, Math.floor(requested)), 50_000_000) : 1_000_000;
 
 const upstream = await FakeUpstream.start();
-upstream.set('www.example.com', { kind: 'answer', records: [cname('www.example.com', 'web.example.net', 3600), a('web.example.net', '192.0.2.10', 3600), a('web.example.net', '192.0.2.11', 3600)] });
-const config: ForwardConfig = { ...DEFAULT_CONFIG.forward, upstreams: [{ host: '127.0.0.1', port: upstream.port }], upstreamsFrom: '--upstream' };
+upstream.set('www.example.com', {
+  kind: 'answer',
+  records: [
+    cname('www.example.com', 'web.example.net', 3600),
+    a('web.example.net', '192.0.2.10', 3600),
+    a('web.example.net', '192.0.2.11', 3600),
+  ],
+});
+const config: ForwardConfig = {
+  ...DEFAULT_CONFIG.forward,
+  upstreams: [{ host: '127.0.0.1', port: upstream.port }],
+  upstreamsFrom: '--upstream',
+};
 const forwarder = new Forwarder({ config, logger: silentLogger() });
 const zone = new KubernetesZone({ index: indexOf(testCluster()), zone: 'cluster.local', ttl: 5, pods: 'verified' });
 const processor = new QueryProcessor({ handlers: [new ExternalNameChaser(zone, forwarder), forwarder] });
@@ -62,7 +73,9 @@ for (let round = 0; round < 5; round++) {
 console.log(`node ${process.version}, ${iterations} queries per round, median of 5 rounds`);
 console.log(`cache hit (www.example.com A, 3 records, TTLs patched): ${median(hits).toFixed(0)} ns/query`);
 console.log(`cluster zone hit (svc1.testns.svc.cluster.local A):     ${median(zoneHits).toFixed(0)} ns/query`);
-console.log(`cache: ${forwarder.cacheStats.hits.success} hits, ${forwarder.cacheStats.misses} misses; upstream asked ${upstream.asked('www.example.com').length} time(s)`);
+console.log(
+  `cache: ${forwarder.cacheStats.hits.success} hits, ${forwarder.cacheStats.misses} misses; upstream asked ${upstream.asked('www.example.com').length} time(s)`,
+);
 
 forwarder.close();
 await upstream.close();

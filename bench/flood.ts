@@ -18,7 +18,9 @@ const sockets = Number(values.sockets);
 const server = await startServer(['--manifests', BUNDLED_EXAMPLE]);
 try {
   const pid = server.child.pid!;
-  const queries = ['web.shop.svc.cluster.local', 'nope.shop.svc.cluster.local', 'db.data.svc.cluster.local'].map((n, i) => buildQuery(n, TYPE.A, { id: i + 1 }));
+  const queries = ['web.shop.svc.cluster.local', 'nope.shop.svc.cluster.local', 'db.data.svc.cluster.local'].map((n, i) =>
+    buildQuery(n, TYPE.A, { id: i + 1 }),
+  );
   await flood(server.dns, queries, { maxPackets: 20_000, maxMs: 1_000 });
   await new Promise((r) => setTimeout(r, 500)); // let the warm-up's queue drain
 

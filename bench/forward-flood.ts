@@ -26,13 +26,20 @@ const metric = async (name: string) => {
   return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
 };
 try {
-  const cluster = ['web.shop.svc.cluster.local', 'nope.shop.svc.cluster.local', 'db.data.svc.cluster.local'].map((n, i) => buildQuery(n, TYPE.A, { id: i + 1 }));
-  const misses = Array.from({ length: 400_000 }, (_, i) => buildQuery(`r${i}-${Math.random().toString(36).slice(2, 8)}.flood.example`, TYPE.A, { id: i & 0xffff }));
+  const cluster = ['web.shop.svc.cluster.local', 'nope.shop.svc.cluster.local', 'db.data.svc.cluster.local'].map((n, i) =>
+    buildQuery(n, TYPE.A, { id: i + 1 }),
+  );
+  const misses = Array.from({ length: 400_000 }, (_, i) =>
+    buildQuery(`r${i}-${Math.random().toString(36).slice(2, 8)}.flood.example`, TYPE.A, { id: i & 0xffff }),
+  );
   // Warm-up: the cluster path and the forwarding path, then a pause.
   await flood(server.dns, cluster, { maxPackets: 20_000, maxMs: 1_000 });
   await flood(server.dns, misses.slice(300_000), { maxPackets: 5_000, maxMs: 1_000 });
   await new Promise((r) => setTimeout(r, 1_500));
-  for (const [label, queries] of [['cluster names', cluster], ['random external names', misses.slice(0, 300_000)]] as const) {
+  for (const [label, queries] of [
+    ['cluster names', cluster],
+    ['random external names', misses.slice(0, 300_000)],
+  ] as const) {
     const shed0 = await metric('cluster_dns_forward_shed_total');
     const drops0 = await metric('cluster_dns_udp_receive_drops_total');
     const cpu0 = cpuSeconds(server.child.pid!);

@@ -46,7 +46,10 @@ const { values } = parseArgs({
 const MIXED_S = Math.min(600, Number(values.seconds ?? (values.quick ? 10 : 30)));
 const BURST_S = Math.min(300, Number(values['burst-seconds'] ?? (values.quick ? 4 : 10)));
 const QPS = Math.min(5000, Number(values.qps));
-const UPSTREAM_COUNTS = values.upstreams.split(',').map(Number).filter((n) => n >= 1 && n <= 3);
+const UPSTREAM_COUNTS = values.upstreams
+  .split(',')
+  .map(Number)
+  .filter((n) => n >= 1 && n <= 3);
 const FORWARDERS = values.forwarders.split(',') as Forwarder[];
 type Forwarder = 'cluster-dns' | 'unbound' | 'dnsmasq';
 
@@ -227,8 +230,16 @@ async function start(forwarder: Forwarder, upstreams: readonly ResolverDouble[])
   } else {
     // dnsmasq's defaults but for the cache size (cluster-dns's 10,000).
     run = spawnLogged('dnsmasq', [
-      '--no-daemon', '--no-resolv', '--no-hosts', '--no-poll', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`,
-      '--cache-size=10000', `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--user=root',
+      '--no-daemon',
+      '--no-resolv',
+      '--no-hosts',
+      '--no-poll',
+      '--bind-interfaces',
+      '--listen-address=127.0.0.1',
+      `--port=${port}`,
+      '--cache-size=10000',
+      `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+      '--user=root',
       ...upstreams.map((u) => `--server=127.0.0.1#${u.port}`),
     ]);
   }
@@ -292,7 +303,11 @@ async function drain(clients: Client[]): Promise<void> {
 }
 
 /** The mixed load: `seconds` at QPS, the same schedule for every forwarder. */
-async function mixed(target: HostPort, withCluster: boolean, seconds: number): Promise<{ external: Outcome[]; cluster: Outcome[]; distinct: number }> {
+async function mixed(
+  target: HostPort,
+  withCluster: boolean,
+  seconds: number,
+): Promise<{ external: Outcome[]; cluster: Outcome[]; distinct: number }> {
   // The same query schedule for every forwarder.
   const random = seededRandom(SEED);
   const client = await new Client('127.0.0.1').open(8);
@@ -344,7 +359,8 @@ async function burst(target: HostPort, namesPerQuarter: number, seconds: number,
   const ticks = seconds * 20;
   for (let tick = 0; tick < ticks; tick++) {
     if (tick % 5 === 0) {
-      for (let i = 0; i < namesPerQuarter; i++) hostile.ask(target, `${Math.random().toString(36).slice(2, 12)}.${NEVER_ZONE}`, (o) => hostileOut.push(o));
+      for (let i = 0; i < namesPerQuarter; i++)
+        hostile.ask(target, `${Math.random().toString(36).slice(2, 12)}.${NEVER_ZONE}`, (o) => hostileOut.push(o));
     }
     // 20 fresh victim lookups a second, one per 50 ms tick.
     const name = `v${v}.${runTag}.victims.example`;
@@ -369,13 +385,16 @@ function downsOf(log: string | null): string {
 }
 
 async function runOne(forwarder: Forwarder, upstreamCount: number): Promise<RunResult> {
-  const doubles = await Promise.all(Array.from({ length: upstreamCount }, () => ResolverDouble.start({ seed: SEED, neverZones: [NEVER_ZONE] })));
+  const doubles = await Promise.all(
+    Array.from({ length: upstreamCount }, () => ResolverDouble.start({ seed: SEED, neverZones: [NEVER_ZONE] })),
+  );
   const running = await start(forwarder, doubles);
   try {
     const cpu0 = cpuSeconds(running.pid);
     const m = await mixed(running.dns, forwarder === 'cluster-dns', MIXED_S);
     const bursts = [];
-    for (const perQuarter of BURSTS) bursts.push(await burst(running.dns, perQuarter, BURST_S, `${forwarder}-${upstreamCount}-${perQuarter}`));
+    for (const perQuarter of BURSTS)
+      bursts.push(await burst(running.dns, perQuarter, BURST_S, `${forwarder}-${upstreamCount}-${perQuarter}`));
     const cpu = cpuSeconds(running.pid) - cpu0;
     const answerableExternal = m.external.filter((o) => answerable(o.name));
     const ok = answerableExternal.filter((o) => !failed(o)).map((o) => o.ms);
@@ -401,7 +420,9 @@ async function runOne(forwarder: Forwarder, upstreamCount: number): Promise<RunR
 
 const pct = (n: number, of: number) => (of === 0 ? '—' : `${((100 * n) / of).toFixed(1)} %`);
 const results: RunResult[] = [];
-console.log(`mixed ${MIXED_S} s at ${QPS} QPS, bursts ${BURST_S} s each; upstreams ${UPSTREAM_COUNTS.join(', ')}; ${FORWARDERS.join(', ')}`);
+console.log(
+  `mixed ${MIXED_S} s at ${QPS} QPS, bursts ${BURST_S} s each; upstreams ${UPSTREAM_COUNTS.join(', ')}; ${FORWARDERS.join(', ')}`,
+);
 for (const upstreamCount of UPSTREAM_COUNTS) {
   for (const forwarder of FORWARDERS) {
     const r = await runOne(forwarder, upstreamCount);
@@ -411,7 +432,9 @@ for (const upstreamCount of UPSTREAM_COUNTS) {
 }
 console.log('');
 const rates = BURSTS.map((b) => b * 4).join(' / ');
-console.log(`| forwarder | upstreams | answerable external failed | of them fast names | p50 / p99 ms | cluster names failed | victims failed, bursts of ${rates} QPS | hostile REFUSED | upstream marked down | forwarder CPU s |`);
+console.log(
+  `| forwarder | upstreams | answerable external failed | of them fast names | p50 / p99 ms | cluster names failed | victims failed, bursts of ${rates} QPS | hostile REFUSED | upstream marked down | forwarder CPU s |`,
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(

@@ -51,7 +51,10 @@ const deadline = started + count('duration', values.duration) * 1000;
 const crashes: string[] = [];
 function keep(kind: string, packet: Buffer, err: unknown, n: number): void {
   const file = `test/fixtures/fuzz/crash-seed${seed}-${n}.hex`;
-  writeFileSync(file, formatHexFixture([`npm run fuzz -- --seed ${seed}: input ${n} (${kind})`, (err as Error).message.split('\n')[0] ?? ''], packet));
+  writeFileSync(
+    file,
+    formatHexFixture([`npm run fuzz -- --seed ${seed}: input ${n} (${kind})`, (err as Error).message.split('\n')[0] ?? ''], packet),
+  );
   crashes.push(file);
   console.error(`crash: ${file}: ${(err as Error).message.split('\n')[0]}`);
 }
@@ -139,5 +142,6 @@ const figures = {
   crashFiles: crashes,
 };
 console.log(JSON.stringify(figures, null, 2));
-const liveOk = live.answersCorrectlyAfterwards && live.badReplies === 0 && live.panics === 0 && (live.kernelDrops > 0 || live.repliesMissing === 0);
+const liveOk =
+  live.answersCorrectlyAfterwards && live.badReplies === 0 && live.panics === 0 && (live.kernelDrops > 0 || live.repliesMissing === 0);
 process.exit(crashes.length === 0 && panics === 0 && liveOk ? 0 : 1);

@@ -11,7 +11,11 @@ export function imageRuntime(root: string, flagsOverride?: string): { nodeFlags:
   const runtime = text.slice(text.lastIndexOf('\nFROM '));
   const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(runtime)?.[1];
   const nodeFlags =
-    flagsOverride !== undefined ? flagsOverride.split(/\s+/).filter(Boolean) : entrypoint ? (JSON.parse(entrypoint) as string[]).slice(1, -1) : [];
+    flagsOverride !== undefined
+      ? flagsOverride.split(/\s+/).filter(Boolean)
+      : entrypoint
+        ? (JSON.parse(entrypoint) as string[]).slice(1, -1)
+        : [];
   const env: Record<string, string> = {};
   // `ENV A=1 B=2` (continuation lines joined); the legacy `ENV A 1` form is not used here.
   for (const m of runtime.replace(/\\\n/g, ' ').matchAll(/^ENV\s+(.+)$/gm)) {

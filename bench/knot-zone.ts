@@ -24,7 +24,11 @@ export function knotZone(objects: Iterable<Obj>, ttl = 5): string {
     const owner = `${svc.name}.${svc.namespace}.svc`;
     const endpoints = index
       .slicesOf(svc.namespace, svc.name)
-      .flatMap((slice) => slice.endpoints.filter((e) => e.ready || svc.publishNotReadyAddresses).map((e) => ({ ip: e.addresses[0]!, label: e.hostname || dashedIP(e.addresses[0]!) })));
+      .flatMap((slice) =>
+        slice.endpoints
+          .filter((e) => e.ready || svc.publishNotReadyAddresses)
+          .map((e) => ({ ip: e.addresses[0]!, label: e.hostname || dashedIP(e.addresses[0]!) })),
+      );
     const named = svc.ports.filter((p) => p.name !== '');
     if (svc.kind === 'ClusterIP') {
       for (const ip of svc.clusterIPs) lines.push(`${owner} A ${ip}`);

@@ -49,7 +49,10 @@ const CASES: Record<string, () => { json: boolean; text: string }> = {
   'yaml-30k': () => ({ json: false, text: [...clusterObjects(30_000)].map((o) => dump(o)).join('---\n') }),
   'alias-bomb': () => ({ json: false, text: bomb() }),
 };
-const small = [...clusterObjects(0)].slice(0, 300).map((o) => dump(o)).join('---\n');
+const small = [...clusterObjects(0)]
+  .slice(0, 300)
+  .map((o) => dump(o))
+  .join('---\n');
 
 /** Replaces a file whole, as editors and ConfigMap mounts do. */
 function replace(path: string, text: string): void {
@@ -65,7 +68,17 @@ const server = await startServer({
   dist: values.dist ?? join(root, 'dist'),
   nodeFlags: image.nodeFlags,
   env: { PATH: process.env.PATH, ...image.env },
-  args: ['--manifests', work, '--health', 'off', '--ready', 'off', '--metrics', 'off', ...(values.old ? [] : ['--manifests-max-size', '64Mi'])],
+  args: [
+    '--manifests',
+    work,
+    '--health',
+    'off',
+    '--ready',
+    'off',
+    '--metrics',
+    'off',
+    ...(values.old ? [] : ['--manifests-max-size', '64Mi']),
+  ],
 });
 const results: Record<string, unknown>[] = [];
 try {
@@ -74,7 +87,8 @@ try {
     if (!make) throw new Error(`no case ${name}`);
     const { json, text } = make();
     // Back to the small cluster first, so that every case starts from the same index.
-    const ended = () => server.lines('manifests reloaded').length + server.lines('manifests reload failed; keeping the last good index').length;
+    const ended = () =>
+      server.lines('manifests reloaded').length + server.lines('manifests reload failed; keeping the last good index').length;
     let seen = ended();
     replace(file, small);
     replace(jsonFile, '{"kind":"List","items":[]}');
@@ -99,7 +113,12 @@ try {
     type Ended = { err?: string; Pod?: number; time: number | string };
     // Log times are epoch ms, or ISO strings in builds whose logger writes those.
     const at = (e: Ended) => (typeof e.time === 'number' ? e.time : Date.parse(e.time));
-    const last = [...server.lines<Ended>('manifests reloaded'), ...server.lines<Ended>('manifests reload failed; keeping the last good index')].sort((a, b) => at(a) - at(b)).at(-1)!;
+    const last = [
+      ...server.lines<Ended>('manifests reloaded'),
+      ...server.lines<Ended>('manifests reload failed; keeping the last good index'),
+    ]
+      .sort((a, b) => at(a) - at(b))
+      .at(-1)!;
     results.push({
       case: name,
       bytes: Buffer.byteLength(text),
@@ -114,7 +133,9 @@ try {
   }
   for (const r of results) {
     const f = r.duringReload as ReturnType<typeof stallFigures>;
-    process.stdout.write(`${String(r.case).padEnd(12)} ${((r.bytes as number) / 1048576).toFixed(1).padStart(6)} MB  ${String(r.reloadMs).padStart(6)} ms  probe wait p99 ${f.p99WaitMs} ms, max ${f.maxWaitMs} ms, gap ${f.maxGapMs} ms; RSS ${r.rssBeforeMiB} -> peak ${r.peakRssMiB} -> ${r.rssAfterMiB} MiB; ${r.outcome}\n`);
+    process.stdout.write(
+      `${String(r.case).padEnd(12)} ${((r.bytes as number) / 1048576).toFixed(1).padStart(6)} MB  ${String(r.reloadMs).padStart(6)} ms  probe wait p99 ${f.p99WaitMs} ms, max ${f.maxWaitMs} ms, gap ${f.maxGapMs} ms; RSS ${r.rssBeforeMiB} -> peak ${r.peakRssMiB} -> ${r.rssAfterMiB} MiB; ${r.outcome}\n`,
+    );
   }
   process.stdout.write(`${JSON.stringify({ build: values.dist ?? 'this branch', results })}\n`);
 } finally {

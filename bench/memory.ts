@@ -42,13 +42,28 @@ function status(pid: number): Record<string, number> {
 async function metrics(port: number): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^(nodejs_heap_space_size_used_bytes\{space="(\w+)"\}|nodejs_heap_size_used_bytes|nodejs_heap_size_total_bytes|nodejs_external_memory_bytes) ([\d.e+]+)$/gm)) {
+  for (const m of text.matchAll(
+    /^(nodejs_heap_space_size_used_bytes\{space="(\w+)"\}|nodejs_heap_size_used_bytes|nodejs_heap_size_total_bytes|nodejs_external_memory_bytes) ([\d.e+]+)$/gm,
+  )) {
     out[m[2] ? `used:${m[2]}` : m[1]!] = mib(Number(m[3]));
   }
   return out;
 }
 
-const SERVER_FLAGS = ['--listen', '127.0.0.1:0', '--health', 'off', '--ready', 'off', '--metrics', '127.0.0.1:0', '--resolv-conf', '/dev/null', '--lameduck', '0'];
+const SERVER_FLAGS = [
+  '--listen',
+  '127.0.0.1:0',
+  '--health',
+  'off',
+  '--ready',
+  'off',
+  '--metrics',
+  '127.0.0.1:0',
+  '--resolv-conf',
+  '/dev/null',
+  '--lameduck',
+  '0',
+];
 
 interface Server {
   readonly child: ChildProcess;
@@ -99,7 +114,11 @@ async function fromApi(objects: readonly object[], label: string): Promise<Recor
   const server = startServer(['--kubeconfig', api.writeKubeconfig(work)]);
   try {
     // Every kind (Namespace, Service, EndpointSlice, Pod) logs "synced"; the memory release follows.
-    await server.until(`${label}: synced`, (out) => (out.match(/"msg":"synced"/g) ?? []).length >= 4 && out.includes('"msg":"serving"'), 60_000);
+    await server.until(
+      `${label}: synced`,
+      (out) => (out.match(/"msg":"synced"/g) ?? []).length >= 4 && out.includes('"msg":"serving"'),
+      60_000,
+    );
     await sleep(4_000); // past the settle delay and the memory release
     return await server.figures(label);
   } finally {
@@ -140,7 +159,8 @@ const cluster = [...clusterObjects(pods)];
 const name = `${pods / 1000}k pods`;
 const rows: Record<string, unknown>[] = [];
 if (sources.has('api')) rows.push(await fromApi(namespaces, 'api: namespaces'), await fromApi(cluster, `api: ${name}`));
-if (sources.has('manifests')) rows.push(...(await fromManifests(namespaces, 'manifests: namespaces')), ...(await fromManifests(cluster, `manifests: ${name}`)));
+if (sources.has('manifests'))
+  rows.push(...(await fromManifests(namespaces, 'manifests: namespaces')), ...(await fromManifests(cluster, `manifests: ${name}`)));
 const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'label');
 const width = Math.max(...rows.map((r) => String(r.label).length)) + 2;
 // 10000 services (and their slices) with the pods; the namespaces-only runs are the baseline.

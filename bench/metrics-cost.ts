@@ -70,7 +70,9 @@ for (let round = 0; round < 5; round++) {
 const base = median(a);
 const metered = median(b);
 console.log(`processor, no metrics:   ${base.toFixed(0)} ns/query`);
-console.log(`processor, with metrics: ${metered.toFixed(0)} ns/query (+${(metered - base).toFixed(0)} ns, +${(((metered - base) / base) * 100).toFixed(1)} %)`);
+console.log(
+  `processor, with metrics: ${metered.toFixed(0)} ns/query (+${(metered - base).toFixed(0)} ns, +${(((metered - base) / base) * 100).toFixed(1)} %)`,
+);
 
 /** Queries answered per second over loopback UDP, keeping `window` queries in flight. */
 async function udpRate(p: QueryProcessor, ms: number, window = 64): Promise<number> {

@@ -23,20 +23,45 @@ const context: RequestContext = { protocol: 'udp', remoteAddress: '10.0.0.7' };
 const objects = [
   ...testCluster(),
   service('testns', 'ten', { headless: true, ports: [{ name: 'http', port: 80 }] }),
-  endpointSlice('testns', 'ten', 'ten-1', 'IPv4', Array.from({ length: 10 }, (_, i) => ({ ip: `10.244.8.${i + 1}` })), [{ name: 'http', port: 80 }]),
+  endpointSlice(
+    'testns',
+    'ten',
+    'ten-1',
+    'IPv4',
+    Array.from({ length: 10 }, (_, i) => ({ ip: `10.244.8.${i + 1}` })),
+    [{ name: 'http', port: 80 }],
+  ),
 ];
 const zone = new KubernetesZone({ index: indexOf(objects), zone: 'cluster.local', ttl: 5, pods: 'verified' });
 
 const hosts = new HostsHandler({ file: null, inline: ['172.18.0.2 k3s-server', '172.18.0.3 k3s-agent-1'], fallthrough: [] });
 const templates = new TemplateHandler([
-  { class: 255, type: TYPE.ANY, zones: ['internal.cloudapp.net'], match: ['^(?:[^.]+\\.){4,}internal\\.cloudapp\\.net\\.$'], rcode: 3, fallthrough: [] },
+  {
+    class: 255,
+    type: TYPE.ANY,
+    zones: ['internal.cloudapp.net'],
+    match: ['^(?:[^.]+\\.){4,}internal\\.cloudapp\\.net\\.$'],
+    rcode: 3,
+    fallthrough: [],
+  },
   { class: 255, type: TYPE.ANY, zones: ['reddog.microsoft.com'], rcode: 3 },
 ]);
 const aksRewrite = new RewriteHandler(
-  { rules: [parseRewriteArgs('stop name regex (.*)\\.example\\.com {1}.default.svc.cluster.local answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com'.split(' '))] },
+  {
+    rules: [
+      parseRewriteArgs(
+        'stop name regex (.*)\\.example\\.com {1}.default.svc.cluster.local answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com'.split(
+          ' ',
+        ),
+      ),
+    ],
+  },
   new Chain([zone]),
 );
-const alias = new RewriteHandler({ rules: [parseRewriteArgs(['name', 'kubernetes.example.com', 'kubernetes.default.svc.cluster.local'])] }, new Chain([zone]));
+const alias = new RewriteHandler(
+  { rules: [parseRewriteArgs(['name', 'kubernetes.example.com', 'kubernetes.default.svc.cluster.local'])] },
+  new Chain([zone]),
+);
 
 const configs: [string, QueryProcessorOptions][] = [
   ['zone', { handlers: [zone] }],

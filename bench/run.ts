@@ -79,7 +79,8 @@ if (!have('dnsperf')) {
   }
 }
 const pinnable = have('taskset') && cpus().length >= 2;
-const pin = (cpu: number | string, cmd: string, args: string[]): [string, string[]] => (pinnable ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]);
+const pin = (cpu: number | string, cmd: string, args: string[]): [string, string[]] =>
+  pinnable ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
 // This process (the apiserver double, the fake upstream, the probes) stays off the server's core:
 // all its threads (-a), or V8's collector threads, busy with the double's gigabytes, would not.
 if (pinnable) spawnSync('taskset', ['-apc', '1', String(process.pid)], { stdio: 'ignore' });
@@ -122,13 +123,38 @@ interface Dnsperf {
   background: number;
 }
 /** Asynchronous on purpose: this process hosts the apiserver double and the fake upstream. */
-async function dnsperf(port: number, file: string, seconds: number, options: { extra?: string[]; cpus?: number | string; pids?: number[] } = {}): Promise<Dnsperf> {
+async function dnsperf(
+  port: number,
+  file: string,
+  seconds: number,
+  options: { extra?: string[]; cpus?: number | string; pids?: number[] } = {},
+): Promise<Dnsperf> {
   const extra = options.extra ?? [];
   const background = await waitQuiet();
   const pids = options.pids ?? [];
   const cpu0 = pids.reduce((s, p) => s + cpuSeconds(p), 0);
-  const [cmd, args] = pin(options.cpus ?? 1, 'dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-c', '8', '-q', '500', '-T', '1', ...extra]);
-  const { stdout: out } = await execFileAsync(cmd, args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, timeout: (seconds + 30) * 1000 });
+  const [cmd, args] = pin(options.cpus ?? 1, 'dnsperf', [
+    '-s',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-d',
+    file,
+    '-l',
+    String(seconds),
+    '-c',
+    '8',
+    '-q',
+    '500',
+    '-T',
+    '1',
+    ...extra,
+  ]);
+  const { stdout: out } = await execFileAsync(cmd, args, {
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    timeout: (seconds + 30) * 1000,
+  });
   const cpu = pids.reduce((s, p) => s + cpuSeconds(p), 0) - cpu0;
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
   const completed = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1] ?? 0);
@@ -224,15 +250,23 @@ interface Serving {
   metrics: { host: string; port: number } | null;
 }
 /** Starts dist/main.js against the double; resolves once it logged its addresses. */
-async function startServer(cpu: number | string, extra: string[]): Promise<{ child: ChildProcess; serving: Serving; stdout: () => string; started: number }> {
+async function startServer(
+  cpu: number | string,
+  extra: string[],
+): Promise<{ child: ChildProcess; serving: Serving; stdout: () => string; started: number }> {
   const [cmd, args] = pin(cpu, node, [
     ...nodeFlags,
     join(values.dist ?? join(root, 'dist'), 'main.js'),
-    '--kubeconfig', kubeconfig,
-    '--listen', '127.0.0.1:0',
-    '--health', 'off',
-    '--ready', '127.0.0.1:0',
-    '--lameduck', '0',
+    '--kubeconfig',
+    kubeconfig,
+    '--listen',
+    '127.0.0.1:0',
+    '--health',
+    'off',
+    '--ready',
+    '127.0.0.1:0',
+    '--lameduck',
+    '0',
     ...extra,
   ]);
   const started = performance.now();
@@ -255,11 +289,17 @@ async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 async function isReady(url: string): Promise<boolean> {
-  return (await fetch(url).then((r) => r.status).catch(() => 0)) === 200;
+  return (
+    (await fetch(url)
+      .then((r) => r.status)
+      .catch(() => 0)) === 200
+  );
 }
 async function scrape(metrics: Serving['metrics'], names: string[]): Promise<Record<string, number>> {
   if (!metrics) return {};
-  const text = await fetch(`http://${metrics.host}:${metrics.port}/metrics`).then((r) => r.text()).catch(() => '');
+  const text = await fetch(`http://${metrics.host}:${metrics.port}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
   const out: Record<string, number> = {};
   for (const name of names) {
     out[name] = [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
@@ -283,7 +323,10 @@ log(`apiserver double loaded ${objects.length} objects in ${((performance.now() 
 const kubeconfig = api.writeKubeconfig(work);
 const upstream = await FakeUpstream.start();
 for (const [i, name] of EXTERNAL_NAMES.entries()) {
-  upstream.set(name, { kind: 'answer', records: [aRecord(name, `192.0.2.${i + 1}`, 3600), { name, type: TYPE.AAAA, ttl: 3600, address: `2001:db8::${i + 1}` }] });
+  upstream.set(name, {
+    kind: 'answer',
+    records: [aRecord(name, `192.0.2.${i + 1}`, 3600), { name, type: TYPE.AAAA, ttl: 3600, address: `2001:db8::${i + 1}` }],
+  });
 }
 
 if (!values['no-build'] && !values.dist) {
@@ -305,10 +348,14 @@ const readySeconds = (performance.now() - main.started) / 1000;
 const readyServerCpu = cpuSeconds(serverPid);
 const readyDoubleCpu = cpuSeconds(process.pid) - doubleCpuAtStart;
 // After the Pod list, the memory release runs once the lists settle.
-await waitFor('the post-sync memory release', () => /"reasons":\[[^\]]*Pod synced/.test(main.stdout()), 30_000).catch(() => log('no memory release logged'));
+await waitFor('the post-sync memory release', () => /"reasons":\[[^\]]*Pod synced/.test(main.stdout()), 30_000).catch(() =>
+  log('no memory release logged'),
+);
 await sleep(2_000);
 const rssAfterSync = rssMiB(serverPid);
-log(`ready in ${readySeconds.toFixed(2)} s (CPU: server ${readyServerCpu.toFixed(2)} s, apiserver double ${readyDoubleCpu.toFixed(2)} s), RSS ${rssAfterSync.toFixed(0)} MiB`);
+log(
+  `ready in ${readySeconds.toFixed(2)} s (CPU: server ${readyServerCpu.toFixed(2)} s, apiserver double ${readyDoubleCpu.toFixed(2)} s), RSS ${rssAfterSync.toFixed(0)} MiB`,
+);
 
 // ---- Knot on the same data ----
 let knot: ChildProcess | null = null;
@@ -321,7 +368,10 @@ if (!values['no-knot'] && have('knotd')) {
   const template = existsSync(join(root, '../shared/bench/knot.conf.in'))
     ? readFileSync(join(root, '../shared/bench/knot.conf.in'), 'utf8')
     : 'server:\n    rundir: "@RUN@/knot"\n    listen: 127.0.0.1@5301\n    udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\ndatabase:\n    storage: "@RUN@/knot/db"\ntemplate:\n  - id: default\n    storage: "@DATA@"\n    semantic-checks: off\n    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\nzone:\n  - domain: cluster.local\n    file: cluster.local.zone\n';
-  writeFileSync(join(dir, 'knot.conf'), template.replaceAll('@DATA@', dir).replaceAll('@RUN@', join(dir, 'run')).replace('127.0.0.1@5301', `127.0.0.1@${knotPort}`));
+  writeFileSync(
+    join(dir, 'knot.conf'),
+    template.replaceAll('@DATA@', dir).replaceAll('@RUN@', join(dir, 'run')).replace('127.0.0.1@5301', `127.0.0.1@${knotPort}`),
+  );
   const [kcmd, kargs] = pin(0, 'knotd', ['-c', join(dir, 'knot.conf')]);
   knot = spawn(kcmd, kargs, { stdio: 'ignore' });
   children.push(knot);
@@ -334,9 +384,15 @@ const knotPid = knot?.pid ?? 0;
 
 // The same build on node:dgram (--udp-io node), when the main server batches through the addon:
 // what the addon buys, and what a machine without a C compiler gets.
-const dgram = main.serving.udpIo === 'batch' ? await startServer(0, ['--metrics', 'off', '--resolv-conf', '/dev/null', '--udp-io', 'node']) : null;
-if (dgram) await waitFor('the --udp-io node server ready', () => isReady(`http://${dgram.serving.ready.host}:${dgram.serving.ready.port}/ready`), 120_000);
-const dgramPort = dgram?.serving.dns[0]!.port ?? 0;
+const dgram =
+  main.serving.udpIo === 'batch' ? await startServer(0, ['--metrics', 'off', '--resolv-conf', '/dev/null', '--udp-io', 'node']) : null;
+if (dgram)
+  await waitFor(
+    'the --udp-io node server ready',
+    () => isReady(`http://${dgram.serving.ready.host}:${dgram.serving.ready.port}/ready`),
+    120_000,
+  );
+const dgramPort = dgram?.serving.dns[0]?.port ?? 0;
 const dgramPid = dgram?.child.pid ?? 0;
 log(`UDP path: ${main.serving.udpIo}${dgram ? ' (node:dgram measured beside it)' : ''}`);
 
@@ -356,7 +412,9 @@ for (let r = 0; r < runs; r++) {
   const o = ours.at(-1)!;
   const k = theirs.at(-1);
   const d = onDgram.at(-1);
-  log(`run ${r + 1}/${runs}: cluster-dns ${o.qps.toFixed(0)} QPS (${o.perCpuSecond.toFixed(0)}/CPU-s)${k ? `, knot ${k.qps.toFixed(0)} QPS (${k.perCpuSecond.toFixed(0)}/CPU-s)` : ''}${d ? `, on node:dgram ${d.qps.toFixed(0)} QPS` : ''}; machine busy before: ${o.background}`);
+  log(
+    `run ${r + 1}/${runs}: cluster-dns ${o.qps.toFixed(0)} QPS (${o.perCpuSecond.toFixed(0)}/CPU-s)${k ? `, knot ${k.qps.toFixed(0)} QPS (${k.perCpuSecond.toFixed(0)}/CPU-s)` : ''}${d ? `, on node:dgram ${d.qps.toFixed(0)} QPS` : ''}; machine busy before: ${o.background}`,
+  );
 }
 // Cache hits: 20 % external names, answered from the cache after their first query.
 await dnsperf(port, externalQueries, 2);
@@ -375,7 +433,12 @@ log(`cache mix: ${Math.round(median(cached.map((c) => c.qps)))} QPS, ${cacheHits
 function changeService(c: number, namespace: number, ip: string): string {
   const n = c % 90;
   const svc = n % 10 === 9 ? n - 1 : n;
-  api.apply(service(`ns-${namespace}`, `svc-${svc}`, { clusterIP: ip, ports: svc < 10 ? [{ name: 'http', port: 80, protocol: 'TCP' }] : [{ port: 8080, protocol: 'TCP' }] }));
+  api.apply(
+    service(`ns-${namespace}`, `svc-${svc}`, {
+      clusterIP: ip,
+      ports: svc < 10 ? [{ name: 'http', port: 80, protocol: 'TCP' }] : [{ port: 8080, protocol: 'TCP' }],
+    }),
+  );
   return `svc-${svc}.ns-${namespace}.svc.cluster.local`;
 }
 
@@ -408,8 +471,13 @@ const probeRuns: { ours: Probe[]; busyPoll: Probe[]; dgram: Probe[]; knot: Probe
 // The same build with --busy-poll (opt-in: the event loop keeps polling for a while after each
 // datagram instead of sleeping), on the same core, idle while the others are probed.
 const busyServer = prober ? await startServer(0, ['--metrics', 'off', '--resolv-conf', '/dev/null', '--busy-poll', BUSY_POLL]) : null;
-if (busyServer) await waitFor('the --busy-poll server ready', () => isReady(`http://${busyServer.serving.ready.host}:${busyServer.serving.ready.port}/ready`), 120_000);
-const busyPort = busyServer?.serving.dns[0]!.port ?? 0;
+if (busyServer)
+  await waitFor(
+    'the --busy-poll server ready',
+    () => isReady(`http://${busyServer.serving.ready.host}:${busyServer.serving.ready.port}/ready`),
+    120_000,
+  );
+const busyPort = busyServer?.serving.dns[0]?.port ?? 0;
 const echoSeconds = String(((quick ? 1 : 3) * 4 * (Math.min(latencySeconds, 5) + 35)) | 0);
 const echoServer = prober && echo ? await startEcho(echo, [echoSeconds]) : null;
 const nodeEchoServer = prober ? await startEcho(node, [...nodeFlags, join(root, 'bench/udp-echo.ts'), echoSeconds]) : null;
@@ -432,7 +500,8 @@ for (let r = 0; r < (quick ? 1 : 3); r++) {
 const busyQps: Dnsperf[] = [];
 if (busyServer) {
   await dnsperf(busyPort, clusterQueries, 2);
-  for (let r = 0; r < (quick ? 1 : 3); r++) busyQps.push(await dnsperf(busyPort, clusterQueries, duration, { pids: [busyServer.child.pid!] }));
+  for (let r = 0; r < (quick ? 1 : 3); r++)
+    busyQps.push(await dnsperf(busyPort, clusterQueries, duration, { pids: [busyServer.child.pid!] }));
   await stopServer(busyServer.child);
 }
 const busyQpsMedian = Math.round(median(busyQps.map((q) => q.qps)));
@@ -458,13 +527,32 @@ const probeFloor = medianProbe(probeRuns.floor);
 const probeNodeFloor = medianProbe(probeRuns.nodeFloor);
 const fixed = await dnsperf(port, clusterQueries, latencySeconds, { extra: ['-Q', '10000', '-v'] });
 const fixedKnot = knot ? await dnsperf(knotPort, clusterQueries, latencySeconds, { extra: ['-Q', '10000', '-v'] }) : null;
-if (probeBusy) log(`latency at 10k QPS with --busy-poll ${BUSY_POLL}: p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs, ${probeBusy.serverCpuUsPerQuery} CPU-µs a query; flat out ${busyQpsMedian} QPS`);
-if (probeOurs) log(`latency at 10k QPS: p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs${probeKnot ? ` (Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs)` : ''}${probeFloor ? ` (floor, a C echo: p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs)` : ''}${probeNodeFloor ? ` (a node:dgram echo: p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs)` : ''}`);
+if (probeBusy)
+  log(
+    `latency at 10k QPS with --busy-poll ${BUSY_POLL}: p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs, ${probeBusy.serverCpuUsPerQuery} CPU-µs a query; flat out ${busyQpsMedian} QPS`,
+  );
+if (probeOurs)
+  log(
+    `latency at 10k QPS: p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs${probeKnot ? ` (Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs)` : ''}${probeFloor ? ` (floor, a C echo: p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs)` : ''}${probeNodeFloor ? ` (a node:dgram echo: p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs)` : ''}`,
+  );
 
 // ---- a Service change to the answer changing, under 10k QPS of load ----
 const loadSeconds = Math.ceil(changes * 0.05) + 15;
 const loadRun = new Promise<void>((resolve) => {
-  const [cmd, args] = pin(1, 'dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', clusterQueries, '-l', String(loadSeconds), '-c', '8', '-Q', '10000']);
+  const [cmd, args] = pin(1, 'dnsperf', [
+    '-s',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-d',
+    clusterQueries,
+    '-l',
+    String(loadSeconds),
+    '-c',
+    '8',
+    '-Q',
+    '10000',
+  ]);
   const p = spawn(cmd, args, { stdio: 'ignore' });
   children.push(p);
   p.on('exit', () => resolve());
@@ -544,7 +632,15 @@ if (!values['no-workers'] && cpus().length >= 2) {
     const qps: number[] = [];
     const perCpu: number[] = [];
     // Every process of the server (the workers are the first one's children).
-    const pids = [s.child.pid!, ...spawnSync('pgrep', ['-P', String(s.child.pid)]).stdout.toString().trim().split('\n').filter(Boolean).map(Number)];
+    const pids = [
+      s.child.pid!,
+      ...spawnSync('pgrep', ['-P', String(s.child.pid)])
+        .stdout.toString()
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number),
+    ];
     for (let r = 0; r < Math.max(2, Math.ceil(runs / 2)); r++) {
       // -T 2: dnsperf's two threads spread over the two cores it shares with the server.
       const run = await dnsperf(s.serving.dns[0]!.port, clusterQueries, duration, { extra: ['-T', '2'], cpus: '0,1', pids });
@@ -552,7 +648,9 @@ if (!values['no-workers'] && cpus().length >= 2) {
       perCpu.push(run.perCpuSecond);
     }
     scaling.push({ workers: n, qps: Math.round(median(qps)), runs: qps.map(Math.round), perCpuSecond: Math.round(median(perCpu)) });
-    log(`--workers ${n} on both cores: ${Math.round(median(qps))} QPS, ${Math.round(median(perCpu))} per server CPU-second (${pids.length} processes)`);
+    log(
+      `--workers ${n} on both cores: ${Math.round(median(qps))} QPS, ${Math.round(median(perCpu))} per server CPU-second (${pids.length} processes)`,
+    );
     await stopServer(s.child);
   }
 }
@@ -596,7 +694,15 @@ const result = {
   cacheHitsDuringMix: cacheHits,
   cacheMissesDuringMix: cacheMisses,
   latencyAt10kQps: probeOurs,
-  busyPoll: probeBusy ? { flag: `--busy-poll ${BUSY_POLL}`, latencyAt10kQps: probeBusy, qpsMedian: busyQpsMedian, qpsPerCpuSecond: Math.round(median(busyQps.map((q) => q.perCpuSecond))), qpsRuns: busyQps.map((q) => Math.round(q.qps)) } : null,
+  busyPoll: probeBusy
+    ? {
+        flag: `--busy-poll ${BUSY_POLL}`,
+        latencyAt10kQps: probeBusy,
+        qpsMedian: busyQpsMedian,
+        qpsPerCpuSecond: Math.round(median(busyQps.map((q) => q.perCpuSecond))),
+        qpsRuns: busyQps.map((q) => Math.round(q.qps)),
+      }
+    : null,
   nodeDgram: dgram
     ? {
         flag: '--udp-io node',
@@ -610,7 +716,12 @@ const result = {
   knotLatencyAt10kQps: probeKnot,
   floorLatencyAt10kQps: probeFloor,
   nodeFloorLatencyAt10kQps: probeNodeFloor,
-  dnsperfLatencyAt10kQps: { p50us: pct(fixed.latencies, 50), p99us: pct(fixed.latencies, 99), samples: fixed.latencies.length, lost: fixed.lost },
+  dnsperfLatencyAt10kQps: {
+    p50us: pct(fixed.latencies, 50),
+    p99us: pct(fixed.latencies, 99),
+    samples: fixed.latencies.length,
+    lost: fixed.lost,
+  },
   knotDnsperfLatencyAt10kQps: fixedKnot ? { p50us: pct(fixedKnot.latencies, 50), p99us: pct(fixedKnot.latencies, 99) } : null,
   readySeconds: +readySeconds.toFixed(2),
   readyCpuSeconds: { server: +readyServerCpu.toFixed(2), apiserverDouble: +readyDoubleCpu.toFixed(2) },
@@ -621,17 +732,45 @@ const result = {
   relistSeconds,
   rssAfterRelistMiB: Math.round(afterRelist),
   vmHwmMiB: Math.round(hwm),
-  changeToAnswerMs: { p50: +percentile(changeLatencies, 50).toFixed(1), p99: +percentile(changeLatencies, 99).toFixed(1), max: +Math.max(...changeLatencies).toFixed(1), changes: changeLatencies.length, notSeenWithin5s: changesMissed },
+  changeToAnswerMs: {
+    p50: +percentile(changeLatencies, 50).toFixed(1),
+    p99: +percentile(changeLatencies, 99).toFixed(1),
+    max: +Math.max(...changeLatencies).toFixed(1),
+    changes: changeLatencies.length,
+    notSeenWithin5s: changesMissed,
+  },
   workersScaling: scaling,
 };
 const rows: [string, string, string][] = [
   ['cluster-zone QPS (median)', String(result.qpsClusterMedian), knot ? `${result.ratioToKnot}× Knot (${result.qpsKnotMedian})` : ''],
-  ['UDP path', main.serving.udpIo === 'batch' ? 'batch (native/udp-batch.node)' : 'node:dgram', main.serving.udpIo === 'batch' ? '' : 'the addon is not built: no C compiler?'],
+  [
+    'UDP path',
+    main.serving.udpIo === 'batch' ? 'batch (native/udp-batch.node)' : 'node:dgram',
+    main.serving.udpIo === 'batch' ? '' : 'the addon is not built: no C compiler?',
+  ],
   ['queries per CPU-second', String(perCpuOurs), perCpuKnot ? `${result.queriesPerCpuSecond.ratio}× Knot (${perCpuKnot})` : ''],
-  ['cache-hit mix QPS (median)', String(result.qpsCacheMixMedian), knot ? `${result.cacheMixRatioToKnot}× Knot; per CPU-s ${perCpuCache} (${result.cacheMixPerCpuRatioToKnot}×)` : ''],
-  ['QPS under Service churn', String(result.qpsUnderChurnMedian), `${CHURN_PER_SECOND} ClusterIP changes a second; ${Math.round((result.qpsUnderChurnMedian / qpsOurs) * 100)} % of the QPS without`],
-  ['latency at 10k QPS (probe)', probeOurs ? `p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs` : 'no C compiler', probeKnot ? `Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs` : ''],
-  ['latency at 10k, --busy-poll', probeBusy ? `p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs` : 'no C compiler', probeBusy ? `opt-in ${BUSY_POLL}: ${probeBusy.serverCpuUsPerQuery} CPU-µs a query at 10k QPS (default: ${probeOurs?.serverCpuUsPerQuery}); ${busyQpsMedian} QPS flat out` : ''],
+  [
+    'cache-hit mix QPS (median)',
+    String(result.qpsCacheMixMedian),
+    knot ? `${result.cacheMixRatioToKnot}× Knot; per CPU-s ${perCpuCache} (${result.cacheMixPerCpuRatioToKnot}×)` : '',
+  ],
+  [
+    'QPS under Service churn',
+    String(result.qpsUnderChurnMedian),
+    `${CHURN_PER_SECOND} ClusterIP changes a second; ${Math.round((result.qpsUnderChurnMedian / qpsOurs) * 100)} % of the QPS without`,
+  ],
+  [
+    'latency at 10k QPS (probe)',
+    probeOurs ? `p50 ${probeOurs.p50Us} µs, p99 ${probeOurs.p99Us} µs` : 'no C compiler',
+    probeKnot ? `Knot: p50 ${probeKnot.p50Us} µs, p99 ${probeKnot.p99Us} µs` : '',
+  ],
+  [
+    'latency at 10k, --busy-poll',
+    probeBusy ? `p50 ${probeBusy.p50Us} µs, p99 ${probeBusy.p99Us} µs` : 'no C compiler',
+    probeBusy
+      ? `opt-in ${BUSY_POLL}: ${probeBusy.serverCpuUsPerQuery} CPU-µs a query at 10k QPS (default: ${probeOurs?.serverCpuUsPerQuery}); ${busyQpsMedian} QPS flat out`
+      : '',
+  ],
   ...(result.nodeDgram
     ? [
         [
@@ -641,15 +780,44 @@ const rows: [string, string, string][] = [
         ] as [string, string, string],
       ]
     : []),
-  ['latency floor (C echo, probe)', probeFloor ? `p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs` : 'no C compiler', 'a server that does no work: loopback + one wake-up'],
-  ['latency floor (Node echo)', probeNodeFloor ? `p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs` : 'no C compiler', 'the same in node:dgram, on the server\'s Node and flags'],
-  ['latency at 10k (dnsperf -v)', `p50 ${result.dnsperfLatencyAt10kQps.p50us} µs, p99 ${result.dnsperfLatencyAt10kQps.p99us} µs`, fixedKnot ? `Knot: p50 ${result.knotDnsperfLatencyAt10kQps?.p50us} µs, p99 ${result.knotDnsperfLatencyAt10kQps?.p99us} µs` : ''],
-  ['ready after start', `${result.readySeconds} s`, `CPU to get there: server ${result.readyCpuSeconds.server} s, the apiserver double ${result.readyCpuSeconds.apiserverDouble} s (on the other core)`],
+  [
+    'latency floor (C echo, probe)',
+    probeFloor ? `p50 ${probeFloor.p50Us} µs, p99 ${probeFloor.p99Us} µs` : 'no C compiler',
+    'a server that does no work: loopback + one wake-up',
+  ],
+  [
+    'latency floor (Node echo)',
+    probeNodeFloor ? `p50 ${probeNodeFloor.p50Us} µs, p99 ${probeNodeFloor.p99Us} µs` : 'no C compiler',
+    "the same in node:dgram, on the server's Node and flags",
+  ],
+  [
+    'latency at 10k (dnsperf -v)',
+    `p50 ${result.dnsperfLatencyAt10kQps.p50us} µs, p99 ${result.dnsperfLatencyAt10kQps.p99us} µs`,
+    fixedKnot ? `Knot: p50 ${result.knotDnsperfLatencyAt10kQps?.p50us} µs, p99 ${result.knotDnsperfLatencyAt10kQps?.p99us} µs` : '',
+  ],
+  [
+    'ready after start',
+    `${result.readySeconds} s`,
+    `CPU to get there: server ${result.readyCpuSeconds.server} s, the apiserver double ${result.readyCpuSeconds.apiserverDouble} s (on the other core)`,
+  ],
   ['RSS after sync', `${result.rssAfterSyncMiB} MiB`, ''],
-  ['peak RSS during a relist', `${result.rssPeakDuringRelistMiB} MiB`, `${result.relistPeakRatio}× the ${result.rssBeforeRelistMiB} MiB before it`],
-  ['Service change → answer', `p50 ${result.changeToAnswerMs.p50} ms, p99 ${result.changeToAnswerMs.p99} ms`, `${result.changeToAnswerMs.changes} changes under 10k QPS, ${changesMissed} not seen in 5 s`],
+  [
+    'peak RSS during a relist',
+    `${result.rssPeakDuringRelistMiB} MiB`,
+    `${result.relistPeakRatio}× the ${result.rssBeforeRelistMiB} MiB before it`,
+  ],
+  [
+    'Service change → answer',
+    `p50 ${result.changeToAnswerMs.p50} ms, p99 ${result.changeToAnswerMs.p99} ms`,
+    `${result.changeToAnswerMs.changes} changes under 10k QPS, ${changesMissed} not seen in 5 s`,
+  ],
 ];
-for (const sc of scaling) rows.push([`--workers ${sc.workers}, both cores`, `${sc.qps} QPS`, `${sc.perCpuSecond} per server CPU-s; dnsperf -T 2 sharing the cores`]);
+for (const sc of scaling)
+  rows.push([
+    `--workers ${sc.workers}, both cores`,
+    `${sc.qps} QPS`,
+    `${sc.perCpuSecond} per server CPU-s; dnsperf -T 2 sharing the cores`,
+  ]);
 for (const [k, v, note] of rows) console.log(`${k.padEnd(30)} ${v.padEnd(30)} ${note}`);
 console.log(JSON.stringify(result));
 if (values.out) writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);

@@ -42,7 +42,13 @@ const victimCount = Math.min(Number(values.victims) || 299, 5000);
 const slowCount = Math.min(Number(values.slow) || 18000, 19000);
 const NAME = 'web.shop.svc.cluster.local';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const figures: Record<string, unknown> = { main: values.main, imageEnv: !values.bare, pinned: values.pin, loadAverage: loadavg()[0], date: new Date().toISOString() };
+const figures: Record<string, unknown> = {
+  main: values.main,
+  imageEnv: !values.bare,
+  pinned: values.pin,
+  loadAverage: loadavg()[0],
+  date: new Date().toISOString(),
+};
 
 /** The Dockerfile's memory settings, as the Deployment runs the server (--bare: none). */
 const IMAGE_ENV = { NODE_OPTIONS: '--max-semi-space-size=2', MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '131072' };
@@ -65,7 +71,9 @@ async function withServer<T>(fn: (server: ServerProcess) => Promise<T>): Promise
 
 /** One counter of the server's /metrics, or null where this build has none. */
 async function counter(server: ServerProcess, name: string): Promise<number | null> {
-  const text = await (await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const text = await (
+    await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`, { signal: AbortSignal.timeout(5_000) })
+  ).text();
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : null;
 }
@@ -132,7 +140,10 @@ if (parts.has('http')) {
         health.asked++;
         const t = performance.now();
         try {
-          const res = await fetch(`http://${server.health!.host}:${server.health!.port}/health`, { signal: AbortSignal.timeout(2_000), headers: { connection: 'close' } });
+          const res = await fetch(`http://${server.health!.host}:${server.health!.port}/health`, {
+            signal: AbortSignal.timeout(2_000),
+            headers: { connection: 'close' },
+          });
           if (res.status === 200) health.ok++;
           await res.text();
         } catch {

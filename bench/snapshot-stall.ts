@@ -59,7 +59,12 @@ function loopTurns() {
   const turns: { from: number; to: number; cpu: number }[] = [];
   const collections: { from: number; to: number; kind: number }[] = [];
   const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) collections.push({ from: performance.timeOrigin + e.startTime, to: performance.timeOrigin + e.startTime + e.duration, kind: (e as unknown as { detail: { kind: number } }).detail.kind });
+    for (const e of list.getEntries())
+      collections.push({
+        from: performance.timeOrigin + e.startTime,
+        to: performance.timeOrigin + e.startTime + e.duration,
+        kind: (e as unknown as { detail: { kind: number } }).detail.kind,
+      });
   });
   observer.observe({ entryTypes: ['gc'] });
   const started = now();
@@ -111,7 +116,16 @@ if (values['in-process']) {
   }
   const work = mkdtempSync(join(tmpdir(), 'cdns-snapshot-stall-'));
   type OldWrite = (path: string, index: ClusterIndex, zone: string) => number;
-  const old = values['old-src'] ? ((await import(join(values['old-src'], existsSync(join(values['old-src'], 'src/index/snapshot.ts')) ? 'src/index/snapshot.ts' : 'src/cluster/snapshot.ts'))) as { writeSnapshot: OldWrite }).writeSnapshot : null;
+  const old = values['old-src']
+    ? (
+        (await import(
+          join(
+            values['old-src'],
+            existsSync(join(values['old-src'], 'src/index/snapshot.ts')) ? 'src/index/snapshot.ts' : 'src/cluster/snapshot.ts',
+          )
+        )) as { writeSnapshot: OldWrite }
+      ).writeSnapshot
+    : null;
   const runs: Record<string, unknown>[] = [];
   for (let w = 0; w < writes; w++) {
     for (const which of old ? ['this branch', 'old'] : ['this branch']) {
@@ -133,7 +147,9 @@ if (values['in-process']) {
       const ms = +(now() - started).toFixed(1);
       await new Promise((r) => setImmediate(r)); // the ticker's turn after the write's last one
       runs.push({ writer: which, bytes, ms, viewMs, loop: await turns.stop() });
-      process.stdout.write(`${which.padEnd(12)} ${(bytes / 1048576).toFixed(1)} MiB in ${String(ms).padStart(7)} ms (view ${viewMs} ms); loop turns ${JSON.stringify(runs.at(-1)!.loop)}\n`);
+      process.stdout.write(
+        `${which.padEnd(12)} ${(bytes / 1048576).toFixed(1)} MiB in ${String(ms).padStart(7)} ms (view ${viewMs} ms); loop turns ${JSON.stringify(runs.at(-1)!.loop)}\n`,
+      );
     }
   }
   process.stdout.write(`${JSON.stringify({ pods, mode: 'in-process', runs })}\n`);
@@ -153,8 +169,19 @@ const server = await startServer({
   dist: values.dist ?? join(root, 'dist'),
   nodeFlags: [...image.nodeFlags, ...gcFlags],
   env: { PATH: process.env.PATH, ...image.env },
-  args: ['--kubeconfig', api.writeKubeconfig(work), '--health', 'off', '--ready', 'off', '--metrics', 'off', '--log-level', 'debug',
-    ...(control ? [] : ['--snapshot', join(work, 'index.json'), '--snapshot-interval', '1s'])],
+  args: [
+    '--kubeconfig',
+    api.writeKubeconfig(work),
+    '--health',
+    'off',
+    '--ready',
+    'off',
+    '--metrics',
+    'off',
+    '--log-level',
+    'debug',
+    ...(control ? [] : ['--snapshot', join(work, 'index.json'), '--snapshot-interval', '1s']),
+  ],
 });
 try {
   await until('the sync', () => (server.stdout().match(/"msg":"synced"/g) ?? []).length >= 4, 60_000);
@@ -202,20 +229,31 @@ try {
     `${label.padEnd(16)}${String(f.probes).padStart(8)}${String(f.unanswered).padStart(11)}${String(f.p50WaitMs).padStart(10)}${String(f.p99WaitMs).padStart(10)}${String(f.maxWaitMs).padStart(10)}${String(f.maxGapMs).padStart(10)}\n`;
   if (control) process.stdout.write(`control: no --snapshot; windows of ${windowMs} ms, 150 ms after each change\n`);
   else process.stdout.write(`writes: ${result.writes.map((w) => `${(w.bytes / 1048576).toFixed(1)} MiB in ${w.ms} ms`).join(', ')}\n`);
-  process.stdout.write(`${'probe every 5ms'.padEnd(16)}${'probes'.padStart(8)}${'unanswered'.padStart(11)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'max ms'.padStart(10)}${'max gap'.padStart(10)}\n`);
+  process.stdout.write(
+    `${'probe every 5ms'.padEnd(16)}${'probes'.padStart(8)}${'unanswered'.padStart(11)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'max ms'.padStart(10)}${'max gap'.padStart(10)}\n`,
+  );
   process.stdout.write(row(control ? 'in windows' : 'during writes', result.duringWrites));
   process.stdout.write(row('otherwise', result.otherwise));
   process.stdout.write(`longest wait in each ${control ? 'window' : 'write'}: ${result.maxWaitByWindow.join(', ')} ms\n`);
   if (result.gc) {
     const g = result.gc;
-    for (const [label, f] of [[control ? 'in windows' : 'during writes', g.inside], ['otherwise', g.outside]] as const) {
-      process.stdout.write(`gc ${label}: ${f.minor} scavenges (longest ${f.maxMinorMs} ms), ${f.markingStarts} major marking starts, ${f.major} major pauses (longest ${f.maxMajorMs} ms); probe waits > 5 ms: ${f.slowWaits}, overlapping a pause ${f.slowWithPause}, inside a marking ${f.slowInMarking}\n`);
+    for (const [label, f] of [
+      [control ? 'in windows' : 'during writes', g.inside],
+      ['otherwise', g.outside],
+    ] as const) {
+      process.stdout.write(
+        `gc ${label}: ${f.minor} scavenges (longest ${f.maxMinorMs} ms), ${f.markingStarts} major marking starts, ${f.major} major pauses (longest ${f.maxMajorMs} ms); probe waits > 5 ms: ${f.slowWaits}, overlapping a pause ${f.slowWithPause}, inside a marking ${f.slowInMarking}\n`,
+      );
     }
     process.stdout.write(`major GCs (--trace-gc): ${g.majors.join('; ') || 'none'}\n`);
-    process.stdout.write(`CPU ms of the server's threads from each change to its write's end: ${threadCpu.map((t) => JSON.stringify(t)).join(' ')}\n`);
+    process.stdout.write(
+      `CPU ms of the server's threads from each change to its write's end: ${threadCpu.map((t) => JSON.stringify(t)).join(' ')}\n`,
+    );
     const logFile = join(work, 'server.log');
     writeFileSync(logFile, server.stdout());
-    process.stdout.write(`the server's output: ${logFile}; the probe ran from ${samples[0]?.sentAt.toFixed(0)} to ${samples.at(-1)?.sentAt.toFixed(0)}\n`);
+    process.stdout.write(
+      `the server's output: ${logFile}; the probe ran from ${samples[0]?.sentAt.toFixed(0)} to ${samples.at(-1)?.sentAt.toFixed(0)}\n`,
+    );
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
@@ -239,7 +277,11 @@ function threadTimes(pid: number): Record<string, number> {
 }
 
 function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([name, ms]) => [name, +(ms - (before[name] ?? 0)).toFixed(1)]).filter(([, ms]) => (ms as number) >= 0.1));
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([name, ms]) => [name, +(ms - (before[name] ?? 0)).toFixed(1)])
+      .filter(([, ms]) => (ms as number) >= 0.1),
+  );
 }
 
 interface GcEvent {
@@ -282,13 +324,16 @@ function gcFigures(stdout: string, samples: readonly Sample[], windows: readonly
       major: of('major').length,
       maxMajorMs: max(of('major')),
       slowWaits: slow.length,
-      slowWithPause: slow.filter((s) => events.some((e) => e.kind !== 'incremental' && e.start < end(s) && e.start + e.ms > s.sentAt)).length,
+      slowWithPause: slow.filter((s) => events.some((e) => e.kind !== 'incremental' && e.start < end(s) && e.start + e.ms > s.sentAt))
+        .length,
       slowInMarking: slow.filter((s) => markings.some(([a, b]) => a < end(s) && b > s.sentAt)).length,
     };
   };
   // --trace-gc's line of each major GC: its incremental steps and final pause.
-  const majors = [...stdout.matchAll(/Mark-Compact[^\n]*?([\d.]+) \/ [\d.]+ ms \s*\(\+ ([\d.]+) ms in (\d+) steps[^\n]*?biggest step ([\d.]+) ms, walltime since start of marking ([\d.]+) ms\)[^\n]*?(?:;|$)/gm)].map(
-    (m) => `pause ${m[1]} ms, ${m[3]} steps of ${m[2]} ms, biggest ${m[4]} ms, over ${m[5]} ms`,
-  );
+  const majors = [
+    ...stdout.matchAll(
+      /Mark-Compact[^\n]*?([\d.]+) \/ [\d.]+ ms \s*\(\+ ([\d.]+) ms in (\d+) steps[^\n]*?biggest step ([\d.]+) ms, walltime since start of marking ([\d.]+) ms\)[^\n]*?(?:;|$)/gm,
+    ),
+  ].map((m) => `pause ${m[1]} ms, ${m[3]} steps of ${m[2]} ms, biggest ${m[4]} ms, over ${m[5]} ms`);
   return { inside: figures(true), outside: figures(false), majors };
 }

@@ -47,7 +47,19 @@ const server = await startServer({
   // No Node flags, no malloc variables: what `node dist/main.js` gets from a shell.
   env: { PATH: process.env.PATH, ...(values.untuned ? { CLUSTER_DNS_TUNED: '1' } : {}) },
   // debug: the config line says what memory settings the server runs with.
-  args: ['--kubeconfig', api.writeKubeconfig(work), '--health', 'off', '--ready', 'off', '--metrics', 'off', '--log-level', 'debug', ...(values['memory-limit'] ? ['--memory-limit', values['memory-limit']] : [])],
+  args: [
+    '--kubeconfig',
+    api.writeKubeconfig(work),
+    '--health',
+    'off',
+    '--ready',
+    'off',
+    '--metrics',
+    'off',
+    '--log-level',
+    'debug',
+    ...(values['memory-limit'] ? ['--memory-limit', values['memory-limit']] : []),
+  ],
 });
 const pid = server.child.pid!;
 try {
@@ -57,7 +69,11 @@ try {
   const afterSync = +rssMiB(pid).toFixed(1);
   log(`synced; RSS ${afterSync} MiB; ${seconds} s of ${values.qps} QPS with a change a second`);
   const [cmd, args] = spawnSync('sh', ['-c', 'command -v taskset']).status === 0 ? ['taskset', ['-c', '1', 'dnsperf']] : ['dnsperf', []];
-  const load = spawn(cmd, [...args, '-s', server.dns.host, '-p', String(server.dns.port), '-d', queries, '-l', String(seconds), '-c', '8', '-Q', values.qps], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const load = spawn(
+    cmd,
+    [...args, '-s', server.dns.host, '-p', String(server.dns.port), '-d', queries, '-l', String(seconds), '-c', '8', '-Q', values.qps],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   let loadOut = '';
   load.stdout!.on('data', (d: Buffer) => (loadOut += d.toString()));
   const loadDone = new Promise((r) => load.once('exit', r));
@@ -88,10 +104,15 @@ try {
     rssMinSecondHalfMiB: Math.min(...secondHalf),
     rssMaxSecondHalfMiB: Math.max(...secondHalf),
     rssEndMiB: rss.at(-1),
-    dnsperf: { qps: Number(/Queries per second:\s+([\d.]+)/.exec(loadOut)?.[1] ?? Number.NaN), lost: Number(/Queries lost:\s+(\d+)/.exec(loadOut)?.[1] ?? Number.NaN) },
+    dnsperf: {
+      qps: Number(/Queries per second:\s+([\d.]+)/.exec(loadOut)?.[1] ?? Number.NaN),
+      lost: Number(/Queries lost:\s+(\d+)/.exec(loadOut)?.[1] ?? Number.NaN),
+    },
     every10s: series.filter((p) => p.t % 10 === 0).map((p) => p.rss),
   };
-  process.stdout.write(`RSS after sync ${afterSync} MiB; under load: max ${result.rssMaxMiB}, second half ${result.rssMinSecondHalfMiB}-${result.rssMaxSecondHalfMiB}, end ${result.rssEndMiB} MiB\n`);
+  process.stdout.write(
+    `RSS after sync ${afterSync} MiB; under load: max ${result.rssMaxMiB}, second half ${result.rssMinSecondHalfMiB}-${result.rssMaxSecondHalfMiB}, end ${result.rssEndMiB} MiB\n`,
+  );
   process.stdout.write(`every 10 s: ${result.every10s.join(' ')}\n`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {

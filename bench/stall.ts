@@ -33,8 +33,24 @@ export interface Server {
 }
 
 /** Starts `<dist>/main.js` with `args` and resolves once it logged "serving" (bounded by `timeoutMs`). */
-export async function startServer(options: { dist: string; nodeFlags?: readonly string[]; args: readonly string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Server> {
-  const argv = [...(options.nodeFlags ?? []), join(options.dist, 'main.js'), '--listen', '127.0.0.1:0', '--resolv-conf', '/dev/null', '--lameduck', '0', ...options.args];
+export async function startServer(options: {
+  dist: string;
+  nodeFlags?: readonly string[];
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}): Promise<Server> {
+  const argv = [
+    ...(options.nodeFlags ?? []),
+    join(options.dist, 'main.js'),
+    '--listen',
+    '127.0.0.1:0',
+    '--resolv-conf',
+    '/dev/null',
+    '--lameduck',
+    '0',
+    ...options.args,
+  ];
   const [cmd, args] = pinnable ? ['taskset', ['-c', '0', process.execPath, ...argv]] : [process.execPath, argv];
   // taskset execs the server, and the server's own re-execution keeps the pid: the child's pid is the server's.
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? { PATH: process.env.PATH } });
@@ -88,7 +104,11 @@ export interface Sample {
 }
 
 /** One query every `intervalMs` (epoch-ms timestamps kept) until stop(), at most `maxMs`. */
-export function startProbe(target: { host: string; port: number }, name: string, options: { intervalMs: number; maxMs: number }): { stop(): Promise<Sample[]> } {
+export function startProbe(
+  target: { host: string; port: number },
+  name: string,
+  options: { intervalMs: number; maxMs: number },
+): { stop(): Promise<Sample[]> } {
   const socket = createSocket('udp4');
   const samples: Sample[] = [];
   const byId = new Map<number, Sample>();
@@ -130,11 +150,18 @@ export interface StallFigures {
 }
 
 /** Figures of the samples sent inside `windows` ([from, to] epoch ms), or of all when null. */
-export function stallFigures(samples: readonly Sample[], windows: readonly (readonly [number, number])[] | null, outside = false): StallFigures {
+export function stallFigures(
+  samples: readonly Sample[],
+  windows: readonly (readonly [number, number])[] | null,
+  outside = false,
+): StallFigures {
   const inside = (t: number) => windows === null || windows.some(([a, b]) => t >= a && t <= b);
   const chosen = samples.filter((s) => inside(s.sentAt) !== outside);
   const waits = chosen.filter((s) => s.answeredAt !== null).map((s) => s.answeredAt! - s.sentAt);
-  const answers = samples.map((s) => s.answeredAt).filter((t): t is number => t !== null).sort((a, b) => a - b);
+  const answers = samples
+    .map((s) => s.answeredAt)
+    .filter((t): t is number => t !== null)
+    .sort((a, b) => a - b);
   let maxGap = 0;
   for (let i = 1; i < answers.length; i++) if (inside(answers[i]!) !== outside) maxGap = Math.max(maxGap, answers[i]! - answers[i - 1]!);
   const round = (x: number) => +x.toFixed(2);

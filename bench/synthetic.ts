@@ -82,7 +82,10 @@ export function dressPod(pod: Obj): Obj {
   const token = `kube-api-access-${hex(k, 5)}`;
   const image = `registry.example.com/team/${app}:1.4.2`;
   const fieldsOf = (names: string[]) => Object.fromEntries(names.map((n) => [`f:${n}`, {}]));
-  const condition = (type: string) => [`k:{"type":"${type}"}`, { '.': {}, ...fieldsOf(['lastProbeTime', 'lastTransitionTime', 'status', 'type']) }];
+  const condition = (type: string) => [
+    `k:{"type":"${type}"}`,
+    { '.': {}, ...fieldsOf(['lastProbeTime', 'lastTransitionTime', 'status', 'type']) },
+  ];
   const conditions = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
   return {
     ...pod,
@@ -91,36 +94,83 @@ export function dressPod(pod: Obj): Obj {
       generateName: `${app}-${hash}-`,
       uid: uid(k),
       creationTimestamp: at,
-      labels: { app, 'pod-template-hash': hash, 'app.kubernetes.io/name': app, 'app.kubernetes.io/instance': `${app}-prod`, 'app.kubernetes.io/version': '1.4.2' },
+      labels: {
+        app,
+        'pod-template-hash': hash,
+        'app.kubernetes.io/name': app,
+        'app.kubernetes.io/instance': `${app}-prod`,
+        'app.kubernetes.io/version': '1.4.2',
+      },
       annotations: { 'kubectl.kubernetes.io/restartedAt': at, 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-${hash}`, uid: owner, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-${hash}`, uid: owner, controller: true, blockOwnerDeletion: true },
+      ],
       managedFields: [
         {
-          manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: at, fieldsType: 'FieldsV1',
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: at,
+          fieldsType: 'FieldsV1',
           fieldsV1: {
             'f:metadata': {
               ...fieldsOf(['generateName']),
-              'f:labels': { '.': {}, ...fieldsOf(['app', 'app.kubernetes.io/instance', 'app.kubernetes.io/name', 'app.kubernetes.io/version', 'pod-template-hash']) },
-              'f:annotations': { '.': {}, ...fieldsOf(['kubectl.kubernetes.io/restartedAt', 'prometheus.io/port', 'prometheus.io/scrape']) },
+              'f:labels': {
+                '.': {},
+                ...fieldsOf([
+                  'app',
+                  'app.kubernetes.io/instance',
+                  'app.kubernetes.io/name',
+                  'app.kubernetes.io/version',
+                  'pod-template-hash',
+                ]),
+              },
+              'f:annotations': {
+                '.': {},
+                ...fieldsOf(['kubectl.kubernetes.io/restartedAt', 'prometheus.io/port', 'prometheus.io/scrape']),
+              },
               'f:ownerReferences': { '.': {}, [`k:{"uid":"${owner}"}`]: {} },
             },
             'f:spec': {
               'f:containers': {
                 'k:{"name":"app"}': {
                   '.': {},
-                  'f:env': { '.': {}, 'k:{"name":"LOG_LEVEL"}': { '.': {}, ...fieldsOf(['name', 'value']) }, 'k:{"name":"PORT"}': { '.': {}, ...fieldsOf(['name', 'value']) } },
+                  'f:env': {
+                    '.': {},
+                    'k:{"name":"LOG_LEVEL"}': { '.': {}, ...fieldsOf(['name', 'value']) },
+                    'k:{"name":"PORT"}': { '.': {}, ...fieldsOf(['name', 'value']) },
+                  },
                   'f:livenessProbe': { '.': {}, 'f:httpGet': { '.': {}, ...fieldsOf(['path', 'port', 'scheme']) } },
-                  'f:ports': { '.': {}, 'k:{"containerPort":8080,"protocol":"TCP"}': { '.': {}, ...fieldsOf(['containerPort', 'name', 'protocol']) } },
-                  'f:resources': { '.': {}, 'f:limits': { '.': {}, ...fieldsOf(['cpu', 'memory']) }, 'f:requests': { '.': {}, ...fieldsOf(['cpu', 'memory']) } },
+                  'f:ports': {
+                    '.': {},
+                    'k:{"containerPort":8080,"protocol":"TCP"}': { '.': {}, ...fieldsOf(['containerPort', 'name', 'protocol']) },
+                  },
+                  'f:resources': {
+                    '.': {},
+                    'f:limits': { '.': {}, ...fieldsOf(['cpu', 'memory']) },
+                    'f:requests': { '.': {}, ...fieldsOf(['cpu', 'memory']) },
+                  },
                   ...fieldsOf(['image', 'imagePullPolicy', 'name', 'terminationMessagePath', 'terminationMessagePolicy']),
                 },
               },
-              ...fieldsOf(['dnsPolicy', 'enableServiceLinks', 'restartPolicy', 'schedulerName', 'securityContext', 'terminationGracePeriodSeconds']),
+              ...fieldsOf([
+                'dnsPolicy',
+                'enableServiceLinks',
+                'restartPolicy',
+                'schedulerName',
+                'securityContext',
+                'terminationGracePeriodSeconds',
+              ]),
             },
           },
         },
         {
-          manager: 'kubelet', operation: 'Update', apiVersion: 'v1', time: at, fieldsType: 'FieldsV1', subresource: 'status',
+          manager: 'kubelet',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: at,
+          fieldsType: 'FieldsV1',
+          subresource: 'status',
           fieldsV1: {
             'f:status': {
               'f:conditions': Object.fromEntries(conditions.slice(0, 4).map(condition)),
@@ -150,10 +200,19 @@ export function dressPod(pod: Obj): Obj {
           name: 'app',
           image,
           ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-          env: [{ name: 'PORT', value: '8080' }, { name: 'LOG_LEVEL', value: 'info' }],
+          env: [
+            { name: 'PORT', value: '8080' },
+            { name: 'LOG_LEVEL', value: 'info' },
+          ],
           resources: { limits: { cpu: '500m', memory: '512Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
           volumeMounts: [{ name: token, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
-          livenessProbe: { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+          livenessProbe: {
+            httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' },
+            timeoutSeconds: 1,
+            periodSeconds: 10,
+            successThreshold: 1,
+            failureThreshold: 3,
+          },
           terminationMessagePath: '/dev/termination-log',
           terminationMessagePolicy: 'File',
           imagePullPolicy: 'IfNotPresent',
@@ -167,7 +226,12 @@ export function dressPod(pod: Obj): Obj {
       nodeName: `node-${node}`,
       securityContext: {},
       schedulerName: 'default-scheduler',
-      tolerations: ['not-ready', 'unreachable'].map((t) => ({ key: `node.kubernetes.io/${t}`, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 })),
+      tolerations: ['not-ready', 'unreachable'].map((t) => ({
+        key: `node.kubernetes.io/${t}`,
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 300,
+      })),
       priority: 0,
       enableServiceLinks: true,
       preemptionPolicy: 'PreemptLowerPriority',
@@ -180,8 +244,15 @@ export function dressPod(pod: Obj): Obj {
       startTime: at,
       containerStatuses: [
         {
-          name: 'app', state: { running: { startedAt: at } }, lastState: {}, ready: true, restartCount: 0, image,
-          imageID: `registry.example.com/team/${app}@sha256:${hex(k % 100, 64)}`, containerID: `containerd://${hex(k, 64)}`, started: true,
+          name: 'app',
+          state: { running: { startedAt: at } },
+          lastState: {},
+          ready: true,
+          restartCount: 0,
+          image,
+          imageID: `registry.example.com/team/${app}@sha256:${hex(k % 100, 64)}`,
+          containerID: `containerd://${hex(k, 64)}`,
+          started: true,
         },
       ],
       qosClass: 'Burstable',
@@ -193,7 +264,10 @@ export function dressPod(pod: Obj): Obj {
 function hex(seed: number, length: number): string {
   const next = rng(seed + 1);
   let out = '';
-  while (out.length < length) out += Math.floor(next() * 0x100000000).toString(16).padStart(8, '0');
+  while (out.length < length)
+    out += Math.floor(next() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return out.slice(0, length);
 }
 
@@ -252,7 +326,9 @@ if (import.meta.main) {
   } else if (what === 'queries' && out) {
     writeFileSync(out, `${queryLines(Number(arg1 ?? 100_000), Number(arg2 ?? 0)).join('\n')}\n`);
   } else {
-    process.stderr.write('usage: node_modules/.bin/node bench/synthetic.ts cluster OUT.json [pods] | queries OUT.txt [count] [externalShare]\n');
+    process.stderr.write(
+      'usage: node_modules/.bin/node bench/synthetic.ts cluster OUT.json [pods] | queries OUT.txt [count] [externalShare]\n',
+    );
     process.exit(2);
   }
 }

@@ -11,7 +11,10 @@ if (!(seconds > 0 && seconds <= 3600)) {
   process.exit(2);
 }
 // Replies go to IP literals: the lookup is the identity, as in src/server/udp.ts.
-const socket = dgram.createSocket({ type: 'udp4', lookup: ((address: string, _family: number, cb: (e: null, a: string, f: number) => void) => cb(null, address, 4)) as never });
+const socket = dgram.createSocket({
+  type: 'udp4',
+  lookup: ((address: string, _family: number, cb: (e: null, a: string, f: number) => void) => cb(null, address, 4)) as never,
+});
 socket.on('message', (msg, rinfo) => {
   if (msg.length < 12) return;
   msg[2]! |= 0x80; // QR: a reply

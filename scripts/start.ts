@@ -21,7 +21,7 @@ const REPLACES: Readonly<Record<string, readonly string[]>> = { '--manifests': [
 export function startArgs(user: readonly string[]): string[] {
   const given = new Set(user.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]));
   const defaults = START_DEFAULTS.filter(([flag]) => !(REPLACES[flag] ?? [flag]).some((f) => given.has(f)));
-  return [...defaults.flatMap(([flag, value]) => [flag, value]), ...user];
+  return [...defaults.flat(), ...user];
 }
 
 // Run, not imported (by its test); import.meta.main would need Node 24.2.

@@ -62,7 +62,10 @@ export interface ObservedParts {
 
 /** Knobs that are not flags: tests and benchmarks shorten the API retry timings with them. */
 export interface Tuning {
-  readonly kubernetes?: Pick<KubernetesSourceOptions, 'backoff' | 'stallTimeoutMs' | 'pageSize' | 'watchTimeoutSeconds' | 'progressIntervalMs'>;
+  readonly kubernetes?: Pick<
+    KubernetesSourceOptions,
+    'backoff' | 'stallTimeoutMs' | 'pageSize' | 'watchTimeoutSeconds' | 'progressIntervalMs'
+  >;
   /**
    * A --workers replica: its source is the watching process's feed (over IPC, holding the index),
    * so no cluster source is opened here, and the sockets share their ports.
@@ -120,14 +123,28 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       if (config.snapshot) {
         // Restored before the source starts filling the index. Stops run in reverse, so the
         // writer stops before the source: the last write at shutdown.
-        const handover = restoreSnapshotThenWrite({ ...config.snapshot, zone: config.zone, kinds: objectKinds(convertOptions(config).convert), index, logger, source });
+        const handover = restoreSnapshotThenWrite({
+          ...config.snapshot,
+          zone: config.zone,
+          kinds: objectKinds(convertOptions(config).convert),
+          index,
+          logger,
+          source,
+        });
         snapshots = handover;
         stops.push(() => handover.stop());
       }
     }
     await source.start();
 
-    const zone = new KubernetesZone({ index, zone: config.zone, ttl: config.ttl, pods: config.pods, ignoreEmptyService: config.ignoreEmptyService, fallthrough: config.fallthrough });
+    const zone = new KubernetesZone({
+      index,
+      zone: config.zone,
+      ttl: config.ttl,
+      pods: config.pods,
+      ignoreEmptyService: config.ignoreEmptyService,
+      fallthrough: config.fallthrough,
+    });
     const log = logger.child({ component: 'server' });
     const forwarding = config.forward.upstreams.length > 0 || config.forward.stubDomains.length > 0;
     const forwarder = forwarding ? new Forwarder({ config: config.forward, logger, cacheInFront: true }) : null;
@@ -136,7 +153,14 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       observed.forward = forwarder.stats;
       observed.cache = forwarder.cacheStats;
     }
-    const handlers = clusterHandlers({ zone, index, zoneName: config.zone, ttl: config.ttl, forwarder, autopathSearch: config.forward.autopath ? config.forward.autopathSearch : null });
+    const handlers = clusterHandlers({
+      zone,
+      index,
+      zoneName: config.zone,
+      ttl: config.ttl,
+      forwarder,
+      autopathSearch: config.forward.autopath ? config.forward.autopathSearch : null,
+    });
     // A Corefile's blocks come first; a block without handlers of its own passes to the cluster chain.
     const corefile = tuning.plan ? startPlugins(tuning.plan, new Chain(handlers, 'cluster'), logger) : null;
     if (corefile) {

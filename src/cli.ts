@@ -108,7 +108,11 @@ async function main(): Promise<void> {
   try {
     // /metrics sums the workers' counters (asked at each scrape) with this process's.
     const peers = { collect: () => replicas?.collect() ?? Promise.resolve([]) };
-    app = await startClusterDns(config, logger, VERSION, { reusePort: config.workers > 1, ...(config.workers > 1 ? { peers } : {}), ...(plan ? { plan } : {}) });
+    app = await startClusterDns(config, logger, VERSION, {
+      reusePort: config.workers > 1,
+      ...(config.workers > 1 ? { peers } : {}),
+      ...(plan ? { plan } : {}),
+    });
     if (config.workers > 1) replicas = startReplicas(config.workers - 1, app.index, app.dns, logger);
   } catch (err) {
     if (err instanceof ManifestError) fail(`--manifests: ${err.message}`);
@@ -118,7 +122,10 @@ async function main(): Promise<void> {
 
   // The Corefile's edits: its handlers swap in as they are saved (options at the next start).
   const running = app;
-  const reloading = plan && config.conf !== null ? await startReloading(running, config.conf, { logger, metrics: running.registry.process, running: plan }) : null;
+  const reloading =
+    plan && config.conf !== null
+      ? await startReloading(running, config.conf, { logger, metrics: running.registry.process, running: plan })
+      : null;
 
   // The bundled example: say how to try it (these names exist in examples/cluster.yaml).
   if (config.source.kind === 'manifests' && resolve(config.source.path) === BUNDLED_EXAMPLE && config.zone === 'cluster.local') {
@@ -142,13 +149,15 @@ async function main(): Promise<void> {
     if (lameduckTimer !== null) clearTimeout(lameduckTimer);
     logger.info({ signal }, 'shutting down');
     reloading?.close();
-    Promise.resolve(replicas?.stop()).then(() => app.close()).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    Promise.resolve(replicas?.stop())
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => {
     if (lameduckTimer !== null || config.lameduckMs === 0) {
@@ -174,7 +183,8 @@ async function runReplica(config: Config, logger: Logger, plan: Plan | null): Pr
   );
   reportCounters(() => app.counted());
   // Each replica reads the Corefile's edits itself, as the watching process does.
-  const reloading = plan && config.conf !== null ? await startReloading(app, config.conf, { logger, metrics: app.registry.process, running: plan }) : null;
+  const reloading =
+    plan && config.conf !== null ? await startReloading(app, config.conf, { logger, metrics: app.registry.process, running: plan }) : null;
   const close = () => {
     reloading?.close();
     void app.close().then(() => process.exit(0));

@@ -12,7 +12,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bytes, ConfigError, optionTable, OPTION_GROUPS, type OptionSpec, type OptionTable } from './base/options.ts';
-import { deepFreeze, originName, renderFlagTable, renderUsage, resolveOptions, type Assignment, type HelpSection, type Origin, type Resolved } from './config/table.ts';
+import {
+  deepFreeze,
+  originName,
+  renderFlagTable,
+  renderUsage,
+  resolveOptions,
+  type Assignment,
+  type HelpSection,
+  type Origin,
+  type Resolved,
+} from './config/table.ts';
 import { MANIFESTS_OPTIONS, SNAPSHOT_OPTIONS, snapshotOptions, type SnapshotOptions } from './index/options.ts';
 import { IN_CLUSTER_TOKEN, KUBE_OPTIONS } from './kube/options.ts';
 import { OBSERVE_OPTIONS, type ObserveOptions } from './observe/options.ts';
@@ -32,7 +42,7 @@ export { IN_CLUSTER_TOKEN } from './kube/options.ts';
 export { isOwnListener, UPSTREAM_POLICIES, type ForwardConfig, type UpstreamPolicy } from './upstream/options.ts';
 
 export type Source =
-  | { readonly kind: 'kubernetes'; /** null: $KUBECONFIG or the in-cluster service account */ readonly kubeconfig: string | null }
+  | { readonly kind: 'kubernetes' /** null: $KUBECONFIG or the in-cluster service account */; readonly kubeconfig: string | null }
   | {
       readonly kind: 'manifests';
       readonly path: string;
@@ -126,14 +136,19 @@ export const README_FLAG_TABLE = renderFlagTable(OPTIONS, ['| `--help`, `--versi
 
 const ARGS = {
   ...Object.fromEntries(
-    OPTIONS.map((spec) => [spec.flag, spec.arg === undefined ? { type: 'boolean' as const } : { type: 'string' as const, multiple: spec.repeatable === true }]),
+    OPTIONS.map((spec) => [
+      spec.flag,
+      spec.arg === undefined ? { type: 'boolean' as const } : { type: 'string' as const, multiple: spec.repeatable === true },
+    ]),
   ),
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
 
 /** The command line as Assignments (or --help / --version). */
-export function flagAssignments(argv: readonly string[]): { readonly kind: 'run'; readonly assignments: readonly Assignment[] } | { readonly kind: 'help' } | { readonly kind: 'version' } {
+export function flagAssignments(
+  argv: readonly string[],
+): { readonly kind: 'run'; readonly assignments: readonly Assignment[] } | { readonly kind: 'help' } | { readonly kind: 'version' } {
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   // CoreDNS's own Deployment args spell it `-conf`: taken as --conf.
   const args = argv.map((a) => (a === '-conf' ? '--conf' : a.startsWith('-conf=') ? `-${a}` : a));
@@ -158,7 +173,8 @@ export function flagAssignments(argv: readonly string[]): { readonly kind: 'run'
   const assignments: Assignment[] = [];
   for (const spec of OPTIONS) {
     const given = values[spec.flag];
-    for (const value of given === undefined ? [] : Array.isArray(given) ? given : [given]) assignments.push({ flag: spec.flag, value, from: { kind: 'flag' } });
+    for (const value of given === undefined ? [] : Array.isArray(given) ? given : [given])
+      assignments.push({ flag: spec.flag, value, from: { kind: 'flag' } });
   }
   return { kind: 'run', assignments };
 }
@@ -204,7 +220,8 @@ function clusterSource(r: ResolvedParts, host: Host, nameOf: (flag: string) => s
   } else if (host.env.KUBECONFIG || host.fileExists(IN_CLUSTER_TOKEN)) {
     source = { kind: 'kubernetes', kubeconfig: null };
   }
-  if (r.manifests.given('manifestsMaxBytes') && source?.kind !== 'manifests') throw new ConfigError(nameOf('manifests-max-size'), 'needs --manifests PATH');
+  if (r.manifests.given('manifestsMaxBytes') && source?.kind !== 'manifests')
+    throw new ConfigError(nameOf('manifests-max-size'), 'needs --manifests PATH');
   return source;
 }
 
@@ -212,10 +229,15 @@ function clusterSource(r: ResolvedParts, host: Host, nameOf: (flag: string) => s
  * The Config from assignments of any source (flags, a Corefile), deeply frozen, with where each
  * value came from. Every value is parsed and checked first; the rules that combine them follow.
  */
-export function resolveConfig(assignments: readonly Assignment[], host: Host): { readonly config: Config; readonly origins: ReadonlyMap<string, Origin> } {
+export function resolveConfig(
+  assignments: readonly Assignment[],
+  host: Host,
+): { readonly config: Config; readonly origins: ReadonlyMap<string, Origin> } {
   const unknown = assignments.find((a) => !BY_FLAG.has(a.flag));
   if (unknown) throw new ConfigError(originName(unknown.flag, unknown.from), 'unknown option');
-  const r = Object.fromEntries(Object.entries(PARTS).map(([part, table]) => [part, resolveOptions(table, assignments)])) as unknown as ResolvedParts;
+  const r = Object.fromEntries(
+    Object.entries(PARTS).map(([part, table]) => [part, resolveOptions(table, assignments)]),
+  ) as unknown as ResolvedParts;
   const origins = new Map<string, Origin>();
   for (const [part, table] of Object.entries(PARTS) as [keyof Parts, OptionTable][]) {
     for (const [key, spec] of Object.entries(table)) origins.set(spec.flag, (r[part].origins as Record<string, Origin>)[key]!);
@@ -285,7 +307,8 @@ export async function loadConfiguration(
   const conf = flags.assignments.filter((a) => a.flag === 'conf').at(-1)?.value;
   // A bad flag value is named before any file is read.
   for (const table of Object.values(PARTS) as OptionTable[]) resolveOptions(table, flags.assignments);
-  if (typeof conf !== 'string') return { kind: 'run', ...resolveConfig(flags.assignments, host), plan: null, assignments: flags.assignments, implied: new Set() };
+  if (typeof conf !== 'string')
+    return { kind: 'run', ...resolveConfig(flags.assignments, host), plan: null, assignments: flags.assignments, implied: new Set() };
   const { plan } = await loadCorefile(conf, { env: host.corefileEnv ?? process.env, ...(host.corefileFs ? { fs: host.corefileFs } : {}) });
   const fromCorefile = corefileAssignments(plan);
   const assignments = withCorefile(flags.assignments, fromCorefile);
@@ -313,4 +336,3 @@ export const DEFAULT_CONFIG: Config = resolveConfig([{ flag: 'manifests', value:
   readText: () => '',
   localAddresses: new Set(),
 }).config;
-

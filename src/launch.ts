@@ -52,7 +52,7 @@ export function memoryLimit(argv: readonly string[], constrained: number): Memor
 
 /** --max-old-space-size for a limit: the heap's share of it per process, in MiB. */
 export function heapMiB(limitBytes: number, workers: number): number {
-  return Math.max(MIN_HEAP_MIB, Math.floor((limitBytes / 1024 / 1024) * HEAP_SHARE / workers));
+  return Math.max(MIN_HEAP_MIB, Math.floor(((limitBytes / 1024 / 1024) * HEAP_SHARE) / workers));
 }
 
 export interface LaunchInput {
@@ -87,7 +87,12 @@ export function launchPlan(input: LaunchInput): { readonly flags: string[]; read
 
 /** Re-executes this process with the memory settings when some are missing; returns when none are. */
 export function relaunch(): void {
-  const plan = launchPlan({ argv: process.argv.slice(2), execArgv: process.execArgv, env: process.env, constrained: process.constrainedMemory() });
+  const plan = launchPlan({
+    argv: process.argv.slice(2),
+    execArgv: process.execArgv,
+    env: process.env,
+    constrained: process.constrainedMemory(),
+  });
   if (!plan || typeof process.execve !== 'function') return;
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(plan.env)) if (value !== undefined) env[key] = value;

@@ -22,7 +22,11 @@ import { readmeFlagTable } from '../scripts/flag-table.ts';
 
 const exists = (path: string) => path !== '/missing';
 // A cluster source is required; $KUBECONFIG stands in for one unless a test says otherwise.
-function run(argv: string[], env: { KUBECONFIG?: string } = { KUBECONFIG: '/k' }, fileExists = (p: string) => exists(p) && !p.includes('serviceaccount')): Config {
+function run(
+  argv: string[],
+  env: { KUBECONFIG?: string } = { KUBECONFIG: '/k' },
+  fileExists = (p: string) => exists(p) && !p.includes('serviceaccount'),
+): Config {
   const result = parseConfig(argv, env, fileExists);
   assert.equal(result.kind, 'run');
   return (result as { config: Config }).config;
@@ -64,8 +68,16 @@ test('TCP caps: per client a tenth of the pool unless given; /debug/resolve only
 
 test('the cluster source: --manifests, --kubeconfig, $KUBECONFIG, in-cluster, else exit 2 naming what it looked for', () => {
   assert.deepEqual(run(['--manifests', 'x.yaml'], {}).source, { kind: 'manifests', path: 'x.yaml', maxBytes: 16 * 1024 * 1024 });
-  assert.deepEqual(run(['--manifests', 'x.yaml']).source, { kind: 'manifests', path: 'x.yaml', maxBytes: 16 * 1024 * 1024 }, '--manifests before $KUBECONFIG');
-  assert.deepEqual(run(['--manifests', 'x.yaml', '--manifests-max-size', '1Gi']).source, { kind: 'manifests', path: 'x.yaml', maxBytes: 1024 ** 3 });
+  assert.deepEqual(
+    run(['--manifests', 'x.yaml']).source,
+    { kind: 'manifests', path: 'x.yaml', maxBytes: 16 * 1024 * 1024 },
+    '--manifests before $KUBECONFIG',
+  );
+  assert.deepEqual(run(['--manifests', 'x.yaml', '--manifests-max-size', '1Gi']).source, {
+    kind: 'manifests',
+    path: 'x.yaml',
+    maxBytes: 1024 ** 3,
+  });
   assert.deepEqual(run(['--kubeconfig', 'kc'], {}).source, { kind: 'kubernetes', kubeconfig: 'kc' });
   assert.deepEqual(run([], { KUBECONFIG: '/k' }).source, { kind: 'kubernetes', kubeconfig: null });
   assert.deepEqual(run([], {}, () => true).source, { kind: 'kubernetes', kubeconfig: null }, 'in-cluster token present');
@@ -96,7 +108,11 @@ test('ports are 1-65535; an address we bind also takes 0 (any free port, named b
   ] as const) {
     const err = failure([...argv]);
     assert.equal(err.flag, flag, argv.join(' '));
-    assert.match(err.message, flag === '--upstream' || flag === '--stub-domain' ? /the port must be an integer from 1 to 65535/ : /from 0 to 65535/, argv.join(' '));
+    assert.match(
+      err.message,
+      flag === '--upstream' || flag === '--stub-domain' ? /the port must be an integer from 1 to 65535/ : /from 0 to 65535/,
+      argv.join(' '),
+    );
   }
 });
 
@@ -215,7 +231,8 @@ test('--udp-recv-buffer: bytes, Ki or Mi, within 64Ki..64Mi', () => {
   assert.equal(run(['--udp-recv-buffer', '1Mi']).udpReceiveBuffer, 1024 * 1024);
   assert.equal(run(['--udp-recv-buffer', '65536']).udpReceiveBuffer, 65536);
   assert.equal(run(['--udp-recv-buffer', '512Ki']).udpReceiveBuffer, 512 * 1024);
-  for (const bad of ['1Ki', '65Mi', 'lots', '-5', '1.5Mi']) assert.equal(failure(['--udp-recv-buffer', bad]).flag, '--udp-recv-buffer', bad);
+  for (const bad of ['1Ki', '65Mi', 'lots', '-5', '1.5Mi'])
+    assert.equal(failure(['--udp-recv-buffer', bad]).flag, '--udp-recv-buffer', bad);
 });
 
 test('--busy-poll: microseconds or milliseconds with a unit, up to 10ms; 0 or absent is off', () => {
@@ -250,27 +267,73 @@ test('forwarding: --upstream, else resolv.conf nameservers, never our own listen
     assert.equal(result.kind, 'run');
     return (result as { config: Config }).config.forward;
   };
-  assert.deepEqual(parse([]).upstreams, [{ host: '10.0.0.2', port: 53 }, { host: '10.0.0.3', port: 53 }]);
+  assert.deepEqual(parse([]).upstreams, [
+    { host: '10.0.0.2', port: 53 },
+    { host: '10.0.0.3', port: 53 },
+  ]);
   assert.equal(parse([]).upstreamsFrom, '/etc/resolv.conf');
-  assert.deepEqual(parse(['--upstream', '192.0.2.1,192.0.2.2:5300']).upstreams, [{ host: '192.0.2.1', port: 53 }, { host: '192.0.2.2', port: 5300 }]);
+  assert.deepEqual(parse(['--upstream', '192.0.2.1,192.0.2.2:5300']).upstreams, [
+    { host: '192.0.2.1', port: 53 },
+    { host: '192.0.2.2', port: 5300 },
+  ]);
   assert.deepEqual(parse(['--resolv-conf', '/r'], 'nameserver ::1\n').upstreams, [{ host: '::1', port: 53 }]);
   // Our own listener in resolv.conf (a node pointing at the cluster DNS) is left out, not a loop.
   assert.deepEqual(parse(['--listen', ':53'], 'nameserver 127.0.0.1\nnameserver 10.0.0.9\n').upstreams, [{ host: '10.0.0.9', port: 53 }]);
-  assert.throws(() => parseConfig(['--listen', '127.0.0.1:5353', '--upstream', '127.0.0.1:5353'], {}, exists, resolv('')), /--upstream: 127\.0\.0\.1:5353 is one of our own --listen addresses/);
-  assert.throws(() => parseConfig(['--resolv-conf', '/missing.conf'], {}, exists, resolv('')), /--resolv-conf: cannot read \/missing\.conf/);
+  assert.throws(
+    () => parseConfig(['--listen', '127.0.0.1:5353', '--upstream', '127.0.0.1:5353'], {}, exists, resolv('')),
+    /--upstream: 127\.0\.0\.1:5353 is one of our own --listen addresses/,
+  );
+  assert.throws(
+    () => parseConfig(['--resolv-conf', '/missing.conf'], {}, exists, resolv('')),
+    /--resolv-conf: cannot read \/missing\.conf/,
+  );
   // --autopath takes the node's search domains after the cluster's own (those under the zone are the cluster's).
-  assert.deepEqual(parse(['--autopath', '--upstream', '192.0.2.1'], 'search corp.example svc.cluster.local lab.example\n').autopathSearch, ['corp.example', 'lab.example']);
+  assert.deepEqual(parse(['--autopath', '--upstream', '192.0.2.1'], 'search corp.example svc.cluster.local lab.example\n').autopathSearch, [
+    'corp.example',
+    'lab.example',
+  ]);
   assert.deepEqual(parse(['--upstream', '192.0.2.1'], 'search corp.example\n').autopathSearch, [], 'not without --autopath');
   // No resolv.conf at all (a bare container): no upstreams, no error.
-  assert.deepEqual(parseConfig([], {}, exists, () => { throw new Error('ENOENT'); }).kind, 'run');
+  assert.deepEqual(
+    parseConfig([], {}, exists, () => {
+      throw new Error('ENOENT');
+    }).kind,
+    'run',
+  );
   const d = parse([]);
   assert.deepEqual(
-    { policy: d.policy, forceTcp: d.forceTcp, maxConcurrent: d.maxConcurrent, cacheSize: d.cacheSize, cacheSuccessTtl: d.cacheSuccessTtl, cacheDenialTtl: d.cacheDenialTtl, serveStaleMs: d.serveStaleMs, autopath: d.autopath, timeoutMs: d.timeoutMs, maxFails: d.maxFails },
-    { policy: 'random', forceTcp: false, maxConcurrent: 1000, cacheSize: 10_000, cacheSuccessTtl: 3600, cacheDenialTtl: 30, serveStaleMs: 3_600_000, autopath: false, timeoutMs: 5_000, maxFails: 2 },
+    {
+      policy: d.policy,
+      forceTcp: d.forceTcp,
+      maxConcurrent: d.maxConcurrent,
+      cacheSize: d.cacheSize,
+      cacheSuccessTtl: d.cacheSuccessTtl,
+      cacheDenialTtl: d.cacheDenialTtl,
+      serveStaleMs: d.serveStaleMs,
+      autopath: d.autopath,
+      timeoutMs: d.timeoutMs,
+      maxFails: d.maxFails,
+    },
+    {
+      policy: 'random',
+      forceTcp: false,
+      maxConcurrent: 1000,
+      cacheSize: 10_000,
+      cacheSuccessTtl: 3600,
+      cacheDenialTtl: 30,
+      serveStaleMs: 3_600_000,
+      autopath: false,
+      timeoutMs: 5_000,
+      maxFails: 2,
+    },
   );
   // Two caches, as CoreDNS's success and denial: the denial cache is as big unless told otherwise.
   assert.deepEqual([d.cacheDenialSize, d.cacheServfailTtl], [10_000, 5]);
-  assert.deepEqual([parse(['--cache-size', '500']).cacheDenialSize, parse(['--cache-size', '0']).cacheDenialSize], [500, 0], '--cache-size 0: no cache at all');
+  assert.deepEqual(
+    [parse(['--cache-size', '500']).cacheDenialSize, parse(['--cache-size', '0']).cacheDenialSize],
+    [500, 0],
+    '--cache-size 0: no cache at all',
+  );
   const split = parse(['--cache-size', '500', '--cache-denial-size', '50', '--cache-servfail-ttl', '0']);
   assert.deepEqual([split.cacheSize, split.cacheDenialSize, split.cacheServfailTtl], [500, 50, 0]);
   // CoreDNS forward's budget and max_fails, and ours: any duration from 100ms to 60s, 0-100 fails.
@@ -278,16 +341,60 @@ test('forwarding: --upstream, else resolv.conf nameservers, never our own listen
   assert.equal(parse(['--forward-timeout', '2']).timeoutMs, 2_000);
   assert.equal(parse(['--max-fails', '0']).maxFails, 0);
   // Nameservers of resolv.conf that no resolver can be at are left out, as link-local ones are.
-  assert.deepEqual(parse([], 'nameserver 0.0.0.0\nnameserver 224.0.0.251\nnameserver ::\nnameserver 10.0.0.9\n').upstreams, [{ host: '10.0.0.9', port: 53 }]);
-  const o = parse(['--upstream-policy', 'round_robin', '--force-tcp', '--max-concurrent', '50', '--cache-size', '0', '--cache-success-ttl', '60', '--cache-denial-ttl', '5', '--serve-stale', '30m', '--autopath']);
-  assert.deepEqual(
-    { policy: o.policy, forceTcp: o.forceTcp, maxConcurrent: o.maxConcurrent, cacheSize: o.cacheSize, cacheSuccessTtl: o.cacheSuccessTtl, cacheDenialTtl: o.cacheDenialTtl, serveStaleMs: o.serveStaleMs, autopath: o.autopath },
-    { policy: 'round_robin', forceTcp: true, maxConcurrent: 50, cacheSize: 0, cacheSuccessTtl: 60, cacheDenialTtl: 5, serveStaleMs: 1_800_000, autopath: true },
-  );
-  assert.deepEqual(parse(['--stub-domain', 'Corp.Example.=10.1.0.1,10.1.0.2:5353', '--stub-domain', 'lab.corp.example=10.2.0.1']).stubDomains, [
-    { domain: 'corp.example', upstreams: [{ host: '10.1.0.1', port: 53 }, { host: '10.1.0.2', port: 5353 }] },
-    { domain: 'lab.corp.example', upstreams: [{ host: '10.2.0.1', port: 53 }] },
+  assert.deepEqual(parse([], 'nameserver 0.0.0.0\nnameserver 224.0.0.251\nnameserver ::\nnameserver 10.0.0.9\n').upstreams, [
+    { host: '10.0.0.9', port: 53 },
   ]);
+  const o = parse([
+    '--upstream-policy',
+    'round_robin',
+    '--force-tcp',
+    '--max-concurrent',
+    '50',
+    '--cache-size',
+    '0',
+    '--cache-success-ttl',
+    '60',
+    '--cache-denial-ttl',
+    '5',
+    '--serve-stale',
+    '30m',
+    '--autopath',
+  ]);
+  assert.deepEqual(
+    {
+      policy: o.policy,
+      forceTcp: o.forceTcp,
+      maxConcurrent: o.maxConcurrent,
+      cacheSize: o.cacheSize,
+      cacheSuccessTtl: o.cacheSuccessTtl,
+      cacheDenialTtl: o.cacheDenialTtl,
+      serveStaleMs: o.serveStaleMs,
+      autopath: o.autopath,
+    },
+    {
+      policy: 'round_robin',
+      forceTcp: true,
+      maxConcurrent: 50,
+      cacheSize: 0,
+      cacheSuccessTtl: 60,
+      cacheDenialTtl: 5,
+      serveStaleMs: 1_800_000,
+      autopath: true,
+    },
+  );
+  assert.deepEqual(
+    parse(['--stub-domain', 'Corp.Example.=10.1.0.1,10.1.0.2:5353', '--stub-domain', 'lab.corp.example=10.2.0.1']).stubDomains,
+    [
+      {
+        domain: 'corp.example',
+        upstreams: [
+          { host: '10.1.0.1', port: 53 },
+          { host: '10.1.0.2', port: 5353 },
+        ],
+      },
+      { domain: 'lab.corp.example', upstreams: [{ host: '10.2.0.1', port: 53 }] },
+    ],
+  );
   for (const [argv, flag] of [
     [['--upstream-policy', 'fastest'], '--upstream-policy'],
     [['--max-concurrent', '0'], '--max-concurrent'],
@@ -306,7 +413,7 @@ test('forwarding: --upstream, else resolv.conf nameservers, never our own listen
   }
 });
 
-test('our own listeners: the same address, or loopback and this machine\'s addresses behind a wildcard', () => {
+test("our own listeners: the same address, or loopback and this machine's addresses behind a wildcard", () => {
   const local = new Set(['10.244.1.7', 'fd00::7']);
   const own = (host: string, port: number, listen: string) => isOwnListener({ host, port }, [parseHostPort('listen', listen, 53)], local);
   assert.equal(own('127.0.0.1', 53, '127.0.0.1:53'), true);
@@ -325,32 +432,116 @@ test('our own listeners: the same address, or loopback and this machine\'s addre
 // starts with the flag's name. The last test keeps this table complete as flags are added.
 const everyFlag: Record<string, string[][]> = {
   '--kubeconfig': [['--kubeconfig', '/missing'], ['--kubeconfig']],
-  '--manifests': [['--manifests', '/missing'], ['--manifests', 'a.yaml', '--kubeconfig', 'kc']],
-  '--listen': [['--listen', 'localhost:53'], ['--listen', '127.0.0.1'], ['--listen', '127.0.0.1:65536'], ['--listen', '[::1'], ['--listen', '[::1]:x'], ['--listen', '10.0.0.1:-1'], ['--listen', '']],
-  '--zone': [['--zone', ''], ['--zone', 'a..b'], ['--zone', 'bad_zone!'], ['--zone', `${'a'.repeat(64)}.local`], ['--zone', 'x'.repeat(254)]],
-  '--ttl': [['--ttl', 'soon'], ['--ttl', '3601'], ['--ttl', '1.5'], ['--ttl', '0x10'], ['--ttl', ' 5'], ['--ttl', '-1']],
-  '--pods': [['--pods', 'yes'], ['--pods', 'VERIFIED'], ['--pods', '']],
-  '--max-udp-size': [['--max-udp-size', '511'], ['--max-udp-size', '65536'], ['--max-udp-size', 'big']],
-  '--tcp-idle-timeout': [['--tcp-idle-timeout', '0'], ['--tcp-idle-timeout', '3601'], ['--tcp-idle-timeout', '10s']],
-  '--tcp-max-conns': [['--tcp-max-conns', '0'], ['--tcp-max-conns', 'many'], ['--tcp-max-conns', '1000001']],
-  '--tcp-max-conns-per-client': [['--tcp-max-conns-per-client', '0'], ['--tcp-max-conns-per-client', '10%'], ['--tcp-max-conns-per-client', '1000001']],
-  '--udp-recv-buffer': [['--udp-recv-buffer', '1Ki'], ['--udp-recv-buffer', '65Mi'], ['--udp-recv-buffer', '1.5Mi'], ['--udp-recv-buffer', '4MB']],
-  '--busy-poll': [['--busy-poll', '200'], ['--busy-poll', '11ms'], ['--busy-poll', '1s'], ['--busy-poll', 'x']],
-  '--udp-io': [['--udp-io', 'dgram'], ['--udp-io', 'BATCH'], ['--udp-io', '']],
+  '--manifests': [
+    ['--manifests', '/missing'],
+    ['--manifests', 'a.yaml', '--kubeconfig', 'kc'],
+  ],
+  '--listen': [
+    ['--listen', 'localhost:53'],
+    ['--listen', '127.0.0.1'],
+    ['--listen', '127.0.0.1:65536'],
+    ['--listen', '[::1'],
+    ['--listen', '[::1]:x'],
+    ['--listen', '10.0.0.1:-1'],
+    ['--listen', ''],
+  ],
+  '--zone': [
+    ['--zone', ''],
+    ['--zone', 'a..b'],
+    ['--zone', 'bad_zone!'],
+    ['--zone', `${'a'.repeat(64)}.local`],
+    ['--zone', 'x'.repeat(254)],
+  ],
+  '--ttl': [
+    ['--ttl', 'soon'],
+    ['--ttl', '3601'],
+    ['--ttl', '1.5'],
+    ['--ttl', '0x10'],
+    ['--ttl', ' 5'],
+    ['--ttl', '-1'],
+  ],
+  '--pods': [
+    ['--pods', 'yes'],
+    ['--pods', 'VERIFIED'],
+    ['--pods', ''],
+  ],
+  '--max-udp-size': [
+    ['--max-udp-size', '511'],
+    ['--max-udp-size', '65536'],
+    ['--max-udp-size', 'big'],
+  ],
+  '--tcp-idle-timeout': [
+    ['--tcp-idle-timeout', '0'],
+    ['--tcp-idle-timeout', '3601'],
+    ['--tcp-idle-timeout', '10s'],
+  ],
+  '--tcp-max-conns': [
+    ['--tcp-max-conns', '0'],
+    ['--tcp-max-conns', 'many'],
+    ['--tcp-max-conns', '1000001'],
+  ],
+  '--tcp-max-conns-per-client': [
+    ['--tcp-max-conns-per-client', '0'],
+    ['--tcp-max-conns-per-client', '10%'],
+    ['--tcp-max-conns-per-client', '1000001'],
+  ],
+  '--udp-recv-buffer': [
+    ['--udp-recv-buffer', '1Ki'],
+    ['--udp-recv-buffer', '65Mi'],
+    ['--udp-recv-buffer', '1.5Mi'],
+    ['--udp-recv-buffer', '4MB'],
+  ],
+  '--busy-poll': [
+    ['--busy-poll', '200'],
+    ['--busy-poll', '11ms'],
+    ['--busy-poll', '1s'],
+    ['--busy-poll', 'x'],
+  ],
+  '--udp-io': [
+    ['--udp-io', 'dgram'],
+    ['--udp-io', 'BATCH'],
+    ['--udp-io', ''],
+  ],
   '--upstream': [
-    ['--upstream', ''], ['--upstream', ','], ['--upstream', 'resolver.example'], ['--upstream', '10.0.0.1:99999'], ['--listen', '127.0.0.1:53', '--upstream', '127.0.0.1'],
+    ['--upstream', ''],
+    ['--upstream', ','],
+    ['--upstream', 'resolver.example'],
+    ['--upstream', '10.0.0.1:99999'],
+    ['--listen', '127.0.0.1:53', '--upstream', '127.0.0.1'],
     // No server is at port 0, the unspecified addresses, broadcast or multicast (port 0 used to crash with ERR_SOCKET_BAD_PORT).
-    ['--upstream', '10.0.0.1:0'], ['--upstream', '[::1]:0'], ['--upstream', '0.0.0.0'], ['--upstream', '::'], ['--upstream', '[::]:53'], ['--upstream', '::ffff:0.0.0.0'],
-    ['--upstream', '255.255.255.255'], ['--upstream', '224.0.0.1'], ['--upstream', '239.255.255.250:53'], ['--upstream', 'ff02::fb'], ['--upstream', '[ff05::1:3]:53'],
+    ['--upstream', '10.0.0.1:0'],
+    ['--upstream', '[::1]:0'],
+    ['--upstream', '0.0.0.0'],
+    ['--upstream', '::'],
+    ['--upstream', '[::]:53'],
+    ['--upstream', '::ffff:0.0.0.0'],
+    ['--upstream', '255.255.255.255'],
+    ['--upstream', '224.0.0.1'],
+    ['--upstream', '239.255.255.250:53'],
+    ['--upstream', 'ff02::fb'],
+    ['--upstream', '[ff05::1:3]:53'],
     ['--upstream', '10.0.0.1,0.0.0.0'],
   ],
   '--resolv-conf': [['--resolv-conf', '/missing.conf']],
-  '--upstream-policy': [['--upstream-policy', 'fastest'], ['--upstream-policy', '']],
+  '--upstream-policy': [
+    ['--upstream-policy', 'fastest'],
+    ['--upstream-policy', ''],
+  ],
   '--stub-domain': [
-    ['--stub-domain', 'corp.example'], ['--stub-domain', '=10.0.0.1'], ['--stub-domain', 'bad..domain=10.0.0.1'], ['--stub-domain', 'corp.example=host.name'], ['--stub-domain', 'corp.example='],
-    ['--stub-domain', 'corp.example=10.0.0.1:0'], ['--stub-domain', 'corp.example=0.0.0.0'], ['--stub-domain', 'corp.example=255.255.255.255'], ['--stub-domain', 'corp.example=[ff02::1]:53'],
+    ['--stub-domain', 'corp.example'],
+    ['--stub-domain', '=10.0.0.1'],
+    ['--stub-domain', 'bad..domain=10.0.0.1'],
+    ['--stub-domain', 'corp.example=host.name'],
+    ['--stub-domain', 'corp.example='],
+    ['--stub-domain', 'corp.example=10.0.0.1:0'],
+    ['--stub-domain', 'corp.example=0.0.0.0'],
+    ['--stub-domain', 'corp.example=255.255.255.255'],
+    ['--stub-domain', 'corp.example=[ff02::1]:53'],
     // Inside the cluster zone: answered from the cluster, never forwarded.
-    ['--stub-domain', 'cluster.local=10.0.0.1'], ['--stub-domain', 'Cluster.Local.=10.0.0.1'], ['--stub-domain', 'x.svc.cluster.local=10.0.0.1'], ['--zone', 'k8s.example', '--stub-domain', 'pod.k8s.example=10.0.0.1'],
+    ['--stub-domain', 'cluster.local=10.0.0.1'],
+    ['--stub-domain', 'Cluster.Local.=10.0.0.1'],
+    ['--stub-domain', 'x.svc.cluster.local=10.0.0.1'],
+    ['--zone', 'k8s.example', '--stub-domain', 'pod.k8s.example=10.0.0.1'],
   ],
   '--force-tcp': [['--force-tcp=yes']],
   '--ignore-empty-service': [['--ignore-empty-service=yes']],
@@ -358,34 +549,135 @@ const everyFlag: Record<string, string[][]> = {
   '--no-endpoints': [['--no-endpoints=yes']],
   '--conf': [['--conf']],
   '--check': [['--check=yes']],
-  '--fallthrough': [['--fallthrough', 'bad..zone'], ['--fallthrough', '']],
-  '--namespaces': [['--namespaces', 'Bad_NS'], ['--namespaces', 'shop,,data']],
-  '--forward-timeout': [['--forward-timeout', '50ms'], ['--forward-timeout', '0'], ['--forward-timeout', '61s'], ['--forward-timeout', 'soon'], ['--forward-timeout', '-1']],
-  '--max-fails': [['--max-fails', '-1'], ['--max-fails', '101'], ['--max-fails', 'two']],
-  '--max-concurrent': [['--max-concurrent', '0'], ['--max-concurrent', '100001'], ['--max-concurrent', 'lots']],
-  '--cache-size': [['--cache-size', '-1'], ['--cache-size', '10000001'], ['--cache-size', '1e3']],
-  '--cache-success-ttl': [['--cache-success-ttl', '0'], ['--cache-success-ttl', '604801']],
-  '--cache-denial-ttl': [['--cache-denial-ttl', '0'], ['--cache-denial-ttl', 'long']],
-  '--cache-denial-size': [['--cache-denial-size', '-1'], ['--cache-denial-size', '10000001'], ['--cache-denial-size', 'half']],
-  '--cache-servfail-ttl': [['--cache-servfail-ttl', '301'], ['--cache-servfail-ttl', '5s'], ['--cache-servfail-ttl', '-1']],
-  '--serve-stale': [['--serve-stale', '2w'], ['--serve-stale', '169h'], ['--serve-stale', 'forever']],
+  '--fallthrough': [
+    ['--fallthrough', 'bad..zone'],
+    ['--fallthrough', ''],
+  ],
+  '--namespaces': [
+    ['--namespaces', 'Bad_NS'],
+    ['--namespaces', 'shop,,data'],
+  ],
+  '--forward-timeout': [
+    ['--forward-timeout', '50ms'],
+    ['--forward-timeout', '0'],
+    ['--forward-timeout', '61s'],
+    ['--forward-timeout', 'soon'],
+    ['--forward-timeout', '-1'],
+  ],
+  '--max-fails': [
+    ['--max-fails', '-1'],
+    ['--max-fails', '101'],
+    ['--max-fails', 'two'],
+  ],
+  '--max-concurrent': [
+    ['--max-concurrent', '0'],
+    ['--max-concurrent', '100001'],
+    ['--max-concurrent', 'lots'],
+  ],
+  '--cache-size': [
+    ['--cache-size', '-1'],
+    ['--cache-size', '10000001'],
+    ['--cache-size', '1e3'],
+  ],
+  '--cache-success-ttl': [
+    ['--cache-success-ttl', '0'],
+    ['--cache-success-ttl', '604801'],
+  ],
+  '--cache-denial-ttl': [
+    ['--cache-denial-ttl', '0'],
+    ['--cache-denial-ttl', 'long'],
+  ],
+  '--cache-denial-size': [
+    ['--cache-denial-size', '-1'],
+    ['--cache-denial-size', '10000001'],
+    ['--cache-denial-size', 'half'],
+  ],
+  '--cache-servfail-ttl': [
+    ['--cache-servfail-ttl', '301'],
+    ['--cache-servfail-ttl', '5s'],
+    ['--cache-servfail-ttl', '-1'],
+  ],
+  '--serve-stale': [
+    ['--serve-stale', '2w'],
+    ['--serve-stale', '169h'],
+    ['--serve-stale', 'forever'],
+  ],
   '--autopath': [['--autopath=1']],
-  '--health': [['--health', 'nowhere'], ['--health', '8080'], ['--health', ':99999']],
-  '--ready': [['--ready', ''], ['--ready', 'localhost:8181']],
-  '--metrics': [['--metrics', '1.2.3.4:99999'], ['--metrics', 'on']],
-  '--debug-endpoints': [['--debug-endpoints', ':9154'], ['--debug-endpoints', '0.0.0.0:9154'], ['--debug-endpoints', '10.0.0.1:9154'], ['--debug-endpoints', '[::]:9154'], ['--debug-endpoints', 'on'], ['--debug-endpoints', '127.0.0.1']],
-  '--log-level': [['--log-level', 'loud'], ['--log-level', 'INFO']],
-  '--log-format': [['--log-format', 'pretty'], ['--log-format', 'JSON'], ['--log-format', '']],
+  '--health': [
+    ['--health', 'nowhere'],
+    ['--health', '8080'],
+    ['--health', ':99999'],
+  ],
+  '--ready': [
+    ['--ready', ''],
+    ['--ready', 'localhost:8181'],
+  ],
+  '--metrics': [
+    ['--metrics', '1.2.3.4:99999'],
+    ['--metrics', 'on'],
+  ],
+  '--debug-endpoints': [
+    ['--debug-endpoints', ':9154'],
+    ['--debug-endpoints', '0.0.0.0:9154'],
+    ['--debug-endpoints', '10.0.0.1:9154'],
+    ['--debug-endpoints', '[::]:9154'],
+    ['--debug-endpoints', 'on'],
+    ['--debug-endpoints', '127.0.0.1'],
+  ],
+  '--log-level': [
+    ['--log-level', 'loud'],
+    ['--log-level', 'INFO'],
+  ],
+  '--log-format': [
+    ['--log-format', 'pretty'],
+    ['--log-format', 'JSON'],
+    ['--log-format', ''],
+  ],
   '--log-queries': [['--log-queries=1']],
-  '--log-queries-sample': [['--log-queries-sample', '0'], ['--log-queries-sample', '1.5'], ['--log-queries-sample', '1%']],
-  '--lameduck': [['--lameduck', 'soon'], ['--lameduck', '11m'], ['--lameduck', '5h']],
-  '--workers': [['--workers', '0'], ['--workers', '65'], ['--workers', 'auto']],
-  '--snapshot': [['--kubeconfig', '/k', '--snapshot', ''], ['--kubeconfig', '/k', '--snapshot', '/missing/i.json'], ['--manifests', '/m', '--snapshot', '/s/i.json']],
-  '--snapshot-interval': [['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-interval', '500ms'], ['--kubeconfig', '/k', '--snapshot-interval', '10s']],
-  '--snapshot-max-age': [['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-age', '30s'], ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-age', '8d'], ['--kubeconfig', '/k', '--snapshot-max-age', '1h']],
-  '--snapshot-max-size': [['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-size', '1Ki'], ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-size', '64MB'], ['--kubeconfig', '/k', '--snapshot-max-size', '64Mi']],
-  '--manifests-max-size': [['--manifests', '/m', '--manifests-max-size', '12'], ['--manifests', '/m', '--manifests-max-size', 'big'], ['--kubeconfig', '/k', '--manifests-max-size', '1Mi']],
-  '--memory-limit': [['--memory-limit', '32Mi'], ['--memory-limit', '384M'], ['--memory-limit', '']],
+  '--log-queries-sample': [
+    ['--log-queries-sample', '0'],
+    ['--log-queries-sample', '1.5'],
+    ['--log-queries-sample', '1%'],
+  ],
+  '--lameduck': [
+    ['--lameduck', 'soon'],
+    ['--lameduck', '11m'],
+    ['--lameduck', '5h'],
+  ],
+  '--workers': [
+    ['--workers', '0'],
+    ['--workers', '65'],
+    ['--workers', 'auto'],
+  ],
+  '--snapshot': [
+    ['--kubeconfig', '/k', '--snapshot', ''],
+    ['--kubeconfig', '/k', '--snapshot', '/missing/i.json'],
+    ['--manifests', '/m', '--snapshot', '/s/i.json'],
+  ],
+  '--snapshot-interval': [
+    ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-interval', '500ms'],
+    ['--kubeconfig', '/k', '--snapshot-interval', '10s'],
+  ],
+  '--snapshot-max-age': [
+    ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-age', '30s'],
+    ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-age', '8d'],
+    ['--kubeconfig', '/k', '--snapshot-max-age', '1h'],
+  ],
+  '--snapshot-max-size': [
+    ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-size', '1Ki'],
+    ['--kubeconfig', '/k', '--snapshot', '/s/i.json', '--snapshot-max-size', '64MB'],
+    ['--kubeconfig', '/k', '--snapshot-max-size', '64Mi'],
+  ],
+  '--manifests-max-size': [
+    ['--manifests', '/m', '--manifests-max-size', '12'],
+    ['--manifests', '/m', '--manifests-max-size', 'big'],
+    ['--kubeconfig', '/k', '--manifests-max-size', '1Mi'],
+  ],
+  '--memory-limit': [
+    ['--memory-limit', '32Mi'],
+    ['--memory-limit', '384M'],
+    ['--memory-limit', ''],
+  ],
   '--help': [['--help=1']],
   '--version': [['--version=2']],
 };
@@ -404,7 +696,11 @@ for (const [flag, cases] of Object.entries(everyFlag)) {
 
 test('the bad-value table covers every flag the usage text lists', () => {
   const listed = new Set([...USAGE.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => `--${m[1]}`));
-  assert.deepEqual([...listed].filter((f) => !(f in everyFlag)), [], 'flags without bad-value rows');
+  assert.deepEqual(
+    [...listed].filter((f) => !(f in everyFlag)),
+    [],
+    'flags without bad-value rows',
+  );
 });
 
 test('the README flag table is the option table (npm run flags:readme -- --write rewrites it)', () => {
@@ -415,22 +711,37 @@ test('the README flag table is the option table (npm run flags:readme -- --write
   // Every flag --help lists has its row.
   const listed = new Set([...USAGE.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => `--${m[1]}`));
   const rows = new Set([...found.text.matchAll(/`(--[a-z][a-z-]*)/g)].map((m) => m[1]));
-  assert.deepEqual([...listed].filter((f) => !rows.has(f)), [], 'flags without a README row');
+  assert.deepEqual(
+    [...listed].filter((f) => !rows.has(f)),
+    [],
+    'flags without a README row',
+  );
 });
 
 test('--help lists every option once, with its argument, under its group', () => {
   for (const spec of OPTIONS) {
-    const entry = new RegExp(`^  --${spec.flag}${spec.arg === undefined ? '' : ` ${spec.arg.replace(/[[\]().*+?]/g, '\\$&')}`}(?= |$)`, 'gm');
+    const entry = new RegExp(
+      `^  --${spec.flag}${spec.arg === undefined ? '' : ` ${spec.arg.replace(/[[\]().*+?]/g, '\\$&')}`}(?= |$)`,
+      'gm',
+    );
     assert.equal([...USAGE.matchAll(entry)].length, 1, spec.flag);
   }
   assert.ok(USAGE.indexOf('--cache-size N') > USAGE.indexOf('Cache of upstream answers:'));
-  assert.ok(USAGE.split('\n').every((line) => line.length <= 112), 'lines fit 112 columns');
+  assert.ok(
+    USAGE.split('\n').every((line) => line.length <= 112),
+    'lines fit 112 columns',
+  );
 });
 
 test('DEFAULT_CONFIG is what no flags give (with the example as the source and no resolv.conf)', () => {
-  const parsed = parseConfig(['--manifests', BUNDLED_EXAMPLE], {}, () => true, () => {
-    throw new Error('ENOENT');
-  });
+  const parsed = parseConfig(
+    ['--manifests', BUNDLED_EXAMPLE],
+    {},
+    () => true,
+    () => {
+      throw new Error('ENOENT');
+    },
+  );
   assert.equal(parsed.kind, 'run');
   const { config } = parsed as { config: Config };
   assert.deepEqual(config, DEFAULT_CONFIG);
@@ -440,8 +751,31 @@ test('DEFAULT_CONFIG is what no flags give (with the example as the source and n
 });
 
 test('the Config is frozen all the way down', () => {
-  const c = run(['--listen', '127.0.0.1:5353', '--upstream', '192.0.2.1', '--stub-domain', 'corp.example=192.0.2.9', '--kubeconfig', '/k', '--snapshot', '/s/i.json']);
-  for (const inner of [c, c.listen, c.listen[0], c.forward, c.forward.upstreams, c.forward.upstreams[0], c.forward.stubDomains[0], c.forward.stubDomains[0]?.upstreams, c.snapshot, c.source, DEFAULT_CONFIG.forward]) {
+  const c = run([
+    '--listen',
+    '127.0.0.1:5353',
+    '--upstream',
+    '192.0.2.1',
+    '--stub-domain',
+    'corp.example=192.0.2.9',
+    '--kubeconfig',
+    '/k',
+    '--snapshot',
+    '/s/i.json',
+  ]);
+  for (const inner of [
+    c,
+    c.listen,
+    c.listen[0],
+    c.forward,
+    c.forward.upstreams,
+    c.forward.upstreams[0],
+    c.forward.stubDomains[0],
+    c.forward.stubDomains[0]?.upstreams,
+    c.snapshot,
+    c.source,
+    DEFAULT_CONFIG.forward,
+  ]) {
     assert.ok(Object.isFrozen(inner));
   }
   assert.throws(() => {
@@ -477,7 +811,10 @@ test('another source (a Corefile) sets the same options through the same parsers
   );
   assert.equal(config.forward.cacheSuccessTtl, 30);
   assert.equal(config.forward.forceTcp, true);
-  assert.deepEqual(config.forward.upstreams, [{ host: '192.0.2.1', port: 53 }, { host: '192.0.2.2', port: 5353 }]);
+  assert.deepEqual(config.forward.upstreams, [
+    { host: '192.0.2.1', port: 53 },
+    { host: '192.0.2.2', port: 5353 },
+  ]);
   assert.deepEqual(origins.get('cache-success-ttl'), at(7, 'cache'));
   assert.deepEqual(origins.get('listen'), { kind: 'flag' });
   const refused = (assignments: Assignment[]) => {
@@ -489,10 +826,25 @@ test('another source (a Corefile) sets the same options through the same parsers
     }
     assert.fail('expected a refusal');
   };
-  assert.equal(refused([{ flag: 'ttl', value: 'soon', from: at(2, 'kubernetes') }]), 'Corefile:2: kubernetes: must be an integer from 0 to 3600 (got "soon")');
-  assert.equal(refused([{ flag: 'listen', value: '127.0.0.1:53', from: at(1, 'bind') }]), '--listen: also set at Corefile:1: bind: set it in one place');
-  assert.equal(refused([{ flag: 'ttl', value: '5', from: at(2, 'kubernetes') }, { flag: 'ttl', value: '6', from: at(9, 'kubernetes') }]), 'Corefile:9: kubernetes: sets ttl again (already set at Corefile:2: kubernetes)');
-  assert.equal(refused([{ flag: 'upstream', value: '127.0.0.1:1053', from: at(3, 'forward') }]), 'Corefile:3: forward: 127.0.0.1:1053 is one of our own --listen addresses: that would be a forwarding loop');
+  assert.equal(
+    refused([{ flag: 'ttl', value: 'soon', from: at(2, 'kubernetes') }]),
+    'Corefile:2: kubernetes: must be an integer from 0 to 3600 (got "soon")',
+  );
+  assert.equal(
+    refused([{ flag: 'listen', value: '127.0.0.1:53', from: at(1, 'bind') }]),
+    '--listen: also set at Corefile:1: bind: set it in one place',
+  );
+  assert.equal(
+    refused([
+      { flag: 'ttl', value: '5', from: at(2, 'kubernetes') },
+      { flag: 'ttl', value: '6', from: at(9, 'kubernetes') },
+    ]),
+    'Corefile:9: kubernetes: sets ttl again (already set at Corefile:2: kubernetes)',
+  );
+  assert.equal(
+    refused([{ flag: 'upstream', value: '127.0.0.1:1053', from: at(3, 'forward') }]),
+    'Corefile:3: forward: 127.0.0.1:1053 is one of our own --listen addresses: that would be a forwarding loop',
+  );
   assert.equal(refused([{ flag: 'loadbalance', value: true, from: at(5, 'loadbalance') }]), 'Corefile:5: loadbalance: unknown option');
   assert.equal(refused([{ flag: 'ttl', value: true, from: at(2, 'kubernetes') }]), 'Corefile:2: kubernetes: needs a value');
 });

@@ -41,8 +41,16 @@ test('every part of src/ has its place in the written layer order', () => {
   const order = layerOrder();
   assert.equal(new Set(order).size, order.length, 'no layer twice');
   const parts = [...new Set(files.map(layerOf))];
-  assert.deepEqual(parts.filter((p) => !order.includes(p)), [], 'parts missing from the README line');
-  assert.deepEqual(order.filter((p) => !parts.includes(p)), [], 'layers in the README line that do not exist');
+  assert.deepEqual(
+    parts.filter((p) => !order.includes(p)),
+    [],
+    'parts missing from the README line',
+  );
+  assert.deepEqual(
+    order.filter((p) => !parts.includes(p)),
+    [],
+    'layers in the README line that do not exist',
+  );
 });
 
 test('no import runs against the layer order', () => {
@@ -79,6 +87,9 @@ test('the checks find what they look for', () => {
   // A module imports at least one other; the graph is not empty by a broken pattern.
   const edges = [...graph.values()].reduce((n, t) => n + t.length, 0);
   assert.ok(edges > 300, `${edges} imports read`);
-  assert.ok(graph.get('app.ts')!.some((t) => t.startsWith('kube/')), 'the lazy import() of kube/ is read');
+  assert.ok(
+    graph.get('app.ts')!.some((t) => t.startsWith('kube/')),
+    'the lazy import() of kube/ is read',
+  );
   assert.ok(graph.get('objects/check.ts')!.includes('objects/meta.ts'), 'type imports are read');
 });

@@ -19,7 +19,10 @@ for (const [version, runs, why] of rows) {
     if (runs) {
       assert.equal(problem, null);
     } else {
-      assert.equal(problem, `cluster-dns needs Node.js >= ${NODE_FLOOR} (this is ${version}): run it through npm scripts or node_modules/.bin/node`);
+      assert.equal(
+        problem,
+        `cluster-dns needs Node.js >= ${NODE_FLOOR} (this is ${version}): run it through npm scripts or node_modules/.bin/node`,
+      );
     }
   });
 }

@@ -10,7 +10,11 @@ export function parseBytes(text: string): number {
 
 /** The other way: `262144` is `256Ki`, in the largest unit that divides it. */
 export function formatBytes(value: number): string {
-  for (const [unit, size] of [['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {
+  for (const [unit, size] of [
+    ['Gi', 1024 ** 3],
+    ['Mi', 1024 ** 2],
+    ['Ki', 1024],
+  ] as const) {
     if (value > 0 && value % size === 0) return `${value / size}${unit}`;
   }
   return String(value);

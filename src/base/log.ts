@@ -56,7 +56,9 @@ export function formatTextLine(line: string): string {
     return line;
   }
   const { level, time, msg, component, service: _service, ...fields } = entry;
-  let text = `${String(time ?? '')} ${String(level ?? '').toUpperCase().padEnd(5)}`;
+  let text = `${String(time ?? '')} ${String(level ?? '')
+    .toUpperCase()
+    .padEnd(5)}`;
   if (typeof component === 'string') text += ` [${component}]`;
   text += ` ${String(msg ?? '')}`;
   for (const [key, value] of Object.entries(fields)) text += ` ${key}=${textValue(value)}`;
@@ -72,7 +74,8 @@ function textValue(value: unknown): string {
   }
   const o = value as Record<string, unknown>;
   const keys = Object.keys(o);
-  if (keys.length === 2 && typeof o.host === 'string' && typeof o.port === 'number') return o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
+  if (keys.length === 2 && typeof o.host === 'string' && typeof o.port === 'number')
+    return o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
   if (typeof o.message === 'string' && (typeof o.type === 'string' || typeof o.stack === 'string')) return JSON.stringify(o.message);
   return JSON.stringify(value);
 }
@@ -82,10 +85,8 @@ export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
 
-export interface RateLimitedLog {
-  /** Logs at `level` unless `key` already logged `burst` lines in this window. */
-  (level: 'error' | 'warn', key: string, fields: object, msg: string): void;
-}
+/** Logs at `level` unless `key` already logged `burst` lines in this window. */
+export type RateLimitedLog = (level: 'error' | 'warn', key: string, fields: object, msg: string) => void;
 
 /**
  * Repeated errors (a failing upstream, a broken watch) must not flood the log or cost a log line

@@ -77,7 +77,13 @@ export function memoryReleaser(logger: Logger, delayMs = 1_000, release: () => R
         const started = performance.now();
         const released = release();
         logger.info(
-          { reasons: [...reasons], releasedMiB: Math.round(released.bytes / 1048576), mallocTrimmed: released.trimmed, rssMiB: Math.round(process.memoryUsage.rss() / 1048576), pauseMs: Math.round(performance.now() - started) },
+          {
+            reasons: [...reasons],
+            releasedMiB: Math.round(released.bytes / 1048576),
+            mallocTrimmed: released.trimmed,
+            rssMiB: Math.round(process.memoryUsage.rss() / 1048576),
+            pauseMs: Math.round(performance.now() - started),
+          },
           'memory released',
         );
         reasons = new Set();

@@ -108,7 +108,11 @@ export function parseDuration(name: string, text: string): number {
 
 /** Milliseconds as the duration parsers take them, in the largest unit that divides them: `24h`, `5s`. */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
   }
   return ms === 0 ? '0' : `${ms}ms`;
@@ -119,7 +123,8 @@ export function parseLongDuration(name: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   const unit = m?.[2] === 'ms' ? 1 : m?.[2] === 'm' ? 60_000 : m?.[2] === 'h' ? 3_600_000 : 1000;
   const ms = m ? Math.round(Number(m[1]) * unit) : Number.NaN;
-  if (!Number.isFinite(ms) || ms > 7 * 86_400_000) throw new ConfigError(name, `must be a duration up to 168h such as 1h, 30m or 0 (got "${text}")`);
+  if (!Number.isFinite(ms) || ms > 7 * 86_400_000)
+    throw new ConfigError(name, `must be a duration up to 168h such as 1h, 30m or 0 (got "${text}")`);
   return ms;
 }
 
@@ -136,7 +141,8 @@ export function parseMicroseconds(name: string, text: string, max: number): numb
 /** `262144`, `256Ki`, `4Mi`, `1Gi`: a byte count within [min, max]. */
 export function bytes(name: string, text: string, min: number, max: number): number {
   const value = parseBytes(text);
-  if (!(value >= min && value <= max)) throw new ConfigError(name, `must be a size from ${min} to ${max} bytes, e.g. 262144, 256Ki, 4Mi or 1Gi (got "${text}")`);
+  if (!(value >= min && value <= max))
+    throw new ConfigError(name, `must be a size from ${min} to ${max} bytes, e.g. 262144, 256Ki, 4Mi or 1Gi (got "${text}")`);
   return value;
 }
 

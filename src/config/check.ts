@@ -11,14 +11,23 @@ function shellWord(text: string): string {
 }
 
 /** The effective configuration as text; `implied`: the assignments a Corefile implies by silence. */
-export function describeConfiguration(options: readonly OptionSpec<unknown>[], assignments: readonly Assignment[], plan: Plan | null, implied: ReadonlySet<Assignment> = new Set()): string {
+export function describeConfiguration(
+  options: readonly OptionSpec<unknown>[],
+  assignments: readonly Assignment[],
+  plan: Plan | null,
+  implied: ReadonlySet<Assignment> = new Set(),
+): string {
   const lines: string[] = [];
   for (const spec of options) {
     const mine = assignments.filter((a) => a.flag === spec.flag);
     // Flags: the last one wins (repeatable ones add up).
     for (const a of spec.repeatable ? mine : mine.slice(-1)) {
-      const flag = a.value === true ? `--${spec.flag}` : a.value === false ? `--${spec.flag}=false` : `--${spec.flag} ${shellWord(a.value)}`;
-      const from = a.from.kind === 'flag' ? 'flag' : `${originName(spec.flag, a.from)}${implied.has(a) ? " (CoreDNS's default when the Corefile says nothing)" : ''}`;
+      const flag =
+        a.value === true ? `--${spec.flag}` : a.value === false ? `--${spec.flag}=false` : `--${spec.flag} ${shellWord(a.value)}`;
+      const from =
+        a.from.kind === 'flag'
+          ? 'flag'
+          : `${originName(spec.flag, a.from)}${implied.has(a) ? " (CoreDNS's default when the Corefile says nothing)" : ''}`;
       lines.push(`${flag.padEnd(COLUMN - 1)} # ${from}`);
     }
   }

@@ -9,7 +9,17 @@
 //   disabled, no /health without `health`). A flag may set an implied option: it is not a
 //   conflict, the Corefile did not say it.
 import { formatHostPort } from '../base/address.ts';
-import type { Address, CacheSettings, ForwardSettings, ForwardZone, KubernetesSettings, Plan, PluginEntry, ServerPlan, Site } from '../corefile/directives/index.ts';
+import type {
+  Address,
+  CacheSettings,
+  ForwardSettings,
+  ForwardZone,
+  KubernetesSettings,
+  Plan,
+  PluginEntry,
+  ServerPlan,
+  Site,
+} from '../corefile/directives/index.ts';
 import { CorefileError } from '../corefile/errors.ts';
 import type { Assignment, Origin } from './table.ts';
 
@@ -61,11 +71,19 @@ export function corefileAssignments(plan: Plan): CorefileAssignments {
   const kube = plan.servers.flatMap((s) => entries(s, 'kubernetes').map((entry) => ({ server: s, entry })));
   if (kube.length === 0) {
     const first = plan.servers[0];
-    throw new CorefileError('unsupported', first ?? { file: 'Corefile', line: 1 }, 'no kubernetes directive: cluster-dns answers a cluster zone, so one server block needs `kubernetes`');
+    throw new CorefileError(
+      'unsupported',
+      first ?? { file: 'Corefile', line: 1 },
+      'no kubernetes directive: cluster-dns answers a cluster zone, so one server block needs `kubernetes`',
+    );
   }
   if (kube.length > 1) {
     const second = kube[1]!.entry;
-    unsupported(second.at, 'kubernetes', `a second kubernetes plugin (the first is at ${kube[0]!.entry.at.file}:${kube[0]!.entry.at.line}): cluster-dns serves one cluster zone`);
+    unsupported(
+      second.at,
+      'kubernetes',
+      `a second kubernetes plugin (the first is at ${kube[0]!.entry.at.file}:${kube[0]!.entry.at.line}): cluster-dns serves one cluster zone`,
+    );
   }
   const { server: home, entry: k8s } = kube[0]!;
   kubernetesOptions(k8s.settings, k8s.at, write, imply);
@@ -73,10 +91,12 @@ export function corefileAssignments(plan: Plan): CorefileAssignments {
   // Listeners: every block's port on its bind addresses (all addresses without bind).
   const listen = new Set<string>();
   for (const server of plan.servers) {
-    if (server.bindExcept.length > 0) unsupported(entries(server, 'bind')[0]!.at, 'bind', '`except` is not supported: list the addresses to listen on');
+    if (server.bindExcept.length > 0)
+      unsupported(entries(server, 'bind')[0]!.at, 'bind', '`except` is not supported: list the addresses to listen on');
     const hosts: string[] = [];
     for (const target of server.bind) {
-      if (target.kind === 'interface') unsupported(entries(server, 'bind')[0]!.at, 'bind', `interface names are not supported (${target.name}): give its addresses`);
+      if (target.kind === 'interface')
+        unsupported(entries(server, 'bind')[0]!.at, 'bind', `interface names are not supported (${target.name}): give its addresses`);
       hosts.push(target.address);
     }
     for (const listener of server.listeners) {
@@ -95,7 +115,11 @@ export function corefileAssignments(plan: Plan): CorefileAssignments {
     // health, ready and prometheus serve one address for the process, as cluster-dns does.
     for (const other of found.slice(1)) {
       if (JSON.stringify(other.settings) !== JSON.stringify(found[0]!.settings)) {
-        unsupported(other.at, name, `a different ${name} in a second server block (the first is at ${found[0]!.at.file}:${found[0]!.at.line}): cluster-dns has one for the process`);
+        unsupported(
+          other.at,
+          name,
+          `a different ${name} in a second server block (the first is at ${found[0]!.at.file}:${found[0]!.at.line}): cluster-dns has one for the process`,
+        );
       }
     }
     return found[0] ?? null;
@@ -137,16 +161,22 @@ function kubernetesOptions(k: KubernetesSettings, at: Site, write: Write, imply:
   const P = 'kubernetes';
   const on = (name: string) => k.at[name] ?? at;
   write('zone', clusterZoneOf(k), at, P);
-  if (k.at['ttl']) write('ttl', String(k.ttl), on('ttl'), P);
+  if (k.at.ttl) write('ttl', String(k.ttl), on('ttl'), P);
   else imply('ttl', '5', at, P);
   // CoreDNS's default is disabled; ours (for flags) is verified.
-  if (k.at['pods']) write('pods', k.pods, on('pods'), P);
+  if (k.at.pods) write('pods', k.pods, on('pods'), P);
   else imply('pods', 'disabled', at, P);
   if (k.kubeconfig) {
-    if (k.kubeconfig.context !== null) unsupported(on('kubeconfig'), P, `kubeconfig CONTEXT is not supported (${k.kubeconfig.context}): the kubeconfig's current context is used`);
+    if (k.kubeconfig.context !== null)
+      unsupported(
+        on('kubeconfig'),
+        P,
+        `kubeconfig CONTEXT is not supported (${k.kubeconfig.context}): the kubeconfig's current context is used`,
+      );
     write('kubeconfig', k.kubeconfig.path, on('kubeconfig'), P);
   }
-  if (k.endpoint !== null) unsupported(on('endpoint'), P, 'endpoint is not supported: give a kubeconfig, or run in the pod with its service account');
+  if (k.endpoint !== null)
+    unsupported(on('endpoint'), P, 'endpoint is not supported: give a kubeconfig, or run in the pod with its service account');
   if (k.tls !== null) unsupported(on('tls'), P, 'tls is not supported: give a kubeconfig with the client certificate');
   if (k.endpointPodNames) write('endpoint-pod-names', true, on('endpoint_pod_names'), P);
   if (k.noEndpoints) write('no-endpoints', true, on('noendpoints'), P);
@@ -162,7 +192,8 @@ function cacheOptions(c: CacheSettings, at: Site, clusterZone: string, write: Wr
   // The cluster zone's answers are never in this cache (they are prepared from the index), so
   // kubeadm's `disable success|denial cluster.local` is what cluster-dns does anyway.
   const outside = [...c.disable.success, ...c.disable.denial].filter((z) => !inZone(z, clusterZone));
-  if (outside.length > 0) unsupported(at, P, `disable for ${outside.join(', ')} is not supported (only the cluster zone, whose answers are never cached)`);
+  if (outside.length > 0)
+    unsupported(at, P, `disable for ${outside.join(', ')} is not supported (only the cluster zone, whose answers are never cached)`);
   if (c.keepTtl) unsupported(at, P, 'keepttl is not supported: served TTLs count down');
   if (c.success.minTtl !== 5 || c.denial.minTtl !== 5) unsupported(at, P, 'a MINTTL other than 5 is not supported');
   write('cache-size', String(c.success.capacity), at, P);
@@ -186,7 +217,8 @@ function forwardOptions(plan: Plan, write: Write): void {
   if (root) {
     const to = root.forward.to;
     const resolvConf = to.find((t) => t.kind === 'resolv-conf');
-    if (resolvConf && to.length > 1) unsupported(root.at, P, 'a resolv.conf and addresses together are not supported: give one or the other');
+    if (resolvConf && to.length > 1)
+      unsupported(root.at, P, 'a resolv.conf and addresses together are not supported: give one or the other');
     if (resolvConf?.kind === 'resolv-conf') write('resolv-conf', resolvConf.path, root.at, P);
     else write('upstream', targetText(root).join(','), root.at, P);
     const f = root.forward;
@@ -200,9 +232,13 @@ function forwardOptions(plan: Plan, write: Write): void {
   }
   for (const stub of plan.stubDomains) {
     const differs = (f: ForwardSettings) =>
-      root !== null &&
-      (f.forceTcp !== root.forward.forceTcp || f.maxFails !== root.forward.maxFails || f.policy !== root.forward.policy);
-    if (differs(stub.forward)) unsupported(stub.at, P, `options other than "forward ."'s for ${stub.zone} are not supported: cluster-dns has one set for every upstream`);
+      root !== null && (f.forceTcp !== root.forward.forceTcp || f.maxFails !== root.forward.maxFails || f.policy !== root.forward.policy);
+    if (differs(stub.forward))
+      unsupported(
+        stub.at,
+        P,
+        `options other than "forward ."'s for ${stub.zone} are not supported: cluster-dns has one set for every upstream`,
+      );
     if (stub.forward.except.length > 0) unsupported(stub.at, P, 'except is not supported');
     write('stub-domain', `${stub.zone}=${targetText(stub).join(',')}`, stub.at, P);
   }
@@ -214,5 +250,9 @@ function forwardOptions(plan: Plan, write: Write): void {
  */
 export function withCorefile(flags: readonly Assignment[], fromCorefile: CorefileAssignments): Assignment[] {
   const flagged = new Set(flags.map((a) => a.flag));
-  return [...flags, ...fromCorefile.written, ...fromCorefile.implied.filter((a) => !flagged.has(a.flag) && !fromCorefile.written.some((w) => w.flag === a.flag))];
+  return [
+    ...flags,
+    ...fromCorefile.written,
+    ...fromCorefile.implied.filter((a) => !flagged.has(a.flag) && !fromCorefile.written.some((w) => w.flag === a.flag)),
+  ];
 }

@@ -62,7 +62,8 @@ export async function startReloading(app: Reloadable, path: string, options: Rel
       app.applyPlan(plan);
       options.metrics.setConfigHash(hash);
       const changed = [...new Set([...started.keys(), ...next.keys()])].filter((flag) => started.get(flag) !== next.get(flag));
-      if (changed.length > 0) log.warn({ options: changed.map((f) => `--${f}`) }, 'Corefile reloaded; these options apply at the next start');
+      if (changed.length > 0)
+        log.warn({ options: changed.map((f) => `--${f}`) }, 'Corefile reloaded; these options apply at the next start');
       else log.info({ hash }, 'Corefile reloaded');
     },
   });

@@ -7,7 +7,14 @@
 // Every value goes through its option's own parser, whatever its source; an error names the
 // flag (`--ttl: …`) or the place (`Corefile:12: cache: …`). An option set by a flag and by
 // another source is an error naming both. `origins` says where each value came from.
-import { ConfigError, type DescribedDefault, type OptionGroup, type OptionSpec, type OptionTable, type OptionValues } from '../base/options.ts';
+import {
+  ConfigError,
+  type DescribedDefault,
+  type OptionGroup,
+  type OptionSpec,
+  type OptionTable,
+  type OptionValues,
+} from '../base/options.ts';
 
 /** Where a value came from. */
 export type Origin =
@@ -77,7 +84,10 @@ export function resolveOptions<S extends OptionTable>(table: S, assignments: rea
       throw new ConfigError(`--${spec.flag}`, `also set at ${originName(spec.flag, other[0].from)}: set it in one place`);
     }
     if (!spec.repeatable && other.length > 1) {
-      throw new ConfigError(originName(spec.flag, other[1]!.from), `sets ${spec.flag} again (already set at ${originName(spec.flag, other[0]!.from)})`);
+      throw new ConfigError(
+        originName(spec.flag, other[1]!.from),
+        `sets ${spec.flag} again (already set at ${originName(spec.flag, other[0]!.from)})`,
+      );
     }
     if (mine.length === 0) {
       values[key] = defaultValue(spec);

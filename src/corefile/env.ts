@@ -30,7 +30,11 @@ export function substituteEnv(text: string, env: Environment, at: Location, unse
     const ref = windows ? `{%${name}%}` : `{$${name}}`;
     if (name === '') throw new CorefileError('env', at, `"${ref}" names no environment variable`);
     if (!windows && name.includes(':') && NAME.test(name.slice(0, name.indexOf(':')))) {
-      throw new CorefileError('env', at, `"${ref}": defaults ({$NAME:default}) are not part of the Corefile syntax; CoreDNS would read the variable "${name}"`);
+      throw new CorefileError(
+        'env',
+        at,
+        `"${ref}": defaults ({$NAME:default}) are not part of the Corefile syntax; CoreDNS would read the variable "${name}"`,
+      );
     }
     if (!NAME.test(name)) throw new CorefileError('env', at, `"${ref}": "${name}" is not an environment variable name`);
     const value = env[name];

@@ -38,6 +38,12 @@ export class CorefileError extends ClusterDnsError {
 /** `FILE:LINE: why (imported at FILE:LINE)`, the form every Corefile message takes. */
 export function formatLocated(at: Location, reason: string, via: readonly Location[] = []): string {
   const where = at.line > 0 ? `${at.file}:${at.line}` : at.file;
-  const chain = via.length > 0 ? ` (imported at ${[...via].reverse().map((v) => `${v.file}:${v.line}`).join(' <- ')})` : '';
+  const chain =
+    via.length > 0
+      ? ` (imported at ${[...via]
+          .reverse()
+          .map((v) => `${v.file}:${v.line}`)
+          .join(' <- ')})`
+      : '';
   return `${where}: ${reason}${chain}`;
 }

@@ -14,9 +14,20 @@ export interface Token {
 /** Go's unicode.IsSpace, which is what Caddy splits on (JavaScript's \s differs: U+0085, U+FEFF). */
 export function isSpace(ch: string): boolean {
   switch (ch) {
-    case ' ': case '\t': case '\n': case '\v': case '\f': case '\r':
-    case '\u0085': case '\u00a0': case '\u1680': case '\u2028': case '\u2029':
-    case '\u202f': case '\u205f': case '\u3000':
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case '\u0085':
+    case '\u00a0':
+    case '\u1680':
+    case '\u2028':
+    case '\u2029':
+    case '\u202f':
+    case '\u205f':
+    case '\u3000':
       return true;
     default:
       return ch >= '\u2000' && ch <= '\u200a';

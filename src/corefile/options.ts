@@ -10,7 +10,7 @@ export const COREFILE_OPTIONS = optionTable({
     default: { value: null as string | null, text: '' },
     parse: anyText,
     help: "read a CoreDNS Corefile (also -conf, as CoreDNS's own args); its directives set the options flags set",
-    doc: "a CoreDNS Corefile (also spelled `-conf`): its directives set the same options as the flags (a flag and a directive for one option is an error naming both); see [Coming from CoreDNS](#coming-from-coredns)",
+    doc: 'a CoreDNS Corefile (also spelled `-conf`): its directives set the same options as the flags (a flag and a directive for one option is an error naming both); see [Coming from CoreDNS](#coming-from-coredns)',
   },
   check: switchOption({
     flag: 'check',

@@ -101,7 +101,12 @@ export async function parseCorefile(path: string, fs: CorefileFs = nodeFs, optio
  * Parses Corefile text as if read from `file` (imports resolve against its folder). The text
  * itself is not listed in `sources`, as nothing was read for it.
  */
-export async function parseCorefileText(text: string, file: string, fs: CorefileFs = nodeFs, options: ParseOptions = {}): Promise<Corefile> {
+export async function parseCorefileText(
+  text: string,
+  file: string,
+  fs: CorefileFs = nodeFs,
+  options: ParseOptions = {},
+): Promise<Corefile> {
   const parser = new Parser(fs, options);
   const abs = posix.resolve(file);
   parser.count(abs, Buffer.byteLength(text), null, [], true);
@@ -182,7 +187,12 @@ class Parser {
     }
     this.#bytes += bytes;
     if (this.#bytes > this.#limits.totalBytes) {
-      throw new CorefileError('limit', importedAt ?? { file, line: 0 }, `the Corefile and its imports exceed ${this.#limits.totalBytes} bytes`, via);
+      throw new CorefileError(
+        'limit',
+        importedAt ?? { file, line: 0 },
+        `the Corefile and its imports exceed ${this.#limits.totalBytes} bytes`,
+        via,
+      );
     }
   }
 
@@ -192,7 +202,8 @@ class Parser {
     const what = importedAt ? `import ${file}: ` : '';
     const info = await this.#fs.stat(file);
     if (info === null) throw new CorefileError(importedAt ? 'import' : 'file', at, `${what}no such file`, via);
-    if (info.kind === 'directory') throw new CorefileError(importedAt ? 'import' : 'file', at, `${what}is a directory, not a Corefile`, via);
+    if (info.kind === 'directory')
+      throw new CorefileError(importedAt ? 'import' : 'file', at, `${what}is a directory, not a Corefile`, via);
     if (info.kind !== 'file') throw new CorefileError(importedAt ? 'import' : 'file', at, `${what}is not a regular file`, via);
     const cap = this.#limits.fileBytes;
     const tooLarge = `${what}larger than ${cap} bytes (the most a ConfigMap holds)`;

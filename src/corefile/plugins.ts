@@ -39,7 +39,11 @@ function blockChain(server: ServerPlan, rest: Handler, logger: Logger, reuse: Ho
     }
   }
   // template comes before hosts in CoreDNS's order (plugin.cfg); rewrite before both.
-  const handlers = [...(templates.length > 0 ? [new TemplateHandler(templates, logger.child({ plugin: 'template' }))] : []), ...after, rest];
+  const handlers = [
+    ...(templates.length > 0 ? [new TemplateHandler(templates, logger.child({ plugin: 'template' }))] : []),
+    ...after,
+    rest,
+  ];
   if (rules.length === 0 && handlers.length === 1) return null; // nothing of its own: the cluster chain answers
   const next = handlers.length === 1 ? rest : new Chain(handlers, 'block');
   return rules.length > 0 ? new RewriteHandler({ rules }, next, logger.child({ plugin: 'rewrite' })) : next;

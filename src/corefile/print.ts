@@ -37,13 +37,7 @@ function printLines(lines: readonly Directive[], depth: number, out: string[]): 
 /** A token as the lexer will read it back: bare when that is unambiguous, quoted otherwise. */
 function word(text: string): string {
   if (/\{[$%]/.test(text)) throw new Error(`cannot write ${JSON.stringify(text)}: it would read as an environment reference`);
-  const bare =
-    text !== '' &&
-    text !== '{' &&
-    text !== '}' &&
-    !text.startsWith('"') &&
-    !text.includes('#') &&
-    ![...text].some(isSpace);
+  const bare = text !== '' && text !== '{' && text !== '}' && !text.startsWith('"') && !text.includes('#') && ![...text].some(isSpace);
   return bare ? text : quote(text);
 }
 

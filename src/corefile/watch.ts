@@ -24,7 +24,9 @@ export interface Loaded {
   readonly hash: string;
 }
 
-export type ReloadEvent = { readonly kind: 'changed'; readonly loaded: Loaded } | { readonly kind: 'failed'; readonly error: CorefileError };
+export type ReloadEvent =
+  | { readonly kind: 'changed'; readonly loaded: Loaded }
+  | { readonly kind: 'failed'; readonly error: CorefileError };
 
 export interface WatchOptions extends CompileOptions, ParseOptions {
   /** Called for each change and each new failure (the same failure twice is reported once). */
@@ -140,7 +142,10 @@ class Watcher implements CorefileWatcher {
     } catch (err) {
       this.#checks++;
       if (this.#closed) return;
-      const error = err instanceof CorefileError ? err : new CorefileError('file', { file: this.#path, line: 0 }, `cannot be read: ${(err as Error).message}`);
+      const error =
+        err instanceof CorefileError
+          ? err
+          : new CorefileError('file', { file: this.#path, line: 0 }, `cannot be read: ${(err as Error).message}`);
       if (error.message !== this.#lastFailure) {
         this.#lastFailure = error.message;
         this.#options.onReload({ kind: 'failed', error });

@@ -54,16 +54,12 @@ export const DEFAULT_MAX_UDP_SIZE = 1232;
 export const MAX_NAME_OCTETS = 255;
 export const MAX_LABEL_OCTETS = 63;
 
-const TYPE_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(TYPE).map(([name, code]) => [code, name]),
-);
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(TYPE).map(([name, code]) => [code, name]));
 export function typeName(code: number): string {
   return TYPE_NAMES[code] ?? `TYPE${code}`;
 }
 
-const RCODE_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(RCODE).map(([name, code]) => [code, name]),
-);
+const RCODE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(RCODE).map(([name, code]) => [code, name]));
 export function rcodeName(code: number): string {
   return RCODE_NAMES[code] ?? `RCODE${code}`;
 }

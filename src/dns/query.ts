@@ -39,8 +39,7 @@ const MAX_POINTER_HOPS = 64;
 const PLAIN = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   const lower = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-  const plain =
-    (lower >= 0x61 && lower <= 0x7a) || (lower >= 0x30 && lower <= 0x39) || lower === 0x2d || lower === 0x5f || lower === 0x2a;
+  const plain = (lower >= 0x61 && lower <= 0x7a) || (lower >= 0x30 && lower <= 0x39) || lower === 0x2d || lower === 0x5f || lower === 0x2a;
   PLAIN[c] = plain ? lower : 0;
 }
 
@@ -145,7 +144,7 @@ function isRoot(msg: Buffer, at: number): boolean {
   const b = msg[at] as number;
   if (b === 0) return true;
   if ((b & 0xc0) !== 0xc0) return false;
-  return msg[(((b & 0x3f) << 8) | (msg[at + 1] as number))] === 0;
+  return msg[((b & 0x3f) << 8) | (msg[at + 1] as number)] === 0;
 }
 
 /** Offset past the RR at `pos`, or -1 when it runs past the end. */
@@ -269,4 +268,3 @@ export function readQuery(msg: Buffer): ReadResult {
   if (opcode !== OPCODE_QUERY) return error(RCODE.NOTIMP, id, flags, echoed, name, type, edns);
   return error(RCODE.FORMERR, id, flags, echoed, name, type, edns);
 }
-

@@ -116,7 +116,15 @@ export function decodeRecord(msg: Buffer, rr: RecordSpan, owner = rr.name): Wire
     case TYPE.SRV: {
       if (end - at < 7) fail('SRV RDATA too short');
       // Decoded, not copied: some servers compress the target although RFC 2782 forbids it.
-      return { name: owner, type: TYPE.SRV, ttl, priority: msg.readUInt16BE(at), weight: msg.readUInt16BE(at + 2), port: msg.readUInt16BE(at + 4), target: name(msg, at + 6, end).name };
+      return {
+        name: owner,
+        type: TYPE.SRV,
+        ttl,
+        priority: msg.readUInt16BE(at),
+        weight: msg.readUInt16BE(at + 2),
+        port: msg.readUInt16BE(at + 4),
+        target: name(msg, at + 6, end).name,
+      };
     }
     case TYPE.MX: {
       if (end - at < 3) fail('MX RDATA too short');

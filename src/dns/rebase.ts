@@ -128,17 +128,27 @@ export function replyOfMessage(wire: Buffer, m: Message, kept: KeptRecords): Tim
     const view = new DataView(body.buffer);
     for (let i = 0; i < records.length; i++) if (ttls[i] !== records[i]!.ttl) view.setUint32(ttlOffsets[i]!, ttls[i]!);
     return {
-      reply: { rcode, authoritative: false, recursionAvailable: true, ancount: kept.answer.length, nscount: kept.authority.length, arcount: kept.additional.length, body },
+      reply: {
+        rcode,
+        authoritative: false,
+        recursionAvailable: true,
+        ancount: kept.answer.length,
+        nscount: kept.authority.length,
+        arcount: kept.additional.length,
+        body,
+      },
       ttlOffsets,
       ttls,
     };
   }
   let at = 0;
   const decode = (list: readonly RecordSpan[]) =>
-    list.map((r) => {
-      const rr = decodeRecord(wire, r);
-      return rr === null ? null : { ...rr, ttl: ttls[at++]! };
-    }).filter((r): r is WireRecord => r !== null);
+    list
+      .map((r) => {
+        const rr = decodeRecord(wire, r);
+        return rr === null ? null : { ...rr, ttl: ttls[at++]! };
+      })
+      .filter((r): r is WireRecord => r !== null);
   const questionName = m.question?.name ?? '';
   const head = { rcode, authoritative: false, recursionAvailable: true };
   const reply = writeReply(questionName, head, decode(kept.answer), decode(kept.authority), decode(kept.additional));

@@ -36,9 +36,9 @@ function scan(text: string, i: number, quoted: boolean): [string, number] {
   while (i < text.length) {
     const c = text[i] as string;
     if (isBreak(c, quoted)) return [value, i];
-    const escape = c === '\\' && i + 1 < text.length;
-    value += escape ? c + (text[i + 1] as string) : c;
-    i += escape ? 2 : 1;
+    const escaped = c === '\\' && i + 1 < text.length;
+    value += escaped ? c + (text[i + 1] as string) : c;
+    i += escaped ? 2 : 1;
   }
   return [value, i];
 }
@@ -227,7 +227,10 @@ export function parseRecordText(text: string): WireRecord {
       return { ...base, type: TYPE.TXT, rdata: txtRdata(text, rest) };
     default: {
       const known = Object.values(TYPE).some((code) => typeName(code) === typeText) || /^TYPE[0-9]+$/.test(typeText);
-      fail(text, known ? `type ${typeText} is not supported (A, AAAA, CNAME, PTR, NS, MX, SRV, TXT, SOA are)` : `unknown type "${typeToken.text}"`);
+      fail(
+        text,
+        known ? `type ${typeText} is not supported (A, AAAA, CNAME, PTR, NS, MX, SRV, TXT, SOA are)` : `unknown type "${typeToken.text}"`,
+      );
     }
   }
 }

@@ -105,7 +105,7 @@ export function ipv6Bytes(address: string, out: Uint8Array, at: number): boolean
     words.push(...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail);
   } else {
     const all = parseHalf(text, true);
-    if (!all || all.length !== 8) return false;
+    if (all?.length !== 8) return false;
     words.push(...all);
   }
   for (let i = 0; i < 8; i++) {

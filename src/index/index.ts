@@ -270,13 +270,17 @@ export class ClusterIndex {
   apply(m: Mutation): void {
     switch (m.op) {
       case 'upsert':
-        return this.upsert(m.kind, m.record);
+        this.upsert(m.kind, m.record);
+        break;
       case 'remove':
-        return this.remove(m.kind, m.key);
+        this.remove(m.kind, m.key);
+        break;
       case 'synced':
-        return this.markSynced(m.kind);
+        this.markSynced(m.kind);
+        break;
       case 'require':
-        return this.require(m.kinds);
+        this.require(m.kinds);
+        break;
     }
   }
 
@@ -452,7 +456,9 @@ export class ClusterIndex {
       version: this.version,
       counts: this.counts(),
       records: <K extends Kind>(kind: K): Iterable<RecordOf[K]> =>
-        (kind === 'Pod' ? { [Symbol.iterator]: () => podRecords(named, plain) } : byKind[kind as Exclude<Kind, 'Pod'>]) as Iterable<RecordOf[K]>,
+        (kind === 'Pod' ? { [Symbol.iterator]: () => podRecords(named, plain) } : byKind[kind as Exclude<Kind, 'Pod'>]) as Iterable<
+          RecordOf[K]
+        >,
       pods: { named, table: plain, others: () => podRecords([], plain.other) },
     };
   }

@@ -13,7 +13,16 @@ import { Worker } from 'node:worker_threads';
 // model class (and fails on an empty document); we want the plain objects, as a watch delivers them.
 import { loadAll } from 'js-yaml';
 import type { ClusterIndex } from './index.ts';
-import { type ConvertOptions, type Kind, type RecordOf, KINDS, InvalidObjectError, checkObject, objectKinds, toRecord } from '../objects/kinds.ts';
+import {
+  type ConvertOptions,
+  type Kind,
+  type RecordOf,
+  KINDS,
+  InvalidObjectError,
+  checkObject,
+  objectKinds,
+  toRecord,
+} from '../objects/kinds.ts';
 import type { Logger } from '../base/log.ts';
 import { ListedKinds, type ListedListener, type Source } from './source.ts';
 import { ClusterDnsError } from '../base/errors.ts';
@@ -125,7 +134,9 @@ export function readManifests(path: string, options: { maxBytes?: number; conver
   const files = sizedFiles(path);
   const total = files.reduce((sum, f) => sum + f.size, 0);
   if (total > maxBytes) {
-    throw new ManifestError(`${path}: ${total} bytes${files.length > 1 ? ` in ${files.length} files` : ''}, over --manifests-max-size ${maxBytes}`);
+    throw new ManifestError(
+      `${path}: ${total} bytes${files.length > 1 ? ` in ${files.length} files` : ''}, over --manifests-max-size ${maxBytes}`,
+    );
   }
   for (const { file, size } of files) {
     let docs: unknown[];
@@ -148,7 +159,9 @@ export function readManifests(path: string, options: { maxBytes?: number; conver
         }
       } catch (err) {
         // Anything else a converter throws was still caused by this file's content.
-        throw new ManifestError(`${file}: object ${n}: ${err instanceof ManifestError || err instanceof InvalidObjectError ? err.message : String(err)}`);
+        throw new ManifestError(
+          `${file}: object ${n}: ${err instanceof ManifestError || err instanceof InvalidObjectError ? err.message : String(err)}`,
+        );
       }
     }
   }
@@ -202,10 +215,18 @@ export function* batchesOf(records: RecordsByKind, size = BATCH): Generator<{ ki
 const WORKER = new URL(`./manifests-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /** Reads `path` in a worker thread (readManifests there); rejects with ManifestError. */
-export function loadManifests(path: string, options: { maxBytes: number; heapMiB?: number; timeoutMs?: number; convert?: ConvertOptions }): Promise<ManifestBatches> {
+export function loadManifests(
+  path: string,
+  options: { maxBytes: number; heapMiB?: number; timeoutMs?: number; convert?: ConvertOptions },
+): Promise<ManifestBatches> {
   return new Promise((resolve, reject) => {
     const heapMiB = options.heapMiB ?? WORKER_HEAP_MIB;
-    const worker = new Worker(WORKER, { workerData: { path, maxBytes: options.maxBytes, convert: options.convert ?? {} }, resourceLimits: { maxOldGenerationSizeMb: heapMiB }, stdout: false, stderr: false });
+    const worker = new Worker(WORKER, {
+      workerData: { path, maxBytes: options.maxBytes, convert: options.convert ?? {} },
+      resourceLimits: { maxOldGenerationSizeMb: heapMiB },
+      stdout: false,
+      stderr: false,
+    });
     let waiting: { resolve: (m: FromWorker) => void; reject: (err: Error) => void } | null = null;
     let failure: ManifestError | null = null;
     let settled = false;
@@ -220,12 +241,17 @@ export function loadManifests(path: string, options: { maxBytes: number; heapMiB
       waiting?.reject(failure);
       waiting = null;
     };
-    const timer = setTimeout(() => fail(new ManifestError(`${path}: not read within ${LOAD_TIMEOUT_MS / 1000} s: refused`)), options.timeoutMs ?? LOAD_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new ManifestError(`${path}: not read within ${LOAD_TIMEOUT_MS / 1000} s: refused`)),
+      options.timeoutMs ?? LOAD_TIMEOUT_MS,
+    );
     timer.unref();
     worker.on('error', (err: Error & { code?: string }) => {
       fail(
         new ManifestError(
-          err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `${path}: reading it took more than the ${heapMiB} MiB its worker may use: refused` : `${path}: ${err.message.split('\n')[0]}`,
+          err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? `${path}: reading it took more than the ${heapMiB} MiB its worker may use: refused`
+            : `${path}: ${err.message.split('\n')[0]}`,
         ),
       );
     });
@@ -356,7 +382,9 @@ export class ManifestSource implements Source {
     const maxBytes = this.#maxBytes;
     const started = performance.now();
     const small = first && sizedFiles(path).reduce((sum, f) => sum + f.size, 0) <= IN_PROCESS_BYTES;
-    const batches = small ? inProcess(readManifests(path, { maxBytes, convert })) : await loadManifests(path, { maxBytes, convert, ...(heapMiB ? { heapMiB } : {}) });
+    const batches = small
+      ? inProcess(readManifests(path, { maxBytes, convert }))
+      : await loadManifests(path, { maxBytes, convert, ...(heapMiB ? { heapMiB } : {}) });
     try {
       await applyManifests(index, batches);
     } finally {

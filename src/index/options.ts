@@ -2,7 +2,16 @@
 // snapshot that keeps the index across restarts. snapshotOptions() is this part's setup.
 import { dirname } from 'node:path';
 import { formatBytes } from '../base/bytes.ts';
-import { anyText, bytes, ConfigError, formatDuration, optionTable, parseDuration, parseLongDuration, type OptionValues } from '../base/options.ts';
+import {
+  anyText,
+  bytes,
+  ConfigError,
+  formatDuration,
+  optionTable,
+  parseDuration,
+  parseLongDuration,
+  type OptionValues,
+} from '../base/options.ts';
 import { DEFAULT_MANIFESTS_MAX_BYTES } from './manifests.ts';
 import { DEFAULT_SNAPSHOT_MAX_AGE_MS, DEFAULT_SNAPSHOT_MAX_BYTES } from './snapshot.ts';
 
@@ -24,7 +33,7 @@ export const MANIFESTS_OPTIONS = optionTable({
     default: formatBytes(DEFAULT_MANIFESTS_MAX_BYTES),
     parse: (text: string, name: string) => bytes(name, text, 1024, 16 * 1024 ** 3),
     help: 'refuse manifests that add up to more than this, e.g. 64Mi',
-    doc: 'manifests that add up to more are refused before they are read (`64Mi`, `1Gi`); js-yaml needs ~30 times a YAML file\'s size while it reads it',
+    doc: "manifests that add up to more are refused before they are read (`64Mi`, `1Gi`); js-yaml needs ~30 times a YAML file's size while it reads it",
   },
 });
 
@@ -84,7 +93,9 @@ export const SNAPSHOT_OPTIONS = optionTable({
 });
 
 /** Where the slim index is kept on disk for restarts during an API outage (live clusters only). */
-export type SnapshotOptions = { readonly [K in keyof OptionValues<typeof SNAPSHOT_OPTIONS>]: NonNullable<OptionValues<typeof SNAPSHOT_OPTIONS>[K]> } | null;
+export type SnapshotOptions =
+  | { readonly [K in keyof OptionValues<typeof SNAPSHOT_OPTIONS>]: NonNullable<OptionValues<typeof SNAPSHOT_OPTIONS>[K]> }
+  | null;
 
 export interface SnapshotContext {
   /** Whether the source is a live cluster (manifests are their own snapshot). */
@@ -105,7 +116,10 @@ export function snapshotOptions(values: OptionValues<typeof SNAPSHOT_OPTIONS>, c
     return null;
   }
   if (!context.live) {
-    throw new ConfigError(nameOf('snapshot'), 'needs a live cluster (--kubeconfig, $KUBECONFIG or in-cluster): manifests are their own snapshot');
+    throw new ConfigError(
+      nameOf('snapshot'),
+      'needs a live cluster (--kubeconfig, $KUBECONFIG or in-cluster): manifests are their own snapshot',
+    );
   }
   const folder = dirname(path);
   if (!context.fileExists(folder)) throw new ConfigError(nameOf('snapshot'), `no such folder: ${folder}`);

@@ -68,7 +68,14 @@ function restore({ path, zone, kinds, index, logger, maxBytes, maxAgeMs }: Snaps
       logger.warn({ path, dropped: restored.dropped, problems: restored.problems }, 'snapshot objects that fail the checks were left out');
     }
     logger.warn(
-      { path, writtenAt: new Date(restored.writtenAt).toISOString(), size: formatBytes(restored.bytes), counts: restored.counts, dropped: restored.dropped, ms: Math.round(performance.now() - started) },
+      {
+        path,
+        writtenAt: new Date(restored.writtenAt).toISOString(),
+        size: formatBytes(restored.bytes),
+        counts: restored.counts,
+        dropped: restored.dropped,
+        ms: Math.round(performance.now() - started),
+      },
       'serving from snapshot until the live sync',
     );
     return true;

@@ -45,7 +45,16 @@ const SERVICE_END = ascii('}}\n');
 const HEX = ascii('0123456789abcdef');
 /** JSON.stringify's short escapes, by character code (0: none). */
 const SHORT_ESCAPE = new Uint8Array(0x60);
-for (const [code, letter] of [[0x08, 'b'], [0x09, 't'], [0x0a, 'n'], [0x0c, 'f'], [0x0d, 'r'], [0x22, '"'], [0x5c, '\\']] as const) SHORT_ESCAPE[code] = letter.charCodeAt(0);
+for (const [code, letter] of [
+  [0x08, 'b'],
+  [0x09, 't'],
+  [0x0a, 'n'],
+  [0x0c, 'f'],
+  [0x0d, 'r'],
+  [0x22, '"'],
+  [0x5c, '\\'],
+] as const)
+  SHORT_ESCAPE[code] = letter.charCodeAt(0);
 
 /**
  * The buffer lines are written into. A line is written between begin() and end(); when it does
@@ -111,7 +120,7 @@ export class LineBuffer {
       const c = text.charCodeAt(i);
       if (c < 0x80) {
         if (c >= 0x20 && c !== 0x22 && c !== 0x5c) out[at++] = c;
-        else at = escape(out, at, c);
+        else at = writeEscape(out, at, c);
       } else if (c < 0x800) {
         out[at++] = 0xc0 | (c >> 6);
         out[at++] = 0x80 | (c & 63);
@@ -125,7 +134,7 @@ export class LineBuffer {
           out[at++] = 0x80 | (cp & 63);
           i++;
         } else {
-          at = escape(out, at, c); // a lone surrogate: JSON.stringify writes it as \udXXX
+          at = writeEscape(out, at, c); // a lone surrogate: JSON.stringify writes it as \udXXX
         }
       } else {
         out[at++] = 0xe0 | (c >> 12);
@@ -146,7 +155,7 @@ export class LineBuffer {
     for (let i = from; i < to; i++) {
       const b = src[i] as number;
       if (b >= 0x20 && b !== 0x22 && b !== 0x5c) out[at++] = b;
-      else at = escape(out, at, b);
+      else at = writeEscape(out, at, b);
     }
     out[at++] = 0x22;
     this.#at = at;
@@ -190,7 +199,7 @@ export class LineBuffer {
 }
 
 /** Writes the JSON escape of a code unit below 0x80 that needs one, or of a lone surrogate. */
-function escape(out: Buffer, at: number, c: number): number {
+function writeEscape(out: Buffer, at: number, c: number): number {
   out[at++] = 0x5c;
   const short = c < 0x60 ? (SHORT_ESCAPE[c] as number) : 0;
   if (short !== 0) {

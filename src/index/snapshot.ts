@@ -269,7 +269,9 @@ function checkHeader(path: string, fd: number, size: number, limits: RestoreLimi
   if (typeof header.writtenAt !== 'number') throw new SnapshotError(`${path}: the header has no writtenAt`);
   const age = (limits.now ?? Date.now()) - header.writtenAt;
   if (age > limits.maxAgeMs) {
-    throw new SnapshotError(`${path}: written ${formatAge(age)} ago (${new Date(header.writtenAt).toISOString()}), older than --snapshot-max-age ${formatAge(limits.maxAgeMs)}`);
+    throw new SnapshotError(
+      `${path}: written ${formatAge(age)} ago (${new Date(header.writtenAt).toISOString()}), older than --snapshot-max-age ${formatAge(limits.maxAgeMs)}`,
+    );
   }
   return { header: header as unknown as SnapshotHeader, bodyStart: Buffer.byteLength(head.slice(0, newline + 1)) };
 }
@@ -299,7 +301,8 @@ export function restoreSnapshot(path: string, index: ClusterIndex, limits: Resto
   let restoring = false;
   try {
     const { size } = fstatSync(fd);
-    if (size > limits.maxBytes) throw new SnapshotError(`${path}: ${formatBytes(size)}, over --snapshot-max-size ${formatBytes(limits.maxBytes)}`);
+    if (size > limits.maxBytes)
+      throw new SnapshotError(`${path}: ${formatBytes(size)}, over --snapshot-max-size ${formatBytes(limits.maxBytes)}`);
     const { header, bodyStart } = checkHeader(path, fd, size, limits);
     const { objects, bodyEnd } = checkEnd(path, fd, size);
     let seen = 0;
@@ -311,7 +314,8 @@ export function restoreSnapshot(path: string, index: ClusterIndex, limits: Resto
       try {
         checkObject(obj);
         const kinds = limits.kinds ?? OBJECT_KINDS;
-        if (typeof obj.kind !== 'string' || !Object.hasOwn(OBJECT_KINDS, obj.kind)) throw new InvalidObjectError(`${String(obj.kind)}: not a kind of record`);
+        if (typeof obj.kind !== 'string' || !Object.hasOwn(OBJECT_KINDS, obj.kind))
+          throw new InvalidObjectError(`${String(obj.kind)}: not a kind of record`);
         // A kind not read now (noendpoints), or an object the options leave out (namespaces).
         const converted = toRecord(obj, kinds);
         if (!converted) continue;

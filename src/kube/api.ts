@@ -25,7 +25,13 @@ interface RawResponse {
  * way. Nor does this ask for gzip, as fetch does on its own: inflating the lists would cost us more
  * CPU than the bytes cost the network, and the apiserver the deflating.
  */
-function get(dispatcher: Dispatcher, buffers: BodyBuffers, url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<RawResponse> {
+function get(
+  dispatcher: Dispatcher,
+  buffers: BodyBuffers,
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
@@ -116,7 +122,13 @@ export class ClientNodeApi implements KubernetesApi {
     // per list page, 300 for 150k pods. The first one is kept; the headers (a refreshed token)
     // are still taken fresh each time.
     this.#dispatcher ??= context.getDispatcher() ?? new Agent();
-    const response = await get(this.#dispatcher, this.#bodies, url, context.getHeaders(), AbortSignal.any([signal, AbortSignal.timeout(this.#listTimeoutMs)]));
+    const response = await get(
+      this.#dispatcher,
+      this.#bodies,
+      url,
+      context.getHeaders(),
+      AbortSignal.any([signal, AbortSignal.timeout(this.#listTimeoutMs)]),
+    );
     // The body goes back to the pool once read: here, unless its items are handed out to be
     // decoded one by one, and then once they have been.
     let lent = false;

@@ -40,7 +40,8 @@ export class BodyBuffers {
   /** The largest free buffer if it holds `bytes`, else a new one with room for the largest body so far. */
   take(bytes: number): Buffer {
     let best = -1;
-    for (let i = 0; i < this.#free.length; i++) if (best < 0 || (this.#free[i] as Buffer).length > (this.#free[best] as Buffer).length) best = i;
+    for (let i = 0; i < this.#free.length; i++)
+      if (best < 0 || (this.#free[i] as Buffer).length > (this.#free[best] as Buffer).length) best = i;
     if (best >= 0 && (this.#free[best] as Buffer).length >= bytes) return this.#free.splice(best, 1)[0] as Buffer;
     // Its own memory, not a slice of Node's shared pool: it is released by detaching it.
     return Buffer.allocUnsafeSlow(Math.max(bytes, MIN_BYTES, this.#largest));

@@ -41,10 +41,20 @@ export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.e
   const cluster = config.getCurrentCluster();
   if (!cluster?.server) throw new KubeConfigError(`kubeconfig ${where}: no current context with a cluster server`);
   const user = config.getCurrentUser();
-  const credentials = user && (user.token || user.password || user.keyData || user.keyFile || user.authProvider || user.exec || (user as { tokenFile?: string }).tokenFile);
+  const credentials =
+    user &&
+    (user.token ||
+      user.password ||
+      user.keyData ||
+      user.keyFile ||
+      user.authProvider ||
+      user.exec ||
+      (user as { tokenFile?: string }).tokenFile);
   if (credentials && isClearTextRemote(cluster.server)) {
     // A bearer token or password sent in clear text to another machine is a token anyone on the path can use.
-    throw new KubeConfigError(`kubeconfig ${where}: refusing to send the user's credentials to ${cluster.server} over plain http (use https, or kubectl proxy on loopback)`);
+    throw new KubeConfigError(
+      `kubeconfig ${where}: refusing to send the user's credentials to ${cluster.server} over plain http (use https, or kubectl proxy on loopback)`,
+    );
   }
   return config;
 }
@@ -67,7 +77,10 @@ export const RESOURCES: { readonly [K in Kind]: ResourceSpec<K> } = OBJECT_KINDS
 
 /** Each reflector's own options, passed on to all four. */
 export interface KubernetesSourceOptions
-  extends Pick<ReflectorOptions<Kind>, 'index' | 'logger' | 'pageSize' | 'watchTimeoutSeconds' | 'stallTimeoutMs' | 'backoff' | 'progressIntervalMs'> {
+  extends Pick<
+    ReflectorOptions<Kind>,
+    'index' | 'logger' | 'pageSize' | 'watchTimeoutSeconds' | 'stallTimeoutMs' | 'backoff' | 'progressIntervalMs'
+  > {
   readonly kubeConfig?: KubeConfig;
   /** What the zone's options change in the records (endpoint_pod_names). */
   readonly convert?: ConvertOptions;

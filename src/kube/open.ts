@@ -9,11 +9,16 @@ export { KubeConfigError };
 export type { KubernetesSource, KubernetesSourceOptions };
 
 /** The API source for `kubeconfig` (null: $KUBECONFIG, else the pod's service account); not started. */
-export async function openKubernetesSource(kubeconfig: string | null, options: Omit<KubernetesSourceOptions, 'kubeConfig' | 'api'>): Promise<KubernetesSource> {
+export async function openKubernetesSource(
+  kubeconfig: string | null,
+  options: Omit<KubernetesSourceOptions, 'kubeConfig' | 'api'>,
+): Promise<KubernetesSource> {
   const { loadKubeConfig, KubernetesSource } = await import('./kubernetes.ts');
   const kubeConfig = loadKubeConfig(kubeconfig ?? undefined);
   if (!kubeConfig) {
-    throw new KubeConfigError('no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod (the service account token needs $KUBERNETES_SERVICE_HOST beside it)');
+    throw new KubeConfigError(
+      'no kubeconfig found: give --kubeconfig, set $KUBECONFIG, or run in a pod (the service account token needs $KUBERNETES_SERVICE_HOST beside it)',
+    );
   }
   return new KubernetesSource({ ...options, kubeConfig });
 }

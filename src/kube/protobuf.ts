@@ -39,8 +39,7 @@ export function unwrapEnvelope(body: Buffer): { kind: string; object: WireReader
     } else if (field === 2) {
       unknown.bytes();
       raw = [unknown.valueStart, unknown.valueEnd];
-    }
-    else if (field === 3) {
+    } else if (field === 3) {
       // contentEncoding: the apiserver never compresses inside the envelope; if it ever did, the
       // bytes would not be a list and had better fail here, by name.
       const encoding = unknown.string();
@@ -67,8 +66,7 @@ export function readList(body: Buffer, readItem: ItemReader): ListPage {
     else if (field === 2) {
       list.bytes();
       bounds.push(list.valueStart, list.valueEnd);
-    }
-    else list.skip();
+    } else list.skip();
   }
   return { metadata, items: new PageItems(body, bounds, readItem) };
 }

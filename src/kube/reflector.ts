@@ -167,7 +167,12 @@ export class Reflector<K extends Kind> {
         } else {
           this.#restarts++;
           delayMs = this.#nextBackoff();
-          this.#warn('warn', `fail:${this.kind}`, { err: describe(err), retryInMs: Math.round(delayMs), synced: this.#synced }, 'list/watch failed; retrying');
+          this.#warn(
+            'warn',
+            `fail:${this.kind}`,
+            { err: describe(err), retryInMs: Math.round(delayMs), synced: this.#synced },
+            'list/watch failed; retrying',
+          );
         }
       }
       if (delayMs > 0) await this.#sleep(delayMs);
@@ -211,11 +216,18 @@ export class Reflector<K extends Kind> {
     const progressMs = this.#o.progressIntervalMs ?? 5_000;
     const progress =
       progressMs > 0
-        ? setInterval(() => this.#log.info({ items, pages, ms: this.#now() - started }, first ? 'sync in progress' : 'relist in progress'), progressMs)
+        ? setInterval(
+            () => this.#log.info({ items, pages, ms: this.#now() - started }, first ? 'sync in progress' : 'relist in progress'),
+            progressMs,
+          )
         : null;
     progress?.unref();
     const fetchPage = (token: string | undefined) => {
-      const page = api.list(resource.path, { limit: this.#o.pageSize ?? 500, continue: token, fieldSelector: resource.fieldSelector, protobuf: resource.protobuf }, abort.signal);
+      const page = api.list(
+        resource.path,
+        { limit: this.#o.pageSize ?? 500, continue: token, fieldSelector: resource.fieldSelector, protobuf: resource.protobuf },
+        abort.signal,
+      );
       // Awaited below; until then a failure must not count as unhandled.
       page.catch(() => {});
       return page;
@@ -308,7 +320,12 @@ export class Reflector<K extends Kind> {
           // Nothing, not even a bookmark, for stallTimeoutMs: the connection is dead or the
           // apiserver forgot us. Re-watch from where we were.
           this.#restarts++;
-          this.#warn('warn', `stall:${this.kind}`, { stallTimeoutMs: this.#stallTimeoutMs, resourceVersion: this.#resourceVersion }, 'watch stalled; restarting');
+          this.#warn(
+            'warn',
+            `stall:${this.kind}`,
+            { stallTimeoutMs: this.#stallTimeoutMs, resourceVersion: this.#resourceVersion },
+            'watch stalled; restarting',
+          );
           return resolve(true);
         }
         if (err && !isAbort(err)) {
@@ -349,7 +366,12 @@ export class Reflector<K extends Kind> {
     } catch (err) {
       if (!(err instanceof InvalidObjectError)) throw err;
       this.#invalid++;
-      this.#warn('warn', `invalid:${this.kind}`, { err: err.message, name: obj.metadata?.name, namespace: obj.metadata?.namespace }, 'object skipped');
+      this.#warn(
+        'warn',
+        `invalid:${this.kind}`,
+        { err: err.message, name: obj.metadata?.name, namespace: obj.metadata?.namespace },
+        'object skipped',
+      );
       return null;
     }
   }

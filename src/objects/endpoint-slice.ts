@@ -87,9 +87,13 @@ function checkEndpointSlice(where: string, obj: Json): void {
     if (!isObject(e)) fail(where, `${at} must be an object`);
     optionalString(where, e.hostname, `${at}.hostname`);
     const conditions = optionalObject(where, e.conditions, `${at}.conditions`);
-    if (conditions.ready !== undefined && conditions.ready !== null && typeof conditions.ready !== 'boolean') fail(where, `${at}.conditions.ready must be true or false`);
+    if (conditions.ready !== undefined && conditions.ready !== null && typeof conditions.ready !== 'boolean')
+      fail(where, `${at}.conditions.ready must be true or false`);
     // FQDN slices hold names, which DNS ignores; addresses of the slice's family otherwise.
-    if (obj.addressType !== 'FQDN') optionalList(where, e.addresses, `${at}.addresses`).forEach((a, j) => address(where, a, `${at}.addresses[${j}]`, family));
+    if (obj.addressType !== 'FQDN')
+      optionalList(where, e.addresses, `${at}.addresses`).forEach((a, j) => {
+        address(where, a, `${at}.addresses[${j}]`, family);
+      });
   });
   checkPorts(where, obj.ports, 'ports', false);
 }
@@ -97,8 +101,16 @@ function checkEndpointSlice(where: string, obj: Json): void {
 function endpointSliceObject(slice: EndpointSliceRecord): { kind: 'EndpointSlice' } & Record<string, unknown> {
   return {
     kind: 'EndpointSlice',
-    metadata: { namespace: slice.namespace, name: slice.name, ...(slice.service ? { labels: { [SERVICE_NAME_LABEL]: slice.service } } : {}) },
-    endpoints: slice.endpoints.map((e) => ({ addresses: e.addresses, ...(e.hostname ? { hostname: e.hostname } : {}), conditions: { ready: e.ready } })),
+    metadata: {
+      namespace: slice.namespace,
+      name: slice.name,
+      ...(slice.service ? { labels: { [SERVICE_NAME_LABEL]: slice.service } } : {}),
+    },
+    endpoints: slice.endpoints.map((e) => ({
+      addresses: e.addresses,
+      ...(e.hostname ? { hostname: e.hostname } : {}),
+      conditions: { ready: e.ready },
+    })),
     ...(slice.ports.length > 0 ? { ports: portObjects(slice.ports) } : {}),
   };
 }
@@ -115,18 +127,20 @@ interface EndpointSliceShape extends RawObject {
 const SERVICE_NAME_BYTES = Buffer.from(SERVICE_NAME_LABEL);
 
 /** EndpointSlice: metadata = 1, endpoints = 2, ports = 3, addressType = 4. */
-const endpointSliceReader = (podNames: boolean) => (buf: Buffer, start: number, end: number): EndpointSliceShape => {
-  const slice: EndpointSliceShape = { metadata: {} };
-  const r = new WireReader(buf, start, end);
-  for (let field = r.next(); field !== 0; field = r.next()) {
-    if (field === 1) readObjectMeta(r, slice.metadata, SERVICE_NAME_BYTES);
-    else if (field === 2) slice.endpoints = append(slice.endpoints, readEndpoint(r, podNames));
-    else if (field === 3) slice.ports = append(slice.ports, readPort(r));
-    else if (field === 4) slice.addressType = r.string();
-    else r.skip();
-  }
-  return slice;
-};
+const endpointSliceReader =
+  (podNames: boolean) =>
+  (buf: Buffer, start: number, end: number): EndpointSliceShape => {
+    const slice: EndpointSliceShape = { metadata: {} };
+    const r = new WireReader(buf, start, end);
+    for (let field = r.next(); field !== 0; field = r.next()) {
+      if (field === 1) readObjectMeta(r, slice.metadata, SERVICE_NAME_BYTES);
+      else if (field === 2) slice.endpoints = append(slice.endpoints, readEndpoint(r, podNames));
+      else if (field === 3) slice.ports = append(slice.ports, readPort(r));
+      else if (field === 4) slice.addressType = r.string();
+      else r.skip();
+    }
+    return slice;
+  };
 
 export const readEndpointSlice = endpointSliceReader(false);
 

@@ -51,7 +51,9 @@ export function objectKinds(options: ConvertOptions = {}): ObjectKinds {
   }
   const namespaces = options.namespaces ?? [];
   if (namespaces.length > 0) {
-    kinds = Object.fromEntries(Object.entries(kinds).map(([name, kind]) => [name, inNamespaces(kind as ObjectKind<Kind, AnyRecord>, namespaces)]));
+    kinds = Object.fromEntries(
+      Object.entries(kinds).map(([name, kind]) => [name, inNamespaces(kind as ObjectKind<Kind, AnyRecord>, namespaces)]),
+    );
   }
   return kinds;
 }
@@ -64,7 +66,8 @@ function inNamespaces<K extends Kind, R extends AnyRecord>(kind: ObjectKind<K, R
   const keep = new Set(namespaces);
   const field = kind.namespaced ? 'metadata.namespace' : 'metadata.name';
   const only = namespaces.length === 1 ? `${field}=${namespaces[0]}` : null;
-  const inScope = (obj: RawObject) => keep.has((kind.namespaced ? (obj.metadata?.namespace ?? 'default') : (obj.metadata?.name ?? '')).toLowerCase());
+  const inScope = (obj: RawObject) =>
+    keep.has((kind.namespaced ? (obj.metadata?.namespace ?? 'default') : (obj.metadata?.name ?? '')).toLowerCase());
   return {
     ...kind,
     convert: (obj: RawObject) => (inScope(obj) ? kind.convert(obj) : null),

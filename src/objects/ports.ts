@@ -42,7 +42,11 @@ export function ports(list: readonly PortObject[] | null | undefined): readonly 
   let key = '';
   for (const p of list) {
     if (typeof p.port !== 'number') continue;
-    const port: PortRecord = Object.freeze({ name: share((p.name ?? '').toLowerCase()), protocol: share((p.protocol ?? 'TCP').toLowerCase()), port: p.port });
+    const port: PortRecord = Object.freeze({
+      name: share((p.name ?? '').toLowerCase()),
+      protocol: share((p.protocol ?? 'TCP').toLowerCase()),
+      port: p.port,
+    });
     out.push(port);
     key += `${port.name}/${port.protocol}/${port.port} `;
   }
@@ -67,7 +71,8 @@ export function checkPorts(where: string, value: unknown, field: string, portReq
     optionalString(where, p.protocol, `${at}.protocol`);
     const port = p.port;
     if ((port !== undefined && port !== null) || portRequired) {
-      if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) fail(where, `${at}.port must be a number from 1 to 65535`);
+      if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)
+        fail(where, `${at}.port must be a number from 1 to 65535`);
     }
   });
 }

@@ -1,7 +1,17 @@
 // Service (core/v1): its kind (ClusterIP, headless, ExternalName), addresses, ports and whether
 // not-ready endpoints are published.
 import { address, type Json, fail, optionalList, optionalObject, optionalString } from './check.ts';
-import { type ApiObject, type ObjectKind, type ObjectMeta, type RawObject, NONE, exact, objectKey, objectMeta, readObjectMeta } from './meta.ts';
+import {
+  type ApiObject,
+  type ObjectKind,
+  type ObjectMeta,
+  type RawObject,
+  NONE,
+  exact,
+  objectKey,
+  objectMeta,
+  readObjectMeta,
+} from './meta.ts';
 import { type PortObject, type PortRecord, checkPorts, portObjects, ports, readPort } from './ports.ts';
 import { WireReader, append } from './wire.ts';
 
@@ -55,17 +65,25 @@ function checkService(where: string, obj: Json): void {
   const spec = optionalObject(where, obj.spec, 'spec');
   optionalString(where, spec.type, 'spec.type');
   optionalString(where, spec.externalName, 'spec.externalName');
-  const ips = [...(spec.clusterIP === undefined || spec.clusterIP === null ? [] : [spec.clusterIP]), ...optionalList(where, spec.clusterIPs, 'spec.clusterIPs')];
+  const ips = [
+    ...(spec.clusterIP === undefined || spec.clusterIP === null ? [] : [spec.clusterIP]),
+    ...optionalList(where, spec.clusterIPs, 'spec.clusterIPs'),
+  ];
   if (spec.type !== 'ExternalName') {
     for (const ip of ips) if (ip !== 'None' && ip !== '') address(where, ip, 'spec.clusterIP(s)');
   }
-  if (spec.publishNotReadyAddresses !== undefined && typeof spec.publishNotReadyAddresses !== 'boolean') fail(where, 'spec.publishNotReadyAddresses must be true or false');
+  if (spec.publishNotReadyAddresses !== undefined && typeof spec.publishNotReadyAddresses !== 'boolean')
+    fail(where, 'spec.publishNotReadyAddresses must be true or false');
   checkPorts(where, spec.ports, 'spec.ports', true);
 }
 
 function serviceObject(svc: ServiceRecord): { kind: 'Service' } & Record<string, unknown> {
   const spec: Record<string, unknown> =
-    svc.kind === 'ExternalName' ? { type: 'ExternalName', externalName: svc.externalName } : svc.kind === 'Headless' ? { clusterIP: 'None' } : { clusterIPs: svc.clusterIPs };
+    svc.kind === 'ExternalName'
+      ? { type: 'ExternalName', externalName: svc.externalName }
+      : svc.kind === 'Headless'
+        ? { clusterIP: 'None' }
+        : { clusterIPs: svc.clusterIPs };
   if (svc.ports.length > 0) spec.ports = portObjects(svc.ports);
   if (svc.publishNotReadyAddresses) spec.publishNotReadyAddresses = true;
   return { kind: 'Service', metadata: { namespace: svc.namespace, name: svc.name }, spec };

@@ -104,12 +104,19 @@ function objectsFor(index: ClusterIndex, zone: string, name: string): ObjectRef[
   // pods that can answer for the service.
   for (const slice of index.slicesOf(namespace, service)) add({ kind: 'EndpointSlice', namespace, name: slice.name });
   if (parsed.kind === 'endpoint') {
-    for (const p of index.podsBySubdomain(namespace, service)) if (p.hostname === parsed.endpoint) add({ kind: 'Pod', namespace, name: p.name });
+    for (const p of index.podsBySubdomain(namespace, service))
+      if (p.hostname === parsed.endpoint) add({ kind: 'Pod', namespace, name: p.name });
   }
   return out;
 }
 
-export function resolveForDebug(zone: KubernetesZone, index: ClusterIndex, zoneName: string, nameText: string, typeText: string): Resolution {
+export function resolveForDebug(
+  zone: KubernetesZone,
+  index: ClusterIndex,
+  zoneName: string,
+  nameText: string,
+  typeText: string,
+): Resolution {
   const name = nameText.trim().toLowerCase().replace(/\.$/, '');
   if (name === '' || name.length > 253) throw new DebugInputError('name must be a domain name of at most 253 characters');
   const type = parseType(typeText || 'A');

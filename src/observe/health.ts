@@ -49,7 +49,11 @@ export const HTTP_LIMITS: HttpLimits = {
 };
 
 /** A tiny HTTP server answering GET and HEAD on fixed paths, nothing else; anything else is 404. */
-export async function startHttpEndpoint(listen: HostPort, routes: Record<string, Route>, limits: HttpLimits = HTTP_LIMITS): Promise<HttpEndpoint> {
+export async function startHttpEndpoint(
+  listen: HostPort,
+  routes: Record<string, Route>,
+  limits: HttpLimits = HTTP_LIMITS,
+): Promise<HttpEndpoint> {
   const slots = new ConnectionSlots(limits.maxConnections, limits.maxConnectionsPerClient);
   const slotOf = new WeakMap<Socket, Slot>();
   const server: Server = createServer(
@@ -69,7 +73,11 @@ export async function startHttpEndpoint(listen: HostPort, routes: Record<string,
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
       const send = ({ status, body, contentType }: RouteResult, headers: Record<string, string> = {}): void => {
-        res.writeHead(status, { 'content-type': contentType ?? 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+        res.writeHead(status, {
+          'content-type': contentType ?? 'text/plain; charset=utf-8',
+          'content-length': Buffer.byteLength(body),
+          ...headers,
+        });
         res.end(req.method === 'HEAD' ? undefined : body);
       };
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -77,7 +85,10 @@ export async function startHttpEndpoint(listen: HostPort, routes: Record<string,
         return;
       }
       // Nothing here takes a body: one announced is refused unread, and the connection closed.
-      if ((req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined) {
+      if (
+        (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
+        req.headers['transfer-encoding'] !== undefined
+      ) {
         send({ status: 413, body: 'no request body is accepted\n' }, { connection: 'close' });
         return;
       }
@@ -183,11 +194,7 @@ export function readyRoutes(readiness: Readiness): Record<string, Route> {
  * (coredns_health_request_duration_seconds): a slow answer means an overloaded event loop long
  * before the kubelet's probe times out. Returns the stop function.
  */
-export function startHealthProbe(
-  target: HostPort,
-  observe: (seconds: number, ok: boolean) => void,
-  intervalMs = 1000,
-): () => void {
+export function startHealthProbe(target: HostPort, observe: (seconds: number, ok: boolean) => void, intervalMs = 1000): () => void {
   const host = target.host === '0.0.0.0' ? '127.0.0.1' : target.host === '::' ? '::1' : target.host;
   let inFlight = false;
   const timer = setInterval(() => {

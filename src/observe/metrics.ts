@@ -20,7 +20,11 @@ export { PROGRAMMING_BUCKETS, SERVICE_KINDS, type ServiceKindLabel, type WatchSt
  * registry can be created first and a field may be a getter over a part started after it.
  */
 export interface MetricsOptions
-  extends ServerMetricsInput, ProcessMetricsInput, CacheMetricsInput, ForwardMetricsInput, KubernetesMetricsInput {
+  extends ServerMetricsInput,
+    ProcessMetricsInput,
+    CacheMetricsInput,
+    ForwardMetricsInput,
+    KubernetesMetricsInput {
   /** `server` label per listen address, as CoreDNS writes it: `dns://:53`, `dns://127.0.0.1:5353`. */
   readonly servers?: readonly string[];
 }

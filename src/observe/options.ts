@@ -1,7 +1,17 @@
 // What the server tells its operators: the health, readiness and metrics endpoints, the logs,
 // and how long it keeps answering after SIGTERM (CoreDNS's `health { lameduck }`).
 import type { HostPort } from '../base/address.ts';
-import { ConfigError, endpointOrOff, fraction, hostPortNamed, oneOf, optionTable, parseDuration, switchOption, type OptionValues } from '../base/options.ts';
+import {
+  ConfigError,
+  endpointOrOff,
+  fraction,
+  hostPortNamed,
+  oneOf,
+  optionTable,
+  parseDuration,
+  switchOption,
+  type OptionValues,
+} from '../base/options.ts';
 import { LOG_FORMATS, LOG_LEVELS } from '../base/log.ts';
 
 /**
@@ -43,7 +53,7 @@ export const OBSERVE_OPTIONS = optionTable({
     default: ':9153',
     parse: endpointOrOff,
     help: 'Prometheus /metrics; "off" disables',
-    doc: '`GET /metrics`: Prometheus, under CoreDNS\'s metric names (see Operating); `off` disables it and the per-query counting',
+    doc: "`GET /metrics`: Prometheus, under CoreDNS's metric names (see Operating); `off` disables it and the per-query counting",
   },
   /** /debug/resolve, on its own loopback listener; off (null) by default. */
   debugEndpoints: {

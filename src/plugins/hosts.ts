@@ -211,7 +211,8 @@ export class HostsHandler implements Handler {
   constructor(options: Partial<HostsOptions> = {}, logger: Logger | null = null) {
     this.options = hostsOptions(options);
     this.#zones = new ZoneSet(this.options.zones);
-    this.#fallthrough = this.options.fallthrough === null ? null : new ZoneSet(this.options.fallthrough.length === 0 ? [''] : this.options.fallthrough);
+    this.#fallthrough =
+      this.options.fallthrough === null ? null : new ZoneSet(this.options.fallthrough.length === 0 ? [''] : this.options.fallthrough);
     this.#log = logger;
     this.#inline = parseHosts(this.options.inline.join('\n'), this.#zones, this.options.reverse);
     this.#table = new HostsTable([this.#inline]);
@@ -276,7 +277,8 @@ export class HostsHandler implements Handler {
     this.#table = new HostsTable([this.#file, this.#inline]);
     this.#seen = { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs };
     this.#reloadedAt = stats.mtimeMs / 1000;
-    if (this.#state !== 'ok' && this.#state !== 'unread') this.#log?.info({ file: this.options.file, entries: this.#table.entries }, 'hosts file read again');
+    if (this.#state !== 'ok' && this.#state !== 'unread')
+      this.#log?.info({ file: this.options.file, entries: this.#table.entries }, 'hosts file read again');
     this.#state = 'ok';
     return true;
   }
@@ -286,7 +288,10 @@ export class HostsHandler implements Handler {
     const state: FileState = code === 'ENOENT' ? 'missing' : 'error';
     if (state === this.#state) return;
     const kept = this.#file === null ? 'serving the inline entries' : 'keeping the entries last read';
-    this.#log?.warn({ file: this.options.file, err: (err as Error).message }, `hosts file ${state === 'missing' ? 'missing' : 'unreadable'}: ${kept}`);
+    this.#log?.warn(
+      { file: this.options.file, err: (err as Error).message },
+      `hosts file ${state === 'missing' ? 'missing' : 'unreadable'}: ${kept}`,
+    );
     this.#state = state;
   }
 
@@ -308,7 +313,7 @@ export class HostsHandler implements Handler {
     }
     if (!this.#zones.has(name)) return null;
     const entry = table.byName.get(name);
-    if (entry === undefined) return this.#fallthrough !== null && this.#fallthrough.has(name) ? null : SERVFAIL;
+    if (entry === undefined) return this.#fallthrough?.has(name) ? null : SERVFAIL;
     if (query.type === TYPE.A && entry.v4.length > 0) return (entry.a ??= this.#addresses(name, TYPE.A, entry.v4));
     if (query.type === TYPE.AAAA && entry.v6.length > 0) return (entry.aaaa ??= this.#addresses(name, TYPE.AAAA, entry.v6));
     return NODATA;

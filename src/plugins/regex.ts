@@ -116,25 +116,59 @@ function setOf(...ranges: [number, number][]): CharSet {
 }
 
 const DIGIT: [number, number][] = [[0x30, 0x39]];
-const WORD: [number, number][] = [[0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a], [0x5f, 0x5f]];
+const WORD: [number, number][] = [
+  [0x30, 0x39],
+  [0x41, 0x5a],
+  [0x61, 0x7a],
+  [0x5f, 0x5f],
+];
 // RE2's \s is [\t\n\f\r ]: no \v.
-const SPACE: [number, number][] = [[0x09, 0x0a], [0x0c, 0x0d], [0x20, 0x20]];
+const SPACE: [number, number][] = [
+  [0x09, 0x0a],
+  [0x0c, 0x0d],
+  [0x20, 0x20],
+];
 
 const POSIX: Record<string, [number, number][]> = {
-  alnum: [[0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a]],
-  alpha: [[0x41, 0x5a], [0x61, 0x7a]],
+  alnum: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
+  alpha: [
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
   ascii: [[0x00, 0x7f]],
-  blank: [[0x09, 0x09], [0x20, 0x20]],
-  cntrl: [[0x00, 0x1f], [0x7f, 0x7f]],
+  blank: [
+    [0x09, 0x09],
+    [0x20, 0x20],
+  ],
+  cntrl: [
+    [0x00, 0x1f],
+    [0x7f, 0x7f],
+  ],
   digit: DIGIT,
   graph: [[0x21, 0x7e]],
   lower: [[0x61, 0x7a]],
   print: [[0x20, 0x7e]],
-  punct: [[0x21, 0x2f], [0x3a, 0x40], [0x5b, 0x60], [0x7b, 0x7e]],
-  space: [[0x09, 0x0d], [0x20, 0x20]],
+  punct: [
+    [0x21, 0x2f],
+    [0x3a, 0x40],
+    [0x5b, 0x60],
+    [0x7b, 0x7e],
+  ],
+  space: [
+    [0x09, 0x0d],
+    [0x20, 0x20],
+  ],
   upper: [[0x41, 0x5a]],
   word: WORD,
-  xdigit: [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]],
+  xdigit: [
+    [0x30, 0x39],
+    [0x41, 0x46],
+    [0x61, 0x66],
+  ],
 };
 
 const SIMPLE_ESCAPES: Record<string, number> = { a: 7, f: 12, t: 9, n: 10, r: 13, v: 11 };
@@ -309,7 +343,8 @@ class Parser {
         const off = m[2] ?? '';
         if ((on + off).includes('U')) this.#fail('the U (ungreedy) flag has no JavaScript equivalent');
         this.#pos += m[0].length;
-        const top = (stack: boolean[], f: string): boolean => (on.includes(f) ? true : off.includes(f) ? false : stack[stack.length - 1] === true);
+        const top = (stack: boolean[], f: string): boolean =>
+          on.includes(f) ? true : off.includes(f) ? false : stack[stack.length - 1] === true;
         this.#fold.push(top(this.#fold, 'i'));
         this.#dotAll.push(top(this.#dotAll, 's'));
         this.#multiline.push(top(this.#multiline, 'm'));
@@ -429,7 +464,7 @@ class Parser {
       first = false;
       if (c === '[' && this.#peek(1) === ':') {
         const m = /^\[:(\^?)([a-z]+):\]/.exec(this.#src.slice(this.#pos));
-        if (m === null || !(m[2] as string in POSIX)) this.#fail('unknown POSIX class');
+        if (m === null || !((m[2] as string) in POSIX)) this.#fail('unknown POSIX class');
         const posix = setOf(...(POSIX[m[2] as string] as [number, number][]));
         if (m[1] === '^') posix.negate();
         set.union(posix);
@@ -577,7 +612,10 @@ function checkRepeatedBody(body: Node): void {
   };
   walk(body);
   for (const alt of alts) {
-    if (!deterministicAlt(alt)) throw new RegexSyntaxError('a repeated alternation whose branches can start alike (exponential backtracking; RE2 does not backtrack)');
+    if (!deterministicAlt(alt))
+      throw new RegexSyntaxError(
+        'a repeated alternation whose branches can start alike (exponential backtracking; RE2 does not backtrack)',
+      );
   }
   if (inner.length === 0) return;
   const last = body.k === 'cat' ? body.items[body.items.length - 1] : undefined;
@@ -630,6 +668,6 @@ export function compileRe2(source: string): CompiledRegex {
     throw new RegexSyntaxError(`not valid here: ${(err as Error).message}`);
   }
   const literal = requiredLiteral(node, parser.flags.includes('i'));
-  const literalHead = literal !== null && literal.endsWith('.') ? literal.slice(0, -1) : null;
+  const literalHead = literal?.endsWith('.') ? literal.slice(0, -1) : null;
   return { source, regex, groups: parser.groups, literal, literalHead };
 }

@@ -88,7 +88,8 @@ function answerRules(args: readonly string[]): AnswerRewrite[] {
     rules.push({ kind, from, to: normalize(to) });
     i += 2;
   }
-  if (rules.some((r) => r.kind === 'auto') && rules.some((r) => r.kind === 'name')) fail('answer auto cannot be combined with answer name rules');
+  if (rules.some((r) => r.kind === 'auto') && rules.some((r) => r.kind === 'name'))
+    fail('answer auto cannot be combined with answer name rules');
   return rules;
 }
 
@@ -194,7 +195,9 @@ interface CompiledNameRule {
   readonly fixed: readonly NameMap[];
 }
 
-type CompiledRule = CompiledNameRule | { readonly mode: RewriteMode; readonly field: 'type' | 'class'; readonly from: number; readonly to: number };
+type CompiledRule =
+  | CompiledNameRule
+  | { readonly mode: RewriteMode; readonly field: 'type' | 'class'; readonly from: number; readonly to: number };
 
 function compileRule(rule: RewriteRule): CompiledRule {
   if (rule.field !== 'name') return rule;
@@ -349,7 +352,13 @@ export class RewriteHandler implements Handler {
     } catch {
       out = SERVFAIL;
     }
-    if (out === SERVFAIL) this.#log?.('warn', 'rewrite-answer', { name: asked.name, rewritten: r.name }, 'answer to a rewritten question could not be mapped back: SERVFAIL');
+    if (out === SERVFAIL)
+      this.#log?.(
+        'warn',
+        'rewrite-answer',
+        { name: asked.name, rewritten: r.name },
+        'answer to a rewritten question could not be mapped back: SERVFAIL',
+      );
     if (kept === undefined) {
       kept = new Map();
       this.#rebased.set(reply, kept);

@@ -198,10 +198,17 @@ function compileTemplate(partial: Partial<TemplateOptions> & Pick<TemplateOption
   if (!dynamic) {
     // No field: the records are the same for every name, so they are written without pointers
     // into the question and fit after any.
-    const records = { answer: options.answer.map(parseFixed), authority: options.authority.map(parseFixed), additional: options.additional.map(parseFixed) };
+    const records = {
+      answer: options.answer.map(parseFixed),
+      authority: options.authority.map(parseFixed),
+      additional: options.additional.map(parseFixed),
+    };
     fixed = encode('', options.rcode, records, false);
   }
-  const fallthrough = options.fallthrough === null ? null : new ZoneSet(options.fallthrough.length === 0 ? [''] : checkZones('fallthrough zone', options.fallthrough));
+  const fallthrough =
+    options.fallthrough === null
+      ? null
+      : new ZoneSet(options.fallthrough.length === 0 ? [''] : checkZones('fallthrough zone', options.fallthrough));
   return { options, zones, regexes, sections, fallthrough, fixed, memo: new Map() };
 }
 
@@ -244,7 +251,7 @@ export class TemplateHandler implements Handler {
         }
       }
       if (groups === null || regex === null) {
-        if (t.fallthrough !== null && t.fallthrough.has(name)) continue;
+        if (t.fallthrough?.has(name)) continue;
         return NXDOMAIN;
       }
       this.matches++;
@@ -262,7 +269,7 @@ export class TemplateHandler implements Handler {
     const o = t.options;
     const match = [...groups].map((g) => g ?? '');
     const group: Record<string, string> = {};
-    match.forEach((g, i) => (group[String(i)] = g));
+    for (const [i, g] of match.entries()) group[String(i)] = g;
     for (const [k, v] of Object.entries(groups.groups ?? {})) group[k] = v ?? '';
     const data: TemplateData = {
       Name: fqdn(query.name),
@@ -285,7 +292,12 @@ export class TemplateHandler implements Handler {
           records[s].push(parseRecordText(text));
         } catch (err) {
           this.rrFailures++;
-          this.#log?.('warn', 'template-rr', { name: query.name, section: s, err: (err as Error).message }, 'templated record invalid: SERVFAIL');
+          this.#log?.(
+            'warn',
+            'template-rr',
+            { name: query.name, section: s, err: (err as Error).message },
+            'templated record invalid: SERVFAIL',
+          );
           return SERVFAIL;
         }
       }

@@ -57,7 +57,7 @@ export function snapshotCounters(parts: CountedParts): CountersSnapshot {
   const forward = parts.forward;
   return {
     stats,
-    counters: c && c.toJSON(),
+    counters: c === null ? null : c.toJSON(),
     cache: cache && {
       entries: { ...cache.entries },
       hits: { ...cache.hits },

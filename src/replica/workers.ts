@@ -125,7 +125,10 @@ export function startReplicas(count: number, index: ClusterIndex, listen: readon
         }
         pending.set(id, { waiting, done });
         timer = setTimeout(() => {
-          log.warn({ workers: [...waiting].map((w) => w.process.pid) }, 'workers did not report their counters in time; this scrape uses their last report');
+          log.warn(
+            { workers: [...waiting].map((w) => w.process.pid) },
+            'workers did not report their counters in time; this scrape uses their last report',
+          );
           done();
         }, COLLECT_TIMEOUT_MS);
         timer.unref();

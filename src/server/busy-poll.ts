@@ -26,7 +26,8 @@ export class BusyPoll {
 
   /** `now`: a clock in ms (tests drive their own). */
   constructor(windowUs: number, now: () => number = () => performance.now()) {
-    if (!(windowUs > 0 && windowUs <= MAX_BUSY_POLL_US)) throw new RangeError(`busy-poll window must be 1-${MAX_BUSY_POLL_US} µs (got ${windowUs})`);
+    if (!(windowUs > 0 && windowUs <= MAX_BUSY_POLL_US))
+      throw new RangeError(`busy-poll window must be 1-${MAX_BUSY_POLL_US} µs (got ${windowUs})`);
     this.#windowMs = windowUs / 1000;
     this.#now = now;
   }

@@ -13,11 +13,34 @@ export const SIZE_BUCKETS: readonly number[] = [0, 100, 200, 300, 400, 511, 1023
  * other type is `other`, so a client cycling through 65536 types cannot blow up the series count.
  */
 export const TYPE_LABELS: readonly string[] = [
-  'A', 'AAAA', 'MX', 'SOA', 'CNAME', 'PTR', 'TXT', 'NS', 'SRV', 'DS', 'DNSKEY', 'RRSIG', 'NSEC', 'NSEC3', 'HTTPS',
-  'IXFR', 'AXFR', 'ANY', 'other',
+  'A',
+  'AAAA',
+  'MX',
+  'SOA',
+  'CNAME',
+  'PTR',
+  'TXT',
+  'NS',
+  'SRV',
+  'DS',
+  'DNSKEY',
+  'RRSIG',
+  'NSEC',
+  'NSEC3',
+  'HTTPS',
+  'IXFR',
+  'AXFR',
+  'ANY',
+  'other',
 ];
 const TYPE_CODES: Record<string, number> = {
-  ...TYPE, DS: 43, DNSKEY: 48, RRSIG: 46, NSEC: 47, NSEC3: 50, HTTPS: 65,
+  ...TYPE,
+  DS: 43,
+  DNSKEY: 48,
+  RRSIG: 46,
+  NSEC: 47,
+  NSEC3: 50,
+  HTTPS: 65,
 };
 const OTHER_TYPE = TYPE_LABELS.length - 1;
 /** qtype (all of CoreDNS's are below 256) → index into TYPE_LABELS. */
@@ -38,8 +61,30 @@ export function typeIndex(qtype: number): number {
 /** rcodes 0..23 get their own slot (names from RFC 6895's registry); the rest share the last. */
 export const RCODE_SLOTS = 25;
 const RCODE_NAMES = [
-  'NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE',
-  'DSOTYPENI', '12', '13', '14', '15', 'BADVERS', 'BADKEY', 'BADTIME', 'BADMODE', 'BADNAME', 'BADALG', 'BADTRUNC', 'BADCOOKIE',
+  'NOERROR',
+  'FORMERR',
+  'SERVFAIL',
+  'NXDOMAIN',
+  'NOTIMP',
+  'REFUSED',
+  'YXDOMAIN',
+  'YXRRSET',
+  'NXRRSET',
+  'NOTAUTH',
+  'NOTZONE',
+  'DSOTYPENI',
+  '12',
+  '13',
+  '14',
+  '15',
+  'BADVERS',
+  'BADKEY',
+  'BADTIME',
+  'BADMODE',
+  'BADNAME',
+  'BADALG',
+  'BADTRUNC',
+  'BADCOOKIE',
 ];
 export function rcodeLabel(slot: number): string {
   return RCODE_NAMES[slot] ?? 'other';
@@ -185,7 +230,7 @@ export class QueryCounters {
     const sz = (server < this.servers ? server : 0) * zones + zone;
     this.requests[((sz * 2 + proto) * 2 + family) * TYPE_LABELS.length + typeIndex(qtype)]!++;
     if (dnssecOk) this.doRequests[sz]!++;
-    const slot = rcode < RCODE_SLOTS - 1 ? rcode : RCODE_SLOTS - 1;
+    const slot = Math.min(rcode, RCODE_SLOTS - 1);
     this.responses[(sz * RCODE_SLOTS + slot) * this.pluginLabels.length + plugin]!++;
     this.requestSize.observe(requestSize, sz * 2 + proto);
     if (responseSize >= 0) this.responseSize.observe(responseSize, sz * 2 + proto);

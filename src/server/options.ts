@@ -50,7 +50,11 @@ export const SERVER_OPTIONS = optionTable({
     flag: 'tcp-max-conns-per-client',
     group: 'dns',
     arg: 'N',
-    default: { value: null, text: `a tenth of --tcp-max-conns, ${defaultPerClient(1000)}`, doc: `a tenth of \`--tcp-max-conns\` (\`${defaultPerClient(1000)}\`)` },
+    default: {
+      value: null,
+      text: `a tenth of --tcp-max-conns, ${defaultPerClient(1000)}`,
+      doc: `a tenth of \`--tcp-max-conns\` (\`${defaultPerClient(1000)}\`)`,
+    },
     parse: integerIn(1, 1_000_000) as (text: string, name: string) => number | null,
     help: 'most concurrent TCP connections from one source address',
     doc: 'concurrent TCP connections from one source address; more are refused (RFC 7766 §6.2.2), so one pod cannot take the slots every truncated answer needs. Loose on purpose: behind NodeLocal DNSCache (`force_tcp`) or a NAT one address is many clients; raise it there. Per process with `--workers`',
@@ -71,7 +75,7 @@ export const SERVER_OPTIONS = optionTable({
     default: { value: 0, text: '0, off', doc: '`0` (off)' },
     parse: (text: string, name: string) => parseMicroseconds(name, text, MAX_BUSY_POLL_US),
     help: `after a UDP query keep polling this long instead of sleeping, up to ${MAX_BUSY_POLL_US / 1000}ms, e.g. 200us; cuts the wake-up from answer latency, keeps a core busy under load`,
-    doc: 'after a UDP query keep the event loop polling this long instead of sleeping (`200us`, `1ms`; up to `10ms`): the next query skips the CPU\'s wake-up (figures in bench/RESULTS.md), at the price of a core kept busy while queries keep coming. Give the pod a whole-core CPU request and no lower limit, or the throttling costs more than the polling saves',
+    doc: "after a UDP query keep the event loop polling this long instead of sleeping (`200us`, `1ms`; up to `10ms`): the next query skips the CPU's wake-up (figures in bench/RESULTS.md), at the price of a core kept busy while queries keep coming. Give the pod a whole-core CPU request and no lower limit, or the throttling costs more than the polling saves",
   },
   udpIo: {
     flag: 'udp-io',

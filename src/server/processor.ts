@@ -233,14 +233,7 @@ export class QueryProcessor {
   }
 
   /** Handlers from `first` on; returns to the sync caller until a handler hands back a Promise. */
-  #run(
-    msg: Buffer,
-    query: Query,
-    context: ServerContext,
-    limit: number,
-    first: number,
-    start: number,
-  ): Buffer | Promise<Buffer> {
+  #run(msg: Buffer, query: Query, context: ServerContext, limit: number, first: number, start: number): Buffer | Promise<Buffer> {
     const handlers = this.#handlers;
     try {
       for (let i = first; i < handlers.length; i++) {
@@ -308,7 +301,15 @@ export class QueryProcessor {
     return out;
   }
 
-  #observe(onQuery: QueryObserver, query: Query, context: ServerContext, rcode: number, handler: number, size: number, seconds: number): void {
+  #observe(
+    onQuery: QueryObserver,
+    query: Query,
+    context: ServerContext,
+    rcode: number,
+    handler: number,
+    size: number,
+    seconds: number,
+  ): void {
     try {
       onQuery(query, context, rcode, handler < 0 ? '' : (this.#handlers[handler] as Handler).name, size, seconds);
     } catch {

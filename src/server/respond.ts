@@ -10,15 +10,7 @@ const OPT_SIZE = 11;
 const ECHOED = FLAG.RD | FLAG.CD;
 
 // Byte stores rather than writeUInt16BE: these run for every reply and skip its range checks.
-function writeHeader(
-  out: Buffer,
-  id: number,
-  flags: number,
-  qdcount: number,
-  ancount: number,
-  nscount: number,
-  arcount: number,
-): void {
+function writeHeader(out: Buffer, id: number, flags: number, qdcount: number, ancount: number, nscount: number, arcount: number): void {
   out[0] = id >>> 8;
   out[1] = id;
   out[2] = flags >>> 8;

@@ -182,7 +182,20 @@ export function openUdpBatch(
     }
   };
 
-  handle = addon.open(host, port, options.reusePort, options.receiveBuffer, BATCH, inbox, meta, addrText, addrRaw, outbox, outMeta, onBatch);
+  handle = addon.open(
+    host,
+    port,
+    options.reusePort,
+    options.receiveBuffer,
+    BATCH,
+    inbox,
+    meta,
+    addrText,
+    addrRaw,
+    outbox,
+    outMeta,
+    onBatch,
+  );
   const open = handle;
   const boundPort = addon.port(open);
   let closed: Promise<void> | null = null;

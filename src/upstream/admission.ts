@@ -101,7 +101,8 @@ export class Admission {
       // One late window is a hiccup (a collection, a cold start, a relist); two in a row are load.
       // Once rationed, every congested window halves the ration again.
       this.#congested++;
-      if (rationed || this.#congested >= 2) this.#ration = Math.max(MIN_RATION, Math.floor(Math.min(this.#ration, this.#startedInWindow) / 2));
+      if (rationed || this.#congested >= 2)
+        this.#ration = Math.max(MIN_RATION, Math.floor(Math.min(this.#ration, this.#startedInWindow) / 2));
       this.#calm = 0;
     } else {
       this.#congested = 0;

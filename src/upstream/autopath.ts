@@ -85,9 +85,14 @@ export class Autopath implements Handler {
       }
       if (!forwarder?.enabled) return null;
       const dnssecOk = query.edns?.dnssecOk ?? false;
-      const reply = forwarder.resolve({ name: candidate, type: query.type, class: CLASS.IN, dnssecOk, checkingDisabled: (query.flags & FLAG.CD) !== 0 }, client);
+      const reply = forwarder.resolve(
+        { name: candidate, type: query.type, class: CLASS.IN, dnssecOk, checkingDisabled: (query.flags & FLAG.CD) !== 0 },
+        client,
+      );
       if (reply instanceof Promise) {
-        return reply.then((r) => (r.rcode === RCODE.NXDOMAIN ? this.#walk(query, client, candidates, i + 1) : this.#fromUpstream(query.name, candidate, r)));
+        return reply.then((r) =>
+          r.rcode === RCODE.NXDOMAIN ? this.#walk(query, client, candidates, i + 1) : this.#fromUpstream(query.name, candidate, r),
+        );
       }
       if (reply.rcode !== RCODE.NXDOMAIN) return this.#fromUpstream(query.name, candidate, reply);
     }

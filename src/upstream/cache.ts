@@ -132,8 +132,7 @@ export class ResponseCache {
     stats.hits[entry.kind]++;
     const elapsed = Math.floor((now - entry.storedAt) / 1000);
     const left = entry.ttl - elapsed;
-    const prefetch =
-      !entry.prefetching && entry.ttl >= 10 && entry.hits >= (this.#o.prefetchHits ?? 3) && left * 10 <= entry.ttl;
+    const prefetch = !entry.prefetching && entry.ttl >= 10 && entry.hits >= (this.#o.prefetchHits ?? 3) && left * 10 <= entry.ttl;
     let reply = entry.served;
     if (reply === null || entry.servedElapsed !== elapsed) {
       // The sketch hears of hits once a second (with the patching), all of that second's at once

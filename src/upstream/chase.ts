@@ -44,7 +44,13 @@ export function appendUpstream(name: string, lead: readonly WireRecord[], target
   if (reply.rcode !== RCODE.NOERROR && reply.rcode !== RCODE.NXDOMAIN) return null;
   const records = replyRecords(target, reply, 'skip');
   if (records === null) return null;
-  return writeReply(name, { rcode: reply.rcode, authoritative: false, recursionAvailable: true }, [...lead, ...records.answer], records.authority, []);
+  return writeReply(
+    name,
+    { rcode: reply.rcode, authoritative: false, recursionAvailable: true },
+    [...lead, ...records.answer],
+    records.authority,
+    [],
+  );
 }
 
 /** The zone's replies with their ExternalName targets outside the zone chased upstream. */

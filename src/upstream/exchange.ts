@@ -60,7 +60,13 @@ class Race {
   #lastError: ExchangeError | null = null;
   #done = false;
 
-  constructor(q: Question, o: ExchangeOptions, order: readonly UpstreamState[], resolve: (ex: Exchanged) => void, reject: (err: unknown) => void) {
+  constructor(
+    q: Question,
+    o: ExchangeOptions,
+    order: readonly UpstreamState[],
+    resolve: (ex: Exchanged) => void,
+    reject: (err: unknown) => void,
+  ) {
     this.#q = q;
     this.#o = o;
     this.#order = order;
@@ -89,7 +95,9 @@ class Race {
     o.stats.upstream(state.upstream.label).requests++;
     const sentAt = performance.now();
     const remaining = Math.max(1, this.#deadlineAt - sentAt);
-    const attempt = o.forceTcp ? o.transport.tcp(state.upstream, this.#q, remaining, this.#group) : o.transport.udp(state.upstream, this.#q, remaining, this.#group);
+    const attempt = o.forceTcp
+      ? o.transport.tcp(state.upstream, this.#q, remaining, this.#group)
+      : o.transport.udp(state.upstream, this.#q, remaining, this.#group);
     attempt.then(
       (ex) => this.#replied(state, ex, sentAt, first),
       (err: unknown) => this.#attemptFailed(state, err),

@@ -100,7 +100,9 @@ export class Forwarder implements Handler {
       return p;
     };
     this.#default = cfg.upstreams.length > 0 ? pool(cfg.upstreams) : null;
-    this.#stubs = [...cfg.stubDomains].sort((a, b) => b.domain.length - a.domain.length).map((s) => ({ domain: s.domain, pool: pool(s.upstreams) }));
+    this.#stubs = [...cfg.stubDomains]
+      .sort((a, b) => b.domain.length - a.domain.length)
+      .map((s) => ({ domain: s.domain, pool: pool(s.upstreams) }));
   }
 
   /** Whether any name can be forwarded at all. */
@@ -233,7 +235,13 @@ export class Forwarder implements Handler {
   }
 
   #exchange(q: Question, pool: UpstreamPool): Promise<Exchanged> {
-    return exchange(q, { transport: this.#transport, pool, stats: this.stats, forceTcp: this.#o.config.forceTcp, deadlineMs: this.#o.config.timeoutMs });
+    return exchange(q, {
+      transport: this.#transport,
+      pool,
+      stats: this.stats,
+      forceTcp: this.#o.config.forceTcp,
+      deadlineMs: this.#o.config.timeoutMs,
+    });
   }
 
   close(): void {

@@ -46,7 +46,10 @@ export class LoopDetector {
   /** Whether `name` is one of our own probes (the upstream it went to forwards to us); that upstream is marked. */
   caught(name: string): boolean {
     if (!name.endsWith(`.${LOOP_SUFFIX}`) || !name.startsWith(`${this.#token}.`)) return false;
-    const [p, i] = name.slice(this.#token.length + 1, -LOOP_SUFFIX.length - 1).split('-').map(Number);
+    const [p, i] = name
+      .slice(this.#token.length + 1, -LOOP_SUFFIX.length - 1)
+      .split('-')
+      .map(Number);
     const pool = this.#pools[p ?? -1];
     const state = pool?.states[i ?? -1];
     if (pool && state && !state.loop) {

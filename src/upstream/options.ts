@@ -100,7 +100,12 @@ export const FORWARD_OPTIONS = optionTable({
     help: 'names under D go to these upstreams instead; repeatable, longest match wins',
     doc: "names under `D` go to these upstreams (kube-dns's stubDomains); repeatable, the longest matching domain wins",
   },
-  forceTcp: switchOption({ flag: 'force-tcp', group: 'forward', help: 'ask upstreams over TCP only', doc: 'ask upstreams over TCP only (connections are kept and pipelined)' }),
+  forceTcp: switchOption({
+    flag: 'force-tcp',
+    group: 'forward',
+    help: 'ask upstreams over TCP only',
+    doc: 'ask upstreams over TCP only (connections are kept and pipelined)',
+  }),
   timeoutMs: {
     flag: 'forward-timeout',
     group: 'forward',
@@ -194,7 +199,9 @@ export const CACHE_OPTIONS = optionTable({
   },
 });
 
-export interface ForwardConfig extends Omit<OptionValues<typeof FORWARD_OPTIONS>, 'upstream' | 'resolvConf'>, Omit<OptionValues<typeof CACHE_OPTIONS>, 'cacheDenialSize'> {
+export interface ForwardConfig
+  extends Omit<OptionValues<typeof FORWARD_OPTIONS>, 'upstream' | 'resolvConf'>,
+    Omit<OptionValues<typeof CACHE_OPTIONS>, 'cacheDenialSize'> {
   /** Default upstreams: --upstream, else the nameservers of --resolv-conf; never our own listeners. */
   readonly upstreams: readonly HostPort[];
   /** Where the default upstreams came from, for the start-up log. */
@@ -226,8 +233,7 @@ export function isOwnListener(to: HostPort, listen: readonly HostPort[], local: 
   const ours = loopback || local.has(to.host);
   return listen.some(
     (l) =>
-      l.port === to.port &&
-      (l.host === to.host || (l.host === '0.0.0.0' && !v6 && ours) || ((l.host === '' || l.host === '::') && ours)),
+      l.port === to.port && (l.host === to.host || (l.host === '0.0.0.0' && !v6 && ours) || ((l.host === '' || l.host === '::') && ours)),
   );
 }
 
@@ -246,7 +252,11 @@ export interface ForwardContext {
   readonly nameOf?: (flag: string) => string;
 }
 
-export function forwardOptions(forward: OptionValues<typeof FORWARD_OPTIONS>, cache: OptionValues<typeof CACHE_OPTIONS>, context: ForwardContext): ForwardConfig {
+export function forwardOptions(
+  forward: OptionValues<typeof FORWARD_OPTIONS>,
+  cache: OptionValues<typeof CACHE_OPTIONS>,
+  context: ForwardContext,
+): ForwardConfig {
   const { listen, zone, readText, nameOf = (flag: string) => `--${flag}` } = context;
   const { upstream, resolvConf: resolvPath, ...rest } = forward;
   let resolv: ResolvConf | null = null;
@@ -258,7 +268,8 @@ export function forwardOptions(forward: OptionValues<typeof FORWARD_OPTIONS>, ca
       text = readText(resolvPath);
     } catch (err) {
       // No resolv.conf (a bare container) only means no default upstreams; one given on purpose must exist.
-      if (context.resolvConfGiven) throw new ConfigError(nameOf('resolv-conf'), `cannot read ${resolvPath}: ${(err as Error).message.split('\n')[0]}`);
+      if (context.resolvConfGiven)
+        throw new ConfigError(nameOf('resolv-conf'), `cannot read ${resolvPath}: ${(err as Error).message.split('\n')[0]}`);
       text = '';
     }
     resolv = parseResolvConf(text);
@@ -277,11 +288,17 @@ export function forwardOptions(forward: OptionValues<typeof FORWARD_OPTIONS>, ca
   const own = upstreams.filter((u) => isOwnListener(u, listen, local));
   upstreams = upstreams.filter((u) => !isOwnListener(u, listen, local));
   if (own.length > 0 && upstreamsFrom === '--upstream') {
-    throw new ConfigError(nameOf('upstream'), `${own.map((u) => `${u.host}:${u.port}`).join(', ')} is one of our own --listen addresses: that would be a forwarding loop`);
+    throw new ConfigError(
+      nameOf('upstream'),
+      `${own.map((u) => `${u.host}:${u.port}`).join(', ')} is one of our own --listen addresses: that would be a forwarding loop`,
+    );
   }
   for (const { domain, upstreams: list } of forward.stubDomains) {
     if (domain === zone || domain.endsWith(`.${zone}`)) {
-      throw new ConfigError(nameOf('stub-domain'), `${domain} is inside the cluster zone ${zone}: its names are answered from the cluster, never forwarded`);
+      throw new ConfigError(
+        nameOf('stub-domain'),
+        `${domain} is inside the cluster zone ${zone}: its names are answered from the cluster, never forwarded`,
+      );
     }
     const loop = list.find((u) => isOwnListener(u, listen, local));
     if (loop) throw new ConfigError(nameOf('stub-domain'), `${loop.host}:${loop.port} is one of our own --listen addresses`);
@@ -292,6 +309,10 @@ export function forwardOptions(forward: OptionValues<typeof FORWARD_OPTIONS>, ca
     upstreams,
     upstreamsFrom,
     cacheDenialSize: cache.cacheDenialSize ?? cache.cacheSize,
-    autopathSearch: forward.autopath ? resolvConf().search.filter((d) => d !== zone && !d.endsWith(`.${zone}`)).slice(0, MAX_AUTOPATH_SEARCH) : [],
+    autopathSearch: forward.autopath
+      ? resolvConf()
+          .search.filter((d) => d !== zone && !d.endsWith(`.${zone}`))
+          .slice(0, MAX_AUTOPATH_SEARCH)
+      : [],
   };
 }

@@ -21,7 +21,13 @@ export interface LoadMonitorOptions {
   readonly startAfter?: number;
 }
 
-export const DEFAULT_LOAD_MONITOR: Required<LoadMonitorOptions> = { tickMs: 10, windowMs: 100, lateShare: 0.3, busyShare: 0.8, startAfter: 50 };
+export const DEFAULT_LOAD_MONITOR: Required<LoadMonitorOptions> = {
+  tickMs: 10,
+  windowMs: 100,
+  lateShare: 0.3,
+  busyShare: 0.8,
+  startAfter: 50,
+};
 /** Windows without a touch() before the timer stops. */
 const IDLE_WINDOWS = 10;
 

@@ -218,7 +218,8 @@ export function scrub(wire: Buffer, m: Message, limits: TtlLimits | null): Scrub
     }
   }
 
-  const pick = (list: readonly RecordSpan[], keep: Uint8Array) => (keep.every((k) => k === 1) ? list : list.filter((_, i) => keep[i] === 1));
+  const pick = (list: readonly RecordSpan[], keep: Uint8Array) =>
+    keep.every((k) => k === 1) ? list : list.filter((_, i) => keep[i] === 1);
   const answer = pick(m.answer, keepAnswer);
   const authority = pick(m.authority, keepAuthority);
   const additional = m.additional.filter((_, i) => keepAdditional[i] === 1);

@@ -209,7 +209,14 @@ export class TinyLfuCache<V> {
       this.#onRemove?.(old, key, false);
       return;
     }
-    const n: Node<V> = { key, hash: this.#sketch.hash(key), value, segment: WINDOW, prev: this.#window.sentinel, next: this.#window.sentinel };
+    const n: Node<V> = {
+      key,
+      hash: this.#sketch.hash(key),
+      value,
+      segment: WINDOW,
+      prev: this.#window.sentinel,
+      next: this.#window.sentinel,
+    };
     this.#map.set(key, n);
     this.#window.append(n, WINDOW);
     if (this.#window.size > this.#windowMax) {

@@ -35,7 +35,13 @@ export interface Question {
 
 /** What a client's query asks: its name, type and class, with its DO and CD bits. */
 export function questionOf(query: Query): Question {
-  return { name: query.name, type: query.type, class: query.class, dnssecOk: query.edns?.dnssecOk ?? false, checkingDisabled: (query.flags & FLAG.CD) !== 0 };
+  return {
+    name: query.name,
+    type: query.type,
+    class: query.class,
+    dnssecOk: query.edns?.dnssecOk ?? false,
+    checkingDisabled: (query.flags & FLAG.CD) !== 0,
+  };
 }
 
 export type ExchangeErrorKind = 'timeout' | 'network' | 'closed';

@@ -97,7 +97,11 @@ export class UpstreamState {
   /** The next probe after a failed one: at the interval while failing, with doubling delay once down. */
   scheduleProbe(t: Timing, run: () => void): void {
     if (this.#timer) return;
-    this.#backoffMs = this.down ? (this.#backoffMs === 0 ? t.probeIntervalMs : Math.min(t.maxProbeIntervalMs, this.#backoffMs * 2)) : t.probeIntervalMs;
+    this.#backoffMs = this.down
+      ? this.#backoffMs === 0
+        ? t.probeIntervalMs
+        : Math.min(t.maxProbeIntervalMs, this.#backoffMs * 2)
+      : t.probeIntervalMs;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       run();
@@ -214,7 +218,10 @@ export class UpstreamPool {
     state.loop = true;
     state.stopProbing();
     if (this.states.every((s) => s.loop)) {
-      this.#o.logger.error({ upstreams: this.states.map((s) => s.upstream.label) }, 'every upstream is down (each sends our queries back to us): names outside the cluster get SERVFAIL or stale answers');
+      this.#o.logger.error(
+        { upstreams: this.states.map((s) => s.upstream.label) },
+        'every upstream is down (each sends our queries back to us): names outside the cluster get SERVFAIL or stale answers',
+      );
     } else {
       this.#checkAllDown();
     }
@@ -265,7 +272,8 @@ export class UpstreamPool {
     } catch (err) {
       state.probeEnded();
       if (this.#closed || state.loop) return;
-      if (!(err instanceof ExchangeError)) this.#o.logger.warn({ upstream: state.upstream.label, err }, 'upstream probe failed unexpectedly');
+      if (!(err instanceof ExchangeError))
+        this.#o.logger.warn({ upstream: state.upstream.label, err }, 'upstream probe failed unexpectedly');
       this.#o.stats.upstream(state.upstream.label).healthcheckFailures++;
       state.fails++;
       if (!state.down && state.fails >= this.#maxFails) this.#markDown(state, err);

@@ -9,7 +9,7 @@ import type { ClusterIndex, Scope } from '../index/index.ts';
 import type { PodRecord } from '../objects/pod.ts';
 import type { ServiceRecord } from '../objects/service.ts';
 import { RCODE, TYPE } from '../dns/constants.ts';
-import { type Handler, type Query, type Reply } from '../dns/message.ts';
+import type { Handler, Query, Reply } from '../dns/message.ts';
 import { encodeReply, type ResourceRecord, type Sections } from '../dns/writer.ts';
 import { REVERSE_V4, REVERSE_V6, dashedIP, isV6 } from './names.ts';
 import { type ClusterName, namespaceOf, parseName } from './parse.ts';
@@ -83,12 +83,7 @@ export class KubernetesZone implements Handler {
 
   /** True for names this handler is the authority for or may hold (reverse names). */
   covers(name: string): boolean {
-    return (
-      name === this.#zone ||
-      name.endsWith(this.#dotZone) ||
-      name.endsWith(`.${REVERSE_V4}`) ||
-      name.endsWith(`.${REVERSE_V6}`)
-    );
+    return name === this.#zone || name.endsWith(this.#dotZone) || name.endsWith(`.${REVERSE_V4}`) || name.endsWith(`.${REVERSE_V6}`);
   }
 
   serve(query: Query): Reply | null {
@@ -187,12 +182,7 @@ export class KubernetesZone implements Handler {
     return this.#reply(RCODE.NOERROR, found.answer, [], found.additional ?? []);
   }
 
-  #reply(
-    rcode: number,
-    answer: ResourceRecord[],
-    authority: ResourceRecord[],
-    additional: ResourceRecord[],
-  ): Sections {
+  #reply(rcode: number, answer: ResourceRecord[], authority: ResourceRecord[], additional: ResourceRecord[]): Sections {
     return { rcode, authoritative: rcode !== RCODE.SERVFAIL, answer, authority, additional };
   }
 
@@ -252,9 +242,7 @@ export class KubernetesZone implements Handler {
       case 'pod':
         return this.#podName(parsed, type);
       case 'dns-version':
-        return type === TYPE.TXT
-          ? { answer: [{ name, type: TYPE.TXT, ttl: SCHEMA_VERSION_TTL, text: [SCHEMA_VERSION] }] }
-          : NODATA;
+        return type === TYPE.TXT ? { answer: [{ name, type: TYPE.TXT, ttl: SCHEMA_VERSION_TTL, text: [SCHEMA_VERSION] }] } : NODATA;
       case 'nameserver':
         return this.#addresses(name, this.#nameserverAddresses(), type);
       default:

@@ -21,7 +21,15 @@ function namespaceNames(text: string, name: string): readonly string[] {
 }
 
 export const ZONE_OPTIONS = optionTable({
-  zone: { flag: 'zone', group: 'dns', arg: 'NAME', default: 'cluster.local', parse: zoneName, help: 'cluster domain', doc: 'the cluster domain' },
+  zone: {
+    flag: 'zone',
+    group: 'dns',
+    arg: 'NAME',
+    default: 'cluster.local',
+    parse: zoneName,
+    help: 'cluster domain',
+    doc: 'the cluster domain',
+  },
   ttl: {
     flag: 'ttl',
     group: 'dns',

@@ -27,7 +27,13 @@ export type ClusterName =
    * `<endpoint>.<service>.<ns>.svc.<zone>`: a hostname or a dashed IP; or `_<proto>.<service>…`, the
    * name above SRV names, whose label read as a protocol (underscore stripped) is `protocol`.
    */
-  | { readonly kind: 'endpoint'; readonly namespace: string; readonly service: string; readonly endpoint: string; readonly protocol: string }
+  | {
+      readonly kind: 'endpoint';
+      readonly namespace: string;
+      readonly service: string;
+      readonly endpoint: string;
+      readonly protocol: string;
+    }
   /** `_<port>._<proto>.<service>.<ns>.svc.<zone>`, underscores stripped ('' matches any) */
   | { readonly kind: 'srv'; readonly namespace: string; readonly service: string; readonly port: string; readonly protocol: string }
   /** `<dashed-ip>.<ns>.pod.<zone>`; `ip` null when the label is no address */
@@ -56,7 +62,8 @@ const POD: ClusterName = { kind: 'branch', branch: 'pod' };
 /** What `name` (lower-cased, no trailing dot) stands for in the cluster zone `zone`. */
 export function parseName(name: string, zone: string): ClusterName {
   if (name === zone) return APEX;
-  if (!(name.length >= zone.length + 1 && name.endsWith(zone) && name.charCodeAt(name.length - zone.length - 1) === 0x2e)) return reverse(name);
+  if (!(name.length >= zone.length + 1 && name.endsWith(zone) && name.charCodeAt(name.length - zone.length - 1) === 0x2e))
+    return reverse(name);
   const labels = name.slice(0, -zone.length - 1).split('.');
   const n = labels.length;
   const branch = labels[n - 1]!;

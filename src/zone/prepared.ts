@@ -42,13 +42,13 @@ export class PreparedReplies {
       this.#clear();
       this.#epoch = epoch;
     }
-    const entry = (this.#byType[type < 256 ? type : 256] as Map<string, Prepared>).get(type < 256 ? name : `${type}|${name}`);
+    const entry = (this.#byType[Math.min(type, 256)] as Map<string, Prepared>).get(type < 256 ? name : `${type}|${name}`);
     return entry !== undefined && entry.gen === entry.scope.gen ? entry.reply : undefined;
   }
 
   /** Keeps `reply`, read from `scope` just now (its generation as it is), in place of any older one. */
   set(name: string, type: number, reply: Reply | null, scope: Scope): void {
-    const map = this.#byType[type < 256 ? type : 256] as Map<string, Prepared>;
+    const map = this.#byType[Math.min(type, 256)] as Map<string, Prepared>;
     const key = type < 256 ? name : `${type}|${name}`;
     if (!map.has(key)) {
       if (this.#count >= this.#max) this.#clear();

@@ -16,9 +16,14 @@ const sources = (readdirSync(SRC, { recursive: true }) as string[])
 test('every error class of src/ extends ClusterDnsError, and only base/errors.ts extends Error', () => {
   const direct = sources.flatMap(({ file, text }) => [...text.matchAll(/class (\w+) extends Error\b/g)].map((m) => `${file}: ${m[1]}`));
   assert.deepEqual(direct, ['base/errors.ts: ClusterDnsError']);
-  const named = sources.flatMap(({ file, text }) => [...text.matchAll(/class (\w+Error) extends (\w+)/g)].map((m) => ({ file, name: m[1]!, base: m[2]! })));
+  const named = sources.flatMap(({ file, text }) =>
+    [...text.matchAll(/class (\w+Error) extends (\w+)/g)].map((m) => ({ file, name: m[1]!, base: m[2]! })),
+  );
   assert.ok(named.length >= 18, `${named.length} error classes`);
-  assert.deepEqual(named.filter(({ name, base }) => base !== 'ClusterDnsError' && name !== 'ClusterDnsError'), []);
+  assert.deepEqual(
+    named.filter(({ name, base }) => base !== 'ClusterDnsError' && name !== 'ClusterDnsError'),
+    [],
+  );
 });
 
 test('each error code is CDNS_ERR_ and upper-case words, and no two classes share one', () => {
@@ -35,7 +40,11 @@ test('each error code is CDNS_ERR_ and upper-case words, and no two classes shar
 });
 
 test('the errors are instances of the base class and carry their code', () => {
-  const errors = [new ConfigError('--ttl', 'not a number'), new MalformedMessageError('shorter than a header'), new PluginOptionError('hosts', 'bad line')];
+  const errors = [
+    new ConfigError('--ttl', 'not a number'),
+    new MalformedMessageError('shorter than a header'),
+    new PluginOptionError('hosts', 'bad line'),
+  ];
   assert.deepEqual(
     errors.map((e) => [e instanceof ClusterDnsError, e instanceof Error, e.code, e.name]),
     [

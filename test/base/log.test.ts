@@ -18,7 +18,12 @@ function rawCapture(format: 'json' | 'text', level: 'info' | 'debug' = 'info') {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       done();
     },
   });
@@ -36,7 +41,10 @@ describe('log formats', () => {
     assert.equal(line.level, 'warn');
     assert.match(String(line.time), ISO);
     assert.ok(Math.abs(Date.parse(String(line.time)) - Date.now()) < 60_000, 'the time is now');
-    assert.deepEqual({ ...line, time: 0 }, { level: 'warn', time: 0, service: 'cluster-dns', component: 'kubernetes', kind: 'Pod', items: 3, msg: 'sync in progress' });
+    assert.deepEqual(
+      { ...line, time: 0 },
+      { level: 'warn', time: 0, service: 'cluster-dns', component: 'kubernetes', kind: 'Pod', items: 3, msg: 'sync in progress' },
+    );
   });
 
   it('text: ISO time, level name, [component], message, then key=value', () => {
@@ -45,7 +53,17 @@ describe('log formats', () => {
     logger.child({ component: 'kubernetes', kind: 'Pod' }).info({ items: 1200, pages: 3, ms: 5004 }, 'sync in progress');
     logger.debug({ config: { zone: 'cluster.local' } }, 'config');
     logger.error({ err: new Error('connect ECONNREFUSED 127.0.0.1:6443') }, 'list/watch failed; retrying');
-    logger.info({ dns: [{ host: '127.0.0.1', port: 1053 }, { host: '::1', port: 1053 }], health: null, path: '/a b' }, 'serving');
+    logger.info(
+      {
+        dns: [
+          { host: '127.0.0.1', port: 1053 },
+          { host: '::1', port: 1053 },
+        ],
+        health: null,
+        path: '/a b',
+      },
+      'serving',
+    );
     assert.equal(lines.length, 5);
     const parts = lines.map((l) => /^(\S+) (\S+) +(.*)$/.exec(l));
     for (const [i, p] of parts.entries()) {
@@ -62,7 +80,10 @@ describe('log formats', () => {
         ['INFO', 'serving dns=127.0.0.1:1053,[::1]:1053 health=null path="/a b"'],
       ],
     );
-    assert.ok(lines.every((l) => !l.includes('service=')), 'the constant service field is left out');
+    assert.ok(
+      lines.every((l) => !l.includes('service=')),
+      'the constant service field is left out',
+    );
   });
 
   it('text: a line that is not JSON passes through', () => {

@@ -17,7 +17,9 @@ test('the addon loads from native/ when it was built, and a missing one is null,
   if (hasCompiler) assert.ok(addon, 'npm test builds native/malloc-trim.node when cc exists');
 });
 
-test('releaseMemory gives back the free pages between live malloc chunks', { skip: addon ? false : 'malloc-trim addon not built (no C compiler)' }, () => {
+test('releaseMemory gives back the free pages between live malloc chunks', {
+  skip: addon ? false : 'malloc-trim addon not built (no C compiler)',
+}, () => {
   // Holes glibc cannot give back on its own: Buffers over Node's pool size each get their own
   // malloc chunk; keeping every 64th alive leaves ~250 KiB free runs between live ones, inside
   // the heap rather than at its top.
@@ -29,7 +31,10 @@ test('releaseMemory gives back the free pages between live malloc chunks', { ski
   assert.equal(typeof released.bytes, 'number');
   assert.equal(released.trimmed, true, 'malloc_trim reported memory given back');
   assert.equal(kept.length, 64);
-  assert.ok(kept.every((b, i) => b[0] === ((i * 64 + 63) & 0xff)), 'live buffers are untouched');
+  assert.ok(
+    kept.every((b, i) => b[0] === ((i * 64 + 63) & 0xff)),
+    'live buffers are untouched',
+  );
 });
 
 test('without the addon the release is the GC alone', { skip: addon ? 'the addon is built here' : false }, () => {
@@ -38,7 +43,9 @@ test('without the addon the release is the GC alone', { skip: addon ? 'the addon
 
 function releaserUnderTest(delayMs: number) {
   const lines: string[] = [];
-  const logger = createLogger('info', { destination: new Writable({ write: (chunk, _enc, done) => (lines.push(chunk.toString()), done()) }) });
+  const logger = createLogger('info', {
+    destination: new Writable({ write: (chunk, _enc, done) => (lines.push(chunk.toString()), done()) }),
+  });
   let releases = 0;
   const releaser = memoryReleaser(logger, delayMs, () => (releases++, { bytes: 0, trimmed: false }));
   const logged = () => lines.filter((l) => l.includes('memory released')).map((l) => JSON.parse(l) as { reasons: string[] });

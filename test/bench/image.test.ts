@@ -13,7 +13,10 @@ test('the runtime stage of the Dockerfile: Node flags from ENTRYPOINT, malloc tu
     join(dir, 'Dockerfile'),
     'FROM a AS build\nENV MALLOC_ARENA_MAX=8\nENTRYPOINT ["node", "--build-only", "x.js"]\n\nFROM b\nENV NODE_ENV=production\nENV MALLOC_ARENA_MAX=1 \\\n    UV_THREADPOOL_SIZE=2 OTHER=x\nENTRYPOINT ["node", "--max-semi-space-size=2", "--foo", "/app/dist/main.js"]\n',
   );
-  assert.deepEqual(imageRuntime(dir), { nodeFlags: ['--max-semi-space-size=2', '--foo'], env: { MALLOC_ARENA_MAX: '1', UV_THREADPOOL_SIZE: '2' } });
+  assert.deepEqual(imageRuntime(dir), {
+    nodeFlags: ['--max-semi-space-size=2', '--foo'],
+    env: { MALLOC_ARENA_MAX: '1', UV_THREADPOOL_SIZE: '2' },
+  });
   assert.deepEqual(imageRuntime(dir, '--a  --b').nodeFlags, ['--a', '--b']);
   // The project's own Dockerfile parses, and the malloc tuning the README and RESULTS.md describe is there.
   const own = imageRuntime(new URL('../..', import.meta.url).pathname);

@@ -9,7 +9,11 @@ import { memoryFs } from '../support/corefile.ts';
 
 const FILE = '/cfg/Corefile';
 
-async function load(corefile: string, flags: string[] = [], files: Record<string, string> = {}): Promise<Extract<LoadResult, { kind: 'run' }>> {
+async function load(
+  corefile: string,
+  flags: string[] = [],
+  files: Record<string, string> = {},
+): Promise<Extract<LoadResult, { kind: 'run' }>> {
   const fs = memoryFs({ [FILE]: corefile, '/etc/resolv.conf': 'nameserver 127.0.0.53\n', ...files });
   const result = await loadConfiguration(['--conf', FILE, '--manifests', '/cluster.yaml', ...flags], {
     env: {},
@@ -81,17 +85,26 @@ describe('a Corefile sets the options its directives name', () => {
     },
     {
       why: 'bind and the key port make the listen addresses; a second port is a second listener',
-      corefile: '.:1053 {\n bind 127.0.0.1 ::1\n kubernetes cluster.local\n}\nexample.org:5353 {\n bind 127.0.0.2\n forward . 127.0.0.1:5300\n}\n',
+      corefile:
+        '.:1053 {\n bind 127.0.0.1 ::1\n kubernetes cluster.local\n}\nexample.org:5353 {\n bind 127.0.0.2\n forward . 127.0.0.1:5300\n}\n',
       want: { listen: ['127.0.0.1:1053', '[::1]:1053', '127.0.0.2:5353'], 'stub-domain': ['example.org=127.0.0.1:5300'] },
     },
     {
       why: 'the kubernetes options of issue 21 map onto their flags',
-      corefile: '.:53 {\n kubernetes cluster.local {\n  namespaces shop data\n  endpoint_pod_names\n  noendpoints\n  ignore empty_service\n  fallthrough cluster.local\n }\n}\n',
-      want: { namespaces: ['shop,data'], 'endpoint-pod-names': [true], 'no-endpoints': [true], 'ignore-empty-service': [true], fallthrough: ['cluster.local'] },
+      corefile:
+        '.:53 {\n kubernetes cluster.local {\n  namespaces shop data\n  endpoint_pod_names\n  noendpoints\n  ignore empty_service\n  fallthrough cluster.local\n }\n}\n',
+      want: {
+        namespaces: ['shop,data'],
+        'endpoint-pod-names': [true],
+        'no-endpoints': [true],
+        'ignore-empty-service': [true],
+        fallthrough: ['cluster.local'],
+      },
     },
     {
       why: 'cache with its sizes and stale serving; forward options',
-      corefile: '.:53 {\n kubernetes cluster.local\n cache 300 {\n  success 5000 120\n  denial 2000 60\n  serve_stale 1h\n  servfail 10s\n }\n forward . 127.0.0.1:5300 127.0.0.2:5353 {\n  force_tcp\n  max_fails 3\n  policy sequential\n }\n log\n autopath @kubernetes\n bufsize 1232\n}\n',
+      corefile:
+        '.:53 {\n kubernetes cluster.local\n cache 300 {\n  success 5000 120\n  denial 2000 60\n  serve_stale 1h\n  servfail 10s\n }\n forward . 127.0.0.1:5300 127.0.0.2:5353 {\n  force_tcp\n  max_fails 3\n  policy sequential\n }\n log\n autopath @kubernetes\n bufsize 1232\n}\n',
       want: {
         'cache-size': ['5000'],
         'cache-success-ttl': ['120'],
@@ -116,7 +129,7 @@ describe('a Corefile sets the options its directives name', () => {
     });
   }
 
-  it('the Config follows: values parsed by the options\' own parsers, origins name the line', async () => {
+  it("the Config follows: values parsed by the options' own parsers, origins name the line", async () => {
     const result = await load(KUBEADM);
     assert.equal(result.config.ttl, 30);
     assert.equal(result.config.pods, 'insecure');
@@ -128,16 +141,26 @@ describe('a Corefile sets the options its directives name', () => {
 
 describe('flags alongside --conf', () => {
   it('a flag for an option a directive writes is an error naming both', async () => {
-    await assert.rejects(load(KUBEADM, ['--ttl', '10']), (err: unknown) => err instanceof Error && err.message === `--ttl: also set at ${FILE}:10: kubernetes: set it in one place`);
+    await assert.rejects(
+      load(KUBEADM, ['--ttl', '10']),
+      (err: unknown) => err instanceof Error && err.message === `--ttl: also set at ${FILE}:10: kubernetes: set it in one place`,
+    );
   });
   it('a flag for an option the Corefile only implies wins quietly', async () => {
     const result = await load('.:53 {\n kubernetes cluster.local\n}\n', ['--pods', 'verified', '--health', '127.0.0.1:8080']);
     assert.equal(result.config.pods, 'verified');
     assert.deepEqual(valuesOf(result, 'health'), ['127.0.0.1:8080']);
   });
-  it('-conf, as CoreDNS\'s own Deployment spells it', async () => {
+  it("-conf, as CoreDNS's own Deployment spells it", async () => {
     const fs = memoryFs({ [FILE]: KUBEADM, '/etc/resolv.conf': '' });
-    const result = await loadConfiguration(['-conf', FILE, '--manifests', '/x'], { env: {}, fileExists: () => true, readText: () => '', localAddresses: new Set(), corefileEnv: {}, corefileFs: fs });
+    const result = await loadConfiguration(['-conf', FILE, '--manifests', '/x'], {
+      env: {},
+      fileExists: () => true,
+      readText: () => '',
+      localAddresses: new Set(),
+      corefileEnv: {},
+      corefileFs: fs,
+    });
     assert.equal(result.kind === 'run' && result.config.conf, FILE);
   });
 });
@@ -145,12 +168,36 @@ describe('flags alongside --conf', () => {
 describe('what cluster-dns cannot do as written is refused at its line', () => {
   const rows: { why: string; corefile: string; error: RegExp }[] = [
     { why: 'no cluster zone at all', corefile: '.:53 {\n forward . 127.0.0.1\n}\n', error: /^\/cfg\/Corefile:1: no kubernetes directive/ },
-    { why: 'two kubernetes plugins', corefile: 'a.local {\n kubernetes a.local\n}\nb.local {\n kubernetes b.local\n}\n', error: /^\/cfg\/Corefile:5: kubernetes: a second kubernetes plugin/ },
-    { why: 'an API endpoint instead of a kubeconfig', corefile: '.:53 {\n kubernetes cluster.local {\n  endpoint https://10.0.0.1:6443\n }\n}\n', error: /^\/cfg\/Corefile:3: kubernetes: endpoint is not supported/ },
-    { why: 'prefetch', corefile: '.:53 {\n kubernetes cluster.local\n cache {\n  prefetch 10\n }\n}\n', error: /^\/cfg\/Corefile:3: cache: prefetch is not supported/ },
-    { why: 'disable for a zone other than the cluster zone', corefile: '.:53 {\n kubernetes cluster.local\n cache {\n  disable success example.org\n }\n}\n', error: /cache: disable for example\.org is not supported/ },
-    { why: 'a stub domain with its own options', corefile: '.:53 {\n kubernetes cluster.local\n forward . 127.0.0.1\n}\ncorp:53 {\n forward . 127.0.0.2 {\n  force_tcp\n }\n}\n', error: /^\/cfg\/Corefile:6: forward: options other than "forward \."'s for corp/ },
-    { why: 'DNS over TLS upstreams', corefile: '.:53 {\n kubernetes cluster.local\n forward . tls://127.0.0.1\n}\n', error: /forward: tls:\/\/ upstreams .* not supported yet/ },
+    {
+      why: 'two kubernetes plugins',
+      corefile: 'a.local {\n kubernetes a.local\n}\nb.local {\n kubernetes b.local\n}\n',
+      error: /^\/cfg\/Corefile:5: kubernetes: a second kubernetes plugin/,
+    },
+    {
+      why: 'an API endpoint instead of a kubeconfig',
+      corefile: '.:53 {\n kubernetes cluster.local {\n  endpoint https://10.0.0.1:6443\n }\n}\n',
+      error: /^\/cfg\/Corefile:3: kubernetes: endpoint is not supported/,
+    },
+    {
+      why: 'prefetch',
+      corefile: '.:53 {\n kubernetes cluster.local\n cache {\n  prefetch 10\n }\n}\n',
+      error: /^\/cfg\/Corefile:3: cache: prefetch is not supported/,
+    },
+    {
+      why: 'disable for a zone other than the cluster zone',
+      corefile: '.:53 {\n kubernetes cluster.local\n cache {\n  disable success example.org\n }\n}\n',
+      error: /cache: disable for example\.org is not supported/,
+    },
+    {
+      why: 'a stub domain with its own options',
+      corefile: '.:53 {\n kubernetes cluster.local\n forward . 127.0.0.1\n}\ncorp:53 {\n forward . 127.0.0.2 {\n  force_tcp\n }\n}\n',
+      error: /^\/cfg\/Corefile:6: forward: options other than "forward \."'s for corp/,
+    },
+    {
+      why: 'DNS over TLS upstreams',
+      corefile: '.:53 {\n kubernetes cluster.local\n forward . tls://127.0.0.1\n}\n',
+      error: /forward: tls:\/\/ upstreams .* not supported yet/,
+    },
   ];
   for (const row of rows) {
     it(row.why, async () => {

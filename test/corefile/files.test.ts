@@ -51,7 +51,11 @@ test('a ConfigMap-mounted Corefile with a coredns-custom ConfigMap beside it (AK
     { keys: ['.:53'], lines: ['errors', 'log'] },
     { keys: ['corp.example:53'], lines: ['forward . 10.2.0.53'] },
   ]);
-  assert.deepEqual(filesRead(first), [corefile, join(custom, 'log.override'), join(custom, 'stub.server')], 'paths as imported, through the symlinks');
+  assert.deepEqual(
+    filesRead(first),
+    [corefile, join(custom, 'log.override'), join(custom, 'stub.server')],
+    'paths as imported, through the symlinks',
+  );
   assert.deepEqual(
     first.sources.map((s) => s.realPath),
     [
@@ -74,7 +78,10 @@ test('a ConfigMap-mounted Corefile with a coredns-custom ConfigMap beside it (AK
     'hosts.override': 'hosts {\n    10.2.0.10 build.corp.example\n    fallthrough\n}\n',
   });
   const second = await parseCorefile(corefile);
-  assert.deepEqual(shape(second)[0], { keys: ['.:53'], lines: ['errors', 'cache 30', ['hosts', ['10.2.0.10 build.corp.example', 'fallthrough']], 'log'] });
+  assert.deepEqual(shape(second)[0], {
+    keys: ['.:53'],
+    lines: ['errors', 'cache 30', ['hosts', ['10.2.0.10 build.corp.example', 'fallthrough']], 'log'],
+  });
   assert.equal(second.sources[0]!.realPath, join(root, '..2026_12_03_10_05_00.000000003', 'Corefile'));
   assert.deepEqual(second.globs[0]!.matches, [join(custom, 'hosts.override'), join(custom, 'log.override')]);
 
@@ -103,7 +110,10 @@ test('a loop through a symlink is found by the file it reaches', async (t) => {
   await assert.rejects(parseCorefile(join(dir, 'Corefile')), (err: unknown) => {
     assert.ok(err instanceof CorefileError);
     assert.equal(err.kind, 'import');
-    assert.match(err.message, /a\.conf:1: import loop: \S*a\.conf is already being imported \(\S*a\.conf -> \S*a\.conf\) \(imported at \S*Corefile:1\)$/);
+    assert.match(
+      err.message,
+      /a\.conf:1: import loop: \S*a\.conf is already being imported \(\S*a\.conf -> \S*a\.conf\) \(imported at \S*Corefile:1\)$/,
+    );
     return true;
   });
 });
@@ -118,7 +128,11 @@ test('a Corefile that is a folder, too large, binary or missing', async (t) => {
   writeFileSync(binary, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x0a, 0x00]));
   const rows: { why: string; path: string; message: string }[] = [
     { why: 'a folder', path: join(dir, 'Corefile.d'), message: `${join(dir, 'Corefile.d')}: is a directory, not a Corefile` },
-    { why: 'a 10 MB file, refused before it is read', path: big, message: `${big}: larger than 1048576 bytes (the most a ConfigMap holds); not read` },
+    {
+      why: 'a 10 MB file, refused before it is read',
+      path: big,
+      message: `${big}: larger than 1048576 bytes (the most a ConfigMap holds); not read`,
+    },
     { why: 'a gzip file', path: binary, message: `${binary}:1: NUL byte: this is not a text file` },
     { why: 'nothing there', path: join(dir, 'nope'), message: `${join(dir, 'nope')}: no such file` },
   ];

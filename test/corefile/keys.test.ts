@@ -20,11 +20,21 @@ const rows: { why: string; key: string; zones: string[]; port: number; explicit?
   { why: 'host bits are masked away, as net.ParseCIDR does', key: '10.1.2.3/24:5353', zones: ['2.1.10.in-addr.arpa'], port: 5353 },
   { why: 'a /8 and a /16', key: '10.0.0.0/8', zones: ['10.in-addr.arpa'], port: 53 },
   { why: 'a /15 is two /16 zones', key: '10.0.0.0/15', zones: ['0.10.in-addr.arpa', '1.10.in-addr.arpa'], port: 53 },
-  { why: 'a /22 is four /24 zones', key: '192.168.4.0/22', zones: ['4.168.192.in-addr.arpa', '5.168.192.in-addr.arpa', '6.168.192.in-addr.arpa', '7.168.192.in-addr.arpa'], port: 53 },
+  {
+    why: 'a /22 is four /24 zones',
+    key: '192.168.4.0/22',
+    zones: ['4.168.192.in-addr.arpa', '5.168.192.in-addr.arpa', '6.168.192.in-addr.arpa', '7.168.192.in-addr.arpa'],
+    port: 53,
+  },
   { why: 'a /32 is the full reverse name', key: '10.0.0.1/32', zones: ['1.0.0.10.in-addr.arpa'], port: 53 },
   { why: 'a /0 is all of in-addr.arpa', key: '0.0.0.0/0', zones: ['in-addr.arpa'], port: 53 },
   { why: 'an IPv6 /64 in nibbles', key: 'fd00:10:96::/64', zones: ['0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa'], port: 53 },
-  { why: 'an IPv6 /63 is two /64 zones (16 nibbles each)', key: 'fd00::/63', zones: ['0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa', '1.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa'], port: 53 },
+  {
+    why: 'an IPv6 /63 is two /64 zones (16 nibbles each)',
+    key: 'fd00::/63',
+    zones: ['0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa', '1.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa'],
+    port: 53,
+  },
   { why: 'an IPv6 CIDR with a port', key: 'fd00::/16:5353', zones: ['0.0.d.f.ip6.arpa'], port: 5353 },
 ];
 
@@ -64,12 +74,15 @@ test('bad server block keys name the key, the file and the line', () => {
     { why: 'escapes are not supported', key: 'a\\.b', reason: /escapes/ },
   ];
   for (const row of bad) {
-    assert.throws(() => parseServerKey(row.key, at, 53), (err: unknown) => {
-      assert.ok(err instanceof CorefileError, row.why);
-      assert.ok(err.message.startsWith(`Corefile:7: server block key "${row.key}": `), `${row.why}: ${err.message}`);
-      assert.match(err.reason, row.reason, row.why);
-      assert.equal(err.kind, 'key');
-      return true;
-    });
+    assert.throws(
+      () => parseServerKey(row.key, at, 53),
+      (err: unknown) => {
+        assert.ok(err instanceof CorefileError, row.why);
+        assert.ok(err.message.startsWith(`Corefile:7: server block key "${row.key}": `), `${row.why}: ${err.message}`);
+        assert.match(err.reason, row.reason, row.why);
+        assert.equal(err.kind, 'key');
+        return true;
+      },
+    );
   }
 });

@@ -19,11 +19,20 @@ async function planOf(text: string) {
 
 test('blocks with handlers get a chain; the others pass; loadbalance anywhere is the record order', async () => {
   const built = buildPlugins(
-    await planOf('.:53 {\n kubernetes cluster.local\n loadbalance\n}\nlan:53 {\n hosts {\n  10.0.0.9 printer.lan\n }\n}\ncorp:53 {\n rewrite name exact a.corp b.corp\n}\n'),
+    await planOf(
+      '.:53 {\n kubernetes cluster.local\n loadbalance\n}\nlan:53 {\n hosts {\n  10.0.0.9 printer.lan\n }\n}\ncorp:53 {\n rewrite name exact a.corp b.corp\n}\n',
+    ),
     rest,
     logger,
   );
-  assert.deepEqual(built.blocks.map((b) => [b.zones, b.chain === null ? null : b.chain.name]), [[[''], null], [['lan'], 'block'], [['corp'], 'rewrite']]);
+  assert.deepEqual(
+    built.blocks.map((b) => [b.zones, b.chain === null ? null : b.chain.name]),
+    [
+      [[''], null],
+      [['lan'], 'block'],
+      [['corp'], 'rewrite'],
+    ],
+  );
   assert.ok(built.recordOrder, 'loadbalance');
   assert.equal(built.hosts.length, 1);
   const none = buildPlugins(await planOf('.:53 {\n kubernetes cluster.local\n}\n'), rest, logger);
@@ -33,8 +42,18 @@ test('blocks with handlers get a chain; the others pass; loadbalance anywhere is
 test('a reload keeps a hosts handler whose options did not change, and makes a new one for one that did', async () => {
   const first = buildPlugins(await planOf('.:53 {\n kubernetes cluster.local\n hosts {\n  10.0.0.9 printer.lan\n }\n}\n'), rest, logger);
   const kept = new Map(first.hosts.map((h) => [hostsKey(h.options), h]));
-  const same = buildPlugins(await planOf('.:53 {\n kubernetes cluster.local\n loadbalance\n hosts {\n  10.0.0.9 printer.lan\n }\n}\n'), rest, logger, kept);
+  const same = buildPlugins(
+    await planOf('.:53 {\n kubernetes cluster.local\n loadbalance\n hosts {\n  10.0.0.9 printer.lan\n }\n}\n'),
+    rest,
+    logger,
+    kept,
+  );
   assert.equal(same.hosts[0], first.hosts[0], 'the same handler (it keeps watching its file)');
-  const changed = buildPlugins(await planOf('.:53 {\n kubernetes cluster.local\n hosts {\n  10.0.0.8 printer.lan\n }\n}\n'), rest, logger, kept);
+  const changed = buildPlugins(
+    await planOf('.:53 {\n kubernetes cluster.local\n hosts {\n  10.0.0.8 printer.lan\n }\n}\n'),
+    rest,
+    logger,
+    kept,
+  );
   assert.notEqual(changed.hosts[0], first.hosts[0]);
 });

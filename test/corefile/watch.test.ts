@@ -116,18 +116,27 @@ test('imported files are watched, and a file that starts to match an import glob
     watcher.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  assert.deepEqual(watcher.current.plan.servers.map((s) => s.plugins.map((p) => p.name)), [['errors', 'log']]);
+  assert.deepEqual(
+    watcher.current.plan.servers.map((s) => s.plugins.map((p) => p.name)),
+    [['errors', 'log']],
+  );
 
   writeFileSync(join(dir, 'custom', 'log.override'), 'log\nloadbalance\n');
   await until('the edited import', () => events.length > 0);
-  assert.deepEqual(watcher.current.plan.servers.map((s) => s.plugins.map((p) => p.name)), [['errors', 'log', 'loadbalance']]);
+  assert.deepEqual(
+    watcher.current.plan.servers.map((s) => s.plugins.map((p) => p.name)),
+    [['errors', 'log', 'loadbalance']],
+  );
 
   writeFileSync(join(dir, 'custom', 'lab.server'), 'lab.example:53 {\n    forward . 127.0.0.21\n}\n');
   await until('the new .server file', () => events.length > 1);
-  assert.deepEqual(watcher.current.plan.stubDomains.map((f) => f.zone), ['lab.example']);
+  assert.deepEqual(
+    watcher.current.plan.stubDomains.map((f) => f.zone),
+    ['lab.example'],
+  );
 });
 
-test('without folder events, `reload` polling finds the change (CoreDNS\'s own mechanism)', async (t) => {
+test("without folder events, `reload` polling finds the change (CoreDNS's own mechanism)", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdns-watch-'));
   const path = join(dir, 'Corefile');
   writeFileSync(path, corefile('127.0.0.11'));
@@ -144,7 +153,7 @@ test('without folder events, `reload` polling finds the change (CoreDNS\'s own m
   assert.equal(upstreamOf(watcher), '127.0.0.15');
 });
 
-test('the plan\'s own reload line sets the poll; without one there is none', async (t) => {
+test("the plan's own reload line sets the poll; without one there is none", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdns-watch-'));
   const path = join(dir, 'Corefile');
   writeFileSync(path, corefile('127.0.0.11'));

@@ -89,20 +89,33 @@ const HELM_LABELS = new Set(['helm.sh/chart', 'app.kubernetes.io/managed-by', 'a
 function withoutHelmLabels(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutHelmLabels);
   if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.entries(v).filter(([k]) => !HELM_LABELS.has(k) && k !== 'helm.sh/resource-policy').map(([k, x]) => [k, withoutHelmLabels(x)]));
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => !HELM_LABELS.has(k) && k !== 'helm.sh/resource-policy')
+      .map(([k, x]) => [k, withoutHelmLabels(x)]),
+  );
 }
 function byKey(objects: readonly K8sObject[]): Map<string, unknown> {
   return new Map([...objects].sort((a, b) => keyOf(a).localeCompare(keyOf(b))).map((o) => [keyOf(o), withoutHelmLabels(o)]));
 }
 
-const containerOf = (d: K8sObject) => (d as unknown as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } }).spec.template.spec.containers[0]!;
+const containerOf = (d: K8sObject) =>
+  (d as unknown as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } }).spec.template.spec.containers[0]!;
 const specOf = (o: K8sObject) => (o as unknown as { spec: Record<string, unknown> }).spec;
 
 describe('kubectl kustomize deploy/', { skip }, () => {
   it('the base: schema-valid; the kube-dns Service at the ClusterIP of deploy/kustomization.yaml; no ServiceMonitor, no autoscaler', async () => {
     const objects = await kustomize();
     await assertValid(objects);
-    assert.deepEqual(objects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    assert.deepEqual(objects.map((o) => o.kind).sort(), [
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ConfigMap',
+      'Deployment',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+    ]);
     for (const o of objects) if (!o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, 'kube-system', keyOf(o));
     assert.equal(specOf(pick(objects, 'Service', 'kube-dns')).clusterIP, '10.96.0.10');
     assert.equal(specOf(pick(objects, 'Deployment', 'cluster-dns')).replicas, 2);
@@ -145,8 +158,15 @@ describe('kubectl kustomize deploy/', { skip }, () => {
     assert.deepEqual(JSON.parse(defaults.slice('--default-params='.length)), { linear });
     // Its ServiceAccount is bound to a role that can scale the target and read nodes.
     const sa = (specOf(cpa).template as { spec: { serviceAccountName: string } }).spec.serviceAccountName;
-    for (const [binding, role] of [['ClusterRoleBinding', 'ClusterRole'], ['RoleBinding', 'Role']] as const) {
-      const b = pick(objects, binding, binding === 'RoleBinding' ? 'cluster-dns-autoscaler' : 'system:cluster-dns-autoscaler') as unknown as {
+    for (const [binding, role] of [
+      ['ClusterRoleBinding', 'ClusterRole'],
+      ['RoleBinding', 'Role'],
+    ] as const) {
+      const b = pick(
+        objects,
+        binding,
+        binding === 'RoleBinding' ? 'cluster-dns-autoscaler' : 'system:cluster-dns-autoscaler',
+      ) as unknown as {
         roleRef: { name: string };
         subjects: { name: string; namespace: string }[];
       };
@@ -155,7 +175,10 @@ describe('kubectl kustomize deploy/', { skip }, () => {
     }
     const rules = JSON.stringify((pick(objects, 'Role') as unknown as { rules: unknown }).rules);
     assert.match(rules, /deployments\/scale/);
-    assert.match(JSON.stringify((pick(objects, 'ClusterRole', 'system:cluster-dns-autoscaler') as unknown as { rules: unknown }).rules), /"nodes"/);
+    assert.match(
+      JSON.stringify((pick(objects, 'ClusterRole', 'system:cluster-dns-autoscaler') as unknown as { rules: unknown }).rules),
+      /"nodes"/,
+    );
   });
 
   it('components/hpa: a HorizontalPodAutoscaler on CPU owns the replicas', async () => {
@@ -173,11 +196,22 @@ describe('kubectl kustomize deploy/', { skip }, () => {
     const names = /sel='app\.kubernetes\.io\/name in \(([^)]*)\)'/.exec(readme)?.[1]?.split(',');
     assert.ok(names, 'the selector line');
     const kinds = new Map([
-      ['deploy', 'Deployment'], ['pdb', 'PodDisruptionBudget'], ['hpa', 'HorizontalPodAutoscaler'], ['sa', 'ServiceAccount'],
-      ['configmap', 'ConfigMap'], ['role', 'Role'], ['rolebinding', 'RoleBinding'], ['clusterrole', 'ClusterRole'],
-      ['clusterrolebinding', 'ClusterRoleBinding'], ['servicemonitor', 'ServiceMonitor'],
+      ['deploy', 'Deployment'],
+      ['pdb', 'PodDisruptionBudget'],
+      ['hpa', 'HorizontalPodAutoscaler'],
+      ['sa', 'ServiceAccount'],
+      ['configmap', 'ConfigMap'],
+      ['role', 'Role'],
+      ['rolebinding', 'RoleBinding'],
+      ['clusterrole', 'ClusterRole'],
+      ['clusterrolebinding', 'ClusterRoleBinding'],
+      ['servicemonitor', 'ServiceMonitor'],
     ]);
-    const deleted = new Set([...readme.matchAll(/kubectl (?:-n kube-system )?delete ([a-z,]+) -l "\$sel"/g)].flatMap((m) => m[1]!.split(',').map((k) => kinds.get(k) ?? k)));
+    const deleted = new Set(
+      [...readme.matchAll(/kubectl (?:-n kube-system )?delete ([a-z,]+) -l "\$sel"/g)].flatMap((m) =>
+        m[1]!.split(',').map((k) => kinds.get(k) ?? k),
+      ),
+    );
     for (const objects of [await kustomize(['servicemonitor', 'autoscaler']), await kustomize(['hpa'])]) {
       for (const o of objects) {
         const label = o.metadata.labels?.['app.kubernetes.io/name'] ?? '';
@@ -194,7 +228,12 @@ describe('kubectl kustomize deploy/', { skip }, () => {
     const { readFileSync, readdirSync } = await import('node:fs');
     const text = readFileSync(join(DEPLOY, 'kustomization.yaml'), 'utf8');
     const listed = [...text.matchAll(/^\s*#?\s*- (components\/[\w-]+)/gm)].map((m) => m[1]);
-    assert.deepEqual(listed.sort(), readdirSync(join(DEPLOY, 'components')).map((c) => `components/${c}`).sort());
+    assert.deepEqual(
+      listed.sort(),
+      readdirSync(join(DEPLOY, 'components'))
+        .map((c) => `components/${c}`)
+        .sort(),
+    );
     assert.deepEqual([...COMPONENTS].sort(), readdirSync(join(DEPLOY, 'components')).sort());
   });
 });
@@ -253,13 +292,15 @@ describe('helm: charts/cluster-dns', { skip }, () => {
     const monitor = specOf(pick(objects, 'ServiceMonitor'));
     const metricsSvc = pick(objects, 'Service', 'cluster-dns-metrics');
     const labels = metricsSvc.metadata.labels ?? {};
-    for (const [k, v] of Object.entries((monitor.selector as { matchLabels: Record<string, string> }).matchLabels)) assert.equal(labels[k], v, k);
+    for (const [k, v] of Object.entries((monitor.selector as { matchLabels: Record<string, string> }).matchLabels))
+      assert.equal(labels[k], v, k);
     assert.equal(pick(objects, 'ServiceMonitor').metadata.namespace, 'monitoring');
     assert.deepEqual(monitor.namespaceSelector, { matchNames: ['kube-system'] });
     const deployment = pick(objects, 'Deployment', 'cluster-dns');
     const pod = specOf(deployment).template as { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> };
     const pdb = specOf(pick(objects, 'PodDisruptionBudget'));
-    for (const [k, v] of Object.entries((pdb.selector as { matchLabels: Record<string, string> }).matchLabels)) assert.equal(pod.metadata.labels[k], v);
+    for (const [k, v] of Object.entries((pdb.selector as { matchLabels: Record<string, string> }).matchLabels))
+      assert.equal(pod.metadata.labels[k], v);
     assert.equal(pdb.minAvailable, 1);
     assert.deepEqual(pod.spec.imagePullSecrets, [{ name: 'registry' }]);
     assert.ok((pod.spec.volumes as { name: string }[]).some((v) => v.name === 'extra'));
@@ -275,7 +316,11 @@ describe('helm: charts/cluster-dns', { skip }, () => {
         plugins: [
           { name: 'health', parameters: '[{$POD_IP}]:8080', configBlock: 'lameduck 7s' },
           { name: 'ready', parameters: '[{$POD_IP}]:8181' },
-          { name: 'kubernetes', parameters: 'k8s.example in-addr.arpa ip6.arpa', configBlock: 'pods insecure\nfallthrough in-addr.arpa ip6.arpa\nttl 30' },
+          {
+            name: 'kubernetes',
+            parameters: 'k8s.example in-addr.arpa ip6.arpa',
+            configBlock: 'pods insecure\nfallthrough in-addr.arpa ip6.arpa\nttl 30',
+          },
           { name: 'prometheus', parameters: '[{$POD_IP}]:9153' },
           { name: 'forward', parameters: '. 10.0.0.2 10.0.0.3:5353' },
           { name: 'loadbalance' },
@@ -299,12 +344,18 @@ describe('helm: charts/cluster-dns', { skip }, () => {
     assert.equal(parsed.kind, 'run');
     const c = (parsed as Extract<typeof parsed, { kind: 'run' }>).config;
     assert.equal(c.zone, 'k8s.example');
-    assert.deepEqual(c.forward.upstreams, [{ host: '10.0.0.2', port: 53 }, { host: '10.0.0.3', port: 5353 }]);
-    assert.deepEqual(c.forward.stubDomains.map((s) => s.domain), ['corp.example']);
+    assert.deepEqual(c.forward.upstreams, [
+      { host: '10.0.0.2', port: 53 },
+      { host: '10.0.0.3', port: 5353 },
+    ]);
+    assert.deepEqual(
+      c.forward.stubDomains.map((s) => s.domain),
+      ['corp.example'],
+    );
     assert.equal(c.ttl, 30);
     assert.equal(c.pods, 'insecure');
     assert.equal(c.lameduckMs, 7000);
-    assert.equal(c.tcpMaxConnections, 2000, "extraArgs");
+    assert.equal(c.tcpMaxConnections, 2000, 'extraArgs');
     assert.equal(c.snapshot, null);
     assert.deepEqual([c.health?.host, c.health?.port, c.ready?.port, c.metrics?.port], ['10.244.0.7', 8080, 8181, 9153]);
     assert.equal(c.listen[0]?.port, 53);
@@ -325,7 +376,11 @@ describe('helm: charts/cluster-dns', { skip }, () => {
   });
 
   it('service.name, clusterIP empty, k8sAppLabelOverride and nameOverride carry through', async () => {
-    const objects = await helmRender({ service: { name: 'dns', clusterIP: '' }, k8sAppLabelOverride: 'cluster-dns', fullnameOverride: 'dns-server' });
+    const objects = await helmRender({
+      service: { name: 'dns', clusterIP: '' },
+      k8sAppLabelOverride: 'cluster-dns',
+      fullnameOverride: 'dns-server',
+    });
     await assertValid(objects);
     const svc = pick(objects, 'Service', 'dns');
     assert.equal(specOf(svc).clusterIP, undefined, 'no clusterIP written: an adopted Service keeps its own');
@@ -344,7 +399,11 @@ describe('the schema checks themselves', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'x' },
-      spec: { replicas, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [container] } } },
+      spec: {
+        replicas,
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [container] } },
+      },
     });
     assert.equal(await schemaError(deployment({ name: 'c', image: 'i' })), null);
     assert.deepEqual(unknownFields(deployment({ name: 'c', image: 'i', ports: [{ containerPort: 53, protocol: 'UDP' }] })), []);
@@ -354,7 +413,12 @@ describe('the schema checks themselves', () => {
       'Deployment x.spec.template.spec.containers[0].readinesProbe',
       'Deployment x.spec.template.spec.containers[0].livenessProbe.httpGet.schem',
     ]);
-    const monitor = { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'm' }, spec: { selector: {}, endpoints: [{ port: 'm', intervall: '1s' }] } };
+    const monitor = {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: 'm' },
+      spec: { selector: {}, endpoints: [{ port: 'm', intervall: '1s' }] },
+    };
     assert.deepEqual(unknownFields(monitor), ['ServiceMonitor m.spec.endpoints[0].intervall']);
     assert.match((await schemaError({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 't' } })) ?? '', /no schema/);
   });
@@ -369,7 +433,8 @@ describe('charts/cluster-dns/README.md', () => {
     const walk = (o: Record<string, unknown>, prefix: string) => {
       for (const [k, v] of Object.entries(o)) {
         const path = prefix ? `${prefix}.${k}` : k;
-        if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && !k.includes('/')) walk(v as Record<string, unknown>, path);
+        if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && !k.includes('/'))
+          walk(v as Record<string, unknown>, path);
         else leaves.push(path);
       }
     };
@@ -394,7 +459,10 @@ describe('charts/cluster-dns/README.md', () => {
 const EVERYTHING = {
   image: { repository: 'registry.example/dns/cluster-dns', tag: '9.9.9', pullSecrets: ['registry'] },
   service: { clusterIPs: ['10.96.0.10', 'fd00:10:96::a'], ipFamilyPolicy: 'RequireDualStack' },
-  prometheus: { service: { enabled: true }, monitor: { enabled: true, namespace: 'monitoring', additionalLabels: { release: 'kube-prometheus-stack' }, interval: '30s' } },
+  prometheus: {
+    service: { enabled: true },
+    monitor: { enabled: true, namespace: 'monitoring', additionalLabels: { release: 'kube-prometheus-stack' }, interval: '30s' },
+  },
   autoscaler: { enabled: true, min: 3 },
   podDisruptionBudget: { minAvailable: 1 },
   extraVolumes: [{ name: 'extra', emptyDir: {} }],

@@ -195,7 +195,10 @@ describe('readQuery: FORMERR', () => {
   const badNames: Array<[string, Buffer]> = [
     ['a label running past the end', Buffer.concat([header(), Buffer.from([5, 0x61, 0x62])])],
     ['a name with no terminator', Buffer.concat([header(), Buffer.from([1, 0x61])])],
-    ['a name over 255 octets', Buffer.concat([header(), wireName(['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(62)].join('.')), u16(1, 1)])],
+    [
+      'a name over 255 octets',
+      Buffer.concat([header(), wireName(['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(62)].join('.')), u16(1, 1)]),
+    ],
     ['label type 0x40', Buffer.concat([header(), Buffer.from([0x41, 0x61, 0]), u16(1, 1)])],
     ['label type 0x80', Buffer.concat([header(), Buffer.from([0x81, 0x61, 0]), u16(1, 1)])],
     ['a pointer to itself', Buffer.concat([header(), Buffer.from([0xc0, 0x0c]), u16(1, 1)])],
@@ -221,7 +224,10 @@ describe('readQuery: FORMERR', () => {
     ['an OPT owned by a non-root name', Buffer.concat([header({ ar: 1 }), q, opt({ owner: wireName('x') })])],
     ['an OPT owned by the question name', Buffer.concat([header({ ar: 1 }), q, opt({ owner: Buffer.from([0xc0, 0x0c]) })])],
     ['an OPT option running past its RDATA', Buffer.concat([header({ ar: 1 }), q, opt({ rdata: Buffer.from([0, 8, 0, 9, 1, 2]) })])],
-    ['an additional owner with a forward pointer', Buffer.concat([header({ ar: 1 }), q, Buffer.from([0xc0, 0x30]), u16(1, 1), Buffer.alloc(4), u16(0)])],
+    [
+      'an additional owner with a forward pointer',
+      Buffer.concat([header({ ar: 1 }), q, Buffer.from([0xc0, 0x30]), u16(1, 1), Buffer.alloc(4), u16(0)]),
+    ],
   ];
   for (const [what, msg] of badAdditional) {
     it(`rejects ${what}, echoing the question but no OPT`, () => {
@@ -234,7 +240,10 @@ describe('readQuery: FORMERR', () => {
 
 describe('readQuery: NOTIMP', () => {
   it('answers other opcodes with NOTIMP, echoing what it could read', () => {
-    const notify = expectError(readQuery(Buffer.concat([header({ flags: 4 << 11, ar: 1 }), question('a.b', TYPE.SOA), opt()])), RCODE.NOTIMP);
+    const notify = expectError(
+      readQuery(Buffer.concat([header({ flags: 4 << 11, ar: 1 }), question('a.b', TYPE.SOA), opt()])),
+      RCODE.NOTIMP,
+    );
     assert.equal(notify.questionEnd, 12 + wireName('a.b').length + 4);
     assert.equal(notify.edns?.udpSize, 1232);
     assert.equal(notify.flags, 4 << 11);
@@ -257,7 +266,15 @@ describe('readQuery: robustness', () => {
       seed ^= seed << 5;
       return (seed >>> 0) % n;
     };
-    const base = Buffer.concat([header({ ar: 2 }), question('Www.Example.COM'), opt({ rdata: Buffer.from([0, 8, 0, 2, 1, 2]) }), Buffer.from([0xc0, 0x0c]), u16(250, 255), Buffer.alloc(4), u16(0)]);
+    const base = Buffer.concat([
+      header({ ar: 2 }),
+      question('Www.Example.COM'),
+      opt({ rdata: Buffer.from([0, 8, 0, 2, 1, 2]) }),
+      Buffer.from([0xc0, 0x0c]),
+      u16(250, 255),
+      Buffer.alloc(4),
+      u16(0),
+    ]);
     for (let i = 0; i < 20_000; i++) {
       let msg: Buffer;
       if (i % 4 === 0) {

@@ -18,7 +18,20 @@ function message() {
       { name: 'example.com', type: TYPE.MX, ttl: 300, preference: 10, exchange: 'mail.example.com' },
       { name: 'www.example.com', type: 99, ttl: 5, rdata: Uint8Array.from([3, 0x61, 0x62, 0x63]) },
     ],
-    [{ name: 'example.com', type: TYPE.SOA, ttl: 900, mname: 'ns.example.com', rname: 'admin.example.com', serial: 7, refresh: 1, retry: 2, expire: 3, minimum: 60 }],
+    [
+      {
+        name: 'example.com',
+        type: TYPE.SOA,
+        ttl: 900,
+        mname: 'ns.example.com',
+        rname: 'admin.example.com',
+        serial: 7,
+        refresh: 1,
+        retry: 2,
+        expire: 3,
+        minimum: 60,
+      },
+    ],
     [],
   );
   return replyMessage('www.example.com', TYPE.A, reply);
@@ -45,10 +58,40 @@ test('malformed messages are refused: cut short, counts that lie, RDATA past the
   const cases: [string, Buffer][] = [
     ['short', wire.subarray(0, 8)],
     ['cut', wire.subarray(0, wire.length - 3)],
-    ['count lies', (() => { const b = Buffer.from(wire); b.writeUInt16BE(9, 6); return b; })()],
-    ['rdlength', (() => { const b = Buffer.from(wire); const m = readMessage(wire); b.writeUInt16BE(500, m.answer[1]!.rdataStart - 2); return b; })()],
-    ['pointer loop', (() => { const b = Buffer.from(wire); const m = readMessage(wire); b.writeUInt16BE(0xc000 | m.answer[0]!.start, m.answer[0]!.start); return b; })()],
-    ['two questions', (() => { const b = Buffer.from(wire); b.writeUInt16BE(2, 4); return b; })()],
+    [
+      'count lies',
+      (() => {
+        const b = Buffer.from(wire);
+        b.writeUInt16BE(9, 6);
+        return b;
+      })(),
+    ],
+    [
+      'rdlength',
+      (() => {
+        const b = Buffer.from(wire);
+        const m = readMessage(wire);
+        b.writeUInt16BE(500, m.answer[1]!.rdataStart - 2);
+        return b;
+      })(),
+    ],
+    [
+      'pointer loop',
+      (() => {
+        const b = Buffer.from(wire);
+        const m = readMessage(wire);
+        b.writeUInt16BE(0xc000 | m.answer[0]!.start, m.answer[0]!.start);
+        return b;
+      })(),
+    ],
+    [
+      'two questions',
+      (() => {
+        const b = Buffer.from(wire);
+        b.writeUInt16BE(2, 4);
+        return b;
+      })(),
+    ],
   ];
   for (const [what, bad] of cases) assert.throws(() => readMessage(bad), MalformedMessageError, what);
 });
@@ -58,8 +101,15 @@ test('recordEnds: where each record of a body ends, as readMessage finds them; a
   const m = readMessage(wire);
   const body = wire.subarray(m.questionEnd);
   const spans = [...m.answer, ...m.authority];
-  assert.deepEqual([...recordEnds(body, spans.length)], spans.map((rr) => rr.end - m.questionEnd));
-  assert.deepEqual([...recordEnds(body, 2)], spans.slice(0, 2).map((rr) => rr.end - m.questionEnd), 'only the records asked for');
+  assert.deepEqual(
+    [...recordEnds(body, spans.length)],
+    spans.map((rr) => rr.end - m.questionEnd),
+  );
+  assert.deepEqual(
+    [...recordEnds(body, 2)],
+    spans.slice(0, 2).map((rr) => rr.end - m.questionEnd),
+    'only the records asked for',
+  );
   const third = spans[2]!.start - m.questionEnd;
   assert.equal(recordEnds(body.subarray(0, third + 5), spans.length).length, 2, 'a record cut short is not counted');
   const badLabel = Buffer.from(body);

@@ -28,12 +28,22 @@ test('records encoded after one question decode and are written again after anot
 });
 
 test('a body that does not parse after its question is refused, not guessed at', () => {
-  const inner = encodeReply(INNER, { rcode: 0, authoritative: true, answer: [{ name: INNER, type: TYPE.A, ttl: 5, address: '10.0.0.1' }], authority: [], additional: [] });
+  const inner = encodeReply(INNER, {
+    rcode: 0,
+    authoritative: true,
+    answer: [{ name: INNER, type: TYPE.A, ttl: 5, address: '10.0.0.1' }],
+    authority: [],
+    additional: [],
+  });
   assert.equal(replyRecords(INNER, { ...inner, body: inner.body.subarray(0, 10) }), null, 'cut short');
   const chaos = new Uint8Array(inner.body);
   chaos[5] = 3; // the record's class: CH, which the writer could not write again
   assert.equal(replyRecords(INNER, { ...inner, body: chaos }), null, 'a class other than IN');
-  assert.equal(replyRecords(INNER, { ...inner, body: inner.body.subarray(0, 10) }, 'skip'), null, 'cut short, even when other classes are skipped');
+  assert.equal(
+    replyRecords(INNER, { ...inner, body: inner.body.subarray(0, 10) }, 'skip'),
+    null,
+    'cut short, even when other classes are skipped',
+  );
 });
 
 test("with otherClasses 'skip' a record of a class other than IN is left out and the rest kept", () => {

@@ -10,12 +10,17 @@ function roundTrip(rr: WireRecord): string {
   const writer = new ReplyWriter('q.example');
   writer.record(rr);
   const body = writer.bytes();
-  return decode(replyMessage('q.example', TYPE.A, { rcode: 0, authoritative: true, ancount: 1, nscount: 0, arcount: 0, body })).answer[0] as string;
+  return decode(replyMessage('q.example', TYPE.A, { rcode: 0, authoritative: true, ancount: 1, nscount: 0, arcount: 0, body }))
+    .answer[0] as string;
 }
 
 const rows: { text: string; wire: string; why: string }[] = [
   { text: 'a.example. 60 IN A 10.0.0.1', wire: 'a.example. 60 IN A 10.0.0.1', why: 'the full form' },
-  { text: 'A.Example 60 IN A 10.0.0.1', wire: 'a.example. 60 IN A 10.0.0.1', why: 'names lower-cased; no trailing dot is still absolute (origin is the root)' },
+  {
+    text: 'A.Example 60 IN A 10.0.0.1',
+    wire: 'a.example. 60 IN A 10.0.0.1',
+    why: 'names lower-cased; no trailing dot is still absolute (origin is the root)',
+  },
   { text: 'a.example. IN 60 A 10.0.0.1', wire: 'a.example. 60 IN A 10.0.0.1', why: 'class before TTL' },
   { text: 'a.example. A 10.0.0.1', wire: 'a.example. 3600 IN A 10.0.0.1', why: 'no TTL: 3600, no class: IN (miekg/dns)' },
   { text: 'a.example. 1h IN A 10.0.0.1', wire: 'a.example. 3600 IN A 10.0.0.1', why: 'BIND TTL units' },
@@ -41,7 +46,13 @@ for (const row of rows) {
 }
 
 test('MX is parsed (dns2 does not render it: checked field by field)', () => {
-  assert.deepEqual(parseRecordText('ip-10.example. 60 IN MX 10 ip-10.example.'), { name: 'ip-10.example', ttl: 60, type: TYPE.MX, preference: 10, exchange: 'ip-10.example' });
+  assert.deepEqual(parseRecordText('ip-10.example. 60 IN MX 10 ip-10.example.'), {
+    name: 'ip-10.example',
+    ttl: 60,
+    type: TYPE.MX,
+    preference: 10,
+    exchange: 'ip-10.example',
+  });
 });
 
 const bad: { text: string; error: RegExp; why: string }[] = [
@@ -62,7 +73,10 @@ const bad: { text: string; error: RegExp; why: string }[] = [
 
 for (const row of bad) {
   test(`parseRecordText refuses ${row.text}: ${row.why}`, () => {
-    assert.throws(() => parseRecordText(row.text), (err: unknown) => err instanceof RecordTextError && row.error.test(err.message) && err.message.includes(row.text));
+    assert.throws(
+      () => parseRecordText(row.text),
+      (err: unknown) => err instanceof RecordTextError && row.error.test(err.message) && err.message.includes(row.text),
+    );
   });
 }
 

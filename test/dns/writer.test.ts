@@ -18,7 +18,18 @@ test('records decode with an independent decoder (dns2)', () => {
       { name: Q, type: TYPE.CNAME, ttl: 5, target: 'www.example.com' },
     ],
     authority: [
-      { name: 'cluster.local', type: TYPE.SOA, ttl: 5, mname: 'ns.dns.cluster.local', rname: 'hostmaster.cluster.local', serial: 7, refresh: 7200, retry: 1800, expire: 86400, minimum: 5 },
+      {
+        name: 'cluster.local',
+        type: TYPE.SOA,
+        ttl: 5,
+        mname: 'ns.dns.cluster.local',
+        rname: 'hostmaster.cluster.local',
+        serial: 7,
+        refresh: 7200,
+        retry: 1800,
+        expire: 86400,
+        minimum: 5,
+      },
     ],
     additional: [],
   });

@@ -30,22 +30,45 @@ test('manifests with objects of the wrong shape, and unreadable kubeconfigs: exi
     cases.push([name, ['--manifests', join(dir, name)], message]);
   };
   // Each of these used to start (a TypeError exit 1 with a stack, or SERVFAIL for every query of the name).
-  manifest('endpoints.yaml', 'kind: EndpointSlice\nmetadata: {name: e, namespace: a}\nendpoints: 5\n', /^cluster-dns: --manifests: .*endpoints\.yaml: object 1: EndpointSlice a\/e: endpoints must be a list\n$/);
-  manifest('ip.yaml', 'kind: Namespace\nmetadata: {name: a}\n---\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {clusterIP: banana}\n', /^cluster-dns: --manifests: .*ip\.yaml: object 2: Service a\/s: spec\.clusterIP\(s\) "banana" is not an IP address\n$/);
-  manifest('ns.json', JSON.stringify({ kind: 'Pod', metadata: { name: 'p', namespace: 7 } }), /^cluster-dns: --manifests: .*ns\.json: object 1: Pod p: metadata\.namespace must be a string\n$/);
+  manifest(
+    'endpoints.yaml',
+    'kind: EndpointSlice\nmetadata: {name: e, namespace: a}\nendpoints: 5\n',
+    /^cluster-dns: --manifests: .*endpoints\.yaml: object 1: EndpointSlice a\/e: endpoints must be a list\n$/,
+  );
+  manifest(
+    'ip.yaml',
+    'kind: Namespace\nmetadata: {name: a}\n---\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {clusterIP: banana}\n',
+    /^cluster-dns: --manifests: .*ip\.yaml: object 2: Service a\/s: spec\.clusterIP\(s\) "banana" is not an IP address\n$/,
+  );
+  manifest(
+    'ns.json',
+    JSON.stringify({ kind: 'Pod', metadata: { name: 'p', namespace: 7 } }),
+    /^cluster-dns: --manifests: .*ns\.json: object 1: Pod p: metadata\.namespace must be a string\n$/,
+  );
   manifest('json.json', '{"kind": "Service", ', /^cluster-dns: --manifests: .*json\.json: .*JSON/);
   // A kubeconfig that is a folder, one that is not YAML, one that names no server.
   mkdirSync(join(dir, 'kubeconfig.d'));
   cases.push(['kubeconfig folder', ['--kubeconfig', join(dir, 'kubeconfig.d')], /^cluster-dns: kubeconfig .*kubeconfig\.d: EISDIR/]);
   writeFileSync(join(dir, 'binary.kubeconfig'), Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x7b, 0x7b]));
   cases.push(['binary kubeconfig', ['--kubeconfig', join(dir, 'binary.kubeconfig')], /^cluster-dns: kubeconfig .*binary\.kubeconfig: /]);
-  writeFileSync(join(dir, 'noserver.kubeconfig'), 'apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: x, user: u}}]\nclusters: []\nusers: []\n');
-  cases.push(['kubeconfig without a server', ['--kubeconfig', join(dir, 'noserver.kubeconfig')], /^cluster-dns: kubeconfig .*noserver\.kubeconfig: /]);
+  writeFileSync(
+    join(dir, 'noserver.kubeconfig'),
+    'apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: x, user: u}}]\nclusters: []\nusers: []\n',
+  );
+  cases.push([
+    'kubeconfig without a server',
+    ['--kubeconfig', join(dir, 'noserver.kubeconfig')],
+    /^cluster-dns: kubeconfig .*noserver\.kubeconfig: /,
+  ]);
   // A token for a remote API server over plain http would travel in clear text; loopback (kubectl proxy) is fine.
   const kubeconfig = (server: string) =>
     `apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: x, user: u}}]\nclusters: [{name: x, cluster: {server: "${server}"}}]\nusers: [{name: u, user: {token: secret}}]\n`;
   writeFileSync(join(dir, 'cleartext.kubeconfig'), kubeconfig('http://10.96.0.1:6443'));
-  cases.push(['token over plain http', ['--kubeconfig', join(dir, 'cleartext.kubeconfig')], /^cluster-dns: kubeconfig .*cleartext\.kubeconfig: refusing to send the user's credentials to http:\/\/10\.96\.0\.1:6443/]);
+  cases.push([
+    'token over plain http',
+    ['--kubeconfig', join(dir, 'cleartext.kubeconfig')],
+    /^cluster-dns: kubeconfig .*cleartext\.kubeconfig: refusing to send the user's credentials to http:\/\/10\.96\.0\.1:6443/,
+  ]);
 
   // Three at a time, each given 30 s: a start-up on a busy 2-core machine can take seconds.
   const results: Awaited<ReturnType<typeof runMain>>[] = [];
@@ -63,7 +86,8 @@ test('manifests with objects of the wrong shape, and unreadable kubeconfigs: exi
 test('a manifests file broken while serving: the last good index keeps answering, the log says why, a fix is picked up', async (t) => {
   const dir = scratch(t);
   const file = join(dir, 'cluster.yaml');
-  const good = (ip: string) => `kind: Namespace\nmetadata: {name: a}\n---\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {clusterIP: ${ip}}\n`;
+  const good = (ip: string) =>
+    `kind: Namespace\nmetadata: {name: a}\n---\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {clusterIP: ${ip}}\n`;
   writeFileSync(file, good('10.0.0.1'));
   const server = await startServer(['--manifests', file]);
   t.after(() => server.stop());
@@ -75,7 +99,11 @@ test('a manifests file broken while serving: the last good index keeps answering
   const logged = async (pattern: RegExp, after: number) => {
     // The file is polled once a second: wait up to 5 s for its log line.
     for (let i = 0; i < 100; i++) {
-      const line = server.stdout().slice(after).split('\n').find((l) => pattern.test(l));
+      const line = server
+        .stdout()
+        .slice(after)
+        .split('\n')
+        .find((l) => pattern.test(l));
       if (line) return JSON.parse(line) as { msg: string; err?: string; path: string };
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -55,7 +55,8 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
   t.after(() => upstream.close());
   const EXTERNAL = 4;
   const externalAnswers = () => {
-    for (let i = 0; i < EXTERNAL; i++) upstream.set(`ext-${i}.example.com`, { kind: 'answer', records: [a(`ext-${i}.example.com`, `192.0.2.${i + 1}`, 1)] });
+    for (let i = 0; i < EXTERNAL; i++)
+      upstream.set(`ext-${i}.example.com`, { kind: 'answer', records: [a(`ext-${i}.example.com`, `192.0.2.${i + 1}`, 1)] });
   };
   externalAnswers();
   api.apply(namespace('chaos'));
@@ -76,7 +77,22 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
   setChurn('newcomer', null);
 
   const parsed = parseConfig(
-    ['--kubeconfig', api.writeKubeconfig(), '--listen', '127.0.0.1:0', '--health', 'off', '--ready', 'off', '--metrics', 'off', '--log-level', 'silent', '--upstream', upstream.address],
+    [
+      '--kubeconfig',
+      api.writeKubeconfig(),
+      '--listen',
+      '127.0.0.1:0',
+      '--health',
+      'off',
+      '--ready',
+      'off',
+      '--metrics',
+      'off',
+      '--log-level',
+      'silent',
+      '--upstream',
+      upstream.address,
+    ],
     {},
     existsSync,
   );
@@ -207,7 +223,17 @@ test('chaos: API faults and garbage packets while a client keeps asking; no answ
   const upstreamWindows: { from: number; to: number }[] = [];
   const upstreamFault = async (name: string, behaviour: Behaviour, ms: number) => {
     const from = Date.now();
-    for (let i = 0; i < EXTERNAL; i++) upstream.set(`ext-${i}.example.com`, behaviour.kind === 'spoof' ? { ...behaviour, records: [a(`ext-${i}.example.com`, `192.0.2.${i + 1}`, 1)], forged: [a(`ext-${i}.example.com`, '203.0.113.66', 3600)] } : behaviour);
+    for (let i = 0; i < EXTERNAL; i++)
+      upstream.set(
+        `ext-${i}.example.com`,
+        behaviour.kind === 'spoof'
+          ? {
+              ...behaviour,
+              records: [a(`ext-${i}.example.com`, `192.0.2.${i + 1}`, 1)],
+              forged: [a(`ext-${i}.example.com`, '203.0.113.66', 3600)],
+            }
+          : behaviour,
+      );
     upstream.fallback = behaviour;
     await sleep(ms);
     externalAnswers();

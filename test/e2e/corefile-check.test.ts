@@ -14,7 +14,15 @@ const QUIET = ['--check'];
 
 test('every fixture Corefile of a distribution loads with --check; the options name their lines', async () => {
   const rows: { file: string; want: RegExp[]; why: string }[] = [
-    { file: 'kubeadm.Corefile', want: [/^--ttl 30 +# .*kubeadm\.Corefile:10: kubernetes$/m, /^--max-concurrent 1000 /m, /plugins, in the order a query meets them: .*loadbalance/], why: 'kubeadm' },
+    {
+      file: 'kubeadm.Corefile',
+      want: [
+        /^--ttl 30 +# .*kubeadm\.Corefile:10: kubernetes$/m,
+        /^--max-concurrent 1000 /m,
+        /plugins, in the order a query meets them: .*loadbalance/,
+      ],
+      why: 'kubeadm',
+    },
     { file: 'k3s/Corefile', want: [/^--pods insecure /m, /hosts/], why: 'k3s with NodeHosts and the custom imports' },
     { file: 'rke2.Corefile', want: [/^--lameduck 10000ms /m], why: 'RKE2' },
     { file: 'eks.Corefile', want: [/^--ttl 5 +# .*CoreDNS's default/m], why: 'EKS: no ttl line' },
@@ -49,14 +57,34 @@ test('bad Corefiles: exit 2, one line naming the file and line', async (t) => {
   };
   mkdirSync(join(dir, 'folder'));
   const rows: { why: string; path: string; error: RegExp }[] = [
-    { why: 'unbalanced braces', path: write('open.Corefile', '.:53 {\n kubernetes cluster.local\n'), error: /open\.Corefile:\d+: .*(brace|})/ },
-    { why: 'an unknown directive', path: write('unknown.Corefile', '.:53 {\n kubernetes cluster.local\n frobnicate\n}\n'), error: /unknown\.Corefile:3: unsupported directive "frobnicate"/ },
-    { why: 'a bad argument', path: write('arg.Corefile', '.:53 {\n kubernetes cluster.local {\n  ttl forever\n }\n}\n'), error: /arg\.Corefile:3: kubernetes: / },
+    {
+      why: 'unbalanced braces',
+      path: write('open.Corefile', '.:53 {\n kubernetes cluster.local\n'),
+      error: /open\.Corefile:\d+: .*(brace|})/,
+    },
+    {
+      why: 'an unknown directive',
+      path: write('unknown.Corefile', '.:53 {\n kubernetes cluster.local\n frobnicate\n}\n'),
+      error: /unknown\.Corefile:3: unsupported directive "frobnicate"/,
+    },
+    {
+      why: 'a bad argument',
+      path: write('arg.Corefile', '.:53 {\n kubernetes cluster.local {\n  ttl forever\n }\n}\n'),
+      error: /arg\.Corefile:3: kubernetes: /,
+    },
     { why: 'an import loop', path: write('a.Corefile', 'import b.Corefile\n'), error: /Corefile:1: .*import/ },
-    { why: 'a 10 MB Corefile', path: write('big.Corefile', `.:53 {\n${'# padding padding padding padding padding padding\n'.repeat(210_000)}}\n`), error: /big\.Corefile.*(MB|MiB|bytes|large|limit)/ },
+    {
+      why: 'a 10 MB Corefile',
+      path: write('big.Corefile', `.:53 {\n${'# padding padding padding padding padding padding\n'.repeat(210_000)}}\n`),
+      error: /big\.Corefile.*(MB|MiB|bytes|large|limit)/,
+    },
     { why: 'a Corefile that is a directory', path: join(dir, 'folder'), error: /folder.*(directory|EISDIR|folder)/i },
     { why: 'no such file', path: join(dir, 'absent.Corefile'), error: /absent\.Corefile.*(ENOENT|no such file)/i },
-    { why: 'a directive cluster-dns cannot do as written', path: write('prefetch.Corefile', '.:53 {\n kubernetes cluster.local\n cache {\n  prefetch 10\n }\n}\n'), error: /prefetch\.Corefile:3: cache: prefetch is not supported/ },
+    {
+      why: 'a directive cluster-dns cannot do as written',
+      path: write('prefetch.Corefile', '.:53 {\n kubernetes cluster.local\n cache {\n  prefetch 10\n }\n}\n'),
+      error: /prefetch\.Corefile:3: cache: prefetch is not supported/,
+    },
   ];
   writeFileSync(join(dir, 'b.Corefile'), 'import a.Corefile\n');
   for (let i = 0; i < rows.length; i += 3) {

@@ -95,16 +95,33 @@ test('a Corefile serves: hosts, rewrite, template, loadbalance, a stub block; ed
   up.set('www.example.com', { kind: 'answer', records: [a('www.example.com', '192.0.2.1')] });
   stub.set('intranet.corp.example', { kind: 'answer', records: [a('intranet.corp.example', '10.1.0.5')] });
 
-  const server = await startServer(['--conf', path, '--manifests', join(dir, 'cluster.yaml')], { UPSTREAM: up.address, STUB: stub.address }, 15_000, { corefileListens: true });
+  const server = await startServer(
+    ['--conf', path, '--manifests', join(dir, 'cluster.yaml')],
+    { UPSTREAM: up.address, STUB: stub.address },
+    15_000,
+    { corefileListens: true },
+  );
   t.after(() => server.stop());
 
   assert.deepEqual((await ask(server, 'printer.lan', TYPE.A)).answer, ['printer.lan. 3600 IN A 10.0.0.99'], 'hosts');
-  assert.deepEqual((await ask(server, 'alias.shop.svc.cluster.local', TYPE.A)).answer, ['alias.shop.svc.cluster.local. 5 IN A 10.96.0.20'], 'rewritten, answered under the asked name');
+  assert.deepEqual(
+    (await ask(server, 'alias.shop.svc.cluster.local', TYPE.A)).answer,
+    ['alias.shop.svc.cluster.local. 5 IN A 10.96.0.20'],
+    'rewritten, answered under the asked name',
+  );
   const blocked = await ask(server, 'www.example.com', TYPE.AAAA);
   assert.equal(blocked.rcode, 'NOERROR', 'template: AAAA blocked');
   assert.deepEqual(blocked.answer, []);
-  assert.deepEqual((await ask(server, 'www.example.com', TYPE.A)).answer, ['www.example.com. 30 IN A 192.0.2.1'], 'A still forwarded (its TTL capped by cache 30, as CoreDNS)');
-  assert.deepEqual((await ask(server, 'intranet.corp.example', TYPE.A)).answer, ['intranet.corp.example. 30 IN A 10.1.0.5'], 'the stub block forwards to its own upstream');
+  assert.deepEqual(
+    (await ask(server, 'www.example.com', TYPE.A)).answer,
+    ['www.example.com. 30 IN A 192.0.2.1'],
+    'A still forwarded (its TTL capped by cache 30, as CoreDNS)',
+  );
+  assert.deepEqual(
+    (await ask(server, 'intranet.corp.example', TYPE.A)).answer,
+    ['intranet.corp.example. 30 IN A 10.1.0.5'],
+    'the stub block forwards to its own upstream',
+  );
   assert.equal(up.received.filter((r) => r.name === 'intranet.corp.example').length, 0);
   const orders = new Set<string>();
   for (let i = 0; i < 12; i++) orders.add((await ask(server, 'pool.shop.svc.cluster.local', TYPE.A)).answer.join(' '));
@@ -116,7 +133,11 @@ test('a Corefile serves: hosts, rewrite, template, loadbalance, a stub block; ed
     renameSync(`${path}.new`, path);
   };
   write(corefile('10.0.0.98 scanner.lan'));
-  await eventually('the new hosts entry', () => ask(server, 'scanner.lan', TYPE.A), (r) => r.answer.length === 1);
+  await eventually(
+    'the new hosts entry',
+    () => ask(server, 'scanner.lan', TYPE.A),
+    (r) => r.answer.length === 1,
+  );
   assert.deepEqual((await ask(server, 'printer.lan', TYPE.A)).answer, ['printer.lan. 3600 IN A 10.0.0.99']);
 
   // A broken edit: the running configuration stays, and the failure is counted.
@@ -124,7 +145,11 @@ test('a Corefile serves: hosts, rewrite, template, loadbalance, a stub block; ed
   const metrics = async () => (await fetch(`http://127.0.0.1:${server.metrics!.port}/metrics`)).text();
   await eventually('coredns_reload_failed_total 1', metrics, (text) => /^coredns_reload_failed_total 1$/m.test(text));
   assert.match(server.stdout(), /Corefile not reloaded/);
-  assert.deepEqual((await ask(server, 'scanner.lan', TYPE.A)).answer, ['scanner.lan. 3600 IN A 10.0.0.98'], 'still the last good configuration');
+  assert.deepEqual(
+    (await ask(server, 'scanner.lan', TYPE.A)).answer,
+    ['scanner.lan. 3600 IN A 10.0.0.98'],
+    'still the last good configuration',
+  );
   assert.deepEqual((await ask(server, 'broken.lan', TYPE.A)).answer, [], 'nothing of the broken edit was applied');
   assert.match(await metrics(), /^coredns_reload_version_info\{hash="sha256",value="[0-9a-f]{64}"\} 1$/m);
 });

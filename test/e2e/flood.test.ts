@@ -14,7 +14,12 @@ test('a UDP flood: counted drops, bounded memory, correct answers at once afterw
   const server = await startServer(['--manifests', BUNDLED_EXAMPLE]);
   t.after(() => server.stop());
   const pid = server.child.pid!;
-  const names = ['web.shop.svc.cluster.local', 'nope.shop.svc.cluster.local', 'db.data.svc.cluster.local', 'web.shop.svc.cluster.local.shop.svc.cluster.local'];
+  const names = [
+    'web.shop.svc.cluster.local',
+    'nope.shop.svc.cluster.local',
+    'db.data.svc.cluster.local',
+    'web.shop.svc.cluster.local.shop.svc.cluster.local',
+  ];
   const queries = names.map((name, i) => buildQuery(name, TYPE.A, { id: i + 1 }));
   // Warm up, then take the resting memory.
   await flood(server.dns, queries, { maxPackets: 20_000, maxMs: 1_000 });
@@ -24,7 +29,9 @@ test('a UDP flood: counted drops, bounded memory, correct answers at once afterw
   const result = await flood(server.dns, queries, { maxPackets: 400_000, maxMs: 2_000, sockets: 8 });
   const probed = await p.stop();
   const after = rssMiB(pid);
-  t.diagnostic(`flood: sent ${result.sent} in ${result.seconds.toFixed(2)} s, ${result.received} answered; probes answered ${probed.answered}/${probed.asked}; RSS ${before.toFixed(0)} → ${after.toFixed(0)} MiB`);
+  t.diagnostic(
+    `flood: sent ${result.sent} in ${result.seconds.toFixed(2)} s, ${result.received} answered; probes answered ${probed.answered}/${probed.asked}; RSS ${before.toFixed(0)} → ${after.toFixed(0)} MiB`,
+  );
 
   assert.ok(result.received > 0);
   assert.equal(server.child.exitCode, null, 'still running');

@@ -74,12 +74,28 @@ test('slow and dead names never fail fast ones, and never mark the only upstream
     await new Promise((r) => setTimeout(r, 150));
   }
   const fastRcodes = (await Promise.all(fast)).map((r) => r.rcode);
-  assert.deepEqual(fastRcodes.filter((r) => r !== 'NOERROR'), [], 'every fast name answered');
-  assert.deepEqual((await Promise.all(slow)).map((r) => r.rcode), Array(20).fill('NOERROR'), 'every slow name answered');
-  assert.deepEqual((await Promise.all(dead)).map((r) => r.rcode), Array(20).fill('SERVFAIL'), 'dead names fail at the deadline');
+  assert.deepEqual(
+    fastRcodes.filter((r) => r !== 'NOERROR'),
+    [],
+    'every fast name answered',
+  );
+  assert.deepEqual(
+    (await Promise.all(slow)).map((r) => r.rcode),
+    Array(20).fill('NOERROR'),
+    'every slow name answered',
+  );
+  assert.deepEqual(
+    (await Promise.all(dead)).map((r) => r.rcode),
+    Array(20).fill('SERVFAIL'),
+    'dead names fail at the deadline',
+  );
   assert.ok(up.probes >= 1, 'the timeouts were probed');
   await settle();
-  assert.equal(await metric(server, new RegExp(`cluster_dns_forward_upstream_down_total\\{to="127\\.0\\.0\\.1:${up.port}"\\}`)), 0, 'never marked down');
+  assert.equal(
+    await metric(server, new RegExp(`cluster_dns_forward_upstream_down_total\\{to="127\\.0\\.0\\.1:${up.port}"\\}`)),
+    0,
+    'never marked down',
+  );
   assert.equal(await metric(server, new RegExp(`coredns_forward_healthcheck_failures_total\\{to="127\\.0\\.0\\.1:${up.port}"\\}`)), 0);
   assert.equal(await metric(server, /coredns_forward_healthcheck_broken_total/), 0);
   assert.doesNotMatch(server.stdout(), /"msg":"upstream down"/);
@@ -92,12 +108,17 @@ test('a pod bursting names that never resolve is refused first and cannot fail t
   const hostile: ReturnType<typeof ask>[] = [];
   const victims: ReturnType<typeof ask>[] = [];
   for (let round = 0; round < 15; round++) {
-    for (let i = 0; i < 20; i++) hostile.push(ask(server, `${round}-${i}-${Math.random().toString(36).slice(2)}.blackhole.example`, '127.0.0.66'));
+    for (let i = 0; i < 20; i++)
+      hostile.push(ask(server, `${round}-${i}-${Math.random().toString(36).slice(2)}.blackhole.example`, '127.0.0.66'));
     victims.push(ask(server, `v${round}.example.com`, '127.0.0.2'), ask(server, `w${round}.example.com`, '127.0.0.3'));
     await new Promise((r) => setTimeout(r, 100));
   }
   const v = await Promise.all(victims);
-  assert.deepEqual(v.filter((r) => r.rcode !== 'NOERROR'), [], 'every other pod answered');
+  assert.deepEqual(
+    v.filter((r) => r.rcode !== 'NOERROR'),
+    [],
+    'every other pod answered',
+  );
   const h = (await Promise.all(hostile)).map((r) => r.rcode);
   const refused = h.filter((r) => r === 'REFUSED').length;
   assert.ok(refused > 0, 'the bursting pod was refused');
@@ -119,7 +140,10 @@ test('with the upstream down, every question still asks it, counted in coredns_f
   assert.equal(await metric(server, downMetric), 1);
   const before = up.asked('q1.example.com') + up.asked('q2.example.com') + up.asked('q3.example.com');
   for (const name of ['q1.example.com', 'q2.example.com', 'q3.example.com']) assert.equal((await ask(server, name)).rcode, 'SERVFAIL');
-  assert.ok(up.asked('q1.example.com') + up.asked('q2.example.com') + up.asked('q3.example.com') >= before + 3, 'each asked the down upstream');
+  assert.ok(
+    up.asked('q1.example.com') + up.asked('q2.example.com') + up.asked('q3.example.com') >= before + 3,
+    'each asked the down upstream',
+  );
   await settle();
   assert.equal(await metric(server, /coredns_forward_healthcheck_broken_total/), 3, 'once per question, as CoreDNS counts it');
   up.silent = false;

@@ -64,8 +64,14 @@ test('names outside the zone are forwarded over UDP and TCP; cluster names never
   const metrics = await (await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`)).text();
   assert.match(metrics, new RegExp(`coredns_forward_requests_total\\{to="127\\.0\\.0\\.1:${up.port}"\\} [1-9]`));
   assert.match(metrics, /^coredns_cache_misses_total\{server="dns:\/\/127\.0\.0\.1:\d+",zones="\.",view=""\} [1-9]/m);
-  assert.match(metrics, /^coredns_dns_responses_total\{server="dns:\/\/127\.0\.0\.1:\d+",zone="\.",view="",rcode="NOERROR",plugin="cache"\} 1$/m);
-  assert.match(metrics, /^coredns_dns_responses_total\{server="dns:\/\/127\.0\.0\.1:\d+",zone="\.",view="",rcode="NOERROR",plugin="forward"\} 1$/m);
+  assert.match(
+    metrics,
+    /^coredns_dns_responses_total\{server="dns:\/\/127\.0\.0\.1:\d+",zone="\.",view="",rcode="NOERROR",plugin="cache"\} 1$/m,
+  );
+  assert.match(
+    metrics,
+    /^coredns_dns_responses_total\{server="dns:\/\/127\.0\.0\.1:\d+",zone="\.",view="",rcode="NOERROR",plugin="forward"\} 1$/m,
+  );
 });
 
 test('--autopath: a pod resolving an external name with its search list gets it in one query', async (t) => {
@@ -83,12 +89,18 @@ test('--autopath: a pod resolving an external name with its search list gets it 
     'api.example.com.shop.svc.cluster.local. 5 IN CNAME api.example.com.',
     'api.example.com. 60 IN A 192.0.2.55',
   ]);
-  assert.deepEqual(up.received.map((r) => r.name).filter((n) => n.startsWith('api')), ['api.example.com']);
+  assert.deepEqual(
+    up.received.map((r) => r.name).filter((n) => n.startsWith('api')),
+    ['api.example.com'],
+  );
 
   // A service of another namespace through the second search domain, also in one query.
   const cross = await resolveLikeAPod(server, 'cache.data', TYPE.A, search, 5);
   assert.equal(cross.asked, 1);
-  assert.deepEqual(cross.reply?.answer, ['cache.data.shop.svc.cluster.local. 5 IN CNAME cache.data.svc.cluster.local.', 'cache.data.svc.cluster.local. 5 IN A 10.96.20.30']);
+  assert.deepEqual(cross.reply?.answer, [
+    'cache.data.shop.svc.cluster.local. 5 IN CNAME cache.data.svc.cluster.local.',
+    'cache.data.svc.cluster.local. 5 IN A 10.96.20.30',
+  ]);
 
   // A client that is not a pod of `shop` walks its search list as without autopath.
   const stranger = await resolveLikeAPod(server, 'api.example.com', TYPE.A, search, 5, '127.0.0.2');
@@ -112,7 +124,16 @@ test('an NXDOMAIN flood ten times the cache leaves the popular names cached', as
   for (const name of popular) up.set(name, { kind: 'answer', records: [a(name, '192.0.2.80', 3600)] });
   for (const name of quiet) up.set(name, { kind: 'nodata', soaTtl: 3600, minimum: 3600 });
   up.fallback = { kind: 'nxdomain', soaTtl: 3600, minimum: 3600 };
-  const server = await startServer(['--manifests', BUNDLED_EXAMPLE, '--upstream', up.address, '--cache-size', '300', '--cache-denial-ttl', '3600']);
+  const server = await startServer([
+    '--manifests',
+    BUNDLED_EXAMPLE,
+    '--upstream',
+    up.address,
+    '--cache-size',
+    '300',
+    '--cache-denial-ttl',
+    '3600',
+  ]);
   t.after(() => server.stop());
   const ask = async (name: string) => {
     const raw = await queryUdp(server.dns, buildQuery(name, TYPE.A), 3_000);
@@ -134,17 +155,21 @@ test('an NXDOMAIN flood ten times the cache leaves the popular names cached', as
         const n = next++;
         // NXDOMAIN, or on a loaded machine now and then a SERVFAIL (the double missed a timeout).
         if ((await ask(`f${n}.flood.example.com`)).rcode === 'NXDOMAIN') nxdomain++;
-        if (n % 10 === 9) await ask(everyone[(n - 9) / 10 % everyone.length]!);
+        if (n % 10 === 9) await ask(everyone[((n - 9) / 10) % everyone.length]!);
       }
     }),
   );
   assert.ok(nxdomain > 2_700, `${nxdomain} NXDOMAIN of 3,000`);
-  for (const name of popular) assert.match((await ask(name)).answer.join(' | '), new RegExp(`^${name.replaceAll('.', '\\.')}\\. \\d+ IN A 192\\.0\\.2\\.80$`));
+  for (const name of popular)
+    assert.match((await ask(name)).answer.join(' | '), new RegExp(`^${name.replaceAll('.', '\\.')}\\. \\d+ IN A 192\\.0\\.2\\.80$`));
   for (const name of quiet) assert.deepEqual([(await ask(name)).rcode, (await ask(name)).answer], ['NOERROR', []]);
   for (const name of everyone) assert.equal(up.asked(name).length, warmed.get(name), `${name} came from the cache`);
   const text = await metricsText(server);
   assert.equal(metric(text, /^coredns_cache_entries\{[^}]*type="success"[^}]*\} (\d+)$/m), 20);
-  assert.ok(metric(text, /^coredns_cache_evictions_total\{[^}]*type="denial"[^}]*\} (\d+)$/m) > 2_000, 'the flood went through the denial cache');
+  assert.ok(
+    metric(text, /^coredns_cache_evictions_total\{[^}]*type="denial"[^}]*\} (\d+)$/m) > 2_000,
+    'the flood went through the denial cache',
+  );
   assert.equal(metric(text, /^coredns_cache_evictions_total\{[^}]*type="success"[^}]*\} (\d+)$/m), 0);
 });
 
@@ -167,7 +192,8 @@ test('a poisoned upstream reply is scrubbed before it reaches the client; a dead
   assert.equal(r.rcode, 'NOERROR');
   assert.deepEqual(r.answer, ['www.example.com. 120 IN A 192.0.2.10']);
   assert.deepEqual([r.authority, r.additional], [[], []]);
-  for (let i = 0; i < 10; i++) assert.equal(decode((await queryUdp(server.dns, buildQuery('dead.example.com', TYPE.A)))!).rcode, 'SERVFAIL');
+  for (let i = 0; i < 10; i++)
+    assert.equal(decode((await queryUdp(server.dns, buildQuery('dead.example.com', TYPE.A)))!).rcode, 'SERVFAIL');
   assert.equal(up.asked('dead.example.com').length, 1);
   const text = await metricsText(server);
   assert.equal(metric(text, /^cluster_dns_upstream_scrubbed_records_total (\d+)$/m), 3);

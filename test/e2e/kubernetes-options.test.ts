@@ -118,10 +118,18 @@ test('--endpoint-pod-names, --ignore-empty-service, --no-endpoints and --namespa
   // noendpoints: the slices are not read; ClusterIP Services answer, headless ones do not.
   const bare = await withServer(t, ['--manifests', file, '--no-endpoints']);
   assert.deepEqual((await ask(bare, 'idle.shop.svc.cluster.local', TYPE.A)).answer, ['idle.shop.svc.cluster.local. 5 IN A 10.96.3.3']);
-  assert.equal((await ask(bare, '_http._tcp.idle.shop.svc.cluster.local', TYPE.SRV)).answer.length, 1, "a ClusterIP Service's SRV comes from its ports");
+  assert.equal(
+    (await ask(bare, '_http._tcp.idle.shop.svc.cluster.local', TYPE.SRV)).answer.length,
+    1,
+    "a ClusterIP Service's SRV comes from its ports",
+  );
   for (const name of ['web.shop.svc.cluster.local', 'pet-0.web.shop.svc.cluster.local', '6.1.244.10.in-addr.arpa']) {
     const type = name.endsWith('.arpa') ? TYPE.PTR : TYPE.A;
-    assert.equal((await ask(bare, name, type)).rcode, name.endsWith('.arpa') ? 'REFUSED' : 'NXDOMAIN', `${name}: no endpoints, so not ours`);
+    assert.equal(
+      (await ask(bare, name, type)).rcode,
+      name.endsWith('.arpa') ? 'REFUSED' : 'NXDOMAIN',
+      `${name}: no endpoints, so not ours`,
+    );
   }
 
   // namespaces: data is not exposed: its names and its ClusterIP's PTR are not answered.
@@ -153,10 +161,18 @@ test('--fallthrough: a cluster-zone NXDOMAIN in the listed zone is asked upstrea
   up.set('foo.cluster.local', { kind: 'answer', records: [a('foo.cluster.local', '10.10.10.10', 303)] });
   up.set('legacy.shop.svc.cluster.local', { kind: 'answer', records: [a('legacy.shop.svc.cluster.local', '10.10.10.11', 303)] });
   const server = await withServer(t, ['--manifests', file, '--upstream', up.address, '--fallthrough', 'svc.cluster.local']);
-  assert.deepEqual((await ask(server, 'legacy.shop.svc.cluster.local', TYPE.A)).answer, ['legacy.shop.svc.cluster.local. 303 IN A 10.10.10.11'], 'in the zone: asked upstream');
+  assert.deepEqual(
+    (await ask(server, 'legacy.shop.svc.cluster.local', TYPE.A)).answer,
+    ['legacy.shop.svc.cluster.local. 303 IN A 10.10.10.11'],
+    'in the zone: asked upstream',
+  );
   const outside = await ask(server, 'foo.cluster.local', TYPE.A);
   assert.equal(outside.rcode, 'NXDOMAIN', 'outside the fallthrough zone: answered');
   assert.equal(outside.aa, true);
   assert.deepEqual((await ask(server, 'idle.shop.svc.cluster.local', TYPE.A)).answer, ['idle.shop.svc.cluster.local. 5 IN A 10.96.3.3']);
-  assert.deepEqual(up.received.map((r) => r.name).filter((n) => n.endsWith('cluster.local')), ['legacy.shop.svc.cluster.local'], 'only the miss went upstream');
+  assert.deepEqual(
+    up.received.map((r) => r.name).filter((n) => n.endsWith('cluster.local')),
+    ['legacy.shop.svc.cluster.local'],
+    'only the miss went upstream',
+  );
 });

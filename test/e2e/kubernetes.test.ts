@@ -64,7 +64,11 @@ test('--kubeconfig: SERVFAIL and not ready before the first sync, then answers t
   assert.deepEqual(external.answer, ['www.example.com. 60 IN A 192.0.2.7'], 'names outside the cluster are still forwarded');
 
   await api.resume();
-  await eventually('ready', () => httpStatus(server.ready, '/ready'), (s) => s === 200);
+  await eventually(
+    'ready',
+    () => httpStatus(server.ready, '/ready'),
+    (s) => s === 200,
+  );
   const a = await ask(server, 'web.shop.svc.cluster.local', TYPE.A);
   assert.equal(a.rcode, 'NOERROR');
   assert.deepEqual(a.answer, ['web.shop.svc.cluster.local. 5 IN A 10.96.10.20']);
@@ -73,13 +77,40 @@ test('--kubeconfig: SERVFAIL and not ready before the first sync, then answers t
 
   // The cluster changes; the answers follow.
   api.apply(service('shop', 'cart', { clusterIP: '10.96.10.30' }));
-  await eventually('cart answers', () => ask(server, 'cart.shop.svc.cluster.local', TYPE.A), (r) => r.answer[0] === 'cart.shop.svc.cluster.local. 5 IN A 10.96.10.30');
+  await eventually(
+    'cart answers',
+    () => ask(server, 'cart.shop.svc.cluster.local', TYPE.A),
+    (r) => r.answer[0] === 'cart.shop.svc.cluster.local. 5 IN A 10.96.10.30',
+  );
   api.apply(service('shop', 'web', { clusterIP: '10.96.10.21', ports: [{ name: 'http', port: 80 }] }));
-  await eventually('web moved', () => ask(server, 'web.shop.svc.cluster.local', TYPE.A), (r) => r.answer[0] === 'web.shop.svc.cluster.local. 5 IN A 10.96.10.21');
-  api.apply(endpointSlice('shop', 'db-1', 'db', [{ addresses: ['10.244.1.10'], hostname: 'db-0' }, { addresses: ['10.244.1.11'], hostname: 'db-1' }], [{ name: 'pg', port: 5432 }]));
-  await eventually('db has two endpoints', () => ask(server, 'db.shop.svc.cluster.local', TYPE.A), (r) => r.answer.length === 2);
+  await eventually(
+    'web moved',
+    () => ask(server, 'web.shop.svc.cluster.local', TYPE.A),
+    (r) => r.answer[0] === 'web.shop.svc.cluster.local. 5 IN A 10.96.10.21',
+  );
+  api.apply(
+    endpointSlice(
+      'shop',
+      'db-1',
+      'db',
+      [
+        { addresses: ['10.244.1.10'], hostname: 'db-0' },
+        { addresses: ['10.244.1.11'], hostname: 'db-1' },
+      ],
+      [{ name: 'pg', port: 5432 }],
+    ),
+  );
+  await eventually(
+    'db has two endpoints',
+    () => ask(server, 'db.shop.svc.cluster.local', TYPE.A),
+    (r) => r.answer.length === 2,
+  );
   api.delete('Service', 'shop', 'cart');
-  await eventually('cart gone', () => ask(server, 'cart.shop.svc.cluster.local', TYPE.A), (r) => r.rcode === 'NXDOMAIN');
+  await eventually(
+    'cart gone',
+    () => ask(server, 'cart.shop.svc.cluster.local', TYPE.A),
+    (r) => r.rcode === 'NXDOMAIN',
+  );
 
   // The API server goes away: the last index keeps answering and the server stays ready.
   await api.pause();
@@ -92,7 +123,12 @@ test('--kubeconfig: SERVFAIL and not ready before the first sync, then answers t
   api.apply(service('shop', 'api', { clusterIP: '10.96.10.40' }));
   api.compact();
   await api.resume();
-  await eventually('web gone after the outage', () => ask(server, 'web.shop.svc.cluster.local', TYPE.A), (r) => r.rcode === 'NXDOMAIN', 8_000);
+  await eventually(
+    'web gone after the outage',
+    () => ask(server, 'web.shop.svc.cluster.local', TYPE.A),
+    (r) => r.rcode === 'NXDOMAIN',
+    8_000,
+  );
   const added = await ask(server, 'api.shop.svc.cluster.local', TYPE.A);
   assert.deepEqual(added.answer, ['api.shop.svc.cluster.local. 5 IN A 10.96.10.40']);
 
@@ -110,7 +146,11 @@ test('$KUBECONFIG is used when no source flag is given', async (t) => {
   seed(api);
   const server = await startServer([], { KUBECONFIG: api.writeKubeconfig() });
   t.after(() => server.stop());
-  await eventually('ready', () => httpStatus(server.ready, '/ready'), (s) => s === 200);
+  await eventually(
+    'ready',
+    () => httpStatus(server.ready, '/ready'),
+    (s) => s === 200,
+  );
   const srv = await ask(server, '_pg._tcp.db.shop.svc.cluster.local', TYPE.SRV);
   assert.deepEqual(srv.answer, ['_pg._tcp.db.shop.svc.cluster.local. 5 IN SRV 0 100 5432 db-0.db.shop.svc.cluster.local.']);
 });
@@ -123,7 +163,11 @@ test('--snapshot: a restart while the API server is down serves the last index, 
   const snapshot = join(mkdtempSync(join(tmpdir(), 'cdns-snap-')), 'index.json');
 
   const first = await startServer(['--kubeconfig', kubeconfig, '--snapshot', snapshot]);
-  await eventually('ready', () => httpStatus(first.ready, '/ready'), (s) => s === 200);
+  await eventually(
+    'ready',
+    () => httpStatus(first.ready, '/ready'),
+    (s) => s === 200,
+  );
   assert.equal(await first.stop(), 0);
   assert.ok(existsSync(snapshot), 'written at shutdown');
 
@@ -144,9 +188,18 @@ test('--snapshot: a restart while the API server is down serves the last index, 
   api.delete('Service', 'shop', 'web');
   api.apply(service('shop', 'api', { clusterIP: '10.96.10.40' }));
   await api.resume();
-  await eventually('web gone', () => ask(second, 'web.shop.svc.cluster.local', TYPE.A), (r) => r.rcode === 'NXDOMAIN', 8_000);
+  await eventually(
+    'web gone',
+    () => ask(second, 'web.shop.svc.cluster.local', TYPE.A),
+    (r) => r.rcode === 'NXDOMAIN',
+    8_000,
+  );
   assert.deepEqual((await ask(second, 'api.shop.svc.cluster.local', TYPE.A)).answer, ['api.shop.svc.cluster.local. 5 IN A 10.96.10.40']);
-  await eventually('snapshot flag cleared', async () => (await fetch(metricsUrl)).text(), (text) => /^cluster_dns_snapshot_serving 0$/m.test(text));
+  await eventually(
+    'snapshot flag cleared',
+    async () => (await fetch(metricsUrl)).text(),
+    (text) => /^cluster_dns_snapshot_serving 0$/m.test(text),
+  );
   assert.match(second.stdout(), /"msg":"live sync replaced the snapshot"/);
 });
 
@@ -158,7 +211,11 @@ test('--snapshot files that must not be served: bad addresses dropped, too old, 
   const folder = mkdtempSync(join(tmpdir(), 'cdns-snap-'));
   const good = join(folder, 'good.json');
   const first = await startServer(['--kubeconfig', kubeconfig, '--snapshot', good]);
-  await eventually('ready', () => httpStatus(first.ready, '/ready'), (s) => s === 200);
+  await eventually(
+    'ready',
+    () => httpStatus(first.ready, '/ready'),
+    (s) => s === 200,
+  );
   assert.equal(await first.stop(), 0);
   const text = readFileSync(good, 'utf8');
   const variant = (name: string, content: string | Buffer) => {
@@ -169,7 +226,10 @@ test('--snapshot files that must not be served: bad addresses dropped, too old, 
   const banana = variant('banana.json', text.replace('"clusterIPs":["10.96.10.20"]', '"clusterIPs":["banana"]'));
   const old = variant('old.json', text.replace(/"writtenAt":\d+/, `"writtenAt":${Date.now() - 2 * 3_600_000}`));
   const big = variant('big.json', Buffer.alloc(2 * 1024 * 1024, ' '));
-  const v1 = variant('v1.json', `${JSON.stringify({ format: 'cluster-dns/snapshot/v1', zone: 'cluster.local', writtenAt: Date.now(), records: {} })}\n`);
+  const v1 = variant(
+    'v1.json',
+    `${JSON.stringify({ format: 'cluster-dns/snapshot/v1', zone: 'cluster.local', writtenAt: Date.now(), records: {} })}\n`,
+  );
   assert.notEqual(readFileSync(banana, 'utf8'), text);
 
   // A restart while the API server is down: the bad Service is left out (NXDOMAIN, not SERVFAIL), the rest serves.
@@ -177,13 +237,23 @@ test('--snapshot files that must not be served: bad addresses dropped, too old, 
   const server = await startServer(['--kubeconfig', kubeconfig, '--snapshot', banana]);
   t.after(() => server.stop());
   assert.equal((await ask(server, 'web.shop.svc.cluster.local', TYPE.A)).rcode, 'NXDOMAIN');
-  assert.deepEqual((await ask(server, 'db-0.db.shop.svc.cluster.local', TYPE.A)).answer, ['db-0.db.shop.svc.cluster.local. 5 IN A 10.244.1.10']);
-  const dropped = server.stdout().split('\n').find((l) => l.includes('"msg":"snapshot objects that fail the checks were left out"'));
+  assert.deepEqual((await ask(server, 'db-0.db.shop.svc.cluster.local', TYPE.A)).answer, [
+    'db-0.db.shop.svc.cluster.local. 5 IN A 10.244.1.10',
+  ]);
+  const dropped = server
+    .stdout()
+    .split('\n')
+    .find((l) => l.includes('"msg":"snapshot objects that fail the checks were left out"'));
   assert.ok(dropped, server.stdout());
   assert.equal((JSON.parse(dropped) as { dropped: number }).dropped, 1);
   assert.match(dropped, /Service shop\/web: spec\.clusterIP\(s\) \\"banana\\" is not an IP address/);
   await api.resume();
-  await eventually('web from the live sync', () => ask(server, 'web.shop.svc.cluster.local', TYPE.A), (r) => r.answer[0] === 'web.shop.svc.cluster.local. 5 IN A 10.96.10.20', 8_000);
+  await eventually(
+    'web from the live sync',
+    () => ask(server, 'web.shop.svc.cluster.local', TYPE.A),
+    (r) => r.answer[0] === 'web.shop.svc.cluster.local. 5 IN A 10.96.10.20',
+    8_000,
+  );
 
   // Files that are not restored at all: the reason logged, then the live sync as without a snapshot.
   const ignored: [string, string[], RegExp][] = [
@@ -195,8 +265,16 @@ test('--snapshot files that must not be served: bad addresses dropped, too old, 
     ignored.map(async ([path, flags, reason]) => {
       const s = await startServer(['--kubeconfig', kubeconfig, '--snapshot', path, ...flags]);
       t.after(() => s.stop());
-      await eventually(`ready after ignoring ${path}`, () => httpStatus(s.ready, '/ready'), (code) => code === 200, 10_000);
-      const line = s.stdout().split('\n').find((l) => l.includes('"msg":"snapshot ignored"'));
+      await eventually(
+        `ready after ignoring ${path}`,
+        () => httpStatus(s.ready, '/ready'),
+        (code) => code === 200,
+        10_000,
+      );
+      const line = s
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes('"msg":"snapshot ignored"'));
       assert.ok(line, s.stdout());
       assert.match((JSON.parse(line) as { err: string }).err, reason);
       assert.deepEqual((await ask(s, 'web.shop.svc.cluster.local', TYPE.A)).answer, ['web.shop.svc.cluster.local. 5 IN A 10.96.10.20']);
@@ -212,9 +290,23 @@ test('the first sync releases memory once, after the last kind lists (not betwee
   api.failNext(3, 500, { kind: 'Pod', watch: false });
   const server = await startServer(['--kubeconfig', api.writeKubeconfig()]);
   t.after(() => server.stop());
-  await eventually('ready', () => httpStatus(server.ready, '/ready'), (s) => s === 200, 15_000);
-  const released = () => server.stdout().split('\n').filter((l) => l.includes('"msg":"memory released"'));
-  await eventually('the release', async () => released().length, (n) => n > 0, 5_000);
+  await eventually(
+    'ready',
+    () => httpStatus(server.ready, '/ready'),
+    (s) => s === 200,
+    15_000,
+  );
+  const released = () =>
+    server
+      .stdout()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"memory released"'));
+  await eventually(
+    'the release',
+    async () => released().length,
+    (n) => n > 0,
+    5_000,
+  );
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(released().length, 1, released().join('\n'));
   const reasons = (JSON.parse(released()[0]!) as { reasons: string[] }).reasons;

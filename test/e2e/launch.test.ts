@@ -15,7 +15,12 @@ const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').sp
 const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
 /** The memory settings, in the debug line with the config. */
 const configLine = (server: ServerProcess) =>
-  JSON.parse(server.stdout().split('\n').find((l) => l.includes('"msg":"config"'))!) as { memory: { heapLimitMiB: number; limitMiB: number | null; limitFrom: string | null; nodeFlags: string[] } };
+  JSON.parse(
+    server
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('"msg":"config"'))!,
+  ) as { memory: { heapLimitMiB: number; limitMiB: number | null; limitFrom: string | null; nodeFlags: string[] } };
 
 async function ready(server: ServerProcess): Promise<number> {
   const res = await fetch(`http://${server.ready!.host}:${server.ready!.port}/ready`, { signal: AbortSignal.timeout(5_000) });
@@ -32,7 +37,14 @@ test('plain `node src/main.ts`: re-executed once with the memory settings, same 
   assert.ok(args.includes('--max-old-space-size=307'), '60 % of 512 MiB');
   assert.equal(args.filter((a) => a.endsWith('main.ts')).length, 1);
   const after = args.slice(args.findIndex((a) => a.endsWith('main.ts')) + 1);
-  assert.deepEqual([after.slice(0, 2), after.slice(-6)], [['--listen', '127.0.0.1:0'], ['--lameduck', '1s', '--memory-limit', '512Mi', '--log-level', 'debug']], 'the arguments kept, in order');
+  assert.deepEqual(
+    [after.slice(0, 2), after.slice(-6)],
+    [
+      ['--listen', '127.0.0.1:0'],
+      ['--lameduck', '1s', '--memory-limit', '512Mi', '--log-level', 'debug'],
+    ],
+    'the arguments kept, in order',
+  );
   const env = environ(pid);
   for (const pair of ['MALLOC_ARENA_MAX=1', 'MALLOC_TRIM_THRESHOLD_=131072', 'CLUSTER_DNS_TUNED=1']) assert.ok(env.includes(pair), pair);
   const { memory } = configLine(server);

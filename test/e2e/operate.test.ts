@@ -98,10 +98,7 @@ test('/metrics: CoreDNS families with CoreDNS labels, plus ours', async (t) => {
   assert.ok(find('coredns_dns_do_requests_total', { zone: 'cluster.local.' }));
   assert.ok(find('coredns_dns_request_duration_seconds_bucket', { server: dnsServer, zone: 'cluster.local.', view: '', le: '0.00025' }));
   assert.ok(find('coredns_dns_request_duration_seconds_bucket', { le: '8.192' }), 'CoreDNS buckets: 0.25 ms ×2, 16 of them');
-  assert.equal(
-    (series.get('coredns_dns_request_duration_seconds_bucket') ?? []).filter((s) => s.zone === 'cluster.local.').length,
-    17,
-  );
+  assert.equal((series.get('coredns_dns_request_duration_seconds_bucket') ?? []).filter((s) => s.zone === 'cluster.local.').length, 17);
   assert.ok(find('coredns_dns_request_size_bytes_bucket', { proto: 'udp', le: '511' }));
   assert.ok(find('coredns_dns_response_size_bytes_bucket', { proto: 'tcp', le: '64000' }));
   assert.ok(find('coredns_build_info', { version: JSON.parse(readFileSync('package.json', 'utf8')).version, goversion: process.version }));

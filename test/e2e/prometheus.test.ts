@@ -20,10 +20,14 @@ import { endpointSlice, FakeApiServer, namespace, pod, service, type ApiObject }
 import { a as aRecord, FakeUpstream } from '../support/upstream.ts';
 
 const fixture = <T>(path: string): T => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as T;
-const DASHBOARD_12539 = fixture<{ variables: string[]; panels: { title: string; exprs: string[] }[] }>('../fixtures/coredns-dashboard-12539.json');
+const DASHBOARD_12539 = fixture<{ variables: string[]; panels: { title: string; exprs: string[] }[] }>(
+  '../fixtures/coredns-dashboard-12539.json',
+);
 const MIXIN = fixture<{ alerts: { alert: string; severity: string; expr: string }[] }>('../fixtures/coredns-mixin-alerts.json');
 type Panel = { title: string; targets?: { expr: string }[]; panels?: Panel[] };
-const OURS = fixture<{ panels: Panel[]; templating: { list: { name: string; query?: string }[] } }>('../../deploy/grafana/cluster-dns.json');
+const OURS = fixture<{ panels: Panel[]; templating: { list: { name: string; query?: string }[] } }>(
+  '../../deploy/grafana/cluster-dns.json',
+);
 
 const has = (bin: string) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0;
 const skip = has('prometheus') ? false : 'no prometheus binary (Debian package prometheus; .ci/run installs it)';
@@ -128,7 +132,9 @@ class Prometheus {
   }
 
   async labelValues(label: string, match: string): Promise<string[]> {
-    const res = await fetch(`${this.base}/api/v1/label/${label}/values?${new URLSearchParams({ 'match[]': match })}`, { signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(`${this.base}/api/v1/label/${label}/values?${new URLSearchParams({ 'match[]': match })}`, {
+      signal: AbortSignal.timeout(5_000),
+    });
     return ((await res.json()) as { data: string[] }).data;
   }
 
@@ -159,7 +165,10 @@ class Prometheus {
 /** An EndpointSlice carrying the trigger time CoreDNS measures DNS programming from. */
 function triggeredSlice(ns: string, name: string, svc: string, ip: string): ApiObject {
   const slice = endpointSlice(ns, name, svc, [{ addresses: [ip] }], [{ name: 'http', port: 80 }]);
-  return { ...slice, metadata: { ...slice.metadata, annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': new Date().toISOString() } } };
+  return {
+    ...slice,
+    metadata: { ...slice.metadata, annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': new Date().toISOString() } },
+  };
 }
 
 /** Some of everything a dashboard panel draws: both transports, the cluster zone and upstream
@@ -261,7 +270,9 @@ describe('a real Prometheus scraping cluster-dns', { skip, timeout: 90_000 }, ()
   });
 
   it('every query of deploy/grafana/cluster-dns.json returns data, and its variables find values', async () => {
-    const exprs = OURS.panels.flatMap((p) => [p, ...(p.panels ?? [])]).flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
+    const exprs = OURS.panels
+      .flatMap((p) => [p, ...(p.panels ?? [])])
+      .flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
     const empty: string[] = [];
     for (const { title, expr } of exprs) {
       const r = await prometheus.query(bind(expr, instance));
@@ -286,9 +297,16 @@ describe('a real Prometheus scraping cluster-dns', { skip, timeout: 90_000 }, ()
       assert.notEqual(inner, expr, `${alert}: a threshold to strip`);
       const r = await prometheus.query(inner);
       assert.equal(r.status, 'success', `${alert}: ${r.error}`);
-      assert.ok(values(r).some((v) => !Number.isNaN(v)), `${alert}: ${inner} returns no data`);
+      assert.ok(
+        values(r).some((v) => !Number.isNaN(v)),
+        `${alert}: ${inner} returns no data`,
+      );
     }
-    assert.deepEqual(values(await prometheus.query(MIXIN.alerts.find((a) => a.alert === 'CoreDNSDown')!.expr)), [], 'CoreDNSDown does not fire');
+    assert.deepEqual(
+      values(await prometheus.query(MIXIN.alerts.find((a) => a.alert === 'CoreDNSDown')!.expr)),
+      [],
+      'CoreDNSDown does not fire',
+    );
   });
 
   it('promtool check metrics finds nothing to report in the scrape', { skip: has('promtool') ? false : 'no promtool' }, async () => {

@@ -46,7 +46,10 @@ test('the bundled example answers over UDP and TCP, and start-up prints dig comm
   // not ours to answer (test/e2e/forward.test.ts covers forwarding).
   assert.equal(outside.rcode, 'REFUSED', 'no upstreams: names outside the zone are refused');
 
-  const printed = server.stderr().split('\n').filter((l) => l.trim().startsWith('dig '));
+  const printed = server
+    .stderr()
+    .split('\n')
+    .filter((l) => l.trim().startsWith('dig '));
   assert.equal(printed.length, 3, server.stderr());
   if (!(await digPath())) {
     t.skip('dig is not installed (apt-get install bind9-dnsutils)');
@@ -54,7 +57,11 @@ test('the bundled example answers over UDP and TCP, and start-up prints dig comm
   }
   for (const line of printed) {
     // The printed commands name 127.0.0.1:5353 only when that is where it listens; here the port is the kernel's.
-    const args = line.trim().split(/\s+/).slice(1).filter((a) => !a.startsWith('@'));
+    const args = line
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .filter((a) => !a.startsWith('@'));
     const withoutPort = args.filter((a, i) => a !== '-p' && args[i - 1] !== '-p');
     const out = await dig(server.dns, withoutPort);
     assert.match(out, /status: NOERROR/, line);
@@ -131,7 +138,13 @@ test('a changed manifests file changes the answers; health and ready answer', as
   copyFileSync(BUNDLED_EXAMPLE, file);
   const server = await withServer(t, ['--manifests', file]);
   assert.equal((await ask(server, 'cache.data.svc.cluster.local', TYPE.A)).answer[0], 'cache.data.svc.cluster.local. 5 IN A 10.96.20.30');
-  writeFileSync(file, readFileSync(file, 'utf8').replace('clusterIP: 10.96.20.30\n  clusterIPs: [10.96.20.30]', 'clusterIP: 10.96.20.31\n  clusterIPs: [10.96.20.31]'));
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace(
+      'clusterIP: 10.96.20.30\n  clusterIPs: [10.96.20.30]',
+      'clusterIP: 10.96.20.31\n  clusterIPs: [10.96.20.31]',
+    ),
+  );
   let answer = '';
   for (let i = 0; i < 100; i++) {
     answer = (await ask(server, 'cache.data.svc.cluster.local', TYPE.A)).answer[0] ?? '';
@@ -158,23 +171,73 @@ test('bad flags and bad manifests exit 2 with one line naming the problem', asyn
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /^cluster-dns: --colour: unknown flag\n$/);
   writeFileSync(join(dir, 'bad.yaml'), 'kind: Service\nmetadata: {name: [oops\n');
-  const bad = await runMain(['--manifests', join(dir, 'bad.yaml'), '--listen', '127.0.0.1:0', '--resolv-conf', '/dev/null', '--health', 'off', '--ready', 'off']);
+  const bad = await runMain([
+    '--manifests',
+    join(dir, 'bad.yaml'),
+    '--listen',
+    '127.0.0.1:0',
+    '--resolv-conf',
+    '/dev/null',
+    '--health',
+    'off',
+    '--ready',
+    'off',
+  ]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^cluster-dns: --manifests: .*bad\.yaml: /);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
   // A manifests file whose YAML parses but whose objects are not Kubernetes objects.
   writeFileSync(join(dir, 'nameless.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {}\n');
-  const nameless = await runMain(['--manifests', join(dir, 'nameless.yaml'), '--listen', '127.0.0.1:0', '--resolv-conf', '/dev/null', '--health', 'off', '--ready', 'off', '--metrics', 'off']);
+  const nameless = await runMain([
+    '--manifests',
+    join(dir, 'nameless.yaml'),
+    '--listen',
+    '127.0.0.1:0',
+    '--resolv-conf',
+    '/dev/null',
+    '--health',
+    'off',
+    '--ready',
+    'off',
+    '--metrics',
+    'off',
+  ]);
   assert.equal(nameless.code, 2);
   assert.match(nameless.stderr, /^cluster-dns: --manifests: .*nameless\.yaml: object 1: Service without metadata\.name\n$/);
   // A kubeconfig that is not one, and one that names no cluster.
   writeFileSync(join(dir, 'garbage.kubeconfig'), '{{{ not yaml');
-  const garbage = await runMain(['--kubeconfig', join(dir, 'garbage.kubeconfig'), '--listen', '127.0.0.1:0', '--resolv-conf', '/dev/null', '--health', 'off', '--ready', 'off', '--metrics', 'off']);
+  const garbage = await runMain([
+    '--kubeconfig',
+    join(dir, 'garbage.kubeconfig'),
+    '--listen',
+    '127.0.0.1:0',
+    '--resolv-conf',
+    '/dev/null',
+    '--health',
+    'off',
+    '--ready',
+    'off',
+    '--metrics',
+    'off',
+  ]);
   assert.equal(garbage.code, 2);
   assert.match(garbage.stderr, /^cluster-dns: kubeconfig .*garbage\.kubeconfig: /);
   assert.equal(garbage.stderr.trim().split('\n').length, 1);
   writeFileSync(join(dir, 'empty.kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
-  const empty = await runMain(['--kubeconfig', join(dir, 'empty.kubeconfig'), '--listen', '127.0.0.1:0', '--resolv-conf', '/dev/null', '--health', 'off', '--ready', 'off', '--metrics', 'off']);
+  const empty = await runMain([
+    '--kubeconfig',
+    join(dir, 'empty.kubeconfig'),
+    '--listen',
+    '127.0.0.1:0',
+    '--resolv-conf',
+    '/dev/null',
+    '--health',
+    'off',
+    '--ready',
+    'off',
+    '--metrics',
+    'off',
+  ]);
   assert.equal(empty.code, 2);
   assert.match(empty.stderr, /no current context with a cluster server/);
   const missing = await runMain(['--kubeconfig', join(dir, 'absent.kubeconfig')]);
@@ -216,7 +279,7 @@ test('--udp-io batch and node: the same answers over the wire; the serving line 
 
 test('--busy-poll: answers as usual, and keeps the server on the CPU while queries keep coming', async (t) => {
   if (!existsSync('/proc/self/stat')) {
-    t.skip('no /proc: cannot read the server\'s CPU time');
+    t.skip("no /proc: cannot read the server's CPU time");
     return;
   }
   const cpuMs = (pid: number): number => cpuSeconds(pid) * 1000;

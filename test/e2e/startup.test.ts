@@ -20,7 +20,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OFF = ['--health', 'off', '--ready', 'off', '--metrics', 'off', '--resolv-conf', '/dev/null'];
 const ENV = { PATH: process.env.PATH };
 
-test('no cluster source: exit 2 with one line naming every source it looked for, nothing served', { skip: existsSync(IN_CLUSTER_TOKEN) && 'this machine has a service account token' }, async () => {
+test('no cluster source: exit 2 with one line naming every source it looked for, nothing served', {
+  skip: existsSync(IN_CLUSTER_TOKEN) && 'this machine has a service account token',
+}, async () => {
   const result = await runMain(['--listen', '127.0.0.1:0', ...OFF], 30_000, ENV);
   assert.equal(result.code, 2, result.stderr);
   assert.equal(
@@ -50,22 +52,39 @@ test('an old Node: `node dist/main.js` says which Node it needs in one line and 
   // The real build (tsc -p tsconfig.build.json) beside the project's package.json and modules.
   const dir = mkdtempSync(join(tmpdir(), 'cdns-dist-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false']);
+  execFileSync(join(ROOT, 'node_modules/.bin/tsc'), [
+    '-p',
+    join(ROOT, 'tsconfig.build.json'),
+    '--outDir',
+    join(dir, 'dist'),
+    '--sourceMap',
+    'false',
+  ]);
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const main = join(dir, 'dist/main.js');
 
   const version = execFileSync(old, ['--version'], { encoding: 'utf8' }).trim();
-  for (const args of [['--kubeconfig', '/nonexistent'], ['--version'], ['--manifests', BUNDLED_EXAMPLE, '--listen', '127.0.0.1:0', ...OFF]]) {
+  for (const args of [
+    ['--kubeconfig', '/nonexistent'],
+    ['--version'],
+    ['--manifests', BUNDLED_EXAMPLE, '--listen', '127.0.0.1:0', ...OFF],
+  ]) {
     const exit: SpawnSyncReturns<string> = spawnSync(old, [main, ...args], { encoding: 'utf8', timeout: 30_000, env: ENV });
     assert.equal(exit.status, 2, `${old} ${args.join(' ')}: ${exit.stderr}`);
-    assert.equal(exit.stderr, `cluster-dns needs Node.js >= 22.18 (this is ${version}): run it through npm scripts or node_modules/.bin/node\n`);
+    assert.equal(
+      exit.stderr,
+      `cluster-dns needs Node.js >= 22.18 (this is ${version}): run it through npm scripts or node_modules/.bin/node\n`,
+    );
     assert.equal(exit.stdout, '');
   }
   // The same build on this Node goes on past the check.
   const current = spawnSync(process.execPath, [main, '--version'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(current.status, 0, current.stderr);
-  assert.equal(current.stdout, `cluster-dns ${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+  assert.equal(
+    current.stdout,
+    `cluster-dns ${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`,
+  );
 });
 
 async function occupied(t: { after: (fn: () => void) => void }): Promise<number> {
@@ -106,7 +125,12 @@ test('a privileged port without the right: the hint says root or CAP_NET_BIND_SE
   const port = 600 + Math.floor(Math.random() * 400);
   const as = (args: string[]) => {
     const command = root ? [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
-    return spawnSync(command[0]!, [...command.slice(1), MAIN, '--manifests', BUNDLED_EXAMPLE, '--resolv-conf', '/dev/null', ...args], { encoding: 'utf8', timeout: 30_000, cwd: tmpdir(), env: ENV });
+    return spawnSync(command[0]!, [...command.slice(1), MAIN, '--manifests', BUNDLED_EXAMPLE, '--resolv-conf', '/dev/null', ...args], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      cwd: tmpdir(),
+      env: ENV,
+    });
   };
   const hint = 'permission denied: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability';
   const dns = as(['--listen', `127.0.0.1:${port}`, '--health', 'off', '--ready', 'off', '--metrics', 'off']);
@@ -132,11 +156,17 @@ test('start-up: a short starting line (version, node, source, listen, upstreams)
   };
   const starting = line('starting');
   assert.deepEqual(Object.keys(starting).sort(), ['level', 'listen', 'msg', 'node', 'service', 'source', 'time', 'upstreams', 'version']);
-  assert.deepEqual([starting.node, starting.source, starting.listen, starting.upstreams], [process.version, `--manifests ${BUNDLED_EXAMPLE}`, ['127.0.0.1:0'], ['127.0.0.1:9']]);
+  assert.deepEqual(
+    [starting.node, starting.source, starting.listen, starting.upstreams],
+    [process.version, `--manifests ${BUNDLED_EXAMPLE}`, ['127.0.0.1:0'], ['127.0.0.1:9']],
+  );
   assert.ok(JSON.stringify(starting).length < 400, `${JSON.stringify(starting).length} characters`);
   const serving = line('serving');
   assert.deepEqual(Object.keys(serving).sort(), ['debug', 'dns', 'health', 'level', 'metrics', 'msg', 'ready', 'service', 'time', 'udpIo']);
-  assert.deepEqual((serving.dns as HostPort[]).map((a) => a.host), ['127.0.0.1']);
+  assert.deepEqual(
+    (serving.dns as HostPort[]).map((a) => a.host),
+    ['127.0.0.1'],
+  );
   assert.ok((serving.dns as HostPort[])[0]!.port > 0, 'port 0 resolved');
   const config = line('config');
   assert.equal(config.level, 'debug');
@@ -149,10 +179,14 @@ test('start-up: a short starting line (version, node, source, listen, upstreams)
 });
 
 test('--log-format text: ISO time, level name, message and key=value, one line each', async (t) => {
-  const child = spawn(process.execPath, [MAIN, '--manifests', BUNDLED_EXAMPLE, '--listen', '127.0.0.1:0', ...OFF, '--lameduck', '0', '--log-format', 'text', '--log-queries'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: ENV,
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, '--manifests', BUNDLED_EXAMPLE, '--listen', '127.0.0.1:0', ...OFF, '--lameduck', '0', '--log-format', 'text', '--log-queries'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: ENV,
+    },
+  );
   t.after(() => child.kill('SIGKILL'));
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -167,7 +201,10 @@ test('--log-format text: ISO time, level name, message and key=value, one line e
   const lines = out.split('\n').filter((l) => l !== '');
   for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|WARN) +(\[[a-z]+\] )?[a-z]/, l);
   assert.match(out, / INFO +starting version=\S+ node=v\S+ source="--manifests [^"]+" listen=127\.0\.0\.1:0 upstreams=\[\]\n/);
-  assert.match(out, / INFO +\[query\] query remote=127\.0\.0\.1 id=\d+ name=web\.shop\.svc\.cluster\.local\. type=A proto=udp do=false rcode=NOERROR plugin=kubernetes rsize=\d+ ms=[\d.]+\n/);
+  assert.match(
+    out,
+    / INFO +\[query\] query remote=127\.0\.0\.1 id=\d+ name=web\.shop\.svc\.cluster\.local\. type=A proto=udp do=false rcode=NOERROR plugin=kubernetes rsize=\d+ ms=[\d.]+\n/,
+  );
   child.kill('SIGTERM');
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 0);
@@ -195,10 +232,28 @@ function alive(pid: number): boolean {
   }
 }
 
-test('npm start: flags after -- replace its defaults, and SIGTERM to npm stops the server and frees its ports', { skip: npm === '' && 'no npm' }, async (t) => {
+test('npm start: flags after -- replace its defaults, and SIGTERM to npm stops the server and frees its ports', {
+  skip: npm === '' && 'no npm',
+}, async (t) => {
   const child = spawn(
     npm,
-    ['start', '--silent', '--', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--resolv-conf', '/dev/null', '--lameduck', '0'],
+    [
+      'start',
+      '--silent',
+      '--',
+      '--listen',
+      '127.0.0.1:0',
+      '--health',
+      '127.0.0.1:0',
+      '--ready',
+      '127.0.0.1:0',
+      '--metrics',
+      '127.0.0.1:0',
+      '--resolv-conf',
+      '/dev/null',
+      '--lameduck',
+      '0',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: ENV },
   );
   t.after(() => child.kill('SIGKILL'));
@@ -224,7 +279,11 @@ test('npm start: flags after -- replace its defaults, and SIGTERM to npm stops t
   const reply = await queryUdp(serving.dns[0]!, buildQuery('web.shop.svc.cluster.local', TYPE.A));
   assert.ok(reply, 'it serves the example cluster');
   assert.deepEqual(decode(reply).answer, ['web.shop.svc.cluster.local. 5 IN A 10.96.10.20']);
-  assert.match(err, new RegExp(`dig @127\\.0\\.0\\.1 -p ${serving.dns[0]!.port} web\\.shop\\.svc\\.cluster\\.local A`), 'the dig commands name the port');
+  assert.match(
+    err,
+    new RegExp(`dig @127\\.0\\.0\\.1 -p ${serving.dns[0]!.port} web\\.shop\\.svc\\.cluster\\.local A`),
+    'the dig commands name the port',
+  );
 
   child.kill('SIGTERM');
   const [code] = (await once(child, 'exit')) as [number | null];
@@ -237,5 +296,9 @@ test('npm start: flags after -- replace its defaults, and SIGTERM to npm stops t
     probe.listen(serving.dns[0]!.port, '127.0.0.1', () => resolve());
   });
   probe.close();
-  assert.equal(await queryUdp(serving.dns[0]!, buildQuery('web.shop.svc.cluster.local', TYPE.A), 300), null, 'nothing answers after npm stopped');
+  assert.equal(
+    await queryUdp(serving.dns[0]!, buildQuery('web.shop.svc.cluster.local', TYPE.A), 300),
+    null,
+    'nothing answers after npm stopped',
+  );
 });

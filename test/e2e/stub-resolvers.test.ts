@@ -82,7 +82,11 @@ async function serverInNamespaces(t: TestContext, dir: string): Promise<ServerPr
 }
 
 /** Runs `binary NAME` inside the server's namespaces; its exit code and output. */
-function resolveInside(server: ServerProcess, binary: string, name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function resolveInside(
+  server: ServerProcess,
+  binary: string,
+  name: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const args = ['--target', String(server.child.pid), '--net', '--mount', '--', binary, name];
   return new Promise((resolve) => {
     // Bounded: resolv.conf's default timeout and attempts (5 s × 2) fit well within it.
@@ -102,7 +106,9 @@ function compile(compiler: string, dir: string, out: string, extra: string[]): s
 
 const why = missing();
 
-test('stub resolvers through a pod resolv.conf: musl gets the records a truncated reply carries, glibc all 200 over TCP', { skip: why ?? false }, async (t) => {
+test('stub resolvers through a pod resolv.conf: musl gets the records a truncated reply carries, glibc all 200 over TCP', {
+  skip: why ?? false,
+}, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdns-clients-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const server = await serverInNamespaces(t, dir);
@@ -112,7 +118,10 @@ test('stub resolvers through a pod resolv.conf: musl gets the records a truncate
     const binary = compile(which('musl-gcc')!, dir, 'resolve-musl', ['-static']);
     const got = await resolveInside(server, binary, 'web');
     assert.equal(got.code, 0, `musl: ${got.stderr.trim()}`);
-    const addresses = got.stdout.trim().split('\n').filter((l) => l !== '');
+    const addresses = got.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '');
     assert.ok(addresses.length > 0, 'musl gets addresses');
     for (const a of addresses) assert.ok(all.has(a), `${a} is an endpoint of web`);
     assert.equal(new Set(addresses).size, addresses.length, 'each once');
@@ -123,7 +132,10 @@ test('stub resolvers through a pod resolv.conf: musl gets the records a truncate
     const binary = compile(which('gcc')!, dir, 'resolve-glibc', []);
     const got = await resolveInside(server, binary, 'web');
     assert.equal(got.code, 0, `glibc: ${got.stderr.trim()}`);
-    const addresses = got.stdout.trim().split('\n').filter((l) => l !== '');
+    const addresses = got.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '');
     assert.deepEqual([...new Set(addresses)].sort(), [...all].sort(), 'glibc retries over TCP and gets every endpoint');
   });
 

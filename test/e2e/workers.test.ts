@@ -33,7 +33,10 @@ test('--workers 2: both processes answer, and a change reaches both', { timeout:
   const deadline = Date.now() + 10_000;
   while (!server.stdout().includes('"msg":"worker started"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 500));
-  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.child.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean);
   assert.equal(children.length, 1, 'one replica process');
 
   assert.deepEqual([...(await answersOf(server, 60))], ['cache.data.svc.cluster.local. 5 IN A 10.96.20.30']);
@@ -49,7 +52,8 @@ test('--workers 2: both processes answer, and a change reaches both', { timeout:
   // /metrics (the watching process) sums both processes' counters: every query is counted once.
   // (With 120+ queries from fresh ports, both processes answered some: 2^-119 odds otherwise.)
   const text = await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`).then((r) => r.text());
-  const total = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+  const total = (name: string) =>
+    [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
   assert.equal(total('coredns_dns_requests_total'), asked);
   assert.equal(total('coredns_dns_responses_total'), asked);
   assert.equal(total('coredns_dns_request_duration_seconds_count'), asked);

@@ -11,12 +11,30 @@ function record<K extends Kind>(obj: Parameters<typeof toRecord>[0]): RecordOf[K
 test('lookups by the questions DNS asks', () => {
   const index = indexOf(testCluster());
   assert.equal(index.service('testns', 'svc1')?.clusterIPs[0], '10.96.1.1');
-  assert.deepEqual(index.servicesByClusterIP('fd00:10:96::2').map((s) => s.name), ['dual']);
-  assert.deepEqual(index.slicesOf('testns', 'hdls').map((s) => s.name).sort(), ['hdls-v4', 'hdls-v6']);
-  assert.deepEqual(index.slicesByAddress('10.244.1.11').map((s) => s.name), ['hdls-v4']);
+  assert.deepEqual(
+    index.servicesByClusterIP('fd00:10:96::2').map((s) => s.name),
+    ['dual'],
+  );
+  assert.deepEqual(
+    index
+      .slicesOf('testns', 'hdls')
+      .map((s) => s.name)
+      .sort(),
+    ['hdls-v4', 'hdls-v6'],
+  );
+  assert.deepEqual(
+    index.slicesByAddress('10.244.1.11').map((s) => s.name),
+    ['hdls-v4'],
+  );
   assert.ok(index.hasPodIP('default', 'fd00:244::5'));
   assert.ok(!index.hasPodIP('testns', 'fd00:244::5'));
-  assert.deepEqual(index.podsBySubdomain('testns', 'hdls').map((p) => p.name).sort(), ['busybox1', 'busybox2']);
+  assert.deepEqual(
+    index
+      .podsBySubdomain('testns', 'hdls')
+      .map((p) => p.name)
+      .sort(),
+    ['busybox1', 'busybox2'],
+  );
   assert.ok(index.hasNamespace('emptyns'));
   assert.deepEqual(index.counts(), { Namespace: 4, Service: 9, EndpointSlice: 5, Pod: 4 });
 });
@@ -30,11 +48,14 @@ test('updates move secondary indexes with the record', () => {
   assert.equal(index.hasPodIP('default', '10.244.5.5'), false);
   assert.equal(index.hasPodIP('default', '10.244.7.7'), true);
   index.remove('EndpointSlice', 'testns/hdls-v6');
-  assert.deepEqual(index.slicesOf('testns', 'hdls').map((s) => s.name), ['hdls-v4']);
+  assert.deepEqual(
+    index.slicesOf('testns', 'hdls').map((s) => s.name),
+    ['hdls-v4'],
+  );
   assert.equal(index.slicesByAddress('fd00:244::10').length, 0);
 });
 
-test("pods sharing an IP (host network) are all kept", () => {
+test('pods sharing an IP (host network) are all kept', () => {
   const index = indexOf([pod('a', 'p1', ['192.168.0.5']), pod('b', 'p2', ['192.168.0.5'])]);
   const index2 = indexOf([pod('a', 'p1', ['192.168.0.5']), pod('b', 'p2', ['192.168.0.5']), pod('b', 'p3', ['192.168.0.5'])]);
   assert.ok(index.hasPodIP('a', '192.168.0.5') && index.hasPodIP('b', '192.168.0.5'));
@@ -82,12 +103,26 @@ test('a pod relist keeps what it lists and removes the rest: plain, named and IP
   const index = new ClusterIndex();
   const plain = (name: string, ip: string) => record<'Pod'>(pod('a', name, [ip]));
   const named = (name: string, ip: string) => record<'Pod'>(pod('a', name, [ip], { hostname: name, subdomain: 'h' }));
-  const before = [plain('p1', '10.244.0.1'), plain('p2', '10.244.0.2'), plain('p6', 'fd00:244::6'), plain('gone6', 'fd00:244::7'), named('n1', '10.244.0.3'), named('n2', '10.244.0.4')];
+  const before = [
+    plain('p1', '10.244.0.1'),
+    plain('p2', '10.244.0.2'),
+    plain('p6', 'fd00:244::6'),
+    plain('gone6', 'fd00:244::7'),
+    named('n1', '10.244.0.3'),
+    named('n2', '10.244.0.4'),
+  ];
   index.replace('Pod', before);
   assert.equal(index.counts().Pod, 6);
   // The second list: p2 is gone, p1 changed address, n2 became plain, gone6 went, a new pod came.
   const relist = index.beginReplace('Pod');
-  for (const p of [plain('p1', '10.244.9.1'), plain('p6', 'fd00:244::6'), named('n1', '10.244.0.3'), plain('n2', '10.244.0.4'), plain('new', '10.244.0.5')]) relist.add(p);
+  for (const p of [
+    plain('p1', '10.244.9.1'),
+    plain('p6', 'fd00:244::6'),
+    named('n1', '10.244.0.3'),
+    plain('n2', '10.244.0.4'),
+    plain('new', '10.244.0.5'),
+  ])
+    relist.add(p);
   // Until the commit nothing that was there is gone.
   assert.ok(index.hasPodIP('a', '10.244.0.2'));
   assert.ok(index.hasPodIP('a', 'fd00:244::7'));
@@ -97,7 +132,10 @@ test('a pod relist keeps what it lists and removes the rest: plain, named and IP
   assert.ok(!index.hasPodIP('a', 'fd00:244::7'), 'gone6 removed');
   assert.ok(!index.hasPodIP('a', '10.244.0.1') && index.hasPodIP('a', '10.244.9.1'), 'p1 moved');
   assert.ok(index.hasPodIP('a', 'fd00:244::6'), 'p6 kept');
-  assert.deepEqual(index.podsBySubdomain('a', 'h').map((p) => p.name), ['n1']);
+  assert.deepEqual(
+    index.podsBySubdomain('a', 'h').map((p) => p.name),
+    ['n1'],
+  );
   assert.ok(index.hasPodIP('a', '10.244.0.4') && index.hasPodIP('a', '10.244.0.5'));
   // A relist that lists nothing empties the kind; an abandoned one (never committed) removes nothing.
   index.beginReplace('Pod').add(plain('p1', '10.244.9.1'));
@@ -134,7 +172,10 @@ test('pods move between the plain and the named form, and all() gives them back'
   assert.equal(index.hasPodIP('a', '10.1.1.1'), false);
   assert.ok(index.hasPodIP('a', '10.1.1.2'));
   assert.equal(index.counts().Pod, 1);
-  assert.deepEqual([...index.all('Pod')].map((p) => [p.namespace, p.name, p.ips]), [['a', 'p', ['10.1.1.2']]]);
+  assert.deepEqual(
+    [...index.all('Pod')].map((p) => [p.namespace, p.name, p.ips]),
+    [['a', 'p', ['10.1.1.2']]],
+  );
   index.replace('Pod', []);
   assert.equal(index.counts().Pod, 0);
   assert.equal(index.hasPodIP('a', '10.1.1.2'), false);
@@ -142,11 +183,16 @@ test('pods move between the plain and the named form, and all() gives them back'
 
 test('plain pods keep their addresses exactly (single IPv4 kept as an integer)', () => {
   const ips = ['0.0.0.1', '10.244.0.7', '128.0.0.1', '192.168.255.254', '255.255.255.255'];
-  const index = indexOf([...ips.map((ip, i) => pod('a', `p${i}`, [ip])), pod('a', 'six', ['fd00::1']), pod('a', 'both', ['10.1.2.3', 'fd00::2'])]);
+  const index = indexOf([
+    ...ips.map((ip, i) => pod('a', `p${i}`, [ip])),
+    pod('a', 'six', ['fd00::1']),
+    pod('a', 'both', ['10.1.2.3', 'fd00::2']),
+  ]);
   for (const ip of ips) assert.ok(index.hasPodIP('a', ip), ip);
   for (const ip of ['fd00::1', '10.1.2.3', 'fd00::2']) assert.ok(index.hasPodIP('a', ip), ip);
   // Other spellings of the same address are other names, as they were as strings.
-  for (const ip of ['010.244.0.7', '10.244.00.7', '10.244.0.07', '10.244.0', '10.244.0.7.', '10.244.0.256', '']) assert.equal(index.hasPodIP('a', ip), false, ip);
+  for (const ip of ['010.244.0.7', '10.244.00.7', '10.244.0.07', '10.244.0', '10.244.0.7.', '10.244.0.256', ''])
+    assert.equal(index.hasPodIP('a', ip), false, ip);
   assert.deepEqual(
     [...index.all('Pod')].map((p) => `${p.name} ${p.ips.join(',')}`).sort(),
     [...ips.map((ip, i) => `p${i} ${ip}`), 'six fd00::1', 'both 10.1.2.3,fd00::2'].sort(),
@@ -155,7 +201,7 @@ test('plain pods keep their addresses exactly (single IPv4 kept as an integer)',
   assert.equal(index.hasPodIP('a', '128.0.0.1'), false);
 });
 
-test('scopes: a namespace\'s moves with its objects only, `namespaces` with Namespaces, `epoch` with the sync', () => {
+test("scopes: a namespace's moves with its objects only, `namespaces` with Namespaces, `epoch` with the sync", () => {
   const index = indexOf(testCluster());
   const upsert = (obj: ReturnType<typeof service>) => {
     const r = toRecord(obj)!;
@@ -178,7 +224,7 @@ test('scopes: a namespace\'s moves with its objects only, `namespaces` with Name
   assert.deepEqual(gens(), [before[0], before[1], before[2]! + 1, before[3]! + 1]);
   const fresh = index.namespaceScope('fresh');
   index.remove('Namespace', 'fresh');
-  assert.equal(fresh.gen, 1, 'a removed namespace\'s scope moves');
+  assert.equal(fresh.gen, 1, "a removed namespace's scope moves");
   assert.notEqual(index.namespaceScope('fresh'), fresh, 'and is not reused');
   const epoch = index.epoch;
   const unsynced = new ClusterIndex();

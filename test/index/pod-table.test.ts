@@ -5,7 +5,7 @@ import { PlainPodTable } from '../../src/index/pod-table.ts';
 
 test('behaves as a Map of pod keys under random churn, through growth', () => {
   let seed = 777;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const table = new PlainPodTable();
   const reference = new Map<string, number | string>();
   const key = () => `ns-${Math.floor(random() * 30)}/pod-${Math.floor(random() * 400)}`;
@@ -13,7 +13,7 @@ test('behaves as a Map of pod keys under random churn, through growth', () => {
     const k = key();
     const r = random();
     if (r < 0.5) {
-      const value = r < 0.45 ? (Math.floor(random() * 2 ** 32) | 0) : `fd00::${step} 10.0.0.${step % 256}`;
+      const value = r < 0.45 ? Math.floor(random() * 2 ** 32) | 0 : `fd00::${step} 10.0.0.${step % 256}`;
       table.set(k, value);
       reference.set(k, value);
     } else {
@@ -55,7 +55,7 @@ test('keys of any length and script round-trip; the arena is reused under churn'
 
 test('marks follow their entries through deletes, growth and rewrites; unmarked keys are exactly the rest', () => {
   let seed = 4242;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const table = new PlainPodTable();
   const values = new Map<string, number | string>();
   // IPv6 values go to the table's side Map: its marks are kept apart.
@@ -111,7 +111,8 @@ test('marks follow their entries through deletes, growth and rewrites; unmarked 
 function same(actual: string[], expected: readonly string[], message: string): void {
   actual.sort();
   const i = expected.findIndex((e, k) => actual[k] !== e);
-  if (i >= 0 || actual.length !== expected.length) assert.fail(`${message}: ${actual.length} entries, ${expected.length} expected; #${i}: ${actual[i]} instead of ${expected[i]}`);
+  if (i >= 0 || actual.length !== expected.length)
+    assert.fail(`${message}: ${actual.length} entries, ${expected.length} expected; #${i}: ${actual[i]} instead of ${expected[i]}`);
 }
 
 /** A copy's entries read slot by slot, as the snapshot writer reads them, from slot `from` on. */
@@ -135,29 +136,41 @@ test('a copy is the table as it was when taken, through every change that moves 
   const beforeSlots = slotEntries(table.copy(), 0).sort();
   const changes: [string, () => void, () => void][] = [
     // Backward shifts move entries into the holes of deletes; new values overwrite slots.
-    ['deletes and new values', () => {
-      for (let i = 0; i < 12_000; i += 2) table.delete(`ns-${i % 7}/p-${i}`);
-      for (let i = 1; i < 12_000; i += 2) table.set(`ns-${i % 7}/p-${i}`, -i);
-      table.set('ns/v6', 'fd00::2');
-    }, () => {
-      for (let i = 0; i < 12_000; i++) table.set(`ns-${i % 7}/p-${i}`, i);
-      table.set('ns/v6', 'fd00::1');
-    }],
+    [
+      'deletes and new values',
+      () => {
+        for (let i = 0; i < 12_000; i += 2) table.delete(`ns-${i % 7}/p-${i}`);
+        for (let i = 1; i < 12_000; i += 2) table.set(`ns-${i % 7}/p-${i}`, -i);
+        table.set('ns/v6', 'fd00::2');
+      },
+      () => {
+        for (let i = 0; i < 12_000; i++) table.set(`ns-${i % 7}/p-${i}`, i);
+        table.set('ns/v6', 'fd00::1');
+      },
+    ],
     // Growth makes new arrays and a new arena; the copy keeps reading the old ones.
-    ['growth', () => {
-      for (let i = 0; i < 20_000; i++) table.set(`other/q-${i}`, i);
-    }, () => {
-      for (let i = 0; i < 20_000; i++) table.delete(`other/q-${i}`);
-    }],
+    [
+      'growth',
+      () => {
+        for (let i = 0; i < 20_000; i++) table.set(`other/q-${i}`, i);
+      },
+      () => {
+        for (let i = 0; i < 20_000; i++) table.delete(`other/q-${i}`);
+      },
+    ],
     // One pod replaced over and over touches a slot or two, but fills the arena with dead keys: a
     // compaction then rewrites every slot's offset in place.
-    ['compaction', () => {
-      const arena = table.arenaBytes;
-      for (let i = 0; i < 10_000; i++) table.set(`churn/${'x'.repeat(250)}`, i);
-      assert.equal(table.arenaBytes, arena, 'compacted, not grown');
-    }, () => {
-      table.delete(`churn/${'x'.repeat(250)}`);
-    }],
+    [
+      'compaction',
+      () => {
+        const arena = table.arenaBytes;
+        for (let i = 0; i < 10_000; i++) table.set(`churn/${'x'.repeat(250)}`, i);
+        assert.equal(table.arenaBytes, arena, 'compacted, not grown');
+      },
+      () => {
+        table.delete(`churn/${'x'.repeat(250)}`);
+      },
+    ],
   ];
   for (const [what, change, undo] of changes) {
     for (const readFirst of [0, 0.5]) {
@@ -196,5 +209,8 @@ test('copies taken at different moments each keep their moment; a released one s
   assert.equal(table.size, 10_000);
   const values = [...table.copy()].map(([, v]) => v);
   assert.equal(values.length, 10_000);
-  assert.ok(values.every((v) => v === -1), 'a copy taken now is the table now');
+  assert.ok(
+    values.every((v) => v === -1),
+    'a copy taken now is the table now',
+  );
 });

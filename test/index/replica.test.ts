@@ -53,7 +53,10 @@ test('snapshot then stream: the replica equals the watcher after every kind of c
   primary.remove('Pod', 'testns/web-0');
   // A relist that drops a slice and changes another.
   const slices = [...primary.all('EndpointSlice')].filter((s) => s.name !== 'hdls-v6');
-  primary.replace('EndpointSlice', [...slices, toRecord(endpointSlice('testns', 'svc1', 'svc1-new', 'IPv4', [{ ip: '10.244.8.8' }], []))!.record as never]);
+  primary.replace('EndpointSlice', [
+    ...slices,
+    toRecord(endpointSlice('testns', 'svc1', 'svc1-new', 'IPv4', [{ ip: '10.244.8.8' }], []))!.record as never,
+  ]);
 
   assert.deepEqual(state(replica), state(primary));
   assert.equal(replica.synced, true);

@@ -47,7 +47,9 @@ function answers(index: ClusterIndex): string[] {
 
 /** Every record of an index, sorted, for comparing two of them. */
 function contents(index: ClusterIndex): string[] {
-  return (['Namespace', 'Service', 'EndpointSlice', 'Pod'] as const).flatMap((kind) => [...index.all(kind)].map((r) => `${kind} ${JSON.stringify(r)}`)).sort();
+  return (['Namespace', 'Service', 'EndpointSlice', 'Pod'] as const)
+    .flatMap((kind) => [...index.all(kind)].map((r) => `${kind} ${JSON.stringify(r)}`))
+    .sort();
 }
 
 test('a snapshot restores an index that answers every question the same way', async () => {
@@ -80,11 +82,16 @@ test('noendpoints: a snapshot written with EndpointSlices restores without them,
 test('plain pods, written straight from the pod table, are the lines objectLine writes, escapes and all', async () => {
   const index = indexOf(testCluster());
   const odd = ['quote"d', 'back\\slash', 'new\nline', 'ctl\u0001x', 'tab\t', 'utf-8-é-名', 'a/b'];
-  odd.forEach((name, i) => index.upsert('Pod', { namespace: 'odd', name, ips: [`10.${i}.${i * 20}.${255 - i}`], hostname: '', subdomain: '', ready: true }));
+  odd.forEach((name, i) =>
+    index.upsert('Pod', { namespace: 'odd', name, ips: [`10.${i}.${i * 20}.${255 - i}`], hostname: '', subdomain: '', ready: true }),
+  );
   index.upsert('Pod', { namespace: 'odd', name: 'v6', ips: ['fd00::9'], hostname: '', subdomain: '', ready: true });
   const path = join(dir(), 'index.json');
   await writeSnapshot(path, index.view(), 'cluster.local');
-  const lines = readFileSync(path, 'utf8').split('\n').slice(1, -2).map((l) => `${l}\n`);
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .slice(1, -2)
+    .map((l) => `${l}\n`);
   const expected = KINDS.flatMap((kind) => [...index.all(kind)].map((r) => objectLine(kind, r)));
   assert.deepEqual([...lines].sort(), [...expected].sort());
   const restored = new ClusterIndex();
@@ -94,7 +101,8 @@ test('plain pods, written straight from the pod table, are the lines objectLine 
 
 test('a write is the index as it was when it began, while watch events keep changing it (and it yields to them)', async () => {
   const index = indexOf(testCluster());
-  for (let i = 0; i < 30_000; i++) index.upsert('Pod', toPod({ metadata: { name: `p-${i}`, namespace: 'testns' }, status: { podIP: `10.250.${i >> 8}.${i & 255}` } })!);
+  for (let i = 0; i < 30_000; i++)
+    index.upsert('Pod', toPod({ metadata: { name: `p-${i}`, namespace: 'testns' }, status: { podIP: `10.250.${i >> 8}.${i & 255}` } })!);
   const before = contents(index);
   const path = join(dir(), 'index.json');
   const writing = writeSnapshot(path, index.view(), 'cluster.local');
@@ -105,7 +113,13 @@ test('a write is the index as it was when it began, while watch events keep chan
   while (!done && changes < 100_000) {
     await new Promise((r) => setImmediate(r));
     index.remove('Pod', `testns/p-${changes}`);
-    index.upsert('Service', toService({ metadata: { name: `new-${changes}`, namespace: 'testns' }, spec: { clusterIP: `10.97.${changes >> 8}.${changes & 255}` } }));
+    index.upsert(
+      'Service',
+      toService({
+        metadata: { name: `new-${changes}`, namespace: 'testns' },
+        spec: { clusterIP: `10.97.${changes >> 8}.${changes & 255}` },
+      }),
+    );
     changes++;
   }
   await writing;
@@ -136,7 +150,12 @@ test('bad files are refused with the reason, and leave the index empty', async (
   await writeSnapshot(good, indexOf(testCluster()).view(), 'cluster.local');
   const text = readFileSync(good, 'utf8');
   const lines = text.split('\n');
-  const v1 = JSON.stringify({ format: 'cluster-dns/snapshot/v1', zone: 'cluster.local', writtenAt: Date.now(), records: { Namespace: [], Service: [], EndpointSlice: [], Pod: [] } });
+  const v1 = JSON.stringify({
+    format: 'cluster-dns/snapshot/v1',
+    zone: 'cluster.local',
+    writtenAt: Date.now(),
+    records: { Namespace: [], Service: [], EndpointSlice: [], Pod: [] },
+  });
   const cases: [string, string, RegExp][] = [
     ['cut.json', text.slice(0, Math.floor(text.length / 2)), /cut\.json: incomplete \(no end line\)/],
     ['foreign.json', '{"hello":"world"}\n', /not a cluster-dns\/snapshot\/v2 file/],
@@ -148,11 +167,18 @@ test('bad files are refused with the reason, and leave the index empty', async (
     const path = join(folder, name);
     writeFileSync(path, content);
     const index = new ClusterIndex();
-    assert.throws(() => restoreSnapshot(path, index, LIMITS), (err: unknown) => err instanceof SnapshotError && reason.test(err.message), name);
+    assert.throws(
+      () => restoreSnapshot(path, index, LIMITS),
+      (err: unknown) => err instanceof SnapshotError && reason.test(err.message),
+      name,
+    );
     assert.deepEqual(index.counts(), { Namespace: 0, Service: 0, EndpointSlice: 0, Pod: 0 }, `${name}: nothing restored`);
     assert.equal(index.synced, false, name);
   }
-  assert.throws(() => restoreSnapshot(good, new ClusterIndex(), { ...LIMITS, zone: 'example.local' }), /written for zone cluster\.local, serving example\.local/);
+  assert.throws(
+    () => restoreSnapshot(good, new ClusterIndex(), { ...LIMITS, zone: 'example.local' }),
+    /written for zone cluster\.local, serving example\.local/,
+  );
   assert.throws(() => restoreSnapshot(join(folder, 'absent.json'), new ClusterIndex(), LIMITS), SnapshotError);
 });
 
@@ -191,11 +217,18 @@ test('a snapshot older than the maximum age, or bigger than the maximum size, is
   const index = new ClusterIndex();
   assert.throws(() => restoreSnapshot(path, index, LIMITS), /written 25\.0h ago \(.*\), older than --snapshot-max-age 24\.0h/);
   assert.equal(index.counts().Service, 0);
-  assert.equal(restoreSnapshot(path, index, { ...LIMITS, maxAgeMs: 26 * 3_600_000 }).counts.Namespace > 0, true, 'within a longer maximum age it is');
+  assert.equal(
+    restoreSnapshot(path, index, { ...LIMITS, maxAgeMs: 26 * 3_600_000 }).counts.Namespace > 0,
+    true,
+    'within a longer maximum age it is',
+  );
   // The size is checked before anything is read: a big file of garbage fails on its size.
   const big = join(folder, 'big.json');
   writeFileSync(big, Buffer.alloc(2 * 1024 * 1024, 'x'));
-  assert.throws(() => restoreSnapshot(big, new ClusterIndex(), { ...LIMITS, maxBytes: 1024 * 1024 }), /big\.json: 2\.0 MiB, over --snapshot-max-size 1\.0 MiB/);
+  assert.throws(
+    () => restoreSnapshot(big, new ClusterIndex(), { ...LIMITS, maxBytes: 1024 * 1024 }),
+    /big\.json: 2\.0 MiB, over --snapshot-max-size 1\.0 MiB/,
+  );
 });
 
 test('the writer writes only a live index, only when it changed, and once more at stop', async () => {
@@ -203,7 +236,15 @@ test('the writer writes only a live index, only when it changed, and once more a
   const index = indexOf(testCluster());
   let live = false;
   const written: number[] = [];
-  const writer = startSnapshotWriter({ path, zone: 'cluster.local', index, logger: silentLogger(), intervalMs: 3_600_000, live: () => live, onWritten: (b) => written.push(b) });
+  const writer = startSnapshotWriter({
+    path,
+    zone: 'cluster.local',
+    index,
+    logger: silentLogger(),
+    intervalMs: 3_600_000,
+    live: () => live,
+    onWritten: (b) => written.push(b),
+  });
   await writer.flush();
   assert.equal(written.length, 0, 'not live yet: a partial index is never written');
   live = true;
@@ -224,7 +265,17 @@ test('an unchanged index is rewritten while the API server confirms it, so a qui
   let heard = Date.now();
   const written: number[] = [];
   // maxAge 400 ms: a refresh is due 100 ms after the last write.
-  const writer = startSnapshotWriter({ path, zone: 'cluster.local', index, logger: silentLogger(), intervalMs: 3_600_000, live: () => true, heardAt: () => heard, maxAgeMs: 400, onWritten: (b) => written.push(b) });
+  const writer = startSnapshotWriter({
+    path,
+    zone: 'cluster.local',
+    index,
+    logger: silentLogger(),
+    intervalMs: 3_600_000,
+    live: () => true,
+    heardAt: () => heard,
+    maxAgeMs: 400,
+    onWritten: (b) => written.push(b),
+  });
   await writer.flush();
   assert.equal(written.length, 1);
   await new Promise((r) => setTimeout(r, 150));
@@ -240,7 +291,15 @@ test('the writer says when its file is over --snapshot-max-size', async () => {
   const path = join(dir(), 'index.json');
   const lines: string[] = [];
   const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
-  const writer = startSnapshotWriter({ path, zone: 'cluster.local', index: indexOf(testCluster()), logger: createLogger('info', { destination: sink }), intervalMs: 3_600_000, live: () => true, maxBytes: 100 });
+  const writer = startSnapshotWriter({
+    path,
+    zone: 'cluster.local',
+    index: indexOf(testCluster()),
+    logger: createLogger('info', { destination: sink }),
+    intervalMs: 3_600_000,
+    live: () => true,
+    maxBytes: 100,
+  });
   await writer.stop();
   await new Promise((r) => setImmediate(r));
   assert.match(lines.join(''), /"msg":"snapshot over --snapshot-max-size: a restart will not restore it"/);

@@ -22,7 +22,10 @@ test('the first sync holds the memory release until every kind has listed; later
   listed.onListed((kind, first) => heard.push(`${kind} ${first}`));
   for (const kind of KINDS.slice(0, -1)) listed.listed(kind, true);
   assert.equal(listed.synced(), false);
-  assert.ok(calls.every((c) => c.startsWith('hold ')), `held: ${calls.join('; ')}`);
+  assert.ok(
+    calls.every((c) => c.startsWith('hold ')),
+    `held: ${calls.join('; ')}`,
+  );
   listed.listed(KINDS.at(-1)!, true);
   assert.equal(listed.synced(), true);
   assert.equal(calls.at(-1), `schedule ${KINDS.at(-1)} synced`);

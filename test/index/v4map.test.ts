@@ -6,7 +6,7 @@ import { V4Map } from '../../src/index/v4map.ts';
 
 test('behaves as a Map under random churn, through growth, clustered and signed keys', () => {
   let seed = 12345;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const table = new V4Map<string>();
   const reference = new Map<number, string>();
   // Keys from a few narrow ranges (pod CIDRs collide in the low bits) and both signs.

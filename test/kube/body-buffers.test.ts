@@ -77,7 +77,13 @@ test('items are released after the last one, when the reading stops, or when an 
   for (const item of itemsThenRelease([1, 2, 3], release)) if (item === 2) break;
   assert.equal(released, 2);
   assert.throws(() => {
-    for (const _ of itemsThenRelease((function* () { yield 1; throw new Error('bad item'); })(), release));
+    for (const _ of itemsThenRelease(
+      (function* () {
+        yield 1;
+        throw new Error('bad item');
+      })(),
+      release,
+    ));
   }, /bad item/);
   assert.equal(released, 3);
 });

@@ -20,7 +20,11 @@ test('credentials are never sent in clear text to another machine; loopback http
     return () => loadKubeConfig(path, {});
   };
   for (const user of ['{token: secret}', '{username: a, password: b}', '{client-key-data: a2V5}']) {
-    assert.throws(load('http://10.96.0.1:6443', user), (err: unknown) => err instanceof KubeConfigError && /refusing to send the user's credentials/.test(err.message), user);
+    assert.throws(
+      load('http://10.96.0.1:6443', user),
+      (err: unknown) => err instanceof KubeConfigError && /refusing to send the user's credentials/.test(err.message),
+      user,
+    );
     assert.throws(load('http://api.example.com', user), KubeConfigError, user);
     assert.ok(load('https://10.96.0.1:6443', user)(), `${user} over https`);
     assert.ok(load('http://127.0.0.1:8001', user)(), `${user} to loopback`);
@@ -54,7 +58,9 @@ function kubeCrossings(text: string): string[] {
 
 test('src/kube/ is entered through open.ts (and its option table) only: the rest of src/ imports its other modules for types alone', () => {
   assert.deepEqual(
-    kubeCrossings("import { A } from './kube/api.ts';\nimport type { B } from './kube/types.ts';\nimport { C } from './kube/open.ts';\nimport { O } from './kube/options.ts';\nconst d = await import('./kube/kubernetes.ts');\n"),
+    kubeCrossings(
+      "import { A } from './kube/api.ts';\nimport type { B } from './kube/types.ts';\nimport { C } from './kube/open.ts';\nimport { O } from './kube/options.ts';\nconst d = await import('./kube/kubernetes.ts');\n",
+    ),
     ['./kube/api.ts', './kube/kubernetes.ts'],
     'the scan sees value imports, static and dynamic, and lets types, open.ts and options.ts through',
   );

@@ -49,7 +49,11 @@ test('pods read from protobuf make the same records as from JSON: plain, dressed
   ];
   (notReadyAmongOthers.metadata as Record<string, unknown>).resourceVersion = '1234';
   const readyLast = pod('a', 'started', '10.244.0.15') as Record<string, unknown>;
-  (readyLast.status as Record<string, unknown>).conditions = [{ type: 'Readiness', status: 'False' }, { type: 'ready', status: 'False' }, { type: 'Ready', status: 'True' }];
+  (readyLast.status as Record<string, unknown>).conditions = [
+    { type: 'Readiness', status: 'False' },
+    { type: 'ready', status: 'False' },
+    { type: 'Ready', status: 'True' },
+  ];
   const objects = [
     notReadyAmongOthers,
     readyLast,
@@ -69,7 +73,14 @@ test('pods read from protobuf make the same records as from JSON: plain, dressed
     assert.deepEqual(toPod(items[i] as never), toPod(obj as never), `pod ${i}: ${JSON.stringify(obj).slice(0, 200)}`);
   }
   // Spot checks that the comparison above is not of two nulls or two empties.
-  assert.deepEqual(toPod(items.at(-5) as never), { namespace: 'a', name: 'dual', ips: ['10.244.0.10', 'fd00::a'], hostname: 'web-0', subdomain: 'web', ready: true });
+  assert.deepEqual(toPod(items.at(-5) as never), {
+    namespace: 'a',
+    name: 'dual',
+    ips: ['10.244.0.10', 'fd00::a'],
+    hostname: 'web-0',
+    subdomain: 'web',
+    ready: true,
+  });
   assert.equal(toPod(items.at(-6) as never), null, 'being deleted');
   assert.equal(toPod(items.at(-2) as never), null, 'Succeeded');
   assert.equal(toPod(items.at(-1) as never)?.ready, false);
@@ -96,10 +107,32 @@ test('fields a newer apiserver might add, of every wire type, are skipped', () =
   const plain = podBytes(pod('a', 'p', '10.244.0.1') as Record<string, unknown>);
   // Field 999 as a varint, a fixed64, a length-delimited value and a fixed32, before the pod's own.
   const unknown = Buffer.from([
-    0xb8, 0x3e, 0x96, 0x01, // 999 varint 150
-    0xb9, 0x3e, 1, 2, 3, 4, 5, 6, 7, 8, // 999 fixed64
-    0xba, 0x3e, 0x03, 0x61, 0x62, 0x63, // 999 bytes "abc"
-    0xbd, 0x3e, 1, 2, 3, 4, // 999 fixed32
+    0xb8,
+    0x3e,
+    0x96,
+    0x01, // 999 varint 150
+    0xb9,
+    0x3e,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8, // 999 fixed64
+    0xba,
+    0x3e,
+    0x03,
+    0x61,
+    0x62,
+    0x63, // 999 bytes "abc"
+    0xbd,
+    0x3e,
+    1,
+    2,
+    3,
+    4, // 999 fixed32
   ]);
   const withUnknown = Buffer.concat([unknown, plain]);
   assert.deepEqual(readPod(withUnknown, 0, withUnknown.length), readPod(plain, 0, plain.length));
@@ -113,13 +146,25 @@ test('a body that is not a well-formed list fails with a ProtobufError that says
     ['no object', Buffer.from([0x6b, 0x38, 0x73, 0x00]), /holds no object/],
     ['a group', Buffer.concat([good.subarray(0, 4), Buffer.from([0x0b])]), /wire type 3/],
     ['field 0', Buffer.concat([good.subarray(0, 4), Buffer.from([0x02, 0x00])]), /field number 0/],
-    ['an endless varint', Buffer.concat([good.subarray(0, 4), Buffer.from([0x28]), Buffer.alloc(11, 0xff), Buffer.from([1])]), /varint over 10 bytes/],
+    [
+      'an endless varint',
+      Buffer.concat([good.subarray(0, 4), Buffer.from([0x28]), Buffer.alloc(11, 0xff), Buffer.from([1])]),
+      /varint over 10 bytes/,
+    ],
     ['a compressed envelope', Buffer.concat([good, Buffer.from([0x1a, 0x04]), Buffer.from('gzip')]), /content encoding "gzip"/],
-    ['a Status, not a list', envelope('v1', 'Status', encodeMessage('Status', { status: 'Failure', message: 'no', code: 500 })), /a Status, not a list/],
+    [
+      'a Status, not a list',
+      envelope('v1', 'Status', encodeMessage('Status', { status: 'Failure', message: 'no', code: 500 })),
+      /a Status, not a list/,
+    ],
     ['no kind', Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x12, 0x00])]), /a message without a kind, not a list/],
   ];
   for (const [what, body, message] of cases) {
-    assert.throws(() => readAll(body), (err: unknown) => err instanceof ProtobufError && message.test(err.message), what);
+    assert.throws(
+      () => readAll(body),
+      (err: unknown) => err instanceof ProtobufError && message.test(err.message),
+      what,
+    );
   }
   // An item whose bytes are not a pod fails when the iteration reaches it, after the good ones.
   const page = readList(listOf([podBytes(pod('a', 'p', '10.244.0.1') as Record<string, unknown>), Buffer.from([0x0f])]), readPod);
@@ -129,34 +174,76 @@ test('a body that is not a well-formed list fails with a ProtobufError that says
 });
 
 test('a Status in protobuf gives its message and reason', () => {
-  const body = envelope('v1', 'Status', encodeMessage('Status', { metadata: {}, status: 'Failure', message: 'too old resource version: 5 (9)', reason: 'Expired', code: 410 }));
+  const body = envelope(
+    'v1',
+    'Status',
+    encodeMessage('Status', { metadata: {}, status: 'Failure', message: 'too old resource version: 5 (9)', reason: 'Expired', code: 410 }),
+  );
   assert.deepEqual(readStatus(body), { message: 'too old resource version: 5 (9)', reason: 'Expired' });
 });
 
 /** Each object through protobuf and back gives the record its JSON gives. */
-function sameRecords(kind: string, reader: ItemReader, convert: (obj: never) => unknown, objects: readonly Record<string, unknown>[]): unknown[] {
+function sameRecords(
+  kind: string,
+  reader: ItemReader,
+  convert: (obj: never) => unknown,
+  objects: readonly Record<string, unknown>[],
+): unknown[] {
   const items = objects.map((obj) => {
     const { kind: _k, apiVersion: _a, ...rest } = obj;
     return encodeMessage(kind, rest);
   });
   const read = [...readList(envelope('v1', `${kind}List`, encodeList({ resourceVersion: '7' }, items)), reader).items];
   const records = read.map((obj) => convert(obj as never));
-  assert.deepEqual(records, objects.map((obj) => convert(obj as never)));
+  assert.deepEqual(
+    records,
+    objects.map((obj) => convert(obj as never)),
+  );
   return records;
 }
 
 test('services, endpoint slices and namespaces read from protobuf make the same records as from JSON', () => {
   const services = sameRecords('Service', readService, toService, [
-    service('a', 'web', { clusterIP: '10.96.0.10', ports: [{ name: 'HTTP', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }, { port: 8080 }] }),
+    service('a', 'web', {
+      clusterIP: '10.96.0.10',
+      ports: [{ name: 'HTTP', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }, { port: 8080 }],
+    }),
     service('a', 'dual', { clusterIPs: ['10.96.0.11', 'fd00::11'], ports: [{ name: 'https', port: 443 }] }),
     service('a', 'headless', { clusterIP: 'None', publishNotReadyAddresses: true }),
     service('a', 'ext', { type: 'ExternalName', externalName: 'Example.COM.' }),
-    { ...service('a', 'full', { clusterIP: '10.96.0.12' }), spec: { type: 'LoadBalancer', clusterIP: '10.96.0.12', clusterIPs: ['10.96.0.12'], selector: { app: 'x' }, sessionAffinity: 'None', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', externalTrafficPolicy: 'Cluster', allocateLoadBalancerNodePorts: true, ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http', nodePort: 30080 }] }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }] } } },
+    {
+      ...service('a', 'full', { clusterIP: '10.96.0.12' }),
+      spec: {
+        type: 'LoadBalancer',
+        clusterIP: '10.96.0.12',
+        clusterIPs: ['10.96.0.12'],
+        selector: { app: 'x' },
+        sessionAffinity: 'None',
+        ipFamilies: ['IPv4'],
+        ipFamilyPolicy: 'SingleStack',
+        internalTrafficPolicy: 'Cluster',
+        externalTrafficPolicy: 'Cluster',
+        allocateLoadBalancerNodePorts: true,
+        ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http', nodePort: 30080 }],
+      },
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }] } },
+    },
   ] as Record<string, unknown>[]);
-  assert.deepEqual((services[0] as { ports: unknown }).ports, [{ name: 'http', protocol: 'tcp', port: 80 }, { name: 'dns', protocol: 'udp', port: 53 }, { name: '', protocol: 'tcp', port: 8080 }]);
+  assert.deepEqual((services[0] as { ports: unknown }).ports, [
+    { name: 'http', protocol: 'tcp', port: 80 },
+    { name: 'dns', protocol: 'udp', port: 53 },
+    { name: '', protocol: 'tcp', port: 8080 },
+  ]);
   assert.equal((services[2] as { publishNotReadyAddresses: boolean }).publishNotReadyAddresses, true);
-  const withOtherLabels = endpointSlice('a', 'web-abc', 'Web', [{ addresses: ['10.244.0.1'], hostname: 'Web-0' }, { addresses: ['10.244.0.2'], ready: false }]);
-  withOtherLabels.metadata.labels = { 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io', 'kubernetes.io/service-name': 'Web', 'kubernetes.io/service-name-x': 'no' };
+  const withOtherLabels = endpointSlice('a', 'web-abc', 'Web', [
+    { addresses: ['10.244.0.1'], hostname: 'Web-0' },
+    { addresses: ['10.244.0.2'], ready: false },
+  ]);
+  withOtherLabels.metadata.labels = {
+    'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+    'kubernetes.io/service-name': 'Web',
+    'kubernetes.io/service-name-x': 'no',
+  };
   const unsetReady = endpointSlice('a', 'web-def', 'web', [{ addresses: ['10.244.0.3'] }], [{ name: 'http', port: 80 }]);
   (unsetReady.endpoints as { conditions: unknown }[])[0]!.conditions = {};
   const slices = sameRecords('EndpointSlice', readEndpointSlice, toEndpointSlice, [
@@ -168,7 +255,10 @@ test('services, endpoint slices and namespaces read from protobuf make the same 
     { kind: 'EndpointSlice', metadata: { name: 'bare', namespace: 'a' }, addressType: 'IPv4' },
   ] as Record<string, unknown>[]);
   assert.equal((slices[0] as { service: string }).service, 'web');
-  assert.deepEqual((slices[0] as { endpoints: { ready: boolean }[] }).endpoints.map((e) => e.ready), [true, false]);
+  assert.deepEqual(
+    (slices[0] as { endpoints: { ready: boolean }[] }).endpoints.map((e) => e.ready),
+    [true, false],
+  );
   assert.equal((slices[1] as { endpoints: { ready: boolean }[] }).endpoints[0]!.ready, true, 'unset ready counts as ready');
   // endpoint_pod_names reads targetRef from protobuf as from JSON (and only then).
   const named = endpointSlice('a', 'web-pods', 'web', [{ addresses: ['10.244.0.5'] }, { addresses: ['10.244.0.6'], hostname: 'pet' }]);
@@ -176,8 +266,20 @@ test('services, endpoint slices and namespaces read from protobuf make the same 
   (named.endpoints as Record<string, unknown>[])[1]!.targetRef = { kind: 'Pod', namespace: 'a', name: 'web-6', uid: 'u2' };
   const podNames = endpointSliceKind({ endpointPodNames: true });
   const [withNames] = sameRecords('EndpointSlice', podNames.protobuf, podNames.convert, [named]) as { endpoints: { hostname: string }[] }[];
-  assert.deepEqual(withNames!.endpoints.map((e) => e.hostname), ['web-5', 'pet']);
+  assert.deepEqual(
+    withNames!.endpoints.map((e) => e.hostname),
+    ['web-5', 'pet'],
+  );
   const [without] = sameRecords('EndpointSlice', readEndpointSlice, toEndpointSlice, [named]) as { endpoints: { hostname: string }[] }[];
-  assert.deepEqual(without!.endpoints.map((e) => e.hostname), ['', 'pet']);
-  assert.deepEqual(sameRecords('Namespace', readNamespace, toNamespace, [namespace('Default'), { ...namespace('kube-system'), status: { phase: 'Active' } }] as Record<string, unknown>[]), [{ name: 'default' }, { name: 'kube-system' }]);
+  assert.deepEqual(
+    without!.endpoints.map((e) => e.hostname),
+    ['', 'pet'],
+  );
+  assert.deepEqual(
+    sameRecords('Namespace', readNamespace, toNamespace, [
+      namespace('Default'),
+      { ...namespace('kube-system'), status: { phase: 'Active' } },
+    ] as Record<string, unknown>[]),
+    [{ name: 'default' }, { name: 'kube-system' }],
+  );
 });

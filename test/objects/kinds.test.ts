@@ -1,21 +1,34 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkObject, InvalidObjectError, objectKinds, objectLine, OBJECT_KINDS, recordKey, toObject, toRecord, KINDS } from '../../src/objects/kinds.ts';
+import {
+  checkObject,
+  InvalidObjectError,
+  objectKinds,
+  objectLine,
+  OBJECT_KINDS,
+  recordKey,
+  toObject,
+  toRecord,
+  KINDS,
+} from '../../src/objects/kinds.ts';
 import { toEndpointSlice } from '../../src/objects/endpoint-slice.ts';
 import { toPod } from '../../src/objects/pod.ts';
 import { toService } from '../../src/objects/service.ts';
 import { endpointSlice, indexOf, pod, service, testCluster } from '../support/cluster.ts';
 
 test('services: ClusterIP, dual-stack, headless, ExternalName', () => {
-  assert.deepEqual(toService(service('NS', 'Web', { clusterIPs: ['10.0.0.1', 'fd00::1'], ports: [{ name: 'HTTP', protocol: 'TCP', port: 80 }] })), {
-    namespace: 'ns',
-    name: 'web',
-    kind: 'ClusterIP',
-    clusterIPs: ['10.0.0.1', 'fd00::1'],
-    externalName: '',
-    ports: [{ name: 'http', protocol: 'tcp', port: 80 }],
-    publishNotReadyAddresses: false,
-  });
+  assert.deepEqual(
+    toService(service('NS', 'Web', { clusterIPs: ['10.0.0.1', 'fd00::1'], ports: [{ name: 'HTTP', protocol: 'TCP', port: 80 }] })),
+    {
+      namespace: 'ns',
+      name: 'web',
+      kind: 'ClusterIP',
+      clusterIPs: ['10.0.0.1', 'fd00::1'],
+      externalName: '',
+      ports: [{ name: 'http', protocol: 'tcp', port: 80 }],
+      publishNotReadyAddresses: false,
+    },
+  );
   assert.equal(toService(service('a', 'h', { headless: true })).kind, 'Headless');
   assert.deepEqual(toService(service('a', 'h', { headless: true })).clusterIPs, []);
   const ext = toService(service('a', 'e', { externalName: 'WWW.Example.COM.' }));
@@ -27,7 +40,17 @@ test('services: ClusterIP, dual-stack, headless, ExternalName', () => {
 
 test('endpoint slices: ready unset counts as ready, FQDN slices hold nothing', () => {
   const slice = toEndpointSlice(
-    endpointSlice('a', 'svc', 's1', 'IPv4', [{ ip: '10.0.0.1', ready: null }, { ip: '10.0.0.2', ready: false, hostname: 'H' }], [{ name: 'p', port: 1 }]),
+    endpointSlice(
+      'a',
+      'svc',
+      's1',
+      'IPv4',
+      [
+        { ip: '10.0.0.1', ready: null },
+        { ip: '10.0.0.2', ready: false, hostname: 'H' },
+      ],
+      [{ name: 'p', port: 1 }],
+    ),
   );
   assert.equal(slice.service, 'svc');
   assert.deepEqual(slice.endpoints, [
@@ -44,9 +67,19 @@ test('endpoint_pod_names: an endpoint without a hostname is named by its pod, wh
   const rows: { endpoint: Record<string, unknown>; off: string; on: string; why: string }[] = [
     { endpoint: { targetRef: ref('Pod', 'web-7d9f-x2') }, off: '', on: 'web-7d9f-x2', why: "the pod's name" },
     { endpoint: { targetRef: ref('Pod', 'Web-0') }, off: '', on: 'web-0', why: 'lower-cased, as names are matched' },
-    { endpoint: { hostname: 'pet-0', targetRef: ref('Pod', 'web-0') }, off: 'pet-0', on: 'pet-0', why: 'a hostname wins (CoreDNS endpointHostname)' },
+    {
+      endpoint: { hostname: 'pet-0', targetRef: ref('Pod', 'web-0') },
+      off: 'pet-0',
+      on: 'pet-0',
+      why: 'a hostname wins (CoreDNS endpointHostname)',
+    },
     { endpoint: { targetRef: ref('Node', 'node-1') }, off: '', on: '', why: 'only a Pod names an endpoint' },
-    { endpoint: { targetRef: ref('Pod', 'web.v1') }, off: '', on: '', why: 'a pod name with a dot would be two labels: the dashed IP stays' },
+    {
+      endpoint: { targetRef: ref('Pod', 'web.v1') },
+      off: '',
+      on: '',
+      why: 'a pod name with a dot would be two labels: the dashed IP stays',
+    },
     { endpoint: { targetRef: ref('Pod', 'x'.repeat(64)) }, off: '', on: '', why: 'longer than a label' },
     { endpoint: {}, off: '', on: '', why: 'no targetRef' },
   ];
@@ -62,7 +95,8 @@ test('endpoint_pod_names: an endpoint without a hostname is named by its pod, wh
       addressType: 'IPv4',
       endpoints: [{ addresses: ['10.0.0.1'], ...row.endpoint }],
     };
-    const hostnameOf = (converted: ReturnType<typeof toRecord>) => (converted?.record as unknown as { endpoints: { hostname: string }[] }).endpoints[0]!.hostname;
+    const hostnameOf = (converted: ReturnType<typeof toRecord>) =>
+      (converted!.record as unknown as { endpoints: { hostname: string }[] }).endpoints[0]!.hostname;
     assert.equal(hostnameOf(toRecord(obj)), row.off, `off: ${row.why}`);
     assert.equal(hostnameOf(toRecord(obj, kinds)), row.on, `on: ${row.why}`);
   }
@@ -111,7 +145,8 @@ test('objects without a name are refused with a typed error; unknown kinds are i
   assert.throws(() => toService({ metadata: {} }), InvalidObjectError);
   assert.equal(toRecord({ kind: 'ConfigMap', metadata: { name: 'x' } }), null);
   // Kinds are looked up by name: no name of Object.prototype is one.
-  for (const kind of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) assert.equal(toRecord({ kind, metadata: { name: 'x' } }), null, kind);
+  for (const kind of ['constructor', 'toString', '__proto__', 'hasOwnProperty'])
+    assert.equal(toRecord({ kind, metadata: { name: 'x' } }), null, kind);
   for (const kind of KINDS) assert.throws(() => OBJECT_KINDS[kind].keyOf({ metadata: { namespace: 'a' } }), InvalidObjectError, kind);
 });
 
@@ -139,7 +174,9 @@ test('port lists with the same contents are one frozen array, shared by services
   const a = toService(service('a', 'one', { ports: [{ name: 'HTTP', protocol: 'TCP', port: 80 }] }));
   const b = toService(service('b', 'two', { ports: [{ name: 'http', port: 80 }] }));
   const c = toService(service('b', 'three', { ports: [{ name: 'http', protocol: 'UDP', port: 80 }] }));
-  const slice = toEndpointSlice(endpointSlice('a', 'one', 's1', 'IPv4', [{ ip: '10.0.0.1' }], [{ name: 'http', protocol: 'TCP', port: 80 }]));
+  const slice = toEndpointSlice(
+    endpointSlice('a', 'one', 's1', 'IPv4', [{ ip: '10.0.0.1' }], [{ name: 'http', protocol: 'TCP', port: 80 }]),
+  );
   assert.equal(a.ports, b.ports);
   assert.equal(a.ports, slice.ports);
   assert.notEqual(a.ports, c.ports);

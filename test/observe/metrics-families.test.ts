@@ -47,7 +47,14 @@ function counted(k: number): CountedParts {
   Object.assign(cache.hits, { success: 11 * k, denial: 6 * k });
   Object.assign(cache.evictions, { success: k, denial: 0 });
   const forward = new ForwardStats();
-  Object.assign(forward, { maxConcurrentRejects: k, clientRejects: 2 * k, shed: 3 * k, spoofedReplies: 4 * k, healthcheckBroken: 5 * k, scrubbedRecords: 6 * k });
+  Object.assign(forward, {
+    maxConcurrentRejects: k,
+    clientRejects: 2 * k,
+    shed: 3 * k,
+    spoofedReplies: 4 * k,
+    healthcheckBroken: 5 * k,
+    scrubbedRecords: 6 * k,
+  });
   for (const [to, rcode, seconds] of [
     ['10.0.0.53:53', 'NOERROR', 0.0001],
     ['10.0.0.53:53', 'NOERROR', 0.003],
@@ -106,9 +113,12 @@ function normalise(text: string): string {
     if (line === '') continue;
     const meta = /^# (HELP|TYPE) (\S+)/.exec(line);
     const name = meta ? (meta[2] as string) : (/^[a-zA-Z_:][\w:]*/.exec(line)?.[0] ?? line);
-    const family = meta ? name : [...head.keys()].filter((f) => name === f || name.startsWith(`${f}_`)).sort((a, b) => b.length - a.length)[0] ?? name;
+    const family = meta
+      ? name
+      : ([...head.keys()].filter((f) => name === f || name.startsWith(`${f}_`)).sort((a, b) => b.length - a.length)[0] ?? name);
     if (meta) head.set(name, [...(head.get(name) ?? []), line]);
-    else if (!/^(process|nodejs)_/.test(family)) families.set(family, [...(families.get(family) ?? []), line.replace(`goversion="${process.version}"`, 'goversion="<node>"')]);
+    else if (!/^(process|nodejs)_/.test(family))
+      families.set(family, [...(families.get(family) ?? []), line.replace(`goversion="${process.version}"`, 'goversion="<node>"')]);
   }
   return [...head.keys()]
     .sort()

@@ -35,6 +35,20 @@ test('no handler answers: null, so whoever holds the chain passes the query on',
 });
 
 test('a throw or a rejection reaches the caller (the server answers SERVFAIL)', async () => {
-  assert.throws(() => new Chain([{ name: 'x', serve: () => { throw new Error('boom'); } }]).serve(QUERY, CTX), /boom/);
-  await assert.rejects(async () => new Chain([{ name: 'x', serve: async () => Promise.reject(new Error('late')) }]).serve(QUERY, CTX), /late/);
+  assert.throws(
+    () =>
+      new Chain([
+        {
+          name: 'x',
+          serve: () => {
+            throw new Error('boom');
+          },
+        },
+      ]).serve(QUERY, CTX),
+    /boom/,
+  );
+  await assert.rejects(
+    async () => new Chain([{ name: 'x', serve: async () => Promise.reject(new Error('late')) }]).serve(QUERY, CTX),
+    /late/,
+  );
 });

@@ -44,36 +44,95 @@ interface Row {
 const inline = (lines: string) => ({ file: null, inline: lines.split('\n') });
 
 const rows: Row[] = [
-  { name: 'example.com', type: 'A', rcode: 'NOERROR', answer: ['example.com. 3600 IN A 192.168.1.10'], why: 'an entry, TTL 3600 by default; a repeated line adds nothing' },
+  {
+    name: 'example.com',
+    type: 'A',
+    rcode: 'NOERROR',
+    answer: ['example.com. 3600 IN A 192.168.1.10'],
+    why: 'an entry, TTL 3600 by default; a repeated line adds nothing',
+  },
   { name: 'example.com', type: 'AAAA', rcode: 'NOERROR', answer: ['example.com. 3600 IN AAAA fdfc:a744:27b5:3b0e::1'], why: 'IPv6 entry' },
   { name: 'example', type: 'A', rcode: 'NOERROR', answer: ['example. 3600 IN A 192.168.1.10'], why: 'an alias on the same line' },
   { name: 'ip6-loopback', type: 'AAAA', rcode: 'NOERROR', answer: ['ip6-loopback. 3600 IN AAAA ::1'], why: 'third name on a line' },
   { name: 'example.com', type: 'MX', rcode: 'NOERROR', answer: [], why: 'the name exists, other type: NODATA' },
   { name: 'k3s-server', type: 'AAAA', rcode: 'NOERROR', answer: [], why: 'an A-only name asked for AAAA: NODATA' },
-  { name: 'mapped.example', type: 'A', rcode: 'NOERROR', answer: ['mapped.example. 3600 IN A 10.1.2.3'], why: 'an IPv4-mapped IPv6 address is IPv4 (Go net.IP)' },
+  {
+    name: 'mapped.example',
+    type: 'A',
+    rcode: 'NOERROR',
+    answer: ['mapped.example. 3600 IN A 10.1.2.3'],
+    why: 'an IPv4-mapped IPv6 address is IPv4 (Go net.IP)',
+  },
   { name: 'zoned.example', type: 'AAAA', rcode: 'NOERROR', answer: ['zoned.example. 3600 IN AAAA fe80::1'], why: 'the %zone is dropped' },
-  { name: 'nothere.example', type: 'A', rcode: 'SERVFAIL', why: 'unknown without fallthrough: SERVFAIL, as CoreDNS (hosts has no SOA to deny with)' },
+  {
+    name: 'nothere.example',
+    type: 'A',
+    rcode: 'SERVFAIL',
+    why: 'unknown without fallthrough: SERVFAIL, as CoreDNS (hosts has no SOA to deny with)',
+  },
   { name: 'bad.example', type: 'A', rcode: 'SERVFAIL', why: 'a line with a bad address is skipped' },
   { name: 'leading-zero.example', type: 'A', rcode: 'SERVFAIL', why: 'a leading zero is not an address (Go net.ParseIP)' },
   { options: { fallthrough: [] }, name: 'nothere.example', type: 'A', why: 'fallthrough: an unknown name goes on' },
-  { options: { fallthrough: [] }, name: 'k3s-server', type: 'AAAA', rcode: 'NOERROR', answer: [], why: 'fallthrough does not apply to NODATA' },
+  {
+    options: { fallthrough: [] },
+    name: 'k3s-server',
+    type: 'AAAA',
+    rcode: 'NOERROR',
+    answer: [],
+    why: 'fallthrough does not apply to NODATA',
+  },
   { options: { fallthrough: ['example.org'] }, name: 'x.example.org', type: 'A', why: 'fallthrough for its zones' },
   { options: { fallthrough: ['example.org'] }, name: 'x.example.net', type: 'A', rcode: 'SERVFAIL', why: 'and only for them' },
-  { name: '10.1.168.192.in-addr.arpa', type: 'PTR', rcode: 'NOERROR', answer: ['10.1.168.192.in-addr.arpa. 3600 IN PTR example.com.', '10.1.168.192.in-addr.arpa. 3600 IN PTR example.'], why: 'PTR for every name of the address, in file order' },
+  {
+    name: '10.1.168.192.in-addr.arpa',
+    type: 'PTR',
+    rcode: 'NOERROR',
+    answer: ['10.1.168.192.in-addr.arpa. 3600 IN PTR example.com.', '10.1.168.192.in-addr.arpa. 3600 IN PTR example.'],
+    why: 'PTR for every name of the address, in file order',
+  },
   {
     name: '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.e.0.b.3.5.b.7.2.4.4.7.a.c.f.d.f.ip6.arpa',
     type: 'PTR',
     rcode: 'NOERROR',
-    answer: ['1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.e.0.b.3.5.b.7.2.4.4.7.a.c.f.d.f.ip6.arpa. 3600 IN PTR example.com.', '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.e.0.b.3.5.b.7.2.4.4.7.a.c.f.d.f.ip6.arpa. 3600 IN PTR example.'],
+    answer: [
+      '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.e.0.b.3.5.b.7.2.4.4.7.a.c.f.d.f.ip6.arpa. 3600 IN PTR example.com.',
+      '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.e.0.b.3.5.b.7.2.4.4.7.a.c.f.d.f.ip6.arpa. 3600 IN PTR example.',
+    ],
     why: 'ip6.arpa PTR',
   },
   { name: '9.9.9.10.in-addr.arpa', type: 'PTR', why: 'an address without entry: the next handler, whatever fallthrough says' },
   { options: { reverse: false }, name: '10.1.168.192.in-addr.arpa', type: 'PTR', why: 'no_reverse' },
-  { options: { zones: ['example.com'] }, name: 'example.com', type: 'A', rcode: 'NOERROR', answer: ['example.com. 3600 IN A 192.168.1.10'], why: 'in the zones' },
-  { options: { zones: ['example.com'] }, name: 'localhost', type: 'A', why: 'outside the zones: the next handler, whatever fallthrough says' },
-  { options: { zones: ['example.com'] }, name: '10.1.168.192.in-addr.arpa', type: 'PTR', rcode: 'NOERROR', answer: ['10.1.168.192.in-addr.arpa. 3600 IN PTR example.com.'], why: 'names outside the zones are not read, so give no PTR' },
+  {
+    options: { zones: ['example.com'] },
+    name: 'example.com',
+    type: 'A',
+    rcode: 'NOERROR',
+    answer: ['example.com. 3600 IN A 192.168.1.10'],
+    why: 'in the zones',
+  },
+  {
+    options: { zones: ['example.com'] },
+    name: 'localhost',
+    type: 'A',
+    why: 'outside the zones: the next handler, whatever fallthrough says',
+  },
+  {
+    options: { zones: ['example.com'] },
+    name: '10.1.168.192.in-addr.arpa',
+    type: 'PTR',
+    rcode: 'NOERROR',
+    answer: ['10.1.168.192.in-addr.arpa. 3600 IN PTR example.com.'],
+    why: 'names outside the zones are not read, so give no PTR',
+  },
   { options: { ttl: 60 }, name: 'k3s-server', type: 'A', rcode: 'NOERROR', answer: ['k3s-server. 60 IN A 172.18.0.2'], why: 'ttl' },
-  { options: inline('10.0.0.1 example.org\n10.0.0.2 Example.Org'), name: 'example.org', type: 'A', rcode: 'NOERROR', answer: ['example.org. 3600 IN A 10.0.0.1', 'example.org. 3600 IN A 10.0.0.2'], why: 'inline entries; names case-insensitive' },
+  {
+    options: inline('10.0.0.1 example.org\n10.0.0.2 Example.Org'),
+    name: 'example.org',
+    type: 'A',
+    rcode: 'NOERROR',
+    answer: ['example.org. 3600 IN A 10.0.0.1', 'example.org. 3600 IN A 10.0.0.2'],
+    why: 'inline entries; names case-insensitive',
+  },
 ];
 
 for (const row of rows) {
@@ -98,7 +157,10 @@ test('an answer is encoded once and then handed out as the same bytes', () => {
 });
 
 test('options: CoreDNS defaults and its checks', () => {
-  assert.deepEqual({ ...DEFAULT_HOSTS_OPTIONS }, { file: '/etc/hosts', zones: [''], inline: [], ttl: 3600, reloadMs: 5000, reverse: true, fallthrough: null });
+  assert.deepEqual(
+    { ...DEFAULT_HOSTS_OPTIONS },
+    { file: '/etc/hosts', zones: [''], inline: [], ttl: 3600, reloadMs: 5000, reverse: true, fallthrough: null },
+  );
   assert.deepEqual(hostsOptions({ zones: ['Example.ORG.'], fallthrough: ['in-addr.arpa.'] }).zones, ['example.org']);
   for (const bad of [{ ttl: 0 }, { ttl: 65536 }, { ttl: 1.5 }, { reloadMs: -1 }, { zones: ['a..b'] }, { fallthrough: ['..'] }]) {
     assert.throws(() => hostsOptions(bad), PluginOptionError, JSON.stringify(bad));
@@ -113,7 +175,15 @@ function capture(): { logger: ReturnType<typeof createLogger>; lines: () => Reco
       done();
     },
   });
-  return { logger: createLogger('info', { destination: stream }), lines: () => chunks.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    logger: createLogger('info', { destination: stream }),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 function answerOf(h: HostsHandler, name: string): string[] | string {
@@ -186,11 +256,14 @@ describe('hosts file reload', () => {
       writeFileSync(file, '10.0.0.2 a.example\n');
       assert.equal(await h.check(), true);
       assert.deepEqual(answerOf(h, 'a.example'), ['a.example. 3600 IN A 10.0.0.2']);
-      assert.deepEqual(lines().map((l) => l.msg), [
-        'hosts file missing: keeping the entries last read',
-        'hosts file unreadable: keeping the entries last read',
-        'hosts file read again',
-      ]);
+      assert.deepEqual(
+        lines().map((l) => l.msg),
+        [
+          'hosts file missing: keeping the entries last read',
+          'hosts file unreadable: keeping the entries last read',
+          'hosts file read again',
+        ],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

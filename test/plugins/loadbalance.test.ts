@@ -62,7 +62,12 @@ interface Row {
 const eight = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => a(Q, i));
 const rows: Row[] = [
   { answer: eight, fixed: [], moves: true, why: 'a headless Service: its A records in a new order' },
-  { answer: [1, 2, 3].map((i) => ({ name: Q, type: TYPE.AAAA, ttl: 5, address: `fd00::${i}` }) as ResourceRecord), fixed: [], moves: true, why: 'AAAA records' },
+  {
+    answer: [1, 2, 3].map((i) => ({ name: Q, type: TYPE.AAAA, ttl: 5, address: `fd00::${i}` }) as ResourceRecord),
+    fixed: [],
+    moves: true,
+    why: 'AAAA records',
+  },
   { answer: eight, rcode: RCODE.NXDOMAIN, fixed: [0, 1, 2, 3, 4, 5, 6, 7], moves: false, why: 'only NOERROR replies, as CoreDNS' },
   { answer: [a(Q, 1)], fixed: [0], moves: false, why: 'one record' },
   {
@@ -90,7 +95,9 @@ const rows: Row[] = [
     why: 'MX records with their exchange written out stay (pointers lead into them)',
   },
   {
-    answer: [1, 2].map((p) => ({ name: Q, type: TYPE.SRV, ttl: 5, priority: 0, weight: 50, port: 80, target: `pet-${p}.${Q}` }) as ResourceRecord),
+    answer: [1, 2].map(
+      (p) => ({ name: Q, type: TYPE.SRV, ttl: 5, priority: 0, weight: 50, port: 80, target: `pet-${p}.${Q}` }) as ResourceRecord,
+    ),
     additional: [1, 2, 3, 4].map((i) => a(`pet-1.${Q}`, i)),
     fixed: [0, 1],
     moves: true,
@@ -161,7 +168,10 @@ describe('loadbalance options', () => {
     assert.deepEqual(loadbalanceOptions(['round_robin']), { policy: 'round_robin' });
   });
   it('refuses what it does not do', () => {
-    assert.throws(() => loadbalanceOptions(['weighted', 'file']), (e: unknown) => e instanceof PluginOptionError && /weighted policy is not supported/.test(e.message));
+    assert.throws(
+      () => loadbalanceOptions(['weighted', 'file']),
+      (e: unknown) => e instanceof PluginOptionError && /weighted policy is not supported/.test(e.message),
+    );
     assert.throws(() => loadbalanceOptions(['random']), PluginOptionError);
   });
 });

@@ -6,11 +6,36 @@ import { compileRe2, MAX_REGEX_LENGTH, mayMatch, RegexSyntaxError } from '../../
 // whole match and the groups), or not at all (null).
 const same: { re: string; input: string; match: (string | undefined)[] | null; why: string }[] = [
   { re: '(.*)\\.example\\.com', input: 'foo.example.com.', match: ['foo.example.com', 'foo'], why: 'AKS docs rewrite' },
-  { re: '(^(?:[^\\.]+\\.)+)svc\\.cluster\\.local\\.svc\\.cluster\\.local', input: 'a.b.svc.cluster.local.svc.cluster.local.', match: ['a.b.svc.cluster.local.svc.cluster.local', 'a.b.'], why: 'Gardener rewrite' },
-  { re: '^(?:[^.]+\\.){4,}internal\\.cloudapp\\.net\\.$', input: 'a.b.c.d.internal.cloudapp.net.', match: ['a.b.c.d.internal.cloudapp.net.'], why: 'AKS template, 4 labels' },
-  { re: '^(?:[^.]+\\.){4,}internal\\.cloudapp\\.net\\.$', input: 'b.c.d.internal.cloudapp.net.', match: null, why: 'AKS template, 3 labels' },
-  { re: '(^[\\w\\-_]*[.]|^.*[.]pages[.])fzen[.]pro[.]$', input: 'x.pages.fzen.pro.', match: ['x.pages.fzen.pro.', 'x.pages.'], why: 'homelab template' },
-  { re: '^ip-(?P<a>[0-9]*)-(?P<b>[0-9]*)[.]example[.]$', input: 'ip-10-2.example.', match: ['ip-10-2.example.', '10', '2'], why: 'Go named groups' },
+  {
+    re: '(^(?:[^\\.]+\\.)+)svc\\.cluster\\.local\\.svc\\.cluster\\.local',
+    input: 'a.b.svc.cluster.local.svc.cluster.local.',
+    match: ['a.b.svc.cluster.local.svc.cluster.local', 'a.b.'],
+    why: 'Gardener rewrite',
+  },
+  {
+    re: '^(?:[^.]+\\.){4,}internal\\.cloudapp\\.net\\.$',
+    input: 'a.b.c.d.internal.cloudapp.net.',
+    match: ['a.b.c.d.internal.cloudapp.net.'],
+    why: 'AKS template, 4 labels',
+  },
+  {
+    re: '^(?:[^.]+\\.){4,}internal\\.cloudapp\\.net\\.$',
+    input: 'b.c.d.internal.cloudapp.net.',
+    match: null,
+    why: 'AKS template, 3 labels',
+  },
+  {
+    re: '(^[\\w\\-_]*[.]|^.*[.]pages[.])fzen[.]pro[.]$',
+    input: 'x.pages.fzen.pro.',
+    match: ['x.pages.fzen.pro.', 'x.pages.'],
+    why: 'homelab template',
+  },
+  {
+    re: '^ip-(?P<a>[0-9]*)-(?P<b>[0-9]*)[.]example[.]$',
+    input: 'ip-10-2.example.',
+    match: ['ip-10-2.example.', '10', '2'],
+    why: 'Go named groups',
+  },
   { re: '[]a]+', input: ']a]', match: [']a]'], why: 'a leading ] is a literal in RE2 (an empty class in JavaScript)' },
   { re: '[^]a]', input: 'b', match: ['b'], why: 'a leading ] in a negated class' },
   { re: '[[:alpha:]]+[[:digit:]]', input: 'ab1', match: ['ab1'], why: 'POSIX classes' },
@@ -58,7 +83,10 @@ const refused: { re: string; error: RegExp; why: string }[] = [
 
 for (const row of refused) {
   test(`RE2 refuses ${row.re.slice(0, 30)}: ${row.why}`, () => {
-    assert.throws(() => compileRe2(row.re), (err: unknown) => err instanceof RegexSyntaxError && row.error.test(err.message));
+    assert.throws(
+      () => compileRe2(row.re),
+      (err: unknown) => err instanceof RegexSyntaxError && row.error.test(err.message),
+    );
   });
 }
 

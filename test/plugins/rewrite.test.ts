@@ -30,10 +30,14 @@ class Inner implements Handler {
     if (reply === undefined) {
       const name = query.name;
       let answer: ResourceRecord[];
-      if (name.endsWith('.consul')) answer = ['10.10.10.10', '10.20.20.20', '10.30.30.30'].map((address) => ({ name, type: TYPE.A, ttl: 0, address }));
+      if (name.endsWith('.consul'))
+        answer = ['10.10.10.10', '10.20.20.20', '10.30.30.30'].map((address) => ({ name, type: TYPE.A, ttl: 0, address }));
       else if (name.startsWith('api.')) {
         const lb = `lb.${name.slice(4)}`;
-        answer = [{ name, type: TYPE.CNAME, ttl: 5, target: lb }, { name: lb, type: TYPE.A, ttl: 5, address: '10.0.0.9' }];
+        answer = [
+          { name, type: TYPE.CNAME, ttl: 5, target: lb },
+          { name: lb, type: TYPE.A, ttl: 5, address: '10.0.0.9' },
+        ];
       } else if (query.type === TYPE.A) answer = [{ name, type: TYPE.A, ttl: 5, address: '10.96.0.1' }];
       else answer = [];
       reply = encodeReply(name, { rcode: RCODE.NOERROR, authoritative: true, answer, authority: [], additional: [] });
@@ -63,38 +67,64 @@ const rows: Row[] = [
     answer: ['example.com. 5 IN A 10.96.0.1'],
     why: 'minikube registry alias: exact (the default), the answer comes back under the asked name',
   },
-  { rules: ['name exact RED BLUE'], name: 'red', inner: 'blue A', answer: ['red. 5 IN A 10.96.0.1'], why: 'exact answers are mapped back automatically (README)' },
+  {
+    rules: ['name exact RED BLUE'],
+    name: 'red',
+    inner: 'blue A',
+    answer: ['red. 5 IN A 10.96.0.1'],
+    why: 'exact answers are mapped back automatically (README)',
+  },
   { rules: ['name exact RED BLUE'], name: 'red.x', inner: 'red.x A', answer: ['red.x. 5 IN A 10.96.0.1'], why: 'exact is the whole name' },
   {
     rules: ['name substring service.us-west-1.example.org service.us-west-1.consul'],
     name: 'ftp.service.us-west-1.example.org',
     inner: 'ftp.service.us-west-1.consul A',
-    answer: ['ftp.service.us-west-1.consul. 0 IN A 10.10.10.10', 'ftp.service.us-west-1.consul. 0 IN A 10.20.20.20', 'ftp.service.us-west-1.consul. 0 IN A 10.30.30.30'],
+    answer: [
+      'ftp.service.us-west-1.consul. 0 IN A 10.10.10.10',
+      'ftp.service.us-west-1.consul. 0 IN A 10.20.20.20',
+      'ftp.service.us-west-1.consul. 0 IN A 10.30.30.30',
+    ],
     why: 'substring (README); without answer rules the records keep their names',
   },
   {
     rules: ['name substring service.us-west-1.example.org service.us-west-1.consul answer auto'],
     name: 'ftp.service.us-west-1.example.org',
     inner: 'ftp.service.us-west-1.consul A',
-    answer: ['ftp.service.us-west-1.example.org. 0 IN A 10.10.10.10', 'ftp.service.us-west-1.example.org. 0 IN A 10.20.20.20', 'ftp.service.us-west-1.example.org. 0 IN A 10.30.30.30'],
+    answer: [
+      'ftp.service.us-west-1.example.org. 0 IN A 10.10.10.10',
+      'ftp.service.us-west-1.example.org. 0 IN A 10.20.20.20',
+      'ftp.service.us-west-1.example.org. 0 IN A 10.30.30.30',
+    ],
     why: 'answer auto maps the rewritten name back',
   },
   {
     rules: ['name regex (.*)-(us-west-1)\\.example\\.org {1}.service.{2}.consul'],
     name: 'ftp-us-west-1.example.org',
     inner: 'ftp.service.us-west-1.consul A',
-    answer: ['ftp.service.us-west-1.consul. 0 IN A 10.10.10.10', 'ftp.service.us-west-1.consul. 0 IN A 10.20.20.20', 'ftp.service.us-west-1.consul. 0 IN A 10.30.30.30'],
+    answer: [
+      'ftp.service.us-west-1.consul. 0 IN A 10.10.10.10',
+      'ftp.service.us-west-1.consul. 0 IN A 10.20.20.20',
+      'ftp.service.us-west-1.consul. 0 IN A 10.30.30.30',
+    ],
     why: "regex with groups (README); the README's mismatch, with no answer rule",
   },
   {
-    rules: ['stop name regex (.*)-(us-west-1)\\.coredns\\.rocks {1}.service.{2}.consul answer name (.*)\\.service\\.(us-west-1)\\.consul {1}-{2}.coredns.rocks'],
+    rules: [
+      'stop name regex (.*)-(us-west-1)\\.coredns\\.rocks {1}.service.{2}.consul answer name (.*)\\.service\\.(us-west-1)\\.consul {1}-{2}.coredns.rocks',
+    ],
     name: 'ftp-us-west-1.coredns.rocks',
     inner: 'ftp.service.us-west-1.consul A',
-    answer: ['ftp-us-west-1.coredns.rocks. 0 IN A 10.10.10.10', 'ftp-us-west-1.coredns.rocks. 0 IN A 10.20.20.20', 'ftp-us-west-1.coredns.rocks. 0 IN A 10.30.30.30'],
+    answer: [
+      'ftp-us-west-1.coredns.rocks. 0 IN A 10.10.10.10',
+      'ftp-us-west-1.coredns.rocks. 0 IN A 10.20.20.20',
+      'ftp-us-west-1.coredns.rocks. 0 IN A 10.30.30.30',
+    ],
     why: "the README's block form: answer name puts the records under the asked name",
   },
   {
-    rules: ['stop name regex (.*)\\.example\\.com {1}.default.svc.cluster.local answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com'],
+    rules: [
+      'stop name regex (.*)\\.example\\.com {1}.default.svc.cluster.local answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com',
+    ],
     name: 'web.example.com',
     inner: 'web.default.svc.cluster.local A',
     answer: ['web.example.com. 5 IN A 10.96.0.1'],
@@ -106,7 +136,10 @@ const rows: Row[] = [
     ],
     name: 'api.gardener.cloud.svc.cluster.local',
     inner: 'api.gardener.cloud A',
-    answer: ['api.gardener.cloud.svc.cluster.local. 5 IN CNAME lb.gardener.cloud.svc.cluster.local.', 'lb.gardener.cloud.svc.cluster.local. 5 IN A 10.0.0.9'],
+    answer: [
+      'api.gardener.cloud.svc.cluster.local. 5 IN CNAME lb.gardener.cloud.svc.cluster.local.',
+      'lb.gardener.cloud.svc.cluster.local. 5 IN A 10.0.0.9',
+    ],
     why: "Gardener's search-path fix: answer value maps the CNAME target too",
   },
   {
@@ -123,9 +156,22 @@ const rows: Row[] = [
     answer: ['api.schmoogle.com. 5 IN CNAME lb.schmoogle.com.', 'lb.schmoogle.com. 5 IN A 10.0.0.9'],
     why: 'suffix with answer auto maps every name under the suffix, owners and targets',
   },
-  { rules: ['name prefix foo bar'], name: 'foo.example.org', inner: 'bar.example.org A', answer: ['bar.example.org. 5 IN A 10.96.0.1'], why: 'prefix: CoreDNS normalizes it to "foo."' },
+  {
+    rules: ['name prefix foo bar'],
+    name: 'foo.example.org',
+    inner: 'bar.example.org A',
+    answer: ['bar.example.org. 5 IN A 10.96.0.1'],
+    why: 'prefix: CoreDNS normalizes it to "foo."',
+  },
   { rules: ['name prefix foo bar'], name: 'foobar.example.org', inner: 'foobar.example.org A', why: 'so it is a whole first label' },
-  { rules: ['type ANY HINFO'], name: 'x.example', type: 'ANY', inner: 'x.example HINFO', answer: [], why: 'type rewrite (README); the question is echoed as asked by the server' },
+  {
+    rules: ['type ANY HINFO'],
+    name: 'x.example',
+    type: 'ANY',
+    inner: 'x.example HINFO',
+    answer: [],
+    why: 'type rewrite (README); the question is echoed as asked by the server',
+  },
   {
     rules: ['continue name exact a.example b.example', 'name exact b.example c.example'],
     name: 'a.example',
@@ -133,11 +179,38 @@ const rows: Row[] = [
     answer: ['a.example. 5 IN A 10.96.0.1'],
     why: 'continue: the next rule sees the rewritten name; the answer is mapped back through both',
   },
-  { rules: ['stop name exact a.example b.example', 'name exact b.example c.example'], name: 'a.example', inner: 'b.example A', why: 'stop ends the rules' },
-  { rules: ['name exact b.example c.example', 'name exact a.example b.example'], name: 'a.example', inner: 'b.example A', why: 'rules run in order: an earlier rule does not see a later rewrite' },
-  { rules: ['stop name exact z.example y.example', 'name exact a.example b.example'], name: 'a.example', inner: 'b.example A', why: 'a stop rule that does not match does not stop' },
-  { rules: ['continue type A AAAA', 'name exact a.example b.example'], name: 'a.example', inner: 'b.example AAAA', answer: [], why: 'type and name rules together' },
-  { rules: ['name regex (.*)\\.x\\.org {1}..y.org'], name: 'foo.x.org', inner: '', rcode: 'SERVFAIL', why: 'a rewrite that makes no name: SERVFAIL, the chain is not asked' },
+  {
+    rules: ['stop name exact a.example b.example', 'name exact b.example c.example'],
+    name: 'a.example',
+    inner: 'b.example A',
+    why: 'stop ends the rules',
+  },
+  {
+    rules: ['name exact b.example c.example', 'name exact a.example b.example'],
+    name: 'a.example',
+    inner: 'b.example A',
+    why: 'rules run in order: an earlier rule does not see a later rewrite',
+  },
+  {
+    rules: ['stop name exact z.example y.example', 'name exact a.example b.example'],
+    name: 'a.example',
+    inner: 'b.example A',
+    why: 'a stop rule that does not match does not stop',
+  },
+  {
+    rules: ['continue type A AAAA', 'name exact a.example b.example'],
+    name: 'a.example',
+    inner: 'b.example AAAA',
+    answer: [],
+    why: 'type and name rules together',
+  },
+  {
+    rules: ['name regex (.*)\\.x\\.org {1}..y.org'],
+    name: 'foo.x.org',
+    inner: '',
+    rcode: 'SERVFAIL',
+    why: 'a rewrite that makes no name: SERVFAIL, the chain is not asked',
+  },
 ];
 
 for (const row of rows) {
@@ -146,7 +219,10 @@ for (const row of rows) {
     const h = new RewriteHandler({ rules: row.rules.map((r) => parseRewriteArgs(r.split(' '))) }, inner);
     const type = TYPE[row.type ?? 'A'];
     const reply = h.serve(q(row.name, type), CTX);
-    assert.deepEqual(inner.asked.map((a) => `${a.name} ${typeName(a.type)}`), row.inner === '' ? [] : [row.inner]);
+    assert.deepEqual(
+      inner.asked.map((a) => `${a.name} ${typeName(a.type)}`),
+      row.inner === '' ? [] : [row.inner],
+    );
     assert.ok(reply !== null && !(reply instanceof Promise));
     const d = decode(replyMessage(row.name, type, reply));
     assert.equal(d.rcode, row.rcode ?? 'NOERROR');
@@ -187,7 +263,14 @@ test('a chain that does not answer: null, so the server answers as it would', ()
 
 describe('parseRewriteArgs', () => {
   it('reads the modes and forms as CoreDNS does', () => {
-    assert.deepEqual(parseRewriteArgs(['name', 'Example.NET', 'example.org']), { mode: 'stop', field: 'name', match: 'exact', from: 'example.net.', to: 'example.org.', answers: [] });
+    assert.deepEqual(parseRewriteArgs(['name', 'Example.NET', 'example.org']), {
+      mode: 'stop',
+      field: 'name',
+      match: 'exact',
+      from: 'example.net.',
+      to: 'example.org.',
+      answers: [],
+    });
     assert.deepEqual(parseRewriteArgs(['continue', 'type', 'ANY', 'HINFO']), { mode: 'continue', field: 'type', from: 255, to: 13 });
     assert.deepEqual(parseRewriteArgs(['class', 'CH', 'IN']), { mode: 'stop', field: 'class', from: 3, to: 1 });
     const regex = parseRewriteArgs(['stop', 'name', 'regex', '(.*)\\.a', '{1}.B', 'answer', 'value', '(.*)\\.b', '{1}.a']);
@@ -217,7 +300,10 @@ describe('parseRewriteArgs', () => {
   ];
   for (const row of bad) {
     it(`refuses "${row.args}": ${row.why}`, () => {
-      assert.throws(() => parseRewriteArgs(row.args.split(' ')), (err: unknown) => err instanceof PluginOptionError && row.error.test(err.message) && err.message.startsWith('rewrite: '));
+      assert.throws(
+        () => parseRewriteArgs(row.args.split(' ')),
+        (err: unknown) => err instanceof PluginOptionError && row.error.test(err.message) && err.message.startsWith('rewrite: '),
+      );
     });
   }
 });

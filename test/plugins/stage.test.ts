@@ -38,7 +38,10 @@ test('without a root block, names outside every block pass to the cluster chain'
 test('a swap replaces every block at once', () => {
   const before = named('before');
   const after = named('after');
-  const stage = new PluginStage([{ zones: [''], chain: before }, { zones: ['corp.example'], chain: before }]);
+  const stage = new PluginStage([
+    { zones: [''], chain: before },
+    { zones: ['corp.example'], chain: before },
+  ]);
   stage.swap([{ zones: ['corp.example'], chain: after }]);
   assert.equal(stage.chainFor('a.corp.example'), after);
   assert.equal(stage.chainFor('www.example.com'), null, 'the old root block is gone too');

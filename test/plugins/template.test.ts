@@ -18,10 +18,22 @@ const ANY = CLASS.ANY;
 // The CoreDNS README's examples, as the options its setup would produce.
 const EVERYTHING_NXDOMAIN: Spec[] = [{ class: ANY, type: TYPE.ANY, rcode: RCODE.NXDOMAIN }];
 const INVALID: Spec[] = [
-  { class: ANY, type: TYPE.ANY, zones: ['invalid'], rcode: RCODE.NXDOMAIN, authority: ['invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)'] },
+  {
+    class: ANY,
+    type: TYPE.ANY,
+    zones: ['invalid'],
+    rcode: RCODE.NXDOMAIN,
+    authority: ['invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)'],
+  },
 ];
 const SEARCH_ZONE: Spec[] = [
-  { class: IN, type: TYPE.ANY, zones: ['example.com.dc1.example.com'], rcode: RCODE.NXDOMAIN, authority: ['{{ .Zone }} 60 IN SOA ns.example.com hostmaster.example.com (1 60 60 60 60)'] },
+  {
+    class: IN,
+    type: TYPE.ANY,
+    zones: ['example.com.dc1.example.com'],
+    rcode: RCODE.NXDOMAIN,
+    authority: ['{{ .Zone }} 60 IN SOA ns.example.com hostmaster.example.com (1 60 60 60 60)'],
+  },
 ];
 const SEARCH_REGEX: Spec[] = [
   {
@@ -56,7 +68,10 @@ const TWO_PATTERNS: Spec[] = [
     class: IN,
     type: TYPE.A,
     zones: ['example'],
-    match: ['^ip-(?P<a>10)-(?P<b>[0-9]*)-(?P<c>[0-9]*)-(?P<d>[0-9]*)[.]dc[.]example[.]$', '^(?P<a>[0-9]*)[.](?P<b>[0-9]*)[.](?P<c>[0-9]*)[.](?P<d>[0-9]*)[.]ext[.]example[.]$'],
+    match: [
+      '^ip-(?P<a>10)-(?P<b>[0-9]*)-(?P<c>[0-9]*)-(?P<d>[0-9]*)[.]dc[.]example[.]$',
+      '^(?P<a>[0-9]*)[.](?P<b>[0-9]*)[.](?P<c>[0-9]*)[.](?P<d>[0-9]*)[.]ext[.]example[.]$',
+    ],
     answer: ['{{ .Name }} 60 IN A {{ .Group.a}}.{{ .Group.b }}.{{ .Group.c }}.{{ .Group.d }}'],
     fallthrough: [],
   },
@@ -76,10 +91,19 @@ const MX: Spec[] = [
 const BLOCK_AAAA: Spec[] = [{ class: IN, type: TYPE.AAAA, rcode: RCODE.NOERROR }];
 // AKS's default Corefile: two templates in one server block, so one handler.
 const AKS: Spec[] = [
-  { class: ANY, type: TYPE.ANY, zones: ['internal.cloudapp.net'], match: ['^(?:[^.]+\\.){4,}internal\\.cloudapp\\.net\\.$'], rcode: RCODE.NXDOMAIN, fallthrough: [] },
+  {
+    class: ANY,
+    type: TYPE.ANY,
+    zones: ['internal.cloudapp.net'],
+    match: ['^(?:[^.]+\\.){4,}internal\\.cloudapp\\.net\\.$'],
+    rcode: RCODE.NXDOMAIN,
+    fallthrough: [],
+  },
   { class: ANY, type: TYPE.ANY, zones: ['reddog.microsoft.com'], rcode: RCODE.NXDOMAIN },
 ];
-const FIELDS: Spec[] = [{ class: IN, type: TYPE.ANY, zones: ['example'], answer: ['{{ .Name }} 60 {{ .Class }} TXT "{{.Type}} {{- .Class -}} {{ .Zone }}"'] }];
+const FIELDS: Spec[] = [
+  { class: IN, type: TYPE.ANY, zones: ['example'], answer: ['{{ .Name }} 60 {{ .Class }} TXT "{{.Type}} {{- .Class -}} {{ .Zone }}"'] },
+];
 
 interface Row {
   templates: Spec[];
@@ -95,8 +119,23 @@ interface Row {
 }
 
 const rows: Row[] = [
-  { templates: EVERYTHING_NXDOMAIN, name: 'anything.example.org', type: 'A', rcode: 'NXDOMAIN', aa: true, answer: [], why: 'resolve everything to NXDOMAIN' },
-  { templates: INVALID, name: 'foo.invalid', type: 'A', rcode: 'NXDOMAIN', authority: ['invalid. 60 IN SOA ns.invalid. hostmaster.invalid. 1 60 60 60 60'], why: '.invalid as NXDOMAIN with a SOA for caching' },
+  {
+    templates: EVERYTHING_NXDOMAIN,
+    name: 'anything.example.org',
+    type: 'A',
+    rcode: 'NXDOMAIN',
+    aa: true,
+    answer: [],
+    why: 'resolve everything to NXDOMAIN',
+  },
+  {
+    templates: INVALID,
+    name: 'foo.invalid',
+    type: 'A',
+    rcode: 'NXDOMAIN',
+    authority: ['invalid. 60 IN SOA ns.invalid. hostmaster.invalid. 1 60 60 60 60'],
+    why: '.invalid as NXDOMAIN with a SOA for caching',
+  },
   { templates: INVALID, name: 'foo.example', type: 'A', why: 'outside the zone: the next handler' },
   {
     templates: SEARCH_ZONE,
@@ -115,13 +154,62 @@ const rows: Row[] = [
     why: 'the regex equivalent, with index .Match 1',
   },
   { templates: SEARCH_REGEX, name: 'www.example.com', type: 'A', why: 'the zone matches, no regex does, fallthrough: the next handler' },
-  { templates: IP_EXAMPLE, name: 'ip-10-1-2-3.example', type: 'A', rcode: 'NOERROR', aa: true, answer: ['ip-10-1-2-3.example. 60 IN A 10.1.2.3'], why: 'A from named groups' },
-  { templates: IP_EXAMPLE, name: 'sub.ip-10-1-2-3.example', type: 'A', rcode: 'NOERROR', answer: ['sub.ip-10-1-2-3.example. 60 IN A 10.1.2.3'], why: 'the README notes it is a wildcard' },
-  { templates: IP_EXAMPLE, name: 'ip-10-1-2-3.example', type: 'AAAA', why: 'another type: the template does not apply, the next handler answers' },
-  { templates: IP_EXAMPLE, name: '3.2.1.10.in-addr.arpa', type: 'PTR', rcode: 'NOERROR', answer: ['3.2.1.10.in-addr.arpa. 60 IN PTR ip-10-1-2-3.example.'], why: 'PTR from named groups' },
-  { templates: IP_EXAMPLE, name: 'x.3.2.1.10.in-addr.arpa', type: 'PTR', rcode: 'NXDOMAIN', aa: false, answer: [], why: 'no regex matches and no fallthrough: NXDOMAIN' },
-  { templates: TWO_PATTERNS, name: '1.2.3.4.ext.example', type: 'A', rcode: 'NOERROR', answer: ['1.2.3.4.ext.example. 60 IN A 1.2.3.4'], why: 'the second match regex' },
-  { templates: TWO_PATTERNS, name: 'ip-10-5-6-7.dc.example', type: 'A', rcode: 'NOERROR', answer: ['ip-10-5-6-7.dc.example. 60 IN A 10.5.6.7'], why: 'the first match regex' },
+  {
+    templates: IP_EXAMPLE,
+    name: 'ip-10-1-2-3.example',
+    type: 'A',
+    rcode: 'NOERROR',
+    aa: true,
+    answer: ['ip-10-1-2-3.example. 60 IN A 10.1.2.3'],
+    why: 'A from named groups',
+  },
+  {
+    templates: IP_EXAMPLE,
+    name: 'sub.ip-10-1-2-3.example',
+    type: 'A',
+    rcode: 'NOERROR',
+    answer: ['sub.ip-10-1-2-3.example. 60 IN A 10.1.2.3'],
+    why: 'the README notes it is a wildcard',
+  },
+  {
+    templates: IP_EXAMPLE,
+    name: 'ip-10-1-2-3.example',
+    type: 'AAAA',
+    why: 'another type: the template does not apply, the next handler answers',
+  },
+  {
+    templates: IP_EXAMPLE,
+    name: '3.2.1.10.in-addr.arpa',
+    type: 'PTR',
+    rcode: 'NOERROR',
+    answer: ['3.2.1.10.in-addr.arpa. 60 IN PTR ip-10-1-2-3.example.'],
+    why: 'PTR from named groups',
+  },
+  {
+    templates: IP_EXAMPLE,
+    name: 'x.3.2.1.10.in-addr.arpa',
+    type: 'PTR',
+    rcode: 'NXDOMAIN',
+    aa: false,
+    answer: [],
+    why: 'no regex matches and no fallthrough: NXDOMAIN',
+  },
+  {
+    templates: TWO_PATTERNS,
+    name: '1.2.3.4.ext.example',
+    type: 'A',
+    rcode: 'NOERROR',
+    answer: ['1.2.3.4.ext.example. 60 IN A 1.2.3.4'],
+    why: 'the second match regex',
+  },
+  {
+    templates: TWO_PATTERNS,
+    name: 'ip-10-5-6-7.dc.example',
+    type: 'A',
+    rcode: 'NOERROR',
+    answer: ['ip-10-5-6-7.dc.example. 60 IN A 10.5.6.7'],
+    why: 'the first match regex',
+  },
   {
     templates: MX,
     name: 'ip-10-1-2-3.example',
@@ -131,14 +219,44 @@ const rows: Row[] = [
     additional: ['ip-10-1-2-3.example. 60 IN A 10.1.2.3', 'ns0.example. 60 IN A 203.0.113.8'],
     why: 'MX with additional and authority records',
   },
-  { templates: BLOCK_AAAA, name: 'www.google.com', type: 'AAAA', rcode: 'NOERROR', aa: true, answer: [], authority: [], why: 'blocking AAAA: NOERROR, empty (NODATA)' },
+  {
+    templates: BLOCK_AAAA,
+    name: 'www.google.com',
+    type: 'AAAA',
+    rcode: 'NOERROR',
+    aa: true,
+    answer: [],
+    authority: [],
+    why: 'blocking AAAA: NOERROR, empty (NODATA)',
+  },
   { templates: BLOCK_AAAA, name: 'www.google.com', type: 'A', why: 'A is not blocked' },
-  { templates: AKS, name: 'a.b.c.d.internal.cloudapp.net', type: 'A', rcode: 'NXDOMAIN', aa: true, why: 'AKS: four labels or more under internal.cloudapp.net' },
+  {
+    templates: AKS,
+    name: 'a.b.c.d.internal.cloudapp.net',
+    type: 'A',
+    rcode: 'NXDOMAIN',
+    aa: true,
+    why: 'AKS: four labels or more under internal.cloudapp.net',
+  },
   { templates: AKS, name: 'vm1.internal.cloudapp.net', type: 'A', why: 'AKS: a VM name falls through' },
   { templates: AKS, name: 'x.reddog.microsoft.com', type: 'AAAA', rcode: 'NXDOMAIN', why: 'AKS: reddog.microsoft.com' },
   { templates: AKS, name: 'www.microsoft.com', type: 'A', why: 'AKS: other names' },
-  { templates: FIELDS, name: 'x.example', type: 'TXT', rcode: 'NOERROR', answer: ['x.example. 60 IN TXT "TXTINexample."'], why: '.Type, .Class, .Zone and trim markers' },
-  { templates: [{ class: IN, type: TYPE.A, rcode: RCODE.SERVFAIL }], name: 'x.example', type: 'A', rcode: 'SERVFAIL', aa: false, why: 'rcode SERVFAIL' },
+  {
+    templates: FIELDS,
+    name: 'x.example',
+    type: 'TXT',
+    rcode: 'NOERROR',
+    answer: ['x.example. 60 IN TXT "TXTINexample."'],
+    why: '.Type, .Class, .Zone and trim markers',
+  },
+  {
+    templates: [{ class: IN, type: TYPE.A, rcode: RCODE.SERVFAIL }],
+    name: 'x.example',
+    type: 'A',
+    rcode: 'SERVFAIL',
+    aa: false,
+    why: 'rcode SERVFAIL',
+  },
 ];
 
 for (const row of rows) {
@@ -155,7 +273,9 @@ for (const row of rows) {
 }
 
 test('a template without fields is one prepared reply for every name', () => {
-  const h = new TemplateHandler([{ ...(INVALID[0] as Spec), authority: ['invalid. 60 IN SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)'] }]);
+  const h = new TemplateHandler([
+    { ...(INVALID[0] as Spec), authority: ['invalid. 60 IN SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)'] },
+  ]);
   const first = h.serve(q('a.invalid', 'A'));
   assert.ok(first !== null);
   assert.equal(h.serve(q('b.c.invalid', 'MX')), first);
@@ -183,14 +303,33 @@ test('a failing template or an invalid record is SERVFAIL, counted as CoreDNS co
 describe('template text', () => {
   it('parses the supported fields, whitespace variants included', () => {
     const parts = compileTemplateText('{{.Name}} {{ .Type }} {{  index   .Match  2 }} {{ .Group.host_1 }} {{ index .Group "a" }}');
-    const text = renderTemplate(parts, { Name: 'n.', Type: 'A', Class: 'IN', Zone: 'z.', Match: ['m0', 'm1', 'm2'], Group: { host_1: 'h', a: 'x' } });
+    const text = renderTemplate(parts, {
+      Name: 'n.',
+      Type: 'A',
+      Class: 'IN',
+      Zone: 'z.',
+      Match: ['m0', 'm1', 'm2'],
+      Group: { host_1: 'h', a: 'x' },
+    });
     assert.equal(text, 'n. A m2 h x');
   });
 
-  const refused = ['{{ .Message }}', '{{ .Question.Name }}', '{{ printf "%s" .Name }}', '{{ .Meta "kubernetes/client-namespace" }}', '{{ $x := .Name }}', '{{/* comment */}}', '{{ .Name', '{{ index .Match a }}'];
+  const refused = [
+    '{{ .Message }}',
+    '{{ .Question.Name }}',
+    '{{ printf "%s" .Name }}',
+    '{{ .Meta "kubernetes/client-namespace" }}',
+    '{{ $x := .Name }}',
+    '{{/* comment */}}',
+    '{{ .Name',
+    '{{ index .Match a }}',
+  ];
   for (const text of refused) {
     it(`refuses ${text}: not a field Corefiles use, or not a template (a template is data, not code)`, () => {
-      assert.throws(() => compileTemplateText(text), (e: unknown) => e instanceof PluginOptionError && e.message.includes(text));
+      assert.throws(
+        () => compileTemplateText(text),
+        (e: unknown) => e instanceof PluginOptionError && e.message.includes(text),
+      );
     });
   }
 

@@ -19,7 +19,14 @@ function zone(): KubernetesZone {
   const objects = [
     ...testCluster(),
     service('testns', 'big', { headless: true, ports: [{ name: 'http', port: 80 }] }),
-    endpointSlice('testns', 'big', 'big-1', 'IPv4', ADDRESSES.map((ip) => ({ ip })), [{ name: 'http', port: 80 }]),
+    endpointSlice(
+      'testns',
+      'big',
+      'big-1',
+      'IPv4',
+      ADDRESSES.map((ip) => ({ ip })),
+      [{ name: 'http', port: 80 }],
+    ),
   ];
   return new KubernetesZone({ index: indexOf(objects), zone: 'cluster.local', ttl: 5, pods: 'verified' });
 }
@@ -50,7 +57,9 @@ describe('rewrite through the server', () => {
   });
 
   it('a regex rewrite with answer name: a headless Service under another domain', async () => {
-    const p = rewriting(['stop name regex (.*)\\.db\\.example\\.org {1}.testns.svc.cluster.local answer name (.*)\\.testns\\.svc\\.cluster\\.local {1}.db.example.org']);
+    const p = rewriting([
+      'stop name regex (.*)\\.db\\.example\\.org {1}.testns.svc.cluster.local answer name (.*)\\.testns\\.svc\\.cluster\\.local {1}.db.example.org',
+    ]);
     const { d } = await ask(p, 'hdls.db.example.org', TYPE.A);
     assert.deepEqual(d.answer.sort(), ['hdls.db.example.org. 5 IN A 10.244.1.10', 'hdls.db.example.org. 5 IN A 10.244.1.11']);
   });

@@ -41,10 +41,22 @@ test('totals: own counters plus workers, as JSON snapshots, refreshed without do
 
   assert.equal(totals.stats.received, 23);
   assert.equal(totals.stats.noerror, 23);
-  assert.equal(totals.counters.requests.reduce((a, b) => a + b, 0), 23);
-  assert.equal(totals.counters.responses.reduce((a, b) => a + b, 0), 23);
-  assert.equal(totals.counters.duration.totals.reduce((a, b) => a + b, 0), 23);
-  assert.equal(totals.counters.responseSize.totals.reduce((a, b) => a + b, 0), 23);
+  assert.equal(
+    totals.counters.requests.reduce((a, b) => a + b, 0),
+    23,
+  );
+  assert.equal(
+    totals.counters.responses.reduce((a, b) => a + b, 0),
+    23,
+  );
+  assert.equal(
+    totals.counters.duration.totals.reduce((a, b) => a + b, 0),
+    23,
+  );
+  assert.equal(
+    totals.counters.responseSize.totals.reduce((a, b) => a + b, 0),
+    23,
+  );
   assert.equal(totals.cache.hits.success, 23);
   assert.equal(totals.cache.entries.success, 9);
   const upstream = totals.forward.upstreams.get('127.0.0.1:53')!;

@@ -6,9 +6,30 @@ const errno = (code: string, message = `bind ${code}`) => Object.assign(new Erro
 
 const rows: [flag: string, host: string, port: number, code: string, line: string, why: string][] = [
   ['--listen', '127.0.0.1', 53, 'EADDRINUSE', '--listen 127.0.0.1:53: address already in use', 'a clash names the flag and the address'],
-  ['--listen', '0.0.0.0', 53, 'EACCES', '--listen 0.0.0.0:53: permission denied: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability', 'a privileged port says what it takes'],
-  ['--metrics', '::1', 9153, 'EACCES', '--metrics [::1]:9153: permission denied', 'above 1024 the port is not the reason (a seccomp or LSM policy)'],
-  ['--health', '192.0.2.1', 8080, 'EADDRNOTAVAIL', '--health 192.0.2.1:8080: address not available: it is not an address of this machine', 'a typo in the address'],
+  [
+    '--listen',
+    '0.0.0.0',
+    53,
+    'EACCES',
+    '--listen 0.0.0.0:53: permission denied: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability',
+    'a privileged port says what it takes',
+  ],
+  [
+    '--metrics',
+    '::1',
+    9153,
+    'EACCES',
+    '--metrics [::1]:9153: permission denied',
+    'above 1024 the port is not the reason (a seccomp or LSM policy)',
+  ],
+  [
+    '--health',
+    '192.0.2.1',
+    8080,
+    'EADDRNOTAVAIL',
+    '--health 192.0.2.1:8080: address not available: it is not an address of this machine',
+    'a typo in the address',
+  ],
   ['--listen', '::1', 53, 'EAFNOSUPPORT', '--listen [::1]:53: address family not supported on this machine', 'no IPv6'],
   ['--ready', '127.0.0.1', 8181, 'EMFILE', '--ready 127.0.0.1:8181: bind EMFILE', 'anything else keeps the system message'],
 ];

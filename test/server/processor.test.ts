@@ -112,10 +112,7 @@ describe('QueryProcessor: handler chain', () => {
 
   it('awaits an asynchronous handler, and continues the chain after an async null', async () => {
     const p = new QueryProcessor({
-      handlers: [
-        handler('later-null', async () => null),
-        handler('sync', () => aRecords(2)),
-      ],
+      handlers: [handler('later-null', async () => null), handler('sync', () => aRecords(2))],
     });
     const out = p.process(request('x.y', { id: 77 }), UDP);
     assert.ok(out instanceof Promise);
@@ -229,7 +226,8 @@ describe('QueryProcessor: checks before the handlers', () => {
     const seen: Array<{ name: string; type: number; questionEnd: number; id: number; rcode: number; plugin: string; size: number }> = [];
     const p = new QueryProcessor({
       handlers: [handler('zone', () => aRecords(1))],
-      onQuery: (q, _c, rcode, plugin, size) => seen.push({ name: q.name, type: q.type, questionEnd: q.questionEnd, id: q.id, rcode, plugin, size }),
+      onQuery: (q, _c, rcode, plugin, size) =>
+        seen.push({ name: q.name, type: q.type, questionEnd: q.questionEnd, id: q.id, rcode, plugin, size }),
     });
     const answered = expectBuffer(p.process(request('a.b'), UDP));
     const bad = request('x.y', { id: 7, type: TYPE.AAAA });

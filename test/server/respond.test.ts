@@ -132,7 +132,11 @@ describe('assemble', () => {
     assert.equal(p.header.nscount, 0);
     assert.equal(p.header.arcount, 0);
     assert.equal(p.questions[0]?.name, 'big.example');
-    assert.deepEqual(p.answers.map((a) => a.address), Array.from({ length: 30 }, (_, i) => `10.0.0.${i}`), 'the first records, in order');
+    assert.deepEqual(
+      p.answers.map((a) => a.address),
+      Array.from({ length: 30 }, (_, i) => `10.0.0.${i}`),
+      'the first records, in order',
+    );
   });
 
   it('keeps the OPT in a truncated reply (RFC 6891 §7), within the limit', () => {
@@ -165,11 +169,17 @@ describe('assemble', () => {
     authoritative: true,
     answer: [
       { name, type: TYPE.CNAME, ttl: 5, target: 'db-primary.shop.svc.cluster.local' },
-      ...Array.from({ length: 30 }, (_, i) => ({ name: 'db-primary.shop.svc.cluster.local', type: TYPE.A, ttl: 5, address: `10.1.0.${i}` }) as const),
+      ...Array.from(
+        { length: 30 },
+        (_, i) => ({ name: 'db-primary.shop.svc.cluster.local', type: TYPE.A, ttl: 5, address: `10.1.0.${i}` }) as const,
+      ),
       { name, type: TYPE.SRV, ttl: 5, priority: 0, weight: 100, port: 5432, target: 'db-0.db-primary.shop.svc.cluster.local' },
     ],
     authority: [{ name: 'cluster.local', type: TYPE.NS, ttl: 5, target: 'ns.dns.cluster.local' }],
-    additional: Array.from({ length: 8 }, (_, i) => ({ name: `db-${i}.db-primary.shop.svc.cluster.local`, type: TYPE.AAAA, ttl: 5, address: `fd00::${i}` }) as const),
+    additional: Array.from(
+      { length: 8 },
+      (_, i) => ({ name: `db-${i}.db-primary.shop.svc.cluster.local`, type: TYPE.AAAA, ttl: 5, address: `fd00::${i}` }) as const,
+    ),
   });
 
   it('never cuts inside a record: at every limit the reply parses, counts match, sections drop from the end', () => {

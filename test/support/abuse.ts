@@ -39,7 +39,12 @@ export interface Holder {
  * Holds up to `count` TCP connections from `from`, each asking `name` every `intervalMs` (so none
  * is idle for long), and reopens what the server closes.
  */
-export async function holdTcp(server: HostPort, from: string, count: number, options: { intervalMs: number; name?: string }): Promise<Holder> {
+export async function holdTcp(
+  server: HostPort,
+  from: string,
+  count: number,
+  options: { intervalMs: number; name?: string },
+): Promise<Holder> {
   const sockets = new Set<net.Socket>();
   let closed = 0;
   let stopped = false;
@@ -94,7 +99,12 @@ export async function holdTcp(server: HostPort, from: string, count: number, opt
  * `connections` TCP connections from `from`, `concurrency` at a time, each asking one question
  * and waiting for its answer: how many got one.
  */
-export async function victimTcp(server: HostPort, from: string, connections: number, options: { concurrency?: number; timeoutMs?: number; name?: string } = {}): Promise<number> {
+export async function victimTcp(
+  server: HostPort,
+  from: string,
+  connections: number,
+  options: { concurrency?: number; timeoutMs?: number; name?: string } = {},
+): Promise<number> {
   const query = framed(buildQuery(options.name ?? 'svc1.testns.svc.cluster.local', TYPE.A, { id: 4242 }));
   let next = 0;
   let answered = 0;

@@ -456,7 +456,14 @@ export class FakeApiServer {
     else this.#list(resource, selector, query, res, log, listProtobuf);
   }
 
-  #list(resource: Resource, selector: FieldSelector, query: Record<string, string>, res: ServerResponse, log: RequestRecord, protobuf: boolean): void {
+  #list(
+    resource: Resource,
+    selector: FieldSelector,
+    query: Record<string, string>,
+    res: ServerResponse,
+    log: RequestRecord,
+    protobuf: boolean,
+  ): void {
     if (res.destroyed) return;
     const limit = query.limit ? Number(query.limit) : 0;
     let snapshot: ListSnapshot;
@@ -513,7 +520,9 @@ export class FakeApiServer {
       this.#brokenItems--;
       items += `${items ? ',' : ''}{"metadata":{"name":}}`;
     }
-    res.end(`{"kind":"${resource.kind}List","apiVersion":"${resource.apiVersion}","metadata":${JSON.stringify(metadata)},"items":[${items}]}`);
+    res.end(
+      `{"kind":"${resource.kind}List","apiVersion":"${resource.apiVersion}","metadata":${JSON.stringify(metadata)},"items":[${items}]}`,
+    );
   }
 
   /** Sorted by key, as etcd returns them. */
@@ -538,11 +547,27 @@ export class FakeApiServer {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
     if (gone) {
-      const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${from} (${this.#compactedBelow})`, reason: 'Expired', code: 410 };
+      const status = {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `too old resource version: ${from} (${this.#compactedBelow})`,
+        reason: 'Expired',
+        code: 410,
+      };
       res.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
       return;
     }
-    const w: OpenWatch = { kind: resource.kind, selector, res, bookmarks: query.allowWatchBookmarks === 'true', rv: from, silent: false, timers: [] };
+    const w: OpenWatch = {
+      kind: resource.kind,
+      selector,
+      res,
+      bookmarks: query.allowWatchBookmarks === 'true',
+      rv: from,
+      silent: false,
+      timers: [],
+    };
     this.#watches.add(w);
     res.on('close', () => this.#endWatch(w, false));
     if (this.#silentWatches) {
@@ -551,7 +576,14 @@ export class FakeApiServer {
     }
     for (const event of this.#history) if (event.kind === w.kind && event.rv > from) this.#deliver(w, event);
     if (w.bookmarks) {
-      const timer = setInterval(() => this.#write(w, { type: 'BOOKMARK', object: { kind: resource.kind, apiVersion: resource.apiVersion, metadata: { resourceVersion: String(this.#rv) } } }), this.bookmarkIntervalMs);
+      const timer = setInterval(
+        () =>
+          this.#write(w, {
+            type: 'BOOKMARK',
+            object: { kind: resource.kind, apiVersion: resource.apiVersion, metadata: { resourceVersion: String(this.#rv) } },
+          }),
+        this.bookmarkIntervalMs,
+      );
       timer.unref();
       w.timers.push(timer);
     }
@@ -603,10 +635,21 @@ export function namespace(name: string): ApiObject {
 export function service(
   ns: string,
   name: string,
-  spec: { clusterIP?: string; clusterIPs?: string[]; type?: string; externalName?: string; ports?: { name?: string; port: number; protocol?: string }[]; publishNotReadyAddresses?: boolean },
+  spec: {
+    clusterIP?: string;
+    clusterIPs?: string[];
+    type?: string;
+    externalName?: string;
+    ports?: { name?: string; port: number; protocol?: string }[];
+    publishNotReadyAddresses?: boolean;
+  },
 ): ApiObject {
   const clusterIPs = spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : undefined);
-  return { kind: 'Service', metadata: { name, namespace: ns }, spec: { type: spec.type ?? 'ClusterIP', ...spec, ...(clusterIPs ? { clusterIPs } : {}) } };
+  return {
+    kind: 'Service',
+    metadata: { name, namespace: ns },
+    spec: { type: spec.type ?? 'ClusterIP', ...spec, ...(clusterIPs ? { clusterIPs } : {}) },
+  };
 }
 
 export function endpointSlice(
@@ -621,7 +664,11 @@ export function endpointSlice(
     kind: 'EndpointSlice',
     metadata: { name, namespace: ns, labels: { 'kubernetes.io/service-name': serviceName } },
     addressType,
-    endpoints: endpoints.map((e) => ({ addresses: e.addresses, ...(e.hostname ? { hostname: e.hostname } : {}), conditions: { ready: e.ready ?? true } })),
+    endpoints: endpoints.map((e) => ({
+      addresses: e.addresses,
+      ...(e.hostname ? { hostname: e.hostname } : {}),
+      conditions: { ready: e.ready ?? true },
+    })),
     ports,
   };
 }

@@ -103,11 +103,7 @@ export function testCluster(): Obj[] {
       'svc1',
       'svc1-abc',
       'IPv4',
-      [
-        { ip: '10.244.0.1', hostname: 'ep1a' },
-        { ip: '10.244.0.2' },
-        { ip: '10.244.0.3', ready: false },
-      ],
+      [{ ip: '10.244.0.1', hostname: 'ep1a' }, { ip: '10.244.0.2' }, { ip: '10.244.0.3', ready: false }],
       [{ name: 'http', port: 8080 }],
     ),
     service('testns', 'dual', {
@@ -125,7 +121,10 @@ export function testCluster(): Obj[] {
         { ip: '10.244.1.11', ready: null },
         { ip: '10.244.1.12', ready: false },
       ],
-      [{ name: 'http', port: 8080 }, { name: 'metrics', protocol: 'UDP', port: 9000 }],
+      [
+        { name: 'http', port: 8080 },
+        { name: 'metrics', protocol: 'UDP', port: 9000 },
+      ],
     ),
     endpointSlice('testns', 'hdls', 'hdls-v6', 'IPv6', [{ ip: 'fd00:244::10', hostname: 'pet-0' }], [{ name: 'http', port: 8080 }]),
     service('testns', 'hdls-empty', { headless: true, ports: [{ name: 'http', port: 80 }] }),

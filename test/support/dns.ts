@@ -12,7 +12,10 @@ export function buildQuery(
   type: number,
   options: { id?: number; udpSize?: number; ednsVersion?: number; flags?: number; qclass?: number } = {},
 ): Buffer {
-  const labels = name.replace(/\.$/, '').split('.').filter((l) => l !== '');
+  const labels = name
+    .replace(/\.$/, '')
+    .split('.')
+    .filter((l) => l !== '');
   const parts: Buffer[] = [];
   const header = Buffer.alloc(12);
   header.writeUInt16BE(options.id ?? 0x1234, 0);

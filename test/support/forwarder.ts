@@ -20,7 +20,14 @@ import { FakeUpstream } from './upstream.ts';
 // For the tests of retransmits and health: sent again after 150 ms (doubling), probes that give
 // up after 150 ms and come 40 ms apart, so silent upstreams cost little. A late retransmit never
 // fails a query (the first attempt keeps listening until the deadline), only adds a send.
-export const FAST: Timing = { initialRtoMs: 150, minRtoMs: 150, maxRtoMs: 300, probeTimeoutMs: 150, probeIntervalMs: 40, maxProbeIntervalMs: 160 };
+export const FAST: Timing = {
+  initialRtoMs: 150,
+  minRtoMs: 150,
+  maxRtoMs: 300,
+  probeTimeoutMs: 150,
+  probeIntervalMs: 40,
+  maxProbeIntervalMs: 160,
+};
 /** The rest count what goes upstream: no retransmit may race a loopback answer on a loaded machine. */
 export const PATIENT: Timing = { ...FAST, initialRtoMs: 2_000, minRtoMs: 2_000, maxRtoMs: 2_000 };
 
@@ -31,7 +38,16 @@ export function hostPort(up: FakeUpstream): HostPort {
 export function forwardConfig(upstreams: HostPort[], extra: Partial<ForwardConfig> = {}): ForwardConfig {
   // --cache-denial-size follows --cache-size unless given, as on the command line.
   const cacheSize = extra.cacheSize ?? 1000;
-  return { ...DEFAULT_CONFIG.forward, upstreams, upstreamsFrom: '--upstream', policy: 'sequential', timeoutMs: 2_000, cacheSize, cacheDenialSize: cacheSize, ...extra };
+  return {
+    ...DEFAULT_CONFIG.forward,
+    upstreams,
+    upstreamsFrom: '--upstream',
+    policy: 'sequential',
+    timeoutMs: 2_000,
+    cacheSize,
+    cacheDenialSize: cacheSize,
+    ...extra,
+  };
 }
 
 export interface Rig {

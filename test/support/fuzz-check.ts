@@ -37,7 +37,12 @@ const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED
  * AssertionError naming the broken rule). Returns the outcome for the figures: `drop:short`,
  * `drop:response`, or the rcode, with `+TC` when truncated.
  */
-export function checkReply(request: Buffer, read: ReadResult, out: Buffer | null | Promise<Buffer | null>, protocol: 'udp' | 'tcp'): string {
+export function checkReply(
+  request: Buffer,
+  read: ReadResult,
+  out: Buffer | null | Promise<Buffer | null>,
+  protocol: 'udp' | 'tcp',
+): string {
   assert.ok(!(out instanceof Promise), 'the cluster zone answers synchronously');
   if (read.kind === 'drop') {
     assert.equal(out, null, `a ${read.reason} message is dropped, never answered`);
@@ -108,7 +113,7 @@ export function checkMessageReader(packet: Buffer): void {
 }
 
 /** `\DDD` escapes back to bytes: our presentation form, compared with dns2's latin1 string. */
-function unescape(name: string): string {
+function unescapeDecimal(name: string): string {
   return name.replace(/\\(\d{3})/g, (_, d: string) => String.fromCharCode(Number(d)));
 }
 
@@ -126,7 +131,7 @@ export function checkAgainstDns2(request: Buffer, read: ReadResult): void {
   assert.equal(q.type, read.query.type);
   assert.equal(q.class, read.query.class);
   const theirs = String(q.name).replace(/[A-Z]/g, (c) => c.toLowerCase());
-  assert.equal(unescape(read.query.name), theirs, 'the same name');
+  assert.equal(unescapeDecimal(read.query.name), theirs, 'the same name');
 }
 
 /** One input through everything, over both transports; returns the UDP outcome. */

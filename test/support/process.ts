@@ -54,10 +54,30 @@ export interface StartOptions {
   readonly corefileListens?: boolean;
 }
 
-export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000, options: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 15_000,
+  options: StartOptions = {},
+): Promise<ServerProcess> {
   // No lameduck unless a test asks for one (later flags win), so stop() is quick. No upstreams
   // from the machine's resolv.conf: tests only ever talk to loopback (--upstream overrides).
-  const command = [process.execPath, options.main ?? MAIN, ...(options.corefileListens ? [] : ['--listen', '127.0.0.1:0']), '--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--lameduck', '0', '--resolv-conf', '/dev/null', ...args];
+  const command = [
+    process.execPath,
+    options.main ?? MAIN,
+    ...(options.corefileListens ? [] : ['--listen', '127.0.0.1:0']),
+    '--health',
+    '127.0.0.1:0',
+    '--ready',
+    '127.0.0.1:0',
+    '--metrics',
+    '127.0.0.1:0',
+    '--lameduck',
+    '0',
+    '--resolv-conf',
+    '/dev/null',
+    ...args,
+  ];
   const [file, ...rest] = [...(options.wrapper ?? []), ...command] as [string, ...string[]];
   const child = spawn(file, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } });
   // A test process that dies (or is cut off by a pipe) must not leave its server behind.
@@ -67,7 +87,13 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, t
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const serving = new Promise<{ dns: HostPort[]; health: HostPort | null; ready: HostPort | null; metrics: HostPort | null; debug?: HostPort | null }>((resolve, reject) => {
+  const serving = new Promise<{
+    dns: HostPort[];
+    health: HostPort | null;
+    ready: HostPort | null;
+    metrics: HostPort | null;
+    debug?: HostPort | null;
+  }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no 'serving' line within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();

@@ -119,7 +119,12 @@ function whyTermEmpty(term: string, scrape: Scrape, options: CheckOptions): stri
         // A `by` after the group applies to the metrics inside it.
         const { by } = readTerm(byClause[0]);
         const { metrics } = readTerm(inner);
-        const reason2 = checkBy(metrics.map((m) => m.name), by, scrape, options);
+        const reason2 = checkBy(
+          metrics.map((m) => m.name),
+          by,
+          scrape,
+          options,
+        );
         if (reason2 !== null) return reason2;
         j += byClause[0].length;
       }

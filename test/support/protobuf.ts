@@ -151,7 +151,9 @@ function delimitedLatin1(field: number, bytes: string): string {
 export function envelopeLatin1(apiVersion: string, kind: string, raw: string): string {
   const typeMeta = delimitedLatin1(1, apiVersion) + delimitedLatin1(2, kind);
   // contentEncoding and contentType are written empty, as Go writes every non-pointer string.
-  return MAGIC.toString('latin1') + delimitedLatin1(1, typeMeta) + delimitedLatin1(2, raw) + delimitedLatin1(3, '') + delimitedLatin1(4, '');
+  return (
+    MAGIC.toString('latin1') + delimitedLatin1(1, typeMeta) + delimitedLatin1(2, raw) + delimitedLatin1(3, '') + delimitedLatin1(4, '')
+  );
 }
 
 /** A `…List` message, as latin1: ListMeta, then each item's already encoded bytes. */
@@ -166,7 +168,13 @@ export function envelope(apiVersion: string, kind: string, raw: Buffer): Buffer 
 }
 
 export function encodeList(metadata: Record<string, unknown>, items: readonly Buffer[]): Buffer {
-  return Buffer.from(encodeListLatin1(metadata, items.map((item) => item.toString('latin1'))), 'latin1');
+  return Buffer.from(
+    encodeListLatin1(
+      metadata,
+      items.map((item) => item.toString('latin1')),
+    ),
+    'latin1',
+  );
 }
 
 /** Whether an Accept header takes the protobuf encoding. */

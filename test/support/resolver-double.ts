@@ -62,7 +62,11 @@ function under(name: string, zones: readonly string[] | undefined): boolean {
 }
 
 /** The latency class of `name` (lower-case, no trailing dot) and how long it takes to resolve. */
-export function classOf(name: string, classes: readonly LatencyClass[] = REALISTIC, seed = 0): { readonly cls: LatencyClass; readonly delayMs: number | null } {
+export function classOf(
+  name: string,
+  classes: readonly LatencyClass[] = REALISTIC,
+  seed = 0,
+): { readonly cls: LatencyClass; readonly delayMs: number | null } {
   const h = hash(name, seed);
   const pick = (h % 1_000_000) / 1_000_000;
   let sum = 0;
@@ -177,7 +181,7 @@ export class ResolverDouble {
     const key = `${type}|${name}`;
     const now = performance.now();
     let resolution = this.#cache.get(key);
-    if (resolution && resolution.done && now >= resolution.expiresAt) {
+    if (resolution?.done && now >= resolution.expiresAt) {
       this.#cache.delete(key);
       resolution = undefined;
     }
@@ -214,8 +218,10 @@ export class ResolverDouble {
     let out: Buffer;
     if (outcome.kind === 'servfail') out = reply(request, name, RCODE.SERVFAIL, [], []);
     else if (outcome.kind === 'nxdomain') out = reply(request, name, RCODE.NXDOMAIN, [], [soa(zone, ttl, 60)]);
-    else if (type === TYPE.A) out = reply(request, name, RCODE.NOERROR, [{ name, type: TYPE.A, ttl, address: `198.18.${(h >>> 8) & 0xff}.${h & 0xff}` }], []);
-    else if (type === TYPE.AAAA) out = reply(request, name, RCODE.NOERROR, [{ name, type: TYPE.AAAA, ttl, address: `2001:db8::${(h & 0xffff).toString(16)}` }], []);
+    else if (type === TYPE.A)
+      out = reply(request, name, RCODE.NOERROR, [{ name, type: TYPE.A, ttl, address: `198.18.${(h >>> 8) & 0xff}.${h & 0xff}` }], []);
+    else if (type === TYPE.AAAA)
+      out = reply(request, name, RCODE.NOERROR, [{ name, type: TYPE.AAAA, ttl, address: `2001:db8::${(h & 0xffff).toString(16)}` }], []);
     else out = reply(request, name, RCODE.NOERROR, [], [soa(zone, ttl, 60)]);
     this.#send(out, port);
   }

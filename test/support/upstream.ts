@@ -38,11 +38,29 @@ export interface Received {
 }
 
 export function soa(zone: string, ttl: number, minimum: number): WireRecord {
-  return { name: zone, type: TYPE.SOA, ttl, mname: `ns1.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum };
+  return {
+    name: zone,
+    type: TYPE.SOA,
+    ttl,
+    mname: `ns1.${zone}`,
+    rname: `hostmaster.${zone}`,
+    serial: 1,
+    refresh: 3600,
+    retry: 600,
+    expire: 86400,
+    minimum,
+  };
 }
 
 /** The reply to `request` (a query) with `rcode` and sections; `tc` for a truncated UDP reply. */
-export function reply(request: Buffer, qname: string, rcode: number, answer: readonly WireRecord[], authority: readonly WireRecord[], tc = false): Buffer {
+export function reply(
+  request: Buffer,
+  qname: string,
+  rcode: number,
+  answer: readonly WireRecord[],
+  authority: readonly WireRecord[],
+  tc = false,
+): Buffer {
   const questionEnd = decodeName(request, HEADER_SIZE)!.end + 4;
   const writer = new ReplyWriter(qname);
   if (!tc) {
@@ -145,7 +163,15 @@ export class FakeUpstream {
     const name = msg.length > HEADER_SIZE ? decodeName(msg, HEADER_SIZE) : null;
     if (!name || name.end + 4 > msg.length) return null;
     const type = msg.readUInt16BE(name.end);
-    this.received.push({ name: name.name, type, transport, id: msg.readUInt16BE(0), flags: msg.readUInt16BE(2), sourcePort, hasOpt: msg.readUInt16BE(10) > 0 });
+    this.received.push({
+      name: name.name,
+      type,
+      transport,
+      id: msg.readUInt16BE(0),
+      flags: msg.readUInt16BE(2),
+      sourcePort,
+      hasOpt: msg.readUInt16BE(10) > 0,
+    });
     return { qname: name.name, type, behaviour: this.behaviours.get(name.name) ?? this.fallback };
   }
 
@@ -154,7 +180,13 @@ export class FakeUpstream {
     switch (b.kind) {
       case 'answer':
       case 'spoof':
-        return reply(msg, qname, RCODE.NOERROR, b.records.filter((r) => r.type === type || r.type === TYPE.CNAME), []);
+        return reply(
+          msg,
+          qname,
+          RCODE.NOERROR,
+          b.records.filter((r) => r.type === type || r.type === TYPE.CNAME),
+          [],
+        );
       case 'truncate':
         return reply(msg, qname, RCODE.NOERROR, b.records, [], transport === 'udp');
       case 'nxdomain':
@@ -267,26 +299,63 @@ function u32(v: number): Buffer {
 }
 
 export const rr = {
-  a: (name: string, address: string, ttl = 300): HandMadeRecord => ({ name, type: TYPE.A, ttl, rdata: Buffer.from(address.split('.').map(Number)) }),
+  a: (name: string, address: string, ttl = 300): HandMadeRecord => ({
+    name,
+    type: TYPE.A,
+    ttl,
+    rdata: Buffer.from(address.split('.').map(Number)),
+  }),
   /** CNAME, NS, PTR and DNAME (39): a single target name. */
   name: (type: number, name: string, target: string, ttl = 300): HandMadeRecord => ({ name, type, ttl, rdata: nameBytes(target) }),
-  mx: (name: string, preference: number, exchange: string, ttl = 300): HandMadeRecord => ({ name, type: TYPE.MX, ttl, rdata: Buffer.concat([u16(preference), nameBytes(exchange)]) }),
-  srv: (name: string, port: number, target: string, ttl = 300): HandMadeRecord => ({ name, type: TYPE.SRV, ttl, rdata: Buffer.concat([u16(10), u16(5), u16(port), nameBytes(target)]) }),
+  mx: (name: string, preference: number, exchange: string, ttl = 300): HandMadeRecord => ({
+    name,
+    type: TYPE.MX,
+    ttl,
+    rdata: Buffer.concat([u16(preference), nameBytes(exchange)]),
+  }),
+  srv: (name: string, port: number, target: string, ttl = 300): HandMadeRecord => ({
+    name,
+    type: TYPE.SRV,
+    ttl,
+    rdata: Buffer.concat([u16(10), u16(5), u16(port), nameBytes(target)]),
+  }),
   soa: (zone: string, ttl: number, minimum: number): HandMadeRecord => ({
     name: zone,
     type: TYPE.SOA,
     ttl,
-    rdata: Buffer.concat([nameBytes(`ns1.${zone}`), nameBytes(`hostmaster.${zone}`), u32(1), u32(3600), u32(600), u32(86400), u32(minimum)]),
+    rdata: Buffer.concat([
+      nameBytes(`ns1.${zone}`),
+      nameBytes(`hostmaster.${zone}`),
+      u32(1),
+      u32(3600),
+      u32(600),
+      u32(86400),
+      u32(minimum),
+    ]),
   }),
   /** RRSIG (46) over `covered`, signed by `signer`, with a dummy signature. */
   rrsig: (name: string, covered: number, signer: string, ttl = 300): HandMadeRecord => ({
     name,
     type: 46,
     ttl,
-    rdata: Buffer.concat([u16(covered), Buffer.from([13, name.split('.').length]), u32(ttl), u32(0x70000000), u32(0x60000000), u16(4242), nameBytes(signer), Buffer.alloc(64, 7)]),
+    rdata: Buffer.concat([
+      u16(covered),
+      Buffer.from([13, name.split('.').length]),
+      u32(ttl),
+      u32(0x70000000),
+      u32(0x60000000),
+      u16(4242),
+      nameBytes(signer),
+      Buffer.alloc(64, 7),
+    ]),
   }),
   /** NSEC (47) from `name` to `next`, types A and RRSIG. */
-  nsec: (name: string, next: string, ttl = 300): HandMadeRecord => ({ name, type: 47, ttl, rdata: Buffer.concat([nameBytes(next), Buffer.from([0, 6, 0x40, 0, 0, 0, 0, 0x03])]) }),
+  nsec: (name: string, next: string, ttl = 300): HandMadeRecord => ({
+    name,
+    type: 47,
+    ttl,
+    rdata: Buffer.concat([nameBytes(next), Buffer.from([0, 6, 0x40, 0, 0, 0, 0, 0x03])]),
+  }),
 };
 
 /**
@@ -296,7 +365,12 @@ export const rr = {
 export function handMadeReply(
   request: Buffer,
   rcode: number,
-  sections: { answer?: readonly HandMadeRecord[]; authority?: readonly HandMadeRecord[]; additional?: readonly HandMadeRecord[]; optFirst?: boolean },
+  sections: {
+    answer?: readonly HandMadeRecord[];
+    authority?: readonly HandMadeRecord[];
+    additional?: readonly HandMadeRecord[];
+    optFirst?: boolean;
+  },
 ): Buffer {
   const questionEnd = decodeName(request, HEADER_SIZE)!.end + 4;
   const { answer = [], authority = [], additional = [] } = sections;

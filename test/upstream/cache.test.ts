@@ -15,7 +15,18 @@ import { buildQuery, decode, replyMessage } from '../support/dns.ts';
 import { a } from '../support/upstream.ts';
 
 function soa(zone: string, ttl: number, minimum: number): WireRecord {
-  return { name: zone, type: TYPE.SOA, ttl, mname: `ns1.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum };
+  return {
+    name: zone,
+    type: TYPE.SOA,
+    ttl,
+    mname: `ns1.${zone}`,
+    rname: `hostmaster.${zone}`,
+    serial: 1,
+    refresh: 3600,
+    retry: 600,
+    expire: 86400,
+    minimum,
+  };
 }
 
 /** An upstream's reply to `name` A, converted the way the forwarder converts it before caching. */
@@ -39,7 +50,16 @@ function keyOfA(name: string, dnssecOk = false): string {
   return cacheKey({ name, type: TYPE.A, class: CLASS.IN, dnssecOk, checkingDisabled: false });
 }
 
-function rig(options: { size?: number; denialSize?: number; successTtl?: number; denialTtl?: number; servfailTtl?: number; serveStaleMs?: number } = {}) {
+function rig(
+  options: {
+    size?: number;
+    denialSize?: number;
+    successTtl?: number;
+    denialTtl?: number;
+    servfailTtl?: number;
+    serveStaleMs?: number;
+  } = {},
+) {
   const clock = { now: 1_800_000_000_000 };
   const stats = new CacheStats();
   const cache = new ResponseCache({
@@ -61,9 +81,18 @@ function rig(options: { size?: number; denialSize?: number; successTtl?: number;
 
 const show = (name: string, reply: Reply) => decode(replyMessage(name, TYPE.A, reply));
 
-test('a hit counts every TTL down (answer, authority, additional), never past the entry\'s own expiry', () => {
+test("a hit counts every TTL down (answer, authority, additional), never past the entry's own expiry", () => {
   const { put, get, clock, stats } = rig();
-  put('www.example.com', upstreamReply('www.example.com', RCODE.NOERROR, [a('www.example.com', '192.0.2.1', 100), a('www.example.com', '192.0.2.2', 300)], [{ name: 'example.com', type: TYPE.NS, ttl: 86400, target: 'ns1.example.com' }], [a('ns1.example.com', '192.0.2.53', 86400)]));
+  put(
+    'www.example.com',
+    upstreamReply(
+      'www.example.com',
+      RCODE.NOERROR,
+      [a('www.example.com', '192.0.2.1', 100), a('www.example.com', '192.0.2.2', 300)],
+      [{ name: 'example.com', type: TYPE.NS, ttl: 86400, target: 'ns1.example.com' }],
+      [a('ns1.example.com', '192.0.2.53', 86400)],
+    ),
+  );
   clock.now += 40_500;
   const hit = get('www.example.com');
   assert.ok(hit);
@@ -75,7 +104,7 @@ test('a hit counts every TTL down (answer, authority, additional), never past th
   assert.equal(hit.reply.authoritative, false);
   assert.equal(stats.hits.success, 1);
   clock.now += 60_000;
-  assert.equal(get('www.example.com'), null, 'the smallest answer TTL (100 s) is the entry\'s life');
+  assert.equal(get('www.example.com'), null, "the smallest answer TTL (100 s) is the entry's life");
   assert.equal(stats.misses, 1);
 });
 
@@ -98,16 +127,34 @@ test('the key holds type, class and the DO bit: a DO answer is not served to a p
   put('signed.example.com', upstreamReply('signed.example.com', RCODE.NOERROR, [a('signed.example.com', '192.0.2.9')]), true);
   assert.equal(get('signed.example.com'), null);
   assert.ok(get('signed.example.com', true));
-  assert.notEqual(keyOfA('x.example'), cacheKey({ name: 'x.example', type: TYPE.A, class: CLASS.CH, dnssecOk: false, checkingDisabled: false }));
-  assert.notEqual(keyOfA('x.example'), cacheKey({ name: 'x.example', type: TYPE.AAAA, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }));
-  assert.notEqual(keyOfA('x.example'), cacheKey({ name: 'x.example', type: TYPE.A, class: CLASS.IN, dnssecOk: false, checkingDisabled: true }), 'CD');
-  assert.notEqual(keyOfA('x.example', true), cacheKey({ name: 'x.example', type: TYPE.A, class: CLASS.IN, dnssecOk: false, checkingDisabled: true }), 'DO is not CD');
+  assert.notEqual(
+    keyOfA('x.example'),
+    cacheKey({ name: 'x.example', type: TYPE.A, class: CLASS.CH, dnssecOk: false, checkingDisabled: false }),
+  );
+  assert.notEqual(
+    keyOfA('x.example'),
+    cacheKey({ name: 'x.example', type: TYPE.AAAA, class: CLASS.IN, dnssecOk: false, checkingDisabled: false }),
+  );
+  assert.notEqual(
+    keyOfA('x.example'),
+    cacheKey({ name: 'x.example', type: TYPE.A, class: CLASS.IN, dnssecOk: false, checkingDisabled: true }),
+    'CD',
+  );
+  assert.notEqual(
+    keyOfA('x.example', true),
+    cacheKey({ name: 'x.example', type: TYPE.A, class: CLASS.IN, dnssecOk: false, checkingDisabled: true }),
+    'DO is not CD',
+  );
 });
 
 test('caps: success by --cache-success-ttl; NXDOMAIN and NODATA by the SOA (min of its TTL and MINIMUM) and --cache-denial-ttl', () => {
   const { put, get, clock, stats } = rig({ successTtl: 60, denialTtl: 30 });
   put('long.example.com', upstreamReply('long.example.com', RCODE.NOERROR, [a('long.example.com', '192.0.2.1', 86400)]));
-  assert.deepEqual(show('long.example.com', get('long.example.com')!.reply).answer, ['long.example.com. 60 IN A 192.0.2.1'], 'served TTL capped too');
+  assert.deepEqual(
+    show('long.example.com', get('long.example.com')!.reply).answer,
+    ['long.example.com. 60 IN A 192.0.2.1'],
+    'served TTL capped too',
+  );
   // RFC 2308 §5: the negative TTL is min(SOA TTL, SOA MINIMUM): 10 here, under the 30 s cap.
   put('nx.example.com', upstreamReply('nx.example.com', RCODE.NXDOMAIN, [], [soa('example.com', 10, 900)]));
   put('nodata.example.com', upstreamReply('nodata.example.com', RCODE.NOERROR, [], [soa('example.com', 3600, 900)]));
@@ -115,7 +162,7 @@ test('caps: success by --cache-success-ttl; NXDOMAIN and NODATA by the SOA (min 
   clock.now += 9_000;
   assert.equal(show('nx.example.com', get('nx.example.com')!.reply).rcode, 'NXDOMAIN');
   clock.now += 2_000;
-  assert.equal(get('nx.example.com'), null, 'gone after the SOA\'s 10 s');
+  assert.equal(get('nx.example.com'), null, "gone after the SOA's 10 s");
   assert.ok(get('nodata.example.com'), 'NODATA kept, capped at 30 s, not 900 s');
   clock.now += 20_000;
   assert.equal(get('nodata.example.com'), null);
@@ -142,8 +189,10 @@ test('not kept: a denial without an SOA, SERVFAIL, REFUSED, a TTL of 0, and anyt
 
 test('two caches of --cache-size entries each: denials never evict answers; evictions counted by kind; replacing is not evicting', () => {
   const { put, get, stats, cache } = rig({ size: 10 });
-  for (let i = 0; i < 10; i++) put(`a${i}.example.com`, upstreamReply(`a${i}.example.com`, RCODE.NOERROR, [a(`a${i}.example.com`, '192.0.2.1')]));
-  for (let i = 0; i < 500; i++) put(`nx${i}.example.com`, upstreamReply(`nx${i}.example.com`, RCODE.NXDOMAIN, [], [soa('example.com', 60, 60)]));
+  for (let i = 0; i < 10; i++)
+    put(`a${i}.example.com`, upstreamReply(`a${i}.example.com`, RCODE.NOERROR, [a(`a${i}.example.com`, '192.0.2.1')]));
+  for (let i = 0; i < 500; i++)
+    put(`nx${i}.example.com`, upstreamReply(`nx${i}.example.com`, RCODE.NXDOMAIN, [], [soa('example.com', 60, 60)]));
   for (let i = 0; i < 10; i++) assert.ok(get(`a${i}.example.com`), `a${i} is still cached`);
   assert.deepEqual(stats.entries, { success: 10, denial: 10 });
   assert.deepEqual(stats.evictions, { success: 0, denial: 490 });
@@ -171,7 +220,12 @@ test('an NXDOMAIN flood of thousands of names asked once leaves the names asked 
   const ask = (name: string, i: number): boolean => {
     if (get(name)) return true;
     const denied = name.startsWith('nx') || i % 2 === 1;
-    put(name, denied ? upstreamReply(name, name.startsWith('nx') ? RCODE.NXDOMAIN : RCODE.NOERROR, [], [soa('example.com', 3600, 3600)]) : upstreamReply(name, RCODE.NOERROR, [a(name, '192.0.2.1', 3600)]));
+    put(
+      name,
+      denied
+        ? upstreamReply(name, name.startsWith('nx') ? RCODE.NXDOMAIN : RCODE.NOERROR, [], [soa('example.com', 3600, 3600)])
+        : upstreamReply(name, RCODE.NOERROR, [a(name, '192.0.2.1', 3600)]),
+    );
     return false;
   };
   for (let round = 0; round < 5; round++) popular.forEach((n, i) => ask(n, i));
@@ -233,14 +287,17 @@ test('a flood of failures evicts no answer and no denial', () => {
   for (let i = 0; i < 5000; i++) failed(`dead${i}.example.com`);
   assert.deepEqual(stats.entries, { success: 50, denial: 50 });
   assert.deepEqual(stats.evictions, { success: 0, denial: 0 });
-  assert.equal(stats.servfailEntries, 50, 'bounded by the larger cache\'s size');
+  assert.equal(stats.servfailEntries, 50, "bounded by the larger cache's size");
   for (let i = 0; i < 50; i++) assert.ok(get(`a${i}.example.com`) && get(`nx${i}.example.com`));
   assert.ok(get('dead4999.example.com'), 'the latest failures are the ones remembered');
 });
 
 test('an answer whose TTL has the top bit set is served with TTL 0 and not kept', () => {
   const { put, get } = rig();
-  put('top.example.com', upstreamReply('top.example.com', RCODE.NOERROR, [{ name: 'top.example.com', type: TYPE.A, ttl: 0x80000001, address: '192.0.2.1' }]));
+  put(
+    'top.example.com',
+    upstreamReply('top.example.com', RCODE.NOERROR, [{ name: 'top.example.com', type: TYPE.A, ttl: 0x80000001, address: '192.0.2.1' }]),
+  );
   assert.equal(get('top.example.com'), null);
 });
 

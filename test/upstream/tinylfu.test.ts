@@ -7,7 +7,11 @@ import { AccessSketch, TinyLfuCache } from '../../src/upstream/tinylfu.ts';
 function rig(max: number, seed = 11) {
   const log: string[] = [];
   const sketch = new AccessSketch(10 * max, seed);
-  const cache = new TinyLfuCache<string>({ max, sketch, onRemove: (value, key, evicted) => log.push(`${evicted ? 'evict' : 'drop'} ${key}=${value}`) });
+  const cache = new TinyLfuCache<string>({
+    max,
+    sketch,
+    onRemove: (value, key, evicted) => log.push(`${evicted ? 'evict' : 'drop'} ${key}=${value}`),
+  });
   /** A lookup counted in the sketch (ResponseCache counts hits once a second; here every one), filled on a miss. */
   const ask = (key: string, value = 'v', times = 1) => {
     for (let i = 0; i < times; i++) {
@@ -48,7 +52,7 @@ test('TinyLfuCache: names asked once do not replace names asked often', () => {
   assert.ok(log.filter((l) => l.startsWith('evict once')).length >= 480, 'the one-hit names were the ones turned away');
 });
 
-test('TinyLfuCache: a second use protects an entry; frequent newcomers push out probation\'s coldest, not it', () => {
+test("TinyLfuCache: a second use protects an entry; frequent newcomers push out probation's coldest, not it", () => {
   const { log, cache, ask } = rig(10); // window 1, main 9 (protected 7)
   for (let i = 0; i < 10; i++) ask(`k${i}`);
   cache.get('k0'); // k0..k8 are in the main region's probation; now k0 is protected

@@ -82,7 +82,10 @@ const rows: Row[] = [
   {
     name: `svc1.testns.svc.${Z}`,
     type: 'SRV',
-    answer: [`svc1.testns.svc.${Z}. 5 IN SRV 0 50 80 svc1.testns.svc.${Z}.`, `svc1.testns.svc.${Z}. 5 IN SRV 0 50 8080 svc1.testns.svc.${Z}.`],
+    answer: [
+      `svc1.testns.svc.${Z}. 5 IN SRV 0 50 80 svc1.testns.svc.${Z}.`,
+      `svc1.testns.svc.${Z}. 5 IN SRV 0 50 8080 svc1.testns.svc.${Z}.`,
+    ],
     additional: [`svc1.testns.svc.${Z}. 5 IN A 10.96.1.1`],
     why: 'SRV at the bare service name: one per port (CoreDNS)',
   },
@@ -201,7 +204,7 @@ const rows: Row[] = [
     name: `ext.testns.svc.${Z}`,
     type: 'A',
     answer: [`ext.testns.svc.${Z}. 5 IN CNAME www.example.com.`],
-    why: 'spec 2.5 (chasing the external target is the upstream\'s work)',
+    why: "spec 2.5 (chasing the external target is the upstream's work)",
   },
   {
     name: `ext.testns.svc.${Z}`,
@@ -238,7 +241,14 @@ const rows: Row[] = [
     answer: [`1-2-3-4.default.pod.${Z}. 5 IN A 1.2.3.4`],
     why: 'insecure: any IP',
   },
-  { name: `1-2-3-4.nope.pod.${Z}`, type: 'A', pods: 'insecure', rcode: 'NXDOMAIN', authority: [SOA], why: 'insecure: namespace must exist' },
+  {
+    name: `1-2-3-4.nope.pod.${Z}`,
+    type: 'A',
+    pods: 'insecure',
+    rcode: 'NXDOMAIN',
+    authority: [SOA],
+    why: 'insecure: namespace must exist',
+  },
   { name: `10-244-5-5.default.pod.${Z}`, type: 'A', pods: 'disabled', rcode: 'NXDOMAIN', authority: [SOA], why: 'disabled' },
   { name: `default.pod.${Z}`, type: 'A', authority: [SOA], why: '<ns>.pod.<zone>: NODATA' },
   { name: `nope.pod.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'unknown namespace under pod' },
@@ -256,7 +266,12 @@ const rows: Row[] = [
   // answers NXDOMAIN for the `_proto` ones (it reads `_tcp.svc1` as an endpoint named `_tcp`).
   { name: `_tcp.svc1.testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'ENT: `_http._tcp.svc1…` is below it' },
   { name: `_tcp.svc1.testns.svc.${Z}`, type: 'SRV', authority: [SOA], why: 'ENT, any type: NODATA' },
-  { name: `tcp.svc1.testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'ENT without the underscore: `http.tcp.svc1…` answers (CoreDNS strips underscores)' },
+  {
+    name: `tcp.svc1.testns.svc.${Z}`,
+    type: 'A',
+    authority: [SOA],
+    why: 'ENT without the underscore: `http.tcp.svc1…` answers (CoreDNS strips underscores)',
+  },
   { name: `_.svc1.testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'ENT: a `_` protocol label matches any, so `_http._.svc1…` answers' },
   { name: `_udp.svc1.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'no UDP port: nothing below it' },
   { name: `_sctp.svc1.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'no SCTP port' },
@@ -265,12 +280,18 @@ const rows: Row[] = [
   { name: `_udp.hdls.testns.svc.${Z}`, type: 'A', authority: [SOA], why: 'ENT: the metrics port (UDP) of the IPv4 slice' },
   { name: `_tcp.hdls-empty.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'no ready endpoint: no SRV below it' },
   { name: `_tcp.ext.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'ExternalName: no SRV below it' },
-  { name: `_x._tcp.svc1.testns.svc.${Z}`, type: 'SRV', rcode: 'NXDOMAIN', authority: [SOA], why: 'below the ENT, a port that does not exist' },
+  {
+    name: `_x._tcp.svc1.testns.svc.${Z}`,
+    type: 'SRV',
+    rcode: 'NXDOMAIN',
+    authority: [SOA],
+    why: 'below the ENT, a port that does not exist',
+  },
   {
     name: `hdls-sub.testns.svc.${Z}`,
     type: 'A',
     authority: [SOA],
-    why: 'headless without ready endpoints (no records, spec 2.4.1), but a pod\'s hostname.subdomain answers below it: ENT',
+    why: "headless without ready endpoints (no records, spec 2.4.1), but a pod's hostname.subdomain answers below it: ENT",
   },
   {
     name: `sub-0.hdls-sub.testns.svc.${Z}`,
@@ -278,7 +299,13 @@ const rows: Row[] = [
     answer: [`sub-0.hdls-sub.testns.svc.${Z}. 5 IN A 10.244.6.1`],
     why: 'the pod hostname.subdomain name below that ENT',
   },
-  { name: `hdls-sub-late.testns.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA], why: 'only a not-ready pod below: nothing answers, NXDOMAIN' },
+  {
+    name: `hdls-sub-late.testns.svc.${Z}`,
+    type: 'A',
+    rcode: 'NXDOMAIN',
+    authority: [SOA],
+    why: 'only a not-ready pod below: nothing answers, NXDOMAIN',
+  },
   { name: `1.96.10.in-addr.arpa`, type: 'PTR', authority: [RSOA4], why: 'reverse ENT: 1.1.96.10.in-addr.arpa answers below it' },
   { name: `96.10.in-addr.arpa`, type: 'NS', authority: [RSOA4], why: 'reverse ENT, any type' },
   { name: `10.in-addr.arpa`, type: 'SOA', authority: [RSOA4], why: 'reverse ENT at one label' },
@@ -289,8 +316,18 @@ const rows: Row[] = [
     authority: [RSOA6],
     why: 'IPv6 reverse ENT one nibble above the address, any type',
   },
-  { name: `d.f.ip6.arpa`, type: 'PTR', authority: [RSOA6], why: 'IPv6 reverse ENT at one nibble; an endpoint address (fd00:244::10) counts too' },
-  { name: `2.244.10.in-addr.arpa`, type: 'PTR', authority: [RSOA4], why: 'an endpoint address (not ready, so its own PTR passes on) lies below: a cluster address range' },
+  {
+    name: `d.f.ip6.arpa`,
+    type: 'PTR',
+    authority: [RSOA6],
+    why: 'IPv6 reverse ENT at one nibble; an endpoint address (fd00:244::10) counts too',
+  },
+  {
+    name: `2.244.10.in-addr.arpa`,
+    type: 'PTR',
+    authority: [RSOA4],
+    why: 'an endpoint address (not ready, so its own PTR passes on) lies below: a cluster address range',
+  },
 ];
 
 function ask(zone: KubernetesZone, name: string, type: number, asked = name) {
@@ -323,7 +360,7 @@ for (const row of rows) {
   });
 }
 
-test('matching is case-insensitive and the owner keeps the question\'s case', () => {
+test("matching is case-insensitive and the owner keeps the question's case", () => {
   const zone = zones.get('verified')!;
   const asked = `SVC1.TestNS.svc.Cluster.Local`;
   const got = ask(zone, asked.toLowerCase(), TYPE.A, asked);
@@ -345,7 +382,14 @@ test('names outside the zone and unknown reverse names pass to the next handler'
   assert.equal(ask(zone, 'xcluster.local', TYPE.A), null);
   assert.equal(ask(zone, '9.9.9.9.in-addr.arpa', TYPE.PTR), null);
   // Partial reverse names above no cluster address, or not reverse names at all.
-  const belowNothing = ['9.in-addr.arpa', '9.96.10.in-addr.arpa', '0.97.10.in-addr.arpa', 'x.10.in-addr.arpa', '010.in-addr.arpa', '256.in-addr.arpa'];
+  const belowNothing = [
+    '9.in-addr.arpa',
+    '9.96.10.in-addr.arpa',
+    '0.97.10.in-addr.arpa',
+    'x.10.in-addr.arpa',
+    '010.in-addr.arpa',
+    '256.in-addr.arpa',
+  ];
   for (const name of [...belowNothing, 'e.f.ip6.arpa', '7.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa', 'g.d.f.ip6.arpa']) {
     assert.equal(ask(zone, name, TYPE.PTR), null, name);
   }
@@ -381,9 +425,14 @@ test('SRV weight is floor(100/N) over the records of the answer', () => {
   const objects = [
     ...testCluster(),
     service('testns', 'three', { headless: true }),
-    endpointSlice('testns', 'three', 'three-1', 'IPv4', [{ ip: '10.244.9.1' }, { ip: '10.244.9.2' }, { ip: '10.244.9.3' }], [
-      { name: 'p', port: 1 },
-    ]),
+    endpointSlice(
+      'testns',
+      'three',
+      'three-1',
+      'IPv4',
+      [{ ip: '10.244.9.1' }, { ip: '10.244.9.2' }, { ip: '10.244.9.3' }],
+      [{ name: 'p', port: 1 }],
+    ),
   ];
   const zone = new KubernetesZone({ index: indexOf(objects), zone: Z, ttl: 5, pods: 'verified' });
   const got = ask(zone, `_p._tcp.three.testns.svc.${Z}`, TYPE.SRV);
@@ -436,7 +485,8 @@ describe('prepared answers are kept per namespace', () => {
   const setup = () => {
     const index = indexOf([...testCluster(), namespace('other'), service('other', 'far', { clusterIPs: ['10.96.7.7'] })]);
     const zone = new KubernetesZone({ index, zone: Z, ttl: 5, pods: 'verified' });
-    const serve = (name: string, type: number = TYPE.A) => zone.serve({ name, type, class: 1, id: 1, flags: 0, questionEnd: 0, edns: null });
+    const serve = (name: string, type: number = TYPE.A) =>
+      zone.serve({ name, type, class: 1, id: 1, flags: 0, questionEnd: 0, edns: null });
     const apply = (obj: ReturnType<typeof service>) => {
       const r = toRecord(obj)!;
       index.upsert(r.kind, r.record);
@@ -444,7 +494,7 @@ describe('prepared answers are kept per namespace', () => {
     return { index, zone, serve, apply, ask: (name: string, type: number = TYPE.A) => ask(zone, name, type) };
   };
 
-  it('a change in one namespace keeps the other namespaces\' replies, and rebuilds its own', () => {
+  it("a change in one namespace keeps the other namespaces' replies, and rebuilds its own", () => {
     const { serve, apply, ask } = setup();
     const here = `svc1.testns.svc.${Z}`;
     const missHere = `nosuch.testns.svc.${Z}`;
@@ -509,7 +559,13 @@ describe('ignore empty_service (--ignore-empty-service): a ClusterIP Service wit
   const on = new KubernetesZone({ index: indexOf(objects), zone: Z, ttl: 5, pods: 'verified', ignoreEmptyService: true });
   const off = new KubernetesZone({ index: indexOf(objects), zone: Z, ttl: 5, pods: 'verified' });
   const rows: { name: string; type: keyof typeof TYPE; on: string; off: string; why: string }[] = [
-    { name: `dual.testns.svc.${Z}`, type: 'A', on: 'NXDOMAIN', off: 'NOERROR', why: 'no EndpointSlice at all (CoreDNS TestServeDNS ignore empty_service)' },
+    {
+      name: `dual.testns.svc.${Z}`,
+      type: 'A',
+      on: 'NXDOMAIN',
+      off: 'NOERROR',
+      why: 'no EndpointSlice at all (CoreDNS TestServeDNS ignore empty_service)',
+    },
     { name: `_https._tcp.dual.testns.svc.${Z}`, type: 'SRV', on: 'NXDOMAIN', off: 'NOERROR', why: 'its SRV names go with it' },
     { name: `notready.testns.svc.${Z}`, type: 'A', on: 'NXDOMAIN', off: 'NOERROR', why: 'endpoints, none ready' },
     { name: `svc1.testns.svc.${Z}`, type: 'A', on: 'NOERROR', off: 'NOERROR', why: 'ready endpoints: answered as always' },
@@ -529,7 +585,9 @@ describe('ignore empty_service (--ignore-empty-service): a ClusterIP Service wit
     const zone = new KubernetesZone({ index, zone: Z, ttl: 5, pods: 'verified', ignoreEmptyService: true });
     const name = `notready.testns.svc.${Z}`;
     assert.equal(ask(zone, name, TYPE.A)?.rcode, 'NXDOMAIN');
-    const ready = toRecord(endpointSlice('testns', 'notready', 'notready-1', 'IPv4', [{ ip: '10.244.9.9' }], [{ name: 'http', port: 80 }]))!;
+    const ready = toRecord(
+      endpointSlice('testns', 'notready', 'notready-1', 'IPv4', [{ ip: '10.244.9.9' }], [{ name: 'http', port: 80 }]),
+    )!;
     index.upsert(ready.kind, ready.record);
     assert.deepEqual(ask(zone, name, TYPE.A)?.answer, [`${name}. 5 IN A 10.96.1.9`]);
     index.remove('EndpointSlice', 'testns/notready-1');
@@ -540,12 +598,24 @@ describe('ignore empty_service (--ignore-empty-service): a ClusterIP Service wit
 describe('fallthrough (--fallthrough ZONE): an NXDOMAIN in those zones is passed on, everything else answered', () => {
   const index = indexOf(testCluster());
   const rows: { fallthrough: string[]; name: string; type: keyof typeof TYPE; want: string | null; why: string }[] = [
-    { fallthrough: ['.'], name: `nosuch.testns.svc.${Z}`, type: 'A', want: null, why: "'.': every NXDOMAIN goes on (CoreDNS's bare fallthrough)" },
+    {
+      fallthrough: ['.'],
+      name: `nosuch.testns.svc.${Z}`,
+      type: 'A',
+      want: null,
+      why: "'.': every NXDOMAIN goes on (CoreDNS's bare fallthrough)",
+    },
     { fallthrough: ['.'], name: `foo.${Z}`, type: 'A', want: null, why: 'a name CoreDNS tests pass to the file plugin behind it' },
     { fallthrough: ['.'], name: `svc1.testns.svc.${Z}`, type: 'A', want: 'NOERROR', why: 'what exists is answered' },
     { fallthrough: ['.'], name: `svc1.testns.svc.${Z}`, type: 'TXT', want: 'NOERROR', why: 'NODATA is an answer, not a miss' },
     { fallthrough: [`svc.${Z}`], name: `nosuch.testns.svc.${Z}`, type: 'A', want: null, why: 'inside the listed zone' },
-    { fallthrough: [`svc.${Z}`], name: `foo.${Z}`, type: 'A', want: 'NXDOMAIN', why: 'outside it: answered (TestKubernetesFallthroughFiltered)' },
+    {
+      fallthrough: [`svc.${Z}`],
+      name: `foo.${Z}`,
+      type: 'A',
+      want: 'NXDOMAIN',
+      why: 'outside it: answered (TestKubernetesFallthroughFiltered)',
+    },
     { fallthrough: [], name: `nosuch.testns.svc.${Z}`, type: 'A', want: 'NXDOMAIN', why: 'off' },
   ];
   for (const row of rows) {

@@ -17,7 +17,11 @@ const rows: Row[] = [
   // the zone's own names
   { name: Z, want: { kind: 'apex' }, why: 'the apex: SOA and NS' },
   { name: `dns-version.${Z}`, want: { kind: 'dns-version' }, why: 'spec 2.2: the schema version TXT' },
-  { name: `x.dns-version.${Z}`, want: { kind: 'invalid', branch: 'dns-version', namespace: null, service: null }, why: 'dns-version is one label' },
+  {
+    name: `x.dns-version.${Z}`,
+    want: { kind: 'invalid', branch: 'dns-version', namespace: null, service: null },
+    why: 'dns-version is one label',
+  },
   { name: `dns.${Z}`, want: { kind: 'dns' }, why: 'the empty non-terminal above ns.dns' },
   { name: `ns.dns.${Z}`, want: { kind: 'nameserver' }, why: "the apex NS record's target" },
   { name: `x.dns.${Z}`, want: { kind: 'invalid', branch: 'dns', namespace: null, service: null }, why: 'only ns below dns' },
@@ -102,7 +106,11 @@ const rows: Row[] = [
     want: { kind: 'reverse-network', address: 0x0a600000, octets: 2 },
     why: 'a partial IPv4 reverse name: the network it stands for',
   },
-  { name: '0.0.d.f.ip6.arpa', want: { kind: 'reverse-network-v6', prefix: 'fd00' }, why: 'a partial IPv6 reverse name: its nibbles, most significant first' },
+  {
+    name: '0.0.d.f.ip6.arpa',
+    want: { kind: 'reverse-network-v6', prefix: 'fd00' },
+    why: 'a partial IPv6 reverse name: its nibbles, most significant first',
+  },
   { name: 'D.f.ip6.arpa', want: { kind: 'outside' }, why: 'nibbles are lowercase, as names reach the zone lowercased' },
   { name: '00.d.f.ip6.arpa', want: { kind: 'outside' }, why: 'a label of two nibbles is no reverse name' },
   {

@@ -92,7 +92,8 @@ export function readCache(d: Directive, ctx: BlockContext): CacheSettings {
         argCount(p, P, 0, 2);
         const durationMs = a[0] === undefined ? 3_600_000 : duration(a[0], p, P, 'serve_stale duration');
         const mode = a[1] ?? 'immediate';
-        if (mode !== 'immediate' && mode !== 'verify') fail(p, P, `invalid value for serve_stale refresh mode: ${mode} (immediate or verify)`);
+        if (mode !== 'immediate' && mode !== 'verify')
+          fail(p, P, `invalid value for serve_stale refresh mode: ${mode} (immediate or verify)`);
         serveStale = { durationMs, mode };
         break;
       }

@@ -86,14 +86,22 @@ export async function compile(corefile: Corefile, options: CompileOptions = {}):
       const spec = DIRECTIVES[entry.name];
       const seen = first.get(entry.name);
       if (seen !== undefined && spec.once) {
-        throw new CorefileError('directive', d, `${d.name}: this plugin can only be used once per server block (first at ${seen.file}:${seen.line})`, d.via);
+        throw new CorefileError(
+          'directive',
+          d,
+          `${d.name}: this plugin can only be used once per server block (first at ${seen.file}:${seen.line})`,
+          d.via,
+        );
       }
       first.set(entry.name, entry.at);
       read.push(entry);
       if (entry.name === 'reload') reload = entry.settings;
     }
     const rank = (name: PluginName) => PLUGIN_ORDER.indexOf(name);
-    const plugins = read.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e.name) - rank(b.e.name) || a.i - b.i).map((x) => x.e);
+    const plugins = read
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => rank(a.e.name) - rank(b.e.name) || a.i - b.i)
+      .map((x) => x.e);
     const binds = plugins.flatMap((p) => (p.name === 'bind' ? [p.settings] : []));
     servers.push({
       keys: block.keys,
@@ -151,7 +159,8 @@ function checkDuplicates(servers: readonly ServerPlan[]): void {
         const same = list.find((t) => t.address === address);
         if (same) throw new CorefileError('key', l.key, `cannot serve ${shown} - it is already defined`, server.via);
         const overlap = list.find((t) => t.address === '' || address === '');
-        if (overlap) throw new CorefileError('key', l.key, `cannot serve ${shown} - zone overlap listener capacity with ${overlap.shown}`, server.via);
+        if (overlap)
+          throw new CorefileError('key', l.key, `cannot serve ${shown} - zone overlap listener capacity with ${overlap.shown}`, server.via);
         list.push({ address, shown });
       }
       taken.set(base, list);

@@ -10,7 +10,7 @@ export type ForwardPolicy = 'random' | 'round_robin' | 'sequential';
 
 export type ForwardTarget =
   | { readonly kind: 'address'; readonly transport: 'dns' | 'tls'; readonly host: string; readonly port: number }
-  | { readonly kind: 'resolv-conf'; /** Absolute. */ readonly path: string };
+  | { readonly kind: 'resolv-conf' /** Absolute. */; readonly path: string };
 
 export interface ForwardSettings {
   /** The zone forwarded ("." everything); a CIDR is its first reverse zone, as in CoreDNS. */
@@ -111,7 +111,8 @@ export async function readForward(d: Directive, ctx: BlockContext): Promise<Forw
         break;
       case 'policy':
         argCount(p, P, 1, 1);
-        if (a[0] !== 'random' && a[0] !== 'round_robin' && a[0] !== 'sequential') fail(p, P, `unknown policy "${a[0]}" (random, round_robin or sequential)`);
+        if (a[0] !== 'random' && a[0] !== 'round_robin' && a[0] !== 'sequential')
+          fail(p, P, `unknown policy "${a[0]}" (random, round_robin or sequential)`);
         policy = a[0];
         break;
       case 'health_check':
@@ -169,7 +170,8 @@ async function target(text: string, d: Site, ctx: BlockContext): Promise<Forward
   const scheme = TRANSPORT.exec(text);
   if (scheme) {
     const name = (scheme[1] as string).toLowerCase();
-    if (name !== 'dns' && name !== 'tls') fail(d, P, `"${name}" is not supported as a destination protocol in forward: ${text} (dns:// and tls:// are)`);
+    if (name !== 'dns' && name !== 'tls')
+      fail(d, P, `"${name}" is not supported as a destination protocol in forward: ${text} (dns:// and tls:// are)`);
     transport = name;
     rest = text.slice(scheme[0].length);
   }

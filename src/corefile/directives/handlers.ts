@@ -21,7 +21,8 @@ function checked<T>(at: Site, plugin: string, run: () => T): T {
   }
 }
 
-const fallthroughZones = (args: readonly string[], at: Site, plugin: string): string[] => (args.length === 0 ? [] : zoneList(args, at, plugin).map(pluginZone));
+const fallthroughZones = (args: readonly string[], at: Site, plugin: string): string[] =>
+  args.length === 0 ? [] : zoneList(args, at, plugin).map(pluginZone);
 
 /**
  * `hosts [FILE [ZONES…]] { ENTRY… ttl reload no_reverse fallthrough }`. As in CoreDNS, a line that

@@ -71,7 +71,8 @@ export function readKubernetes(d: Directive, ctx: BlockContext): KubernetesSetti
     switch (p.name) {
       case 'pods':
         argCount(p, P, 1, 1);
-        if (!POD_MODES.includes(a[0] as KubernetesPodMode)) fail(p, P, `wrong value for pods: ${a[0]}, must be one of: disabled, verified, insecure`);
+        if (!POD_MODES.includes(a[0] as KubernetesPodMode))
+          fail(p, P, `wrong value for pods: ${a[0]}, must be one of: disabled, verified, insecure`);
         pods = a[0] as KubernetesPodMode;
         break;
       case 'ttl':
@@ -135,7 +136,8 @@ export function readKubernetes(d: Directive, ctx: BlockContext): KubernetesSetti
       }
     }
   }
-  if (namespaces.length > 0 && namespaceLabels !== null) fail(at['namespace_labels'] as Site, P, 'namespaces and namespace_labels cannot both be set');
+  if (namespaces.length > 0 && namespaceLabels !== null)
+    fail(at.namespace_labels as Site, P, 'namespaces and namespace_labels cannot both be set');
 
   return {
     zones,

@@ -101,12 +101,21 @@ export const NOT_YET: readonly NotYet[] = [
   k8s('labels', 'filtering Services by label', prop('labels')),
   k8s('namespace_labels', 'filtering namespaces by label', prop('namespace_labels')),
   k8s('multicluster', 'multicluster (MCS) zones', prop('multicluster')),
-  k8s('several cluster zones', 'serving more than one cluster zone', (k, at) => (k.zones.filter((z) => !z.endsWith('.arpa')).length > 1 ? at : null)),
-  k8s('authoritative reverse zones', 'answering a reverse zone with its own SOA instead of passing it on (list it in fallthrough)', (k, at) =>
-    k.reverseZones.some((z) => !passedOn(k, z)) ? at : null,
+  k8s('several cluster zones', 'serving more than one cluster zone', (k, at) =>
+    k.zones.filter((z) => !z.endsWith('.arpa')).length > 1 ? at : null,
+  ),
+  k8s(
+    'authoritative reverse zones',
+    'answering a reverse zone with its own SOA instead of passing it on (list it in fallthrough)',
+    (k, at) => (k.reverseZones.some((z) => !passedOn(k, z)) ? at : null),
   ),
   { directive: 'transfer', feature: 'zone transfer', needs: 'AXFR of the cluster zone', find: (_s: never, at: Site) => at },
-  { directive: 'k8s_external', feature: 'k8s_external', needs: 'the external zone of LoadBalancer and external IPs', find: (_s: never, at: Site) => at },
+  {
+    directive: 'k8s_external',
+    feature: 'k8s_external',
+    needs: 'the external zone of LoadBalancer and external IPs',
+    find: (_s: never, at: Site) => at,
+  },
 ];
 
 /** Throws `FILE:LINE: DIRECTIVE: FEATURE is not supported yet (…)` for the first row that applies. */
@@ -114,6 +123,7 @@ export function refuseNotYet(directive: string, settings: unknown, at: Site): vo
   for (const row of NOT_YET) {
     if (row.directive !== directive) continue;
     const where = row.find(settings as never, at);
-    if (where !== null) fail(where, directive, `${row.feature} is not supported yet (it needs ${row.needs}, which cluster-dns does not do yet)`);
+    if (where !== null)
+      fail(where, directive, `${row.feature} is not supported yet (it needs ${row.needs}, which cluster-dns does not do yet)`);
   }
 }

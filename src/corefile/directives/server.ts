@@ -3,11 +3,25 @@
 import { isIP } from 'node:net';
 import { typeCode } from '../../dns/mnemonics.ts';
 import type { Directive } from '../parse.ts';
-import { address, argCount, duration, fail, flat, integer, lines, noArgs, noBlock, unknownProperty, zoneList, type Address } from './args.ts';
+import {
+  address,
+  argCount,
+  duration,
+  fail,
+  flat,
+  integer,
+  lines,
+  noArgs,
+  noBlock,
+  unknownProperty,
+  zoneList,
+  type Address,
+} from './args.ts';
 import type { BlockContext } from './context.ts';
 
 /** CoreDNS's log formats; `{common}` is the default. */
-export const COMMON_LOG_FORMAT = '{remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}';
+export const COMMON_LOG_FORMAT =
+  '{remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}';
 export const COMBINED_LOG_FORMAT = `${COMMON_LOG_FORMAT} "{>opcode}"`;
 
 export type LogClass = 'all' | 'success' | 'denial' | 'error';
@@ -37,7 +51,8 @@ export function readLog(d: Directive): LogSettings {
     if (p.name !== 'class') unknownProperty(p, P);
     argCount(p, P, 1, Infinity);
     for (const c of p.args) {
-      if (c !== 'all' && c !== 'success' && c !== 'denial' && c !== 'error') fail(p, P, `unknown class: ${c} (all, success, denial or error)`);
+      if (c !== 'all' && c !== 'success' && c !== 'denial' && c !== 'error')
+        fail(p, P, `unknown class: ${c} (all, success, denial or error)`);
       if (!classes.includes(c)) classes.push(c);
     }
   }
@@ -47,7 +62,11 @@ export function readLog(d: Directive): LogSettings {
 export interface ErrorsSettings {
   readonly stacktrace: boolean;
   /** `consolidate DURATION REGEXP [LEVEL]`: matching errors logged as one line per period. */
-  readonly consolidate: readonly { readonly periodMs: number; readonly pattern: string; readonly level: 'warning' | 'error' | 'info' | 'debug' }[];
+  readonly consolidate: readonly {
+    readonly periodMs: number;
+    readonly pattern: string;
+    readonly level: 'warning' | 'error' | 'info' | 'debug';
+  }[];
 }
 
 export function readErrors(d: Directive): ErrorsSettings {
@@ -72,7 +91,8 @@ export function readErrors(d: Directive): ErrorsSettings {
         fail(p, P, `consolidate: invalid regexp "${pattern}"`);
       }
       const level = (p.args[2] ?? 'error') as ErrorsSettings['consolidate'][number]['level'];
-      if (!['warning', 'error', 'info', 'debug'].includes(level)) fail(p, P, `consolidate: unknown log level "${level}" (warning, error, info or debug)`);
+      if (!['warning', 'error', 'info', 'debug'].includes(level))
+        fail(p, P, `consolidate: unknown log level "${level}" (warning, error, info or debug)`);
       consolidate.push({ periodMs, pattern, level });
     } else unknownProperty(p, P);
   }

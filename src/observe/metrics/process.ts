@@ -69,8 +69,12 @@ export class ProcessMetrics {
 
     // The reload plugin's: a Corefile edit that could not be applied; which one runs.
     simpleCounter(registers, 'coredns_reload_failed_total', 'Counter of the number of failed reload attempts.', () => this.#reloadFailures);
-    gauge(registers, 'coredns_reload_version_info', 'A metric with a constant 1 value labeled by hash, and value which type of hash generated.', ['hash', 'value'], () =>
-      this.#configHash === null ? [] : [{ labels: { hash: 'sha256', value: this.#configHash }, value: 1 }],
+    gauge(
+      registers,
+      'coredns_reload_version_info',
+      'A metric with a constant 1 value labeled by hash, and value which type of hash generated.',
+      ['hash', 'value'],
+      () => (this.#configHash === null ? [] : [{ labels: { hash: 'sha256', value: this.#configHash }, value: 1 }]),
     );
 
     // ---- ours: cluster_dns_* ----

@@ -12,19 +12,53 @@ import { BASE_FILES, FILE, planOf } from './support.ts';
 const names = (plan: Plan, i = 0) => plan.servers[i]?.plugins.map((p) => p.name);
 
 test('plugins run in plugin.cfg order, whatever order they are written in', async () => {
-  const plan = await planOf('.:53 {\n forward . 10.0.0.1\n kubernetes cluster.local\n cache 30\n errors\n log\n rewrite name a.example b.example\n hosts\n template IN AAAA\n rewrite name c.example d.example\n loadbalance\n reload\n}\n');
-  assert.deepEqual(names(plan), ['reload', 'errors', 'log', 'loadbalance', 'cache', 'rewrite', 'rewrite', 'template', 'hosts', 'kubernetes', 'forward']);
+  const plan = await planOf(
+    '.:53 {\n forward . 10.0.0.1\n kubernetes cluster.local\n cache 30\n errors\n log\n rewrite name a.example b.example\n hosts\n template IN AAAA\n rewrite name c.example d.example\n loadbalance\n reload\n}\n',
+  );
+  assert.deepEqual(names(plan), [
+    'reload',
+    'errors',
+    'log',
+    'loadbalance',
+    'cache',
+    'rewrite',
+    'rewrite',
+    'template',
+    'hosts',
+    'kubernetes',
+    'forward',
+  ]);
   const rewrites = plan.servers[0]?.plugins.filter((p) => p.name === 'rewrite').map((p) => p.at.line);
   assert.deepEqual(rewrites, [7, 10], 'lines of one directive keep their written order');
 });
 
 const duplicates: { why: string; input: string; error: string | null }[] = [
-  { why: 'the same zone and port twice', input: '.:53 {\n whoami\n}\n.:53 {\n whoami\n}\n', error: `${FILE}:4: cannot serve dns://.:53 - it is already defined` },
-  { why: 'a key repeated in one block', input: 'example.org example.org:53 {\n whoami\n}\n', error: `${FILE}:1: cannot serve dns://example.org.:53 - it is already defined` },
+  {
+    why: 'the same zone and port twice',
+    input: '.:53 {\n whoami\n}\n.:53 {\n whoami\n}\n',
+    error: `${FILE}:4: cannot serve dns://.:53 - it is already defined`,
+  },
+  {
+    why: 'a key repeated in one block',
+    input: 'example.org example.org:53 {\n whoami\n}\n',
+    error: `${FILE}:1: cannot serve dns://example.org.:53 - it is already defined`,
+  },
   { why: 'the same zone on another port', input: '.:53 {\n whoami\n}\n.:5353 {\n whoami\n}\n', error: null },
-  { why: 'the same zone and port told apart by bind (AKS LocalDNS)', input: '.:53 {\n bind 169.254.10.10\n whoami\n}\n.:53 {\n bind 169.254.10.11\n whoami\n}\n', error: null },
-  { why: 'one address and every address overlap', input: '.:53 {\n bind 127.0.0.1\n whoami\n}\n.:53 {\n whoami\n}\n', error: `${FILE}:5: cannot serve dns://.:53 - zone overlap listener capacity with dns://.:53 on 127.0.0.1` },
-  { why: 'the same bound address twice', input: '.:53 {\n bind 127.0.0.1\n whoami\n}\n.:53 {\n bind ::1 127.0.0.1\n whoami\n}\n', error: `${FILE}:5: cannot serve dns://.:53 on 127.0.0.1 - it is already defined` },
+  {
+    why: 'the same zone and port told apart by bind (AKS LocalDNS)',
+    input: '.:53 {\n bind 169.254.10.10\n whoami\n}\n.:53 {\n bind 169.254.10.11\n whoami\n}\n',
+    error: null,
+  },
+  {
+    why: 'one address and every address overlap',
+    input: '.:53 {\n bind 127.0.0.1\n whoami\n}\n.:53 {\n whoami\n}\n',
+    error: `${FILE}:5: cannot serve dns://.:53 - zone overlap listener capacity with dns://.:53 on 127.0.0.1`,
+  },
+  {
+    why: 'the same bound address twice',
+    input: '.:53 {\n bind 127.0.0.1\n whoami\n}\n.:53 {\n bind ::1 127.0.0.1\n whoami\n}\n',
+    error: `${FILE}:5: cannot serve dns://.:53 on 127.0.0.1 - it is already defined`,
+  },
 ];
 
 test('duplicate keys are refused as CoreDNS refuses them', async () => {
@@ -40,8 +74,15 @@ test('duplicate keys are refused as CoreDNS refuses them', async () => {
 test('listeners: each zone of each key, with its port; bind lines together', async () => {
   const plan = await planOf('a.example:1053 b.example 10.0.0.0/15 {\n bind 127.0.0.1\n bind ::1 lo\n whoami\n}\n');
   const server = plan.servers[0];
-  assert.deepEqual(server?.listeners.map((l) => `${l.zone}:${l.port}`), ['a.example:1053', 'b.example:53', '0.10.in-addr.arpa:53', '1.10.in-addr.arpa:53']);
-  assert.deepEqual(server?.bind, [{ kind: 'address', address: '127.0.0.1' }, { kind: 'address', address: '::1' }, { kind: 'interface', name: 'lo' }]);
+  assert.deepEqual(
+    server?.listeners.map((l) => `${l.zone}:${l.port}`),
+    ['a.example:1053', 'b.example:53', '0.10.in-addr.arpa:53', '1.10.in-addr.arpa:53'],
+  );
+  assert.deepEqual(server?.bind, [
+    { kind: 'address', address: '127.0.0.1' },
+    { kind: 'address', address: '::1' },
+    { kind: 'interface', name: 'lo' },
+  ]);
 });
 
 test('forward zones: the default, stub blocks, and a forward FROM inside the root block', async () => {
@@ -57,7 +98,10 @@ test('forward zones: the default, stub blocks, and a forward FROM inside the roo
     ],
     'a forward whose FROM is outside its block serves nothing',
   );
-  assert.deepEqual(plan.stubDomains.map((f) => f.zone), ['lab.example', 'corp.example']);
+  assert.deepEqual(
+    plan.stubDomains.map((f) => f.zone),
+    ['lab.example', 'corp.example'],
+  );
 });
 
 test('reload: null without the directive; CoreDNS has one for the whole Corefile, the last one read', async () => {
@@ -66,12 +110,17 @@ test('reload: null without the directive; CoreDNS has one for the whole Corefile
   assert.deepEqual(plan.reload, { intervalMs: 20_000, jitterMs: 2000 });
 });
 
-test('warnings: the reader\'s and the directives\'', async () => {
-  const plan = await planOf('.:53 {\n import none/*.override\n kubernetes cluster.local {\n  endpoint https://a:6443 https://b:6443\n }\n}\n');
-  assert.deepEqual(plan.warnings.map((w) => `${w.line}: ${w.message}`), [
-    '2: no files match import none/*.override',
-    '4: kubernetes: several endpoints are deprecated; only the first (https://a:6443) is used',
-  ]);
+test("warnings: the reader's and the directives'", async () => {
+  const plan = await planOf(
+    '.:53 {\n import none/*.override\n kubernetes cluster.local {\n  endpoint https://a:6443 https://b:6443\n }\n}\n',
+  );
+  assert.deepEqual(
+    plan.warnings.map((w) => `${w.line}: ${w.message}`),
+    [
+      '2: no files match import none/*.override',
+      '4: kubernetes: several endpoints are deprecated; only the first (https://a:6443) is used',
+    ],
+  );
 });
 
 // The distribution fixtures (the project's own), read as the server would read them.
@@ -94,19 +143,62 @@ test('every distribution fixture compiles', async () => {
   }
 
   const k3s = await fixturePlan('/etc/coredns/Corefile', mounted('k3s', '/etc/coredns'));
-  assert.deepEqual(names(k3s), ['reload', 'ready', 'health', 'prometheus', 'errors', 'log', 'loadbalance', 'cache', 'hosts', 'kubernetes', 'loop', 'forward'], 'k3s: the custom log override is spliced in');
-  assert.deepEqual(k3s.stubDomains.map((f) => f.zone), ['lab.internal'], 'k3s: the custom .server block is a stub domain');
+  assert.deepEqual(
+    names(k3s),
+    ['reload', 'ready', 'health', 'prometheus', 'errors', 'log', 'loadbalance', 'cache', 'hosts', 'kubernetes', 'loop', 'forward'],
+    'k3s: the custom log override is spliced in',
+  );
+  assert.deepEqual(
+    k3s.stubDomains.map((f) => f.zone),
+    ['lab.internal'],
+    'k3s: the custom .server block is a stub domain',
+  );
 
   const aks = await fixturePlan('/etc/coredns/Corefile', mounted('aks', '/etc/coredns'));
-  assert.deepEqual(names(aks), ['reload', 'ready', 'health', 'prometheus', 'errors', 'loadbalance', 'cache', 'rewrite', 'template', 'template', 'hosts', 'kubernetes', 'loop', 'forward']);
-  assert.deepEqual(aks.stubDomains.map((f) => f.zone), ['corp.example']);
+  assert.deepEqual(names(aks), [
+    'reload',
+    'ready',
+    'health',
+    'prometheus',
+    'errors',
+    'loadbalance',
+    'cache',
+    'rewrite',
+    'template',
+    'template',
+    'hosts',
+    'kubernetes',
+    'loop',
+    'forward',
+  ]);
+  assert.deepEqual(
+    aks.stubDomains.map((f) => f.zone),
+    ['corp.example'],
+  );
 
   // node-cache fills its placeholders before CoreDNS reads the file; unfilled, the TO is named.
   const text = readFileSync(join(FIXTURES, 'nodelocaldns.Corefile'), 'utf8');
   await assert.rejects(planOf(text), { message: `${FILE}:10: forward: not an IP address or file: "__PILLAR__CLUSTER__DNS__"` });
   const filled = text.replaceAll('__PILLAR__CLUSTER__DNS__', '10.96.0.10').replaceAll('__PILLAR__UPSTREAM__SERVERS__', '/etc/resolv.conf');
-  const node = await compile(await parseCorefileText(filled, FILE, memoryFs(BASE_FILES), { env: {} }), { fs: memoryFs(BASE_FILES), cwd: '/' });
-  assert.deepEqual(node.servers.map((s) => s.listeners.map((l) => l.zone)), [['cluster.local'], ['in-addr.arpa'], ['ip6.arpa'], ['.']]);
-  assert.deepEqual(node.forwardZones.map((f) => [f.zone, f.forward.forceTcp]), [['cluster.local', true], ['in-addr.arpa', true], ['ip6.arpa', true], ['.', false]]);
-  assert.deepEqual(node.servers[0]?.bind.map((b) => (b.kind === 'address' ? b.address : b.name)), ['169.254.20.10', '10.96.0.10']);
+  const node = await compile(await parseCorefileText(filled, FILE, memoryFs(BASE_FILES), { env: {} }), {
+    fs: memoryFs(BASE_FILES),
+    cwd: '/',
+  });
+  assert.deepEqual(
+    node.servers.map((s) => s.listeners.map((l) => l.zone)),
+    [['cluster.local'], ['in-addr.arpa'], ['ip6.arpa'], ['.']],
+  );
+  assert.deepEqual(
+    node.forwardZones.map((f) => [f.zone, f.forward.forceTcp]),
+    [
+      ['cluster.local', true],
+      ['in-addr.arpa', true],
+      ['ip6.arpa', true],
+      ['.', false],
+    ],
+  );
+  assert.deepEqual(
+    node.servers[0]?.bind.map((b) => (b.kind === 'address' ? b.address : b.name)),
+    ['169.254.20.10', '10.96.0.10'],
+  );
 });

@@ -6,7 +6,10 @@ import { memoryFs } from '../../support/corefile.ts';
 export const FILE = '/cfg/Corefile';
 
 /** Files every compile can see: a resolv.conf for `forward . /etc/resolv.conf`. */
-export const BASE_FILES: Readonly<Record<string, string>> = { '/etc/resolv.conf': 'nameserver 127.0.0.53\n', '/work/resolv.conf': 'nameserver 127.0.0.54\n' };
+export const BASE_FILES: Readonly<Record<string, string>> = {
+  '/etc/resolv.conf': 'nameserver 127.0.0.53\n',
+  '/work/resolv.conf': 'nameserver 127.0.0.54\n',
+};
 
 export async function planOf(text: string, files: Record<string, string> = {}): Promise<Plan> {
   const fs = memoryFs({ ...BASE_FILES, ...files });
@@ -24,7 +27,11 @@ export function entries(plan: Plan, name: PluginName): PluginEntry[] {
 }
 
 /** The settings of the first `name` line in the Corefile. */
-export async function settingsOf<N extends PluginName>(name: N, text: string, files: Record<string, string> = {}): Promise<SettingsByName[N]> {
+export async function settingsOf<N extends PluginName>(
+  name: N,
+  text: string,
+  files: Record<string, string> = {},
+): Promise<SettingsByName[N]> {
   const found = entries(await planOf(text, files), name)[0];
   if (found === undefined) throw new Error(`no ${name} in the plan`);
   return found.settings as SettingsByName[N];

@@ -29,13 +29,17 @@ async function scrape(server: ServerProcess): Promise<Map<string, number>> {
   await new Promise((r) => setTimeout(r, 1_100));
   const text = await (await fetch(`http://${server.metrics!.host}:${server.metrics!.port}/metrics`)).text();
   const values = new Map<string, number>();
-  for (const m of text.matchAll(/^(cluster_dns_dropped_packets_total\{reason="\w+"\}|cluster_dns_udp_receive_drops_total|coredns_panics_total) (\d+)$/gm)) {
+  for (const m of text.matchAll(
+    /^(cluster_dns_dropped_packets_total\{reason="\w+"\}|cluster_dns_udp_receive_drops_total|coredns_panics_total) (\d+)$/gm,
+  )) {
     values.set(m[1]!, Number(m[2]));
   }
   return values;
 }
 
-test(`live server: ${UDP_PACKETS} fuzzed datagrams, ${TCP_CONVERSATIONS} fuzzed TCP conversations, the regression inputs`, { timeout: 60_000 }, async (t) => {
+test(`live server: ${UDP_PACKETS} fuzzed datagrams, ${TCP_CONVERSATIONS} fuzzed TCP conversations, the regression inputs`, {
+  timeout: 60_000,
+}, async (t) => {
   // The cluster the in-process fuzz answers from, so the fixtures mean the same thing here.
   const dir = mkdtempSync(join(tmpdir(), 'cdns-fuzz-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,7 +65,10 @@ test(`live server: ${UDP_PACKETS} fuzzed datagrams, ${TCP_CONVERSATIONS} fuzzed 
     }
     assert.ok(overUdp, `${file}: a UDP reply`);
     const [overTcp] = await queryTcpRaw(server.dns, [framed(bytes)], 1);
-    for (const [reply, protocol] of [[overUdp, 'udp'], [overTcp!, 'tcp']] as const) {
+    for (const [reply, protocol] of [
+      [overUdp, 'udp'],
+      [overTcp!, 'tcp'],
+    ] as const) {
       const outcome = checkReply(bytes, readQuery(bytes), reply, protocol);
       if (expected !== 'crash') assert.equal(outcome.replace('+TC', ''), expected.toUpperCase(), `${file} over ${protocol}`);
     }
@@ -72,7 +79,9 @@ test(`live server: ${UDP_PACKETS} fuzzed datagrams, ${TCP_CONVERSATIONS} fuzzed 
   const after = await scrape(server);
   const delta = (key: string, from = before, to = after) => (to.get(key) ?? 0) - (from.get(key) ?? 0);
   const kernelDrops = delta('cluster_dns_udp_receive_drops_total', before, afterUdp);
-  const udpDrops = delta('cluster_dns_dropped_packets_total{reason="short"}', before, afterUdp) + delta('cluster_dns_dropped_packets_total{reason="response"}', before, afterUdp);
+  const udpDrops =
+    delta('cluster_dns_dropped_packets_total{reason="short"}', before, afterUdp) +
+    delta('cluster_dns_dropped_packets_total{reason="response"}', before, afterUdp);
   t.diagnostic(
     `live fuzz: ${udp.sent} datagrams (${udp.repliesDue} replies due, ${udp.arrived} arrived; ${udp.dropsDue} drops due, ${udpDrops} counted; kernel drops ${kernelDrops}), ` +
       `${tcp.conversations} TCP conversations (${tcp.replies} replies, ${delta('cluster_dns_dropped_packets_total{reason="tcp_bad_frame"}')} closed for a bad frame); RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MiB`,
@@ -91,5 +100,9 @@ test(`live server: ${UDP_PACKETS} fuzzed datagrams, ${TCP_CONVERSATIONS} fuzzed 
   assert.ok(a);
   assert.deepEqual(decode(a).answer, ['svc1.testns.svc.cluster.local. 5 IN A 10.96.1.1']);
   const overTcp = decode(await queryTcp(server.dns, buildQuery('hdls.testns.svc.cluster.local', TYPE.A)));
-  assert.deepEqual(overTcp.answer.sort(), ['hdls.testns.svc.cluster.local. 5 IN A 10.244.1.10', 'hdls.testns.svc.cluster.local. 5 IN A 10.244.1.11'], 'the ready endpoints');
+  assert.deepEqual(
+    overTcp.answer.sort(),
+    ['hdls.testns.svc.cluster.local. 5 IN A 10.244.1.10', 'hdls.testns.svc.cluster.local. 5 IN A 10.244.1.11'],
+    'the ready endpoints',
+  );
 });

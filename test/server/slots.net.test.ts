@@ -3,7 +3,7 @@
 // wire with clients on different loopback addresses.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RCODE, TYPE } from '../../src/dns/constants.ts';
 import { emptyReply, type Handler } from '../../src/dns/message.ts';
@@ -167,7 +167,12 @@ test('a full pool closes its longest-idle connection for a newcomer, never one w
   assert.equal(stats.tcpClientLimited, 1);
   assert.equal(stats.tcpIdleEvictions, 3);
   // The pool: a (busy), e, f, g. Make e, f and g busy too: nothing is idle, so a newcomer is refused.
-  for (const [s, id] of [[e, 6], [f, 7], [g, 8]] as const) await ask(s, 'slow.testns.svc.cluster.local', id);
+  for (const [s, id] of [
+    [e, 6],
+    [f, 7],
+    [g, 8],
+  ] as const)
+    await ask(s, 'slow.testns.svc.cluster.local', id);
   await sleep(100);
   const refused = await connectFrom(address, '127.0.0.6');
   assert.ok(refused);

@@ -4,7 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterIndex } from '../../src/index/index.ts';
-import { loadKubeConfig, RESOURCES, startKubernetesSource, type KubernetesSource, type KubernetesSourceOptions } from '../../src/kube/kubernetes.ts';
+import {
+  loadKubeConfig,
+  RESOURCES,
+  startKubernetesSource,
+  type KubernetesSource,
+  type KubernetesSourceOptions,
+} from '../../src/kube/kubernetes.ts';
 import { ITEMS_PER_TURN, Reflector } from '../../src/kube/reflector.ts';
 import type { RawObject } from '../../src/objects/meta.ts';
 import type { KubernetesApi } from '../../src/kube/types.ts';
@@ -125,9 +131,15 @@ test('a slow first sync says how far it got every progressIntervalMs: kind, obje
     assert.ok(typeof line.items === 'number' && typeof line.pages === 'number' && typeof line.ms === 'number', JSON.stringify(line));
   }
   for (let i = 1; i < pods.length; i++) {
-    assert.ok((pods[i]!.items as number) >= (pods[i - 1]!.items as number) && (pods[i]!.ms as number) >= (pods[i - 1]!.ms as number), 'counts only grow');
+    assert.ok(
+      (pods[i]!.items as number) >= (pods[i - 1]!.items as number) && (pods[i]!.ms as number) >= (pods[i - 1]!.ms as number),
+      'counts only grow',
+    );
   }
-  assert.ok(pods.some((l) => (l.pages as number) >= 1 && (l.items as number) >= 2), 'pages and objects so far, not only zeros');
+  assert.ok(
+    pods.some((l) => (l.pages as number) >= 1 && (l.items as number) >= 2),
+    'pages and objects so far, not only zeros',
+  );
   assert.equal(pods[0]!.level, 'info', 'at the default level');
   const synced = lines.find((l) => l.msg === 'synced' && l.kind === 'Pod');
   assert.deepEqual([synced?.items, synced?.pages], [6, 3]);
@@ -149,7 +161,12 @@ test('watched changes reach the index: add, modify, delete, and pods that finish
   api.delete('Service', 'shop', 'cart');
   await waitFor('cart deleted', () => index.service('shop', 'cart') === undefined);
 
-  api.apply(endpointSlice('shop', 'db-abc', 'db', [{ addresses: ['10.244.1.5'], hostname: 'db-0' }, { addresses: ['10.244.1.6'], hostname: 'db-1', ready: false }]));
+  api.apply(
+    endpointSlice('shop', 'db-abc', 'db', [
+      { addresses: ['10.244.1.5'], hostname: 'db-0' },
+      { addresses: ['10.244.1.6'], hostname: 'db-1', ready: false },
+    ]),
+  );
   await waitFor('slice modified', () => index.slicesOf('shop', 'db')[0]?.endpoints.length === 2);
   assert.equal(index.slicesOf('shop', 'db')[0]?.endpoints[1]?.ready, false);
 
@@ -175,7 +192,9 @@ test('bookmarks keep the version fresh: a dropped watch resumes without a relist
   const before = api.requests.length;
   api.compact();
   api.dropWatches('Namespace');
-  await waitFor('re-watch', () => api.requests.slice(before).some((r) => r.path === '/api/v1/namespaces' && r.query.watch === 'true' && r.status === 200));
+  await waitFor('re-watch', () =>
+    api.requests.slice(before).some((r) => r.path === '/api/v1/namespaces' && r.query.watch === 'true' && r.status === 200),
+  );
   assert.equal(status('Namespace').relists, 0, 'the bookmark version was newer than the compaction');
   assert.ok(!api.requests.slice(before).some((r) => r.path === '/api/v1/namespaces' && r.query.watch === undefined), 'no list');
 });
@@ -203,7 +222,9 @@ for (const goneMode of ['http', 'stream'] as const) {
     assert.deepEqual(index.service('shop', 'new')?.clusterIPs, ['10.96.0.50']);
     assert.equal(index.service('shop', 'web')?.ports[0]?.name, 'https');
     assert.equal(webMissing, 0);
-    const gone = api.requests.filter((r) => r.path === '/api/v1/services' && r.query.watch === 'true' && (goneMode === 'http' ? r.status === 410 : true));
+    const gone = api.requests.filter(
+      (r) => r.path === '/api/v1/services' && r.query.watch === 'true' && (goneMode === 'http' ? r.status === 410 : true),
+    );
     assert.ok(gone.length >= 1);
 
     // And it watches again from the relist's version.
@@ -257,7 +278,9 @@ test('a relist page with an item that is not JSON fails that relist; the index k
   await waitFor('relist after the failed one', () => status('Service').relists === 1 && index.service('shop', 'late') !== undefined);
   assert.equal(dbMissing, 0, 'the kept services never left the index');
   assert.equal(index.counts().Service, 3);
-  const listsStarted = api.requests.filter((r) => r.path === '/api/v1/services' && r.query.watch === undefined && r.query.continue === undefined);
+  const listsStarted = api.requests.filter(
+    (r) => r.path === '/api/v1/services' && r.query.watch === undefined && r.query.continue === undefined,
+  );
   assert.equal(listsStarted.length, 3, 'the first list, the relist the broken page failed, and its retry');
 });
 
@@ -265,15 +288,24 @@ test('every kind is listed in protobuf and watched in JSON; both reach the index
   const { api, index } = await rig(t, basicCluster);
   await waitFor('sync', () => index.synced);
   await waitFor('watches', () => api.openWatches() === 4);
-  assert.deepEqual(index.podsBySubdomain('shop', 'db').map((p) => [p.name, p.hostname, p.ips]), [['db-0', 'db-0', ['10.244.1.5']]]);
+  assert.deepEqual(
+    index.podsBySubdomain('shop', 'db').map((p) => [p.name, p.hostname, p.ips]),
+    [['db-0', 'db-0', ['10.244.1.5']]],
+  );
   api.apply(pod('shop', 'db-1', '10.244.1.6', { hostname: 'db-1', subdomain: 'db' }));
   await waitFor('watched pod', () => index.podsBySubdomain('shop', 'db').length === 2);
   api.apply(service('shop', 'web', { clusterIP: '10.96.0.21' }));
   await waitFor('watched service', () => index.service('shop', 'web')?.clusterIPs[0] === '10.96.0.21');
-  assert.deepEqual(index.slicesOf('shop', 'db').map((s) => s.endpoints.map((e) => e.hostname)), [['db-0']]);
+  assert.deepEqual(
+    index.slicesOf('shop', 'db').map((s) => s.endpoints.map((e) => e.hostname)),
+    [['db-0']],
+  );
   assert.ok(index.hasNamespace('shop'));
   const lists = api.requests.filter((r) => r.query.watch === undefined);
-  assert.deepEqual(lists.map((r) => r.contentType), [PROTOBUF, PROTOBUF, PROTOBUF, PROTOBUF]);
+  assert.deepEqual(
+    lists.map((r) => r.contentType),
+    [PROTOBUF, PROTOBUF, PROTOBUF, PROTOBUF],
+  );
 });
 
 test('endpoint_pod_names (convert option): listed in protobuf and watched in JSON, endpoints are named by their pods', async (t) => {
@@ -282,15 +314,22 @@ test('endpoint_pod_names (convert option): listed in protobuf and watched in JSO
     (slice.endpoints as Record<string, unknown>[])[0]!.targetRef = { kind: 'Pod', namespace: 'shop', name: podName };
     return slice;
   };
-  const { api, index } = await rig(t, (api) => {
-    basicCluster(api);
-    api.apply(named('db-listed', '10.244.1.7', 'db-7'));
-  }, { convert: { endpointPodNames: true } });
+  const { api, index } = await rig(
+    t,
+    (api) => {
+      basicCluster(api);
+      api.apply(named('db-listed', '10.244.1.7', 'db-7'));
+    },
+    { convert: { endpointPodNames: true } },
+  );
   await waitFor('sync', () => index.synced);
   await waitFor('watches', () => api.openWatches() === 4);
   api.apply(named('db-watched', '10.244.1.8', 'db-8'));
   await waitFor('watched slice', () => index.slicesOf('shop', 'db').length === 3);
-  const names = index.slicesOf('shop', 'db').flatMap((s) => s.endpoints.map((e) => e.hostname)).sort();
+  const names = index
+    .slicesOf('shop', 'db')
+    .flatMap((s) => s.endpoints.map((e) => e.hostname))
+    .sort();
   assert.deepEqual(names, ['db-0', 'db-7', 'db-8'], 'a hostname stays; the others are their pods');
 });
 
@@ -308,7 +347,10 @@ test('namespaces (convert option): one namespace is listed and watched alone; ot
   await waitFor('sync', () => index.synced);
   await waitFor('watches', () => api.openWatches() === 4);
   const services = api.requests.filter((r) => r.path === '/api/v1/services');
-  assert.ok(services.length >= 2 && services.every((r) => r.query.fieldSelector === 'metadata.namespace=shop'), 'list and watch ask for shop alone');
+  assert.ok(
+    services.length >= 2 && services.every((r) => r.query.fieldSelector === 'metadata.namespace=shop'),
+    'list and watch ask for shop alone',
+  );
   api.apply(service('default', 'elsewhere', { clusterIP: '10.96.0.90' }));
   api.apply(service('shop', 'late', { clusterIP: '10.96.0.91' }));
   await waitFor('watched service', () => index.service('shop', 'late') !== undefined);
@@ -331,7 +373,10 @@ test('server errors back off and retry while the last index keeps serving', asyn
   await waitFor('recovered', () => index.service('shop', 'late') !== undefined);
   assert.ok(status('Service').restarts >= 5, `restarts: ${status('Service').restarts}`);
   const statuses = api.requests.filter((r) => r.path === '/api/v1/services').map((r) => r.status);
-  assert.deepEqual(statuses.filter((s) => s >= 500), [500, 500, 500, 503, 503]);
+  assert.deepEqual(
+    statuses.filter((s) => s >= 500),
+    [500, 500, 500, 503, 503],
+  );
 });
 
 test('the API server down after sync: the index keeps serving, and the cluster as it came back is followed exactly', async (t) => {
@@ -361,7 +406,12 @@ test('the API server down at start: not synced, retrying, synced once it answers
   const path = api.writeKubeconfig();
   await api.pause();
   const index = new ClusterIndex();
-  const source = startKubernetesSource({ kubeConfig: loadKubeConfig(path)!, index, logger: silentLogger(), backoff: { initialMs: 20, maxMs: 100 } });
+  const source = startKubernetesSource({
+    kubeConfig: loadKubeConfig(path)!,
+    index,
+    logger: silentLogger(),
+    backoff: { initialMs: 20, maxMs: 100 },
+  });
   t.after(() => source.stop());
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(index.synced, false);
@@ -411,7 +461,10 @@ test('EndpointSlice changes with a trigger time report DNS programming latency b
   api.apply(slice);
   const headless = endpointSlice('shop', 'db-abc', 'db', [{ addresses: ['10.244.1.7'] }]);
   headless.metadata.annotations = { 'endpoints.kubernetes.io/last-change-trigger-time': trigger };
-  headless.metadata.labels = { 'kubernetes.io/service-name': 'db', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' };
+  headless.metadata.labels = {
+    'kubernetes.io/service-name': 'db',
+    'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+  };
   api.apply(headless);
   await waitFor('both observed', () => seen.length === 2);
   assert.deepEqual(seen, [

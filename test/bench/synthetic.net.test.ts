@@ -80,7 +80,11 @@ test('every query class gets the answer it stands for, and Knot serves the same 
     }
   }
   // Headless services, their endpoints' names and pods are in both.
-  for (const [name, type] of [['svc-9.ns-3.svc.cluster.local', TYPE.A], ['_http._tcp.svc-9.ns-3.svc.cluster.local', TYPE.SRV], ['10-244-0-5.ns-5.pod.cluster.local', TYPE.A]] as const) {
+  for (const [name, type] of [
+    ['svc-9.ns-3.svc.cluster.local', TYPE.A],
+    ['_http._tcp.svc-9.ns-3.svc.cluster.local', TYPE.SRV],
+    ['10-244-0-5.ns-5.pod.cluster.local', TYPE.A],
+  ] as const) {
     const out = ask(name, type);
     assert.ok(out.answer.length > 0, name);
     for (const rr of out.answer) assert.ok(inKnot(rr), `Knot's zone lacks ${rr}`);
@@ -109,7 +113,9 @@ test('the latency probe builds and times replies (when a C compiler is installed
   const { port } = echo.address();
   // Asynchronously: this process is the echo server.
   const run = await new Promise<string>((resolve, reject) => {
-    execFile(binary, ['127.0.0.1', String(port), join(dir, 'q.txt'), '2000', '0.25'], { timeout: 10_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    execFile(binary, ['127.0.0.1', String(port), join(dir, 'q.txt'), '2000', '0.25'], { timeout: 10_000 }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
   });
   const result = JSON.parse(run) as { sent: number; received: number; p50Us: number; p99Us: number };
   assert.equal(result.sent, 500);

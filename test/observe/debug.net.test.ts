@@ -44,12 +44,18 @@ test('misses show the SOA; reverse names name the service; names outside the zon
   const { resolve } = rig();
   const nx = resolve('nope.testns.svc.cluster.local');
   assert.equal(nx.rcode, 'NXDOMAIN');
-  assert.match(nx.authority[0]!, /^cluster\.local\. 5 IN SOA ns\.dns\.cluster\.local\. hostmaster\.cluster\.local\. \d+ 7200 1800 86400 5$/);
+  assert.match(
+    nx.authority[0]!,
+    /^cluster\.local\. 5 IN SOA ns\.dns\.cluster\.local\. hostmaster\.cluster\.local\. \d+ 7200 1800 86400 5$/,
+  );
   const ptr = resolve('1.1.96.10.in-addr.arpa', 'PTR');
   assert.deepEqual(ptr.answer, ['1.1.96.10.in-addr.arpa. 5 IN PTR svc1.testns.svc.cluster.local.']);
   assert.deepEqual(ptr.objects, [{ kind: 'Service', namespace: 'testns', name: 'svc1' }]);
   const pod = resolve('10-244-4-1.testns.pod.cluster.local');
-  assert.deepEqual(pod.objects, [{ kind: 'Namespace', name: 'testns' }, { kind: 'Pod', namespace: 'testns', ip: '10.244.4.1' }]);
+  assert.deepEqual(pod.objects, [
+    { kind: 'Namespace', name: 'testns' },
+    { kind: 'Pod', namespace: 'testns', ip: '10.244.4.1' },
+  ]);
   const outside = resolve('example.com');
   assert.equal(outside.rcode, null);
   assert.deepEqual(outside.objects, []);
@@ -62,11 +68,15 @@ test('objects come from the names of the grammar only: a namespace label elsewhe
   assert.deepEqual(other.objects, [], 'the zone reads no namespace for it, so none is shown');
   const long = resolve('a._http._tcp.svc1.testns.svc.cluster.local');
   assert.equal(long.rcode, 'NXDOMAIN');
-  assert.deepEqual(long.objects, [
-    { kind: 'Namespace', name: 'testns' },
-    { kind: 'Service', namespace: 'testns', name: 'svc1' },
-    { kind: 'EndpointSlice', namespace: 'testns', name: 'svc1-abc' },
-  ], 'too long for the grammar: what its labels would have been read from');
+  assert.deepEqual(
+    long.objects,
+    [
+      { kind: 'Namespace', name: 'testns' },
+      { kind: 'Service', namespace: 'testns', name: 'svc1' },
+      { kind: 'EndpointSlice', namespace: 'testns', name: 'svc1-abc' },
+    ],
+    'too long for the grammar: what its labels would have been read from',
+  );
 });
 
 test('over HTTP: JSON, and 400 for a bad type or name', async (t) => {

@@ -21,7 +21,10 @@ interface Seen {
 }
 
 /** An upstream whose n-th query (from 0) is answered after `answer(n)` ms, or never (null). */
-async function scripted(t: { after: (fn: () => unknown) => void }, answer: (n: number) => number | null): Promise<{ port: number; seen: Seen[] }> {
+async function scripted(
+  t: { after: (fn: () => unknown) => void },
+  answer: (n: number) => number | null,
+): Promise<{ port: number; seen: Seen[] }> {
   const socket: Socket = createSocket('udp4');
   const seen: Seen[] = [];
   const timers: NodeJS.Timeout[] = [];
@@ -47,7 +50,15 @@ function setup(t: { after: (fn: () => unknown) => void }, ports: number[]) {
   const stats = new ForwardStats();
   const transport = new Transport({ onSpoofed: () => stats.spoofedReplies++ });
   // maxFails 0: no probes, so the scripted upstreams see this question only.
-  const pool = new UpstreamPool({ upstreams: ports.map((p) => upstream('127.0.0.1', p)), policy: 'sequential', transport, stats, logger: silentLogger(), timing: TIMING, maxFails: 0 });
+  const pool = new UpstreamPool({
+    upstreams: ports.map((p) => upstream('127.0.0.1', p)),
+    policy: 'sequential',
+    transport,
+    stats,
+    logger: silentLogger(),
+    timing: TIMING,
+    maxFails: 0,
+  });
   t.after(() => {
     pool.close();
     transport.close();

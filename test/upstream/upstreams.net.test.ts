@@ -22,7 +22,18 @@ test('the retransmit timer follows the measured round trips (SRTT + 4 RTTVAR), w
   assert.equal(dying.rtoMs(DEFAULT_TIMING), DEFAULT_TIMING.maxRtoMs, 'never beyond the ceiling (CoreDNS read timeout 2 s)');
 });
 
-function pool(options: { hosts?: string[]; policy?: 'random' | 'round_robin' | 'sequential'; random?: () => number; stats?: ForwardStats; transport?: Transport; timing?: Timing; maxFails?: number; ports?: number[] } = {}) {
+function pool(
+  options: {
+    hosts?: string[];
+    policy?: 'random' | 'round_robin' | 'sequential';
+    random?: () => number;
+    stats?: ForwardStats;
+    transport?: Transport;
+    timing?: Timing;
+    maxFails?: number;
+    ports?: number[];
+  } = {},
+) {
   const transport = options.transport ?? new Transport({ onSpoofed: () => {} });
   const hosts = options.hosts ?? ['192.0.2.1', '192.0.2.2', '192.0.2.3'];
   return new UpstreamPool({
@@ -39,7 +50,11 @@ function pool(options: { hosts?: string[]; policy?: 'random' | 'round_robin' | '
 
 test('policies: sequential keeps the order, round_robin rotates, random shuffles; down upstreams are left out', () => {
   const transport = new Transport({ onSpoofed: () => {} });
-  const hosts = (p: UpstreamPool) => p.candidates().map((s) => s.upstream.host.slice(-1)).join('');
+  const hosts = (p: UpstreamPool) =>
+    p
+      .candidates()
+      .map((s) => s.upstream.host.slice(-1))
+      .join('');
   const seq = pool({ transport });
   assert.deepEqual([hosts(seq), hosts(seq)], ['123', '123']);
   const rr = pool({ transport, policy: 'round_robin' });
@@ -64,7 +79,10 @@ test('every upstream down: all of them are still candidates (random order), each
   for (let i = 0; i < 5; i++) assert.equal(p.candidates().length, 3);
   assert.equal(stats.healthcheckBroken, 5, 'per query, as CoreDNS counts it (then it picks one at random)');
   p.states[2]!.down = false;
-  assert.deepEqual(p.candidates().map((s) => s.upstream.host), ['192.0.2.3']);
+  assert.deepEqual(
+    p.candidates().map((s) => s.upstream.host),
+    ['192.0.2.3'],
+  );
   assert.equal(stats.healthcheckBroken, 5);
   // Loops are never candidates, down or not: with only loops left there is nobody to ask.
   for (const s of p.states) p.markLoop(s);

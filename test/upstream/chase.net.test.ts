@@ -14,12 +14,14 @@ test('ExternalName CNAMEs that leave the zone are chased upstream and the chain 
   assert.deepEqual(r.answer, ['ext.testns.svc.cluster.local. 5 IN CNAME www.example.com.', 'www.example.com. 120 IN A 192.0.2.80']);
   // In-zone targets still come from the index alone.
   const inZone = await ask('ext-in.testns.svc.cluster.local');
-  assert.deepEqual(inZone.answer, ['ext-in.testns.svc.cluster.local. 5 IN CNAME svc1.testns.svc.cluster.local.', 'svc1.testns.svc.cluster.local. 5 IN A 10.96.1.1']);
+  assert.deepEqual(inZone.answer, [
+    'ext-in.testns.svc.cluster.local. 5 IN CNAME svc1.testns.svc.cluster.local.',
+    'svc1.testns.svc.cluster.local. 5 IN A 10.96.1.1',
+  ]);
   assert.equal(up.asked('svc1.testns.svc.cluster.local').length, 0);
 });
 
-
-test('a chased target that does not exist: the chain with the upstream\'s NXDOMAIN and SOA; an upstream failure: the zone\'s CNAME alone', async (t) => {
+test("a chased target that does not exist: the chain with the upstream's NXDOMAIN and SOA; an upstream failure: the zone's CNAME alone", async (t) => {
   const up = await upstreamFor(t);
   up.set('www.example.com', { kind: 'nxdomain', soaTtl: 60, minimum: 30 });
   const { ask } = await rig(t, forwardConfig([hostPort(up)]), { withZone: true });
@@ -34,6 +36,6 @@ test('a chased target that does not exist: the chain with the upstream\'s NXDOMA
   const other = await rig(t, forwardConfig([hostPort(failing)]), { withZone: true });
   const alone = await other.ask('ext.testns.svc.cluster.local');
   assert.equal(alone.rcode, 'NOERROR');
-  assert.equal(alone.aa, true, 'the zone\'s own reply');
+  assert.equal(alone.aa, true, "the zone's own reply");
   assert.deepEqual(alone.answer, ['ext.testns.svc.cluster.local. 5 IN CNAME www.example.com.']);
 });

@@ -49,7 +49,10 @@ test('ANY gets one HINFO record (RFC 8482) over UDP and TCP, however much the na
       const d = decode(reply);
       assert.equal(d.rcode, 'NOERROR');
       assert.equal(d.tc, false);
-      assert.deepEqual(d.answer.map((r) => r.split(' ')[3]), ['HINFO']);
+      assert.deepEqual(
+        d.answer.map((r) => r.split(' ')[3]),
+        ['HINFO'],
+      );
       assert.equal(d.additional.length, 0);
       // The amplification an attacker gets: under 2x, against 16 KB for the A records.
       assert.ok(reply.length < 2 * q.length, `ANY reply ${reply.length} octets for a ${q.length}-octet query`);
@@ -146,7 +149,11 @@ const odd: Array<[string, Buffer[], string]> = [
   ['a backslash and escape-like text', zoneLabels('svc1\\046testns', 'testns'), 'NXDOMAIN'],
   ['UTF-8 bytes (é)', [Buffer.from('café', 'utf8'), ...zoneLabels('testns')], 'NXDOMAIN'],
   ['every high byte and NUL', [Buffer.from([0x00, 0x7f, 0x80, 0xc8, 0xff]), ...zoneLabels('testns')], 'NXDOMAIN'],
-  ['0x20 case on a name that exists', zoneLabels('SvC1', 'TeStNs').map((l, i) => (i > 1 ? latin1(l.toString('latin1').toUpperCase()) : l)), 'NOERROR'],
+  [
+    '0x20 case on a name that exists',
+    zoneLabels('SvC1', 'TeStNs').map((l, i) => (i > 1 ? latin1(l.toString('latin1').toUpperCase()) : l)),
+    'NOERROR',
+  ],
   ['a 63-octet label', zoneLabels('x'.repeat(63), 'testns'), 'NXDOMAIN'],
   ['a 255-octet name in the zone', nameOfOctets(255, ['svc', 'cluster', 'local']), 'NXDOMAIN'],
   ['a 255-octet name outside the zone', nameOfOctets(255, ['example']), 'REFUSED'],

@@ -73,7 +73,10 @@ const fake: Handler = {
   },
 };
 
-async function serve(t: TestContext, options: ListenOptions = {}): Promise<{ processor: QueryProcessor; listeners: Listeners; port: number }> {
+async function serve(
+  t: TestContext,
+  options: ListenOptions = {},
+): Promise<{ processor: QueryProcessor; listeners: Listeners; port: number }> {
   const processor = new QueryProcessor({ handlers: [fake] });
   const listeners = await startListeners([{ host: HOST, port: 0 }], processor, options);
   t.after(() => listeners.close());
@@ -175,7 +178,10 @@ udpTest('UDP: answers a query, echoing ID and question case', async (t, io) => {
   assert.equal(reply.header.id, 4321);
   assert.equal(reply.header.qr, 1);
   assert.equal(reply.questions[0]?.name, 'Web.Default.SVC.cluster.local');
-  assert.deepEqual(reply.answers.map((a) => a.address), ['10.0.0.0']);
+  assert.deepEqual(
+    reply.answers.map((a) => a.address),
+    ['10.0.0.0'],
+  );
   assert.equal(processor.stats.udp, 1);
 });
 
@@ -309,7 +315,13 @@ test('TCP: a zero-length frame closes the connection after pending replies', asy
   const { port, processor } = await serve(t);
   const s = await tcpSession(
     port,
-    [Buffer.concat([framed(request('slow.example', { id: 1 }), request('a.example', { id: 2 })), Buffer.from([0, 0]), framed(request('never.example', { id: 3 }))])],
+    [
+      Buffer.concat([
+        framed(request('slow.example', { id: 1 }), request('a.example', { id: 2 })),
+        Buffer.from([0, 0]),
+        framed(request('never.example', { id: 3 })),
+      ]),
+    ],
     () => false,
   );
   assert.equal(s.closed, true);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HTTP_LIMITS, healthRoutes, readyRoutes, ServingReadiness, startHealthProbe, startHttpEndpoint } from '../../src/observe/health.ts';
 import { connectFrom, slowHeaders, until } from '../support/abuse.ts';
@@ -85,7 +85,9 @@ describe('HTTP endpoints', () => {
     assert.equal(await rawStatus(port, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(HTTP_LIMITS.maxHeaderSize)}\r\n\r\n`), 431);
   });
 
-  it('slow-header clients: cut off within the header timeout, capped per address, and /health answers throughout', { timeout: 30_000 }, async (t) => {
+  it('slow-header clients: cut off within the header timeout, capped per address, and /health answers throughout', {
+    timeout: 30_000,
+  }, async (t) => {
     const endpoint = await startHttpEndpoint({ host: '127.0.0.1', port: 0 }, healthRoutes());
     t.after(() => endpoint.close());
     const target = endpoint.address;
@@ -104,7 +106,10 @@ describe('HTTP endpoints', () => {
     // /health keeps answering while the slow clients trickle, each probe on a new connection.
     let answered = 0;
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(`http://127.0.0.1:${target.port}/health`, { signal: AbortSignal.timeout(2_000), headers: { connection: 'close' } });
+      const res = await fetch(`http://127.0.0.1:${target.port}/health`, {
+        signal: AbortSignal.timeout(2_000),
+        headers: { connection: 'close' },
+      });
       if (res.status === 200 && (await res.text()) === 'OK') answered++;
       await sleep(100);
     }
@@ -112,11 +117,12 @@ describe('HTTP endpoints', () => {
     // Every slow connection is closed within the header timeout (checked once a second), though
     // bytes keep coming.
     const cut = await until(() => attack.open() === 0, HTTP_LIMITS.headersTimeoutMs + 3_000 - (Date.now() - started));
-    t.diagnostic(`slow-header connections: ${attack.closed()} closed by the server, ${attack.open()} open ${Date.now() - started} ms after the first`);
+    t.diagnostic(
+      `slow-header connections: ${attack.closed()} closed by the server, ${attack.open()} open ${Date.now() - started} ms after the first`,
+    );
     assert.ok(cut, `${attack.open()} slow connections still open`);
   });
 });
-
 
 it('ServingReadiness: not ready until the index has synced, then ready, then lameduck for good (told once)', () => {
   const index = { synced: false, unsyncedKinds: () => ['Pod'] };

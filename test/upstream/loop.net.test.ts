@@ -21,7 +21,9 @@ test('a forwarding loop is found with a probe, logged, and that upstream dropped
   const logger = silentLogger();
   const forwarder = new Forwarder({
     config: forwardConfig([{ host: '127.0.0.1', port: relay.address().port }]),
-    logger: Object.assign(Object.create(logger), { child: () => ({ ...logger, error: (_: unknown, msg: string) => lines.push(msg), warn: () => {}, info: () => {} }) }),
+    logger: Object.assign(Object.create(logger), {
+      child: () => ({ ...logger, error: (_: unknown, msg: string) => lines.push(msg), warn: () => {}, info: () => {} }),
+    }),
     timing: FAST,
   });
   t.after(() => forwarder.close());

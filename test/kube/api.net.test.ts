@@ -9,7 +9,10 @@ import { FakeApiServer, pod, service, type FakeApiServerOptions } from '../suppo
 import { PROTOBUF } from '../support/protobuf.ts';
 
 /** The double and a client of it, both closed when the test ends. */
-async function doubleAndClient(t: { after: (fn: () => Promise<void>) => void }, options: FakeApiServerOptions = {}): Promise<{ server: FakeApiServer; api: ClientNodeApi }> {
+async function doubleAndClient(
+  t: { after: (fn: () => Promise<void>) => void },
+  options: FakeApiServerOptions = {},
+): Promise<{ server: FakeApiServer; api: ClientNodeApi }> {
   const server = await FakeApiServer.start(options);
   const api = new ClientNodeApi(loadKubeConfig(server.writeKubeconfig())!);
   t.after(async () => {
@@ -30,14 +33,24 @@ test('a list body cut short is an ApiError that says so; the next list reads who
     return true;
   });
   const page = await api.list('/api/v1/pods', { limit: 10 }, AbortSignal.timeout(5_000));
-  assert.deepEqual([...page.items].map((p) => p.metadata?.name), ['p']);
+  assert.deepEqual(
+    [...page.items].map((p) => p.metadata?.name),
+    ['p'],
+  );
 });
 
 test('lists come in key order, page by page from one snapshot, selectors applied per page; a fresh list sees what changed since', async (t) => {
   const { server, api } = await doubleAndClient(t);
-  for (const [ns, name] of [['b', 'p2'], ['a', 'p9'], ['b', 'p1'], ['a', 'p10']] as const) server.apply(pod(ns, name, '10.244.0.1'));
+  for (const [ns, name] of [
+    ['b', 'p2'],
+    ['a', 'p9'],
+    ['b', 'p1'],
+    ['a', 'p10'],
+  ] as const)
+    server.apply(pod(ns, name, '10.244.0.1'));
   const signal = AbortSignal.timeout(5_000);
-  const names = (page: { items: Iterable<{ metadata?: { namespace?: string; name?: string } }> }) => [...page.items].map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
+  const names = (page: { items: Iterable<{ metadata?: { namespace?: string; name?: string } }> }) =>
+    [...page.items].map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
   const first = await api.list('/api/v1/pods', { limit: 3 }, signal);
   assert.deepEqual(names(first), ['a/p10', 'a/p9', 'b/p1']);
   // Changes after the first page: the continued list does not see them, the next fresh one does.
@@ -76,7 +89,10 @@ test('pods listed in protobuf: the same pages, continue tokens and list resource
     let rv: string | undefined;
     do {
       const page = await api.list('/api/v1/pods', { limit: 2, continue: token, protobuf: protobuf ? readPod : undefined }, signal);
-      for (const p of page.items) seen.push(`${p.metadata?.namespace}/${p.metadata?.name} ${(p.spec as { hostname?: string }).hostname} ${JSON.stringify((p.status as { podIPs?: unknown }).podIPs)}`);
+      for (const p of page.items)
+        seen.push(
+          `${p.metadata?.namespace}/${p.metadata?.name} ${(p.spec as { hostname?: string }).hostname} ${JSON.stringify((p.status as { podIPs?: unknown }).podIPs)}`,
+        );
       token = page.metadata.continue;
       rv ??= page.metadata.resourceVersion;
     } while (token);
@@ -89,7 +105,10 @@ test('pods listed in protobuf: the same pages, continue tokens and list resource
   const podLists = server.requests.filter((r) => r.path === '/api/v1/pods').map((r) => r.contentType);
   assert.deepEqual(podLists, ['application/json', 'application/json', 'application/json', PROTOBUF, PROTOBUF, PROTOBUF]);
   const services = await api.list('/api/v1/services', { limit: 10, protobuf: readService }, signal);
-  assert.deepEqual([...services.items].map((s) => [s.metadata?.name, (s.spec as { clusterIP?: string }).clusterIP]), [['web', '10.96.0.10']]);
+  assert.deepEqual(
+    [...services.items].map((s) => [s.metadata?.name, (s.spec as { clusterIP?: string }).clusterIP]),
+    [['web', '10.96.0.10']],
+  );
   assert.equal(server.requests.at(-1)?.contentType, PROTOBUF);
   // The items were decoded from a body that the next page reuses: no second reading.
   assert.throws(() => [...services.items], /can be read once/);
@@ -101,7 +120,10 @@ test('a server that answers JSON to a client that asks protobuf first is read as
   server.failNext(1, 500, { kind: 'Pod' });
   const list = () => api.list('/api/v1/pods', { limit: 10, protobuf: readPod }, AbortSignal.timeout(5_000));
   await assert.rejects(list(), (err: unknown) => err instanceof ApiError && err.message === '500 InternalError: injected failure 500');
-  assert.deepEqual([...(await list()).items].map((p) => p.metadata?.name), ['p']);
+  assert.deepEqual(
+    [...(await list()).items].map((p) => p.metadata?.name),
+    ['p'],
+  );
   assert.equal(server.requests.at(-1)?.contentType, 'application/json');
 });
 
@@ -111,16 +133,30 @@ test('in protobuf: an error Status is read for its message, a body cut short and
   const signal = AbortSignal.timeout(5_000);
   const list = (params: { continue?: string } = {}) => api.list('/api/v1/pods', { limit: 10, protobuf: readPod, ...params }, signal);
   server.failNext(1, 500, { kind: 'Pod' });
-  await assert.rejects(list(), (err: unknown) => err instanceof ApiError && err.status === 500 && err.message === '500 InternalError: injected failure 500');
-  await assert.rejects(list({ continue: '99:0' }), (err: unknown) => err instanceof ApiError && err.status === 410 && /^410 Expired: The provided continue parameter is too old/.test(err.message));
+  await assert.rejects(
+    list(),
+    (err: unknown) => err instanceof ApiError && err.status === 500 && err.message === '500 InternalError: injected failure 500',
+  );
+  await assert.rejects(
+    list({ continue: '99:0' }),
+    (err: unknown) =>
+      err instanceof ApiError && err.status === 410 && /^410 Expired: The provided continue parameter is too old/.test(err.message),
+  );
   server.breakNextLists(1);
-  await assert.rejects(list(), (err: unknown) => err instanceof ApiError && /^\/api\/v1\/pods: the answer is not a list \(message truncated at byte \d+ of \d+\)$/.test(err.message));
+  await assert.rejects(
+    list(),
+    (err: unknown) =>
+      err instanceof ApiError && /^\/api\/v1\/pods: the answer is not a list \(message truncated at byte \d+ of \d+\)$/.test(err.message),
+  );
   server.breakNextItems(1);
   const page = await list();
   const items = page.items[Symbol.iterator]();
   assert.equal(items.next().value?.metadata?.name, 'p');
   assert.throws(() => items.next(), /wire type 7/);
-  assert.deepEqual([...(await list()).items].map((p) => p.metadata?.name), ['p']);
+  assert.deepEqual(
+    [...(await list()).items].map((p) => p.metadata?.name),
+    ['p'],
+  );
 });
 
 test('a list that takes too long is abandoned with a TimeoutError, an aborted one with the abort reason; the next list works', async (t) => {
@@ -133,7 +169,10 @@ test('a list that takes too long is abandoned with a TimeoutError, an aborted on
   server.apply(pod('a', 'p', '10.244.0.1'));
   server.slowLists(2_000);
   const started = performance.now();
-  await assert.rejects(api.list('/api/v1/pods', { limit: 10, protobuf: readPod }, new AbortController().signal), (err: unknown) => err instanceof Error && err.name === 'TimeoutError');
+  await assert.rejects(
+    api.list('/api/v1/pods', { limit: 10, protobuf: readPod }, new AbortController().signal),
+    (err: unknown) => err instanceof Error && err.name === 'TimeoutError',
+  );
   assert.ok(performance.now() - started < 1_500, 'abandoned at the timeout, not when the answer came');
   const abort = new AbortController();
   const aborted = api.list('/api/v1/pods', { limit: 10 }, abort.signal);
@@ -141,7 +180,13 @@ test('a list that takes too long is abandoned with a TimeoutError, an aborted on
   await assert.rejects(aborted, (err: unknown) => err instanceof Error && err.name === 'AbortError');
   const already = new AbortController();
   already.abort(new DOMException('stopped', 'AbortError'));
-  await assert.rejects(api.list('/api/v1/pods', { limit: 10 }, already.signal), (err: unknown) => err instanceof Error && err.name === 'AbortError');
+  await assert.rejects(
+    api.list('/api/v1/pods', { limit: 10 }, already.signal),
+    (err: unknown) => err instanceof Error && err.name === 'AbortError',
+  );
   server.slowLists(0);
-  assert.deepEqual([...(await api.list('/api/v1/pods', { limit: 10, protobuf: readPod }, AbortSignal.timeout(5_000))).items].map((p) => p.metadata?.name), ['p']);
+  assert.deepEqual(
+    [...(await api.list('/api/v1/pods', { limit: 10, protobuf: readPod }, AbortSignal.timeout(5_000))).items].map((p) => p.metadata?.name),
+    ['p'],
+  );
 });

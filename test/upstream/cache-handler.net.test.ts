@@ -13,7 +13,7 @@ import { a } from '../support/upstream.ts';
 
 const context = { protocol: 'udp', remoteAddress: '127.0.0.1' } as const;
 
-test('a hit is the cache handler\'s, synchronously; a miss passes on to the forwarder, which asks upstream without a second lookup', async (t) => {
+test("a hit is the cache handler's, synchronously; a miss passes on to the forwarder, which asks upstream without a second lookup", async (t) => {
   const up = await upstreamFor(t);
   up.set('www.example.com', { kind: 'answer', records: [a('www.example.com', '192.0.2.80', 300)] });
   const { forwarder, ask } = await rig(t, forwardConfig([hostPort(up)]), { cacheHandler: true });
@@ -40,7 +40,9 @@ test('a hit is the cache handler\'s, synchronously; a miss passes on to the forw
 
 test('names no upstream is for pass on through the cache handler', async (t) => {
   const up = await upstreamFor(t);
-  const { forwarder } = await rig(t, forwardConfig([], { stubDomains: [{ domain: 'corp.example', upstreams: [hostPort(up)] }] }), { cacheHandler: true });
+  const { forwarder } = await rig(t, forwardConfig([], { stubDomains: [{ domain: 'corp.example', upstreams: [hostPort(up)] }] }), {
+    cacheHandler: true,
+  });
   assert.equal(new CacheHandler(forwarder).serve(queryOf('www.example.com')), null);
   assert.equal(forwarder.cacheStats.requests, 0, 'not even looked up');
 });

@@ -84,14 +84,27 @@ describe('Metrics', () => {
       1,
     );
     assert.equal(
-      value(text, /^coredns_dns_requests_total\{server="dns:\/\/\[::1\]:5353",zone="cluster.local.",view="",proto="tcp",family="2",type="other"\}/),
+      value(
+        text,
+        /^coredns_dns_requests_total\{server="dns:\/\/\[::1\]:5353",zone="cluster.local.",view="",proto="tcp",family="2",type="other"\}/,
+      ),
       1,
     );
     assert.equal(value(text, /^coredns_dns_requests_total\{server="dns:\/\/:53",zone=".",view="",proto="udp",family="1",type="AAAA"\}/), 1);
-    assert.equal(value(text, /^coredns_dns_responses_total\{server="dns:\/\/:53",zone="cluster.local.",view="",rcode="NXDOMAIN",plugin="kubernetes"\}/), 1);
+    assert.equal(
+      value(
+        text,
+        /^coredns_dns_responses_total\{server="dns:\/\/:53",zone="cluster.local.",view="",rcode="NXDOMAIN",plugin="kubernetes"\}/,
+      ),
+      1,
+    );
     assert.equal(value(text, /^coredns_dns_responses_total\{server="dns:\/\/:53",zone=".",view="",rcode="NOERROR",plugin="forward"\}/), 1);
     assert.equal(value(text, /^coredns_dns_request_duration_seconds_count\{server="dns:\/\/:53",zone="cluster.local."/), 1);
-    assert.equal(value(text, /^coredns_dns_request_duration_seconds_count\{server="dns:\/\/:53",zone="."/), 1, 'async answers are timed too');
+    assert.equal(
+      value(text, /^coredns_dns_request_duration_seconds_count\{server="dns:\/\/:53",zone="."/),
+      1,
+      'async answers are timed too',
+    );
     assert.equal(value(text, /^coredns_build_info\{version="1.2.3",revision="abc",goversion="v/), 1);
     // Scrapes do not double counts: collect() resets and refills.
     const again = await metrics.text();
@@ -123,7 +136,10 @@ describe('Metrics', () => {
     assert.equal(value(text, /^coredns_forward_requests_total\{to="10.0.0.53:53"\}/), 3);
     assert.equal(value(text, /^coredns_forward_responses_total\{to="10.0.0.53:53",rcode="NOERROR"\}/), 2);
     assert.equal(value(text, /^coredns_proxy_request_duration_seconds_count\{proxy_name="forward",to="10.0.0.53:53",rcode="NOERROR"\}/), 2);
-    assert.equal(value(text, /^coredns_proxy_request_duration_seconds_bucket\{proxy_name="forward",to="10.0.0.53:53",rcode="NOERROR",le="0.00025"\}/), 1);
+    assert.equal(
+      value(text, /^coredns_proxy_request_duration_seconds_bucket\{proxy_name="forward",to="10.0.0.53:53",rcode="NOERROR",le="0.00025"\}/),
+      1,
+    );
     assert.equal(value(text, /^coredns_forward_request_duration_seconds_bucket\{to="10.0.0.53:53",rcode="SERVFAIL",le="\+Inf"\}/), 1);
     assert.equal(value(text, /^coredns_proxy_healthcheck_failures_total\{proxy_name="forward",to="10.0.0.53:53"\}/), 2);
     assert.equal(value(text, /^coredns_forward_healthcheck_failures_total\{to="10.0.0.53:53"\}/), 2);
@@ -158,8 +174,14 @@ describe('Metrics', () => {
     assert.doesNotMatch(text, /^cluster_dns_seconds_since_last_sync\{kind="Pod"\}/m, 'no sample before the first sync');
     assert.equal(value(text, /^cluster_dns_index_objects\{kind="Namespace"\}/), 1);
     assert.equal(value(text, /^cluster_dns_index_synced /), 0);
-    assert.equal(value(text, /^coredns_kubernetes_dns_programming_duration_seconds_bucket\{service_kind="headless_with_selector",le="1.024"\}/), 1);
-    assert.equal(value(text, /^coredns_kubernetes_dns_programming_duration_seconds_bucket\{service_kind="headless_with_selector",le="0.512"\}/), 0);
+    assert.equal(
+      value(text, /^coredns_kubernetes_dns_programming_duration_seconds_bucket\{service_kind="headless_with_selector",le="1.024"\}/),
+      1,
+    );
+    assert.equal(
+      value(text, /^coredns_kubernetes_dns_programming_duration_seconds_bucket\{service_kind="headless_with_selector",le="0.512"\}/),
+      0,
+    );
     assert.equal(value(text, /^cluster_dns_watch_to_answer_seconds_bucket\{le="0.004"\}/), 1);
   });
 
@@ -235,9 +257,12 @@ describe('RenderedText: /metrics rendered at most once a second', () => {
       renders++;
       return metrics.text();
     });
-    const endpoint = await startHttpEndpoint({ host: '127.0.0.1', port: 0 }, {
-      '/metrics': async () => ({ status: 200, body: await cache.get(), contentType: metrics.contentType }),
-    });
+    const endpoint = await startHttpEndpoint(
+      { host: '127.0.0.1', port: 0 },
+      {
+        '/metrics': async () => ({ status: 200, body: await cache.get(), contentType: metrics.contentType }),
+      },
+    );
     t.after(() => endpoint.close());
     const get = async () => {
       const res = await fetch(`http://127.0.0.1:${endpoint.address.port}/metrics`, { signal: AbortSignal.timeout(5_000) });
@@ -256,7 +281,10 @@ describe('RenderedText: /metrics rendered at most once a second', () => {
     if (performance.now() - started < 900) {
       // Bounded by the clock: on a machine too slow for 13 scrapes in 0.9 s this part says nothing.
       assert.equal(renders, 1, '13 scrapes, one render');
-      assert.ok(texts.every((x) => x === texts[0]), 'every scraper got the same text');
+      assert.ok(
+        texts.every((x) => x === texts[0]),
+        'every scraper got the same text',
+      );
       assert.equal(value(sameSecond, line), 1, 'the second query is not in the cached text yet');
     }
     await new Promise((r) => setTimeout(r, 1_050));

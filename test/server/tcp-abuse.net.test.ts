@@ -18,10 +18,15 @@ import { percentile } from '../support/load.ts';
 /** testCluster plus a headless service with 1,000 ready endpoints: a 16 KB answer over TCP. */
 function withBigService() {
   const endpoints = Array.from({ length: 1000 }, (_, i) => ({ ip: `10.250.${i >> 8}.${i & 255}` }));
-  return [...testCluster(), namespace('big'), service('big', 'many', { headless: true }), endpointSlice('big', 'many', 'many-1', 'IPv4', endpoints, [])];
+  return [
+    ...testCluster(),
+    namespace('big'),
+    service('big', 'many', { headless: true }),
+    endpointSlice('big', 'many', 'many-1', 'IPv4', endpoints, []),
+  ];
 }
 
-/** Every client here is 127.0.0.1, so no per-client cap (test/server/slots.test.ts tests it). */
+/** Every client here is 127.0.0.1, so no per-client cap (test/server/slots.net.test.ts tests it). */
 async function serve(t: TestContext, options: { idle?: number; read?: number; maxConnections?: number } = {}) {
   const zone = new KubernetesZone({ index: indexOf(withBigService()), zone: 'cluster.local', ttl: 5, pods: 'verified' });
   const processor = new QueryProcessor({ handlers: [zone] });
@@ -120,7 +125,9 @@ test('a 64 KiB message is answered (FORMERR for its junk) and the connection kee
 test('a thousand pipelined queries in one write get a thousand answers', async (t) => {
   const { address } = await serve(t);
   const socket = await open(address);
-  const queries = Array.from({ length: 1000 }, (_, i) => buildQuery(i % 2 ? 'svc1.testns.svc.cluster.local' : 'nope.testns.svc.cluster.local', TYPE.A, { id: i }));
+  const queries = Array.from({ length: 1000 }, (_, i) =>
+    buildQuery(i % 2 ? 'svc1.testns.svc.cluster.local' : 'nope.testns.svc.cluster.local', TYPE.A, { id: i }),
+  );
   const ids = new Set<number>();
   let buffered = Buffer.alloc(0);
   socket.on('data', (d) => {
@@ -204,7 +211,9 @@ test('clients that never read their replies cost one reply of buffer each, and g
   await sleep(1_000);
   const held = process.memoryUsage().arrayBuffers - baseline;
   const answeredWhileBlocked = processor.stats.tcp;
-  t.diagnostic(`not reading: ${answeredWhileBlocked} of ${CLIENTS * QUERIES} queries answered, ${(held / 1048576).toFixed(1)} MiB of buffers held`);
+  t.diagnostic(
+    `not reading: ${answeredWhileBlocked} of ${CLIENTS * QUERIES} queries answered, ${(held / 1048576).toFixed(1)} MiB of buffers held`,
+  );
   // Before the fix the server answered each 64 KB chunk of queries whole: ~1,400 replies (22 MB)
   // per client queued in user space. Now it stops at the first reply the peer has not taken.
   assert.ok(held < 24 * 1048576, `buffers held while clients do not read: ${(held / 1048576).toFixed(1)} MiB`);
@@ -276,9 +285,11 @@ test('all of it at once: UDP keeps answering while every kind of TCP abuse runs'
     if (s === null) continue;
     slow.push(s);
     let sent = 0;
-    timers.push(setInterval(() => {
-      if (sent < query.length && !s.destroyed) s.write(query.subarray(sent, ++sent));
-    }, 50));
+    timers.push(
+      setInterval(() => {
+        if (sent < query.length && !s.destroyed) s.write(query.subarray(sent, ++sent));
+      }, 50),
+    );
   }
   // Length prefixes larger than the data: 10 then idle, 10 then FIN.
   for (let i = 0; i < 20; i++) {
@@ -301,7 +312,9 @@ test('all of it at once: UDP keeps answering while every kind of TCP abuse runs'
   const pipeliner = await connect();
   if (pipeliner !== null) {
     collectIds(pipeliner, pipelined);
-    pipeliner.write(Buffer.concat(Array.from({ length: 1000 }, (_, i) => framed(buildQuery('hdls.testns.svc.cluster.local', TYPE.SRV, { id: i })))));
+    pipeliner.write(
+      Buffer.concat(Array.from({ length: 1000 }, (_, i) => framed(buildQuery('hdls.testns.svc.cluster.local', TYPE.SRV, { id: i })))),
+    );
   }
   // Clients asking for 16 KB answers and never reading them.
   for (let i = 0; i < 4; i++) {
@@ -319,7 +332,12 @@ test('all of it at once: UDP keeps answering while every kind of TCP abuse runs'
   }
   const knocking = Date.now();
   while (Date.now() - knocking < 1_000) {
-    abuse.push(open(address).then((s) => s.destroy(), () => {}));
+    abuse.push(
+      open(address).then(
+        (s) => s.destroy(),
+        () => {},
+      ),
+    );
     await sleep(10);
   }
   await Promise.all(abuse);
