@@ -301,6 +301,9 @@ export async function applyManifests(index: ClusterIndex, batches: ManifestBatch
     const relist = index.beginReplace(kind);
     while (batch && batch.kind === kind) {
       for (const record of batch.records) relist.add(record);
+      // The worker's replies can arrive while a batch is applied and be drained in the same turn:
+      // yielding once per batch is what keeps queries answered between them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       batch = await batches.next();
     }
     relist.commit();
