@@ -389,7 +389,7 @@ describe('Dockerfile', () => {
         [
           '--input-type=module',
           '-e',
-          "import { loadMallocTrim } from './dist/observe/memory.js'; import { loadUdpBatch } from './dist/server/udp-batch.js'; process.exit(loadMallocTrim() && loadUdpBatch() ? 0 : 1)",
+          "import { loadMallocTrim } from './dist/base/memory.js'; import { loadUdpBatch } from './dist/server/udp-batch.js'; process.exit(loadMallocTrim() && loadUdpBatch() ? 0 : 1)",
         ],
         20_000,
       );
