@@ -318,7 +318,7 @@ function isKubernetes(source: Source): source is KubernetesSource {
 
 /**
  * The opt-in query log: one line per answered query (CoreDNS's `log` plugin fields), for a
- * `sample` fraction of queries. ~2.5 µs a line, hence off by default.
+ * `sample` fraction of queries. Each line costs more than the answer itself, hence off by default.
  */
 function queryLogger(log: Logger, sample: number): QueryObserver {
   return (query, context, rcode, plugin, replySize, seconds) => {

@@ -1,12 +1,11 @@
 // After a full list (the first sync, a relist) the V8 heap has grown to several times what it
 // keeps: every page of 500 API objects was parsed, converted and dropped. V8 keeps those pages
-// committed. One last-resort collection hands them back: measured with 10k services and 150k
-// pods, RSS after sync 300 MB -> 165-180 MB, for a ~100 ms pause once per sync. Lists are rare;
-// the pause is taken once all kinds settle, not per page.
+// committed. One last-resort collection hands them back, for a pause once per sync (bench/RESULTS.md,
+// "Figures behind the code"). Lists are rare; the pause is taken once all kinds settle, not per page.
 //
 // The GC frees the list's native buffers too, but glibc keeps the free pages between chunks still
-// in use; malloc_trim(0), through the optional addon native/malloc-trim.node, hands those back
-// (~5 MiB at 150k pods). Without the addon (no compiler at build time, not glibc, --no-addons)
+// in use; malloc_trim(0), through the optional addon native/malloc-trim.node, hands those back.
+// Without the addon (no compiler at build time, not glibc, --no-addons)
 // the release is the GC alone.
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';

@@ -161,7 +161,7 @@ function removeNamespace<K>(map: Table<K, string | string[]>, ip: K, namespace: 
  * A part of the index that prepared answers depend on: `gen` moves whenever that part changes, so
  * an answer built at one `gen` is stale once it differs. Scoping lets a change in one namespace
  * leave every other namespace's prepared answers in place (a big cluster changes many times a
- * second; rebuilding every answer each time cost ~25 % of QPS at 10 changes a second).
+ * second, and rebuilding every answer at each change costs QPS: bench/RESULTS.md).
  */
 export interface Scope {
   gen: number;
@@ -303,7 +303,7 @@ export class ClusterIndex {
    */
   beginReplace<K extends Kind>(kind: K): { add(record: RecordOf[K]): void; commit(): void } {
     // The first list of a kind (nothing held yet: no snapshot, no earlier list) can leave nothing
-    // behind, so it skips the set of keys seen: 150k pods list ~10 % faster and lighter.
+    // behind, so it skips the set of keys seen, which a big first list would pay for.
     if (this.#sizeOf(kind) === 0) return { add: (record) => this.upsert(kind, record), commit: () => {} };
     if (kind === 'Pod') return this.#beginPodRelist() as { add(record: RecordOf[K]): void; commit(): void };
     const seen = new Set<string>();

@@ -4,7 +4,7 @@
 // index. Reading is bounded and off the event loop: files over --manifests-max-size are refused
 // before they are read, YAML aliases may not blow a file up (an alias bomb), and the parsing and
 // converting run in a worker thread with a heap limit of its own, which hands the records over a
-// batch at a time, one batch a turn of the event loop (a 45 MB file took 3-12 s to parse here).
+// batch at a time, one batch a turn of the event loop (a big file takes seconds to parse).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,7 +142,7 @@ export function readManifests(path: string, options: { maxBytes?: number; conver
     let docs: unknown[];
     try {
       const text = readFileSync(file, 'utf8');
-      // JSON is YAML too, but JSON.parse is ~50× faster on a big generated cluster, and has no aliases.
+      // JSON is YAML too, but JSON.parse is far faster on a big generated cluster, and has no aliases.
       docs = extname(file) === '.json' ? [JSON.parse(text)] : loadAll(text, { maxAliases: MAX_ALIASES });
     } catch (err) {
       throw new ManifestError(`${file}: ${(err as Error).message.split('\n')[0]}`);

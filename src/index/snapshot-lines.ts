@@ -1,7 +1,7 @@
 // The snapshot's lines written as bytes straight into a reused buffer: exactly the text of
 // records.ts objectLine (JSON.stringify of toObject), without the objects, strings and arrays
-// that building it makes. A write of 150k pods made ~37 MB of garbage that way, enough to start
-// a major GC of the whole heap every other write; this makes none per line.
+// that building it makes. At 150k pods that garbage started a major GC of the whole heap every
+// other write; this makes none per line.
 import type { IndexView } from './index.ts';
 import type { PlainPodsCopy } from './pod-table.ts';
 import type { AnyRecord } from '../objects/kinds.ts';

@@ -21,8 +21,8 @@ export interface Source {
 /**
  * What every source keeps the same way: the kinds listed so far, the listeners, and the memory
  * release after a full load (a load parses and drops several times what it keeps). The first
- * sync's release waits for every kind: taken between two lists, it paused the next list (~150 ms
- * at 150k pods, before ready) and the rest of that list undid it.
+ * sync's release waits for every kind: taken between two lists, it paused the next list before ready,
+ * and the rest of that list undid it.
  */
 export class ListedKinds {
   readonly #listed = new Set<Kind>();

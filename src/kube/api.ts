@@ -20,9 +20,8 @@ interface RawResponse {
 
 /**
  * A GET through undici's dispatcher, the body gathered from its chunks as they come. fetch() would
- * pass each chunk (a TLS record, 16 KB) through a web stream: with 150k pods as the apiserver sends
- * them (514 MiB in 33,000 chunks) reading the lists took 3.4-4.5 s that way and 2.2-2.5 s this
- * way. Nor does this ask for gzip, as fetch does on its own: inflating the lists would cost us more
+ * pass each chunk (a TLS record) through a web stream, which costs more than the gathering (figures
+ * in bench/RESULTS.md, "Figures behind the code"). Nor does this ask for gzip, as fetch does on its own: inflating the lists would cost us more
  * CPU than the bytes cost the network, and the apiserver the deflating.
  */
 function get(
@@ -73,9 +72,8 @@ function get(
 
 /**
  * Pages whose items are smaller than this on average are parsed whole: quicker for small items,
- * whose page of objects is small garbage anyway. At 150k pods, cut item by item: ready ~5 % later
- * with 275-byte synthetic pods, ~30 % sooner (and a relist peak ~65 MiB lower) with the ~5.5 KB
- * the apiserver sends for a Deployment's pod.
+ * whose page of objects is small garbage anyway; real pods of a few KB are cut item by item
+ * (bench/RESULTS.md, "Figures behind the code").
  */
 const CUT_FROM_ITEM_BYTES = 1024;
 

@@ -1,9 +1,9 @@
 // The parts of @kubernetes/client-node we use (KubeConfig for kubeconfigs, the in-cluster service
 // account, TLS and auth plugins; Watch; RequestContext), loaded without the rest. Its root module
-// loads every generated API client and model class (~1,000 of them): 87 MB of RSS measured on
-// Node 24, for code DNS never calls. KubeConfig itself only needs two small functions from that
+// loads every generated API client and model class (~1,000 of them), code DNS never calls
+// (its RSS: bench/RESULTS.md, "Figures behind the code"). KubeConfig itself only needs two small functions from that
 // generated code, so a resolve hook hands its `./gen/index.js` import a stand-in that exports just
-// those (client-node-gen.ts); everything loaded is client-node's own code, unchanged (37 MB).
+// those (client-node-gen.ts); everything loaded is client-node's own code, unchanged.
 // The version is pinned (package.json), and test/cluster tests run the real KubeConfig and Watch
 // through this module against the apiserver double.
 import { registerHooks } from 'node:module';

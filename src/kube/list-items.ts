@@ -2,8 +2,7 @@
 // whole page builds every item's objects at once: far more than the 2 MiB young generation holds
 // (~20 MB for 500 pods as the apiserver sends them, managedFields and all), so all of it is
 // promoted and waits for a full collection, the garbage behind a list's peak memory. One item
-// parsed and converted at a time dies young. Measured on 500 such pods: ~26 ms a page against
-// ~35 whole, the difference being the collector's work.
+// parsed and converted at a time dies young (bench/RESULTS.md, "Figures behind the code").
 //
 // Finding the items costs no parse: the apiserver writes a list compactly, `items` last, each
 // item opening with its `metadata`, so `},{"metadata":{` outside a string marks every boundary

@@ -1,4 +1,4 @@
-// The edge of src/kube/, what the rest of the server imports: client-node and undici (~25 MiB of
+// The edge of src/kube/, what the rest of the server imports: client-node and undici (tens of MiB of
 // RSS) load behind it only when a cluster is watched, so --manifests and --workers replicas never
 // load them. Nothing outside src/kube/ imports another of its modules but for types
 // (test/kube/kubernetes.test.ts checks both).

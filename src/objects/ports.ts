@@ -1,7 +1,6 @@
 // Ports, as Services and EndpointSlices both list them (ServicePort and discovery/v1 EndpointPort
 // read alike). What repeats across objects is shared: port names and protocols, and whole port
 // lists (a Service and its slices, and most Services of a cluster, list the same few ports).
-// ~7 MB less heap with 10,000 Services and their slices.
 import { fail, isObject, optionalList, optionalString } from './check.ts';
 import { NONE } from './meta.ts';
 import type { WireReader } from './wire.ts';

@@ -73,7 +73,7 @@ export class Metrics {
 
 /**
  * /metrics rendered at most once per `maxAgeMs` and the same bytes served to every scraper in
- * between, so the DNS thread's cost (the whole text, ~2 ms at a few hundred series) no longer
+ * between, so the DNS thread's cost (rendering the whole text) no longer
  * grows with the number of scrapers. Scrapes that arrive while a render runs share it.
  */
 export class RenderedText {

@@ -2,8 +2,8 @@
 //
 // Why: most of an answer's latency at moderate load is not our work but waking up. An idle
 // event loop blocks in epoll_wait, the CPU goes idle (on a VM the vCPU halts and exits to the
-// hypervisor), and the next datagram pays for the wake-up: on the bench VM that is ~40 µs of a
-// ~60 µs answer. A pending setImmediate makes libuv poll with a zero timeout, so while the
+// hypervisor), and the next datagram pays for the wake-up, most of a fast answer's time (bench/RESULTS.md).
+// A pending setImmediate makes libuv poll with a zero timeout, so while the
 // window lasts the loop never blocks and a datagram is read as soon as it lands. This is what
 // Linux's net.core.busy_poll and DPDK-style servers trade: latency for a core kept busy while
 // traffic lasts. Without traffic the loop sleeps as before; timers and sockets run as usual

@@ -31,8 +31,8 @@ export function resolveUdpIo(io: UdpIo, addon: UdpBatchAddon | null = udpBatchAd
 /**
  * The kernel receive queue: deep enough for a burst one event-loop turn cannot drain, shallow
  * enough that under a flood the queries we do answer have not waited long (the rest are dropped
- * by the kernel, and counted). 256 KiB is about Linux's default and ~5-15 ms of queue here;
- * 4 MiB measured 140 ms of queueing under flood. --udp-recv-buffer changes it.
+ * by the kernel, and counted). 256 KiB is about Linux's default; a deep one
+ * queues answers long past the client's timeout (bench/RESULTS.md). --udp-recv-buffer changes it.
  */
 export const DEFAULT_UDP_RECEIVE_BUFFER = 256 * 1024;
 
