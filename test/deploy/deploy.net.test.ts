@@ -307,7 +307,7 @@ describe('Dockerfile', () => {
           cwd: dir,
           encoding: 'utf8',
           timeout: 60_000,
-          env: { ...process.env, npm_config_update_notifier: 'false' },
+          env: { ...process.env, npm_config_update_notifier: 'false', npm_config_loglevel: 'notice' },
         },
       );
       assert.equal(r.status, 0, `npm ci for linux/${cpu}: ${r.stdout}${r.stderr}`);
@@ -332,7 +332,12 @@ describe('Dockerfile', () => {
     for (const f of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'src', 'native', 'examples']) {
       cpSync(join(ROOT, f), join(dir, f), { recursive: true, filter: (path) => !path.endsWith('.node') });
     }
-    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, npm_config_update_notifier: 'false' };
+    const env = {
+      ...process.env,
+      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+      npm_config_update_notifier: 'false',
+      npm_config_loglevel: 'notice',
+    };
     const run = (cmd: string, argv: string[], timeout = 120_000) =>
       new Promise<{ code: number; out: string }>((resolve) => {
         execFile(cmd, argv, { cwd: dir, env, timeout, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
