@@ -305,10 +305,10 @@ export async function loadConfiguration(
   const flags = flagAssignments(argv);
   if (flags.kind !== 'run') return flags;
   const conf = flags.assignments.filter((a) => a.flag === 'conf').at(-1)?.value;
-  // A bad flag value is named before any file is read.
-  for (const table of Object.values(PARTS) as OptionTable[]) resolveOptions(table, flags.assignments);
   if (typeof conf !== 'string')
     return { kind: 'run', ...resolveConfig(flags.assignments, host), plan: null, assignments: flags.assignments, implied: new Set() };
+  // A bad flag value is named before the Corefile is read (without one, resolveConfig names it).
+  for (const table of Object.values(PARTS) as OptionTable[]) resolveOptions(table, flags.assignments);
   const { plan } = await loadCorefile(conf, { env: host.corefileEnv ?? process.env, ...(host.corefileFs ? { fs: host.corefileFs } : {}) });
   const fromCorefile = corefileAssignments(plan);
   const assignments = withCorefile(flags.assignments, fromCorefile);

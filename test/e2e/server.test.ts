@@ -164,6 +164,8 @@ test('a changed manifests file changes the answers; health and ready answer', as
 test('bad flags and bad manifests exit 2 with one line naming the problem', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdns-e2e-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Nothing bound but loopback DNS and nothing asked upstream: these runs must fail on their input alone.
+  const OFFLINE = ['--listen', '127.0.0.1:0', '--resolv-conf', '/dev/null', '--health', 'off', '--ready', 'off', '--metrics', 'off'];
   const ttl = await runMain(['--ttl', 'soon']);
   assert.equal(ttl.code, 2);
   assert.equal(ttl.stderr, 'cluster-dns: --ttl: must be an integer from 0 to 3600 (got "soon")\n');
@@ -188,56 +190,17 @@ test('bad flags and bad manifests exit 2 with one line naming the problem', asyn
   assert.equal(bad.stderr.trim().split('\n').length, 1);
   // A manifests file whose YAML parses but whose objects are not Kubernetes objects.
   writeFileSync(join(dir, 'nameless.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {}\n');
-  const nameless = await runMain([
-    '--manifests',
-    join(dir, 'nameless.yaml'),
-    '--listen',
-    '127.0.0.1:0',
-    '--resolv-conf',
-    '/dev/null',
-    '--health',
-    'off',
-    '--ready',
-    'off',
-    '--metrics',
-    'off',
-  ]);
+  const nameless = await runMain(['--manifests', join(dir, 'nameless.yaml'), ...OFFLINE]);
   assert.equal(nameless.code, 2);
   assert.match(nameless.stderr, /^cluster-dns: --manifests: .*nameless\.yaml: object 1: Service without metadata\.name\n$/);
   // A kubeconfig that is not one, and one that names no cluster.
   writeFileSync(join(dir, 'garbage.kubeconfig'), '{{{ not yaml');
-  const garbage = await runMain([
-    '--kubeconfig',
-    join(dir, 'garbage.kubeconfig'),
-    '--listen',
-    '127.0.0.1:0',
-    '--resolv-conf',
-    '/dev/null',
-    '--health',
-    'off',
-    '--ready',
-    'off',
-    '--metrics',
-    'off',
-  ]);
+  const garbage = await runMain(['--kubeconfig', join(dir, 'garbage.kubeconfig'), ...OFFLINE]);
   assert.equal(garbage.code, 2);
   assert.match(garbage.stderr, /^cluster-dns: kubeconfig .*garbage\.kubeconfig: /);
   assert.equal(garbage.stderr.trim().split('\n').length, 1);
   writeFileSync(join(dir, 'empty.kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
-  const empty = await runMain([
-    '--kubeconfig',
-    join(dir, 'empty.kubeconfig'),
-    '--listen',
-    '127.0.0.1:0',
-    '--resolv-conf',
-    '/dev/null',
-    '--health',
-    'off',
-    '--ready',
-    'off',
-    '--metrics',
-    'off',
-  ]);
+  const empty = await runMain(['--kubeconfig', join(dir, 'empty.kubeconfig'), ...OFFLINE]);
   assert.equal(empty.code, 2);
   assert.match(empty.stderr, /no current context with a cluster server/);
   const missing = await runMain(['--kubeconfig', join(dir, 'absent.kubeconfig')]);

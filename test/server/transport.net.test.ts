@@ -11,6 +11,7 @@ import { startListeners } from '../../src/server/listen.ts';
 import type { ListenOptions, Listeners } from '../../src/server/listen.ts';
 import type { Handler, Reply } from '../../src/dns/message.ts';
 import { CLASS, RCODE, TYPE } from '../../src/dns/constants.ts';
+import { buildQuery } from '../support/dns.ts';
 import type { UdpIo } from '../../src/server/udp.ts';
 import { udpBatchAddon } from '../../src/server/udp-batch.ts';
 import { sendFromPortZero } from '../support/raw-udp.ts';
@@ -18,30 +19,8 @@ import { sendFromPortZero } from '../support/raw-udp.ts';
 const { Packet } = dns2;
 const HOST = '127.0.0.1';
 
-function request(
-  name: string,
-  o: { id?: number; type?: number; qclass?: number; flags?: number; udpSize?: number; ednsVersion?: number; qd?: number } = {},
-): Buffer {
-  const h = Buffer.alloc(12);
-  h.writeUInt16BE(o.id ?? 0x1234, 0);
-  h.writeUInt16BE(o.flags ?? 0x0100, 2);
-  h.writeUInt16BE(o.qd ?? 1, 4);
-  h.writeUInt16BE(o.udpSize === undefined ? 0 : 1, 10);
-  const parts: Buffer[] = [h];
-  for (const l of name.split('.')) parts.push(Buffer.from([l.length]), Buffer.from(l, 'latin1'));
-  const tail = Buffer.alloc(5);
-  tail.writeUInt16BE(o.type ?? TYPE.A, 1);
-  tail.writeUInt16BE(o.qclass ?? CLASS.IN, 3);
-  parts.push(tail);
-  if (o.udpSize !== undefined) {
-    const optRr = Buffer.alloc(11);
-    optRr.writeUInt16BE(TYPE.OPT, 1);
-    optRr.writeUInt16BE(o.udpSize, 3);
-    optRr[6] = o.ednsVersion ?? 0;
-    parts.push(optRr);
-  }
-  return Buffer.concat(parts);
-}
+type RequestOptions = { id?: number; type?: number; qclass?: number; flags?: number; udpSize?: number; ednsVersion?: number; qd?: number };
+const request = (name: string, o: RequestOptions = {}): Buffer => buildQuery(name, o.type ?? TYPE.A, o);
 
 function framed(...messages: Buffer[]): Buffer {
   return Buffer.concat(

@@ -6,11 +6,14 @@ import type { Reply } from '../../src/dns/message.ts';
 
 const { Packet } = dns2;
 
-/** A query message, byte for byte: the name's case is kept, as a resolver using 0x20 would send it. */
+/**
+ * A query message, byte for byte: the name's case is kept, as a resolver using 0x20 would send it.
+ * `qd` only changes the question count the header claims (one question is written).
+ */
 export function buildQuery(
   name: string,
   type: number,
-  options: { id?: number; udpSize?: number; ednsVersion?: number; flags?: number; qclass?: number } = {},
+  options: { id?: number; udpSize?: number; ednsVersion?: number; flags?: number; qclass?: number; qd?: number } = {},
 ): Buffer {
   const labels = name
     .replace(/\.$/, '')
@@ -20,7 +23,7 @@ export function buildQuery(
   const header = Buffer.alloc(12);
   header.writeUInt16BE(options.id ?? 0x1234, 0);
   header.writeUInt16BE(options.flags ?? 0x0100, 2); // RD, as stub resolvers send
-  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(options.qd ?? 1, 4);
   header.writeUInt16BE(options.udpSize === undefined ? 0 : 1, 10);
   parts.push(header);
   for (const l of labels) parts.push(Buffer.from([l.length]), Buffer.from(l, 'latin1'));

@@ -12,22 +12,7 @@ import { cacheKey, ResponseCache, SERVFAIL_REPLY, STALE_TTL } from '../../src/up
 import { convertReply } from '../../src/upstream/scrub.ts';
 import { CacheStats } from '../../src/upstream/stats.ts';
 import { buildQuery, decode, replyMessage } from '../support/dns.ts';
-import { a } from '../support/upstream.ts';
-
-function soa(zone: string, ttl: number, minimum: number): WireRecord {
-  return {
-    name: zone,
-    type: TYPE.SOA,
-    ttl,
-    mname: `ns1.${zone}`,
-    rname: `hostmaster.${zone}`,
-    serial: 1,
-    refresh: 3600,
-    retry: 600,
-    expire: 86400,
-    minimum,
-  };
-}
+import { a, soa } from '../support/upstream.ts';
 
 /** An upstream's reply to `name` A, converted the way the forwarder converts it before caching. */
 function upstreamReply(name: string, rcode: number, answer: WireRecord[], authority: WireRecord[] = [], additional: WireRecord[] = []) {
