@@ -10,16 +10,16 @@ import { openKubernetesSource, type KubernetesSource, type KubernetesSourceOptio
 import type { Config, HostPort } from './config.ts';
 import { healthRoutes, readyRoutes, ServingReadiness, startHealthProbe, startHttpEndpoint, type HttpEndpoint } from './observe/health.ts';
 import { debugRoutes } from './observe/debug.ts';
-import { rateLimitedLog, type Logger } from './base/log.ts';
+import { rateLimitedLog, stdoutLines, type Logger } from './base/log.ts';
 import { Metrics, RenderedText, serverLabel, type WatchStatus } from './observe/metrics.ts';
 import { QueryCounters } from './server/counters.ts';
 import { CounterTotals, type CountedParts, type CountersSnapshot } from './replica/totals.ts';
 import { udpKernelStats } from './server/kernel.ts';
 import { startListeners } from './server/listen.ts';
 import { BindError } from './server/bind-error.ts';
-import { QueryProcessor, type QueryObserver } from './server/processor.ts';
+import { QueryProcessor } from './server/processor.ts';
+import { queryLogger } from './observe/query-log.ts';
 import type { CacheStats, ForwardStats } from './upstream/stats.ts';
-import { rcodeName, typeName } from './dns/constants.ts';
 import { KubernetesZone } from './zone/kubernetes.ts';
 import { clusterHandlers } from './upstream/chain.ts';
 import { Forwarder } from './upstream/forward.ts';
@@ -80,6 +80,8 @@ export interface Tuning {
   readonly peers?: { collect(): Promise<readonly CountersSnapshot[]> };
   /** A compiled Corefile (--conf): its blocks' handlers in front of the cluster chain. */
   readonly plan?: Plan;
+  /** Where CoreDNS-format query lines go (tests); stdout by default. */
+  readonly queryLines?: (line: string) => void;
 }
 
 export async function startClusterDns(config: Config, logger: Logger, version = '0.0.0', tuning: Tuning = {}): Promise<ClusterDns> {
@@ -162,7 +164,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       autopathSearch: config.forward.autopath ? config.forward.autopathSearch : null,
     });
     // A Corefile's blocks come first; a block without handlers of its own passes to the cluster chain.
-    const corefile = tuning.plan ? startPlugins(tuning.plan, new Chain(handlers, 'cluster'), logger) : null;
+    const corefile = tuning.plan ? startPlugins(tuning.plan, new Chain(handlers, 'cluster'), logger, version) : null;
     if (corefile) {
       handlers.unshift(corefile.stage);
       stops.push(() => corefile.stop());
@@ -180,8 +182,22 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       onError: (err) => limited('error', 'query failed', { err }, 'query failed'),
       // With --metrics off the query path skips the counting (and the clock reads) altogether.
       ...(config.metrics ? { counters } : {}),
-      onQuery: config.logQueries ? queryLogger(logger.child({ component: 'query' }), config.logQueriesSample) : undefined,
+      onQuery: config.logQueries
+        ? queryLogger(
+            logger.child({ component: 'query' }),
+            {
+              format: config.logQueriesFormat,
+              classes: config.logQueriesClasses,
+              zones: config.logQueriesZones,
+              sample: config.logQueriesSample,
+            },
+            // CoreDNS-format lines go to stdout, as CoreDNS's log plugin writes them.
+            tuning.queryLines ?? stdoutLines(),
+          )
+        : undefined,
       ...(corefile?.recordOrder ? { recordOrder: corefile.recordOrder } : {}),
+      // The stage answers CHAOS (chaos) and refuses the other classes itself.
+      ...(corefile ? { otherClasses: true, nsid: corefile.nsid } : {}),
     });
     const counted = (): CountedParts => ({
       stats: processor.stats,
@@ -278,7 +294,9 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       lameduck: () => readiness.lameduck(),
       applyPlan: (plan: Plan) => {
         if (!corefile) throw new Error('applyPlan: started without a Corefile');
-        processor.setRecordOrder(corefile.apply(plan));
+        const applied = corefile.apply(plan);
+        processor.setRecordOrder(applied.recordOrder);
+        processor.setNsid(applied.nsid);
       },
       close: closeAll,
     };
@@ -316,33 +334,6 @@ function isKubernetes(source: Source): source is KubernetesSource {
   return 'statuses' in source;
 }
 
-/**
- * The opt-in query log: one line per answered query (CoreDNS's `log` plugin fields), for a
- * `sample` fraction of queries. Each line costs more than the answer itself, hence off by default.
- */
-function queryLogger(log: Logger, sample: number): QueryObserver {
-  return (query, context, rcode, plugin, replySize, seconds) => {
-    if (sample < 1 && Math.random() >= sample) return;
-    log.info(
-      {
-        remote: context.remoteAddress,
-        id: query.id,
-        // A FORMERR for a question that could not be read has neither.
-        name: query.questionEnd === 0 ? null : query.name === '' ? '.' : `${query.name}.`,
-        type: query.questionEnd === 0 ? null : typeName(query.type),
-        proto: context.protocol,
-        do: query.edns?.dnssecOk ?? false,
-        rcode: rcodeName(rcode),
-        plugin,
-        rsize: replySize,
-        // Milliseconds, to the microsecond: from the query's arrival to its reply.
-        ms: Math.round(seconds * 1e6) / 1000,
-      },
-      'query',
-    );
-  };
-}
-
 /** What the zone's options change in the records a source makes; nothing when they are off. */
 function convertOptions(config: Config): { convert?: ConvertOptions } {
   if (!config.endpointPodNames && !config.noEndpoints && config.namespaces.length === 0) return {};
@@ -350,22 +341,23 @@ function convertOptions(config: Config): { convert?: ConvertOptions } {
 }
 
 /** The Corefile's handlers, running: the stage, the record order, and the hosts files' polling. */
-function startPlugins(plan: Plan, rest: Handler, logger: Logger) {
-  let built = buildPlugins(plan, rest, logger);
+function startPlugins(plan: Plan, rest: Handler, logger: Logger, version: string) {
+  let built = buildPlugins(plan, rest, logger, { version });
   const stage = new PluginStage(built.blocks);
   for (const h of built.hosts) h.start();
   return {
     stage,
     recordOrder: built.recordOrder,
-    /** Swaps in `next`'s handlers; returns its record order. */
-    apply(next: Plan): RecordOrder | null {
+    nsid: built.nsid,
+    /** Swaps in `next`'s handlers; returns what the processor applies to every reply. */
+    apply(next: Plan): { recordOrder: RecordOrder | null; nsid: Uint8Array | null } {
       const kept = new Map(built.hosts.map((h) => [hostsKey(h.options), h]));
-      const fresh = buildPlugins(next, rest, logger, kept);
+      const fresh = buildPlugins(next, rest, logger, { reuse: kept, version });
       for (const h of fresh.hosts) if (!built.hosts.includes(h)) h.start();
       stage.swap(fresh.blocks);
       for (const h of built.hosts) if (!fresh.hosts.includes(h)) h.stop();
       built = fresh;
-      return fresh.recordOrder;
+      return { recordOrder: fresh.recordOrder, nsid: fresh.nsid };
     },
     stop(): void {
       for (const h of built.hosts) h.stop();

@@ -639,6 +639,18 @@ const everyFlag: Record<string, string[][]> = {
     ['--log-queries-sample', '1.5'],
     ['--log-queries-sample', '1%'],
   ],
+  '--log-queries-format': [
+    ['--log-queries-format', ''],
+    ['--log-queries-format', '  '],
+  ],
+  '--log-queries-class': [
+    ['--log-queries-class', 'failure'],
+    ['--log-queries-class', 'success,'],
+  ],
+  '--log-queries-zones': [
+    ['--log-queries-zones', 'a..b'],
+    ['--log-queries-zones', 'example.org,'],
+  ],
   '--lameduck': [
     ['--lameduck', 'soon'],
     ['--lameduck', '11m'],

@@ -31,6 +31,14 @@ export function createLogger(level: LogLevel = 'info', options: LoggerOptions = 
   );
 }
 
+/** Whole lines to stdout, written synchronously as the logger's own are (CoreDNS-format query lines). */
+export function stdoutLines(): (line: string) => void {
+  const out = pino.destination({ fd: 1, sync: true });
+  return (line) => {
+    out.write(line);
+  };
+}
+
 let stampedAt = 0;
 let stamp = '';
 /** pino's isoTime, formatted once per millisecond: a query log writes many lines in one. */

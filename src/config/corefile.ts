@@ -45,22 +45,8 @@ function addressText({ host, port }: Address): string {
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)}s`;
 
-/** Directives read and checked whose handlers cluster-dns does not have yet: refused, with why. */
-const NOT_SERVED: Readonly<Partial<Record<PluginEntry['name'], string>>> = {
-  acl: 'acl is not supported yet (no query filtering by source or type)',
-  chaos: 'chaos is not supported yet (version.bind and friends are REFUSED)',
-  nsid: 'nsid is not supported yet (no NSID option in replies)',
-  whoami: 'whoami is not supported yet',
-};
-
 /** The options a compiled Corefile sets. */
 export function corefileAssignments(plan: Plan): CorefileAssignments {
-  for (const server of plan.servers) {
-    for (const p of server.plugins) {
-      const why = NOT_SERVED[p.name];
-      if (why !== undefined) unsupported(p.at, p.name, why);
-    }
-  }
   const written: Assignment[] = [];
   const implied: Assignment[] = [];
   const write = (flag: string, value: string | boolean, at: Site, directive: string) =>
@@ -140,7 +126,7 @@ export function corefileAssignments(plan: Plan): CorefileAssignments {
   if (prometheus) write('metrics', addressText(prometheus.settings.address), prometheus.at, 'prometheus');
   else imply('metrics', 'off', where, 'no prometheus directive');
 
-  for (const entry of entries(home, 'log').slice(0, 1)) write('log-queries', true, entry.at, 'log');
+  logOptions(plan, write);
   for (const entry of entries(home, 'autopath')) write('autopath', true, entry.at, 'autopath');
   for (const entry of entries(home, 'bufsize')) write('max-udp-size', String(entry.settings.size), entry.at, 'bufsize');
   for (const entry of entries(home, 'cache')) cacheOptions(entry.settings, entry.at, clusterZoneOf(k8s.settings), write);
@@ -150,6 +136,37 @@ export function corefileAssignments(plan: Plan): CorefileAssignments {
 }
 
 const inZone = (name: string, zone: string) => name === zone || name.endsWith(`.${zone}`);
+
+/**
+ * `log` in any block: one query log for the process, its names within the blocks that log (a
+ * block's log sees only its own queries in CoreDNS). Blocks that log differently are refused.
+ */
+function logOptions(plan: Plan, write: Write): void {
+  const logs = plan.servers.flatMap((server) => entries(server, 'log').map((entry) => ({ server, entry })));
+  const first = logs[0];
+  if (first === undefined) return;
+  const zones: string[] = [];
+  for (const { server, entry } of logs) {
+    const { format, classes } = entry.settings;
+    if (format !== first.entry.settings.format || classes.join() !== first.entry.settings.classes.join())
+      unsupported(
+        entry.at,
+        'log',
+        `a different format or class than the log at ${first.entry.at.file}:${first.entry.at.line}: cluster-dns has one query log for the process`,
+      );
+    const blockZones = server.listeners.map((l) => l.zone);
+    for (const name of entry.settings.names) {
+      // '.' in a block of other zones means that block's names.
+      const within = name === '.' ? blockZones : [name];
+      for (const z of within) if (!zones.includes(z)) zones.push(z);
+    }
+  }
+  const at = first.entry.at;
+  write('log-queries', true, at, 'log');
+  write('log-queries-format', first.entry.settings.format, at, 'log');
+  write('log-queries-class', first.entry.settings.classes.join(','), at, 'log');
+  write('log-queries-zones', zones.includes('.') ? '.' : zones.join(','), at, 'log');
+}
 
 function clusterZoneOf(k: KubernetesSettings): string {
   return k.zones.find((z) => !z.endsWith('.arpa')) ?? 'cluster.local';

@@ -8,6 +8,8 @@ export interface Edns {
   readonly version: number;
   /** The DO bit (DNSSEC OK). */
   readonly dnssecOk: boolean;
+  /** The request carries an NSID option (RFC 5001): the reply may name the server. */
+  readonly nsid: boolean;
 }
 
 export interface Query {
@@ -51,6 +53,19 @@ export interface Reply {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The reply that is no reply: the server sends nothing (acl's `drop`). Compared by identity;
+ * its fields are never read.
+ */
+export const NO_REPLY: Reply = Object.freeze({
+  rcode: 5,
+  authoritative: false,
+  ancount: 0,
+  nscount: 0,
+  arcount: 0,
+  body: new Uint8Array(0),
+});
+
 /** A reply with no records: REFUSED, SERVFAIL, NOTIMP, FORMERR. */
 export function emptyReply(rcode: number, authoritative = false): Reply {
   return { rcode, authoritative, ancount: 0, nscount: 0, arcount: 0, body: EMPTY };
@@ -65,6 +80,8 @@ export interface RequestContext {
    * for it per query.
    */
   readonly remoteAddress: string;
+  /** The client's port (the query log's `{port}`, whoami's SRV); absent where a caller has none. */
+  readonly remotePort?: number;
 }
 
 /**

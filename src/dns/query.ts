@@ -174,11 +174,13 @@ function scanAdditional(msg: Buffer, pos: number, count: number): boolean {
     if (end > len) return false;
     if (msg.readUInt16BE(fixed) === TYPE.OPT) {
       if (ednsOut !== null || !isRoot(msg, pos)) return false;
-      if (!optionsWellFormed(msg, fixed + 10, end)) return false;
+      const options = readOptions(msg, fixed + 10, end);
+      if (options < 0) return false;
       ednsOut = {
         udpSize: Math.max(512, msg.readUInt16BE(fixed + 2)),
         version: msg[fixed + 5] as number,
         dnssecOk: ((msg[fixed + 6] as number) & 0x80) !== 0,
+        nsid: (options & ASKS_NSID) !== 0,
       };
     }
     pos = end;
@@ -186,13 +188,21 @@ function scanAdditional(msg: Buffer, pos: number, count: number): boolean {
   return true;
 }
 
-/** The OPT RDATA is a run of {code, length, data} options that must fill it exactly. */
-function optionsWellFormed(msg: Buffer, pos: number, end: number): boolean {
+const OPTION_NSID = 3;
+const ASKS_NSID = 1;
+
+/**
+ * The OPT RDATA is a run of {code, length, data} options that must fill it exactly: -1 when it
+ * does not, else ASKS_NSID when an NSID option is among them (RFC 5001 §2.1), or 0.
+ */
+function readOptions(msg: Buffer, pos: number, end: number): number {
+  let found = 0;
   while (pos < end) {
-    if (pos + 4 > end) return false;
+    if (pos + 4 > end) return -1;
+    if (msg.readUInt16BE(pos) === OPTION_NSID) found = ASKS_NSID;
     pos += 4 + msg.readUInt16BE(pos + 2);
   }
-  return pos === end;
+  return pos === end ? found : -1;
 }
 
 function error(

@@ -13,6 +13,32 @@ import {
   type OptionValues,
 } from '../base/options.ts';
 import { LOG_FORMATS, LOG_LEVELS } from '../base/log.ts';
+import { canonicalName } from '../dns/name.ts';
+import { LOG_CLASSES, type LogClass } from './query-log.ts';
+
+/** `all`, or `success,denial`: CoreDNS's log classes. */
+function logClasses(text: string, name: string): readonly LogClass[] {
+  const classes = text.split(',').map((c) => c.trim().toLowerCase());
+  for (const c of classes) {
+    if (!(LOG_CLASSES as readonly string[]).includes(c)) throw new ConfigError(name, `unknown class "${c}" (${LOG_CLASSES.join(', ')})`);
+  }
+  return classes as LogClass[];
+}
+
+/** `.` or `example.org,corp`: zones, canonical ('' the root). */
+function logZones(text: string, name: string): readonly string[] {
+  return text.split(',').map((z) => {
+    const zone = z.trim() === '' ? null : canonicalName(z.trim());
+    if (zone === null) throw new ConfigError(name, `"${z}" is not a domain name`);
+    return zone;
+  });
+}
+
+/** `json`, or a CoreDNS log format: `{common}`, `{combined}`, or text with its placeholders. */
+function logFormat(text: string, name: string): string {
+  if (text.trim() === '') throw new ConfigError(name, 'a format is needed: json, {common}, {combined} or placeholders');
+  return text;
+}
 
 /**
  * --debug-endpoints shows index objects that DNS answers do not reveal, so it is served on
@@ -100,6 +126,34 @@ export const OBSERVE_OPTIONS = optionTable({
     parse: (text: string, name: string) => fraction(name, text),
     help: 'with --log-queries, log this fraction of queries, 0-1',
     doc: 'with `--log-queries`, log this fraction of queries (e.g. `0.01`)',
+  },
+  /** JSON lines through the logger, or CoreDNS's log plugin lines (a Corefile's `log` sets it). */
+  logQueriesFormat: {
+    flag: 'log-queries-format',
+    group: 'operations',
+    arg: 'FORMAT',
+    default: 'json',
+    parse: logFormat,
+    help: 'with --log-queries: json, or a CoreDNS log format ({common}, {combined}, or {remote} {name} … placeholders)',
+    doc: "with `--log-queries`: `json` (a `query` line through the logger), or CoreDNS's `log` format, `[INFO] ` and `{common}`, `{combined}` or a text of its placeholders (`{remote}`, `{port}`, `{>id}`, `{type}`, `{class}`, `{name}`, `{proto}`, `{size}`, `{>do}`, `{>bufsize}`, `{rcode}`, `{>rflags}`, `{rsize}`, `{duration}`, `{>opcode}`), on stdout",
+  },
+  logQueriesClasses: {
+    flag: 'log-queries-class',
+    group: 'operations',
+    arg: 'CLASSES',
+    default: 'all',
+    parse: logClasses,
+    help: 'with --log-queries, only these response classes: all | success | denial | error, comma-separated',
+    doc: "with `--log-queries`, only these of CoreDNS's response classes: `all`, `success` (answers, referrals), `denial` (NXDOMAIN, NODATA), `error`; comma-separated",
+  },
+  logQueriesZones: {
+    flag: 'log-queries-zones',
+    group: 'operations',
+    arg: 'ZONES',
+    default: '.',
+    parse: logZones,
+    help: 'with --log-queries, only names in these zones, comma-separated',
+    doc: 'with `--log-queries`, only names in these zones (`.` every name), comma-separated',
   },
   /** After SIGTERM: /ready says 503 and DNS keeps answering this long, then the sockets close. */
   lameduckMs: {

@@ -2,7 +2,7 @@
 // chain, and the size limit. A handler that answers synchronously is answered synchronously: no
 // Promise and no closure on that path, since it is most of the traffic.
 import { CLASS, CLASSIC_UDP_SIZE, DEFAULT_MAX_UDP_SIZE, FLAG, RCODE, TYPE } from '../dns/constants.ts';
-import { emptyReply } from '../dns/message.ts';
+import { emptyReply, NO_REPLY } from '../dns/message.ts';
 import type { Handler, Query, RecordOrder, Reply, RequestContext } from '../dns/message.ts';
 import { performance } from 'node:perf_hooks';
 import { readQuery } from '../dns/query.ts';
@@ -51,6 +51,8 @@ export class ServerStats {
   tcpIdleTimeouts = 0;
   /** Connections closed because a frame did not arrive whole in time (slow senders). */
   tcpReadTimeouts = 0;
+  /** Queries a handler chose to leave unanswered (acl's `drop`). */
+  unanswered = 0;
 
   /** Movers of counts kept elsewhere until read (the UDP addon's, of the batch just sent). */
   readonly #elsewhere = new Set<() => void>();
@@ -116,7 +118,10 @@ export type QueryObserver = (
   rcode: number,
   /** The handler that wrote the reply, '' for the server itself. */
   plugin: string,
-  replySize: number,
+  /** The reply as sent (its header gives the flags and counts). */
+  reply: Buffer,
+  /** The request's size in octets. */
+  requestSize: number,
   /** From the query's arrival in process() to its reply built. */
   seconds: number,
 ) => void;
@@ -131,6 +136,13 @@ export interface QueryProcessorOptions {
   readonly onQuery?: QueryObserver | undefined;
   /** Reorders the records of every reply as they are copied (loadbalance); none keeps their order. */
   readonly recordOrder?: RecordOrder;
+  /**
+   * Queries of classes other than IN go to the handlers (a Corefile's stage answers CHAOS and
+   * refuses the rest) instead of being refused here.
+   */
+  readonly otherClasses?: boolean;
+  /** The NSID sent to a request that asks for it (the nsid plugin); none by default. */
+  readonly nsid?: Uint8Array | null;
 }
 
 type Pending = Reply | null | Promise<Reply | null>;
@@ -147,6 +159,8 @@ export class QueryProcessor {
   #counters: QueryCounters | null;
   #onQuery: QueryObserver | null;
   #recordOrder: RecordOrder | null;
+  readonly #otherClasses: boolean;
+  #nsid: Uint8Array | null;
 
   constructor(options: QueryProcessorOptions) {
     this.#handlers = [...options.handlers];
@@ -155,11 +169,18 @@ export class QueryProcessor {
     this.#counters = options.counters ?? null;
     this.#onQuery = options.onQuery ?? null;
     this.#recordOrder = options.recordOrder ?? null;
+    this.#otherClasses = options.otherClasses === true;
+    this.#nsid = options.nsid ?? null;
   }
 
   /** loadbalance after a Corefile reload: the next replies are copied in the new order. */
   setRecordOrder(order: RecordOrder | null): void {
     this.#recordOrder = order;
+  }
+
+  /** nsid after a Corefile reload. */
+  setNsid(nsid: Uint8Array | null): void {
+    this.#nsid = nsid;
   }
 
   get counters(): QueryCounters | null {
@@ -213,7 +234,7 @@ export class QueryProcessor {
         // What was read of the request: the question only when it is echoed (questionEnd > 0).
         const { id, flags, questionEnd, name, type, edns } = read;
         const query: Query = { id, flags, name, type, class: questionEnd > 0 ? msg.readUInt16BE(questionEnd - 2) : 0, questionEnd, edns };
-        this.#observe(onQuery, query, context, read.rcode, -1, out.length, (performance.now() - start) / 1000);
+        this.#observe(onQuery, query, context, read.rcode, -1, out, msg.length, (performance.now() - start) / 1000);
       }
       return out;
     }
@@ -226,14 +247,21 @@ export class QueryProcessor {
     }
     // RFC 6891 §6.1.3: an unknown EDNS version is answered BADVERS before anything else.
     if (edns !== null && edns.version !== 0) return this.#finish(msg, query, context, emptyReply(RCODE.BADVERS), limit, -1, start);
-    if (query.class !== CLASS.IN || query.type === TYPE.AXFR || query.type === TYPE.IXFR) {
+    if ((query.class !== CLASS.IN && !this.#otherClasses) || query.type === TYPE.AXFR || query.type === TYPE.IXFR) {
       return this.#finish(msg, query, context, emptyReply(RCODE.REFUSED), limit, -1, start);
     }
     return this.#run(msg, query, context, limit, 0, start);
   }
 
   /** Handlers from `first` on; returns to the sync caller until a handler hands back a Promise. */
-  #run(msg: Buffer, query: Query, context: ServerContext, limit: number, first: number, start: number): Buffer | Promise<Buffer> {
+  #run(
+    msg: Buffer,
+    query: Query,
+    context: ServerContext,
+    limit: number,
+    first: number,
+    start: number,
+  ): Buffer | null | Promise<Buffer | null> {
     const handlers = this.#handlers;
     try {
       for (let i = first; i < handlers.length; i++) {
@@ -256,7 +284,7 @@ export class QueryProcessor {
     limit: number,
     current: number,
     start: number,
-  ): Promise<Buffer> {
+  ): Promise<Buffer | null> {
     let reply: Reply | null;
     try {
       reply = await pending;
@@ -271,10 +299,14 @@ export class QueryProcessor {
     }
   }
 
-  /** `handler`: index of the handler that wrote `reply`, -1 for the server itself. */
-  #finish(msg: Buffer, query: Query, context: ServerContext, reply: Reply, limit: number, handler: number, start: number): Buffer {
-    const out = assemble(msg, query, reply, limit, this.#maxUdpSize, this.#recordOrder);
+  /** `handler`: index of the handler that wrote `reply`, -1 for the server itself; null for NO_REPLY. */
+  #finish(msg: Buffer, query: Query, context: ServerContext, reply: Reply, limit: number, handler: number, start: number): Buffer | null {
     const stats = this.stats;
+    if (reply === NO_REPLY) {
+      stats.unanswered++;
+      return null;
+    }
+    const out = assemble(msg, query, reply, limit, this.#maxUdpSize, this.#recordOrder, this.#nsid);
     stats.countRcode(reply.rcode);
     if (((out[2] as number) & (FLAG.TC >>> 8)) !== 0) stats.truncated++;
     const counters = this.#counters;
@@ -297,7 +329,7 @@ export class QueryProcessor {
       );
       counters.observeDuration(server, zone, seconds);
     }
-    if (onQuery !== null) this.#observe(onQuery, query, context, reply.rcode, handler, out.length, seconds);
+    if (onQuery !== null) this.#observe(onQuery, query, context, reply.rcode, handler, out, msg.length, seconds);
     return out;
   }
 
@@ -307,17 +339,18 @@ export class QueryProcessor {
     context: ServerContext,
     rcode: number,
     handler: number,
-    size: number,
+    reply: Buffer,
+    requestSize: number,
     seconds: number,
   ): void {
     try {
-      onQuery(query, context, rcode, handler < 0 ? '' : (this.#handlers[handler] as Handler).name, size, seconds);
+      onQuery(query, context, rcode, handler < 0 ? '' : (this.#handlers[handler] as Handler).name, reply, requestSize, seconds);
     } catch {
       // Logging must never cost an answer.
     }
   }
 
-  #panic(err: unknown, msg: Buffer, query: Query, context: ServerContext, limit: number, start: number): Buffer {
+  #panic(err: unknown, msg: Buffer, query: Query, context: ServerContext, limit: number, start: number): Buffer | null {
     this.stats.panics++;
     try {
       this.#onError?.(err);

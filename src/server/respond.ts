@@ -6,6 +6,7 @@ import type { Edns, Query, RecordOrder, Reply } from '../dns/message.ts';
 import { replyRecordEnds } from '../dns/reader.ts';
 
 const OPT_SIZE = 11;
+const NSID_OPTION = 3;
 /** Request bits a reply carries back (RFC 1035 §4.1.1 RD, RFC 4035 §3.2.2 CD). */
 const ECHOED = FLAG.RD | FLAG.CD;
 
@@ -25,7 +26,10 @@ function writeHeader(out: Buffer, id: number, flags: number, qdcount: number, an
   out[11] = arcount;
 }
 
-/** Our OPT: root owner, our buffer size as class, the rcode's high bits, version 0, DO copied from the request (RFC 3225 §3). */
+/**
+ * Our OPT: root owner, our buffer size as class, the rcode's high bits, version 0, DO copied from
+ * the request (RFC 3225 §3), and RDLENGTH 0: writeNsid appends the one option we send.
+ */
 function writeOpt(out: Buffer, at: number, ourUdpSize: number, rcode: number, dnssecOk: boolean): void {
   out[at] = 0;
   out[at + 1] = 0;
@@ -38,6 +42,19 @@ function writeOpt(out: Buffer, at: number, ourUdpSize: number, rcode: number, dn
   out[at + 8] = 0;
   out[at + 9] = 0; // RDLENGTH
   out[at + 10] = 0;
+}
+
+/** Appends an NSID option (RFC 5001) to the OPT written at `optAt`, whose RDLENGTH was 0. */
+function writeNsid(out: Buffer, optAt: number, nsid: Uint8Array): void {
+  const length = 4 + nsid.length;
+  out[optAt + 9] = length >>> 8;
+  out[optAt + 10] = length;
+  const at = optAt + OPT_SIZE;
+  out[at] = 0;
+  out[at + 1] = NSID_OPTION;
+  out[at + 2] = nsid.length >>> 8;
+  out[at + 3] = nsid.length;
+  out.set(nsid, at + 4);
 }
 
 /** How many of the records ending at `ends` fit in `room` octets (ends ascend). */
@@ -58,7 +75,8 @@ function wholeRecords(ends: Uint32Array, room: number): number {
  * additional: what is cut first is the additional section), never part of one, as CoreDNS's
  * truncation does (miekg/dns `Msg.Truncate`): a resolver that never retries over TCP (musl up
  * to 1.2.3) still gets addresses. The OPT stays (RFC 6891 §7) so the client learns our size.
- * With an `order` (loadbalance) the copied records are reordered in place, before the OPT.
+ * With an `order` (loadbalance) the copied records are reordered in place, before the OPT. With
+ * an `nsid` (the nsid plugin), a request that asks for it gets it in the OPT.
  */
 export function assemble(
   request: Buffer,
@@ -67,9 +85,12 @@ export function assemble(
   limit: number,
   ourUdpSize: number,
   order: RecordOrder | null = null,
+  nsid: Uint8Array | null = null,
 ): Buffer {
   const questionEnd = query.questionEnd;
-  const optSize = query.edns === null ? 0 : OPT_SIZE;
+  const edns = query.edns;
+  const withNsid = nsid !== null && edns?.nsid === true;
+  const optSize = edns === null ? 0 : withNsid ? OPT_SIZE + 4 + nsid.length : OPT_SIZE;
   const body = reply.body;
   let flags = FLAG.QR | (query.flags & ECHOED) | (reply.rcode & 0xf);
   if (reply.authoritative) flags |= FLAG.AA;
@@ -95,7 +116,10 @@ export function assemble(
   }
   request.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
   if (order !== null && at > questionEnd) order.permute(out, questionEnd, reply, at - questionEnd);
-  if (query.edns !== null) writeOpt(out, at, ourUdpSize, reply.rcode, query.edns.dnssecOk);
+  if (edns !== null) {
+    writeOpt(out, at, ourUdpSize, reply.rcode, edns.dnssecOk);
+    if (withNsid) writeNsid(out, at, nsid);
+  }
   return out;
 }
 

@@ -63,7 +63,12 @@ class Connection {
     this.#processor = processor;
     this.#stats = processor.stats;
     this.#options = options;
-    this.#context = { protocol: 'tcp', remoteAddress: socket.remoteAddress ?? '', listener: options.listener ?? 0 };
+    this.#context = {
+      protocol: 'tcp',
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      listener: options.listener ?? 0,
+    };
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));

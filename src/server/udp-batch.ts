@@ -162,7 +162,9 @@ export function openUdpBatch(
       const msg = Buffer.allocUnsafe(length);
       inbox.copy(msg, 0, i * slot, i * slot + length);
       const remoteAddress = meta[i * META + 2] === 1 ? ipv4Sender(i) : senderText(i);
-      const out = processor.process(msg, { protocol: 'udp', remoteAddress, listener });
+      // sockaddr_in and sockaddr_in6 both hold the port at offset 2, in network order.
+      const remotePort = addrRaw.readUInt16BE(i * ADDR_RAW + 2);
+      const out = processor.process(msg, { protocol: 'udp', remoteAddress, remotePort, listener });
       if (out === null) continue;
       if (out instanceof Promise) {
         // The sender's address outlives the batch: a copy of its 32 bytes.

@@ -100,7 +100,7 @@ function startDgram(host: string, port: number, processor: QueryProcessor, optio
 
   socket.on('message', (msg, rinfo) => {
     if (busyPoll !== null) busyPoll.touch();
-    const out = processor.process(msg, { protocol: 'udp', remoteAddress: rinfo.address, listener });
+    const out = processor.process(msg, { protocol: 'udp', remoteAddress: rinfo.address, remotePort: rinfo.port, listener });
     if (out === null) return;
     if (!(out instanceof Promise)) {
       send(out, rinfo);

@@ -46,14 +46,36 @@ test('a reload keeps a hosts handler whose options did not change, and makes a n
     await planOf('.:53 {\n kubernetes cluster.local\n loadbalance\n hosts {\n  10.0.0.9 printer.lan\n }\n}\n'),
     rest,
     logger,
-    kept,
+    { reuse: kept },
   );
   assert.equal(same.hosts[0], first.hosts[0], 'the same handler (it keeps watching its file)');
-  const changed = buildPlugins(
-    await planOf('.:53 {\n kubernetes cluster.local\n hosts {\n  10.0.0.8 printer.lan\n }\n}\n'),
+  const changed = buildPlugins(await planOf('.:53 {\n kubernetes cluster.local\n hosts {\n  10.0.0.8 printer.lan\n }\n}\n'), rest, logger, {
+    reuse: kept,
+  });
+  assert.notEqual(changed.hosts[0], first.hosts[0]);
+});
+
+test('acl guards a block (IN and the other classes); chaos answers the other classes; nsid is server-wide', async () => {
+  const built = buildPlugins(
+    await planOf(
+      '.:53 {\n kubernetes cluster.local\n chaos CDNS-test\n nsid edge-1\n acl {\n  block net 192.0.2.0/24\n }\n}\ncorp:53 {\n whoami\n}\n',
+    ),
     rest,
     logger,
-    kept,
+    { version: '9.9.9' },
   );
-  assert.notEqual(changed.hosts[0], first.hosts[0]);
+  const [root, corp] = built.blocks;
+  assert.equal(root?.chain?.name, 'acl', 'an acl-only chain: acl, then the cluster chain after the stage');
+  assert.equal(root?.otherClasses?.name, 'block', 'acl, then chaos');
+  assert.equal(corp?.chain?.name, 'whoami', 'whoami ends a block that neither forwards nor serves the cluster');
+  assert.equal(corp?.otherClasses, null);
+  assert.deepEqual(Buffer.from(built.nsid ?? []).toString(), 'edge-1');
+  const version = { id: 1, flags: 0, name: 'version.bind', type: 16, class: 3, questionEnd: 0, edns: null };
+  const blocked = root?.otherClasses?.serve(version, { protocol: 'udp', remoteAddress: '192.0.2.7' });
+  assert.equal((blocked as { rcode: number }).rcode, 5, 'acl refuses before chaos answers');
+  const answered = root?.otherClasses?.serve(version, { protocol: 'udp', remoteAddress: '10.0.0.1' });
+  assert.equal((answered as { ancount: number }).ancount, 1);
+  const none = buildPlugins(await planOf('.:53 {\n kubernetes cluster.local\n}\n'), rest, logger);
+  assert.equal(none.nsid, null);
+  assert.equal(none.blocks[0]?.otherClasses, null);
 });

@@ -120,10 +120,18 @@ describe('readQuery: well-formed queries', () => {
 describe('readQuery: EDNS', () => {
   it('reads size, version and DO from the OPT record', () => {
     const q1 = expectQuery(readQuery(Buffer.concat([header({ ar: 1 }), question('a.b'), opt({ size: 4096, dnssecOk: true })])));
-    assert.deepEqual(q1.edns, { udpSize: 4096, version: 0, dnssecOk: true });
+    assert.deepEqual(q1.edns, { udpSize: 4096, version: 0, dnssecOk: true, nsid: false });
     assert.equal(q1.questionEnd, 12 + wireName('a.b').length + 4);
     const q2 = expectQuery(readQuery(Buffer.concat([header({ ar: 1 }), question('a.b'), opt({ size: 1232, version: 1 })])));
-    assert.deepEqual(q2.edns, { udpSize: 1232, version: 1, dnssecOk: false });
+    assert.deepEqual(q2.edns, { udpSize: 1232, version: 1, dnssecOk: false, nsid: false });
+  });
+
+  it('notes an NSID option (RFC 5001), empty as clients send it, among other options', () => {
+    const nsid = Buffer.concat([u16(10, 8), Buffer.alloc(8, 1), u16(3, 0)]); // a COOKIE, then NSID
+    const q = expectQuery(readQuery(Buffer.concat([header({ ar: 1 }), question('a.b'), opt({ rdata: nsid })])));
+    assert.equal(q.edns?.nsid, true);
+    const cookieOnly = Buffer.concat([u16(10, 8), Buffer.alloc(8, 1)]);
+    assert.equal(expectQuery(readQuery(Buffer.concat([header({ ar: 1 }), question('a.b'), opt({ rdata: cookieOnly })]))).edns?.nsid, false);
   });
 
   it('never reports a UDP size below 512', () => {
@@ -136,7 +144,7 @@ describe('readQuery: EDNS', () => {
     p.questions.push(new Packet.Question('example.org', Packet.TYPE.A, Packet.CLASS.IN));
     p.additionals.push(Packet.Resource.EDNS([Packet.Resource.EDNS.ECS('10.1.2.0/24')], { udpPayloadSize: 1400, doFlag: true }));
     const q = expectQuery(readQuery(p.toBuffer()));
-    assert.deepEqual(q.edns, { udpSize: 1400, version: 0, dnssecOk: true });
+    assert.deepEqual(q.edns, { udpSize: 1400, version: 0, dnssecOk: true, nsid: false });
   });
 
   it('skips an unknown additional record (TSIG-like) after bounds-checking it', () => {

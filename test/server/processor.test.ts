@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import dns2 from 'dns2';
 import { QueryProcessor } from '../../src/server/processor.ts';
 import type { Handler, Query, Reply, RequestContext } from '../../src/dns/message.ts';
-import { emptyReply } from '../../src/dns/message.ts';
+import { emptyReply, NO_REPLY } from '../../src/dns/message.ts';
 import { CLASS, RCODE, TYPE } from '../../src/dns/constants.ts';
 import { buildQuery } from '../support/dns.ts';
 
@@ -163,6 +163,24 @@ describe('QueryProcessor: checks before the handlers', () => {
     assert.equal(p.stats.refused, 3);
   });
 
+  it('with otherClasses, lets other classes reach the handlers (a Corefile stage answers or refuses them)', () => {
+    const seen: number[] = [];
+    const p = new QueryProcessor({
+      handlers: [
+        handler('stage', (q) => {
+          seen.push(q.class);
+          return emptyReply(RCODE.NOERROR);
+        }),
+      ],
+      otherClasses: true,
+    });
+    assert.equal(
+      decode(expectBuffer(p.process(request('version.bind', { type: TYPE.TXT, qclass: CLASS.CH }), UDP))).header.rcode,
+      RCODE.NOERROR,
+    );
+    assert.deepEqual(seen, [CLASS.CH]);
+  });
+
   it('refuses zone transfers', () => {
     const p = new QueryProcessor({ handlers: [untouchable()] });
     assert.equal(decode(expectBuffer(p.process(request('cluster.local', { type: TYPE.AXFR }), TCP))).header.rcode, RCODE.REFUSED);
@@ -205,8 +223,8 @@ describe('QueryProcessor: checks before the handlers', () => {
     const seen: Array<{ name: string; type: number; questionEnd: number; id: number; rcode: number; plugin: string; size: number }> = [];
     const p = new QueryProcessor({
       handlers: [handler('zone', () => aRecords(1))],
-      onQuery: (q, _c, rcode, plugin, size) =>
-        seen.push({ name: q.name, type: q.type, questionEnd: q.questionEnd, id: q.id, rcode, plugin, size }),
+      onQuery: (q, _c, rcode, plugin, reply) =>
+        seen.push({ name: q.name, type: q.type, questionEnd: q.questionEnd, id: q.id, rcode, plugin, size: reply.length }),
     });
     const answered = expectBuffer(p.process(request('a.b'), UDP));
     const bad = request('x.y', { id: 7, type: TYPE.AAAA });
@@ -235,6 +253,36 @@ describe('QueryProcessor: checks before the handlers', () => {
     bad.writeUInt16BE(1, 6);
     assert.equal(decode(expectBuffer(p.process(bad, UDP))).header.rcode, RCODE.FORMERR);
     assert.equal(decode(expectBuffer(p.process(request('a.b'), UDP))).header.rcode, RCODE.NOERROR);
+  });
+});
+
+describe('QueryProcessor: what handlers ask of the reply', () => {
+  it('NO_REPLY sends nothing and is counted (acl drop)', async () => {
+    const p = new QueryProcessor({ handlers: [handler('acl', () => NO_REPLY)] });
+    assert.equal(p.process(request('a.b'), UDP), null);
+    const waited = new QueryProcessor({ handlers: [handler('acl', async () => NO_REPLY)] });
+    assert.equal(await waited.process(request('a.b'), UDP), null, 'a promised NO_REPLY too');
+    assert.equal(p.stats.unanswered, 1);
+    assert.equal(p.stats.noerror + p.stats.refused, 0, 'no rcode counted: nothing was sent');
+  });
+
+  it('nsid: the NSID option only for a request that asks for it (RFC 5001), set anew by setNsid', () => {
+    const p = new QueryProcessor({ handlers: [handler('zone', () => aRecords(1))], nsid: new Uint8Array(Buffer.from('node-7')) });
+    // The request's OPT ends in RDLENGTH 0: replaced by RDLENGTH 4 and one empty NSID option.
+    const asks = Buffer.concat([request('a.b', { udpSize: 1232 }).subarray(0, -2), Buffer.from([0, 4, 0, 3, 0, 0])]);
+    const out = expectBuffer(p.process(asks, UDP));
+    assert.ok(
+      decode(out).additionals.some((r: { type: number }) => r.type === TYPE.OPT),
+      'an OPT dns2 can read',
+    );
+    // The OPT is the last record: its RDATA is {3, 6, "node-7"}.
+    assert.deepEqual([...out.subarray(out.length - 10)], [0, 3, 0, 6, ...Buffer.from('node-7')]);
+    assert.equal(out.readUInt16BE(out.length - 12), 10, 'RDLENGTH covers the option');
+    const plain = expectBuffer(p.process(request('a.b', { udpSize: 1232 }), UDP));
+    assert.equal(plain.readUInt16BE(plain.length - 2), 0, 'not asked: an empty OPT');
+    p.setNsid(null);
+    const off = expectBuffer(p.process(asks, UDP));
+    assert.equal(off.readUInt16BE(off.length - 2), 0, 'nsid off after a reload: an empty OPT');
   });
 });
 

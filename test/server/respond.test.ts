@@ -106,7 +106,7 @@ describe('assemble', () => {
     assert.equal(optOf(Packet.parse(out))?.ttl, 0x8000, 'DO set, version 0');
     const truncated = assemble(req, parsed(req), answer(100), 512, 1232);
     assert.equal(truncated[truncated.length - 4], 0x80, 'TC reply: DO set too');
-    const error = errorReply(req, 1, 0, RCODE.FORMERR, req.length - 11, { udpSize: 1232, version: 0, dnssecOk: true });
+    const error = errorReply(req, 1, 0, RCODE.FORMERR, req.length - 11, { udpSize: 1232, version: 0, dnssecOk: true, nsid: false });
     assert.equal(error[error.length - 4], 0x80);
   });
 
@@ -235,7 +235,7 @@ describe('errorReply', () => {
 
   it('carries BADVERS in the OPT', () => {
     const req = request('a.b', { udpSize: 512 });
-    const out = errorReply(req, 1, 0, RCODE.BADVERS, req.length - 11, { udpSize: 512, version: 3, dnssecOk: false }, 1400);
+    const out = errorReply(req, 1, 0, RCODE.BADVERS, req.length - 11, { udpSize: 512, version: 3, dnssecOk: false, nsid: false }, 1400);
     const p = Packet.parse(out);
     assert.equal(p.header.rcode, RCODE.BADVERS);
     assert.equal(optOf(p)?.class, 1400);

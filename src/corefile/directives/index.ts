@@ -19,8 +19,6 @@ export type { CacheSettings, CacheKind } from './cache.ts';
 export type { ForwardPolicy, ForwardSettings, ForwardTarget } from './forward.ts';
 export type { KubernetesPodMode, KubernetesSettings } from './kubernetes.ts';
 export {
-  COMBINED_LOG_FORMAT,
-  COMMON_LOG_FORMAT,
   RELOAD_DEFAULTS,
   type AclRule,
   type AclSettings,

@@ -18,17 +18,14 @@ import {
   type Address,
 } from './args.ts';
 import type { BlockContext } from './context.ts';
-
-/** CoreDNS's log formats; `{common}` is the default. */
-export const COMMON_LOG_FORMAT =
-  '{remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}';
-export const COMBINED_LOG_FORMAT = `${COMMON_LOG_FORMAT} "{>opcode}"`;
+import type { AclPolicyOptions } from '../../plugins/acl.ts';
 
 export type LogClass = 'all' | 'success' | 'denial' | 'error';
 
 export interface LogSettings {
   /** Names (zones) whose queries are logged. */
   readonly names: readonly string[];
+  /** As written: `{common}` (the default), `{combined}`, or placeholders (src/observe/query-log.ts). */
   readonly format: string;
   readonly classes: readonly LogClass[];
 }
@@ -37,14 +34,12 @@ export interface LogSettings {
 export function readLog(d: Directive): LogSettings {
   const P = 'log';
   let names: string[];
-  let format = COMMON_LOG_FORMAT;
+  let format = '{common}';
   if (d.args.length <= 1) names = d.args.length === 0 ? ['.'] : zoneList(d.args, d, P);
   else {
     names = zoneList(d.args.slice(0, -1), d, P);
     format = d.args[d.args.length - 1] as string;
   }
-  if (format === '{common}') format = COMMON_LOG_FORMAT;
-  else if (format === '{combined}') format = COMBINED_LOG_FORMAT;
   const classes: LogClass[] = [];
   for (const p of lines(d)) {
     flat(p, P);
@@ -228,15 +223,8 @@ export function readAutopath(d: Directive, ctx: BlockContext): AutopathSettings 
   return { zones, source: 'kubernetes' };
 }
 
-export type AclAction = 'allow' | 'block' | 'filter' | 'drop';
-
-export interface AclRule {
-  readonly action: AclAction;
-  /** Query type codes; [] all. */
-  readonly types: readonly number[];
-  /** Source networks as CIDRs; [] all. */
-  readonly nets: readonly string[];
-}
+/** One policy line: its action, query types ([] all) and source networks as CIDRs ([] all). */
+export type AclRule = AclPolicyOptions;
 
 export interface AclSettings {
   readonly zones: readonly string[];

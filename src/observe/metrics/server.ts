@@ -60,12 +60,13 @@ export function serverFamilies(registers: Registers, o: ServerMetricsInput, serv
   counter(
     registers,
     'cluster_dns_dropped_packets_total',
-    'Packets dropped without an answer: too short to be DNS, responses (QR=1), unreadable TCP frames.',
+    'Packets dropped without an answer: too short to be DNS, responses (QR=1), unreadable TCP frames, acl drop.',
     ['reason'],
     () => [
       { labels: { reason: 'short' }, value: o.stats.droppedShort },
       { labels: { reason: 'response' }, value: o.stats.droppedResponse },
       { labels: { reason: 'tcp_bad_frame' }, value: o.stats.tcpBadFrames },
+      { labels: { reason: 'acl_drop' }, value: o.stats.unanswered },
     ],
   );
   const stat = (name: string, help: string, key: keyof ServerStats & string) =>
