@@ -249,24 +249,23 @@ interface Serving {
   ready: { host: string; port: number };
   metrics: { host: string; port: number } | null;
 }
-/** Starts dist/main.js against the double; resolves once it logged its addresses. */
+/**
+ * Starts dist/main.js against the double; resolves once it logged its addresses. With `--conf`
+ * in `extra`, the Corefile says where to listen and which endpoints to serve.
+ */
 async function startServer(
   cpu: number | string,
   extra: string[],
 ): Promise<{ child: ChildProcess; serving: Serving; stdout: () => string; started: number }> {
+  const endpoints = extra.includes('--conf')
+    ? []
+    : ['--listen', '127.0.0.1:0', '--health', 'off', '--ready', '127.0.0.1:0', '--lameduck', '0'];
   const [cmd, args] = pin(cpu, node, [
     ...nodeFlags,
     join(values.dist ?? join(root, 'dist'), 'main.js'),
     '--kubeconfig',
     kubeconfig,
-    '--listen',
-    '127.0.0.1:0',
-    '--health',
-    'off',
-    '--ready',
-    '127.0.0.1:0',
-    '--lameduck',
-    '0',
+    ...endpoints,
     ...extra,
   ]);
   const started = performance.now();
@@ -396,26 +395,54 @@ const dgramPort = dgram?.serving.dns[0]?.port ?? 0;
 const dgramPid = dgram?.child.pid ?? 0;
 log(`UDP path: ${main.serving.udpIo}${dgram ? ' (node:dgram measured beside it)' : ''}`);
 
+// The same build run from kubeadm's Corefile (--conf, the project's fixture): its directives in
+// front of the same zone, loadbalance rotating every reply. Issue 20's goal: within 5 % of the
+// flags-only QPS. Only its addresses change: loopback, port 0, the upstream double, lameduck 1s.
+const kubeadmCorefile = join(work, 'Corefile.kubeadm');
+const kubeadmText = readFileSync(join(root, 'test/fixtures/corefiles/kubeadm.Corefile'), 'utf8');
+const onLoopback = kubeadmText
+  .replace('.:53 {', '.:0 {\n    bind 127.0.0.1')
+  .replace(/health \{\s*lameduck 5s/, 'health 127.0.0.1:0 {\n        lameduck 1s')
+  .replace(/^(\s*)ready$/m, '$1ready 127.0.0.1:0')
+  .replace('prometheus :9153', 'prometheus 127.0.0.1:0')
+  .replace('forward . /etc/resolv.conf', `forward . 127.0.0.1:${upstream.port}`);
+if (!onLoopback.includes(`127.0.0.1:${upstream.port}`) || !onLoopback.includes('ready 127.0.0.1:0'))
+  throw new Error('the kubeadm fixture changed shape: bench/run.ts cannot put it on loopback');
+writeFileSync(kubeadmCorefile, onLoopback);
+const kubeadm = await startServer(0, ['--conf', kubeadmCorefile]);
+await waitFor(
+  'the kubeadm-Corefile server ready',
+  () => isReady(`http://${kubeadm.serving.ready.host}:${kubeadm.serving.ready.port}/ready`),
+  120_000,
+);
+const kubeadmPort = kubeadm.serving.dns[0]!.port;
+const kubeadmPid = kubeadm.child.pid!;
+
 // ---- throughput: ours and Knot's alternating, median of runs ----
 const ours: Dnsperf[] = [];
 const theirs: Dnsperf[] = [];
 // A short warm-up for each, as for the cache mix below, so that no run pays for preparing each
 // name's answer the first time it is asked.
 const onDgram: Dnsperf[] = [];
+const onKubeadm: Dnsperf[] = [];
 await dnsperf(port, clusterQueries, 2);
+await dnsperf(kubeadmPort, clusterQueries, 2);
 if (knot) await dnsperf(knotPort, clusterQueries, 2);
 if (dgram) await dnsperf(dgramPort, clusterQueries, 2);
 for (let r = 0; r < runs; r++) {
   ours.push(await dnsperf(port, clusterQueries, duration, { pids: [serverPid] }));
   if (knot) theirs.push(await dnsperf(knotPort, clusterQueries, duration, { pids: [knotPid] }));
   if (dgram) onDgram.push(await dnsperf(dgramPort, clusterQueries, duration, { pids: [dgramPid] }));
+  onKubeadm.push(await dnsperf(kubeadmPort, clusterQueries, duration, { pids: [kubeadmPid] }));
   const o = ours.at(-1)!;
   const k = theirs.at(-1);
   const d = onDgram.at(-1);
+  const c = onKubeadm.at(-1)!;
   log(
-    `run ${r + 1}/${runs}: cluster-dns ${o.qps.toFixed(0)} QPS (${o.perCpuSecond.toFixed(0)}/CPU-s)${k ? `, knot ${k.qps.toFixed(0)} QPS (${k.perCpuSecond.toFixed(0)}/CPU-s)` : ''}${d ? `, on node:dgram ${d.qps.toFixed(0)} QPS` : ''}; machine busy before: ${o.background}`,
+    `run ${r + 1}/${runs}: cluster-dns ${o.qps.toFixed(0)} QPS (${o.perCpuSecond.toFixed(0)}/CPU-s)${k ? `, knot ${k.qps.toFixed(0)} QPS (${k.perCpuSecond.toFixed(0)}/CPU-s)` : ''}${d ? `, on node:dgram ${d.qps.toFixed(0)} QPS` : ''}, kubeadm Corefile ${c.qps.toFixed(0)} QPS (${c.perCpuSecond.toFixed(0)}/CPU-s); machine busy before: ${o.background}`,
   );
 }
+await stopServer(kubeadm.child);
 // Cache hits: 20 % external names, answered from the cache after their first query.
 await dnsperf(port, externalQueries, 2);
 const cacheBefore = await scrape(main.serving.metrics, ['coredns_cache_hits_total', 'coredns_cache_misses_total']);
@@ -660,6 +687,8 @@ const med = (xs: Dnsperf[], f: (d: Dnsperf) => number) => Math.round(median(xs.m
 const qpsOurs = med(ours, (d) => d.qps);
 const qpsKnot = knot ? med(theirs, (d) => d.qps) : null;
 const qpsDgram = med(onDgram, (d) => d.qps);
+const qpsKubeadm = med(onKubeadm, (d) => d.qps);
+const perCpuKubeadm = med(onKubeadm, (d) => d.perCpuSecond);
 const perCpuOurs = med(ours, (d) => d.perCpuSecond);
 const perCpuKnot = knot ? med(theirs, (d) => d.perCpuSecond) : null;
 const qpsCache = med(cached, (d) => d.qps);
@@ -677,6 +706,13 @@ const result = {
   durationSeconds: duration,
   qpsClusterMedian: qpsOurs,
   qpsClusterRuns: ours.map((d) => Math.round(d.qps)),
+  kubeadmCorefile: {
+    qpsMedian: qpsKubeadm,
+    qpsRuns: onKubeadm.map((d) => Math.round(d.qps)),
+    qpsPerCpuSecond: perCpuKubeadm,
+    ratioToFlags: +(qpsKubeadm / qpsOurs).toFixed(3),
+    perCpuRatioToFlags: +(perCpuKubeadm / perCpuOurs).toFixed(3),
+  },
   qpsKnotMedian: qpsKnot,
   qpsKnotRuns: theirs.map((d) => Math.round(d.qps)),
   ratioToKnot: qpsKnot ? +(qpsOurs / qpsKnot).toFixed(3) : null,
@@ -747,6 +783,11 @@ const rows: [string, string, string][] = [
     'UDP path',
     main.serving.udpIo === 'batch' ? 'batch (native/udp-batch.node)' : 'node:dgram',
     main.serving.udpIo === 'batch' ? '' : 'the addon is not built: no C compiler?',
+  ],
+  [
+    'kubeadm Corefile (--conf)',
+    `${qpsKubeadm} QPS`,
+    `${result.kubeadmCorefile.ratioToFlags}× the flags-only QPS; per CPU-s ${perCpuKubeadm} (${result.kubeadmCorefile.perCpuRatioToFlags}×)`,
   ],
   ['queries per CPU-second', String(perCpuOurs), perCpuKnot ? `${result.queriesPerCpuSecond.ratio}× Knot (${perCpuKnot})` : ''],
   [
