@@ -17,7 +17,8 @@ import { CounterTotals, type CountedParts, type CountersSnapshot } from './repli
 import { udpKernelStats } from './server/kernel.ts';
 import { startListeners } from './server/listen.ts';
 import { BindError } from './server/bind-error.ts';
-import { QueryProcessor } from './server/processor.ts';
+import { QueryProcessor, type QueryObserver } from './server/processor.ts';
+import { CACHE_OPTIONS, FORWARD_OPTIONS } from './upstream/options.ts';
 import { queryLogger } from './observe/query-log.ts';
 import type { CacheStats, ForwardStats } from './upstream/stats.ts';
 import { KubernetesZone } from './zone/kubernetes.ts';
@@ -46,10 +47,13 @@ export interface ClusterDns {
   /** SIGTERM's first step: /ready answers 503 "lameduck" while DNS keeps answering. */
   lameduck(): void;
   /**
-   * A reloaded Corefile's handlers, swapped in at once (the index, the forwarder and its cache
-   * stay); hosts handlers whose options did not change are kept. Only with `tuning.plan`.
+   * A reloaded Corefile's handlers, swapped in at once; hosts handlers whose options did not
+   * change are kept. With `config` (the options it sets, with the flags), the options of
+   * LIVE_OPTIONS apply too: a new zone for new answer options, a new forwarder for new upstreams
+   * (the cache kept but for names whose upstreams changed), the query log; the index always
+   * stays. Returns the options of LIVE_OPTIONS it could not apply. Only with `tuning.plan`.
    */
-  applyPlan(plan: Plan): void;
+  applyPlan(plan: Plan, config?: Config): readonly string[];
   close(): Promise<void>;
 }
 
@@ -139,32 +143,26 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     }
     await source.start();
 
-    const zone = new KubernetesZone({
-      index,
-      zone: config.zone,
-      ttl: config.ttl,
-      pods: config.pods,
-      ignoreEmptyService: config.ignoreEmptyService,
-      fallthrough: config.fallthrough,
-    });
     const log = logger.child({ component: 'server' });
-    const forwarding = config.forward.upstreams.length > 0 || config.forward.stubDomains.length > 0;
-    const forwarder = forwarding ? new Forwarder({ config: config.forward, logger, cacheInFront: true }) : null;
-    if (forwarder) {
-      stops.push(() => forwarder.close());
-      observed.forward = forwarder.stats;
-      observed.cache = forwarder.cacheStats;
-    }
-    const handlers = clusterHandlers({
-      zone,
-      index,
-      zoneName: config.zone,
-      ttl: config.ttl,
-      forwarder,
-      autopathSearch: config.forward.autopath ? config.forward.autopathSearch : null,
+    // The zone's answers and the forwarder (with its cache): a Corefile reload may rebuild them.
+    let { parts } = clusterParts(config, index, logger, null);
+    // CoreDNS-format query lines go to stdout, as CoreDNS's log plugin writes them; one writer.
+    let stdout: ((line: string) => void) | null = null;
+    const queryLines = () => tuning.queryLines ?? (stdout ??= stdoutLines());
+    let running = config;
+    const retired: Forwarder[] = [];
+    stops.push(() => {
+      parts.forwarder?.close();
+      for (const f of retired) f.close();
     });
+    const observeForwarder = (forwarder: Forwarder | null) => {
+      observed.forward = forwarder?.stats ?? null;
+      observed.cache = forwarder?.cacheStats ?? null;
+    };
+    observeForwarder(parts.forwarder);
+    const handlers = [...parts.handlers];
     // A Corefile's blocks come first; a block without handlers of its own passes to the cluster chain.
-    const corefile = tuning.plan ? startPlugins(tuning.plan, new Chain(handlers, 'cluster'), logger, version) : null;
+    const corefile = tuning.plan ? startPlugins(tuning.plan, new Chain(parts.handlers, 'cluster'), logger, version) : null;
     if (corefile) {
       handlers.unshift(corefile.stage);
       stops.push(() => corefile.stop());
@@ -182,19 +180,7 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       onError: (err) => limited('error', 'query failed', { err }, 'query failed'),
       // With --metrics off the query path skips the counting (and the clock reads) altogether.
       ...(config.metrics ? { counters } : {}),
-      onQuery: config.logQueries
-        ? queryLogger(
-            logger.child({ component: 'query' }),
-            {
-              format: config.logQueriesFormat,
-              classes: config.logQueriesClasses,
-              zones: config.logQueriesZones,
-              sample: config.logQueriesSample,
-            },
-            // CoreDNS-format lines go to stdout, as CoreDNS's log plugin writes them.
-            tuning.queryLines ?? stdoutLines(),
-          )
-        : undefined,
+      onQuery: queryLogOf(config, logger, queryLines) ?? undefined,
       ...(corefile?.recordOrder ? { recordOrder: corefile.recordOrder } : {}),
       // The stage answers CHAOS (chaos) and refuses the other classes itself.
       ...(corefile ? { otherClasses: true, nsid: corefile.nsid } : {}),
@@ -253,7 +239,12 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
     // the DNS answers themselves do not reveal.
     if (config.debugEndpoints && !tuning.replica) {
       const at = config.debugEndpoints;
-      debugEndpoint = await named('--debug-endpoints', () => startHttpEndpoint(at, debugRoutes(zone, index, config.zone)));
+      debugEndpoint = await named('--debug-endpoints', () =>
+        startHttpEndpoint(
+          at,
+          debugRoutes(() => parts.zone, index, config.zone),
+        ),
+      );
       stops.push(() => debugEndpoint?.close());
     }
     if (config.ready) {
@@ -261,9 +252,9 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       ready = await named('--ready', () => startHttpEndpoint(at, readyRoutes(readiness)));
       stops.push(() => ready?.close());
     }
-    if (forwarder) {
+    if (parts.forwarder) {
       // Our listeners are up: a loop probe that comes back can be caught now.
-      forwarder.start();
+      parts.forwarder.start();
     } else {
       logger.warn({ from: config.forward.upstreamsFrom }, 'no upstreams: names outside the cluster zone get REFUSED');
     }
@@ -292,11 +283,37 @@ export async function startClusterDns(config: Config, logger: Logger, version = 
       registry: metrics,
       counted,
       lameduck: () => readiness.lameduck(),
-      applyPlan: (plan: Plan) => {
+      applyPlan: (plan: Plan, next?: Config) => {
         if (!corefile) throw new Error('applyPlan: started without a Corefile');
-        const applied = corefile.apply(plan);
+        let pending: string[] = [];
+        let rest: Handler | null = null;
+        if (next !== undefined) {
+          const rebuilt = clusterParts(next, index, logger, { config: running, parts });
+          pending = rebuilt.pending;
+          running = rebuilt.config;
+          if (rebuilt.parts !== parts) {
+            const before = parts;
+            parts = rebuilt.parts;
+            processor.setHandlers([corefile.stage, ...parts.handlers]);
+            rest = new Chain(parts.handlers, 'cluster');
+            if (before.forwarder !== null && before.forwarder !== parts.forwarder) {
+              // Queries in flight on the old forwarder finish before its sockets close.
+              const old = before.forwarder;
+              retired.push(old);
+              setTimeout(() => {
+                old.close();
+                retired.splice(retired.indexOf(old), 1);
+              }, running.forward.timeoutMs + 1_000).unref();
+            }
+            if (parts.forwarder !== before.forwarder) parts.forwarder?.start();
+            observeForwarder(parts.forwarder);
+          }
+          processor.setOnQuery(queryLogOf(next, logger, queryLines));
+        }
+        const applied = corefile.apply(plan, rest);
         processor.setRecordOrder(applied.recordOrder);
         processor.setNsid(applied.nsid);
+        return pending;
       },
       close: closeAll,
     };
@@ -334,6 +351,94 @@ function isKubernetes(source: Source): source is KubernetesSource {
   return 'statuses' in source;
 }
 
+/** The zone's answers and what forwards: what a Corefile reload may rebuild while the index stays. */
+interface ClusterParts {
+  readonly zone: KubernetesZone;
+  readonly forwarder: Forwarder | null;
+  /** Behind the Corefile stage: [autopath] zone [cache forward]. */
+  readonly handlers: readonly Handler[];
+}
+
+const ZONE_LIVE = ['ttl', 'pods', 'ignore-empty-service', 'fallthrough'];
+const FORWARD_LIVE = [...Object.values(FORWARD_OPTIONS), ...Object.values(CACHE_OPTIONS)]
+  .map((spec) => spec.flag)
+  .filter((flag) => flag !== 'autopath');
+const LOG_LIVE = ['log-queries', 'log-queries-sample', 'log-queries-format', 'log-queries-class', 'log-queries-zones'];
+
+/**
+ * The options a Corefile reload applies without a restart: the zone's answers, the upstreams and
+ * their cache, the query log. The rest (addresses, the cluster source, what is watched) wait for
+ * the next start.
+ */
+export const LIVE_OPTIONS: ReadonlySet<string> = new Set([...ZONE_LIVE, ...FORWARD_LIVE, ...LOG_LIVE]);
+
+const sameZone = (a: Config, b: Config) =>
+  a.ttl === b.ttl && a.pods === b.pods && a.ignoreEmptyService === b.ignoreEmptyService && a.fallthrough.join() === b.fallthrough.join();
+const sameForward = (a: Config, b: Config) => JSON.stringify(a.forward) === JSON.stringify(b.forward);
+
+/**
+ * The parts for `config`; with `running`, what of them differs is rebuilt and the rest kept (the
+ * same object when nothing differs). A change that would change the chain's shape (forwarding
+ * turned on or off, autopath) is not applied: its options are returned as pending.
+ */
+function clusterParts(
+  config: Config,
+  index: ClusterIndex,
+  logger: Logger,
+  running: { readonly config: Config; readonly parts: ClusterParts } | null,
+): { readonly parts: ClusterParts; readonly config: Config; readonly pending: string[] } {
+  const forwarding = (c: Config) => c.forward.upstreams.length > 0 || c.forward.stubDomains.length > 0;
+  let effective = config;
+  const pending: string[] = [];
+  if (running !== null) {
+    const shapeChanges = forwarding(config) !== forwarding(running.config) || config.forward.autopath !== running.config.forward.autopath;
+    if (shapeChanges) {
+      pending.push(...FORWARD_LIVE, 'autopath');
+      effective = { ...config, forward: running.config.forward };
+    }
+    const zoneSame = sameZone(effective, running.config);
+    const forwardSame = sameForward(effective, running.config);
+    if (zoneSame && forwardSame) return { parts: running.parts, config: effective, pending };
+  }
+  const zone =
+    running !== null && sameZone(effective, running.config)
+      ? running.parts.zone
+      : new KubernetesZone({
+          index,
+          zone: effective.zone,
+          ttl: effective.ttl,
+          pods: effective.pods,
+          ignoreEmptyService: effective.ignoreEmptyService,
+          fallthrough: effective.fallthrough,
+        });
+  let forwarder: Forwarder | null;
+  if (running !== null && sameForward(effective, running.config)) forwarder = running.parts.forwarder;
+  else if (!forwarding(effective)) forwarder = null;
+  else {
+    const previous = running?.parts.forwarder;
+    forwarder = new Forwarder({ config: effective.forward, logger, cacheInFront: true, ...(previous ? { previous } : {}) });
+  }
+  const handlers = clusterHandlers({
+    zone,
+    index,
+    zoneName: effective.zone,
+    ttl: effective.ttl,
+    forwarder,
+    autopathSearch: effective.forward.autopath ? effective.forward.autopathSearch : null,
+  });
+  return { parts: { zone, forwarder, handlers }, config: effective, pending };
+}
+
+/** The query log --log-queries and its options ask for; null when off. */
+function queryLogOf(config: Config, logger: Logger, lines: () => (line: string) => void): QueryObserver | null {
+  if (!config.logQueries) return null;
+  return queryLogger(
+    logger.child({ component: 'query' }),
+    { format: config.logQueriesFormat, classes: config.logQueriesClasses, zones: config.logQueriesZones, sample: config.logQueriesSample },
+    lines(),
+  );
+}
+
 /** What the zone's options change in the records a source makes; nothing when they are off. */
 function convertOptions(config: Config): { convert?: ConvertOptions } {
   if (!config.endpointPodNames && !config.noEndpoints && config.namespaces.length === 0) return {};
@@ -341,7 +446,8 @@ function convertOptions(config: Config): { convert?: ConvertOptions } {
 }
 
 /** The Corefile's handlers, running: the stage, the record order, and the hosts files' polling. */
-function startPlugins(plan: Plan, rest: Handler, logger: Logger, version: string) {
+function startPlugins(plan: Plan, first: Handler, logger: Logger, version: string) {
+  let rest = first;
   let built = buildPlugins(plan, rest, logger, { version });
   const stage = new PluginStage(built.blocks);
   for (const h of built.hosts) h.start();
@@ -349,8 +455,9 @@ function startPlugins(plan: Plan, rest: Handler, logger: Logger, version: string
     stage,
     recordOrder: built.recordOrder,
     nsid: built.nsid,
-    /** Swaps in `next`'s handlers; returns what the processor applies to every reply. */
-    apply(next: Plan): { recordOrder: RecordOrder | null; nsid: Uint8Array | null } {
+    /** Swaps in `next`'s handlers (ending in `cluster`, when it is new); returns what the processor applies to every reply. */
+    apply(next: Plan, cluster: Handler | null = null): { recordOrder: RecordOrder | null; nsid: Uint8Array | null } {
+      if (cluster !== null) rest = cluster;
       const kept = new Map(built.hosts.map((h) => [hostsKey(h.options), h]));
       const fresh = buildPlugins(next, rest, logger, { reuse: kept, version });
       for (const h of fresh.hosts) if (!built.hosts.includes(h)) h.start();

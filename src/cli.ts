@@ -3,13 +3,23 @@
 // in place.
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
-import { startClusterDns } from './app.ts';
+import { LIVE_OPTIONS, startClusterDns } from './app.ts';
 import { BindError } from './server/bind-error.ts';
 import { KubeConfigError } from './kube/open.ts';
 import { ManifestError } from './index/manifests.ts';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { BUNDLED_EXAMPLE, ConfigError, formatHostPort, loadConfiguration, OPTIONS, USAGE, type Config, type HostPort } from './config.ts';
+import {
+  BUNDLED_EXAMPLE,
+  ConfigError,
+  configForPlan,
+  formatHostPort,
+  loadConfiguration,
+  OPTIONS,
+  USAGE,
+  type Config,
+  type HostPort,
+} from './config.ts';
 import { describeConfiguration } from './config/check.ts';
 import { CorefileError } from './corefile/errors.ts';
 import { startReloading } from './config/reload.ts';
@@ -86,7 +96,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel, { format: config.logFormat });
   if (isReplica()) {
-    await runReplica(config, logger, parsed.plan);
+    await runReplica(config, logger, parsed.plan, argv);
     return;
   }
   // One short line; the whole config follows at debug.
@@ -124,7 +134,7 @@ async function main(): Promise<void> {
   const running = app;
   const reloading =
     plan && config.conf !== null
-      ? await startReloading(running, config.conf, { logger, metrics: running.registry.process, running: plan })
+      ? await startReloading(running, config.conf, { logger, metrics: running.registry.process, running: plan, ...liveReload(argv) })
       : null;
 
   // The bundled example: say how to try it (these names exist in examples/cluster.yaml).
@@ -171,7 +181,13 @@ async function main(): Promise<void> {
 }
 
 /** A --workers replica: the watching process's index, the same handlers, the shared ports. */
-async function runReplica(config: Config, logger: Logger, plan: Plan | null): Promise<void> {
+/** What a reload needs to apply the Corefile's live options: the same flags, the same machine. */
+function liveReload(argv: readonly string[]) {
+  const host = { env: process.env, fileExists: existsSync, readText: (path: string) => readFileSync(path, 'utf8') };
+  return { configure: (plan: Plan) => configForPlan(argv, plan, host), live: LIVE_OPTIONS };
+}
+
+async function runReplica(config: Config, logger: Logger, plan: Plan | null, argv: readonly string[]): Promise<void> {
   const feed = new ReplicaFeed();
   await feed.start();
   const app = await startClusterDns(
@@ -184,7 +200,9 @@ async function runReplica(config: Config, logger: Logger, plan: Plan | null): Pr
   reportCounters(() => app.counted());
   // Each replica reads the Corefile's edits itself, as the watching process does.
   const reloading =
-    plan && config.conf !== null ? await startReloading(app, config.conf, { logger, metrics: app.registry.process, running: plan }) : null;
+    plan && config.conf !== null
+      ? await startReloading(app, config.conf, { logger, metrics: app.registry.process, running: plan, ...liveReload(argv) })
+      : null;
   const close = () => {
     reloading?.close();
     void app.close().then(() => process.exit(0));

@@ -315,6 +315,16 @@ export async function loadConfiguration(
   return { kind: 'run', ...resolveConfig(assignments, host), plan, assignments, implied: new Set(fromCorefile.implied) };
 }
 
+/**
+ * The Config a reloaded Corefile's plan makes with the same command line: what a reload applies.
+ * Throws ConfigError (a flag and a new line for one option) or CorefileError.
+ */
+export function configForPlan(argv: readonly string[], plan: Plan, host: Host): Config {
+  const flags = flagAssignments(argv);
+  if (flags.kind !== 'run') throw new ConfigError('arguments', 'not a run');
+  return resolveConfig(withCorefile(flags.assignments, corefileAssignments(plan)), host).config;
+}
+
 export function parseConfig(
   argv: readonly string[],
   env: Environment = process.env,

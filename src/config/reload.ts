@@ -2,12 +2,15 @@
 // CoreDNS's `reload INTERVAL` poll); a valid change swaps the handlers at once (the index, the
 // forwarder and its cache stay); a broken one keeps the running configuration, is logged as
 // `FILE:LINE: why` and counted in coredns_reload_failed_total, as CoreDNS's reload plugin does.
-// Options (what flags also set: the zone, upstreams, cache sizes, ports) apply at the next start:
-// a change to them is logged, naming each, and the handlers are swapped all the same.
+// Options (what flags also set) of the live set apply too: the zone's answers, the upstreams and
+// their cache, the query log (app.ts's LIVE_OPTIONS). The rest (addresses, the cluster source,
+// what is watched) apply at the next start: a change to them is logged, naming each.
 import type { Plan } from '../corefile/directives/index.ts';
 import { CorefileError } from '../corefile/errors.ts';
 import { watchCorefile, type CorefileWatcher, type WatchOptions } from '../corefile/watch.ts';
 import { corefileAssignments } from './corefile.ts';
+import type { Config } from '../config.ts';
+import { ConfigError } from '../base/options.ts';
 
 /** The logger's part this uses (pino's). */
 interface ReloadLog {
@@ -17,7 +20,8 @@ interface ReloadLog {
 }
 
 export interface Reloadable {
-  applyPlan(plan: Plan): void;
+  /** Swaps in the plan's handlers and, given `config`, its live options; returns those it could not apply. */
+  applyPlan(plan: Plan, config?: Config): readonly string[] | undefined;
 }
 
 export interface ReloadOptions extends Partial<Pick<WatchOptions, 'env' | 'fs' | 'debounceMs' | 'events' | 'random'>> {
@@ -26,6 +30,13 @@ export interface ReloadOptions extends Partial<Pick<WatchOptions, 'env' | 'fs' |
   readonly metrics: { countReloadFailure(): void; setConfigHash(hash: string | null): void };
   /** The plan the server started with (what the options were read from). */
   readonly running: Plan;
+  /**
+   * The Config a plan makes with the command line's flags (a flag and a new line for one option
+   * is a failed reload); without it no option applies before the next start.
+   */
+  readonly configure?: (plan: Plan) => Config;
+  /** The options `applyPlan` applies from a Config. */
+  readonly live?: ReadonlySet<string>;
 }
 
 /** The options a plan sets, as text to compare: `flag=value` per assignment, in order. */
@@ -38,7 +49,9 @@ function optionsOf(plan: Plan): Map<string, string> {
 
 export async function startReloading(app: Reloadable, path: string, options: ReloadOptions): Promise<CorefileWatcher> {
   const log = options.logger.child({ component: 'reload' });
-  const started = optionsOf(options.running);
+  // What runs: the started plan's options, and each live option as last applied.
+  const effective = optionsOf(options.running);
+  const live = options.configure ? (options.live ?? new Set<string>()) : new Set<string>();
   const failed = (reason: string) => {
     options.metrics.countReloadFailure();
     log.error({ reason }, 'Corefile not reloaded: the running configuration stays');
@@ -53,18 +66,30 @@ export async function startReloading(app: Reloadable, path: string, options: Rel
       if (event.kind === 'failed') return failed(event.error.message);
       const { plan, hash } = event.loaded;
       let next: Map<string, string>;
+      let config: Config | undefined;
       try {
         next = optionsOf(plan);
+        config = options.configure?.(plan);
       } catch (err) {
-        if (err instanceof CorefileError) return failed(err.message);
+        if (err instanceof CorefileError || err instanceof ConfigError) return failed(err.message);
         throw err;
       }
-      app.applyPlan(plan);
+      const notApplied = new Set(app.applyPlan(plan, config) ?? []);
       options.metrics.setConfigHash(hash);
-      const changed = [...new Set([...started.keys(), ...next.keys()])].filter((flag) => started.get(flag) !== next.get(flag));
-      if (changed.length > 0)
-        log.warn({ options: changed.map((f) => `--${f}`) }, 'Corefile reloaded; these options apply at the next start');
-      else log.info({ hash }, 'Corefile reloaded');
+      const changed = [...new Set([...effective.keys(), ...next.keys()])].filter((flag) => effective.get(flag) !== next.get(flag));
+      const applied = changed.filter((flag) => live.has(flag) && !notApplied.has(flag));
+      for (const flag of applied) {
+        const value = next.get(flag);
+        if (value === undefined) effective.delete(flag);
+        else effective.set(flag, value);
+      }
+      const later = changed.filter((flag) => !applied.includes(flag));
+      if (later.length > 0)
+        log.warn(
+          { options: later.map((f) => `--${f}`), ...(applied.length > 0 ? { applied: applied.map((f) => `--${f}`) } : {}) },
+          'Corefile reloaded; these options apply at the next start',
+        );
+      else log.info({ hash, ...(applied.length > 0 ? { applied: applied.map((f) => `--${f}`) } : {}) }, 'Corefile reloaded');
     },
   });
   options.metrics.setConfigHash(watcher.current.hash);

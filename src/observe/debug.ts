@@ -135,11 +135,13 @@ export function resolveForDebug(
   };
 }
 
-export function debugRoutes(zone: KubernetesZone, index: ClusterIndex, zoneName: string): Record<string, Route> {
+/** `zone`: the running zone, or how to get it (a Corefile reload may replace it). */
+export function debugRoutes(zone: KubernetesZone | (() => KubernetesZone), index: ClusterIndex, zoneName: string): Record<string, Route> {
+  const current = typeof zone === 'function' ? zone : () => zone;
   return {
     '/debug/resolve': (url) => {
       try {
-        const result = resolveForDebug(zone, index, zoneName, url.searchParams.get('name') ?? '', url.searchParams.get('type') ?? 'A');
+        const result = resolveForDebug(current(), index, zoneName, url.searchParams.get('name') ?? '', url.searchParams.get('type') ?? 'A');
         return { status: 200, body: `${JSON.stringify(result, null, 2)}\n`, contentType: 'application/json' };
       } catch (err) {
         if (!(err instanceof DebugInputError)) throw err;

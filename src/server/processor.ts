@@ -183,6 +183,25 @@ export class QueryProcessor {
     this.#nsid = nsid;
   }
 
+  /** The query log after a Corefile reload. */
+  setOnQuery(onQuery: QueryObserver | null): void {
+    this.#onQuery = onQuery;
+  }
+
+  /**
+   * New handlers after a Corefile reload, under the same names in the same order: the counters'
+   * plugin labels are indexes into them.
+   */
+  setHandlers(handlers: readonly Handler[]): void {
+    const names = (list: readonly Handler[]) => list.map((h) => h.name).join(' ');
+    if (names(handlers) !== names(this.#handlers)) throw new Error(`setHandlers: ${names(handlers)} is not ${names(this.#handlers)}`);
+    this.#handlers = [...handlers];
+  }
+
+  get handlerNames(): readonly string[] {
+    return this.#handlers.map((h) => h.name);
+  }
+
   get counters(): QueryCounters | null {
     return this.#counters;
   }

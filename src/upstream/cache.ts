@@ -103,6 +103,31 @@ export class ResponseCache {
     return (this.#success?.size ?? 0) + (this.#denial?.size ?? 0);
   }
 
+  /** Whether `options` would make the same cache (a reload keeps it then). */
+  sameShape(options: Omit<CacheOptions, 'stats' | 'now'>): boolean {
+    const o = this.#o;
+    return (
+      o.successSize === options.successSize &&
+      o.denialSize === options.denialSize &&
+      o.successTtl === options.successTtl &&
+      o.denialTtl === options.denialTtl &&
+      o.servfailTtl === options.servfailTtl &&
+      o.serveStaleMs === options.serveStaleMs
+    );
+  }
+
+  /** Drops every entry (answers and remembered failures) whose name `drop` says; returns how many. */
+  forget(drop: (name: string) => boolean): number {
+    let dropped = 0;
+    const nameOf = (key: string) => key.slice(key.indexOf('|', key.indexOf('|', key.indexOf('|') + 1) + 1) + 1);
+    for (const cache of [this.#success, this.#denial]) {
+      if (cache === null) continue;
+      for (const key of [...cache.keys()]) if (drop(nameOf(key)) && cache.delete(key)) dropped++;
+    }
+    if (this.#failures !== null) for (const key of [...this.#failures.keys()]) if (drop(nameOf(key))) this.#failures.delete(key);
+    return dropped;
+  }
+
   /**
    * A fresh answer for `key`, TTLs counted down; null on a miss. `prefetch` is set when the entry
    * is popular and in the last tenth of its life: the caller refreshes it in the background.

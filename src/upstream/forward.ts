@@ -37,6 +37,11 @@ export interface ForwarderOptions {
    * looks the cache up itself first.
    */
   readonly cacheInFront?: boolean;
+  /**
+   * The forwarder this one replaces (a Corefile reload): with the same cache settings its cache is
+   * kept, but for the names whose upstreams changed.
+   */
+  readonly previous?: Forwarder;
 }
 
 const SERVFAIL = SERVFAIL_REPLY;
@@ -45,7 +50,7 @@ const REFUSED: Reply = emptyReply(RCODE.REFUSED);
 export class Forwarder implements Handler {
   readonly name = 'forward';
   readonly stats = new ForwardStats();
-  readonly cacheStats = new CacheStats();
+  readonly cacheStats: CacheStats;
   /** Whether a CacheHandler answers the hits in front of this handler (ForwarderOptions.cacheInFront). */
   readonly cacheInFront: boolean;
   readonly #o: ForwarderOptions;
@@ -74,16 +79,20 @@ export class Forwarder implements Handler {
     this.#loops = new LoopDetector(this.#pools, this.#transport, cfg.timeoutMs, this.#log);
     this.#limits = { successTtl: cfg.cacheSuccessTtl, denialTtl: cfg.cacheDenialTtl };
     this.#admission = new Admission(cfg.maxConcurrent, this.stats, options.load ?? null);
-    this.#cache = new ResponseCache({
+    const shape = {
       successSize: cfg.cacheSize,
       denialSize: cfg.cacheDenialSize,
       successTtl: cfg.cacheSuccessTtl,
       denialTtl: cfg.cacheDenialTtl,
       servfailTtl: cfg.cacheServfailTtl,
       serveStaleMs: cfg.serveStaleMs,
-      stats: this.cacheStats,
-      ...(options.now ? { now: options.now } : {}),
-    });
+    };
+    const previous = options.previous;
+    let kept: Forwarder | null = null;
+    if (previous !== undefined) kept = previous.#cache.sameShape(shape) ? previous : null;
+    this.cacheStats = kept?.cacheStats ?? new CacheStats();
+    this.#cache =
+      kept === null ? new ResponseCache({ ...shape, stats: this.cacheStats, ...(options.now ? { now: options.now } : {}) }) : kept.#cache;
     const pool = (list: readonly HostPort[]) => {
       const p = new UpstreamPool({
         upstreams: list.map((u) => upstream(u.host, u.port)),
@@ -103,6 +112,19 @@ export class Forwarder implements Handler {
     this.#stubs = [...cfg.stubDomains]
       .sort((a, b) => b.domain.length - a.domain.length)
       .map((s) => ({ domain: s.domain, pool: pool(s.upstreams) }));
+    if (kept !== null) {
+      const dropped = this.#cache.forget((name) => kept.#routeOf(name) !== this.#routeOf(name));
+      if (dropped > 0) this.#log.info({ dropped }, 'cache entries of changed upstreams dropped');
+    }
+  }
+
+  /** Which upstreams answer `name`, as text: the same text is the same answer source. */
+  #routeOf(name: string): string {
+    const cfg = this.#o.config;
+    const stub = this.#stubs.find((s) => name === s.domain || name.endsWith(`.${s.domain}`));
+    const list = stub ? (cfg.stubDomains.find((d) => d.domain === stub.domain)?.upstreams ?? []) : cfg.upstreams;
+    const upstreams = list.map((u) => `${u.host}:${u.port}`).join(',');
+    return `${stub?.domain ?? '.'}=${upstreams}`;
   }
 
   /** Whether any name can be forwarded at all. */

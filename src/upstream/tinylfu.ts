@@ -200,6 +200,11 @@ export class TinyLfuCache<V> {
     return this.#map.get(key)?.value;
   }
 
+  /** The keys held, in no order (a reload's purge walks them once). */
+  keys(): IterableIterator<string> {
+    return this.#map.keys();
+  }
+
   /** Stores `value`: in place of the entry for `key`, or new, in the window. */
   set(key: string, value: V): void {
     const known = this.#map.get(key);

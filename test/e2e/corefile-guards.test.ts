@@ -11,15 +11,7 @@ import { buildQuery, decode } from '../support/dns.ts';
 import { queryTcp, queryUdp } from '../support/client.ts';
 import { startServer } from '../support/process.ts';
 import { a, FakeUpstream } from '../support/upstream.ts';
-
-const CLUSTER = `
-kind: Namespace
-metadata: {name: shop}
----
-kind: Service
-metadata: {name: web, namespace: shop}
-spec: {clusterIP: 10.96.0.20, clusterIPs: [10.96.0.20]}
-`;
+import { SHOP_WEB } from '../support/cluster.ts';
 
 const COREFILE = `.:0 {
     bind 127.0.0.1
@@ -49,7 +41,7 @@ function askingNsid(name: string): Buffer {
 test('acl, chaos, nsid, whoami and the CoreDNS log format, over the wire', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cdns-guards-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'cluster.yaml'), CLUSTER);
+  writeFileSync(join(dir, 'cluster.yaml'), SHOP_WEB);
   writeFileSync(join(dir, 'Corefile'), COREFILE);
   const up = await FakeUpstream.start();
   t.after(() => up.close());

@@ -11,6 +11,7 @@ import { buildQuery, decode } from '../support/dns.ts';
 import { queryUdp } from '../support/client.ts';
 import { startServer, type ServerProcess } from '../support/process.ts';
 import { a, FakeUpstream } from '../support/upstream.ts';
+import { eventually } from '../support/eventually.ts';
 
 const CLUSTER = `
 kind: Service
@@ -70,18 +71,6 @@ async function ask(server: ServerProcess, name: string, type: number) {
   const reply = await queryUdp(server.dns, buildQuery(name, type));
   assert.ok(reply, `a reply for ${name}`);
   return decode(reply);
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > deadline) {
-      assert.ok(ok(v), `${what} within ${timeoutMs} ms`);
-      return v;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test('a Corefile serves: hosts, rewrite, template, loadbalance, a stub block; edits reload, broken ones are kept out', async (t) => {

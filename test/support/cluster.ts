@@ -149,3 +149,13 @@ export function indexOf(objects: Obj[], now?: () => number): ClusterIndex {
   for (const kind of ['Namespace', 'Service', 'EndpointSlice', 'Pod'] as const) index.markSynced(kind);
   return index;
 }
+
+/** One namespace and one ClusterIP Service, as a --manifests file: web.shop → 10.96.0.20. */
+export const SHOP_WEB = `
+kind: Namespace
+metadata: {name: shop}
+---
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {clusterIP: 10.96.0.20, clusterIPs: [10.96.0.20]}
+`;

@@ -314,3 +314,21 @@ test('serve-stale: an expired answer with TTL 30 while within --serve-stale, cou
   assert.equal(cache.stale(key), null, 'more than 10 min past expiry');
   assert.equal(stats.servedStale, 1);
 });
+
+test('forget drops the entries and remembered failures of the names it is told, counting them out; sameShape compares the settings', () => {
+  const { cache, stats, put, get, failed } = rig();
+  put('a.example.com', upstreamReply('a.example.com', RCODE.NOERROR, [a('a.example.com', '192.0.2.1')]));
+  put('b.corp.example', upstreamReply('b.corp.example', RCODE.NOERROR, [a('b.corp.example', '10.0.0.2')]));
+  failed('c.corp.example');
+  assert.equal(
+    cache.forget((name) => name.endsWith('.corp.example')),
+    1,
+  );
+  assert.ok(get('a.example.com'));
+  assert.equal(get('b.corp.example'), null);
+  assert.equal(get('c.corp.example'), null, 'the remembered failure is gone too: asked again');
+  assert.equal(stats.entries.success, 1);
+  const shape = { successSize: 100, denialSize: 100, successTtl: 3600, denialTtl: 30, servfailTtl: 5, serveStaleMs: 3_600_000 };
+  assert.equal(cache.sameShape(shape), true);
+  assert.equal(cache.sameShape({ ...shape, denialTtl: 60 }), false);
+});

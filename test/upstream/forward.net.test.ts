@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { FLAG, HEADER_SIZE, RCODE, TYPE } from '../../src/dns/constants.ts';
 import { decodeName } from '../../src/dns/query.ts';
 import { QueryProcessor } from '../../src/server/processor.ts';
+import { silentLogger } from '../../src/base/log.ts';
+import { Forwarder } from '../../src/upstream/forward.ts';
 import type { LoadWindows } from '../../src/upstream/overload.ts';
 import { buildQuery, decode } from '../support/dns.ts';
 import { FAST, forwardConfig, hostPort, PATIENT, queryOf, rig, upstreamFor } from '../support/forwarder.ts';
@@ -581,4 +583,35 @@ test('out-of-bailiwick records from upstream reach neither the client nor the ca
   assert.equal(forwarder.stats.scrubbedRecords, 4);
   assert.deepEqual((await ask('bank.example.org')).answer, ['bank.example.org. 60 IN A 192.0.2.99'], 'the poison was never cached');
   assert.equal(up.asked('bank.example.org').length, 1);
+});
+
+test('a reload: the new forwarder keeps the cache but for names whose upstreams changed; new cache settings start afresh', async (t) => {
+  const [up, corp, corp2] = [await upstreamFor(t), await upstreamFor(t), await upstreamFor(t)];
+  up.set('www.example.com', { kind: 'answer', records: [a('www.example.com', '192.0.2.1')] });
+  corp.set('intranet.corp.example', { kind: 'answer', records: [a('intranet.corp.example', '10.1.0.5')] });
+  corp2.set('intranet.corp.example', { kind: 'answer', records: [a('intranet.corp.example', '10.2.0.5')] });
+  const stub = (to: FakeUpstream) => [{ domain: 'corp.example', upstreams: [hostPort(to)] }];
+  const before = await rig(t, forwardConfig([hostPort(up)], { stubDomains: stub(corp) }));
+  await before.ask('www.example.com');
+  await before.ask('intranet.corp.example');
+  const after = new Forwarder({
+    config: forwardConfig([hostPort(up)], { stubDomains: stub(corp2) }),
+    logger: silentLogger(),
+    timing: PATIENT,
+    load: null,
+    previous: before.forwarder,
+  });
+  t.after(() => after.close());
+  const question = (name: string) => ({ name, type: TYPE.A, class: 1, dnssecOk: false, checkingDisabled: false });
+  assert.ok(after.cached(question('www.example.com')), 'the default upstreams did not change: their answer stays cached');
+  assert.equal(after.cached(question('intranet.corp.example')), null, 'the stub domain moved: its answer is dropped');
+  assert.equal(after.cacheStats, before.forwarder.cacheStats, 'the cache counters go on');
+  const resized = new Forwarder({
+    config: forwardConfig([hostPort(up)], { stubDomains: stub(corp2), cacheSize: 10 }),
+    logger: silentLogger(),
+    load: null,
+    previous: after,
+  });
+  t.after(() => resized.close());
+  assert.equal(resized.cached(question('www.example.com')), null, 'another cache size: a new cache');
 });
