@@ -527,7 +527,22 @@ const everyFlag: Record<string, string[][]> = {
     ['--upstream-policy', 'fastest'],
     ['--upstream-policy', ''],
   ],
+  '--forward-except': [
+    ['--forward-except', 'bad domain'],
+    ['--forward-except', 'a..b'],
+  ],
+  '--cache-prefetch': [
+    ['--cache-prefetch', '-1'],
+    ['--cache-prefetch', 'some'],
+  ],
+  '--cache-prefetch-percent': [
+    ['--cache-prefetch-percent', '5'],
+    ['--cache-prefetch-percent', '91'],
+  ],
   '--stub-domain': [
+    ['--stub-domain', 'corp.example=10.1.0.53;policy=fastest'],
+    ['--stub-domain', 'corp.example=10.1.0.53;max-fails=many'],
+    ['--stub-domain', 'corp.example=10.1.0.53;udp'],
     ['--stub-domain', 'corp.example'],
     ['--stub-domain', '=10.0.0.1'],
     ['--stub-domain', 'bad..domain=10.0.0.1'],

@@ -12,7 +12,6 @@ import { formatHostPort } from '../base/address.ts';
 import type {
   Address,
   CacheSettings,
-  ForwardSettings,
   ForwardZone,
   KubernetesSettings,
   Plan,
@@ -129,7 +128,7 @@ export function corefileAssignments(plan: Plan): CorefileAssignments {
   logOptions(plan, write);
   for (const entry of entries(home, 'autopath')) write('autopath', true, entry.at, 'autopath');
   for (const entry of entries(home, 'bufsize')) write('max-udp-size', String(entry.settings.size), entry.at, 'bufsize');
-  for (const entry of entries(home, 'cache')) cacheOptions(entry.settings, entry.at, clusterZoneOf(k8s.settings), write);
+  for (const entry of entries(home, 'cache')) cacheOptions(entry.settings, entry.at, clusterZoneOf(k8s.settings), write, imply);
 
   forwardOptions(plan, write);
   return { written, implied };
@@ -203,9 +202,16 @@ function kubernetesOptions(k: KubernetesSettings, at: Site, write: Write, imply:
   for (const z of k.fallthrough ?? []) if (z !== 'in-addr.arpa' && z !== 'ip6.arpa') write('fallthrough', z, on('fallthrough'), P);
 }
 
-function cacheOptions(c: CacheSettings, at: Site, clusterZone: string, write: Write): void {
+function cacheOptions(c: CacheSettings, at: Site, clusterZone: string, write: Write, imply: Write): void {
   const P = 'cache';
-  if (c.prefetch !== null) unsupported(at, P, 'prefetch is not supported (answers are refreshed on the next miss)');
+  if (c.prefetch === null) imply('cache-prefetch', '0', at, 'cache without prefetch');
+  else {
+    // Hits are counted over an entry's life (at most cache's TTL cap), not in a sliding window.
+    if (c.prefetch.durationMs !== 60_000)
+      unsupported(at, P, "prefetch DURATION is not supported: hits are counted over the entry's life (give AMOUNT and PERCENTAGE%)");
+    write('cache-prefetch', String(c.prefetch.amount), at, P);
+    write('cache-prefetch-percent', String(c.prefetch.percentage), at, P);
+  }
   // The cluster zone's answers are never in this cache (they are prepared from the index), so
   // kubeadm's `disable success|denial cluster.local` is what cluster-dns does anyway.
   const outside = [...c.disable.success, ...c.disable.denial].filter((z) => !inZone(z, clusterZone));
@@ -239,7 +245,7 @@ function forwardOptions(plan: Plan, write: Write): void {
     if (resolvConf?.kind === 'resolv-conf') write('resolv-conf', resolvConf.path, root.at, P);
     else write('upstream', targetText(root).join(','), root.at, P);
     const f = root.forward;
-    if (f.except.length > 0) unsupported(root.at, P, 'except is not supported: write a server block for the domain instead');
+    for (const domain of f.except) write('forward-except', domain.replace(/\.$/, ''), root.at, P);
     if (f.tls !== null || f.tlsServerName !== null) unsupported(root.at, P, 'tls and tls_servername are not supported yet');
     if (f.forceTcp) write('force-tcp', true, root.at, P);
     write('max-fails', String(f.maxFails), root.at, P);
@@ -248,16 +254,19 @@ function forwardOptions(plan: Plan, write: Write): void {
     write('upstream-policy', f.policy, root.at, P);
   }
   for (const stub of plan.stubDomains) {
-    const differs = (f: ForwardSettings) =>
-      root !== null && (f.forceTcp !== root.forward.forceTcp || f.maxFails !== root.forward.maxFails || f.policy !== root.forward.policy);
-    if (differs(stub.forward))
-      unsupported(
-        stub.at,
-        P,
-        `options other than "forward ."'s for ${stub.zone} are not supported: cluster-dns has one set for every upstream`,
-      );
-    if (stub.forward.except.length > 0) unsupported(stub.at, P, 'except is not supported');
-    write('stub-domain', `${stub.zone}=${targetText(stub).join(',')}`, stub.at, P);
+    if (stub.forward.except.length > 0) unsupported(stub.at, P, 'except in a stub block is not supported');
+    const f = stub.forward;
+    if (f.tls !== null || f.tlsServerName !== null) unsupported(stub.at, P, 'tls and tls_servername are not supported yet');
+    // Options of its own where they differ from `forward .`'s (CoreDNS's defaults without one).
+    const base = root?.forward;
+    const own: string[] = [];
+    if (f.policy !== (base?.policy ?? 'random')) own.push(`policy=${f.policy}`);
+    if (f.forceTcp !== (base?.forceTcp ?? false)) {
+      if (!f.forceTcp) unsupported(stub.at, P, `a stub block without force_tcp when "forward ." has it is not supported`);
+      own.push('force-tcp');
+    }
+    if (f.maxFails !== (base?.maxFails ?? 2)) own.push(`max-fails=${f.maxFails}`);
+    write('stub-domain', [`${stub.zone}=${targetText(stub).join(',')}`, ...own].join(';'), stub.at, P);
   }
 }
 

@@ -56,8 +56,10 @@ export interface CacheOptions {
   readonly serveStaleMs: number;
   readonly stats: CacheStats;
   readonly now?: () => number;
-  /** Hits before an entry is worth refreshing ahead of expiry (CoreDNS prefetch's amount). */
+  /** Hits before an entry is worth refreshing ahead of expiry (CoreDNS prefetch's amount); 0 never. */
   readonly prefetchHits?: number;
+  /** The refresh starts in this last percentage of the TTL (CoreDNS prefetch's PERCENTAGE). */
+  readonly prefetchPercent?: number;
 }
 
 /** One entry per name, type, class and DO bit (a DO answer carries signatures a plain one lacks). */
@@ -112,7 +114,9 @@ export class ResponseCache {
       o.successTtl === options.successTtl &&
       o.denialTtl === options.denialTtl &&
       o.servfailTtl === options.servfailTtl &&
-      o.serveStaleMs === options.serveStaleMs
+      o.serveStaleMs === options.serveStaleMs &&
+      o.prefetchHits === options.prefetchHits &&
+      o.prefetchPercent === options.prefetchPercent
     );
   }
 
@@ -157,7 +161,9 @@ export class ResponseCache {
     stats.hits[entry.kind]++;
     const elapsed = Math.floor((now - entry.storedAt) / 1000);
     const left = entry.ttl - elapsed;
-    const prefetch = !entry.prefetching && entry.ttl >= 10 && entry.hits >= (this.#o.prefetchHits ?? 3) && left * 10 <= entry.ttl;
+    const hits = this.#o.prefetchHits ?? 3;
+    const prefetch =
+      hits > 0 && !entry.prefetching && entry.ttl >= 10 && entry.hits >= hits && left * 100 <= entry.ttl * (this.#o.prefetchPercent ?? 10);
     let reply = entry.served;
     if (reply === null || entry.servedElapsed !== elapsed) {
       // The sketch hears of hits once a second (with the patching), all of that second's at once

@@ -6,7 +6,7 @@
 // past it an expired answer is served stale (RFC 8767), or SERVFAIL. An upstream that sends our
 // own queries back is found and dropped (loop.ts).
 import type { HostPort } from '../base/address.ts';
-import type { ForwardConfig } from './options.ts';
+import type { ForwardConfig, StubDomain } from './options.ts';
 import { HEADER_SIZE, RCODE } from '../dns/constants.ts';
 import { emptyReply, type Handler, type Query, type Reply, type RequestContext } from '../dns/message.ts';
 import { MalformedMessageError } from '../dns/reader.ts';
@@ -61,6 +61,8 @@ export class Forwarder implements Handler {
   readonly #stubs: { readonly domain: string; readonly pool: UpstreamPool }[];
   readonly #inflight = new Map<string, Promise<Reply>>();
   readonly #pools: UpstreamPool[] = [];
+  /** --force-tcp per pool: a stub domain may have its own. */
+  readonly #forceTcp = new Map<UpstreamPool, boolean>();
   readonly #loops: LoopDetector;
   /** The longest TTLs a served upstream reply may carry. */
   readonly #limits: TtlLimits;
@@ -86,6 +88,8 @@ export class Forwarder implements Handler {
       denialTtl: cfg.cacheDenialTtl,
       servfailTtl: cfg.cacheServfailTtl,
       serveStaleMs: cfg.serveStaleMs,
+      prefetchHits: cfg.cachePrefetch,
+      prefetchPercent: cfg.cachePrefetchPercent,
     };
     const previous = options.previous;
     let kept: Forwarder | null = null;
@@ -93,25 +97,26 @@ export class Forwarder implements Handler {
     this.cacheStats = kept?.cacheStats ?? new CacheStats();
     this.#cache =
       kept === null ? new ResponseCache({ ...shape, stats: this.cacheStats, ...(options.now ? { now: options.now } : {}) }) : kept.#cache;
-    const pool = (list: readonly HostPort[]) => {
+    const pool = (list: readonly HostPort[], own: Partial<Pick<StubDomain, 'policy' | 'forceTcp' | 'maxFails'>> = {}) => {
       const p = new UpstreamPool({
         upstreams: list.map((u) => upstream(u.host, u.port)),
-        policy: cfg.policy,
+        policy: own.policy ?? cfg.policy,
         transport: this.#transport,
         stats: this.stats,
         logger: this.#log,
-        maxFails: cfg.maxFails,
-        probeOverTcp: cfg.forceTcp,
+        maxFails: own.maxFails ?? cfg.maxFails,
+        probeOverTcp: own.forceTcp ?? cfg.forceTcp,
         ...(options.timing ? { timing: options.timing } : {}),
         onUp: (state) => this.#loops.probe(p, state),
       });
       this.#pools.push(p);
+      this.#forceTcp.set(p, own.forceTcp ?? cfg.forceTcp);
       return p;
     };
     this.#default = cfg.upstreams.length > 0 ? pool(cfg.upstreams) : null;
     this.#stubs = [...cfg.stubDomains]
       .sort((a, b) => b.domain.length - a.domain.length)
-      .map((s) => ({ domain: s.domain, pool: pool(s.upstreams) }));
+      .map((s) => ({ domain: s.domain, pool: pool(s.upstreams, s) }));
     if (kept !== null) {
       const dropped = this.#cache.forget((name) => kept.#routeOf(name) !== this.#routeOf(name));
       if (dropped > 0) this.#log.info({ dropped }, 'cache entries of changed upstreams dropped');
@@ -123,7 +128,7 @@ export class Forwarder implements Handler {
     const cfg = this.#o.config;
     const stub = this.#stubs.find((s) => name === s.domain || name.endsWith(`.${s.domain}`));
     const list = stub ? (cfg.stubDomains.find((d) => d.domain === stub.domain)?.upstreams ?? []) : cfg.upstreams;
-    const upstreams = list.map((u) => `${u.host}:${u.port}`).join(',');
+    const upstreams = stub === undefined && this.#excepted(name) ? '' : list.map((u) => `${u.host}:${u.port}`).join(',');
     return `${stub?.domain ?? '.'}=${upstreams}`;
   }
 
@@ -144,13 +149,20 @@ export class Forwarder implements Handler {
 
   #poolFor(name: string): UpstreamPool | null {
     for (const stub of this.#stubs) if (name === stub.domain || name.endsWith(`.${stub.domain}`)) return stub.pool;
-    return this.#default;
+    return this.#excepted(name) ? null : this.#default;
+  }
+
+  /** --forward-except: never to the default upstreams. */
+  #excepted(name: string): boolean {
+    for (const domain of this.#o.config.forwardExcept) if (name === domain || name.endsWith(`.${domain}`)) return true;
+    return false;
   }
 
   serve(query: Query, context: RequestContext): Reply | null | Promise<Reply> {
     if (this.#loops.caught(query.name)) return REFUSED;
     const pool = this.#poolFor(query.name);
-    if (!pool) return null;
+    // An excepted name: what CoreDNS answers when no plugin follows forward.
+    if (!pool) return this.#default !== null && this.#excepted(query.name) ? SERVFAIL : null;
     const q = questionOf(query);
     const key = cacheKey(q);
     // With the cache handler in front, this query has just missed the cache: look no further.
@@ -261,7 +273,7 @@ export class Forwarder implements Handler {
       transport: this.#transport,
       pool,
       stats: this.stats,
-      forceTcp: this.#o.config.forceTcp,
+      forceTcp: this.#forceTcp.get(pool) ?? this.#o.config.forceTcp,
       deadlineMs: this.#o.config.timeoutMs,
     });
   }

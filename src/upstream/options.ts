@@ -8,6 +8,7 @@ import {
   anyText,
   ConfigError,
   hostPortNamed,
+  integer,
   integerIn,
   oneOf,
   optionTable,
@@ -24,6 +25,10 @@ export const UPSTREAM_POLICIES: readonly UpstreamPolicy[] = ['random', 'round_ro
 export interface StubDomain {
   readonly domain: string;
   readonly upstreams: readonly HostPort[];
+  /** Its own --upstream-policy, --force-tcp, --max-fails (a Corefile stub block's forward options); absent: the default upstreams'. */
+  readonly policy?: UpstreamPolicy;
+  readonly forceTcp?: boolean;
+  readonly maxFails?: number;
 }
 
 /** An upstream that can be asked: an address of one host (not 0.0.0.0, broadcast or multicast); port 0 is refused. */
@@ -43,15 +48,43 @@ function hostPortList(text: string, name: string): readonly HostPort[] {
   return out;
 }
 
-/** `DOMAIN=IP[:PORT][,IP[:PORT]...]`; the checks against the zone and our listeners are forwardOptions'. */
+/**
+ * `DOMAIN=IP[:PORT][,IP[:PORT]...][;policy=P][;force-tcp][;max-fails=N]`; the checks against the
+ * zone and our listeners are forwardOptions'.
+ */
 function stubDomain(text: string, name: string): readonly StubDomain[] {
-  const eq = text.indexOf('=');
+  const [target = '', ...options] = text.split(';');
+  const eq = target.indexOf('=');
   if (eq <= 0) throw new ConfigError(name, `expected DOMAIN=IP[:PORT][,IP[:PORT]...] (got "${text}")`);
-  const domain = text.slice(0, eq).toLowerCase().replace(/\.$/, '');
+  const domain = target.slice(0, eq).toLowerCase().replace(/\.$/, '');
   if (!/^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(domain)) {
-    throw new ConfigError(name, `"${text.slice(0, eq)}" is not a domain name`);
+    throw new ConfigError(name, `"${target.slice(0, eq)}" is not a domain name`);
   }
-  return [{ domain, upstreams: hostPortList(text.slice(eq + 1), name) }];
+  let stub: StubDomain = { domain, upstreams: hostPortList(target.slice(eq + 1), name) };
+  for (const option of options) {
+    const [key, value] = option.split('=', 2);
+    if (key === 'policy' && (UPSTREAM_POLICIES as readonly string[]).includes(value ?? ''))
+      stub = { ...stub, policy: value as UpstreamPolicy };
+    else if (key === 'force-tcp' && value === undefined) stub = { ...stub, forceTcp: true };
+    else if (key === 'max-fails' && value !== undefined) stub = { ...stub, maxFails: integer(name, value, 0, 100, 'max-fails') };
+    else
+      throw new ConfigError(
+        name,
+        `"${option}" is not a stub domain option (policy=${UPSTREAM_POLICIES.join('|')}, force-tcp, max-fails=N)`,
+      );
+  }
+  return [stub];
+}
+
+/** `corp.example` or `a.example,b.example`: domains, lower-case, no trailing dot. */
+function domainList(text: string, name: string): readonly string[] {
+  return text.split(',').map((d) => {
+    const domain = d.trim().toLowerCase().replace(/\.$/, '');
+    if (!/^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(domain)) {
+      throw new ConfigError(name, `"${d}" is not a domain name`);
+    }
+    return domain;
+  });
 }
 
 /** --forward-timeout: 100ms to 60s. */
@@ -97,8 +130,18 @@ export const FORWARD_OPTIONS = optionTable({
     repeatable: true,
     default: { value: [] as readonly StubDomain[], text: '' },
     parse: stubDomain,
-    help: 'names under D go to these upstreams instead; repeatable, longest match wins',
-    doc: "names under `D` go to these upstreams (kube-dns's stubDomains); repeatable, the longest matching domain wins",
+    help: 'names under D go to these upstreams instead; repeatable, longest match wins; ;policy=P ;force-tcp ;max-fails=N give it its own',
+    doc: "names under `D` go to these upstreams (kube-dns's stubDomains); repeatable, the longest matching domain wins; `;policy=P`, `;force-tcp`, `;max-fails=N` after the list give it its own (a Corefile stub block's `forward` options)",
+  },
+  forwardExcept: {
+    flag: 'forward-except',
+    group: 'forward',
+    arg: 'DOMAIN',
+    repeatable: true,
+    default: { value: [] as readonly string[], text: '' },
+    parse: domainList,
+    help: 'names under DOMAIN never go to the default upstreams (SERVFAIL unless a stub domain takes them); repeatable',
+    doc: "names under `DOMAIN` never go to the default upstreams: SERVFAIL, unless a `--stub-domain` takes them (CoreDNS's `forward { except }`); repeatable, or `D,D`",
   },
   forceTcp: switchOption({
     flag: 'force-tcp',
@@ -187,6 +230,24 @@ export const CACHE_OPTIONS = optionTable({
     parse: integerIn(0, 300),
     help: 'a name whose resolution failed gets SERVFAIL this long, not asked again; 0-300',
     doc: "a name whose resolution failed (SERVFAIL, or no usable answer) is answered SERVFAIL, or stale, this long without asking upstream again (RFC 9520; CoreDNS's `servfail`); `0`-`300`, `0` off",
+  },
+  cachePrefetch: {
+    flag: 'cache-prefetch',
+    group: 'cache',
+    arg: 'N',
+    default: '3',
+    parse: integerIn(0, 1_000_000),
+    help: 'an answer hit N times is refreshed from upstream before it expires; 0 never',
+    doc: "an answer hit `N` times is refreshed from upstream in the background before it expires, once its TTL is in the last `--cache-prefetch-percent` (CoreDNS's `prefetch`; answers of TTL under 10 s never); `0` never",
+  },
+  cachePrefetchPercent: {
+    flag: 'cache-prefetch-percent',
+    group: 'cache',
+    arg: 'PCT',
+    default: '10',
+    parse: integerIn(10, 90),
+    help: 'with --cache-prefetch, refresh in the last PCT % of the TTL; 10-90',
+    doc: 'with `--cache-prefetch`, the refresh starts in the last `PCT` % of the TTL; `10`-`90`',
   },
   serveStaleMs: {
     flag: 'serve-stale',

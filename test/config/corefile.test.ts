@@ -119,6 +119,23 @@ describe('a Corefile sets the options its directives name', () => {
         'log-queries': [true],
         autopath: [true],
         'max-udp-size': ['1232'],
+        'cache-prefetch': ['0'],
+      },
+    },
+    {
+      why: 'stub blocks with options of their own; the same as forward . adds nothing',
+      corefile:
+        '.:53 {\n kubernetes cluster.local\n forward . 127.0.0.1:5300 {\n  policy sequential\n }\n}\ncorp:53 {\n forward . 127.0.0.2:5300 {\n  force_tcp\n  max_fails 5\n }\n}\nlab:53 {\n forward . 127.0.0.3:5300 {\n  policy sequential\n }\n}\n',
+      want: { 'stub-domain': ['corp=127.0.0.2:5300;policy=random;force-tcp;max-fails=5', 'lab=127.0.0.3:5300'] },
+    },
+    {
+      why: 'prefetch AMOUNT and PERCENTAGE; forward except',
+      corefile:
+        '.:53 {\n kubernetes cluster.local\n cache 30 {\n  prefetch 5 1m 20%\n }\n forward . 127.0.0.1:5300 {\n  except corp.example lab.example.\n }\n}\n',
+      want: {
+        'cache-prefetch': ['5'],
+        'cache-prefetch-percent': ['20'],
+        'forward-except': ['corp.example', 'lab.example'],
       },
     },
   ];
@@ -179,9 +196,9 @@ describe('what cluster-dns cannot do as written is refused at its line', () => {
       error: /^\/cfg\/Corefile:3: kubernetes: endpoint is not supported/,
     },
     {
-      why: 'prefetch',
-      corefile: '.:53 {\n kubernetes cluster.local\n cache {\n  prefetch 10\n }\n}\n',
-      error: /^\/cfg\/Corefile:3: cache: prefetch is not supported/,
+      why: 'a prefetch DURATION: hits are counted over an entry’s life, not a window',
+      corefile: '.:53 {\n kubernetes cluster.local\n cache {\n  prefetch 10 5m\n }\n}\n',
+      error: /^\/cfg\/Corefile:3: cache: prefetch DURATION is not supported/,
     },
     {
       why: 'disable for a zone other than the cluster zone',
@@ -189,9 +206,9 @@ describe('what cluster-dns cannot do as written is refused at its line', () => {
       error: /cache: disable for example\.org is not supported/,
     },
     {
-      why: 'a stub domain with its own options',
-      corefile: '.:53 {\n kubernetes cluster.local\n forward . 127.0.0.1\n}\ncorp:53 {\n forward . 127.0.0.2 {\n  force_tcp\n }\n}\n',
-      error: /^\/cfg\/Corefile:6: forward: options other than "forward \."'s for corp/,
+      why: 'a stub block without force_tcp when "forward ." has it',
+      corefile: '.:53 {\n kubernetes cluster.local\n forward . 127.0.0.1 {\n  force_tcp\n }\n}\ncorp:53 {\n forward . 127.0.0.2\n}\n',
+      error: /^\/cfg\/Corefile:8: forward: a stub block without force_tcp/,
     },
     {
       why: 'DNS over TLS upstreams',

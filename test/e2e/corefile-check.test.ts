@@ -82,8 +82,8 @@ test('bad Corefiles: exit 2, one line naming the file and line', async (t) => {
     { why: 'no such file', path: join(dir, 'absent.Corefile'), error: /absent\.Corefile.*(ENOENT|no such file)/i },
     {
       why: 'a directive cluster-dns cannot do as written',
-      path: write('prefetch.Corefile', '.:53 {\n kubernetes cluster.local\n cache {\n  prefetch 10\n }\n}\n'),
-      error: /prefetch\.Corefile:3: cache: prefetch is not supported/,
+      path: write('prefetch.Corefile', '.:53 {\n kubernetes cluster.local\n cache {\n  prefetch 10 10m\n }\n}\n'),
+      error: /prefetch\.Corefile:3: cache: prefetch DURATION is not supported/,
     },
   ];
   writeFileSync(join(dir, 'b.Corefile'), 'import a.Corefile\n');

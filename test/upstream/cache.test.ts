@@ -301,6 +301,37 @@ test('prefetch: asked for once an entry has 3 hits and at most a tenth of its TT
   for (let i = 0; i < 5; i++) assert.equal(get('warm.example.com')!.prefetch, false, 'popular, but most of its life left');
 });
 
+test('prefetch: --cache-prefetch N hits and the last --cache-prefetch-percent of the TTL; 0 never', () => {
+  const rows: { hits: number; percent: number; leftS: number; asks: number; want: boolean; why: string }[] = [
+    { hits: 5, percent: 10, leftS: 5, asks: 4, want: false, why: 'four hits of five' },
+    { hits: 5, percent: 10, leftS: 5, asks: 5, want: true, why: 'the fifth hit' },
+    { hits: 2, percent: 50, leftS: 45, asks: 2, want: true, why: 'half the TTL left, 50 %' },
+    { hits: 2, percent: 10, leftS: 45, asks: 2, want: false, why: 'half the TTL left, 10 %' },
+    { hits: 0, percent: 10, leftS: 1, asks: 9, want: false, why: '0: never' },
+  ];
+  for (const row of rows) {
+    const clock = { now: 1_800_000_000_000 };
+    const cache = new ResponseCache({
+      successSize: 10,
+      denialSize: 10,
+      successTtl: 3600,
+      denialTtl: 30,
+      servfailTtl: 5,
+      serveStaleMs: 0,
+      stats: new CacheStats(),
+      now: () => clock.now,
+      prefetchHits: row.hits,
+      prefetchPercent: row.percent,
+    });
+    const converted = upstreamReply('hot.example.com', RCODE.NOERROR, [a('hot.example.com', '192.0.2.1', 100)]);
+    cache.put(keyOfA('hot.example.com'), converted.reply, converted.ttlOffsets, converted.ttls, converted.negativeTtl);
+    clock.now += (100 - row.leftS) * 1000;
+    let last = false;
+    for (let i = 0; i < row.asks; i++) last = cache.get(keyOfA('hot.example.com'))!.prefetch;
+    assert.equal(last, row.want, row.why);
+  }
+});
+
 test('serve-stale: an expired answer with TTL 30 while within --serve-stale, counted; nothing after', () => {
   const { put, cache, clock, stats } = rig({ serveStaleMs: 600_000 });
   const key = keyOfA('old.example.com');

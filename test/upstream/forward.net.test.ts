@@ -615,3 +615,43 @@ test('a reload: the new forwarder keeps the cache but for names whose upstreams 
   t.after(() => resized.close());
   assert.equal(resized.cached(question('www.example.com')), null, 'another cache size: a new cache');
 });
+
+test('--forward-except: an excepted name never reaches the default upstreams (SERVFAIL); a stub domain still takes it', async (t) => {
+  const [up, corp] = [await upstreamFor(t), await upstreamFor(t)];
+  up.fallback = { kind: 'answer', records: [] };
+  corp.set('wiki.lab.corp.example', { kind: 'answer', records: [a('wiki.lab.corp.example', '10.1.0.9')] });
+  const { ask } = await rig(
+    t,
+    forwardConfig([hostPort(up)], {
+      forwardExcept: ['corp.example'],
+      stubDomains: [{ domain: 'lab.corp.example', upstreams: [hostPort(corp)] }],
+    }),
+  );
+  assert.equal((await ask('intranet.corp.example')).rcode, 'SERVFAIL');
+  assert.deepEqual((await ask('wiki.lab.corp.example')).answer, ['wiki.lab.corp.example. 300 IN A 10.1.0.9']);
+  assert.equal((await ask('www.example.com')).rcode, 'NOERROR');
+  assert.deepEqual(
+    up.received.map((r) => r.name),
+    ['www.example.com'],
+  );
+});
+
+test('a stub domain with options of its own: force-tcp there, UDP for the default upstreams', async (t) => {
+  const [up, corp] = [await upstreamFor(t), await upstreamFor(t)];
+  up.set('www.example.com', { kind: 'answer', records: [a('www.example.com', '192.0.2.1')] });
+  corp.set('intranet.corp.example', { kind: 'answer', records: [a('intranet.corp.example', '10.1.0.5')] });
+  const { ask } = await rig(
+    t,
+    forwardConfig([hostPort(up)], { stubDomains: [{ domain: 'corp.example', upstreams: [hostPort(corp)], forceTcp: true }] }),
+  );
+  assert.deepEqual((await ask('intranet.corp.example')).answer, ['intranet.corp.example. 300 IN A 10.1.0.5']);
+  assert.deepEqual((await ask('www.example.com')).answer, ['www.example.com. 300 IN A 192.0.2.1']);
+  assert.deepEqual(
+    corp.asked('intranet.corp.example').map((r) => r.transport),
+    ['tcp'],
+  );
+  assert.deepEqual(
+    up.asked('www.example.com').map((r) => r.transport),
+    ['udp'],
+  );
+});
