@@ -527,6 +527,15 @@ const everyFlag: Record<string, string[][]> = {
     ['--upstream-policy', 'fastest'],
     ['--upstream-policy', ''],
   ],
+  '--forward-health-check': [
+    ['--forward-health-check', '50ms'],
+    ['--forward-health-check', '11m'],
+    ['--forward-health-check', 'often'],
+  ],
+  '--forward-expire': [
+    ['--forward-expire', '500ms'],
+    ['--forward-expire', '2h'],
+  ],
   '--forward-except': [
     ['--forward-except', 'bad domain'],
     ['--forward-except', 'a..b'],
@@ -543,6 +552,7 @@ const everyFlag: Record<string, string[][]> = {
     ['--stub-domain', 'corp.example=10.1.0.53;policy=fastest'],
     ['--stub-domain', 'corp.example=10.1.0.53;max-fails=many'],
     ['--stub-domain', 'corp.example=10.1.0.53;udp'],
+    ['--stub-domain', 'corp.example=10.1.0.53;health-check=soon'],
     ['--stub-domain', 'corp.example'],
     ['--stub-domain', '=10.0.0.1'],
     ['--stub-domain', 'bad..domain=10.0.0.1'],

@@ -12,6 +12,7 @@ import { formatHostPort } from '../base/address.ts';
 import type {
   Address,
   CacheSettings,
+  ForwardSettings,
   ForwardZone,
   KubernetesSettings,
   Plan,
@@ -227,6 +228,12 @@ function cacheOptions(c: CacheSettings, at: Site, clusterZone: string, write: Wr
   write('serve-stale', c.serveStale === null ? '0' : seconds(c.serveStale.durationMs), at, P);
 }
 
+/** The health probe is `. IN NS` with RD set: other probes are refused, not ignored. */
+function probeChecks(f: ForwardSettings, at: Site): void {
+  if (!f.healthCheckRecursion) unsupported(at, 'forward', 'health_check no_rec is not supported: the probe asks with RD set');
+  if (f.healthCheckDomain !== '.') unsupported(at, 'forward', 'health_check domain is not supported: the probe asks for . NS');
+}
+
 /** Options of `forward .` (the default upstreams) and the stub domains of other blocks. */
 function forwardOptions(plan: Plan, write: Write): void {
   const P = 'forward';
@@ -248,6 +255,9 @@ function forwardOptions(plan: Plan, write: Write): void {
     for (const domain of f.except) write('forward-except', domain.replace(/\.$/, ''), root.at, P);
     if (f.tls !== null || f.tlsServerName !== null) unsupported(root.at, P, 'tls and tls_servername are not supported yet');
     if (f.forceTcp) write('force-tcp', true, root.at, P);
+    probeChecks(f, root.at);
+    if (f.healthCheckMs !== 500) write('forward-health-check', `${f.healthCheckMs}ms`, root.at, P);
+    if (f.expireMs !== 10_000) write('forward-expire', `${f.expireMs}ms`, root.at, P);
     write('max-fails', String(f.maxFails), root.at, P);
     // CoreDNS's default, 0, is no limit; ours always has one.
     if (f.maxConcurrent > 0) write('max-concurrent', String(f.maxConcurrent), root.at, P);
@@ -266,6 +276,13 @@ function forwardOptions(plan: Plan, write: Write): void {
       own.push('force-tcp');
     }
     if (f.maxFails !== (base?.maxFails ?? 2)) own.push(`max-fails=${f.maxFails}`);
+    if (f.healthCheckMs !== (base?.healthCheckMs ?? 500)) own.push(`health-check=${f.healthCheckMs}ms`);
+    probeChecks(f, stub.at);
+    // One transport and one admission budget serve every upstream.
+    if (f.expireMs !== (base?.expireMs ?? 10_000))
+      unsupported(stub.at, P, `an expire of its own in a stub block is not supported: "forward ."'s applies to every upstream`);
+    if (f.maxConcurrent !== 0 && f.maxConcurrent !== (base?.maxConcurrent ?? 0))
+      unsupported(stub.at, P, `a max_concurrent of its own in a stub block is not supported: one limit covers every upstream`);
     write('stub-domain', [`${stub.zone}=${targetText(stub).join(',')}`, ...own].join(';'), stub.at, P);
   }
 }

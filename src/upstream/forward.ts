@@ -20,7 +20,7 @@ import { LoopDetector } from './loop.ts';
 import { LoadMonitor, type LoadWindows } from './overload.ts';
 import { CacheStats, ForwardStats } from './stats.ts';
 import { type Exchanged, ExchangeError, type Question, questionOf, Transport, upstream } from './transport.ts';
-import { type Timing, UpstreamPool } from './upstreams.ts';
+import { DEFAULT_TIMING, type Timing, UpstreamPool } from './upstreams.ts';
 
 export interface ForwarderOptions {
   readonly config: ForwardConfig;
@@ -75,7 +75,7 @@ export class Forwarder implements Handler {
     this.#log = options.logger.child({ component: 'forward' });
     this.#transport = new Transport({
       onSpoofed: () => this.stats.spoofedReplies++,
-      ...(options.tcpIdleMs === undefined ? {} : { tcpIdleMs: options.tcpIdleMs }),
+      tcpIdleMs: options.tcpIdleMs ?? options.config.expireMs,
     });
     const cfg = options.config;
     this.#loops = new LoopDetector(this.#pools, this.#transport, cfg.timeoutMs, this.#log);
@@ -97,7 +97,14 @@ export class Forwarder implements Handler {
     this.cacheStats = kept?.cacheStats ?? new CacheStats();
     this.#cache =
       kept === null ? new ResponseCache({ ...shape, stats: this.cacheStats, ...(options.now ? { now: options.now } : {}) }) : kept.#cache;
-    const pool = (list: readonly HostPort[], own: Partial<Pick<StubDomain, 'policy' | 'forceTcp' | 'maxFails'>> = {}) => {
+    const timing = options.timing ?? DEFAULT_TIMING;
+    const pool = (list: readonly HostPort[], own: Partial<Pick<StubDomain, 'policy' | 'forceTcp' | 'maxFails' | 'healthCheckMs'>> = {}) => {
+      // The probe interval (health_check) is the configured one unless a test gave its own timing.
+      const every = own.healthCheckMs ?? cfg.healthCheckMs;
+      const probing =
+        options.timing !== undefined || every === DEFAULT_TIMING.probeIntervalMs
+          ? timing
+          : { ...timing, probeIntervalMs: every, maxProbeIntervalMs: Math.max(timing.maxProbeIntervalMs, every) };
       const p = new UpstreamPool({
         upstreams: list.map((u) => upstream(u.host, u.port)),
         policy: own.policy ?? cfg.policy,
@@ -106,7 +113,7 @@ export class Forwarder implements Handler {
         logger: this.#log,
         maxFails: own.maxFails ?? cfg.maxFails,
         probeOverTcp: own.forceTcp ?? cfg.forceTcp,
-        ...(options.timing ? { timing: options.timing } : {}),
+        timing: probing,
         onUp: (state) => this.#loops.probe(p, state),
       });
       this.#pools.push(p);

@@ -29,6 +29,7 @@ export interface StubDomain {
   readonly policy?: UpstreamPolicy;
   readonly forceTcp?: boolean;
   readonly maxFails?: number;
+  readonly healthCheckMs?: number;
 }
 
 /** An upstream that can be asked: an address of one host (not 0.0.0.0, broadcast or multicast); port 0 is refused. */
@@ -67,10 +68,11 @@ function stubDomain(text: string, name: string): readonly StubDomain[] {
       stub = { ...stub, policy: value as UpstreamPolicy };
     else if (key === 'force-tcp' && value === undefined) stub = { ...stub, forceTcp: true };
     else if (key === 'max-fails' && value !== undefined) stub = { ...stub, maxFails: integer(name, value, 0, 100, 'max-fails') };
+    else if (key === 'health-check' && value !== undefined) stub = { ...stub, healthCheckMs: parseDuration(name, value) };
     else
       throw new ConfigError(
         name,
-        `"${option}" is not a stub domain option (policy=${UPSTREAM_POLICIES.join('|')}, force-tcp, max-fails=N)`,
+        `"${option}" is not a stub domain option (policy=${UPSTREAM_POLICIES.join('|')}, force-tcp, max-fails=N, health-check=DURATION)`,
       );
   }
   return [stub];
@@ -86,6 +88,15 @@ function domainList(text: string, name: string): readonly string[] {
     return domain;
   });
 }
+
+/** A duration from `min` to `max` ms, `range` saying so in the error. */
+const durationIn =
+  (min: number, max: number, range: string) =>
+  (text: string, name: string): number => {
+    const ms = parseDuration(name, text);
+    if (ms < min || ms > max) throw new ConfigError(name, `must be from ${range} (got "${text}")`);
+    return ms;
+  };
 
 /** --forward-timeout: 100ms to 60s. */
 function forwardTimeout(text: string, name: string): number {
@@ -130,8 +141,8 @@ export const FORWARD_OPTIONS = optionTable({
     repeatable: true,
     default: { value: [] as readonly StubDomain[], text: '' },
     parse: stubDomain,
-    help: 'names under D go to these upstreams instead; repeatable, longest match wins; ;policy=P ;force-tcp ;max-fails=N give it its own',
-    doc: "names under `D` go to these upstreams (kube-dns's stubDomains); repeatable, the longest matching domain wins; `;policy=P`, `;force-tcp`, `;max-fails=N` after the list give it its own (a Corefile stub block's `forward` options)",
+    help: 'names under D go to these upstreams instead; repeatable, longest match wins; ;policy=P ;force-tcp ;max-fails=N ;health-check=D give it its own',
+    doc: "names under `D` go to these upstreams (kube-dns's stubDomains); repeatable, the longest matching domain wins; `;policy=P`, `;force-tcp`, `;max-fails=N`, `;health-check=DURATION` after the list give it its own (a Corefile stub block's `forward` options)",
   },
   forwardExcept: {
     flag: 'forward-except',
@@ -157,6 +168,24 @@ export const FORWARD_OPTIONS = optionTable({
     parse: forwardTimeout,
     help: "how long an upstream question may take, retransmits included (CoreDNS's budget), 100ms-60s; past it SERVFAIL, or a stale answer",
     doc: "how long one upstream question may take, retransmits included (CoreDNS's budget), `100ms` to `60s`; past it SERVFAIL, or a stale answer",
+  },
+  healthCheckMs: {
+    flag: 'forward-health-check',
+    group: 'forward',
+    arg: 'DURATION',
+    default: '500ms',
+    parse: durationIn(100, 600_000, '100ms to 10m'),
+    help: "how often a failing upstream is probed (CoreDNS forward's health_check), 100ms-10m",
+    doc: "how often an upstream that failed is probed (`. IN NS`), doubling while it stays down (CoreDNS forward's `health_check`), `100ms` to `10m`",
+  },
+  expireMs: {
+    flag: 'forward-expire',
+    group: 'forward',
+    arg: 'DURATION',
+    default: '10s',
+    parse: durationIn(1_000, 3_600_000, '1s to 1h'),
+    help: "kept TCP connections to upstreams close after this long idle (CoreDNS forward's expire), 1s-1h",
+    doc: "kept TCP connections to upstreams close after this long idle (CoreDNS forward's `expire`), `1s` to `1h`",
   },
   maxFails: {
     flag: 'max-fails',

@@ -129,6 +129,16 @@ describe('a Corefile sets the options its directives name', () => {
       want: { 'stub-domain': ['corp=127.0.0.2:5300;policy=random;force-tcp;max-fails=5', 'lab=127.0.0.3:5300'] },
     },
     {
+      why: 'health_check and expire of forward .; a stub block’s own health_check',
+      corefile:
+        '.:53 {\n kubernetes cluster.local\n forward . 127.0.0.1:5300 {\n  health_check 1s\n  expire 30s\n }\n}\nlab:53 {\n forward . 127.0.0.3:5300 {\n  expire 30s\n  health_check 5s\n }\n}\n',
+      want: {
+        'forward-health-check': ['1000ms'],
+        'forward-expire': ['30000ms'],
+        'stub-domain': ['lab=127.0.0.3:5300;health-check=5000ms'],
+      },
+    },
+    {
       why: 'prefetch AMOUNT and PERCENTAGE; forward except',
       corefile:
         '.:53 {\n kubernetes cluster.local\n cache 30 {\n  prefetch 5 1m 20%\n }\n forward . 127.0.0.1:5300 {\n  except corp.example lab.example.\n }\n}\n',
@@ -204,6 +214,17 @@ describe('what cluster-dns cannot do as written is refused at its line', () => {
       why: 'disable for a zone other than the cluster zone',
       corefile: '.:53 {\n kubernetes cluster.local\n cache {\n  disable success example.org\n }\n}\n',
       error: /cache: disable for example\.org is not supported/,
+    },
+    {
+      why: 'a health check the probe does not send',
+      corefile: '.:53 {\n kubernetes cluster.local\n forward . 127.0.0.1:5300 {\n  health_check 1s no_rec\n }\n}\n',
+      error: /^\/cfg\/Corefile:3: forward: health_check no_rec is not supported/,
+    },
+    {
+      why: 'a stub block with an expire of its own',
+      corefile:
+        '.:53 {\n kubernetes cluster.local\n forward . 127.0.0.1:5300\n}\ncorp:53 {\n forward . 127.0.0.2:5300 {\n  expire 1m\n }\n}\n',
+      error: /^\/cfg\/Corefile:6: forward: an expire of its own/,
     },
     {
       why: 'a stub block without force_tcp when "forward ." has it',
