@@ -130,6 +130,8 @@ export function corefileAssignments(plan: Plan): CorefileAssignments {
   for (const entry of entries(home, 'autopath')) write('autopath', true, entry.at, 'autopath');
   for (const entry of entries(home, 'bufsize')) write('max-udp-size', String(entry.settings.size), entry.at, 'bufsize');
   for (const entry of entries(home, 'cache')) cacheOptions(entry.settings, entry.at, clusterZoneOf(k8s.settings), write, imply);
+  sameInEveryBlock(plan, home, 'cache', 'cluster-dns has one cache for the process');
+  sameInEveryBlock(plan, home, 'bufsize', 'cluster-dns has one EDNS size for the process');
 
   forwardOptions(plan, write);
   return { written, implied };
@@ -226,6 +228,24 @@ function cacheOptions(c: CacheSettings, at: Site, clusterZone: string, write: Wr
   write('cache-denial-ttl', String(c.denial.maxTtl), at, P);
   write('cache-servfail-ttl', String(c.servfailTtl), at, P);
   write('serve-stale', c.serveStale === null ? '0' : seconds(c.serveStale.durationMs), at, P);
+}
+
+/**
+ * A directive another block gives other settings than the kubernetes block's: refused, not
+ * ignored (one cache and one EDNS size serve every block; a block without one shares them).
+ */
+function sameInEveryBlock(plan: Plan, home: ServerPlan, name: 'cache' | 'bufsize', why: string): void {
+  // A cache's ZONES default to its own block's: what must match is the rest.
+  const shape = (settings: object) => JSON.stringify({ ...settings, zones: undefined });
+  const first = entries(home, name)[0];
+  for (const server of plan.servers) {
+    if (server === home) continue;
+    for (const entry of entries(server, name)) {
+      if (first !== undefined && shape(entry.settings) === shape(first.settings)) continue;
+      const than = first === undefined ? 'than the kubernetes block (which has none)' : `than at ${first.at.file}:${first.at.line}`;
+      unsupported(entry.at, name, `other settings ${than}: ${why}`);
+    }
+  }
 }
 
 /** The health probe is `. IN NS` with RD set: other probes are refused, not ignored. */

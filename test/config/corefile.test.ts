@@ -129,6 +129,12 @@ describe('a Corefile sets the options its directives name', () => {
       want: { 'stub-domain': ['corp=127.0.0.2:5300;policy=random;force-tcp;max-fails=5', 'lab=127.0.0.3:5300'] },
     },
     {
+      why: 'the same cache in a stub block as in the kubernetes block is the one cache',
+      corefile:
+        '.:53 {\n kubernetes cluster.local\n cache 30\n forward . 127.0.0.1:5300\n}\ncorp:53 {\n cache 30\n forward . 127.0.0.2:5300\n}\n',
+      want: { 'cache-success-ttl': ['30'], 'stub-domain': ['corp=127.0.0.2:5300'] },
+    },
+    {
       why: 'health_check and expire of forward .; a stub block’s own health_check',
       corefile:
         '.:53 {\n kubernetes cluster.local\n forward . 127.0.0.1:5300 {\n  health_check 1s\n  expire 30s\n }\n}\nlab:53 {\n forward . 127.0.0.3:5300 {\n  expire 30s\n  health_check 5s\n }\n}\n',
@@ -214,6 +220,12 @@ describe('what cluster-dns cannot do as written is refused at its line', () => {
       why: 'disable for a zone other than the cluster zone',
       corefile: '.:53 {\n kubernetes cluster.local\n cache {\n  disable success example.org\n }\n}\n',
       error: /cache: disable for example\.org is not supported/,
+    },
+    {
+      why: 'a stub block whose cache differs from the kubernetes block’s (one cache serves both)',
+      corefile:
+        '.:53 {\n kubernetes cluster.local\n cache 30\n forward . 127.0.0.1:5300\n}\ncorp:53 {\n cache 300\n forward . 127.0.0.2:5300\n}\n',
+      error: /^\/cfg\/Corefile:7: cache: other settings than at \/cfg\/Corefile:3: cluster-dns has one cache/,
     },
     {
       why: 'a health check the probe does not send',
