@@ -396,12 +396,12 @@ function clusterParts(
       pending.push(...FORWARD_LIVE, 'autopath');
       effective = { ...config, forward: running.config.forward };
     }
-    const zoneSame = sameZone(effective, running.config);
-    const forwardSame = sameForward(effective, running.config);
-    if (zoneSame && forwardSame) return { parts: running.parts, config: effective, pending };
   }
+  const zoneSame = running !== null && sameZone(effective, running.config);
+  const forwardSame = running !== null && sameForward(effective, running.config);
+  if (running !== null && zoneSame && forwardSame) return { parts: running.parts, config: effective, pending };
   const zone =
-    running !== null && sameZone(effective, running.config)
+    running !== null && zoneSame
       ? running.parts.zone
       : new KubernetesZone({
           index,
@@ -412,7 +412,7 @@ function clusterParts(
           fallthrough: effective.fallthrough,
         });
   let forwarder: Forwarder | null;
-  if (running !== null && sameForward(effective, running.config)) forwarder = running.parts.forwarder;
+  if (running !== null && forwardSame) forwarder = running.parts.forwarder;
   else if (!forwarding(effective)) forwarder = null;
   else {
     const previous = running?.parts.forwarder;

@@ -11,6 +11,11 @@ export function formatHostPort({ host, port }: HostPort): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** A dual-stack socket (`[::]:53`) sees IPv4 clients as `::ffff:a.b.c.d`: their IPv4 address; others as they are. */
+export function unmappedIPv4(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 /** Why `ip` cannot be one resolver's address (unspecified, broadcast, multicast), or null. */
 export function unaskableAddress(ip: string): string | null {
   const lower = ip.toLowerCase();

@@ -47,7 +47,7 @@ interface Block {
 
 function acl(server: ServerPlan): AclHandler | null {
   const rules = server.plugins.flatMap((p) =>
-    p.name === 'acl' ? [{ zones: p.settings.zones.map(zoneOf), policies: p.settings.rules.map((r) => ({ ...r })) }] : [],
+    p.name === 'acl' ? [{ zones: p.settings.zones.map(zoneOf), policies: p.settings.rules }] : [],
   );
   return rules.length === 0 ? null : new AclHandler(rules);
 }
@@ -114,11 +114,10 @@ export function hostsKey(options: HostsOptions): string {
 /** The plan's handlers; `rest` is the cluster chain every block ends in. */
 export function buildPlugins(plan: Plan, rest: Handler, logger: Logger, context: BuildContext = {}): BuiltPlugins {
   const hosts: HostsHandler[] = [];
-  const blocks = plan.servers.map((server) => {
-    const { chain, otherClasses } = block(server, rest, logger, context, hosts);
-    // An acl-only chain still ends in the cluster chain: acl passes what it allows.
-    return { zones: [...new Set(server.listeners.map((l) => zoneOf(l.zone)))], chain, otherClasses };
-  });
+  const blocks = plan.servers.map((server) => ({
+    zones: [...new Set(server.listeners.map((l) => zoneOf(l.zone)))],
+    ...block(server, rest, logger, context, hosts),
+  }));
   const loadbalance = plan.servers.some((s) => s.plugins.some((p) => p.name === 'loadbalance'));
   return { blocks, recordOrder: loadbalance ? new RecordShuffle() : null, hosts, nsid: nsidOf(plan, context) };
 }

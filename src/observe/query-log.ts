@@ -3,7 +3,8 @@
 // placeholders, so parsers written for CoreDNS's logs keep working. Each line costs more than
 // the answer itself, hence off by default.
 import type { Logger } from '../base/log.ts';
-import { FLAG, rcodeName, typeName } from '../dns/constants.ts';
+import { FLAG, RCODE, rcodeName, TYPE, typeName } from '../dns/constants.ts';
+import { readMessage } from '../dns/reader.ts';
 import { classMnemonic } from '../dns/mnemonics.ts';
 import { ZoneSet } from '../dns/name.ts';
 import type { Query } from '../dns/message.ts';
@@ -35,32 +36,13 @@ export interface LoggedQuery {
 
 /** CoreDNS's response classes (plugin/pkg/response): an answer or a referral, a denial, an error. */
 export function classify(rcode: number, reply: Buffer): Exclude<LogClass, 'all'> {
-  if (rcode === 3) return 'denial';
-  if (rcode !== 0) return 'error';
-  const answers = reply.length >= 12 ? reply.readUInt16BE(6) : 0;
-  const authority = reply.length >= 12 ? reply.readUInt16BE(8) : 0;
-  if (answers > 0) return 'success';
+  if (rcode === RCODE.NXDOMAIN) return 'denial';
+  if (rcode !== RCODE.NOERROR) return 'error';
+  // Our own replies, so readable; read only when a class filter asks (the log costs more anyway).
+  const { answer, authority } = readMessage(reply);
+  if (answer.length > 0) return 'success';
   // NOERROR without answers: a referral (NS in authority, no SOA) is success, NODATA denial.
-  return authority > 0 && !hasSoaAuthority(reply) ? 'success' : 'denial';
-}
-
-/** Whether the first authority record, just after the question (no answers), is an SOA. */
-function hasSoaAuthority(reply: Buffer): boolean {
-  let at = 12;
-  if (reply.readUInt16BE(4) === 1) at = skipName(reply, at) + 4;
-  if (at < 12 || at + 10 > reply.length) return true;
-  const typeAt = skipName(reply, at);
-  return typeAt < 0 || typeAt + 2 > reply.length || reply.readUInt16BE(typeAt) === 6;
-}
-
-function skipName(msg: Buffer, at: number): number {
-  while (at < msg.length) {
-    const len = msg[at] as number;
-    if (len === 0) return at + 1;
-    if ((len & 0xc0) === 0xc0) return at + 2;
-    at += len + 1;
-  }
-  return -1;
+  return authority.length > 0 && !authority.some((rr) => rr.type === TYPE.SOA) ? 'success' : 'denial';
 }
 
 const REPLY_FLAGS: readonly [number, string][] = [

@@ -2,18 +2,16 @@
 // section: the client's address (A, or AAAA) under the asked name, and `_udp.NAME` (or `_tcp`)
 // SRV with its port. TTL 0, authoritative, no answer records. Used as a health check.
 import { isIPv4 } from 'node:net';
+import { unmappedIPv4 } from '../base/address.ts';
 import { RCODE, TYPE } from '../dns/constants.ts';
 import type { Handler, Query, Reply, RequestContext } from '../dns/message.ts';
 import { writeReply, type ResourceRecord } from '../dns/writer.ts';
-
-const MAPPED = '::ffff:';
 
 export class WhoamiHandler implements Handler {
   readonly name = 'whoami';
 
   serve(query: Query, context: RequestContext): Reply {
-    let address = context.remoteAddress;
-    if (address.startsWith(MAPPED) && isIPv4(address.slice(MAPPED.length))) address = address.slice(MAPPED.length);
+    const address = unmappedIPv4(context.remoteAddress);
     const where: ResourceRecord = isIPv4(address)
       ? { name: query.name, type: TYPE.A, ttl: 0, address }
       : { name: query.name, type: TYPE.AAAA, ttl: 0, address };

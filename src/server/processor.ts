@@ -198,10 +198,6 @@ export class QueryProcessor {
     this.#handlers = [...handlers];
   }
 
-  get handlerNames(): readonly string[] {
-    return this.#handlers.map((h) => h.name);
-  }
-
   get counters(): QueryCounters | null {
     return this.#counters;
   }

@@ -7,6 +7,7 @@
 // (a pod inherits them from the kubelet), then the name itself. The trade-off: answers depend on
 // who asks (a pod of another namespace asking the same name gets the plain NXDOMAIN), and the pod
 // index must be on.
+import { unmappedIPv4 } from '../base/address.ts';
 import type { ClusterIndex } from '../index/index.ts';
 import { CLASS, FLAG, RCODE, TYPE } from '../dns/constants.ts';
 import type { Query, Reply, RequestContext, Handler } from '../dns/message.ts';
@@ -46,7 +47,7 @@ export class Autopath implements Handler {
     const base = name.slice(0, name.length - this.#suffix.length - namespace.length - 1);
     // Only the first search domain, and only for a pod of that namespace: that is what says the
     // rest of the search list is <ns>.svc, svc, zone.
-    if (!this.#o.index.hasPodIP(namespace, podAddress(context.remoteAddress))) return null;
+    if (!this.#o.index.hasPodIP(namespace, unmappedIPv4(context.remoteAddress))) return null;
     // The asked name as it is (from the zone's prepared answers): when it exists, that is the answer.
     const own = this.#o.zone.serve(query, context);
     if (own === null || own instanceof Promise || own.rcode !== RCODE.NXDOMAIN) return own;
@@ -106,9 +107,4 @@ export class Autopath implements Handler {
     const cname: WireRecord = { name, type: TYPE.CNAME, ttl: this.#o.ttl, target };
     return appendUpstream(name, [cname], target, reply);
   }
-}
-
-/** A dual-stack listener (`[::]:53`) sees IPv4 clients as `::ffff:a.b.c.d`; pods are indexed by `a.b.c.d`. */
-function podAddress(remote: string): string {
-  return remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote;
 }

@@ -5,7 +5,7 @@
 // question has --forward-timeout to be answered (exchange.ts: retransmits, first reply wins);
 // past it an expired answer is served stale (RFC 8767), or SERVFAIL. An upstream that sends our
 // own queries back is found and dropped (loop.ts).
-import type { HostPort } from '../base/address.ts';
+import { formatHostPort, type HostPort } from '../base/address.ts';
 import type { ForwardConfig, StubDomain } from './options.ts';
 import { HEADER_SIZE, RCODE } from '../dns/constants.ts';
 import { emptyReply, type Handler, type Query, type Reply, type RequestContext } from '../dns/message.ts';
@@ -45,6 +45,8 @@ export interface ForwarderOptions {
 }
 
 const SERVFAIL = SERVFAIL_REPLY;
+
+const routeText = (domain: string, upstreams: readonly HostPort[]) => `${domain}=${upstreams.map(formatHostPort).join(',')}`;
 const REFUSED: Reply = emptyReply(RCODE.REFUSED);
 
 export class Forwarder implements Handler {
@@ -58,7 +60,8 @@ export class Forwarder implements Handler {
   readonly #transport: Transport;
   readonly #cache: ResponseCache;
   readonly #default: UpstreamPool | null;
-  readonly #stubs: { readonly domain: string; readonly pool: UpstreamPool }[];
+  /** `route`: which upstreams answer, as text (the same text, the same answer source). */
+  readonly #stubs: { readonly domain: string; readonly pool: UpstreamPool; readonly route: string }[];
   readonly #inflight = new Map<string, Promise<Reply>>();
   readonly #pools: UpstreamPool[] = [];
   /** --force-tcp per pool: a stub domain may have its own. */
@@ -123,7 +126,7 @@ export class Forwarder implements Handler {
     this.#default = cfg.upstreams.length > 0 ? pool(cfg.upstreams) : null;
     this.#stubs = [...cfg.stubDomains]
       .sort((a, b) => b.domain.length - a.domain.length)
-      .map((s) => ({ domain: s.domain, pool: pool(s.upstreams, s) }));
+      .map((s) => ({ domain: s.domain, pool: pool(s.upstreams, s), route: routeText(s.domain, s.upstreams) }));
     if (kept !== null) {
       const dropped = this.#cache.forget((name) => kept.#routeOf(name) !== this.#routeOf(name));
       if (dropped > 0) this.#log.info({ dropped }, 'cache entries of changed upstreams dropped');
@@ -132,11 +135,9 @@ export class Forwarder implements Handler {
 
   /** Which upstreams answer `name`, as text: the same text is the same answer source. */
   #routeOf(name: string): string {
-    const cfg = this.#o.config;
     const stub = this.#stubs.find((s) => name === s.domain || name.endsWith(`.${s.domain}`));
-    const list = stub ? (cfg.stubDomains.find((d) => d.domain === stub.domain)?.upstreams ?? []) : cfg.upstreams;
-    const upstreams = stub === undefined && this.#excepted(name) ? '' : list.map((u) => `${u.host}:${u.port}`).join(',');
-    return `${stub?.domain ?? '.'}=${upstreams}`;
+    if (stub !== undefined) return stub.route;
+    return routeText('.', this.#excepted(name) ? [] : this.#o.config.upstreams);
   }
 
   /** Whether any name can be forwarded at all. */
